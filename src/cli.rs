@@ -1,0 +1,78 @@
+//! The command line, as clap derive structs and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0    every run was ok
+  1    a run failed, timed out or gave results that differ from serial's
+       (all results are still written), or the results could not be written
+  2    a mistake in a job file or in the arguments; nothing was run
+
+Examples:
+  parbench run jobs/seed.toml             run the seed experiment
+  parbench check jobs/scaling.toml        validate and show the plan
+  parbench run --repetitions 1 jobs/*.toml
+  parbench list                           builtins, generators, strategies";
+
+/// Measure how a piece of work scales: serial, threads and processes.
+///
+/// A job file (TOML) names the work, the input list, the strategies, worker
+/// counts and repetitions; parbench runs the whole matrix, prints a table and
+/// writes CSV for spreadsheets.
+#[derive(Debug, Parser)]
+#[command(name = "parbench", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every entry of the job files and write results/NAME.csv and
+    /// results/NAME.summary.csv
+    #[command(after_help = AFTER_HELP)]
+    Run(RunArgs),
+    /// Validate job files and print the plan: entries, groups, skipped
+    /// combinations and the number of runs
+    #[command(after_help = AFTER_HELP)]
+    Check {
+        /// Job files to check
+        #[arg(required = true, value_name = "JOB")]
+        jobs: Vec<PathBuf>,
+    },
+    /// List the builtin workloads with their parameters, the list
+    /// generators and the strategies
+    List,
+    /// Serve a builtin as a worker of the processes strategy (internal)
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        builtin: String,
+        params: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Job files to run, one after another
+    #[arg(required = true, value_name = "JOB")]
+    pub jobs: Vec<PathBuf>,
+
+    /// Folder for the result files (created if missing)
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+
+    /// Measured runs of each entry, instead of the job file's
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repetitions: Option<u32>,
+
+    /// Unmeasured runs before them, instead of the job file's
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
+
+    /// Print nothing but errors: no progress, no table
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,161 @@
+//! Job files: TOML in, a validated [`Job`] out. Parsing (serde, `raw.rs`) and
+//! validation (`validate.rs`) are separate steps; every mistake in either is
+//! a [`JobError`] that names the file, line and column.
+
+mod raw;
+mod suggest;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::generator::Generator;
+use crate::strategy::Strategy;
+use crate::workload::{BuiltinSpec, Protocol};
+
+pub use suggest::did_you_mean;
+
+/// A job file that has passed every check.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub description: Option<String>,
+    pub path: PathBuf,
+    /// The folder relative paths in the job file are read from, and where
+    /// command workloads run.
+    pub dir: PathBuf,
+    pub generator: Generator,
+    pub sizes: Vec<usize>,
+    pub warmup: u32,
+    pub timeout: Option<Duration>,
+    pub workloads: Vec<Workload>,
+    /// A digest of the file's bytes, to tell results of different versions apart.
+    pub source_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: String,
+    pub kind: WorkloadKind,
+    /// Parameter axes sorted by name; a parameter given once is an axis of one.
+    pub param_axes: Vec<(String, Vec<ParamValue>)>,
+    pub strategies: Vec<Strategy>,
+    pub workers: Vec<WorkerCount>,
+    pub repetitions: u32,
+    pub chunk_sizes: Vec<ChunkSize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WorkloadKind {
+    Builtin(&'static BuiltinSpec),
+    Command {
+        argv: Vec<String>,
+        protocol: Protocol,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Number(f64),
+    Text(String),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Number(number) => f.write_str(&crate::workload::format_number(*number)),
+            ParamValue::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerCount {
+    Fixed(usize),
+    /// The logical CPUs of the machine that runs the job.
+    Cpus,
+}
+
+impl WorkerCount {
+    pub fn resolve(self, cpus: usize) -> usize {
+        match self {
+            WorkerCount::Fixed(count) => count,
+            WorkerCount::Cpus => cpus,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkSize {
+    Auto,
+    Fixed(usize),
+}
+
+/// A mistake in a job file, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct JobError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Reads and validates a job file.
+pub fn load(path: &Path) -> Result<Job, JobError> {
+    let source = std::fs::read_to_string(path).map_err(|error| JobError {
+        file: path.display().to_string(),
+        line: 1,
+        column: 1,
+        message: format!(
+            "cannot read the job file: {}",
+            crate::error::io_reason(&error)
+        ),
+    })?;
+    parse(path, &source)
+}
+
+/// Validates job-file text as if it were read from `path`.
+pub fn parse(path: &Path, source: &str) -> Result<Job, JobError> {
+    let locate = Locator { path, source };
+    let raw: raw::RawJob = toml::from_str(source).map_err(|error| locate.toml_error(&error))?;
+    validate::validate(raw, &locate)
+}
+
+/// Turns byte offsets into `FILE:LINE:COLUMN` errors.
+struct Locator<'a> {
+    path: &'a Path,
+    source: &'a str,
+}
+
+impl Locator<'_> {
+    fn error(&self, offset: usize, message: impl Into<String>) -> JobError {
+        let offset = offset.min(self.source.len());
+        let before = &self.source[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let column = before[line_start..].chars().count() + 1;
+        JobError {
+            file: self.path.display().to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn toml_error(&self, error: &toml::de::Error) -> JobError {
+        let offset = error.span().map_or(0, |span| span.start);
+        self.error(
+            offset,
+            suggest::rewrite_toml_message(error.message(), self.key_at(error)),
+        )
+    }
+
+    /// The text under a toml error's span, when it is a bare key.
+    fn key_at(&self, error: &toml::de::Error) -> Option<&str> {
+        let span = error.span()?;
+        let text = self.source.get(span)?;
+        Some(text.trim().trim_matches('"'))
+    }
+}

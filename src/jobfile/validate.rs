@@ -1,0 +1,758 @@
+//! Raw job → [`Job`]: every semantic check, each error at the value it is
+//! about. Checks run in file order so the first error reported is the first
+//! a reader meets.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::{Spanned, Value};
+
+use super::raw::{Axis, RawJob, RawRun, RawWorkload, Table};
+use super::suggest::choices;
+use super::{ChunkSize, Job, JobError, Locator, ParamValue, WorkerCount, Workload, WorkloadKind};
+use crate::generator::{self, Generator};
+use crate::strategy::Strategy;
+use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
+
+type Result<T> = std::result::Result<T, JobError>;
+
+/// Run-wide settings that workloads may override.
+struct RunDefaults {
+    strategies: Vec<Strategy>,
+    workers: Vec<WorkerCount>,
+    repetitions: u32,
+    chunk_sizes: Vec<ChunkSize>,
+}
+
+pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
+    if *raw.version.get_ref() != 1 {
+        return Err(at.error(
+            raw.version.span().start,
+            format!(
+                "unsupported version {}; this parbench reads job files of version 1",
+                raw.version.get_ref()
+            ),
+        ));
+    }
+    let name = match &raw.name {
+        Some(name) => check_name(name, at)?,
+        None => default_name(at.path),
+    };
+    let dir = at.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+
+    let (generator, sizes) = list(&raw.list, &dir, at)?;
+    let defaults = run_defaults(raw.run.get_ref(), at)?;
+    let warmup = match &raw.run.get_ref().warmup {
+        Some(warmup) => count(warmup, 0, "warmup", at)?,
+        None => 1,
+    };
+    let timeout = match &raw.run.get_ref().timeout {
+        Some(timeout) => Some(duration(timeout, at)?),
+        None => None,
+    };
+
+    let raw_workloads = match &raw.workload {
+        Some(workloads) if !workloads.get_ref().is_empty() => workloads.get_ref(),
+        other => {
+            let offset = other
+                .as_ref()
+                .map_or(at.source.len(), |workloads| workloads.span().start);
+            return Err(at.error(
+                offset,
+                "no workload; add at least one [[workload]] with a name and a builtin or command",
+            ));
+        }
+    };
+    let mut seen = HashSet::new();
+    let mut workloads = Vec::new();
+    for workload in raw_workloads {
+        let workload_name = workload.get_ref().name.get_ref();
+        if !seen.insert(workload_name.clone()) {
+            return Err(at.error(
+                workload.get_ref().name.span().start,
+                format!(
+                    "duplicate workload name \"{workload_name}\"; each workload needs its own name"
+                ),
+            ));
+        }
+        workloads.push(self::workload(workload, &defaults, &generator, &dir, at)?);
+    }
+
+    Ok(Job {
+        name,
+        description: raw.description,
+        path: at.path.to_path_buf(),
+        dir,
+        generator,
+        sizes,
+        warmup,
+        timeout,
+        workloads,
+        source_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(at.source.as_bytes())),
+    })
+}
+
+fn check_name(name: &Spanned<String>, at: &Locator) -> Result<String> {
+    let text = name.get_ref();
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if text.is_empty() || !text.chars().all(valid) || text.starts_with('.') {
+        return Err(at.error(
+            name.span().start,
+            format!("invalid job name \"{text}\"; use letters, digits, '-', '_' and '.' (it names the result files)"),
+        ));
+    }
+    Ok(text.clone())
+}
+
+fn default_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "job".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+// ---------------------------------------------------------------- [list]
+
+fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, Vec<usize>)> {
+    let entries = table.get_ref();
+    let Some((_, kind)) = entries.iter().find(|(key, _)| key.get_ref() == "generator") else {
+        return Err(at.error(
+            table.span().start,
+            format!(
+                "missing required key \"generator\" in [list]; expected one of {}",
+                Generator::NAMES.join(", ")
+            ),
+        ));
+    };
+    let kind_name = string(kind, "generator", at)?;
+    if !Generator::NAMES.contains(&kind_name.as_str()) {
+        return Err(at.error(
+            kind.span().start,
+            format!(
+                "unknown generator \"{kind_name}\"; {}",
+                choices(&kind_name, Generator::NAMES)
+            ),
+        ));
+    }
+    let allowed: Vec<&str> = Generator::keys(&kind_name)
+        .iter()
+        .map(|(key, _, _)| *key)
+        .collect();
+    let mut values: BTreeMap<&str, &Spanned<Value>> = BTreeMap::new();
+    for (key, value) in entries {
+        let key_name = key.get_ref().as_str();
+        if key_name == "generator" {
+            continue;
+        }
+        if !allowed.contains(&key_name) {
+            return Err(at.error(
+                key.span().start,
+                format!(
+                    "unknown key \"{key_name}\" for generator \"{kind_name}\"; {}",
+                    choices(key_name, &allowed)
+                ),
+            ));
+        }
+        values.insert(key_name, value);
+    }
+    let number = |key: &str, default: f64| -> Result<f64> {
+        values
+            .get(key)
+            .map_or(Ok(default), |value| self::number(value, key, at))
+    };
+    let required = |key: &str| -> Result<&Spanned<Value>> {
+        values.get(key).copied().ok_or_else(|| {
+            at.error(
+                table.span().start,
+                format!("missing required key \"{key}\" in [list] for generator \"{kind_name}\""),
+            )
+        })
+    };
+
+    let generator = match kind_name.as_str() {
+        "squares" => Generator::Squares {
+            scale: number("scale", 1.0)?,
+        },
+        "range" => Generator::Range {
+            start: number("start", 0.0)?,
+            step: number("step", 1.0)?,
+        },
+        "random" => {
+            let low = number("low", 0.0)?;
+            let high = number("high", 1.0)?;
+            if low >= high {
+                let offset = values
+                    .get("high")
+                    .or(values.get("low"))
+                    .map_or(table.span().start, |v| v.span().start);
+                return Err(at.error(
+                    offset,
+                    format!("\"low\" ({low}) must be below \"high\" ({high})"),
+                ));
+            }
+            let seed = match values.get("seed") {
+                Some(seed) => integer(seed, 0, "seed", at)? as u64,
+                None => 0,
+            };
+            Generator::Random { low, high, seed }
+        }
+        "constant" => Generator::Constant {
+            value: self::number(required("value")?, "value", at)?,
+        },
+        _ => {
+            let path_value = required("path")?;
+            let relative = string(path_value, "path", at)?;
+            let path = dir.join(&relative);
+            let text = std::fs::read_to_string(&path).map_err(|error| {
+                at.error(
+                    path_value.span().start,
+                    format!(
+                        "cannot read list file \"{}\": {}",
+                        path.display(),
+                        crate::error::io_reason(&error)
+                    ),
+                )
+            })?;
+            let lines = generator::read_lines(&text);
+            if lines.items.is_empty() {
+                return Err(at.error(
+                    path_value.span().start,
+                    format!(
+                        "list file \"{}\" has no items (blank lines are skipped)",
+                        path.display()
+                    ),
+                ));
+            }
+            Generator::File {
+                lines: Arc::new(lines),
+            }
+        }
+    };
+
+    let sizes = match (&generator, values.get("size")) {
+        (_, Some(size)) => {
+            let sizes = value_axis(size, "size", at, |value, offset| {
+                positive(value, offset, "size", at)
+            })?;
+            if let Generator::File { lines } = &generator {
+                let available = lines.items.len();
+                if let Some(too_big) = sizes.iter().find(|size| **size > available) {
+                    return Err(at.error(
+                        size.span().start,
+                        format!(
+                            "size {too_big} is more than the {available} items in the list file"
+                        ),
+                    ));
+                }
+            }
+            sizes
+        }
+        (Generator::File { lines }, None) => vec![lines.items.len()],
+        (_, None) => return Err(required("size").unwrap_err()),
+    };
+    Ok((generator, sizes))
+}
+
+// ---------------------------------------------------------------- [run]
+
+fn run_defaults(run: &RawRun, at: &Locator) -> Result<RunDefaults> {
+    Ok(RunDefaults {
+        strategies: strategies(&run.strategies, at)?,
+        workers: match &run.workers {
+            Some(workers) => self::workers(workers, at)?,
+            None => vec![WorkerCount::Cpus],
+        },
+        repetitions: match &run.repetitions {
+            Some(repetitions) => count(repetitions, 1, "repetitions", at)?,
+            None => 5,
+        },
+        chunk_sizes: match &run.chunk_size {
+            Some(chunk_size) => chunk_sizes(chunk_size, at)?,
+            None => vec![ChunkSize::Auto],
+        },
+    })
+}
+
+fn strategies(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<Strategy>> {
+    let strategies = axis(axis_value, "strategies", at, |value, offset| {
+        let Value::String(name) = value else {
+            return Err(at.error(
+                offset,
+                format!(
+                    "a strategy is a string; expected one of {}",
+                    Strategy::NAMES.join(", ")
+                ),
+            ));
+        };
+        Strategy::parse(name).ok_or_else(|| {
+            at.error(
+                offset,
+                format!(
+                    "unknown strategy \"{name}\"; {}",
+                    choices(name, Strategy::NAMES)
+                ),
+            )
+        })
+    })?;
+    unique(&strategies, axis_value, "strategy", at)?;
+    Ok(strategies)
+}
+
+fn workers(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<WorkerCount>> {
+    let workers = axis(axis_value, "workers", at, |value, offset| match value {
+        Value::String(text) if text == "cpus" => Ok(WorkerCount::Cpus),
+        Value::String(text) => Err(at.error(
+            offset,
+            format!("unknown worker count \"{text}\"; expected a number of at least 1 or \"cpus\""),
+        )),
+        _ => positive(value, offset, "workers", at).map(WorkerCount::Fixed),
+    })?;
+    unique(&workers, axis_value, "worker count", at)?;
+    Ok(workers)
+}
+
+fn chunk_sizes(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<ChunkSize>> {
+    let sizes = axis(axis_value, "chunk_size", at, |value, offset| match value {
+        Value::String(text) if text == "auto" => Ok(ChunkSize::Auto),
+        Value::String(text) => Err(at.error(
+            offset,
+            format!("unknown chunk size \"{text}\"; expected \"auto\" or a number of at least 1"),
+        )),
+        _ => positive(value, offset, "chunk_size", at).map(ChunkSize::Fixed),
+    })?;
+    unique(&sizes, axis_value, "chunk size", at)?;
+    Ok(sizes)
+}
+
+fn duration(value: &Spanned<String>, at: &Locator) -> Result<std::time::Duration> {
+    let text = value.get_ref();
+    match humantime::parse_duration(text.trim()) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err(at.error(value.span().start, "timeout must be longer than zero")),
+        Err(_) => Err(at.error(
+            value.span().start,
+            format!("invalid duration \"{text}\"; write a number and a unit, such as \"500ms\", \"30s\", \"2m\" or \"1h\""),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- [[workload]]
+
+fn workload(
+    spanned: &Spanned<RawWorkload>,
+    defaults: &RunDefaults,
+    generator: &Generator,
+    dir: &Path,
+    at: &Locator,
+) -> Result<Workload> {
+    let raw = spanned.get_ref();
+    let name = raw.name.get_ref().clone();
+    if name.trim().is_empty() {
+        return Err(at.error(raw.name.span().start, "a workload name cannot be empty"));
+    }
+    let kind = match (&raw.builtin, &raw.command) {
+        (Some(_), Some(command)) => {
+            return Err(at.error(
+                command.span().start,
+                format!(
+                    "workload \"{name}\" has both \"builtin\" and \"command\"; keep exactly one"
+                ),
+            ));
+        }
+        (None, None) => {
+            return Err(at.error(
+                raw.name.span().start,
+                format!("workload \"{name}\" needs \"builtin\" or \"command\" (see `parbench list` for builtins)"),
+            ));
+        }
+        (Some(builtin), None) => {
+            if let Some(protocol) = &raw.protocol {
+                return Err(at.error(
+                    protocol.span().start,
+                    "\"protocol\" applies to command workloads only; remove it or use \"command\"",
+                ));
+            }
+            let spec = find_builtin(builtin.get_ref()).ok_or_else(|| {
+                let names: Vec<&str> = BUILTINS.iter().map(|spec| spec.name).collect();
+                at.error(
+                    builtin.span().start,
+                    format!(
+                        "unknown builtin \"{}\"; {}",
+                        builtin.get_ref(),
+                        choices(builtin.get_ref(), &names)
+                    ),
+                )
+            })?;
+            if let Generator::File { lines } = generator
+                && let Some((line, text)) = &lines.first_text
+            {
+                return Err(at.error(
+                    builtin.span().start,
+                    format!(
+                        "builtin \"{}\" needs numbers, but line {line} of the list file is not a number: \"{text}\"",
+                        spec.name
+                    ),
+                ));
+            }
+            WorkloadKind::Builtin(spec)
+        }
+        (None, Some(command)) => {
+            let protocol = match &raw.protocol {
+                None => Protocol::Argv,
+                Some(protocol) => Protocol::parse(protocol.get_ref()).ok_or_else(|| {
+                    at.error(
+                        protocol.span().start,
+                        format!(
+                            "unknown protocol \"{}\"; {}",
+                            protocol.get_ref(),
+                            choices(protocol.get_ref(), Protocol::NAMES)
+                        ),
+                    )
+                })?,
+            };
+            let argv = command_argv(command, dir, at)?;
+            WorkloadKind::Command { argv, protocol }
+        }
+    };
+
+    let param_axes = match (&raw.params, &kind) {
+        (None, _) => Vec::new(),
+        (Some(params), WorkloadKind::Builtin(spec)) => builtin_params(params, spec, at)?,
+        (Some(params), WorkloadKind::Command { .. }) => command_params(params, at)?,
+    };
+
+    Ok(Workload {
+        name,
+        kind,
+        param_axes,
+        strategies: match &raw.strategies {
+            Some(strategies) => self::strategies(strategies, at)?,
+            None => defaults.strategies.clone(),
+        },
+        workers: match &raw.workers {
+            Some(workers) => self::workers(workers, at)?,
+            None => defaults.workers.clone(),
+        },
+        repetitions: match &raw.repetitions {
+            Some(repetitions) => count(repetitions, 1, "repetitions", at)?,
+            None => defaults.repetitions,
+        },
+        chunk_sizes: match &raw.chunk_size {
+            Some(chunk_size) => chunk_sizes(chunk_size, at)?,
+            None => defaults.chunk_sizes.clone(),
+        },
+    })
+}
+
+fn command_argv(
+    command: &Spanned<Vec<Spanned<String>>>,
+    dir: &Path,
+    at: &Locator,
+) -> Result<Vec<String>> {
+    let args = command.get_ref();
+    let Some(program) = args.first() else {
+        return Err(at.error(
+            command.span().start,
+            "\"command\" is empty; give the program and its arguments, such as [\"python3\", \"worker.py\", \"{item}\"]",
+        ));
+    };
+    let program_name = program.get_ref();
+    if program_name.is_empty() {
+        return Err(at.error(program.span().start, "the program name is empty"));
+    }
+    if !program_name.contains('{') {
+        if program_name.contains('/') {
+            if !dir.join(program_name).exists() {
+                return Err(at.error(
+                    program.span().start,
+                    format!(
+                        "program \"{program_name}\" does not exist (paths are relative to the job file's folder, {})",
+                        dir.display()
+                    ),
+                ));
+            }
+        } else if find_on_path(program_name).is_none() {
+            return Err(at.error(
+                program.span().start,
+                format!("program \"{program_name}\" is not found on PATH"),
+            ));
+        }
+    }
+    // A script handed to an interpreter: `python3 worker.py` with no
+    // worker.py would otherwise fail on every item, far into the run.
+    for arg in &args[1..] {
+        let text = arg.get_ref();
+        if looks_like_script(text) && !dir.join(text).exists() {
+            return Err(at.error(
+                arg.span().start,
+                format!(
+                    "script \"{text}\" does not exist (commands run in the job file's folder, {})",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(args.iter().map(|arg| arg.get_ref().clone()).collect())
+}
+
+fn looks_like_script(arg: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        ".py", ".sh", ".js", ".mjs", ".pl", ".rb", ".R", ".jl", ".lua", ".php", ".tcl",
+    ];
+    !arg.starts_with('-') && !arg.contains('{') && EXTENSIONS.iter().any(|ext| arg.ends_with(ext))
+}
+
+/// The first executable file named `program` in a PATH folder.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+}
+
+fn builtin_params(
+    params: &Spanned<Table>,
+    spec: &BuiltinSpec,
+    at: &Locator,
+) -> Result<Vec<(String, Vec<ParamValue>)>> {
+    let mut axes = Vec::new();
+    for (key, value) in params.get_ref() {
+        let key_name = key.get_ref();
+        let Some(param) = spec.params.iter().find(|param| param.name == key_name) else {
+            let names: Vec<&str> = spec.params.iter().map(|param| param.name).collect();
+            return Err(at.error(
+                key.span().start,
+                format!(
+                    "unknown parameter \"{key_name}\" for builtin \"{}\"; {}",
+                    spec.name,
+                    choices(key_name, &names)
+                ),
+            ));
+        };
+        let values = value_axis(value, key_name, at, |value, offset| {
+            let number = number_at(value, offset, key_name, at)?;
+            if param.integer && number.fract() != 0.0 {
+                return Err(at.error(
+                    offset,
+                    format!("\"{key_name}\" must be a whole number, not {number}"),
+                ));
+            }
+            if param.non_negative && number < 0.0 {
+                return Err(at.error(
+                    offset,
+                    format!("\"{key_name}\" cannot be negative ({number})"),
+                ));
+            }
+            Ok(ParamValue::Number(number))
+        })?;
+        axes.push((key_name.clone(), values));
+    }
+    Ok(axes)
+}
+
+fn command_params(params: &Spanned<Table>, at: &Locator) -> Result<Vec<(String, Vec<ParamValue>)>> {
+    let mut axes = Vec::new();
+    for (key, value) in params.get_ref() {
+        let key_name = key.get_ref();
+        if key_name == "item" || key_name.is_empty() {
+            return Err(at.error(
+                key.span().start,
+                "\"item\" is reserved for the item itself; name the parameter otherwise",
+            ));
+        }
+        let values = value_axis(value, key_name, at, |value, offset| match value {
+            Value::String(text) => Ok(ParamValue::Text(text.clone())),
+            Value::Integer(number) => Ok(ParamValue::Number(*number as f64)),
+            Value::Float(number) => Ok(ParamValue::Number(*number)),
+            Value::Boolean(flag) => Ok(ParamValue::Text(flag.to_string())),
+            _ => Err(at.error(
+                offset,
+                format!("parameter \"{key_name}\" must be a string, number or boolean"),
+            )),
+        })?;
+        axes.push((key_name.clone(), values));
+    }
+    Ok(axes)
+}
+
+// ---------------------------------------------------------------- values
+
+/// The values of a key that may be an axis, each with the offset of its own text.
+fn axis<T>(
+    value: &Spanned<Axis>,
+    key: &str,
+    at: &Locator,
+    mut check: impl FnMut(&Value, usize) -> Result<T>,
+) -> Result<Vec<T>> {
+    match value.get_ref() {
+        Axis::One(single) => Ok(vec![check(single, value.span().start)?]),
+        Axis::Many(values) if values.is_empty() => Err(at.error(
+            value.span().start,
+            format!("\"{key}\" is an empty array; give at least one value"),
+        )),
+        Axis::Many(values) => values
+            .iter()
+            .map(|element| check(element.get_ref(), element.span().start))
+            .collect(),
+    }
+}
+
+/// Like [`axis`], for a value held as a plain TOML value (inside [list] or
+/// params), where array elements carry no spans of their own.
+fn value_axis<T>(
+    value: &Spanned<Value>,
+    key: &str,
+    at: &Locator,
+    mut check: impl FnMut(&Value, usize) -> Result<T>,
+) -> Result<Vec<T>> {
+    let offset = value.span().start;
+    match value.get_ref() {
+        Value::Array(values) if values.is_empty() => Err(at.error(
+            offset,
+            format!("\"{key}\" is an empty array; give at least one value"),
+        )),
+        Value::Array(values) => values
+            .iter()
+            .map(|element| check(element, offset))
+            .collect(),
+        single => Ok(vec![check(single, offset)?]),
+    }
+}
+
+fn unique<T: PartialEq + std::fmt::Debug>(
+    values: &[T],
+    at_value: &Spanned<Axis>,
+    what: &str,
+    at: &Locator,
+) -> Result<()> {
+    for (index, value) in values.iter().enumerate() {
+        if values[..index].contains(value) {
+            let offset = match at_value.get_ref() {
+                Axis::Many(elements) => elements[index].span().start,
+                Axis::One(_) => at_value.span().start,
+            };
+            return Err(at.error(offset, format!("this {what} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}
+
+fn string(value: &Spanned<Value>, key: &str, at: &Locator) -> Result<String> {
+    match value.get_ref() {
+        Value::String(text) => Ok(text.clone()),
+        other => Err(at.error(
+            value.span().start,
+            format!("\"{key}\" must be a string, not {}", type_name(other)),
+        )),
+    }
+}
+
+fn number(value: &Spanned<Value>, key: &str, at: &Locator) -> Result<f64> {
+    number_at(value.get_ref(), value.span().start, key, at)
+}
+
+fn number_at(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<f64> {
+    let number = match value {
+        Value::Integer(number) => *number as f64,
+        Value::Float(number) => *number,
+        other => {
+            return Err(at.error(
+                offset,
+                format!("\"{key}\" must be a number, not {}", type_name(other)),
+            ));
+        }
+    };
+    if !number.is_finite() {
+        return Err(at.error(
+            offset,
+            format!("\"{key}\" must be a finite number, not {number}"),
+        ));
+    }
+    Ok(number)
+}
+
+fn integer(value: &Spanned<Value>, min: i64, key: &str, at: &Locator) -> Result<i64> {
+    match value.get_ref() {
+        Value::Integer(number) if *number >= min => Ok(*number),
+        Value::Integer(number) => Err(at.error(
+            value.span().start,
+            format!("\"{key}\" must be at least {min}, not {number}"),
+        )),
+        other => Err(at.error(
+            value.span().start,
+            format!("\"{key}\" must be an integer, not {}", type_name(other)),
+        )),
+    }
+}
+
+/// A count such as repetitions: an integer of at least `min`.
+fn count(value: &Spanned<i64>, min: i64, key: &str, at: &Locator) -> Result<u32> {
+    let number = *value.get_ref();
+    if number < min {
+        return Err(at.error(
+            value.span().start,
+            format!("\"{key}\" must be at least {min}, not {number}"),
+        ));
+    }
+    u32::try_from(number).map_err(|_| {
+        at.error(
+            value.span().start,
+            format!("\"{key}\" is too large ({number})"),
+        )
+    })
+}
+
+fn positive(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<usize> {
+    match value {
+        Value::Integer(number) if *number >= 1 => usize::try_from(*number)
+            .map_err(|_| at.error(offset, format!("\"{key}\" is too large ({number})"))),
+        Value::Integer(number) => Err(at.error(
+            offset,
+            format!("\"{key}\" must be at least 1, not {number}"),
+        )),
+        other => Err(at.error(
+            offset,
+            format!(
+                "\"{key}\" must be a whole number of at least 1, not {}",
+                type_name(other)
+            ),
+        )),
+    }
+}

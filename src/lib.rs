@@ -1,0 +1,245 @@
+//! parbench: measure how a piece of work scales across serial, threaded and
+//! multi-process execution.
+//!
+//! The data flows one way: job file ([`jobfile`]) → matrix of entries
+//! ([`matrix`]) → runner ([`runner`], with [`strategy`] × [`workload`]) →
+//! events → reporters ([`report`]: progress, CSV, table).
+
+pub mod cli;
+pub mod error;
+pub mod generator;
+pub mod jobfile;
+pub mod matrix;
+pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod strategy;
+pub mod worker;
+pub mod workload;
+
+use std::io::Write;
+use std::path::Path;
+
+use cli::{Cli, Command, RunArgs};
+use error::Error;
+use jobfile::{Job, WorkloadKind};
+use matrix::{Overrides, Plan};
+use runner::{Host, Reporter, Status};
+
+/// Exit statuses, as `--help` documents them.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_RUN_FAILED: i32 = 1;
+
+/// Runs a parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run(args) => run_jobs(&args),
+        Command::Check { jobs } => check(&jobs),
+        Command::List => {
+            print(&list_text())?;
+            Ok(EXIT_OK)
+        }
+        Command::Worker { builtin, params } => match worker::serve(&builtin, &params) {
+            Ok(()) => Ok(EXIT_OK),
+            Err(message) => Err(Error::Usage(message)),
+        },
+    }
+}
+
+fn print(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Terminal)
+}
+
+/// Every job is validated before the first one runs.
+fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Job>, Error> {
+    paths
+        .iter()
+        .map(|path| jobfile::load(path).map_err(Error::from))
+        .collect()
+}
+
+fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
+    let jobs = load_all(&args.jobs)?;
+    prepare_out_dir(&args.out)?;
+    let host = Host::detect();
+    let overrides = Overrides {
+        repetitions: args.repetitions,
+        warmup: args.warmup,
+    };
+    let mut status = EXIT_OK;
+    for job in &jobs {
+        let plan = matrix::expand(job, host.cpus, overrides);
+        if run_job(job, &plan, &host, args)? {
+            status = EXIT_RUN_FAILED;
+        }
+    }
+    Ok(status)
+}
+
+/// Creates the output folder and proves it writable before anything runs.
+fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
+    let probe = dir.join(".parbench-write-test");
+    std::fs::write(&probe, b"").map_err(Error::output(dir))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Runs one job; true when any run was not ok.
+fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<bool, Error> {
+    let mut rows = report::csv::RowWriter::create(job, plan, host, &args.out)?;
+    let mut log = report::log::StderrLog::new(&args.out, &job.name);
+    let mut progress = report::progress::Progress::new(&job.name, plan, args.quiet);
+    let outcome = {
+        let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
+        runner::run(job, plan, &mut reporters)
+    };
+    progress.finish();
+    let records = outcome?;
+
+    let csv_path = rows.finish()?;
+    let summaries = report::summary::summarize(plan, &records);
+    let summary_path = args.out.join(format!("{}.summary.csv", job.name));
+    report::csv::write_atomically(
+        &summary_path,
+        &report::summary::to_csv(job, plan, &summaries),
+    )?;
+
+    let failed = records
+        .iter()
+        .filter(|record| record.status != Status::Ok)
+        .count();
+    if !args.quiet {
+        let mut text = report::table::render(plan, &summaries);
+        for skipped in &plan.skipped {
+            text.push_str(&format!(
+                "\nskipped: {} × {}: {}",
+                skipped.workload, skipped.what, skipped.reason
+            ));
+        }
+        if !plan.skipped.is_empty() {
+            text.push('\n');
+        }
+        print(&text)?;
+        let mut files = format!("{}, {}", csv_path.display(), summary_path.display());
+        if let Some(log) = log.path() {
+            files.push_str(&format!(", {}", log.display()));
+        }
+        let verdict = if failed == 0 {
+            format!("{} runs ok", records.len())
+        } else {
+            format!("{failed} of {} runs not ok", records.len())
+        };
+        eprintln!("\n{}: {verdict}; wrote {files}", job.name);
+    } else if failed > 0 {
+        eprintln!(
+            "{}: {failed} of {} runs not ok; see {}",
+            job.name,
+            records.len(),
+            csv_path.display()
+        );
+    }
+    Ok(failed > 0)
+}
+
+fn check(paths: &[std::path::PathBuf]) -> Result<i32, Error> {
+    let jobs = load_all(paths)?;
+    let cpus = Host::detect().cpus;
+    let mut text = String::new();
+    for job in &jobs {
+        let plan = matrix::expand(job, cpus, Overrides::default());
+        text.push_str(&plan_text(job, &plan));
+    }
+    print(&text)?;
+    Ok(EXIT_OK)
+}
+
+/// What `parbench check` prints for one job.
+pub fn plan_text(job: &Job, plan: &Plan) -> String {
+    let warmup_runs = plan.total_runs() - plan.measured_runs();
+    let mut text = format!(
+        "{}: job \"{}\" is valid: {} entries in {} groups, {} runs ({} measured, {} warm-up) on {} CPUs\n",
+        job.path.display(),
+        job.name,
+        plan.entries.len(),
+        plan.groups.len(),
+        plan.total_runs(),
+        plan.measured_runs(),
+        warmup_runs,
+        plan.cpus,
+    );
+    for group in &plan.groups {
+        let workload = &job.workloads[group.workload];
+        let what = match &workload.kind {
+            WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
+            WorkloadKind::Command { argv, protocol } => {
+                format!("command {argv:?} ({protocol:?} protocol)").to_lowercase()
+            }
+        };
+        text.push_str(&format!(
+            "  group {}: {} ({what}), {} {} items\n",
+            group.index + 1,
+            workload.name,
+            job.generator.name(),
+            group.list_size
+        ));
+        for entry in &plan.entries[group.entries.clone()] {
+            text.push_str(&format!(
+                "    {:>3}. {}  ({} warm-up + {} measured)\n",
+                entry.index + 1,
+                entry.label(),
+                entry.warmup,
+                entry.repetitions
+            ));
+        }
+    }
+    for skipped in &plan.skipped {
+        text.push_str(&format!(
+            "  skipped: {} × {}: {}\n",
+            skipped.workload, skipped.what, skipped.reason
+        ));
+    }
+    text
+}
+
+/// What `parbench list` prints.
+pub fn list_text() -> String {
+    let mut text = String::from("Builtin workloads (builtin = \"NAME\", params = { ... }):\n");
+    for spec in workload::BUILTINS {
+        text.push_str(&format!(
+            "\n  {}\n    {}\n    cost: {}\n",
+            spec.name, spec.summary, spec.cost
+        ));
+        for param in spec.params {
+            text.push_str(&format!(
+                "    param {} (default {}{}): {}\n",
+                param.name,
+                workload::format_number(param.default),
+                if param.integer { ", whole number" } else { "" },
+                param.help
+            ));
+        }
+    }
+    text.push_str("\nList generators ([list] generator = \"NAME\"):\n");
+    for name in generator::Generator::NAMES {
+        let keys: Vec<String> = generator::Generator::keys(name)
+            .iter()
+            .map(|(key, default, meaning)| format!("{key} ({default}): {meaning}"))
+            .collect();
+        text.push_str(&format!("\n  {name}\n    {}\n", keys.join("\n    ")));
+    }
+    text.push_str("\nStrategies ([run] strategies = [...]):\n\n");
+    for name in strategy::Strategy::NAMES {
+        let strategy = strategy::Strategy::parse(name).expect("listed names parse");
+        text.push_str(&format!("  {:<10} {}\n", name, strategy.describe()));
+    }
+    text.push_str(
+        "\nCommand workloads: command = [\"prog\", \"arg\", \"{item}\"], protocol = \"argv\" (one process per item)\n\
+         or \"lines\" (one long-lived process per worker, one item per line on stdin, one result per line on stdout).\n",
+    );
+    text
+}

@@ -1,0 +1,469 @@
+//! A job expanded into the entries that run and the groups that compare them.
+//!
+//! The order is part of the contract, because it is the order of the CSV rows
+//! and of the table:
+//!
+//! 1. workloads in file order;
+//! 2. parameter combinations: axes sorted by name, the last name varying
+//!    fastest, values in file order;
+//! 3. list sizes in file order;
+//! 4. strategies: `serial` first (it is the reference every other result in
+//!    the group is checked against), then the others in file order;
+//! 5. worker counts in file order (after `"cpus"` is resolved; a count that
+//!    resolves to one already listed is measured once);
+//! 6. chunk sizes in file order (`processes` only).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::jobfile::{ChunkSize, Job, ParamValue, WorkloadKind};
+use crate::strategy::{Strategy, Work, chunk_auto};
+use crate::workload::{CommandSpec, Protocol, format_number};
+
+/// One combination that runs `warmup + repetitions` times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub index: usize,
+    pub group: usize,
+    pub workload: usize,
+    pub workload_name: String,
+    /// Every parameter of the workload with its value here, defaults
+    /// included for builtins, sorted by name.
+    pub params: Vec<(String, ParamValue)>,
+    /// Only the parameters that vary in this job, for labels.
+    pub varying: Vec<(String, ParamValue)>,
+    pub generator: &'static str,
+    pub list_size: usize,
+    pub strategy: Strategy,
+    pub workers: usize,
+    /// Items per dispatch, as resolved; `None` where chunks do not apply.
+    pub chunk_size: Option<usize>,
+    pub chunk_auto: bool,
+    pub repetitions: u32,
+    pub warmup: u32,
+    pub timeout: Option<Duration>,
+    dir: PathBuf,
+}
+
+impl Entry {
+    /// Where command workloads run: the job file's folder.
+    pub fn cwd(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    pub fn runs(&self) -> u64 {
+        u64::from(self.warmup) + u64::from(self.repetitions)
+    }
+
+    /// A short human name: `crazy iterations=100 · 20 items · processes ×2 · chunk 4`.
+    pub fn label(&self) -> String {
+        let mut label = self.workload_name.clone();
+        for (name, value) in &self.varying {
+            label.push_str(&format!(" {name}={value}"));
+        }
+        label.push_str(&format!(" · {} items · {}", self.list_size, self.strategy));
+        if self.strategy != Strategy::Serial {
+            label.push_str(&format!(" ×{}", self.workers));
+        }
+        if let Some(chunk) = self.chunk_size {
+            if self.chunk_auto {
+                label.push_str(&format!(" · chunk auto={chunk}"));
+            } else {
+                label.push_str(&format!(" · chunk {chunk}"));
+            }
+        }
+        label
+    }
+}
+
+/// The entries that share one workload, one parameter set and one list.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub index: usize,
+    pub workload: usize,
+    pub list_size: usize,
+    pub work: Work,
+    pub entries: std::ops::Range<usize>,
+}
+
+/// A combination left out of the matrix, with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    pub workload: String,
+    pub what: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub entries: Vec<Entry>,
+    pub groups: Vec<Group>,
+    pub skipped: Vec<Skipped>,
+    pub cpus: usize,
+}
+
+impl Plan {
+    pub fn total_runs(&self) -> u64 {
+        self.entries.iter().map(Entry::runs).sum()
+    }
+
+    pub fn measured_runs(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|entry| u64::from(entry.repetitions))
+            .sum()
+    }
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    pub repetitions: Option<u32>,
+    pub warmup: Option<u32>,
+}
+
+/// Expands a job for a machine with `cpus` logical CPUs.
+pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
+    let mut entries = Vec::new();
+    let mut groups = Vec::new();
+    let mut skipped = Vec::new();
+
+    for (workload_index, workload) in job.workloads.iter().enumerate() {
+        let is_command = matches!(workload.kind, WorkloadKind::Command { .. });
+        let uses_chunks = !matches!(
+            workload.kind,
+            WorkloadKind::Command {
+                protocol: Protocol::Argv,
+                ..
+            }
+        );
+        if is_command && workload.strategies.contains(&Strategy::Threads) {
+            skipped.push(Skipped {
+                workload: workload.name.clone(),
+                what: "threads".to_owned(),
+                reason: "a command runs in its own processes, so a pool of threads inside parbench does not apply"
+                    .to_owned(),
+            });
+        }
+        let strategies: Vec<Strategy> = std::iter::once(Strategy::Serial)
+            .filter(|serial| workload.strategies.contains(serial))
+            .chain(
+                workload
+                    .strategies
+                    .iter()
+                    .copied()
+                    .filter(|s| *s != Strategy::Serial),
+            )
+            .filter(|strategy| !(is_command && *strategy == Strategy::Threads))
+            .collect();
+
+        let mut worker_counts: Vec<usize> = Vec::new();
+        for count in &workload.workers {
+            let resolved = count.resolve(cpus);
+            if worker_counts.contains(&resolved) {
+                skipped.push(Skipped {
+                    workload: workload.name.clone(),
+                    what: format!("workers {count:?}")
+                        .replace("Fixed(", "")
+                        .replace(')', "")
+                        .replace("Cpus", "\"cpus\""),
+                    reason: format!(
+                        "resolves to {resolved} workers on this machine, already measured"
+                    ),
+                });
+            } else {
+                worker_counts.push(resolved);
+            }
+        }
+
+        for params in combinations(&workload.param_axes) {
+            let varying: Vec<(String, ParamValue)> = params
+                .iter()
+                .filter(|(name, _)| {
+                    workload
+                        .param_axes
+                        .iter()
+                        .any(|(axis, values)| axis == name && values.len() > 1)
+                })
+                .cloned()
+                .collect();
+            let (work, resolved) = make_work(&workload.kind, &params);
+            for &list_size in &job.sizes {
+                let group_index = groups.len();
+                let first = entries.len();
+                for &strategy in &strategies {
+                    let counts: &[usize] = if strategy == Strategy::Serial {
+                        &[1]
+                    } else {
+                        &worker_counts
+                    };
+                    for &workers in counts {
+                        let chunks: Vec<Option<ChunkSize>> =
+                            if strategy == Strategy::Processes && uses_chunks {
+                                workload.chunk_sizes.iter().copied().map(Some).collect()
+                            } else {
+                                vec![None]
+                            };
+                        let mut seen_chunks = Vec::new();
+                        for chunk in chunks {
+                            let chunk_size = chunk.map(|chunk| match chunk {
+                                ChunkSize::Auto => chunk_auto(list_size, workers),
+                                ChunkSize::Fixed(size) => size,
+                            });
+                            if seen_chunks.contains(&chunk_size) {
+                                continue;
+                            }
+                            seen_chunks.push(chunk_size);
+                            entries.push(Entry {
+                                index: entries.len(),
+                                group: group_index,
+                                workload: workload_index,
+                                workload_name: workload.name.clone(),
+                                params: resolved.clone(),
+                                varying: varying.clone(),
+                                generator: job.generator.name(),
+                                list_size,
+                                strategy,
+                                workers,
+                                chunk_size,
+                                chunk_auto: chunk == Some(ChunkSize::Auto),
+                                repetitions: overrides.repetitions.unwrap_or(workload.repetitions),
+                                warmup: overrides.warmup.unwrap_or(job.warmup),
+                                timeout: job.timeout,
+                                dir: job.dir.clone(),
+                            });
+                        }
+                    }
+                }
+                groups.push(Group {
+                    index: group_index,
+                    workload: workload_index,
+                    list_size,
+                    work: work.clone(),
+                    entries: first..entries.len(),
+                });
+            }
+        }
+    }
+    Plan {
+        entries,
+        groups,
+        skipped,
+        cpus,
+    }
+}
+
+/// Every combination of the parameter axes; the last axis varies fastest.
+fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamValue)>> {
+    let mut combos: Vec<Vec<(String, ParamValue)>> = vec![Vec::new()];
+    for (name, values) in axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                values.iter().map(move |value| {
+                    let mut next = combo.clone();
+                    next.push((name.clone(), value.clone()));
+                    next
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// The runnable work for one parameter combination, and the full parameter
+/// list it runs with (defaults included).
+fn make_work(
+    kind: &WorkloadKind,
+    params: &[(String, ParamValue)],
+) -> (Work, Vec<(String, ParamValue)>) {
+    match kind {
+        WorkloadKind::Builtin(spec) => {
+            let given: BTreeMap<String, f64> = params
+                .iter()
+                .filter_map(|(name, value)| match value {
+                    ParamValue::Number(number) => Some((name.clone(), *number)),
+                    ParamValue::Text(_) => None,
+                })
+                .collect();
+            let resolved = spec.resolve(&given);
+            let listed = resolved
+                .iter()
+                .map(|(name, value)| (name.clone(), ParamValue::Number(*value)))
+                .collect();
+            (
+                Work::Builtin {
+                    spec,
+                    params: resolved,
+                },
+                listed,
+            )
+        }
+        WorkloadKind::Command { argv, protocol } => {
+            let texts: BTreeMap<String, String> = params
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_string()))
+                .collect();
+            (
+                Work::Command(CommandSpec::new(argv, &texts, *protocol)),
+                params.to_vec(),
+            )
+        }
+    }
+}
+
+/// Parameter values as they appear in a CSV cell.
+pub fn param_cell(value: &ParamValue) -> String {
+    match value {
+        ParamValue::Number(number) => format_number(*number),
+        ParamValue::Text(text) => text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn plan(source: &str, cpus: usize) -> Plan {
+        let job = crate::jobfile::parse(Path::new("jobs/test.toml"), source).unwrap();
+        expand(&job, cpus, Overrides::default())
+    }
+
+    fn labels(plan: &Plan) -> Vec<String> {
+        plan.entries.iter().map(Entry::label).collect()
+    }
+
+    #[test]
+    fn expands_in_the_documented_order() {
+        let plan = plan(
+            r#"
+version = 1
+[list]
+generator = "range"
+size = [10, 20]
+[run]
+strategies = ["processes", "threads", "serial"]
+workers = [1, 2]
+chunk_size = ["auto", 3]
+[[workload]]
+name = "w"
+builtin = "spin"
+params = { iterations = [5, 6] }
+"#,
+            4,
+        );
+        let labels = labels(&plan);
+        assert_eq!(plan.groups.len(), 4);
+        // Per group: serial, processes ×(1,2) × chunks (auto, 3), threads ×(1,2).
+        assert_eq!(plan.entries.len(), 4 * 7);
+        assert_eq!(
+            &labels[..7],
+            &[
+                "w iterations=5 · 10 items · serial",
+                "w iterations=5 · 10 items · processes ×1 · chunk auto=1",
+                "w iterations=5 · 10 items · processes ×1 · chunk 3",
+                "w iterations=5 · 10 items · processes ×2 · chunk auto=1",
+                "w iterations=5 · 10 items · processes ×2 · chunk 3",
+                "w iterations=5 · 10 items · threads ×1",
+                "w iterations=5 · 10 items · threads ×2",
+            ]
+        );
+        assert_eq!(labels[7], "w iterations=5 · 20 items · serial");
+        assert_eq!(labels[14], "w iterations=6 · 10 items · serial");
+        for (index, group) in plan.groups.iter().enumerate() {
+            assert!(
+                plan.entries[group.entries.clone()]
+                    .iter()
+                    .all(|entry| entry.group == index)
+            );
+        }
+    }
+
+    #[test]
+    fn resolves_cpus_and_measures_a_count_once() {
+        let plan = plan(
+            r#"
+version = 1
+[list]
+generator = "squares"
+size = 20
+[run]
+strategies = ["threads"]
+workers = [1, 2, "cpus"]
+[[workload]]
+name = "w"
+builtin = "price-increase"
+"#,
+            2,
+        );
+        assert_eq!(
+            plan.entries.iter().map(|e| e.workers).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(plan.skipped.len(), 1);
+        assert!(
+            plan.skipped[0].reason.contains("resolves to 2 workers"),
+            "{:?}",
+            plan.skipped
+        );
+        // Builtin defaults are part of the entry's parameters.
+        assert_eq!(
+            plan.entries[0].params,
+            vec![("percent".to_owned(), ParamValue::Number(10.0))]
+        );
+    }
+
+    #[test]
+    fn skips_threads_for_commands_and_chunks_for_argv() {
+        let plan = plan(
+            r#"
+version = 1
+[list]
+generator = "range"
+size = 3
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = [2]
+chunk_size = [1, 2]
+[[workload]]
+name = "echo"
+command = ["echo", "{item}"]
+"#,
+            2,
+        );
+        assert_eq!(
+            labels(&plan),
+            vec!["echo · 3 items · serial", "echo · 3 items · processes ×2"]
+        );
+        assert_eq!(plan.skipped[0].what, "threads");
+    }
+
+    #[test]
+    fn overrides_replace_repetitions_and_warmup() {
+        let job = crate::jobfile::parse(
+            Path::new("x.toml"),
+            "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\"]\n[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\nrepetitions = 9\n",
+        )
+        .unwrap();
+        let plan = expand(
+            &job,
+            2,
+            Overrides {
+                repetitions: Some(2),
+                warmup: Some(0),
+            },
+        );
+        assert_eq!(
+            (plan.entries[0].repetitions, plan.entries[0].warmup),
+            (2, 0)
+        );
+        let plan = expand(&job, 2, Overrides::default());
+        assert_eq!(
+            (plan.entries[0].repetitions, plan.entries[0].warmup),
+            (9, 1)
+        );
+        assert_eq!(plan.total_runs(), 10);
+    }
+}

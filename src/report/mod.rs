@@ -1,0 +1,82 @@
+//! Everything parbench shows or writes about results. Exporters are pure
+//! (records in, bytes out); the reporters that touch files or the terminal
+//! are thin wrappers around them.
+
+pub mod csv;
+pub mod log;
+pub mod progress;
+pub mod summary;
+pub mod table;
+
+use std::time::SystemTime;
+
+/// Seconds as a spreadsheet reads them: plain decimals, never `1.2e-5`,
+/// nanosecond resolution.
+pub fn seconds(value: f64) -> String {
+    format!("{value:.9}")
+}
+
+/// RFC 3339 in UTC with microseconds.
+pub fn timestamp(time: SystemTime) -> String {
+    humantime::format_rfc3339_micros(time).to_string()
+}
+
+/// A cell that came from a user or a program: a leading `=`, `+`, `-`, `@`,
+/// tab or carriage return would make a spreadsheet run it as a formula, so it
+/// is written with a leading `'`.
+pub fn text_cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Times for people: `2.21 µs`, `16.0 ms`, `4.10 s`.
+pub fn human_seconds(value: f64) -> String {
+    let (scaled, unit) = if value < 1e-6 {
+        (value * 1e9, "ns")
+    } else if value < 1e-3 {
+        (value * 1e6, "µs")
+    } else if value < 1.0 {
+        (value * 1e3, "ms")
+    } else {
+        (value, "s")
+    };
+    if scaled >= 100.0 {
+        format!("{scaled:.0} {unit}")
+    } else if scaled >= 10.0 {
+        format!("{scaled:.1} {unit}")
+    } else {
+        format!("{scaled:.2} {unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_never_use_exponents() {
+        assert_eq!(seconds(0.000022), "0.000022000");
+        assert_eq!(seconds(4.1), "4.100000000");
+        assert!(!seconds(1e-12).contains('e'));
+    }
+
+    #[test]
+    fn formula_cells_become_text() {
+        for bad in ["=1+1", "+x", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text_cell(bad), format!("'{bad}"));
+        }
+        assert_eq!(text_cell("plain"), "plain");
+        assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn human_seconds_pick_a_unit() {
+        assert_eq!(human_seconds(0.000022), "22.0 µs");
+        assert_eq!(human_seconds(0.0016), "1.60 ms");
+        assert_eq!(human_seconds(4.1), "4.10 s");
+        assert_eq!(human_seconds(0.0000000005), "0.50 ns");
+        assert_eq!(human_seconds(123.0), "123 s");
+    }
+}

@@ -1,0 +1,101 @@
+//! Progress on stderr: an indicatif bar over all runs on a terminal; one
+//! plain line per finished entry anywhere else (a batch server's log, CI),
+//! where a bar would be a mess of carriage returns.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::human_seconds;
+use crate::error::Error;
+use crate::matrix::Plan;
+use crate::runner::{Event, Reporter, Status};
+use crate::stats;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    entries_done: usize,
+    entries_total: usize,
+    job: String,
+}
+
+impl Progress {
+    /// `quiet` shows nothing at all.
+    pub fn new(job: &str, plan: &Plan, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(plan.total_runs()),
+                ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} runs, ETA {eta}  {wide_msg}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(job.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            entries_done: 0,
+            entries_total: if quiet { 0 } else { plan.entries.len() },
+            job: job.to_owned(),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
+        match event {
+            Event::RunStarted { entry, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(entry.label());
+                }
+            }
+            Event::WarmupFinished { .. } | Event::RunFinished { .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            Event::EntryFinished { entry, records } => {
+                self.entries_done += 1;
+                if self.bar.is_none() && self.entries_total > 0 {
+                    let walls: Vec<f64> = records
+                        .iter()
+                        .filter(|record| record.status == Status::Ok)
+                        .map(|record| record.wall_s)
+                        .collect();
+                    let ok = walls.len();
+                    let median = stats::median(&walls)
+                        .map(human_seconds)
+                        .unwrap_or_else(|| "-".to_owned());
+                    let mut line = format!(
+                        "{} [{}/{}] {}: median {median}, {ok} of {} ok",
+                        self.job,
+                        self.entries_done,
+                        self.entries_total,
+                        entry.label(),
+                        records.len()
+                    );
+                    if let Some(bad) = records.iter().find(|record| record.status != Status::Ok) {
+                        line.push_str(&format!(" ({}: {})", bad.status.name(), bad.error));
+                    }
+                    let mut stderr = std::io::stderr().lock();
+                    // Progress is best effort: a closed stderr must not stop the measurements.
+                    let _ = writeln!(stderr, "{line}");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! Runs a plan: every entry, warm-up then measured repetitions, group by
+//! group. The runner measures and checks; it never prints. Everything a user
+//! sees or a file receives goes through [`Reporter`]s, fed [`Event`]s.
+
+use std::time::{Instant, SystemTime};
+
+use crate::error::Error;
+use crate::jobfile::Job;
+use crate::matrix::{Entry, Plan};
+use crate::strategy::{Deadline, RunFailure, execute};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Failed,
+    Timeout,
+    Mismatch,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+            Status::Mismatch => "mismatch",
+        }
+    }
+}
+
+/// One measured run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub entry: usize,
+    /// 1-based.
+    pub repetition: u32,
+    pub status: Status,
+    pub wall_s: f64,
+    pub setup_s: f64,
+    pub cpu_s: f64,
+    /// Empty when the run produced no results.
+    pub checksum: String,
+    pub error: String,
+    pub started_at: SystemTime,
+}
+
+/// Where the runs happen, for every row.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub cpus: usize,
+}
+
+impl Host {
+    pub fn detect() -> Host {
+        Host {
+            name: host_name(),
+            cpus: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates
+    // within it or we take the whole buffer.
+    let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    if status != 0 {
+        return "unknown".to_owned();
+    }
+    let end = buffer
+        .iter()
+        .position(|byte| *byte == 0)
+        .unwrap_or(buffer.len());
+    String::from_utf8_lossy(&buffer[..end]).into_owned()
+}
+
+pub enum Event<'a> {
+    /// A run of `entry` begins; `repetition` is `None` for warm-up runs.
+    RunStarted {
+        entry: &'a Entry,
+        repetition: Option<u32>,
+    },
+    /// A warm-up run ended (it is not recorded).
+    WarmupFinished { entry: &'a Entry },
+    /// A measured run ended, with what its commands wrote to stderr.
+    RunFinished {
+        entry: &'a Entry,
+        record: &'a RunRecord,
+        stderr: &'a [String],
+    },
+    /// Every run of `entry` ended.
+    EntryFinished {
+        entry: &'a Entry,
+        records: &'a [RunRecord],
+    },
+}
+
+/// Consumes events: the progress display, the CSV file, the log.
+pub trait Reporter {
+    fn report(&mut self, event: &Event<'_>) -> Result<(), Error>;
+}
+
+/// Runs every entry of `plan` and returns the measured runs in order. A
+/// reporter's error (a full disk, say) stops the run at once and is returned;
+/// what reporters already wrote stays written.
+pub fn run(
+    job: &Job,
+    plan: &Plan,
+    reporters: &mut [&mut dyn Reporter],
+) -> Result<Vec<RunRecord>, Error> {
+    let mut all = Vec::new();
+    for group in &plan.groups {
+        let items = job.generator.generate(group.list_size);
+        // The first correct result in the group (serial's, as serial runs
+        // first) is what every other run must reproduce.
+        let mut reference: Option<(String, String)> = None;
+        for entry in &plan.entries[group.entries.clone()] {
+            let mut records = Vec::new();
+            for warmup in 0..entry.warmup {
+                let _ = warmup;
+                emit(
+                    reporters,
+                    &Event::RunStarted {
+                        entry,
+                        repetition: None,
+                    },
+                )?;
+                let _ = measure(entry, &group.work, &items);
+                emit(reporters, &Event::WarmupFinished { entry })?;
+            }
+            for repetition in 1..=entry.repetitions {
+                emit(
+                    reporters,
+                    &Event::RunStarted {
+                        entry,
+                        repetition: Some(repetition),
+                    },
+                )?;
+                let (mut record, stderr) = measure(entry, &group.work, &items);
+                record.entry = entry.index;
+                record.repetition = repetition;
+                if record.status == Status::Ok {
+                    match &reference {
+                        None => reference = Some((record.checksum.clone(), entry.label())),
+                        Some((expected, from)) if *expected != record.checksum => {
+                            record.status = Status::Mismatch;
+                            record.error = format!(
+                                "results differ from those of {from} (checksum {} instead of {expected})",
+                                record.checksum
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                }
+                emit(
+                    reporters,
+                    &Event::RunFinished {
+                        entry,
+                        record: &record,
+                        stderr: &stderr,
+                    },
+                )?;
+                records.push(record);
+            }
+            emit(
+                reporters,
+                &Event::EntryFinished {
+                    entry,
+                    records: &records,
+                },
+            )?;
+            all.extend(records);
+        }
+    }
+    Ok(all)
+}
+
+fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) -> Result<(), Error> {
+    for reporter in reporters.iter_mut() {
+        reporter.report(event)?;
+    }
+    Ok(())
+}
+
+/// One run: wall time from the start (pool start included) to the last
+/// result, CPU time of the runner and every child it waited for.
+fn measure(
+    entry: &Entry,
+    work: &crate::strategy::Work,
+    items: &crate::generator::Items,
+) -> (RunRecord, Vec<String>) {
+    let started_at = SystemTime::now();
+    let cpu_before = cpu_seconds();
+    let deadline = Deadline::new(entry.timeout);
+    let started = Instant::now();
+    let result = execute(entry, work, items, &deadline);
+    let ended = Instant::now();
+    let cpu_s = (cpu_seconds() - cpu_before).max(0.0);
+    let mut record = RunRecord {
+        entry: entry.index,
+        repetition: 0,
+        status: Status::Ok,
+        wall_s: 0.0,
+        setup_s: 0.0,
+        cpu_s,
+        checksum: String::new(),
+        error: String::new(),
+        started_at,
+    };
+    match result {
+        Ok(execution) => {
+            record.wall_s = execution.finished.duration_since(started).as_secs_f64();
+            record.setup_s = execution.setup.as_secs_f64();
+            record.checksum = execution.outputs.checksum();
+            (record, execution.stderr)
+        }
+        Err(failure) => {
+            record.wall_s = ended.duration_since(started).as_secs_f64();
+            record.status = match failure {
+                RunFailure::Timeout(_) => Status::Timeout,
+                RunFailure::Failed(_) => Status::Failed,
+            };
+            record.error = failure.to_string();
+            (record, Vec::new())
+        }
+    }
+}
+
+/// User + system CPU seconds of this process and of its waited-for children.
+fn cpu_seconds() -> f64 {
+    fn of(who: libc::c_int) -> f64 {
+        // SAFETY: getrusage fills the struct we own; on failure we count 0.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+            return 0.0;
+        }
+        let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+        seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+    of(libc::RUSAGE_SELF) + of(libc::RUSAGE_CHILDREN)
+}

@@ -1,0 +1,714 @@
+//! The `processes` strategy: N child processes fed chunks of items over
+//! pipes by whichever worker is free, results put back in input order.
+//!
+//! Each worker has a writer thread and a reader thread in the runner. The
+//! writer claims the next chunk from a shared counter only when it holds a
+//! credit (at most [`IN_FLIGHT`] chunks per worker are unanswered), so a free
+//! worker always gets the next chunk and a busy one never hoards. The writer
+//! and reader never wait on each other's pipe, so no list size and no result
+//! size can deadlock: the child can always write because the reader is
+//! always reading.
+//!
+//! Two codecs ride on the same pool: a binary one for parbench's own workers
+//! (`parbench __worker`, see `worker.rs`) and a line one for `protocol =
+//! "lines"` commands. `protocol = "argv"` commands have no pool: each slot
+//! thread spawns one process per item.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use subprocess::ExecExt;
+use subprocess::{Exec, ExitStatus, Job, Redirection};
+
+use super::{Deadline, Execution, Outputs, RunFailure, numbers};
+use crate::generator::Items;
+use crate::worker;
+use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol, format_number};
+
+/// Chunks a worker may have unanswered: enough that it never waits for the
+/// runner between chunks, few enough that the tail of the list is shared out.
+const IN_FLIGHT: usize = 3;
+
+/// `chunk_size = "auto"`: about 32 chunks per worker, so the last chunks to
+/// finish are short against the whole run (good balance when items are slow),
+/// at least 1 item, and at most 8192 items (64 KiB of numbers, one pipe
+/// buffer, so per-chunk overhead is amortised when items are fast).
+pub fn chunk_auto(list_size: usize, workers: usize) -> usize {
+    let chunks = workers.max(1) * 32;
+    list_size.div_ceil(chunks).clamp(1, 8192)
+}
+
+pub fn run_builtin(
+    spec: &BuiltinSpec,
+    params: &Params,
+    items: &Items,
+    workers: usize,
+    chunk_size: Option<usize>,
+    deadline: &Deadline,
+) -> Result<Execution, RunFailure> {
+    let numbers = numbers(items)?;
+    let chunk = chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), workers));
+    let exe = std::env::current_exe().map_err(|error| {
+        RunFailure::Failed(format!("cannot find parbench's own executable: {error}"))
+    })?;
+    let args = worker::args(spec, params);
+    let started = Instant::now();
+    let mut pool = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let exec = Exec::cmd(&exe).args(&args);
+        pool.push(spawn(exec, None)?);
+    }
+    // Ready: every worker has started, built its kernel and said so.
+    for (index, worker) in pool.iter_mut().enumerate() {
+        if let Err(error) = worker::read_ready(worker.stdout.as_mut().expect("stdout is piped")) {
+            let why = worker.describe_exit(Duration::from_secs(1));
+            kill_all(&pool);
+            return Err(RunFailure::Failed(format!(
+                "worker {} did not start: {error}{why}",
+                index + 1
+            )));
+        }
+    }
+    let setup = started.elapsed();
+    let mut out = vec![0.0f64; numbers.len()];
+    let codec = BinaryCodec { items: numbers };
+    let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
+    Ok(Execution {
+        outputs: Outputs::Numbers(out),
+        setup,
+        finished,
+        stderr,
+    })
+}
+
+pub fn run_command(
+    command: &CommandSpec,
+    items: &Items,
+    workers: usize,
+    chunk_size: Option<usize>,
+    cwd: &Path,
+    deadline: &Deadline,
+) -> Result<Execution, RunFailure> {
+    match command.protocol {
+        Protocol::Argv => run_argv(command, items, workers, cwd, deadline),
+        Protocol::Lines => {
+            let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
+            let started = Instant::now();
+            let mut pool = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let exec = Exec::cmd(&command.program)
+                    .args(command.args_for(""))
+                    .cwd(cwd);
+                match spawn(exec, Some(&command.program)) {
+                    Ok(worker) => pool.push(worker),
+                    Err(failure) => {
+                        kill_all(&pool);
+                        return Err(failure);
+                    }
+                }
+            }
+            let setup = started.elapsed();
+            let mut out = vec![String::new(); items.len()];
+            let codec = LineCodec { items };
+            let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
+            Ok(Execution {
+                outputs: Outputs::Text(out),
+                setup,
+                finished,
+                stderr,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the pool
+
+/// One child process of a pool.
+struct Worker {
+    job: Job,
+    stdin: Option<File>,
+    stdout: Option<File>,
+    /// Standard error goes to an unnamed temporary file, read after the run:
+    /// no thread, and no pipe that could fill up.
+    stderr: File,
+}
+
+impl Worker {
+    fn pid(&self) -> u32 {
+        self.job.pid()
+    }
+
+    /// ", exited with status 3: first stderr line" once the process ends.
+    fn describe_exit(&mut self, patience: Duration) -> String {
+        let status = self.job.wait_timeout(patience).ok().flatten();
+        let mut text = match status {
+            Some(status) => format!(", {}", describe_status(status)),
+            None => String::new(),
+        };
+        if let Some(line) = first_line(&read_all(&mut self.stderr)) {
+            text.push_str(&format!(": {line}"));
+        }
+        text
+    }
+}
+
+fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
+    let stderr = tempfile::tempfile().map_err(|error| {
+        RunFailure::Failed(format!(
+            "cannot create a temporary file for stderr: {error}"
+        ))
+    })?;
+    let stderr_for_child = stderr
+        .try_clone()
+        .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
+    let mut job = exec
+        .stdin(Redirection::Pipe)
+        .stdout(Redirection::Pipe)
+        .stderr(Redirection::File(stderr_for_child))
+        .setpgid()
+        .start()
+        .map_err(|error| spawn_failure(program, &error))?;
+    Ok(Worker {
+        stdin: job.stdin.take(),
+        stdout: job.stdout.take(),
+        job,
+        stderr,
+    })
+}
+
+fn spawn_failure(program: Option<&str>, error: &io::Error) -> RunFailure {
+    let program = program.unwrap_or("parbench worker");
+    RunFailure::Failed(format!(
+        "cannot start \"{program}\": {}",
+        crate::error::io_reason(error)
+    ))
+}
+
+/// Kills every process of every worker's group, grandchildren included.
+fn kill_all(pool: &[Worker]) {
+    for worker in pool {
+        kill_group(worker.pid());
+    }
+}
+
+fn kill_group(pid: u32) {
+    // SAFETY: killpg has no memory effects; a stale group id fails with ESRCH.
+    unsafe {
+        libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+    }
+}
+
+/// Moves items to workers and results back. Returns the instant the last
+/// result was in hand and whatever the workers wrote to stderr.
+fn drive<C: Codec>(
+    codec: &C,
+    pool: &mut [Worker],
+    out: &mut [C::Out],
+    chunk: usize,
+    deadline: &Deadline,
+) -> Result<(Instant, Vec<String>), RunFailure> {
+    let total = out.len();
+    let chunks = total.div_ceil(chunk);
+    let next = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    // One lock per chunk, never per item: a reader takes its chunk's slice
+    // out and writes the results in place.
+    let slots: Mutex<Vec<Option<&mut [C::Out]>>> =
+        Mutex::new(out.chunks_mut(chunk).map(Some).collect());
+    let (ended_tx, ended_rx) = mpsc::channel::<(usize, Result<usize, String>)>();
+    let pids: Vec<u32> = pool.iter().map(Worker::pid).collect();
+
+    let mut failure: Option<RunFailure> = None;
+    std::thread::scope(|scope| {
+        for (index, worker) in pool.iter_mut().enumerate() {
+            let stdin = worker.stdin.take().expect("stdin is piped");
+            let stdout = worker.stdout.take().expect("stdout is piped");
+            let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(IN_FLIGHT);
+            for _ in 0..IN_FLIGHT {
+                credit_tx.send(()).expect("the channel has room");
+            }
+            let (order_tx, order_rx) = mpsc::channel::<usize>();
+            let (next, abort, slots, ended_tx) = (&next, &abort, &slots, ended_tx.clone());
+            scope.spawn(move || {
+                let mut writer = BufWriter::with_capacity(1 << 16, stdin);
+                let mut frame = Vec::new();
+                while !abort.load(Ordering::Relaxed) {
+                    let credit = match credit_rx.try_recv() {
+                        Ok(()) => Ok(()),
+                        Err(TryRecvError::Empty) => {
+                            // About to wait: whatever is buffered must reach
+                            // the worker first, or it waits for us.
+                            if writer.flush().is_err() {
+                                break;
+                            }
+                            credit_rx.recv().map_err(|_| ())
+                        }
+                        Err(TryRecvError::Disconnected) => Err(()),
+                    };
+                    if credit.is_err() {
+                        break;
+                    }
+                    let chunk_index = next.fetch_add(1, Ordering::Relaxed);
+                    if chunk_index >= chunks {
+                        break;
+                    }
+                    let range = chunk_index * chunk..((chunk_index + 1) * chunk).min(total);
+                    frame.clear();
+                    codec.encode(range, &mut frame);
+                    if order_tx.send(chunk_index).is_err() || writer.write_all(&frame).is_err() {
+                        break;
+                    }
+                }
+                // Closing stdin tells the worker there is no more work.
+                let _ = writer.flush();
+            });
+            scope.spawn(move || {
+                let mut reader = BufReader::with_capacity(1 << 16, stdout);
+                let mut done = 0usize;
+                let result = loop {
+                    let Ok(chunk_index) = order_rx.recv() else {
+                        break codec.finish(&mut reader, done);
+                    };
+                    let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())
+                        [chunk_index]
+                        .take()
+                        .expect("each chunk is sent once");
+                    if let Err(error) = codec.decode(&mut reader, slot, done) {
+                        break Err(error);
+                    }
+                    done += slot.len();
+                    let _ = credit_tx.send(());
+                };
+                let _ = ended_tx.send((index, result.map(|()| done)));
+            });
+        }
+        drop(ended_tx);
+
+        // The runner's own thread watches the clock and the workers.
+        let mut running = pids.len();
+        while running > 0 {
+            let event = match deadline.remaining() {
+                Some(left) => ended_rx.recv_timeout(left),
+                None => ended_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match event {
+                Ok((_, Ok(_))) => running -= 1,
+                Ok((index, Err(error))) => {
+                    running -= 1;
+                    if failure.is_none() {
+                        failure = Some(RunFailure::Failed(format!(
+                            "worker {} (pid {}) {error}",
+                            index + 1,
+                            pids[index]
+                        )));
+                        abort.store(true, Ordering::Relaxed);
+                        pids.iter()
+                            .enumerate()
+                            .filter(|(other, _)| *other != index)
+                            .for_each(|(_, pid)| kill_group(*pid));
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if failure.is_none() {
+                        failure = Some(deadline.failure());
+                    }
+                    abort.store(true, Ordering::Relaxed);
+                    pids.iter().for_each(|pid| kill_group(*pid));
+                    // Killed workers close their pipes; the threads end.
+                    while ended_rx.recv().is_ok() {}
+                    running = 0;
+                }
+                Err(RecvTimeoutError::Disconnected) => running = 0,
+            }
+        }
+    });
+    let finished = Instant::now();
+
+    let mut stderr = Vec::new();
+    for (index, worker) in pool.iter_mut().enumerate() {
+        let status = worker
+            .job
+            .wait_timeout(Duration::from_secs(5))
+            .ok()
+            .flatten();
+        // Grandchildren a command left behind go with their group.
+        kill_group(worker.pid());
+        if status.is_none() {
+            let _ = worker.job.wait();
+        }
+        if let Some(RunFailure::Failed(message)) = &mut failure
+            && message.starts_with(&format!("worker {} ", index + 1))
+        {
+            if let Some(status) = status.filter(|status| !status.success()) {
+                message.push_str(&format!(" ({})", describe_status(status)));
+            }
+            if let Some(line) = first_line(&read_all(&mut worker.stderr)) {
+                message.push_str(&format!(": {line}"));
+            }
+        }
+        let text = read_all(&mut worker.stderr);
+        stderr.extend(
+            text.lines()
+                .map(|line| format!("worker {}: {line}", index + 1)),
+        );
+    }
+    match failure {
+        Some(failure) => Err(failure),
+        None => Ok((finished, stderr)),
+    }
+}
+
+/// How items are written to a worker and results read back.
+trait Codec: Sync {
+    type Out: Send;
+    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>);
+    /// Fills `out` with the results of one chunk; `done` counts the items
+    /// this worker answered before, for the error message.
+    fn decode(
+        &self,
+        reader: &mut BufReader<File>,
+        out: &mut [Self::Out],
+        done: usize,
+    ) -> Result<(), String>;
+    /// After the last chunk: the worker must have nothing more to say.
+    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String>;
+}
+
+/// Numbers as raw little-endian f64 behind a u32 count, both ways.
+struct BinaryCodec<'a> {
+    items: &'a [f64],
+}
+
+impl Codec for BinaryCodec<'_> {
+    type Out = f64;
+
+    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>) {
+        worker::encode_frame(&self.items[range], frame);
+    }
+
+    fn decode(
+        &self,
+        reader: &mut BufReader<File>,
+        out: &mut [f64],
+        done: usize,
+    ) -> Result<(), String> {
+        worker::read_frame(reader, out)
+            .map_err(|error| format!("stopped after {done} items: {error}"))
+    }
+
+    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
+        let mut extra = [0u8; 1];
+        match reader.read(&mut extra) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(format!(
+                "sent more results than the {done} items it was given"
+            )),
+            Err(error) => Err(format!("failed after {done} items: {error}")),
+        }
+    }
+}
+
+/// One item per line to stdin, one result per line from stdout.
+struct LineCodec<'a> {
+    items: &'a Items,
+}
+
+impl Codec for LineCodec<'_> {
+    type Out = String;
+
+    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>) {
+        match self.items {
+            Items::Numbers(numbers) => {
+                for number in &numbers[range] {
+                    frame.extend_from_slice(format_number(*number).as_bytes());
+                    frame.push(b'\n');
+                }
+            }
+            Items::Text(lines) => {
+                for line in &lines[range] {
+                    frame.extend_from_slice(line.as_bytes());
+                    frame.push(b'\n');
+                }
+            }
+        }
+    }
+
+    fn decode(
+        &self,
+        reader: &mut BufReader<File>,
+        out: &mut [String],
+        done: usize,
+    ) -> Result<(), String> {
+        let mut line = Vec::new();
+        for (offset, slot) in out.iter_mut().enumerate() {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|error| format!("failed after {} items: {error}", done + offset))?;
+            if read == 0 {
+                return Err(format!(
+                    "printed a line too few: its output ended after {} result lines, before the result for item {}",
+                    done + offset,
+                    done + offset + 1
+                ));
+            }
+            let text = std::str::from_utf8(&line).map_err(|_| {
+                format!(
+                    "printed a line that is not UTF-8 as result {}",
+                    done + offset + 1
+                )
+            })?;
+            *slot = text.trim_end().to_owned();
+        }
+        Ok(())
+    }
+
+    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
+        let mut extra = Vec::new();
+        match reader.read_until(b'\n', &mut extra) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(format!(
+                "printed a line too many: {:?} after the {done} results for its {done} items",
+                String::from_utf8_lossy(&extra).trim_end()
+            )),
+            Err(error) => Err(format!("failed after {done} items: {error}")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- argv
+
+/// One process per item, up to `workers` at once, each slot a thread that
+/// spawns, collects and waits.
+fn run_argv(
+    command: &CommandSpec,
+    items: &Items,
+    workers: usize,
+    cwd: &Path,
+    deadline: &Deadline,
+) -> Result<Execution, RunFailure> {
+    let total = items.len();
+    let next = AtomicUsize::new(0);
+    let abort = Arc::new(AtomicBool::new(false));
+    let live: Vec<Mutex<Option<u32>>> = (0..workers).map(|_| Mutex::new(None)).collect();
+    let mut out = vec![String::new(); total];
+    let results: Mutex<Vec<Option<&mut String>>> = Mutex::new(out.iter_mut().map(Some).collect());
+    let stderr_lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let (ended_tx, ended_rx) = mpsc::channel::<Result<(), String>>();
+    let mut failure = None;
+
+    std::thread::scope(|scope| {
+        for slot in 0..workers {
+            let (next, abort, live, results, stderr_lines, ended_tx) = (
+                &next,
+                &abort,
+                &live,
+                &results,
+                &stderr_lines,
+                ended_tx.clone(),
+            );
+            scope.spawn(move || {
+                let result = (|| {
+                    loop {
+                        if abort.load(Ordering::Relaxed) {
+                            return Ok(());
+                        }
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= total {
+                            return Ok(());
+                        }
+                        let item = items.text(index);
+                        let exec = Exec::cmd(&command.program)
+                            .args(command.args_for(&item))
+                            .cwd(cwd)
+                            .stdin(Redirection::Null)
+                            .stdout(Redirection::Pipe)
+                            .stderr(Redirection::Pipe)
+                            .setpgid();
+                        let mut job = exec.start().map_err(|error| {
+                            match spawn_failure(Some(&command.program), &error) {
+                                RunFailure::Failed(message) => message,
+                                other => other.to_string(),
+                            }
+                        })?;
+                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(job.pid());
+                        let read = job
+                            .communicate()
+                            .and_then(|mut communicator| communicator.read());
+                        let status = job.wait();
+                        kill_group(job.pid());
+                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        let (stdout, stderr) =
+                            read.map_err(|error| format!("item {}: {error}", index + 1))?;
+                        let stderr = String::from_utf8_lossy(&stderr);
+                        if !stderr.trim().is_empty() {
+                            let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
+                            lines.extend(
+                                stderr
+                                    .lines()
+                                    .map(|line| format!("item {}: {line}", index + 1)),
+                            );
+                        }
+                        let status =
+                            status.map_err(|error| format!("item {}: {error}", index + 1))?;
+                        if !status.success() {
+                            let mut message = format!(
+                                "\"{}\" {} on item {} ({item:?})",
+                                command.program,
+                                describe_status(status),
+                                index + 1
+                            );
+                            if let Some(line) = first_line(&stderr) {
+                                message.push_str(&format!(": {line}"));
+                            }
+                            return Err(message);
+                        }
+                        let text = String::from_utf8(stdout)
+                            .map_err(|_| format!("item {}: the output is not UTF-8", index + 1))?;
+                        let slot_ref = results.lock().unwrap_or_else(|p| p.into_inner())[index]
+                            .take()
+                            .expect("each item is claimed once");
+                        *slot_ref = text.trim_end().to_owned();
+                    }
+                })();
+                let _ = ended_tx.send(result);
+            });
+        }
+        drop(ended_tx);
+        let mut running = workers;
+        while running > 0 {
+            let event = match deadline.remaining() {
+                Some(left) => ended_rx.recv_timeout(left),
+                None => ended_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match event {
+                Ok(Ok(())) => running -= 1,
+                Ok(Err(message)) => {
+                    running -= 1;
+                    if failure.is_none() {
+                        failure = Some(RunFailure::Failed(message));
+                        abort.store(true, Ordering::Relaxed);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    failure.get_or_insert_with(|| deadline.failure());
+                    abort.store(true, Ordering::Relaxed);
+                    // Keep killing until every slot has seen its child die:
+                    // a slot may be between spawn and registering the pid.
+                    loop {
+                        for pid in live
+                            .iter()
+                            .filter_map(|pid| *pid.lock().unwrap_or_else(|p| p.into_inner()))
+                        {
+                            kill_group(pid);
+                        }
+                        match ended_rx.recv_timeout(Duration::from_millis(50)) {
+                            Ok(_) => running -= 1,
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Err(RecvTimeoutError::Disconnected) => running = 0,
+                        }
+                        if running == 0 {
+                            break;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => running = 0,
+            }
+        }
+    });
+    let finished = Instant::now();
+    drop(results);
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(Execution {
+        outputs: Outputs::Text(out),
+        setup: Duration::ZERO,
+        finished,
+        stderr: stderr_lines.into_inner().unwrap_or_default(),
+    })
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(signal) = status.signal() {
+        let name = signal_name(signal);
+        format!("was killed by signal {signal} ({name})")
+    } else if let Some(code) = status.code() {
+        format!("exited with status {code}")
+    } else {
+        "ended in an unknown way".to_owned()
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGBUS => "SIGBUS",
+        _ => "signal",
+    }
+}
+
+fn read_all(file: &mut File) -> String {
+    let mut text = Vec::new();
+    if file.rewind().is_ok() {
+        let _ = file.read_to_end(&mut text);
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(|line| {
+            let mut line = line.to_owned();
+            if line.len() > 300 {
+                let cut = (0..=300)
+                    .rev()
+                    .find(|i| line.is_char_boundary(*i))
+                    .unwrap_or(0);
+                line.truncate(cut);
+                line.push('…');
+            }
+            line
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_chunks_stay_within_bounds() {
+        assert_eq!(chunk_auto(1, 2), 1);
+        assert_eq!(chunk_auto(20, 2), 1);
+        assert_eq!(chunk_auto(200, 2), 4);
+        assert_eq!(chunk_auto(100_000, 2), 1563);
+        assert_eq!(chunk_auto(10_000_000, 2), 8192);
+        assert_eq!(chunk_auto(1000, 0), 32);
+    }
+
+    #[test]
+    fn first_line_skips_blank_lines_and_truncates() {
+        assert_eq!(first_line("\n  \nboom\nmore"), Some("boom".to_owned()));
+        assert_eq!(first_line(""), None);
+        assert_eq!(first_line(&"é".repeat(400)).unwrap().chars().count(), 151);
+    }
+}

@@ -1,0 +1,42 @@
+//! `serial`: the items one after another in the runner's own thread, the
+//! baseline every other strategy is compared with.
+
+use std::time::{Duration, Instant};
+
+use super::{Deadline, Execution, Outputs, RunFailure, numbers};
+use crate::generator::Items;
+use crate::workload::Kernel;
+
+/// Items handed to the kernel at once at most. Blocks start at one item and
+/// double while a block is quick, so that slow items still meet the deadline
+/// check often and fast items pay for it rarely.
+const MAX_BLOCK: usize = 65_536;
+
+pub fn run(
+    kernel: &dyn Kernel,
+    items: &Items,
+    deadline: &Deadline,
+) -> Result<Execution, RunFailure> {
+    let numbers = numbers(items)?;
+    let mut out = vec![0.0f64; numbers.len()];
+    let mut start = 0;
+    let mut block = 1;
+    while start < numbers.len() {
+        if deadline.passed() {
+            return Err(deadline.failure());
+        }
+        let end = (start + block).min(numbers.len());
+        let began = Instant::now();
+        kernel.apply(&numbers[start..end], &mut out[start..end]);
+        if began.elapsed() < Duration::from_millis(1) {
+            block = (block * 2).min(MAX_BLOCK);
+        }
+        start = end;
+    }
+    Ok(Execution {
+        outputs: Outputs::Numbers(out),
+        setup: Duration::ZERO,
+        finished: Instant::now(),
+        stderr: Vec::new(),
+    })
+}
