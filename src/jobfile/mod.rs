@@ -119,6 +119,21 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
 /// Validates job-file text as if it were read from `path`.
 pub fn parse(path: &Path, source: &str) -> Result<Job, JobError> {
     let locate = Locator { path, source };
+    // The version decides how the rest is read, so it is checked first: a
+    // file from a future parbench gets "unsupported version", not a
+    // complaint about keys this version does not know.
+    if let Ok(probe) = toml::from_str::<raw::VersionProbe>(source)
+        && let Some(version) = probe.version
+        && version.get_ref().as_integer() != Some(1)
+    {
+        return Err(locate.error(
+            version.span().start,
+            format!(
+                "unsupported version {}; this parbench reads job files of version 1",
+                version.get_ref()
+            ),
+        ));
+    }
     let raw: raw::RawJob = toml::from_str(source).map_err(|error| locate.toml_error(&error))?;
     validate::validate(raw, &locate)
 }
@@ -145,17 +160,42 @@ impl Locator<'_> {
     }
 
     fn toml_error(&self, error: &toml::de::Error) -> JobError {
-        let offset = error.span().map_or(0, |span| span.start);
-        self.error(
-            offset,
-            suggest::rewrite_toml_message(error.message(), self.key_at(error)),
-        )
+        let offset = error
+            .span()
+            .map_or(0, |span| span.start)
+            .min(self.source.len());
+        let mut message = suggest::rewrite_toml_message(error.message(), self.key_before(offset));
+        if message.starts_with("missing required key")
+            && let Some(header) = self.table_header_at(offset)
+        {
+            message.push_str(&format!(" in {header}"));
+        }
+        self.error(offset, message)
     }
 
-    /// The text under a toml error's span, when it is a bare key.
-    fn key_at(&self, error: &toml::de::Error) -> Option<&str> {
-        let span = error.span()?;
-        let text = self.source.get(span)?;
-        Some(text.trim().trim_matches('"'))
+    /// `key` when the text before `offset` on its line is `key = `.
+    fn key_before(&self, offset: usize) -> Option<&str> {
+        let line_start = self.source[..offset]
+            .rfind('\n')
+            .map_or(0, |newline| newline + 1);
+        let before = self.source[line_start..offset]
+            .trim_end()
+            .strip_suffix('=')?;
+        Some(before.trim().trim_matches('"'))
+    }
+
+    /// `[run]` or `[[workload]]` when a table header starts at `offset`.
+    fn table_header_at(&self, offset: usize) -> Option<&str> {
+        let rest = &self.source[offset..];
+        if !rest.starts_with('[') {
+            return None;
+        }
+        let end = rest.find(']')?;
+        let end = if rest[end + 1..].starts_with(']') {
+            end + 2
+        } else {
+            end + 1
+        };
+        Some(&rest[..end])
     }
 }

@@ -11,6 +11,12 @@ use toml::{Spanned, Value};
 
 pub type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
 
+/// Only the version, read before anything else.
+#[derive(Debug, Deserialize)]
+pub struct VersionProbe {
+    pub version: Option<Spanned<Value>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJob {

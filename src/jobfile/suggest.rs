@@ -50,7 +50,10 @@ pub fn rewrite_toml_message(message: &str, key: Option<&str>) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let rest = rest
             .replace("i64", "an integer")
-            .replace("a sequence", "an array");
+            .replace("a sequence", "an array")
+            .replace("sequence", "an array")
+            .replace("map,", "a table,")
+            .replace("string \"", "the string \"");
         return match key.filter(|key| is_bare_key(key)) {
             Some(key) => format!("wrong type for \"{key}\": {rest}"),
             None => format!("wrong type: {rest}"),

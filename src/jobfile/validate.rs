@@ -17,6 +17,20 @@ use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
 
 type Result<T> = std::result::Result<T, JobError>;
 
+/// A billion numbers is 8 GB in and 8 GB out; past that a typo is likelier
+/// than an experiment.
+const MAX_LIST_SIZE: usize = 1_000_000_000;
+/// Each worker is a thread or a process; thousands would exhaust the machine
+/// before they measured anything.
+const MAX_WORKERS: usize = 1024;
+
+fn at_most(value: usize, max: usize, offset: usize, key: &str, at: &Locator) -> Result<usize> {
+    if value > max {
+        return Err(at.error(offset, format!("\"{key}\" is at most {max}, not {value}")));
+    }
+    Ok(value)
+}
+
 /// Run-wide settings that workloads may override.
 struct RunDefaults {
     strategies: Vec<Strategy>,
@@ -254,6 +268,7 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
         (_, Some(size)) => {
             let sizes = value_axis(size, "size", at, |value, offset| {
                 positive(value, offset, "size", at)
+                    .and_then(|size| at_most(size, MAX_LIST_SIZE, offset, "size", at))
             })?;
             if let Generator::File { lines } = &generator {
                 let available = lines.items.len();
@@ -326,7 +341,9 @@ fn workers(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<WorkerCount>>
             offset,
             format!("unknown worker count \"{text}\"; expected a number of at least 1 or \"cpus\""),
         )),
-        _ => positive(value, offset, "workers", at).map(WorkerCount::Fixed),
+        _ => positive(value, offset, "workers", at)
+            .and_then(|count| at_most(count, MAX_WORKERS, offset, "workers", at))
+            .map(WorkerCount::Fixed),
     })?;
     unique(&workers, axis_value, "worker count", at)?;
     Ok(workers)
@@ -432,6 +449,17 @@ fn workload(
                 })?,
             };
             let argv = command_argv(command, dir, at)?;
+            if protocol == Protocol::Lines
+                && let Some(arg) = command
+                    .get_ref()
+                    .iter()
+                    .find(|arg| arg.get_ref().contains("{item}"))
+            {
+                return Err(at.error(
+                    arg.span().start,
+                    "{item} has no meaning with protocol = \"lines\": items arrive one per line on standard input",
+                ));
+            }
             WorkloadKind::Command { argv, protocol }
         }
     };

@@ -61,10 +61,7 @@ pub fn render(plan: &Plan, summaries: &[EntrySummary<'_>]) -> String {
                     .median_cpu
                     .map(human_seconds)
                     .unwrap_or_else(|| "-".to_owned()),
-                summary
-                    .speedup
-                    .map(|speedup| format!("{speedup:.2}×"))
-                    .unwrap_or_else(|| "-".to_owned()),
+                summary.speedup.map(ratio).unwrap_or_else(|| "-".to_owned()),
                 status,
             ]);
         }
@@ -102,4 +99,27 @@ pub fn render(plan: &Plan, summaries: &[EntrySummary<'_>]) -> String {
     }
 
     out
+}
+
+/// Speedups with enough digits to tell 0.004× from 0.0004×.
+pub fn ratio(value: f64) -> String {
+    if value >= 0.1 {
+        format!("{value:.2}×")
+    } else {
+        let digits = (-value.log10().floor()) as usize + 2;
+        format!("{value:.digits$}×")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio;
+
+    #[test]
+    fn ratios_keep_three_significant_digits_when_small() {
+        assert_eq!(ratio(1.96), "1.96×");
+        assert_eq!(ratio(0.35), "0.35×");
+        assert_eq!(ratio(0.0047), "0.0047×");
+        assert_eq!(ratio(0.00023), "0.00023×");
+    }
 }
