@@ -119,7 +119,7 @@ mod tests {
     fn ratios_keep_three_significant_digits_when_small() {
         assert_eq!(ratio(1.96), "1.96×");
         assert_eq!(ratio(0.35), "0.35×");
-        assert_eq!(ratio(0.0047), "0.0047×");
-        assert_eq!(ratio(0.00023), "0.00023×");
+        assert_eq!(ratio(0.0047), "0.00470×");
+        assert_eq!(ratio(0.00023), "0.000230×");
     }
 }
