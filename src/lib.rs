@@ -5,6 +5,7 @@
 //! ([`matrix`]) → runner ([`runner`], with [`strategy`] × [`workload`]) →
 //! events → reporters ([`report`]: progress, CSV, table).
 
+pub mod affinity;
 pub mod cli;
 pub mod error;
 pub mod generator;
