@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
-use crate::strategy::{Deadline, RunFailure, execute};
+use crate::strategy::{Deadline, Failed, RunFailure, execute};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -215,14 +215,14 @@ fn measure(
             record.checksum = execution.outputs.checksum();
             (record, execution.stderr)
         }
-        Err(failure) => {
+        Err(Failed { failure, stderr }) => {
             record.wall_s = ended.duration_since(started).as_secs_f64();
             record.status = match failure {
                 RunFailure::Timeout(_) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
             };
             record.error = failure.to_string();
-            (record, Vec::new())
+            (record, stderr)
         }
     }
 }

@@ -483,3 +483,316 @@ fn a_file_list_is_read_relative_to_the_job_file() {
     );
     assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
 }
+
+// ---------------------------------------------------------------- commands
+
+/// A job with one command workload; `extra` goes into the [[workload]] table.
+fn command_job(name: &str, list: &str, run: &str, command: &str, extra: &str) -> String {
+    format!(
+        "version = 1\nname = \"{name}\"\n[list]\n{list}\n[run]\n{run}\n[[workload]]\nname = \"cmd\"\ncommand = {command}\n{extra}\n"
+    )
+}
+
+#[test]
+fn items_reach_commands_verbatim_and_are_never_run_by_a_shell() {
+    let work = Workdir::new();
+    let items = [
+        "a b",
+        "\"quoted\" 'single'",
+        "$(touch pwned)",
+        "x; touch pwned2",
+        "`touch pwned3`",
+        "-n",
+    ];
+    work.write("items.txt", &items.join("\n"));
+    let text = String::from(
+        "version = 1\nname = \"verbatim\"\n[list]\ngenerator = \"file\"\npath = \"items.txt\"\n[run]\nstrategies = [\"serial\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\n\
+         [[workload]]\nname = \"printf\"\ncommand = [\"printf\", \"%s\", \"{item}\"]\n\
+         [[workload]]\nname = \"cat\"\ncommand = [\"cat\"]\nprotocol = \"lines\"\n",
+    );
+    work.write("verbatim.toml", &text);
+    let output = work.parbench(&["run", "verbatim.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/verbatim.csv");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|row| row["status"] == "ok"), "{rows:?}");
+    // printf "%s" ITEM and cat both give back the items themselves: the
+    // same results, so the same checksum in both groups.
+    let sums: BTreeSet<&str> = rows.iter().map(|row| row["checksum"].as_str()).collect();
+    assert_eq!(sums.len(), 1, "{rows:?}");
+    for file in ["pwned", "pwned2", "pwned3"] {
+        assert!(
+            !work.path().join(file).exists(),
+            "{file} was created: an item ran as shell code"
+        );
+    }
+}
+
+#[test]
+fn a_failing_command_fails_its_run_with_status_and_stderr() {
+    let work = Workdir::new();
+    work.write(
+        "fail.toml",
+        &command_job(
+            "fail",
+            "generator = \"range\"\nsize = 3",
+            "strategies = [\"serial\", \"processes\"]\nworkers = 2\nrepetitions = 2\nwarmup = 0",
+            r#"["sh", "-c", "echo boom on $1 >&2; exit 3", "sh", "{item}"]"#,
+            "",
+        ),
+    );
+    let output = work.parbench(&["run", "fail.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/fail.csv");
+    assert_eq!(rows.len(), 4, "failed runs are recorded too");
+    for row in &rows {
+        assert_eq!(row["status"], "failed");
+        assert!(
+            row["error"].starts_with("\"sh\" exited with status 3 on item "),
+            "{}",
+            row["error"]
+        );
+        assert!(row["error"].contains(": boom on "), "{}", row["error"]);
+        assert_eq!(row["checksum"], "");
+    }
+    let log = work.read("results/fail.log");
+    assert!(
+        log.contains("[cmd · 3 items · serial · repetition 1] item 1: boom on 0"),
+        "{log}"
+    );
+    assert!(
+        log.contains("[cmd · 3 items · processes ×2 · repetition 2]"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_command_killed_by_a_signal_says_which() {
+    let work = Workdir::new();
+    work.write(
+        "killed.toml",
+        &command_job(
+            "killed",
+            "generator = \"range\"\nsize = 1",
+            "strategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0",
+            r#"["sh", "-c", "kill -KILL $$"]"#,
+            "",
+        ),
+    );
+    let output = work.parbench(&["run", "killed.toml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let (_, rows) = work.rows("results/killed.csv");
+    assert_eq!(
+        rows[0]["error"],
+        "\"sh\" was killed by signal 9 (SIGKILL) on item 1 (\"0\")"
+    );
+}
+
+#[test]
+fn a_missing_program_or_script_is_reported_before_anything_runs() {
+    let work = Workdir::new();
+    let run = "strategies = [\"serial\"]";
+    work.write(
+        "missing.toml",
+        &command_job(
+            "missing",
+            "generator = \"range\"\nsize = 1",
+            run,
+            r#"["no-such-program-parbench", "{item}"]"#,
+            "",
+        ),
+    );
+    work.write(
+        "script.toml",
+        &command_job(
+            "script",
+            "generator = \"range\"\nsize = 1",
+            run,
+            r#"["python3", "workers/missing.py"]"#,
+            "protocol = \"lines\"",
+        ),
+    );
+    work.write(
+        "local.toml",
+        &command_job(
+            "local",
+            "generator = \"range\"\nsize = 1",
+            run,
+            r#"["./bin/tool", "{item}"]"#,
+            "",
+        ),
+    );
+    for (file, expected) in [
+        (
+            "missing.toml",
+            "error: missing.toml:10:12: program \"no-such-program-parbench\" is not found on PATH\n",
+        ),
+        (
+            "script.toml",
+            "error: script.toml:10:23: script \"workers/missing.py\" does not exist (commands run in the job file's folder, .)\n",
+        ),
+        (
+            "local.toml",
+            "error: local.toml:10:12: program \"./bin/tool\" does not exist (paths are relative to the job file's folder, .)\n",
+        ),
+    ] {
+        for command in ["check", "run"] {
+            let output = work.parbench(&[command, file]);
+            assert_eq!(output.status.code(), Some(2), "{file}");
+            assert_eq!(stderr(&output), expected);
+        }
+    }
+    assert!(!work.path().join("results").exists());
+}
+
+#[test]
+fn a_million_lines_flow_through_cat() {
+    let work = Workdir::new();
+    work.write(
+        "cat.toml",
+        &command_job(
+            "cat",
+            "generator = \"range\"\nsize = 1_000_000",
+            "strategies = [\"serial\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0",
+            r#"["cat"]"#,
+            "protocol = \"lines\"",
+        ),
+    );
+    let output = work.parbench(&["run", "cat.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/cat.csv");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|row| row["status"] == "ok" && row["list_size"] == "1000000"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
+    assert_eq!(
+        rows[1]["chunk_size"], "7813",
+        "auto for a million items on 2 workers"
+    );
+}
+
+#[test]
+fn a_lines_worker_that_answers_too_few_or_too_many_lines_fails() {
+    let work = Workdir::new();
+    let list = "generator = \"range\"\nsize = 5";
+    let run = "strategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0";
+    work.write(
+        "few.toml",
+        &command_job(
+            "few",
+            list,
+            run,
+            r#"["sh", "-c", "head -n 2"]"#,
+            "protocol = \"lines\"",
+        ),
+    );
+    work.write(
+        "many.toml",
+        &command_job(
+            "many",
+            list,
+            run,
+            r#"["sh", "-c", "while read x; do echo $x; done; echo surplus"]"#,
+            "protocol = \"lines\"",
+        ),
+    );
+    let output = work.parbench(&["run", "few.toml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let (_, rows) = work.rows("results/few.csv");
+    assert_eq!(rows[0]["status"], "failed");
+    assert!(
+        rows[0]["error"].contains("printed a line too few: its output ended after 2 result lines, before the result for item 3"),
+        "{}",
+        rows[0]["error"]
+    );
+    let output = work.parbench(&["run", "many.toml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let (_, rows) = work.rows("results/many.csv");
+    assert!(
+        rows[0]["error"]
+            .contains("printed a line too many: \"surplus\" after the 5 results for its 5 items"),
+        "{}",
+        rows[0]["error"]
+    );
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_matching(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(marker) {
+                found.push(cmdline);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_timeout_kills_the_whole_process_group() {
+    let work = Workdir::new();
+    // A duration no other process uses, so the check finds only ours.
+    let argv_marker = format!("1000.{}1", std::process::id());
+    let lines_marker = format!("1000.{}2", std::process::id());
+    let run = "strategies = [\"serial\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\ntimeout = \"300ms\"";
+    work.write(
+        "argv.toml",
+        &command_job(
+            "argv",
+            "generator = \"range\"\nsize = 4",
+            run,
+            &format!(r#"["sh", "-c", "sleep {argv_marker} & wait"]"#),
+            "",
+        ),
+    );
+    work.write(
+        "lines.toml",
+        &command_job(
+            "lines",
+            "generator = \"range\"\nsize = 4",
+            run,
+            &format!(r#"["sh", "-c", "sleep {lines_marker} & wait"]"#),
+            "protocol = \"lines\"",
+        ),
+    );
+    for (job, marker) in [("argv", &argv_marker), ("lines", &lines_marker)] {
+        let output = work.parbench(&["run", &format!("{job}.toml")]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let (_, rows) = work.rows(&format!("results/{job}.csv"));
+        assert_eq!(rows.len(), 2);
+        for row in &rows {
+            assert_eq!(row["status"], "timeout", "{row:?}");
+        }
+        let left = processes_matching(&format!("sleep {marker}"));
+        assert!(left.is_empty(), "{job}: processes left behind: {left:?}");
+    }
+}
+
+#[test]
+fn threads_are_skipped_for_commands_and_said_so() {
+    let work = Workdir::new();
+    work.write(
+        "skip.toml",
+        &command_job(
+            "skip",
+            "generator = \"range\"\nsize = 2",
+            "strategies = [\"serial\", \"threads\"]\nrepetitions = 1\nwarmup = 0",
+            r#"["echo", "{item}"]"#,
+            "",
+        ),
+    );
+    let output = work.parbench(&["run", "skip.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("skipped: cmd × threads: a command runs in its own processes"),
+        "{}",
+        stdout(&output)
+    );
+    let (_, rows) = work.rows("results/skip.csv");
+    assert_eq!(rows.len(), 1);
+}

@@ -127,6 +127,23 @@ impl fmt::Display for RunFailure {
     }
 }
 
+/// A run that produced no result, with whatever its commands wrote to
+/// stderr before it ended (for the log).
+#[derive(Debug)]
+pub struct Failed {
+    pub failure: RunFailure,
+    pub stderr: Vec<String>,
+}
+
+impl From<RunFailure> for Failed {
+    fn from(failure: RunFailure) -> Self {
+        Failed {
+            failure,
+            stderr: Vec::new(),
+        }
+    }
+}
+
 /// What a strategy hands back from one run.
 #[derive(Debug)]
 pub struct Execution {
@@ -188,10 +205,10 @@ pub fn execute(
     work: &Work,
     items: &Items,
     deadline: &Deadline,
-) -> Result<Execution, RunFailure> {
+) -> Result<Execution, Failed> {
     match (entry.strategy, work) {
         (Strategy::Serial, Work::Builtin { spec, params }) => {
-            serial::run(&*spec.kernel(params), items, deadline)
+            serial::run(&*spec.kernel(params), items, deadline).map_err(Failed::from)
         }
         (Strategy::Threads, Work::Builtin { spec, params }) => threads::run(
             &*spec.kernel(params),
@@ -199,7 +216,8 @@ pub fn execute(
             entry.workers,
             entry.chunk_size,
             deadline,
-        ),
+        )
+        .map_err(Failed::from),
         (Strategy::Processes, Work::Builtin { spec, params }) => processes::run_builtin(
             spec,
             params,
@@ -218,9 +236,9 @@ pub fn execute(
             entry.cwd(),
             deadline,
         ),
-        (Strategy::Threads, Work::Command(_)) => Err(RunFailure::Failed(
-            "threads do not apply to command workloads".to_owned(),
-        )),
+        (Strategy::Threads, Work::Command(_)) => {
+            Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())
+        }
     }
 }
 

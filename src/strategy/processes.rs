@@ -17,6 +17,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::ops::Range;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 use subprocess::ExecExt;
 use subprocess::{Exec, ExitStatus, Job, Redirection};
 
-use super::{Deadline, Execution, Outputs, RunFailure, numbers};
+use super::{Deadline, Execution, Failed, Outputs, RunFailure, numbers};
 use crate::generator::Items;
 use crate::worker;
 use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol, format_number};
@@ -60,7 +61,7 @@ pub fn run_builtin(
     workers: usize,
     chunk_size: Option<usize>,
     deadline: &Deadline,
-) -> Result<Execution, RunFailure> {
+) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
     let chunk = chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), workers));
     let exe = std::env::current_exe().map_err(|error| {
@@ -81,7 +82,8 @@ pub fn run_builtin(
             return Err(RunFailure::Failed(format!(
                 "worker {} did not start: {error}{why}",
                 index + 1
-            )));
+            ))
+            .into());
         }
     }
     let setup = started.elapsed();
@@ -103,7 +105,7 @@ pub fn run_command(
     chunk_size: Option<usize>,
     cwd: &Path,
     deadline: &Deadline,
-) -> Result<Execution, RunFailure> {
+) -> Result<Execution, Failed> {
     match command.protocol {
         Protocol::Argv => run_argv(command, items, workers, cwd, deadline),
         Protocol::Lines => {
@@ -118,7 +120,7 @@ pub fn run_command(
                     Ok(worker) => pool.push(worker),
                     Err(failure) => {
                         kill_all(&pool);
-                        return Err(failure);
+                        return Err(failure.into());
                     }
                 }
             }
@@ -221,7 +223,7 @@ fn drive<C: Codec>(
     out: &mut [C::Out],
     chunk: usize,
     deadline: &Deadline,
-) -> Result<(Instant, Vec<String>), RunFailure> {
+) -> Result<(Instant, Vec<String>), Failed> {
     let total = out.len();
     let chunks = total.div_ceil(chunk);
     let next = AtomicUsize::new(0);
@@ -368,7 +370,7 @@ fn drive<C: Codec>(
         );
     }
     match failure {
-        Some(failure) => Err(failure),
+        Some(failure) => Err(Failed { failure, stderr }),
         None => Ok((finished, stderr)),
     }
 }
@@ -501,7 +503,7 @@ fn run_argv(
     workers: usize,
     cwd: &Path,
     deadline: &Deadline,
-) -> Result<Execution, RunFailure> {
+) -> Result<Execution, Failed> {
     let total = items.len();
     let next = AtomicUsize::new(0);
     let abort = Arc::new(AtomicBool::new(false));
@@ -533,28 +535,39 @@ fn run_argv(
                             return Ok(());
                         }
                         let item = items.text(index);
-                        let exec = Exec::cmd(&command.program)
+                        // std's Command, not subprocess: it spawns with
+                        // posix_spawn (vfork) instead of fork, and this is
+                        // the one place a spawn per item is the hot path:
+                        // 2000 runs of /bin/true on 2 slots took 0.78 s
+                        // against 0.97 s with fork, and xargs -P 2 took 0.99 s.
+                        let child = std::process::Command::new(&command.program)
                             .args(command.args_for(&item))
-                            .cwd(cwd)
-                            .stdin(Redirection::Null)
-                            .stdout(Redirection::Pipe)
-                            .stderr(Redirection::Pipe)
-                            .setpgid();
-                        let mut job = exec.start().map_err(|error| {
-                            match spawn_failure(Some(&command.program), &error) {
-                                RunFailure::Failed(message) => message,
-                                other => other.to_string(),
-                            }
-                        })?;
-                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(job.pid());
-                        let read = job
-                            .communicate()
-                            .and_then(|mut communicator| communicator.read());
-                        let status = job.wait();
-                        kill_group(job.pid());
+                            .current_dir(cwd)
+                            .stdin(std::process::Stdio::null())
+                            .stdout(std::process::Stdio::piped())
+                            .stderr(std::process::Stdio::piped())
+                            .process_group(0)
+                            .spawn()
+                            .map_err(|error| {
+                                format!(
+                                    "cannot start \"{}\": {}",
+                                    command.program,
+                                    crate::error::io_reason(&error)
+                                )
+                            })?;
+                        let pid = child.id();
+                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(pid);
+                        // Reads stdout and stderr together (no pipe can fill
+                        // up and stall the child), then waits.
+                        let output = child.wait_with_output();
+                        // Whatever the command left running goes with its group.
+                        kill_group(pid);
                         *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = None;
-                        let (stdout, stderr) =
-                            read.map_err(|error| format!("item {}: {error}", index + 1))?;
+                        let std::process::Output {
+                            status,
+                            stdout,
+                            stderr,
+                        } = output.map_err(|error| format!("item {}: {error}", index + 1))?;
                         let stderr = String::from_utf8_lossy(&stderr);
                         if !stderr.trim().is_empty() {
                             let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
@@ -564,13 +577,12 @@ fn run_argv(
                                     .map(|line| format!("item {}: {line}", index + 1)),
                             );
                         }
-                        let status =
-                            status.map_err(|error| format!("item {}: {error}", index + 1))?;
                         if !status.success() {
+                            use std::os::unix::process::ExitStatusExt;
                             let mut message = format!(
                                 "\"{}\" {} on item {} ({item:?})",
                                 command.program,
-                                describe_status(status),
+                                describe_exit(status.code(), status.signal()),
                                 index + 1
                             );
                             if let Some(line) = first_line(&stderr) {
@@ -633,24 +645,29 @@ fn run_argv(
     });
     let finished = Instant::now();
     drop(results);
+    let stderr = stderr_lines.into_inner().unwrap_or_default();
     if let Some(failure) = failure {
-        return Err(failure);
+        return Err(Failed { failure, stderr });
     }
     Ok(Execution {
         outputs: Outputs::Text(out),
         setup: Duration::ZERO,
         finished,
-        stderr: stderr_lines.into_inner().unwrap_or_default(),
+        stderr,
     })
 }
 
 // ---------------------------------------------------------------- helpers
 
 fn describe_status(status: ExitStatus) -> String {
-    if let Some(signal) = status.signal() {
+    describe_exit(status.code().map(|code| code as i32), status.signal())
+}
+
+fn describe_exit(code: Option<i32>, signal: Option<i32>) -> String {
+    if let Some(signal) = signal {
         let name = signal_name(signal);
         format!("was killed by signal {signal} ({name})")
-    } else if let Some(code) = status.code() {
+    } else if let Some(code) = code {
         format!("exited with status {code}")
     } else {
         "ended in an unknown way".to_owned()
