@@ -1,0 +1,306 @@
+"""parbench against Python's concurrent.futures, measured side by side.
+
+Writes its own Python experiment script and its own job files into a
+temporary folder, runs both on this machine in one go, and prints a table of
+ratios with the target each must meet. Medians throughout.
+"""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTHON_EXPERIMENT = r'''
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+
+def price_increase(price):
+    return price * (1 + 10 / 100)
+
+def timed(make_pool, items, chunksize=1):
+    """Pool start included, as in the blog post; shutdown not."""
+    start = time.perf_counter()
+    pool = make_pool()
+    results = list(pool.map(price_increase, items, chunksize=chunksize))
+    elapsed = time.perf_counter() - start
+    pool.shutdown()
+    assert len(results) == len(items)
+    return elapsed
+
+def first_result():
+    start = time.perf_counter()
+    pool = ProcessPoolExecutor(2)
+    pool.submit(price_increase, 1.0).result()
+    elapsed = time.perf_counter() - start
+    pool.shutdown()
+    return elapsed
+
+if __name__ == "__main__":
+    size, repetitions, slow_repetitions = (int(arg) for arg in sys.argv[1:4])
+    items = [float(i) for i in range(size)]
+    out = {
+        "threads": [timed(lambda: ThreadPoolExecutor(2), items) for _ in range(repetitions)],
+        "processes_1000": [timed(lambda: ProcessPoolExecutor(2), items, 1000) for _ in range(repetitions)],
+        "processes_1": [timed(lambda: ProcessPoolExecutor(2), items, 1) for _ in range(slow_repetitions)],
+        "first_result": [first_result() for _ in range(repetitions * 3)],
+    }
+    print(json.dumps(out))
+'''
+
+JOBS = {
+    "light": """
+version = 1
+name = "light"
+[list]
+generator = "range"
+size = 100_000
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = [2]
+chunk_size = [1, "auto"]
+repetitions = {repetitions}
+[[workload]]
+name = "increase"
+builtin = "price-increase"
+""",
+    "heavy": """
+version = 1
+name = "heavy"
+[list]
+generator = "squares"
+size = 200
+scale = 42
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = [2]
+repetitions = {repetitions}
+[[workload]]
+name = "crazy"
+builtin = "price-crazy"
+params = {{ iterations = 200_000 }}
+""",
+    "iterations": """
+version = 1
+name = "iterations"
+[list]
+generator = "squares"
+size = 20
+scale = 42
+[run]
+strategies = ["serial"]
+repetitions = {repetitions}
+[[workload]]
+name = "crazy"
+builtin = "price-crazy"
+params = {{ iterations = [200_000, 400_000] }}
+""",
+    "big": """
+version = 1
+name = "big"
+[list]
+generator = "range"
+size = 10_000_000
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = [2]
+repetitions = 1
+warmup = 0
+[[workload]]
+name = "increase"
+builtin = "price-increase"
+""",
+    "true": """
+version = 1
+name = "true"
+[list]
+generator = "range"
+size = 2000
+[run]
+strategies = ["processes"]
+workers = [2]
+repetitions = {repetitions}
+[[workload]]
+name = "true"
+command = ["/bin/true", "{{item}}"]
+""",
+    "cat": """
+version = 1
+name = "cat"
+[list]
+generator = "range"
+size = 1_000_000
+[run]
+strategies = ["serial", "processes"]
+workers = [2]
+repetitions = {repetitions}
+[[workload]]
+name = "cat"
+command = ["cat"]
+protocol = "lines"
+""",
+}
+
+
+def run_job(parbench, folder, name, repetitions, wrap=None):
+    path = os.path.join(folder, name + ".toml")
+    with open(path, "w") as handle:
+        handle.write(JOBS[name].format(repetitions=repetitions))
+    command = [parbench, "run", "--quiet", "--out", folder, path]
+    result = subprocess.run((wrap or []) + command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"parbench failed on {name}: {result.stderr}")
+    with open(os.path.join(folder, name + ".summary.csv")) as handle:
+        summary = list(csv.DictReader(handle))
+    with open(os.path.join(folder, name + ".csv")) as handle:
+        runs = list(csv.DictReader(handle))
+    return summary, runs, result.stderr
+
+
+def pick(rows, **match):
+    found = [row for row in rows if all(row[key] == value for key, value in match.items())]
+    if len(found) != 1:
+        sys.exit(f"expected one row for {match}, found {len(found)}")
+    return found[0]
+
+
+def seconds(value):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def median_wall(command, repetitions):
+    times = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        subprocess.run(command, shell=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parbench", required=True)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    repetitions = 3 if args.quick else 7
+    slow_repetitions = 1 if args.quick else 3
+    parbench = os.path.abspath(args.parbench)
+    folder = tempfile.mkdtemp(prefix="parbench-bench-")
+    rows = []  # (check, parbench, other, ratio, target, passed)
+
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Linux {platform.release()}")
+    print(f"python: {platform.python_version()}; repetitions: {repetitions} (slow ones {slow_repetitions})")
+    print("running Python's concurrent.futures ...", file=sys.stderr)
+    script = os.path.join(folder, "concurrent_futures_experiment.py")
+    with open(script, "w") as handle:
+        handle.write(PYTHON_EXPERIMENT)
+    size = 100_000
+    python = json.loads(
+        subprocess.run(
+            [sys.executable, script, str(size), str(repetitions), str(slow_repetitions)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    py = {key: statistics.median(values) for key, values in python.items()}
+
+    print("running parbench ...", file=sys.stderr)
+    light, light_runs, _ = run_job(parbench, folder, "light", repetitions)
+    per_item = lambda row: float(row["median_s"]) / size
+    threads = per_item(pick(light, strategy="threads"))
+    chunk_1 = per_item(pick(light, strategy="processes", chunk_size="1"))
+    auto_row = [row for row in light if row["strategy"] == "processes" and row["chunk_size"] != "1"][0]
+    auto = per_item(auto_row)
+    rows.append(("threads ×2, price-increase, 100,000 items: time per item",
+                 seconds(threads), seconds(py["threads"] / size), py["threads"] / size / threads, 50))
+    rows.append(("processes ×2, chunk 1: time per item (Python chunksize=1)",
+                 seconds(chunk_1), seconds(py["processes_1"] / size), py["processes_1"] / size / chunk_1, 10))
+    rows.append((f"processes ×2, chunk auto={auto_row['chunk_size']}: time per item (Python chunksize=1000)",
+                 seconds(auto), seconds(py["processes_1000"] / size), py["processes_1000"] / size / auto, 5))
+    setups = [float(row["setup_s"]) for row in light_runs if row["strategy"] == "processes"]
+    setup = statistics.median(setups)
+    rows.append(("processes ×2 setup_s (Python: start a pool, get a first result)",
+                 seconds(setup), seconds(py["first_result"]), py["first_result"] / setup, 3))
+
+    heavy, _, _ = run_job(parbench, folder, "heavy", repetitions)
+    for strategy in ("threads", "processes"):
+        speedup = float(pick(heavy, strategy=strategy)["speedup"])
+        rows.append((f"price-crazy, 200 items, {strategy} ×2: speedup over serial",
+                     f"{speedup:.2f}×", "limit 2.0×", speedup, 1.8))
+
+    iterations, _, _ = run_job(parbench, folder, "iterations", repetitions)
+    low = float(pick(iterations, param_iterations="200000")["median_s"])
+    high = float(pick(iterations, param_iterations="400000")["median_s"])
+    rows.append(("price-crazy 400,000 / 200,000 iterations: time ratio (about 2)",
+                 seconds(high), seconds(low), high / low, None))
+
+    time_binary = shutil.which("time") if os.path.exists("/usr/bin/time") else None
+    if os.path.exists("/usr/bin/time"):
+        _, _, report = run_job(parbench, folder, "big", 1, wrap=["/usr/bin/time", "-v"])
+        match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+        peak_mb = int(match.group(1)) / 1024
+        how = "/usr/bin/time -v"
+    else:
+        import resource
+        run_job(parbench, folder, "big", 1)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        how = "getrusage (no /usr/bin/time)"
+    del time_binary
+    rows.append((f"10,000,000 items, every strategy: runner's peak memory ({how})",
+                 f"{peak_mb:.0f} MB", "limit 400 MB", 400 / peak_mb, 1))
+
+    true_summary, _, _ = run_job(parbench, folder, "true", repetitions)
+    ours = float(pick(true_summary, strategy="processes")["median_s"])
+    xargs = median_wall("seq 0 1999 | xargs -P 2 -n 1 /bin/true", repetitions)
+    rows.append(("argv /bin/true, 2,000 items, ×2: time (xargs -P 2 -n 1)",
+                 seconds(ours), seconds(xargs), xargs / ours, 1 / 1.1))
+
+    cat_summary, _, _ = run_job(parbench, folder, "cat", repetitions)
+    for strategy in ("serial", "processes"):
+        rate = 1_000_000 / float(pick(cat_summary, strategy=strategy)["median_s"])
+        label = "1 cat" if strategy == "serial" else "2 cats"
+        rows.append((f"lines through {label}, 1,000,000 items: items per second",
+                     f"{rate / 1e6:.2f} M/s", "target 1 M/s", rate / 1e6, 1))
+
+    width = max(len(row[0]) for row in rows)
+    print(f"\n{'check':<{width}}  {'parbench':>10}  {'baseline':>12}  {'ratio':>9}  {'target':>8}  result")
+    failures = 0
+    for check, ours, theirs, ratio, target in rows:
+        if target is None:
+            verdict, target_text = "info", "-"
+        else:
+            passed = ratio >= target
+            failures += not passed
+            verdict = "pass" if passed else "FAIL"
+            target_text = f"≥ {target:.3g}"
+        print(f"{check:<{width}}  {ours:>10}  {theirs:>12}  {ratio:>8.3g}×  {target_text:>8}  {verdict}")
+    print("\nratio: how many times better parbench is than the baseline (for speedups and")
+    print("rates, the value itself; for memory, 400 MB over the peak).")
+    shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
