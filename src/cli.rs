@@ -9,7 +9,10 @@ Exit status:
   0    every run was ok
   1    a run failed, timed out or gave results that differ from serial's
        (all results are still written), or the results could not be written
-  2    a mistake in a job file or in the arguments; nothing was run
+  2    nothing was run: a mistake in a job file or in the arguments, results
+       another parbench is writing, or an unfinished run to resume or discard
+  130  stopped by Ctrl-C or SIGTERM; the runs measured so far are kept in
+       results/NAME.csv.partial, and `parbench run --resume` continues
 
 Examples:
   parbench run jobs/seed.toml             run the seed experiment
@@ -75,4 +78,18 @@ pub struct RunArgs {
     /// Print nothing but errors: no progress, no table
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Continue an interrupted run: keep the runs recorded ok in
+    /// results/NAME.csv.partial (or results/NAME.csv) and run only the rest
+    #[arg(long, conflicts_with_all = ["retry_failed", "fresh"])]
+    pub resume: bool,
+
+    /// Run again only the runs recorded as failed or timeout (and any never
+    /// run), replacing their rows
+    #[arg(long, conflicts_with = "fresh")]
+    pub retry_failed: bool,
+
+    /// Discard the rows of an interrupted run and start over
+    #[arg(long)]
+    pub fresh: bool,
 }

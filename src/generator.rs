@@ -116,6 +116,22 @@ impl Generator {
         }
     }
 
+    /// What decides the items, as text: equal fingerprints, equal lists.
+    pub fn fingerprint(&self) -> String {
+        match self {
+            Generator::File { lines } => {
+                let digest = match &lines.items {
+                    Items::Numbers(numbers) => {
+                        xxhash_rust::xxh3::xxh3_64(bytemuck::cast_slice(numbers.as_slice()))
+                    }
+                    Items::Text(text) => xxhash_rust::xxh3::xxh3_64(text.join("\n").as_bytes()),
+                };
+                format!("file {digest:016x}")
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
     /// The list of `size` items. For `file`, `size` is at most the line count
     /// (validation guarantees it).
     pub fn generate(&self, size: usize) -> Items {

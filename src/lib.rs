@@ -9,9 +9,12 @@ pub mod affinity;
 pub mod cli;
 pub mod error;
 pub mod generator;
+pub mod interrupt;
 pub mod jobfile;
+pub mod lock;
 pub mod matrix;
 pub mod report;
+pub mod resume;
 pub mod runner;
 pub mod stats;
 pub mod strategy;
@@ -66,6 +69,7 @@ fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Job>, Error> {
 fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
     let jobs = load_all(&args.jobs)?;
     prepare_out_dir(&args.out)?;
+    interrupt::install();
     let host = Host::detect();
     let overrides = Overrides {
         repetitions: args.repetitions,
@@ -74,8 +78,10 @@ fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
     let mut status = EXIT_OK;
     for job in &jobs {
         let plan = matrix::expand(job, host.cpus, overrides);
-        if run_job(job, &plan, &host, args)? {
-            status = EXIT_RUN_FAILED;
+        match run_job(job, &plan, &host, args)? {
+            JobEnd::AllOk => {}
+            JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
+            JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
         }
     }
     Ok(status)
@@ -83,24 +89,117 @@ fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
 
 /// Creates the output folder and proves it writable before anything runs.
 fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
-    let probe = dir.join(".parbench-write-test");
-    std::fs::write(&probe, b"").map_err(Error::output(dir))?;
+    let refuse = |error: std::io::Error| {
+        Error::Usage(format!(
+            "cannot write results to {}: {}",
+            dir.display(),
+            error::io_reason(&error)
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(refuse)?;
+    let probe = dir.join(format!(".parbench-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(refuse)?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
-/// Runs one job; true when any run was not ok.
-fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<bool, Error> {
-    let mut rows = report::csv::RowWriter::create(job, plan, host, &args.out)?;
+enum JobEnd {
+    AllOk,
+    SomeFailed,
+    Interrupted,
+}
+
+/// The command that continues this run, as the user would type it.
+fn resume_command(args: &RunArgs) -> String {
+    let mut words = vec![
+        "parbench".to_owned(),
+        "run".to_owned(),
+        "--resume".to_owned(),
+    ];
+    if args.out != Path::new("results") {
+        words.push("--out".to_owned());
+        words.push(shell_word(&args.out.display().to_string()));
+    }
+    if let Some(repetitions) = args.repetitions {
+        words.push(format!("--repetitions {repetitions}"));
+    }
+    if let Some(warmup) = args.warmup {
+        words.push(format!("--warmup {warmup}"));
+    }
+    words.extend(
+        args.jobs
+            .iter()
+            .map(|job| shell_word(&job.display().to_string())),
+    );
+    words.join(" ")
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd, Error> {
+    let _lock = lock::ResultsLock::acquire(&args.out, &job.name)?;
+    let mode = match (args.resume, args.retry_failed, args.fresh) {
+        (true, _, _) => resume::Mode::Resume,
+        (_, true, _) => resume::Mode::RetryFailed,
+        (_, _, true) => resume::Mode::Fresh,
+        _ => resume::Mode::New,
+    };
+    let resume_hint = resume_command(args);
+    let prior = resume::load(&args.out, &job.name, plan, mode, &resume_hint)?;
+    let prior_records: Vec<runner::RunRecord> =
+        prior.iter().map(|run| run.record.clone()).collect();
+    if !prior.is_empty() && !args.quiet {
+        eprintln!(
+            "{}: keeping {} runs already measured; {} runs to go",
+            job.name,
+            prior.len(),
+            runner::runs_to_do(plan, &prior_records)
+        );
+    }
+
+    let mut rows = report::csv::RowWriter::create(job, plan, host, &args.out, &prior)?;
     let mut log = report::log::StderrLog::new(&args.out, &job.name);
-    let mut progress = report::progress::Progress::new(&job.name, plan, args.quiet);
+    let mut progress = report::progress::Progress::new(
+        &job.name,
+        plan,
+        runner::runs_to_do(plan, &prior_records),
+        args.quiet,
+    );
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
-        runner::run(job, plan, &mut reporters)
+        runner::run(job, plan, &prior_records, &mut reporters)
     };
     progress.finish();
-    let records = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // The rows written so far are intact; say where and how to go on.
+            eprintln!(
+                "error: {error}\n{} runs are saved in {}; continue with: {resume_hint}",
+                rows.saved(),
+                rows.partial_path().display()
+            );
+            return Err(error.already_reported());
+        }
+    };
+    if outcome.interrupted {
+        eprintln!(
+            "\n{}: interrupted; {} runs are saved in {}. Continue with:\n  {resume_hint}",
+            job.name,
+            rows.saved(),
+            rows.partial_path().display()
+        );
+        return Ok(JobEnd::Interrupted);
+    }
+    let records = outcome.records;
 
     let csv_path = rows.finish()?;
     let summaries = report::summary::summarize(plan, &records);
@@ -144,7 +243,11 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<bool, 
             csv_path.display()
         );
     }
-    Ok(failed > 0)
+    Ok(if failed > 0 {
+        JobEnd::SomeFailed
+    } else {
+        JobEnd::AllOk
+    })
 }
 
 fn check(paths: &[std::path::PathBuf]) -> Result<i32, Error> {
@@ -210,7 +313,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
 /// What `parbench list` prints.
 pub fn list_text() -> String {
     let mut text = String::from("Builtin workloads (builtin = \"NAME\", params = { ... }):\n");
-    for spec in workload::BUILTINS {
+    for spec in workload::BUILTINS.iter().filter(|spec| !spec.hidden) {
         text.push_str(&format!(
             "\n  {}\n    {}\n    cost: {}\n",
             spec.name, spec.summary, spec.cost

@@ -1,10 +1,17 @@
 use clap::Parser;
 
 fn main() {
+    // A write past a file-size limit must fail with an error parbench can
+    // report (and keep the rows before it), not kill the process.
+    // SAFETY: setting a signal's disposition to "ignore" is always sound.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = parbench::cli::Cli::parse();
     let code = match parbench::run(cli) {
         Ok(code) => code,
         Err(error) if error.is_broken_pipe() => 0,
+        Err(parbench::error::Error::Reported(code)) => code,
         Err(error) => {
             eprintln!("error: {error}");
             error.exit_code()

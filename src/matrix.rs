@@ -24,6 +24,10 @@ use crate::workload::{CommandSpec, Protocol, format_number};
 /// One combination that runs `warmup + repetitions` times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// A digest of everything that decides what this entry measures, so that
+    /// a resumed run recognises its rows even when the job file was
+    /// reordered or grew; repetitions, warm-up and timeout are not part of it.
+    pub key: String,
     pub index: usize,
     pub group: usize,
     pub workload: usize,
@@ -215,7 +219,18 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                                 continue;
                             }
                             seen_chunks.push(chunk_size);
+                            let key = entry_key(
+                                &job.generator,
+                                &workload.name,
+                                &workload.kind,
+                                &resolved,
+                                list_size,
+                                strategy,
+                                workers,
+                                chunk_size,
+                            );
                             entries.push(Entry {
+                                key,
                                 index: entries.len(),
                                 group: group_index,
                                 workload: workload_index,
@@ -270,6 +285,32 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
             .collect();
     }
     combos
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry_key(
+    generator: &crate::generator::Generator,
+    workload: &str,
+    kind: &WorkloadKind,
+    params: &[(String, ParamValue)],
+    list_size: usize,
+    strategy: Strategy,
+    workers: usize,
+    chunk_size: Option<usize>,
+) -> String {
+    let what = match kind {
+        WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
+        WorkloadKind::Command { argv, protocol } => format!("command {argv:?} {protocol:?}"),
+    };
+    let params: Vec<String> = params
+        .iter()
+        .map(|(name, value)| format!("{name}={value:?}"))
+        .collect();
+    let definition = format!(
+        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
+        generator.fingerprint()
+    );
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
 }
 
 /// The runnable work for one parameter combination, and the full parameter
@@ -465,5 +506,53 @@ command = ["echo", "{item}"]
             (9, 1)
         );
         assert_eq!(plan.total_runs(), 10);
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn keys(source: &str) -> Vec<(String, String)> {
+        let job = crate::jobfile::parse(Path::new("k.toml"), source).unwrap();
+        expand(&job, 2, Overrides::default())
+            .entries
+            .iter()
+            .map(|e| (e.label(), e.key.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn keys_survive_reordering_and_ignore_repetitions_but_not_definitions() {
+        let base = "version = 1\n[list]\ngenerator = \"range\"\nsize = 5\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\n";
+        let a = "[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\n";
+        let b = "[[workload]]\nname = \"b\"\nbuiltin = \"sleep\"\n";
+        let mut first = keys(&format!("{base}{a}{b}"));
+        let mut reordered = keys(&format!("{base}repetitions = 9\n{b}{a}"));
+        first.sort();
+        reordered.sort();
+        assert_eq!(first, reordered);
+        let changed = keys(&format!("{base}{a}params = {{ iterations = 7 }}\n"));
+        assert_ne!(
+            changed[0].1,
+            first
+                .iter()
+                .find(|(label, _)| label.starts_with("a "))
+                .unwrap()
+                .1
+        );
+        let scaled = keys(&format!(
+            "{}{a}",
+            base.replace("size = 5", "size = 5\nstep = 2")
+        ));
+        assert_ne!(
+            scaled[0].1,
+            first
+                .iter()
+                .find(|(label, _)| label.starts_with("a "))
+                .unwrap()
+                .1
+        );
     }
 }

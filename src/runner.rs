@@ -2,6 +2,7 @@
 //! group. The runner measures and checks; it never prints. Everything a user
 //! sees or a file receives goes through [`Reporter`]s, fed [`Event`]s.
 
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
@@ -15,6 +16,8 @@ pub enum Status {
     Failed,
     Timeout,
     Mismatch,
+    /// Abandoned for a signal; never recorded.
+    Interrupted,
 }
 
 impl Status {
@@ -24,6 +27,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Timeout => "timeout",
             Status::Mismatch => "mismatch",
+            Status::Interrupted => "interrupted",
         }
     }
 }
@@ -101,35 +105,92 @@ pub trait Reporter {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error>;
 }
 
-/// Runs every entry of `plan` and returns the measured runs in order. A
+/// What a run of the plan came to.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every measured run, kept ones of an earlier run included, in plan order.
+    pub records: Vec<RunRecord>,
+    /// Runs measured now.
+    pub measured: usize,
+    /// A signal asked parbench to stop before the plan was done.
+    pub interrupted: bool,
+}
+
+/// Runs each entry of `plan` that `prior` does not already hold. A
 /// reporter's error (a full disk, say) stops the run at once and is returned;
-/// what reporters already wrote stays written.
+/// what reporters already wrote stays written. A signal stops it between
+/// runs, or abandons the run in progress.
 pub fn run(
     job: &Job,
     plan: &Plan,
+    prior: &[RunRecord],
     reporters: &mut [&mut dyn Reporter],
-) -> Result<Vec<RunRecord>, Error> {
-    let mut all = Vec::new();
+) -> Result<Outcome, Error> {
+    let mut done: BTreeMap<(usize, u32), RunRecord> = prior
+        .iter()
+        .map(|record| ((record.entry, record.repetition), record.clone()))
+        .collect();
+    let mut measured = 0;
     for group in &plan.groups {
-        let items = job.generator.generate(group.list_size);
-        // The first correct result in the group (serial's, as serial runs
-        // first) is what every other run must reproduce.
-        let mut reference: Option<(String, String)> = None;
-        for entry in &plan.entries[group.entries.clone()] {
-            let mut records = Vec::new();
-            for warmup in 0..entry.warmup {
-                let _ = warmup;
+        let entries = &plan.entries[group.entries.clone()];
+        let todo = |entry: &Entry, done: &BTreeMap<(usize, u32), RunRecord>| -> Vec<u32> {
+            (1..=entry.repetitions)
+                .filter(|repetition| !done.contains_key(&(entry.index, *repetition)))
+                .collect()
+        };
+        if entries.iter().all(|entry| todo(entry, &done).is_empty()) {
+            for entry in entries {
+                let records: Vec<RunRecord> = own(&done, entry);
                 emit(
                     reporters,
-                    &Event::RunStarted {
+                    &Event::EntryFinished {
                         entry,
-                        repetition: None,
+                        records: &records,
                     },
                 )?;
-                let _ = measure(entry, &group.work, &items);
-                emit(reporters, &Event::WarmupFinished { entry })?;
             }
-            for repetition in 1..=entry.repetitions {
+            continue;
+        }
+        let items = job.generator.generate(group.list_size);
+        // The first correct result in the group (serial's, as serial runs
+        // first) is what every other run must reproduce; a kept run of an
+        // earlier invocation counts.
+        let mut reference: Option<(String, String)> = entries.iter().find_map(|entry| {
+            own(&done, entry)
+                .into_iter()
+                .find(|record| record.status == Status::Ok)
+                .map(|record| (record.checksum, entry.label()))
+        });
+        for entry in entries {
+            let repetitions = todo(entry, &done);
+            if !repetitions.is_empty() {
+                for _ in 0..entry.warmup {
+                    if crate::interrupt::requested() {
+                        return Ok(Outcome {
+                            records: done.into_values().collect(),
+                            measured,
+                            interrupted: true,
+                        });
+                    }
+                    emit(
+                        reporters,
+                        &Event::RunStarted {
+                            entry,
+                            repetition: None,
+                        },
+                    )?;
+                    let _ = measure(entry, &group.work, &items);
+                    emit(reporters, &Event::WarmupFinished { entry })?;
+                }
+            }
+            for repetition in repetitions {
+                if crate::interrupt::requested() {
+                    return Ok(Outcome {
+                        records: done.into_values().collect(),
+                        measured,
+                        interrupted: true,
+                    });
+                }
                 emit(
                     reporters,
                     &Event::RunStarted {
@@ -138,7 +199,13 @@ pub fn run(
                     },
                 )?;
                 let (mut record, stderr) = measure(entry, &group.work, &items);
-                record.entry = entry.index;
+                if record.status == Status::Interrupted {
+                    return Ok(Outcome {
+                        records: done.into_values().collect(),
+                        measured,
+                        interrupted: true,
+                    });
+                }
                 record.repetition = repetition;
                 if record.status == Status::Ok {
                     match &reference {
@@ -161,8 +228,10 @@ pub fn run(
                         stderr: &stderr,
                     },
                 )?;
-                records.push(record);
+                done.insert((entry.index, repetition), record);
+                measured += 1;
             }
+            let records = own(&done, entry);
             emit(
                 reporters,
                 &Event::EntryFinished {
@@ -170,10 +239,38 @@ pub fn run(
                     records: &records,
                 },
             )?;
-            all.extend(records);
         }
     }
-    Ok(all)
+    Ok(Outcome {
+        records: done.into_values().collect(),
+        measured,
+        interrupted: false,
+    })
+}
+
+fn own(done: &BTreeMap<(usize, u32), RunRecord>, entry: &Entry) -> Vec<RunRecord> {
+    done.range((entry.index, 0)..=(entry.index, u32::MAX))
+        .map(|(_, record)| record.clone())
+        .collect()
+}
+
+/// Runs still to do, warm-ups included, when `prior` is already measured.
+pub fn runs_to_do(plan: &Plan, prior: &[RunRecord]) -> u64 {
+    plan.entries
+        .iter()
+        .map(|entry| {
+            let done = prior
+                .iter()
+                .filter(|record| record.entry == entry.index)
+                .count() as u64;
+            let left = u64::from(entry.repetitions).saturating_sub(done);
+            if left == 0 {
+                0
+            } else {
+                left + u64::from(entry.warmup)
+            }
+        })
+        .sum()
 }
 
 fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) -> Result<(), Error> {
@@ -220,6 +317,7 @@ fn measure(
             record.status = match failure {
                 RunFailure::Timeout(_) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
+                RunFailure::Interrupted => Status::Interrupted,
             };
             record.error = failure.to_string();
             (record, stderr)

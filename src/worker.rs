@@ -14,6 +14,13 @@ use crate::workload::{BuiltinSpec, Params, find_builtin, format_number};
 
 pub const READY: &[u8; 4] = b"PBW1";
 
+static IN_WORKER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True inside a `parbench __worker` process.
+pub fn in_worker() -> bool {
+    IN_WORKER.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The worker's arguments for one builtin and its parameters.
 pub fn args(spec: &BuiltinSpec, params: &Params) -> Vec<String> {
     let mut args = vec!["__worker".to_owned(), spec.name.to_owned()];
@@ -79,6 +86,7 @@ fn read_count(reader: &mut impl BufRead) -> io::Result<Option<usize>> {
 
 /// `parbench __worker BUILTIN NAME=VALUE...`: serve until stdin closes.
 pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
+    IN_WORKER.store(true, std::sync::atomic::Ordering::Relaxed);
     let spec = find_builtin(builtin).ok_or_else(|| format!("unknown builtin \"{builtin}\""))?;
     let mut given = std::collections::BTreeMap::new();
     for param in params {

@@ -180,6 +180,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "host",
             "cpus",
             "parbench_version",
+            "entry_key",
             "param_iterations",
             "param_percent",
         ]
@@ -795,4 +796,455 @@ fn threads_are_skipped_for_commands_and_said_so() {
     );
     let (_, rows) = work.rows("results/skip.csv");
     assert_eq!(rows.len(), 1);
+}
+
+// ---------------------------------------------------------------- broken job files
+
+/// Every file in tests/fixtures/broken is a job file with one mistake, next
+/// to the exact error it must produce.
+#[test]
+fn every_broken_job_file_gives_its_exact_error() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken");
+    let mut checked = 0;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    names.sort();
+    for path in names {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let expected = std::fs::read_to_string(path.with_extension("expected"))
+            .unwrap_or_else(|_| panic!("{name} has no .expected file"));
+        let output = Command::cargo_bin("parbench")
+            .unwrap()
+            .current_dir(&folder)
+            .args(["check", name])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert_eq!(stderr(&output), expected, "{name}");
+        assert!(
+            expected.starts_with(&format!("error: {name}:")),
+            "{name}: located"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "the corpus has {checked} files");
+}
+
+// ---------------------------------------------------------------- reliability
+
+fn parbench_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("parbench")
+}
+
+/// Waits, up to a minute, until `path` holds at least `rows` data rows.
+fn wait_for_rows(path: &Path, rows: usize) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let count = std::fs::read_to_string(path)
+            .map(|text| text.lines().count().saturating_sub(1))
+            .unwrap_or(0);
+        if count >= rows {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "{} never reached {rows} rows",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &std::process::Child, signal: i32) {
+    // SAFETY: kill on the pid of a child we spawned and have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+}
+
+/// (entry_key, repetition, status, checksum) of every row, sorted.
+fn row_set(rows: &[BTreeMap<String, String>]) -> Vec<(String, String, String, String)> {
+    let mut set: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            (
+                row["entry_key"].clone(),
+                row["repetition"].clone(),
+                row["status"].clone(),
+                row["checksum"].clone(),
+            )
+        })
+        .collect();
+    set.sort();
+    set
+}
+
+const MANY_ENTRIES: &str = r#"
+version = 1
+name = "many"
+[list]
+generator = "range"
+size = 4
+[run]
+strategies = ["serial", "threads"]
+workers = 2
+repetitions = 3
+warmup = 0
+[[workload]]
+name = "nap"
+builtin = "sleep"
+params = { millis = [5, 6, 7, 8, 9, 10] }
+"#;
+
+#[test]
+fn a_killed_runner_resumes_to_the_rows_of_an_uninterrupted_run() {
+    let reference = Workdir::new();
+    reference.write("many.toml", MANY_ENTRIES);
+    assert_eq!(
+        reference.parbench(&["run", "many.toml"]).status.code(),
+        Some(0)
+    );
+    let (_, expected) = reference.rows("results/many.csv");
+
+    let work = Workdir::new();
+    work.write("many.toml", MANY_ENTRIES);
+    let mut child = std::process::Command::new(parbench_path())
+        .current_dir(work.path())
+        .args(["run", "--quiet", "many.toml"])
+        .spawn()
+        .unwrap();
+    let partial = work.path().join("results/many.csv.partial");
+    wait_for_rows(&partial, 10);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let saved = std::fs::read_to_string(&partial).unwrap().lines().count() - 1;
+    assert!(saved < 36, "killed before the end ({saved} rows)");
+    assert!(!work.path().join("results/many.csv").exists());
+
+    // A plain run refuses to overwrite what was measured.
+    let refused = work.parbench(&["run", "many.toml"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("results/many.csv.partial holds")
+            && stderr(&refused).contains("--resume"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let resumed = work.parbench(&["run", "--resume", "many.toml"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains(&format!("keeping {saved} runs already measured")),
+        "{}",
+        stderr(&resumed)
+    );
+    let (_, rows) = work.rows("results/many.csv");
+    assert_eq!(rows.len(), expected.len());
+    assert_eq!(
+        row_set(&rows),
+        row_set(&expected),
+        "the same runs, each once"
+    );
+    assert!(!partial.exists());
+    // In plan order: the rows of each entry together, repetitions ascending.
+    let order: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row["param_millis"].clone(), row["strategy"].clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 12, "each entry's rows are contiguous");
+}
+
+#[test]
+fn ctrl_c_saves_the_runs_stops_the_workers_and_exits_130() {
+    let work = Workdir::new();
+    let marker = format!("1.{}7", std::process::id());
+    work.write(
+        "stop.toml",
+        &format!(
+            r#"
+version = 1
+name = "stop"
+[list]
+generator = "constant"
+size = 40
+value = 1
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 50
+warmup = 0
+[[workload]]
+name = "nap"
+builtin = "sleep"
+params = {{ millis = {marker} }}
+[[workload]]
+name = "cmd"
+command = ["sleep", "{marker}"]
+"#
+        ),
+    );
+    let child = std::process::Command::new(parbench_path())
+        .current_dir(work.path())
+        .args(["run", "stop.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = work.path().join("results/stop.csv.partial");
+    // Serial's 50 runs, then into the processes pool.
+    wait_for_rows(&partial, 51);
+    signal(&child, libc::SIGINT);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("stop: interrupted; "), "{text}");
+    assert!(text.contains("runs are saved in results/stop.csv.partial. Continue with:\n  parbench run --resume stop.toml"), "{text}");
+    let rows = std::fs::read_to_string(&partial).unwrap().lines().count() - 1;
+    assert!(rows >= 51, "{rows}");
+    let left = processes_matching(&format!("millis={marker}"));
+    assert!(left.is_empty(), "workers left behind: {left:?}");
+    assert!(processes_matching(&format!("sleep {marker}")).is_empty());
+    assert!(
+        !work.path().join("results/stop.lock").exists(),
+        "the lock is released"
+    );
+}
+
+#[test]
+fn a_worker_that_dies_fails_its_run_and_the_next_runs_pass() {
+    let work = Workdir::new();
+    work.write(
+        "crash.toml",
+        r#"
+version = 1
+name = "crash"
+[list]
+generator = "range"
+size = 100
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+[[workload]]
+name = "crash"
+builtin = "__crash"
+params = { at = 50, signal = [9, 0] }
+[[workload]]
+name = "fine"
+builtin = "spin"
+params = { iterations = 10 }
+"#,
+    );
+    let output = work.parbench(&["run", "crash.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/crash.csv");
+    assert_eq!(rows.len(), 12);
+    let error = regex_lite(r"^worker \d+ \(pid \d+\) stopped answering after \d+ items \(");
+    for row in &rows {
+        match (row["workload"].as_str(), row["strategy"].as_str()) {
+            ("crash", "processes") => {
+                assert_eq!(row["status"], "failed");
+                assert!(error(&row["error"]), "{}", row["error"]);
+                let why = if row["param_signal"] == "9" {
+                    "was killed by signal 9 (SIGKILL))"
+                } else {
+                    "exited with status 3)"
+                };
+                assert!(row["error"].ends_with(why), "{}", row["error"]);
+            }
+            _ => assert_eq!(row["status"], "ok", "{row:?}"),
+        }
+    }
+}
+
+/// A tiny matcher for the one pattern above, to keep the dependencies few:
+/// `\d+` and literal text, anchored at the start.
+fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
+    let pattern = pattern
+        .trim_start_matches('^')
+        .replace("\\(", "(")
+        .replace("\\)", ")");
+    let parts: Vec<String> = pattern.split("\\d+").map(str::to_owned).collect();
+    move |text: &str| {
+        let mut rest = text;
+        for (index, part) in parts.iter().enumerate() {
+            if index > 0 {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits == 0 {
+                    return false;
+                }
+                rest = &rest[digits..];
+            }
+            match rest.strip_prefix(part.as_str()) {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_anything_runs() {
+    let work = Workdir::new();
+    work.write("seed.toml", SMALL_SEED);
+    // Root ignores permission bits, so a folder of sysfs stands in for a
+    // read-only one there; anyone else gets a folder without write permission.
+    let locked = work.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    let writable = std::fs::write(locked.join("probe"), "").is_ok();
+    let out = if writable {
+        PathBuf::from("/sys/kernel")
+    } else {
+        locked.clone()
+    };
+    let output = work.parbench(&["run", "--out", out.to_str().unwrap(), "seed.toml"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with(&format!(
+            "error: cannot write results to {}: ",
+            out.display()
+        )),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "one line: {text}");
+    assert!(stdout(&output).is_empty(), "nothing ran");
+}
+
+#[test]
+fn a_second_parbench_on_the_same_results_is_refused_naming_the_first() {
+    let work = Workdir::new();
+    work.write(
+        "slow.toml",
+        "version = 1\nname = \"slow\"\n[list]\ngenerator = \"constant\"\nsize = 1\nvalue = 1\n[run]\nstrategies = [\"serial\"]\nrepetitions = 200\nwarmup = 0\n[[workload]]\nname = \"nap\"\nbuiltin = \"sleep\"\nparams = { millis = 50 }\n",
+    );
+    let mut first = std::process::Command::new(parbench_path())
+        .current_dir(work.path())
+        .args(["run", "--quiet", "slow.toml"])
+        .spawn()
+        .unwrap();
+    wait_for_rows(&work.path().join("results/slow.csv.partial"), 1);
+    let second = work.parbench(&["run", "slow.toml"]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(
+        stderr(&second)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split(" since ")
+            .next()
+            .unwrap(),
+        format!(
+            "error: results/slow.csv is being written by parbench pid {}",
+            first.id()
+        )
+    );
+    assert!(stderr(&second).contains("wait for it to finish, or write elsewhere with --out"));
+}
+
+#[test]
+fn a_write_error_mid_run_stops_cleanly_and_keeps_the_rows_written() {
+    let work = Workdir::new();
+    work.write(
+        "full.toml",
+        "version = 1\nname = \"full\"\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\"]\nrepetitions = 200\nwarmup = 0\n[[workload]]\nname = \"w\"\nbuiltin = \"spin\"\nparams = { iterations = 10 }\n",
+    );
+    // A file-size limit of 8 KiB stands in for a full disk: the write that
+    // crosses it fails with EFBIG, as one on a full disk fails with ENOSPC.
+    let output = std::process::Command::new("bash")
+        .current_dir(work.path())
+        .args([
+            "-c",
+            &format!(
+                "ulimit -f 8; exec {} run full.toml",
+                parbench_path().display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("error: cannot write results/full.csv.partial: File too large"),
+        "{text}"
+    );
+    assert!(text.contains("runs are saved in results/full.csv.partial; continue with: parbench run --resume full.toml"), "{text}");
+    let rows = resume_rows(&work.path().join("results/full.csv.partial"));
+    assert!(rows > 10 && rows < 200, "{rows} complete rows kept");
+    assert!(!work.path().join("results/full.csv").exists());
+}
+
+/// Complete rows of a `.partial`, as `--resume` reads it (a torn last line is not one).
+fn resume_rows(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(complete.as_bytes());
+    let width = reader.headers().unwrap().len();
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter(|record| record.len() == width)
+        .count()
+}
+
+#[test]
+fn retry_failed_reruns_only_the_failures_and_replaces_their_rows() {
+    let work = Workdir::new();
+    work.write(
+        "flaky.toml",
+        r#"
+version = 1
+name = "flaky"
+[list]
+generator = "range"
+size = 3
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+[[workload]]
+name = "flaky"
+command = ["sh", "-c", "test -e ready || exit 4; echo $1", "sh", "{item}"]
+[[workload]]
+name = "steady"
+builtin = "price-increase"
+"#,
+    );
+    let first = work.parbench(&["run", "flaky.toml"]);
+    assert_eq!(first.status.code(), Some(1));
+    let (_, before) = work.rows("results/flaky.csv");
+    assert_eq!(
+        before
+            .iter()
+            .filter(|row| row["status"] == "failed")
+            .count(),
+        4
+    );
+
+    work.write("ready", "");
+    let retried = work.parbench(&["run", "--retry-failed", "flaky.toml"]);
+    assert_eq!(retried.status.code(), Some(0), "{}", stderr(&retried));
+    let (_, after) = work.rows("results/flaky.csv");
+    assert_eq!(after.len(), before.len(), "replaced, not added");
+    assert!(after.iter().all(|row| row["status"] == "ok"), "{after:?}");
+    let keys: BTreeSet<(String, String)> = after
+        .iter()
+        .map(|row| (row["entry_key"].clone(), row["repetition"].clone()))
+        .collect();
+    assert_eq!(keys.len(), after.len(), "no duplicates");
+    // The runs that were ok were kept as they were, not measured again.
+    for row in before.iter().filter(|row| row["status"] == "ok") {
+        assert!(after.contains(row), "{row:?} kept");
+    }
 }

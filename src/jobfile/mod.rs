@@ -2,6 +2,8 @@
 //! validation (`validate.rs`) are separate steps; every mistake in either is
 //! a [`JobError`] that names the file, line and column.
 
+#[cfg(test)]
+mod fuzz;
 mod raw;
 mod suggest;
 mod validate;
@@ -165,12 +167,30 @@ impl Locator<'_> {
             .map_or(0, |span| span.start)
             .min(self.source.len());
         let mut message = suggest::rewrite_toml_message(error.message(), self.key_before(offset));
+        let top_level = ["\"version\"", "\"list\"", "\"run\""]
+            .iter()
+            .any(|key| message.contains(key));
         if message.starts_with("missing required key")
+            && !top_level
             && let Some(header) = self.table_header_at(offset)
         {
             message.push_str(&format!(" in {header}"));
         }
+        if message == "not valid TOML: duplicate key"
+            && let Some(key) = self.bare_key_at(offset)
+        {
+            message = format!("duplicate key \"{key}\"; each key may appear once in a table");
+        }
         self.error(offset, message)
+    }
+
+    /// The bare key that starts at `offset`, if one does.
+    fn bare_key_at(&self, offset: usize) -> Option<&str> {
+        let rest = &self.source[offset..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
     }
 
     /// `key` when the text before `offset` on its line is `key = `.

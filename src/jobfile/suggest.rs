@@ -53,7 +53,16 @@ pub fn rewrite_toml_message(message: &str, key: Option<&str>) -> String {
             .replace("a sequence", "an array")
             .replace("sequence", "an array")
             .replace("map,", "a table,")
+            .replace("expected a map", "expected a table")
             .replace("string \"", "the string \"");
+        // serde writes `integer `3``: the value without the backticks reads better.
+        let rest =
+            rest.replacen("integer `", "the integer ", 1)
+                .replacen("float `", "the float ", 1);
+        let rest = match rest.find("`, ") {
+            Some(tick) if !rest.contains('"') => format!("{}{}", &rest[..tick], &rest[tick + 1..]),
+            _ => rest,
+        };
         return match key.filter(|key| is_bare_key(key)) {
             Some(key) => format!("wrong type for \"{key}\": {rest}"),
             None => format!("wrong type: {rest}"),

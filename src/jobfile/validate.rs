@@ -23,6 +23,9 @@ const MAX_LIST_SIZE: usize = 1_000_000_000;
 /// Each worker is a thread or a process; thousands would exhaust the machine
 /// before they measured anything.
 const MAX_WORKERS: usize = 1024;
+/// Entries of one workload at most: each runs at least once, so more is a
+/// typo, not a plan.
+const MAX_ENTRIES: usize = 100_000;
 
 fn at_most(value: usize, max: usize, offset: usize, key: &str, at: &Locator) -> Result<usize> {
     if value > max {
@@ -96,6 +99,29 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
             ));
         }
         workloads.push(self::workload(workload, &defaults, &generator, &dir, at)?);
+    }
+
+    // A typo in an axis can ask for more entries than any machine holds.
+    for (workload, raw_workload) in workloads.iter().zip(raw_workloads) {
+        let params: usize = workload
+            .param_axes
+            .iter()
+            .map(|(_, values)| values.len())
+            .product();
+        let entries = params
+            .saturating_mul(sizes.len())
+            .saturating_mul(workload.strategies.len())
+            .saturating_mul(workload.workers.len())
+            .saturating_mul(workload.chunk_sizes.len());
+        if entries > MAX_ENTRIES {
+            return Err(at.error(
+                raw_workload.get_ref().name.span().start,
+                format!(
+                    "workload \"{}\" expands to {entries} entries (parameters × sizes × strategies × workers × chunk sizes); at most {MAX_ENTRIES}",
+                    workload.name
+                ),
+            ));
+        }
     }
 
     Ok(Job {
@@ -238,6 +264,13 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
             let path_value = required("path")?;
             let relative = string(path_value, "path", at)?;
             let path = dir.join(&relative);
+            // A folder, FIFO or device (/dev/zero) would fail or never end.
+            if path.exists() && !path.is_file() {
+                return Err(at.error(
+                    path_value.span().start,
+                    format!("list file \"{}\" is not a regular file", path.display()),
+                ));
+            }
             let text = std::fs::read_to_string(&path).map_err(|error| {
                 at.error(
                     path_value.span().start,
@@ -411,7 +444,11 @@ fn workload(
                 ));
             }
             let spec = find_builtin(builtin.get_ref()).ok_or_else(|| {
-                let names: Vec<&str> = BUILTINS.iter().map(|spec| spec.name).collect();
+                let names: Vec<&str> = BUILTINS
+                    .iter()
+                    .filter(|spec| !spec.hidden)
+                    .map(|spec| spec.name)
+                    .collect();
                 at.error(
                     builtin.span().start,
                     format!(

@@ -1,6 +1,7 @@
 //! The per-run CSV (`results/NAME.csv`), as `RESULTS.md` defines it, and the
 //! one place the csv writer is configured.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use super::{seconds, text_cell, timestamp};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan, param_cell};
+use crate::resume::PriorRun;
 use crate::runner::{Event, Host, Reporter, RunRecord};
 
 pub const FIXED_COLUMNS: &[&str] = &[
@@ -31,6 +33,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "host",
     "cpus",
     "parbench_version",
+    "entry_key",
 ];
 
 /// The csv writer every file of parbench uses: comma, `\n`, quoting only
@@ -114,6 +117,7 @@ pub fn row(
         text_cell(&host.name),
         host.cpus.to_string(),
         env!("CARGO_PKG_VERSION").to_owned(),
+        entry.key.clone(),
     ];
     cells.extend(param_cells(entry, param_names));
     cells
@@ -127,52 +131,78 @@ fn one_line(text: &str) -> String {
 }
 
 /// Appends each measured run to `NAME.csv.partial` and flushes it before the
-/// next run starts; [`RowWriter::finish`] renames it to `NAME.csv` in one
-/// step, so an earlier complete file is only replaced by a complete one.
+/// next run starts; [`RowWriter::finish`] writes the complete `NAME.csv`, rows
+/// in plan order, and renames it into place in one step, so an earlier
+/// complete file is only ever replaced by a complete one.
 pub struct RowWriter<'a> {
     job: &'a Job,
     host: &'a Host,
     param_names: Vec<String>,
+    header: Vec<String>,
     partial: PathBuf,
     final_path: PathBuf,
     writer: csv::Writer<File>,
+    /// Every row of this run so far, kept runs of an earlier one included,
+    /// by (entry index, repetition).
+    rows: BTreeMap<(usize, u32), Vec<String>>,
 }
 
 impl<'a> RowWriter<'a> {
+    /// Starts `NAME.csv.partial` with the header and the kept rows of an
+    /// earlier run (written aside and renamed, so a crash here loses none).
     pub fn create(
         job: &'a Job,
         plan: &Plan,
         host: &'a Host,
         out_dir: &Path,
+        prior: &[PriorRun],
     ) -> Result<Self, Error> {
         let final_path = out_dir.join(format!("{}.csv", job.name));
-        let partial = out_dir.join(format!("{}.csv.partial", job.name));
+        let partial = crate::resume::partial_path(out_dir, &job.name);
+        let param_names = param_names(plan);
+        let header = header(&param_names);
+        let mut rows = BTreeMap::new();
+        for run in prior {
+            let cells: Vec<String> = header
+                .iter()
+                .map(|column| run.cells.get(column).cloned().unwrap_or_default())
+                .collect();
+            rows.insert((run.record.entry, run.record.repetition), cells);
+        }
+        let staged = with_suffix(&partial, ".tmp");
+        write_csv(&staged, &header, rows.values())?;
+        std::fs::rename(&staged, &partial).map_err(Error::output(&partial))?;
         let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
+            .append(true)
             .open(&partial)
             .map_err(Error::output(&partial))?;
-        let param_names = param_names(plan);
-        let mut writer = writer(file);
-        writer
-            .write_record(header(&param_names))
-            .map_err(|error| csv_error(&partial, error))?;
-        writer.flush().map_err(Error::output(&partial))?;
         Ok(RowWriter {
             job,
             host,
             param_names,
+            header,
             partial,
             final_path,
-            writer,
+            writer: writer(file),
+            rows,
         })
+    }
+
+    pub fn partial_path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Rows on disk in the `.partial` so far.
+    pub fn saved(&self) -> usize {
+        self.rows.len()
     }
 
     pub fn finish(mut self) -> Result<PathBuf, Error> {
         self.writer.flush().map_err(Error::output(&self.partial))?;
-        std::fs::rename(&self.partial, &self.final_path)
-            .map_err(Error::output(&self.final_path))?;
+        let staged = with_suffix(&self.final_path, ".tmp");
+        write_csv(&staged, &self.header, self.rows.values())?;
+        std::fs::rename(&staged, &self.final_path).map_err(Error::output(&self.final_path))?;
+        let _ = std::fs::remove_file(&self.partial);
         Ok(self.final_path)
     }
 }
@@ -185,9 +215,42 @@ impl Reporter for RowWriter<'_> {
                 .write_record(&cells)
                 .map_err(|error| csv_error(&self.partial, error))?;
             self.writer.flush().map_err(Error::output(&self.partial))?;
+            self.rows.insert((entry.index, record.repetition), cells);
         }
         Ok(())
     }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn write_csv<'r>(
+    path: &Path,
+    header: &[String],
+    rows: impl Iterator<Item = &'r Vec<String>>,
+) -> Result<(), Error> {
+    let file = File::create(path).map_err(Error::output(path))?;
+    let mut csv = writer(std::io::BufWriter::new(file));
+    csv.write_record(header)
+        .map_err(|error| csv_error(path, error))?;
+    for row in rows {
+        csv.write_record(row)
+            .map_err(|error| csv_error(path, error))?;
+    }
+    let file = csv.into_inner().map_err(|error| Error::Output {
+        path: path.to_path_buf(),
+        source: error.into_error(),
+    })?;
+    file.into_inner()
+        .map_err(|error| Error::Output {
+            path: path.to_path_buf(),
+            source: error.into_error(),
+        })?
+        .sync_all()
+        .map_err(Error::output(path))
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> Error {
@@ -203,12 +266,7 @@ fn csv_error(path: &Path, error: csv::Error) -> Error {
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let temporary = path.with_extension(format!(
-        "{}.tmp",
-        path.extension()
-            .map(|ext| ext.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
+    let temporary = with_suffix(path, ".tmp");
     std::fs::write(&temporary, bytes).map_err(Error::output(&temporary))?;
     std::fs::rename(&temporary, path).map_err(Error::output(path))
 }

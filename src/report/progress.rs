@@ -22,12 +22,10 @@ pub struct Progress {
 
 impl Progress {
     /// `quiet` shows nothing at all.
-    pub fn new(job: &str, plan: &Plan, quiet: bool) -> Progress {
+    /// `runs` is the number of runs (warm-ups included) still to do.
+    pub fn new(job: &str, plan: &Plan, runs: u64, quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(
-                Some(plan.total_runs()),
-                ProgressDrawTarget::stderr(),
-            );
+            let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
                     "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} runs, ETA {eta}  {wide_msg}",

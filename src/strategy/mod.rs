@@ -114,6 +114,8 @@ impl Outputs {
 pub enum RunFailure {
     Timeout(Duration),
     Failed(String),
+    /// Ctrl-C or SIGTERM arrived during the run.
+    Interrupted,
 }
 
 impl fmt::Display for RunFailure {
@@ -123,6 +125,7 @@ impl fmt::Display for RunFailure {
                 write!(f, "timed out after {}", humantime::format_duration(*limit))
             }
             RunFailure::Failed(message) => f.write_str(message),
+            RunFailure::Interrupted => f.write_str("interrupted"),
         }
     }
 }
@@ -175,9 +178,10 @@ impl Deadline {
         }
     }
 
-    /// True once the limit has passed; cheap enough to call once per chunk.
+    /// True once the limit has passed or a signal asked parbench to stop;
+    /// cheap enough to call once per chunk.
     pub fn passed(&self) -> bool {
-        if self.expired.load(Ordering::Relaxed) {
+        if self.expired.load(Ordering::Relaxed) || crate::interrupt::requested() {
             return true;
         }
         match self.at {
@@ -189,13 +193,22 @@ impl Deadline {
         }
     }
 
-    pub fn remaining(&self) -> Option<Duration> {
-        self.at
-            .map(|at| at.saturating_duration_since(Instant::now()))
+    /// How long a watcher may wait before it looks again: until the limit,
+    /// but never so long that a Ctrl-C goes unnoticed.
+    pub fn slice(&self) -> Duration {
+        const PATIENCE: Duration = Duration::from_millis(50);
+        match self.at {
+            Some(at) => at.saturating_duration_since(Instant::now()).min(PATIENCE),
+            None => PATIENCE,
+        }
     }
 
     pub fn failure(&self) -> RunFailure {
-        RunFailure::Timeout(self.limit.unwrap_or_default())
+        if crate::interrupt::requested() {
+            RunFailure::Interrupted
+        } else {
+            RunFailure::Timeout(self.limit.unwrap_or_default())
+        }
     }
 }
 

@@ -304,10 +304,7 @@ fn drive<C: Codec>(
         // The runner's own thread watches the clock and the workers.
         let mut running = pids.len();
         while running > 0 {
-            let event = match deadline.remaining() {
-                Some(left) => ended_rx.recv_timeout(left),
-                None => ended_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
+            let event = ended_rx.recv_timeout(deadline.slice());
             match event {
                 Ok((_, Ok(_))) => running -= 1,
                 Ok((index, Err(error))) => {
@@ -325,6 +322,7 @@ fn drive<C: Codec>(
                             .for_each(|(_, pid)| kill_group(*pid));
                     }
                 }
+                Err(RecvTimeoutError::Timeout) if !deadline.passed() => {}
                 Err(RecvTimeoutError::Timeout) => {
                     if failure.is_none() {
                         failure = Some(deadline.failure());
@@ -356,7 +354,7 @@ fn drive<C: Codec>(
         if let Some(RunFailure::Failed(message)) = &mut failure
             && message.starts_with(&format!("worker {} ", index + 1))
         {
-            if let Some(status) = status.filter(|status| !status.success()) {
+            if let Some(status) = status {
                 message.push_str(&format!(" ({})", describe_status(status)));
             }
             if let Some(line) = first_line(&read_all(&mut worker.stderr)) {
@@ -409,8 +407,10 @@ impl Codec for BinaryCodec<'_> {
         out: &mut [f64],
         done: usize,
     ) -> Result<(), String> {
-        worker::read_frame(reader, out)
-            .map_err(|error| format!("stopped after {done} items: {error}"))
+        worker::read_frame(reader, out).map_err(|error| match error.kind() {
+            io::ErrorKind::UnexpectedEof => format!("stopped answering after {done} items"),
+            _ => format!("failed after {done} items: {error}"),
+        })
     }
 
     fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
@@ -604,10 +604,7 @@ fn run_argv(
         drop(ended_tx);
         let mut running = workers;
         while running > 0 {
-            let event = match deadline.remaining() {
-                Some(left) => ended_rx.recv_timeout(left),
-                None => ended_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
+            let event = ended_rx.recv_timeout(deadline.slice());
             match event {
                 Ok(Ok(())) => running -= 1,
                 Ok(Err(message)) => {
@@ -617,6 +614,7 @@ fn run_argv(
                         abort.store(true, Ordering::Relaxed);
                     }
                 }
+                Err(RecvTimeoutError::Timeout) if !deadline.passed() => {}
                 Err(RecvTimeoutError::Timeout) => {
                     failure.get_or_insert_with(|| deadline.failure());
                     abort.store(true, Ordering::Relaxed);

@@ -4,6 +4,7 @@
 //! dispatch costs once per chunk, never once per item.
 
 mod command;
+mod crash;
 mod price_crazy;
 mod price_increase;
 mod sleep;
@@ -42,6 +43,8 @@ pub struct BuiltinSpec {
     pub cost: &'static str,
     pub params: &'static [ParamSpec],
     pub make: fn(&Params) -> Box<dyn Kernel>,
+    /// Left out of `parbench list` and suggestions: for parbench's own tests.
+    pub hidden: bool,
 }
 
 impl std::fmt::Debug for BuiltinSpec {
@@ -58,6 +61,7 @@ pub const BUILTINS: &[BuiltinSpec] = &[
     price_crazy::SPEC,
     spin::SPEC,
     sleep::SPEC,
+    crash::SPEC,
 ];
 
 pub fn find_builtin(name: &str) -> Option<&'static BuiltinSpec> {

@@ -29,6 +29,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         },
     ],
     make,
+    hidden: false,
 };
 
 struct PriceCrazy {

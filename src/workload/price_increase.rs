@@ -16,6 +16,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         help: "the increase in percent",
     }],
     make,
+    hidden: false,
 };
 
 struct PriceIncrease {

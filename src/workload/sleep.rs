@@ -17,6 +17,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         help: "milliseconds to wait per item",
     }],
     make,
+    hidden: false,
 };
 
 struct Sleep {

@@ -17,6 +17,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         help: "length of the dependent loop per item",
     }],
     make,
+    hidden: false,
 };
 
 struct Spin {

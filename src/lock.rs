@@ -1,0 +1,71 @@
+//! One parbench at a time per results file: `results/NAME.lock`, held with
+//! flock(2) so that a parbench that dies releases it with its last breath,
+//! and holding the owner's pid for the message the next one prints.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+#[derive(Debug)]
+pub struct ResultsLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl ResultsLock {
+    pub fn acquire(out_dir: &Path, job: &str) -> Result<ResultsLock, Error> {
+        let path = out_dir.join(format!("{job}.lock"));
+        loop {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(Error::output(&path))?;
+            // SAFETY: flock on a descriptor we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let mut owner = String::new();
+                let _ = file.read_to_string(&mut owner);
+                let owner = owner.trim();
+                let owner = if owner.is_empty() {
+                    "another parbench".to_owned()
+                } else {
+                    owner.to_owned()
+                };
+                return Err(Error::Locked {
+                    results: out_dir.join(format!("{job}.csv")),
+                    owner,
+                });
+            }
+            // The holder before us may have removed the file between our
+            // open and our lock; then we hold a lock on nothing. Try again.
+            let same = match (file.metadata(), std::fs::metadata(&path)) {
+                (Ok(ours), Ok(current)) => {
+                    ours.ino() == current.ino() && ours.dev() == current.dev()
+                }
+                _ => false,
+            };
+            if !same {
+                continue;
+            }
+            let started = crate::report::timestamp(std::time::SystemTime::now());
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "parbench pid {} since {started}", std::process::id());
+            let _ = file.flush();
+            return Ok(ResultsLock { path, _file: file });
+        }
+    }
+}
+
+impl Drop for ResultsLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no one can lock the old file after.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,188 @@
+//! Rows measured by an earlier, unfinished or partly failed run of the same
+//! job, and which of them a new run keeps.
+//!
+//! Rows are matched to entries by `entry_key` (see `Entry::key`), never by
+//! position, so a job file that was reordered or grew still resumes, and an
+//! entry whose definition changed is measured again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::error::Error;
+use crate::matrix::Plan;
+use crate::runner::{RunRecord, Status};
+
+/// What to do with rows already on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Start a new run; refuse if an interrupted run's `.partial` is there.
+    New,
+    /// Discard any earlier rows.
+    Fresh,
+    /// Keep the runs recorded ok; run the rest.
+    Resume,
+    /// Keep every run except those recorded failed or timeout; run the rest.
+    RetryFailed,
+}
+
+/// A kept row: its entry, its record (for statistics and checks) and its
+/// cells as first written, by column name (the host and time it was
+/// measured at stay what they were).
+#[derive(Debug, Clone)]
+pub struct PriorRun {
+    pub record: RunRecord,
+    pub cells: BTreeMap<String, String>,
+}
+
+pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {
+    out_dir.join(format!("{job}.csv.partial"))
+}
+
+/// Loads the rows a run in `mode` keeps. With `New`, an existing `.partial`
+/// is an error: it holds measurements that a plain run would overwrite.
+pub fn load(
+    out_dir: &Path,
+    job: &str,
+    plan: &Plan,
+    mode: Mode,
+    resume_hint: &str,
+) -> Result<Vec<PriorRun>, Error> {
+    let partial = partial_path(out_dir, job);
+    let complete = out_dir.join(format!("{job}.csv"));
+    match mode {
+        Mode::Fresh => Ok(Vec::new()),
+        Mode::New => {
+            if partial.exists() {
+                let rows = read_rows(&partial).map(|rows| rows.len()).unwrap_or(0);
+                return Err(Error::Resume(format!(
+                    "{} holds {rows} runs of an unfinished run of \"{job}\"; continue it with `{resume_hint}`, \
+                     or discard it with `--fresh`",
+                    partial.display()
+                )));
+            }
+            Ok(Vec::new())
+        }
+        Mode::Resume | Mode::RetryFailed => {
+            let source = if partial.exists() { partial } else { complete };
+            if !source.exists() {
+                return Ok(Vec::new());
+            }
+            let rows = read_rows(&source)?;
+            Ok(select(rows, plan, mode))
+        }
+    }
+}
+
+/// Reads a results CSV written by parbench, dropping a last line that a
+/// killed writer left incomplete.
+pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // A complete row ends with a newline; anything after the last one is torn.
+    let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &bytes[..0],
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(complete);
+    let header: Vec<String> = match reader.headers() {
+        Ok(header) => header.iter().map(str::to_owned).collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let Ok(record) = record else { break };
+        if record.len() != header.len() {
+            continue;
+        }
+        rows.push(
+            header
+                .iter()
+                .cloned()
+                .zip(record.iter().map(str::to_owned))
+                .collect(),
+        );
+    }
+    Ok(rows)
+}
+
+fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
+    let entries: HashMap<&str, &crate::matrix::Entry> = plan
+        .entries
+        .iter()
+        .map(|entry| (entry.key.as_str(), entry))
+        .collect();
+    let mut kept: BTreeMap<(usize, u32), PriorRun> = BTreeMap::new();
+    for cells in rows {
+        let Some(entry) = cells
+            .get("entry_key")
+            .and_then(|key| entries.get(key.as_str()))
+        else {
+            continue;
+        };
+        let Some(record) = record_of(&cells, entry.index) else {
+            continue;
+        };
+        if record.repetition == 0 || record.repetition > entry.repetitions {
+            continue;
+        }
+        let keep = match mode {
+            Mode::Resume => record.status == Status::Ok,
+            Mode::RetryFailed => !matches!(record.status, Status::Failed | Status::Timeout),
+            Mode::New | Mode::Fresh => false,
+        };
+        if keep {
+            // A later row for the same run replaces an earlier one.
+            kept.insert((entry.index, record.repetition), PriorRun { record, cells });
+        }
+    }
+    kept.into_values().collect()
+}
+
+fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord> {
+    let number = |name: &str| cells.get(name).and_then(|cell| cell.parse::<f64>().ok());
+    let status = match cells.get("status")?.as_str() {
+        "ok" => Status::Ok,
+        "failed" => Status::Failed,
+        "timeout" => Status::Timeout,
+        "mismatch" => Status::Mismatch,
+        _ => return None,
+    };
+    Some(RunRecord {
+        entry,
+        repetition: cells.get("repetition")?.parse().ok()?,
+        status,
+        wall_s: number("wall_s")?,
+        setup_s: number("setup_s").unwrap_or(0.0),
+        cpu_s: number("cpu_s").unwrap_or(0.0),
+        checksum: cells.get("checksum").cloned().unwrap_or_default(),
+        error: cells.get("error").cloned().unwrap_or_default(),
+        started_at: cells
+            .get("started_at")
+            .and_then(|text| humantime::parse_rfc3339(text).ok())
+            .unwrap_or(SystemTime::UNIX_EPOCH),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_line_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv.partial");
+        std::fs::write(&path, "a,b\n1,2\n3,4\n5,6").unwrap();
+        let rows = read_rows(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1]["a"], "3");
+        std::fs::write(&path, "a,b\n1,2\n3\n").unwrap();
+        assert_eq!(read_rows(&path).unwrap().len(), 1, "a short row is dropped");
+        std::fs::write(&path, "a,b").unwrap();
+        assert!(read_rows(&path).unwrap().is_empty());
+    }
+}
