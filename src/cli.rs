@@ -51,10 +51,7 @@ pub enum Command {
     List,
     /// Serve a builtin as a worker of the processes strategy (internal)
     #[command(name = "__worker", hide = true)]
-    Worker {
-        builtin: String,
-        params: Vec<String>,
-    },
+    Worker { builtin: String, params: Vec<String> },
 }
 
 #[derive(Debug, Args)]
@@ -92,4 +89,8 @@ pub struct RunArgs {
     /// Discard the rows of an interrupted run and start over
     #[arg(long)]
     pub fresh: bool,
+
+    /// Also write a self-contained HTML report with charts to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }

@@ -85,10 +85,7 @@ impl Generator {
     /// `parbench list`: (key, default, meaning).
     pub fn keys(name: &str) -> &'static [(&'static str, &'static str, &'static str)] {
         match name {
-            "squares" => &[
-                ("size", "required", "number of items"),
-                ("scale", "1", "multiplier"),
-            ],
+            "squares" => &[("size", "required", "number of items"), ("scale", "1", "multiplier")],
             "range" => &[
                 ("size", "required", "number of items"),
                 ("start", "0", "first item"),
@@ -100,16 +97,9 @@ impl Generator {
                 ("high", "1", "exclusive upper bound"),
                 ("seed", "0", "same seed, same list"),
             ],
-            "constant" => &[
-                ("size", "required", "number of items"),
-                ("value", "required", "the item"),
-            ],
+            "constant" => &[("size", "required", "number of items"), ("value", "required", "the item")],
             "file" => &[
-                (
-                    "path",
-                    "required",
-                    "text file, one item per line, relative to the job file",
-                ),
+                ("path", "required", "text file, one item per line, relative to the job file"),
                 ("size", "all lines", "use the first N lines"),
             ],
             _ => &[],
@@ -184,12 +174,7 @@ pub fn read_lines(text: &str) -> FileLines {
         .find(|(_, line)| line.parse::<f64>().is_err())
         .map(|(number, line)| (*number, (*line).to_owned()));
     let items = match first_text {
-        None => Items::Numbers(
-            lines
-                .iter()
-                .map(|(_, line)| line.parse().unwrap_or_default())
-                .collect(),
-        ),
+        None => Items::Numbers(lines.iter().map(|(_, line)| line.parse().unwrap_or_default()).collect()),
         Some(_) => Items::Text(lines.into_iter().map(|(_, line)| line.to_owned()).collect()),
     };
     FileLines { items, first_text }
@@ -208,86 +193,41 @@ mod tests {
 
     #[test]
     fn squares_is_the_seed_list() {
-        assert_eq!(
-            numbers(Generator::Squares { scale: 42.0 }.generate(4)),
-            vec![0.0, 42.0, 168.0, 378.0]
-        );
+        assert_eq!(numbers(Generator::Squares { scale: 42.0 }.generate(4)), vec![0.0, 42.0, 168.0, 378.0]);
     }
 
     #[test]
     fn range_steps_from_start() {
-        assert_eq!(
-            numbers(
-                Generator::Range {
-                    start: 5.0,
-                    step: -2.0
-                }
-                .generate(3)
-            ),
-            vec![5.0, 3.0, 1.0]
-        );
+        assert_eq!(numbers(Generator::Range { start: 5.0, step: -2.0 }.generate(3)), vec![5.0, 3.0, 1.0]);
     }
 
     #[test]
     fn random_is_reproducible_bounded_and_seeded() {
-        let generator = Generator::Random {
-            low: 10.0,
-            high: 20.0,
-            seed: 7,
-        };
+        let generator = Generator::Random { low: 10.0, high: 20.0, seed: 7 };
         let first = numbers(generator.generate(1000));
         assert_eq!(first, numbers(generator.generate(1000)));
         assert!(first.iter().all(|x| (10.0..20.0).contains(x)));
         let mean = first.iter().sum::<f64>() / 1000.0;
         assert!((14.0..16.0).contains(&mean), "mean {mean}");
-        let other = numbers(
-            Generator::Random {
-                low: 10.0,
-                high: 20.0,
-                seed: 8,
-            }
-            .generate(1000),
-        );
+        let other = numbers(Generator::Random { low: 10.0, high: 20.0, seed: 8 }.generate(1000));
         assert_ne!(first, other);
         // Pinned: the stream is part of the job-file contract.
-        let pinned = numbers(
-            Generator::Random {
-                low: 0.0,
-                high: 1.0,
-                seed: 0,
-            }
-            .generate(1),
-        );
-        assert_eq!(
-            pinned,
-            vec![(0xE220_A839_7B1D_CDAFu64 >> 11) as f64 / (1u64 << 53) as f64]
-        );
+        let pinned = numbers(Generator::Random { low: 0.0, high: 1.0, seed: 0 }.generate(1));
+        assert_eq!(pinned, vec![(0xE220_A839_7B1D_CDAFu64 >> 11) as f64 / (1u64 << 53) as f64]);
     }
 
     #[test]
     fn constant_repeats_its_value() {
-        assert_eq!(
-            numbers(Generator::Constant { value: 2.5 }.generate(3)),
-            vec![2.5; 3]
-        );
+        assert_eq!(numbers(Generator::Constant { value: 2.5 }.generate(3)), vec![2.5; 3]);
     }
 
     #[test]
     fn file_lines_skip_blanks_and_fall_back_to_text() {
-        assert_eq!(
-            read_lines("1\n\n 2.5 \n").items,
-            Items::Numbers(vec![1.0, 2.5])
-        );
+        assert_eq!(read_lines("1\n\n 2.5 \n").items, Items::Numbers(vec![1.0, 2.5]));
         let mixed = read_lines("1\n\nhello world\n");
-        assert_eq!(
-            mixed.items,
-            Items::Text(vec!["1".into(), "hello world".into()])
-        );
+        assert_eq!(mixed.items, Items::Text(vec!["1".into(), "hello world".into()]));
         assert_eq!(mixed.first_text, Some((3, "hello world".into())));
         let lines = Arc::new(read_lines("1\n2\n3\n"));
-        assert_eq!(
-            numbers(Generator::File { lines }.generate(2)),
-            vec![1.0, 2.0]
-        );
+        assert_eq!(numbers(Generator::File { lines }.generate(2)), vec![1.0, 2.0]);
     }
 }

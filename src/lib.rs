@@ -6,6 +6,7 @@
 //! events → reporters ([`report`]: progress, CSV, table).
 
 pub mod affinity;
+pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod generator;
@@ -52,18 +53,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
 
 fn print(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(Error::Terminal)
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Terminal)
 }
 
 /// Every job is validated before the first one runs.
 fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Job>, Error> {
-    paths
-        .iter()
-        .map(|path| jobfile::load(path).map_err(Error::from))
-        .collect()
+    paths.iter().map(|path| jobfile::load(path).map_err(Error::from)).collect()
 }
 
 fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
@@ -71,10 +66,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
     prepare_out_dir(&args.out)?;
     interrupt::install();
     let host = Host::detect();
-    let overrides = Overrides {
-        repetitions: args.repetitions,
-        warmup: args.warmup,
-    };
+    let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
     let mut status = EXIT_OK;
     for job in &jobs {
         let plan = matrix::expand(job, host.cpus, overrides);
@@ -90,11 +82,7 @@ fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
 /// Creates the output folder and proves it writable before anything runs.
 fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
     let refuse = |error: std::io::Error| {
-        Error::Usage(format!(
-            "cannot write results to {}: {}",
-            dir.display(),
-            error::io_reason(&error)
-        ))
+        Error::Usage(format!("cannot write results to {}: {}", dir.display(), error::io_reason(&error)))
     };
     std::fs::create_dir_all(dir).map_err(refuse)?;
     let probe = dir.join(format!(".parbench-write-test-{}", std::process::id()));
@@ -111,11 +99,7 @@ enum JobEnd {
 
 /// The command that continues this run, as the user would type it.
 fn resume_command(args: &RunArgs) -> String {
-    let mut words = vec![
-        "parbench".to_owned(),
-        "run".to_owned(),
-        "--resume".to_owned(),
-    ];
+    let mut words = vec!["parbench".to_owned(), "run".to_owned(), "--resume".to_owned()];
     if args.out != Path::new("results") {
         words.push("--out".to_owned());
         words.push(shell_word(&args.out.display().to_string()));
@@ -126,11 +110,7 @@ fn resume_command(args: &RunArgs) -> String {
     if let Some(warmup) = args.warmup {
         words.push(format!("--warmup {warmup}"));
     }
-    words.extend(
-        args.jobs
-            .iter()
-            .map(|job| shell_word(&job.display().to_string())),
-    );
+    words.extend(args.jobs.iter().map(|job| shell_word(&job.display().to_string())));
     words.join(" ")
 }
 
@@ -154,8 +134,7 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     };
     let resume_hint = resume_command(args);
     let prior = resume::load(&args.out, &job.name, plan, mode, &resume_hint)?;
-    let prior_records: Vec<runner::RunRecord> =
-        prior.iter().map(|run| run.record.clone()).collect();
+    let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
     if !prior.is_empty() && !args.quiet {
         eprintln!(
             "{}: keeping {} runs already measured; {} runs to go",
@@ -199,35 +178,35 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         );
         return Ok(JobEnd::Interrupted);
     }
-    let records = outcome.records;
-
     let csv_path = rows.finish()?;
-    let summaries = report::summary::summarize(plan, &records);
+    // The summary and the table come from the file just written, exactly as
+    // `parbench report` would compute them from it.
+    let analysis = analysis_of(std::slice::from_ref(&csv_path))?;
     let summary_path = args.out.join(format!("{}.summary.csv", job.name));
-    report::csv::write_atomically(
-        &summary_path,
-        &report::summary::to_csv(job, plan, &summaries),
-    )?;
+    report::csv::write_atomically(&summary_path, &report::summary::to_csv(&analysis))?;
+    let env_path = args.out.join(format!("{}.env.json", job.name));
+    report::csv::write_atomically(&env_path, report::env::describe(job, host).as_bytes())?;
+    if let Some(html) = &args.html {
+        std::fs::write(html, report::html::render(&analysis)).map_err(Error::output(html))?;
+    }
 
-    let failed = records
-        .iter()
-        .filter(|record| record.status != Status::Ok)
-        .count();
+    let records = outcome.records;
+    let failed = records.iter().filter(|record| record.status != Status::Ok).count();
     if !args.quiet {
-        let mut text = report::table::render(plan, &summaries);
+        let mut text = report::table::render(&analysis);
         for skipped in &plan.skipped {
-            text.push_str(&format!(
-                "\nskipped: {} × {}: {}",
-                skipped.workload, skipped.what, skipped.reason
-            ));
+            text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
         }
         if !plan.skipped.is_empty() {
             text.push('\n');
         }
         print(&text)?;
-        let mut files = format!("{}, {}", csv_path.display(), summary_path.display());
+        let mut files = format!("{}, {}, {}", csv_path.display(), summary_path.display(), env_path.display());
         if let Some(log) = log.path() {
             files.push_str(&format!(", {}", log.display()));
+        }
+        if let Some(html) = &args.html {
+            files.push_str(&format!(", {}", html.display()));
         }
         let verdict = if failed == 0 {
             format!("{} runs ok", records.len())
@@ -236,18 +215,21 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         };
         eprintln!("\n{}: {verdict}; wrote {files}", job.name);
     } else if failed > 0 {
-        eprintln!(
-            "{}: {failed} of {} runs not ok; see {}",
-            job.name,
-            records.len(),
-            csv_path.display()
-        );
+        eprintln!("{}: {failed} of {} runs not ok; see {}", job.name, records.len(), csv_path.display());
     }
-    Ok(if failed > 0 {
-        JobEnd::SomeFailed
-    } else {
-        JobEnd::AllOk
-    })
+    Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
+
+/// Reads per-run CSVs and analyses their rows together.
+fn analysis_of(paths: &[std::path::PathBuf]) -> Result<analysis::Analysis, Error> {
+    let mut rows = Vec::new();
+    for path in paths {
+        if !path.is_file() {
+            return Err(Error::Usage(format!("{}: no such file", path.display())));
+        }
+        rows.extend(resume::read_rows(path)?);
+    }
+    analysis::analyze(&rows).map_err(Error::Usage)
 }
 
 fn check(paths: &[std::path::PathBuf]) -> Result<i32, Error> {
@@ -302,10 +284,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
         }
     }
     for skipped in &plan.skipped {
-        text.push_str(&format!(
-            "  skipped: {} × {}: {}\n",
-            skipped.workload, skipped.what, skipped.reason
-        ));
+        text.push_str(&format!("  skipped: {} × {}: {}\n", skipped.workload, skipped.what, skipped.reason));
     }
     text
 }
@@ -314,10 +293,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
 pub fn list_text() -> String {
     let mut text = String::from("Builtin workloads (builtin = \"NAME\", params = { ... }):\n");
     for spec in workload::BUILTINS.iter().filter(|spec| !spec.hidden) {
-        text.push_str(&format!(
-            "\n  {}\n    {}\n    cost: {}\n",
-            spec.name, spec.summary, spec.cost
-        ));
+        text.push_str(&format!("\n  {}\n    {}\n    cost: {}\n", spec.name, spec.summary, spec.cost));
         for param in spec.params {
             text.push_str(&format!(
                 "    param {} (default {}{}): {}\n",

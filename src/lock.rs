@@ -32,22 +32,13 @@ impl ResultsLock {
                 let mut owner = String::new();
                 let _ = file.read_to_string(&mut owner);
                 let owner = owner.trim();
-                let owner = if owner.is_empty() {
-                    "another parbench".to_owned()
-                } else {
-                    owner.to_owned()
-                };
-                return Err(Error::Locked {
-                    results: out_dir.join(format!("{job}.csv")),
-                    owner,
-                });
+                let owner = if owner.is_empty() { "another parbench".to_owned() } else { owner.to_owned() };
+                return Err(Error::Locked { results: out_dir.join(format!("{job}.csv")), owner });
             }
             // The holder before us may have removed the file between our
             // open and our lock; then we hold a lock on nothing. Try again.
             let same = match (file.metadata(), std::fs::metadata(&path)) {
-                (Ok(ours), Ok(current)) => {
-                    ours.ino() == current.ino() && ours.dev() == current.dev()
-                }
+                (Ok(ours), Ok(current)) => ours.ino() == current.ino() && ours.dev() == current.dev(),
                 _ => false,
             };
             if !same {

@@ -113,10 +113,7 @@ impl Plan {
     }
 
     pub fn measured_runs(&self) -> u64 {
-        self.entries
-            .iter()
-            .map(|entry| u64::from(entry.repetitions))
-            .sum()
+        self.entries.iter().map(|entry| u64::from(entry.repetitions)).sum()
     }
 }
 
@@ -135,30 +132,19 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
 
     for (workload_index, workload) in job.workloads.iter().enumerate() {
         let is_command = matches!(workload.kind, WorkloadKind::Command { .. });
-        let uses_chunks = !matches!(
-            workload.kind,
-            WorkloadKind::Command {
-                protocol: Protocol::Argv,
-                ..
-            }
-        );
+        let uses_chunks = !matches!(workload.kind, WorkloadKind::Command { protocol: Protocol::Argv, .. });
         if is_command && workload.strategies.contains(&Strategy::Threads) {
             skipped.push(Skipped {
                 workload: workload.name.clone(),
                 what: "threads".to_owned(),
-                reason: "a command runs in its own processes, so a pool of threads inside parbench does not apply"
-                    .to_owned(),
+                reason:
+                    "a command runs in its own processes, so a pool of threads inside parbench does not apply"
+                        .to_owned(),
             });
         }
         let strategies: Vec<Strategy> = std::iter::once(Strategy::Serial)
             .filter(|serial| workload.strategies.contains(serial))
-            .chain(
-                workload
-                    .strategies
-                    .iter()
-                    .copied()
-                    .filter(|s| *s != Strategy::Serial),
-            )
+            .chain(workload.strategies.iter().copied().filter(|s| *s != Strategy::Serial))
             .filter(|strategy| !(is_command && *strategy == Strategy::Threads))
             .collect();
 
@@ -172,9 +158,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                         .replace("Fixed(", "")
                         .replace(')', "")
                         .replace("Cpus", "\"cpus\""),
-                    reason: format!(
-                        "resolves to {resolved} workers on this machine, already measured"
-                    ),
+                    reason: format!("resolves to {resolved} workers on this machine, already measured"),
                 });
             } else {
                 worker_counts.push(resolved);
@@ -185,10 +169,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
             let varying: Vec<(String, ParamValue)> = params
                 .iter()
                 .filter(|(name, _)| {
-                    workload
-                        .param_axes
-                        .iter()
-                        .any(|(axis, values)| axis == name && values.len() > 1)
+                    workload.param_axes.iter().any(|(axis, values)| axis == name && values.len() > 1)
                 })
                 .cloned()
                 .collect();
@@ -197,18 +178,14 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                 let group_index = groups.len();
                 let first = entries.len();
                 for &strategy in &strategies {
-                    let counts: &[usize] = if strategy == Strategy::Serial {
-                        &[1]
-                    } else {
-                        &worker_counts
-                    };
+                    let counts: &[usize] = if strategy == Strategy::Serial { &[1] } else { &worker_counts };
                     for &workers in counts {
-                        let chunks: Vec<Option<ChunkSize>> =
-                            if strategy == Strategy::Processes && uses_chunks {
-                                workload.chunk_sizes.iter().copied().map(Some).collect()
-                            } else {
-                                vec![None]
-                            };
+                        let chunks: Vec<Option<ChunkSize>> = if strategy == Strategy::Processes && uses_chunks
+                        {
+                            workload.chunk_sizes.iter().copied().map(Some).collect()
+                        } else {
+                            vec![None]
+                        };
                         let mut seen_chunks = Vec::new();
                         for chunk in chunks {
                             let chunk_size = chunk.map(|chunk| match chunk {
@@ -261,12 +238,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
             }
         }
     }
-    Plan {
-        entries,
-        groups,
-        skipped,
-        cpus,
-    }
+    Plan { entries, groups, skipped, cpus }
 }
 
 /// Every combination of the parameter axes; the last axis varies fastest.
@@ -302,10 +274,7 @@ fn entry_key(
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
         WorkloadKind::Command { argv, protocol } => format!("command {argv:?} {protocol:?}"),
     };
-    let params: Vec<String> = params
-        .iter()
-        .map(|(name, value)| format!("{name}={value:?}"))
-        .collect();
+    let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
     let definition = format!(
         "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
         generator.fingerprint()
@@ -315,10 +284,7 @@ fn entry_key(
 
 /// The runnable work for one parameter combination, and the full parameter
 /// list it runs with (defaults included).
-fn make_work(
-    kind: &WorkloadKind,
-    params: &[(String, ParamValue)],
-) -> (Work, Vec<(String, ParamValue)>) {
+fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec<(String, ParamValue)>) {
     match kind {
         WorkloadKind::Builtin(spec) => {
             let given: BTreeMap<String, f64> = params
@@ -329,27 +295,14 @@ fn make_work(
                 })
                 .collect();
             let resolved = spec.resolve(&given);
-            let listed = resolved
-                .iter()
-                .map(|(name, value)| (name.clone(), ParamValue::Number(*value)))
-                .collect();
-            (
-                Work::Builtin {
-                    spec,
-                    params: resolved,
-                },
-                listed,
-            )
+            let listed =
+                resolved.iter().map(|(name, value)| (name.clone(), ParamValue::Number(*value))).collect();
+            (Work::Builtin { spec, params: resolved }, listed)
         }
         WorkloadKind::Command { argv, protocol } => {
-            let texts: BTreeMap<String, String> = params
-                .iter()
-                .map(|(name, value)| (name.clone(), value.to_string()))
-                .collect();
-            (
-                Work::Command(CommandSpec::new(argv, &texts, *protocol)),
-                params.to_vec(),
-            )
+            let texts: BTreeMap<String, String> =
+                params.iter().map(|(name, value)| (name.clone(), value.to_string())).collect();
+            (Work::Command(CommandSpec::new(argv, &texts, *protocol)), params.to_vec())
         }
     }
 }
@@ -414,11 +367,7 @@ params = { iterations = [5, 6] }
         assert_eq!(labels[7], "w iterations=5 · 20 items · serial");
         assert_eq!(labels[14], "w iterations=6 · 10 items · serial");
         for (index, group) in plan.groups.iter().enumerate() {
-            assert!(
-                plan.entries[group.entries.clone()]
-                    .iter()
-                    .all(|entry| entry.group == index)
-            );
+            assert!(plan.entries[group.entries.clone()].iter().all(|entry| entry.group == index));
         }
     }
 
@@ -439,21 +388,11 @@ builtin = "price-increase"
 "#,
             2,
         );
-        assert_eq!(
-            plan.entries.iter().map(|e| e.workers).collect::<Vec<_>>(),
-            vec![1, 2]
-        );
+        assert_eq!(plan.entries.iter().map(|e| e.workers).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(plan.skipped.len(), 1);
-        assert!(
-            plan.skipped[0].reason.contains("resolves to 2 workers"),
-            "{:?}",
-            plan.skipped
-        );
+        assert!(plan.skipped[0].reason.contains("resolves to 2 workers"), "{:?}", plan.skipped);
         // Builtin defaults are part of the entry's parameters.
-        assert_eq!(
-            plan.entries[0].params,
-            vec![("percent".to_owned(), ParamValue::Number(10.0))]
-        );
+        assert_eq!(plan.entries[0].params, vec![("percent".to_owned(), ParamValue::Number(10.0))]);
     }
 
     #[test]
@@ -474,10 +413,7 @@ command = ["echo", "{item}"]
 "#,
             2,
         );
-        assert_eq!(
-            labels(&plan),
-            vec!["echo · 3 items · serial", "echo · 3 items · processes ×2"]
-        );
+        assert_eq!(labels(&plan), vec!["echo · 3 items · serial", "echo · 3 items · processes ×2"]);
         assert_eq!(plan.skipped[0].what, "threads");
     }
 
@@ -488,23 +424,10 @@ command = ["echo", "{item}"]
             "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\"]\n[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\nrepetitions = 9\n",
         )
         .unwrap();
-        let plan = expand(
-            &job,
-            2,
-            Overrides {
-                repetitions: Some(2),
-                warmup: Some(0),
-            },
-        );
-        assert_eq!(
-            (plan.entries[0].repetitions, plan.entries[0].warmup),
-            (2, 0)
-        );
+        let plan = expand(&job, 2, Overrides { repetitions: Some(2), warmup: Some(0) });
+        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (2, 0));
         let plan = expand(&job, 2, Overrides::default());
-        assert_eq!(
-            (plan.entries[0].repetitions, plan.entries[0].warmup),
-            (9, 1)
-        );
+        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (9, 1));
         assert_eq!(plan.total_runs(), 10);
     }
 }
@@ -516,11 +439,7 @@ mod key_tests {
 
     fn keys(source: &str) -> Vec<(String, String)> {
         let job = crate::jobfile::parse(Path::new("k.toml"), source).unwrap();
-        expand(&job, 2, Overrides::default())
-            .entries
-            .iter()
-            .map(|e| (e.label(), e.key.clone()))
-            .collect()
+        expand(&job, 2, Overrides::default()).entries.iter().map(|e| (e.label(), e.key.clone())).collect()
     }
 
     #[test]
@@ -534,25 +453,8 @@ mod key_tests {
         reordered.sort();
         assert_eq!(first, reordered);
         let changed = keys(&format!("{base}{a}params = {{ iterations = 7 }}\n"));
-        assert_ne!(
-            changed[0].1,
-            first
-                .iter()
-                .find(|(label, _)| label.starts_with("a "))
-                .unwrap()
-                .1
-        );
-        let scaled = keys(&format!(
-            "{}{a}",
-            base.replace("size = 5", "size = 5\nstep = 2")
-        ));
-        assert_ne!(
-            scaled[0].1,
-            first
-                .iter()
-                .find(|(label, _)| label.starts_with("a "))
-                .unwrap()
-                .1
-        );
+        assert_ne!(changed[0].1, first.iter().find(|(label, _)| label.starts_with("a ")).unwrap().1);
+        let scaled = keys(&format!("{}{a}", base.replace("size = 5", "size = 5\nstep = 2")));
+        assert_ne!(scaled[0].1, first.iter().find(|(label, _)| label.starts_with("a ")).unwrap().1);
     }
 }

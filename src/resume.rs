@@ -77,18 +77,13 @@ pub fn load(
 /// Reads a results CSV written by parbench, dropping a last line that a
 /// killed writer left incomplete.
 pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Output { path: path.to_path_buf(), source })?;
     // A complete row ends with a newline; anything after the last one is torn.
     let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
         Some(end) => &bytes[..=end],
         None => &bytes[..0],
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(complete);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(str::to_owned).collect(),
         Err(_) => return Ok(Vec::new()),
@@ -99,29 +94,17 @@ pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
         if record.len() != header.len() {
             continue;
         }
-        rows.push(
-            header
-                .iter()
-                .cloned()
-                .zip(record.iter().map(str::to_owned))
-                .collect(),
-        );
+        rows.push(header.iter().cloned().zip(record.iter().map(str::to_owned)).collect());
     }
     Ok(rows)
 }
 
 fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
-    let entries: HashMap<&str, &crate::matrix::Entry> = plan
-        .entries
-        .iter()
-        .map(|entry| (entry.key.as_str(), entry))
-        .collect();
+    let entries: HashMap<&str, &crate::matrix::Entry> =
+        plan.entries.iter().map(|entry| (entry.key.as_str(), entry)).collect();
     let mut kept: BTreeMap<(usize, u32), PriorRun> = BTreeMap::new();
     for cells in rows {
-        let Some(entry) = cells
-            .get("entry_key")
-            .and_then(|key| entries.get(key.as_str()))
-        else {
+        let Some(entry) = cells.get("entry_key").and_then(|key| entries.get(key.as_str())) else {
             continue;
         };
         let Some(record) = record_of(&cells, entry.index) else {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
-use crate::jobfile::Job;
+use crate::jobfile::{Job, Order};
 use crate::matrix::{Entry, Plan};
 use crate::strategy::{Deadline, Failed, RunFailure, execute};
 
@@ -57,10 +57,7 @@ pub struct Host {
 
 impl Host {
     pub fn detect() -> Host {
-        Host {
-            name: host_name(),
-            cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        }
+        Host { name: host_name(), cpus: std::thread::available_parallelism().map_or(1, usize::from) }
     }
 }
 
@@ -72,32 +69,19 @@ fn host_name() -> String {
     if status != 0 {
         return "unknown".to_owned();
     }
-    let end = buffer
-        .iter()
-        .position(|byte| *byte == 0)
-        .unwrap_or(buffer.len());
+    let end = buffer.iter().position(|byte| *byte == 0).unwrap_or(buffer.len());
     String::from_utf8_lossy(&buffer[..end]).into_owned()
 }
 
 pub enum Event<'a> {
     /// A run of `entry` begins; `repetition` is `None` for warm-up runs.
-    RunStarted {
-        entry: &'a Entry,
-        repetition: Option<u32>,
-    },
+    RunStarted { entry: &'a Entry, repetition: Option<u32> },
     /// A warm-up run ended (it is not recorded).
     WarmupFinished { entry: &'a Entry },
     /// A measured run ended, with what its commands wrote to stderr.
-    RunFinished {
-        entry: &'a Entry,
-        record: &'a RunRecord,
-        stderr: &'a [String],
-    },
+    RunFinished { entry: &'a Entry, record: &'a RunRecord, stderr: &'a [String] },
     /// Every run of `entry` ended.
-    EntryFinished {
-        entry: &'a Entry,
-        records: &'a [RunRecord],
-    },
+    EntryFinished { entry: &'a Entry, records: &'a [RunRecord] },
 }
 
 /// Consumes events: the progress display, the CSV file, the log.
@@ -126,28 +110,18 @@ pub fn run(
     prior: &[RunRecord],
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<Outcome, Error> {
-    let mut done: BTreeMap<(usize, u32), RunRecord> = prior
-        .iter()
-        .map(|record| ((record.entry, record.repetition), record.clone()))
-        .collect();
+    let mut done: BTreeMap<(usize, u32), RunRecord> =
+        prior.iter().map(|record| ((record.entry, record.repetition), record.clone())).collect();
     let mut measured = 0;
+    let stop = |done: BTreeMap<(usize, u32), RunRecord>, measured| {
+        Ok(Outcome { records: done.into_values().collect(), measured, interrupted: true })
+    };
     for group in &plan.groups {
         let entries = &plan.entries[group.entries.clone()];
-        let todo = |entry: &Entry, done: &BTreeMap<(usize, u32), RunRecord>| -> Vec<u32> {
-            (1..=entry.repetitions)
-                .filter(|repetition| !done.contains_key(&(entry.index, *repetition)))
-                .collect()
-        };
-        if entries.iter().all(|entry| todo(entry, &done).is_empty()) {
+        let steps = schedule(entries, &done, job.order);
+        if steps.iter().all(|step| matches!(step, Step::Finished(_))) {
             for entry in entries {
-                let records: Vec<RunRecord> = own(&done, entry);
-                emit(
-                    reporters,
-                    &Event::EntryFinished {
-                        entry,
-                        records: &records,
-                    },
-                )?;
+                emit(reporters, &Event::EntryFinished { entry, records: &own(&done, entry) })?;
             }
             continue;
         }
@@ -161,97 +135,107 @@ pub fn run(
                 .find(|record| record.status == Status::Ok)
                 .map(|record| (record.checksum, entry.label()))
         });
-        for entry in entries {
-            let repetitions = todo(entry, &done);
-            if !repetitions.is_empty() {
-                for _ in 0..entry.warmup {
+        for step in steps {
+            match step {
+                Step::Warmup(entry) => {
                     if crate::interrupt::requested() {
-                        return Ok(Outcome {
-                            records: done.into_values().collect(),
-                            measured,
-                            interrupted: true,
-                        });
+                        return stop(done, measured);
                     }
-                    emit(
-                        reporters,
-                        &Event::RunStarted {
-                            entry,
-                            repetition: None,
-                        },
-                    )?;
+                    emit(reporters, &Event::RunStarted { entry, repetition: None })?;
                     let _ = measure(entry, &group.work, &items);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                 }
-            }
-            for repetition in repetitions {
-                if crate::interrupt::requested() {
-                    return Ok(Outcome {
-                        records: done.into_values().collect(),
-                        measured,
-                        interrupted: true,
-                    });
-                }
-                emit(
-                    reporters,
-                    &Event::RunStarted {
-                        entry,
-                        repetition: Some(repetition),
-                    },
-                )?;
-                let (mut record, stderr) = measure(entry, &group.work, &items);
-                if record.status == Status::Interrupted {
-                    return Ok(Outcome {
-                        records: done.into_values().collect(),
-                        measured,
-                        interrupted: true,
-                    });
-                }
-                record.repetition = repetition;
-                if record.status == Status::Ok {
-                    match &reference {
-                        None => reference = Some((record.checksum.clone(), entry.label())),
-                        Some((expected, from)) if *expected != record.checksum => {
-                            record.status = Status::Mismatch;
-                            record.error = format!(
-                                "results differ from those of {from} (checksum {} instead of {expected})",
-                                record.checksum
-                            );
-                        }
-                        Some(_) => {}
+                Step::Measure(entry, repetition) => {
+                    if crate::interrupt::requested() {
+                        return stop(done, measured);
                     }
+                    emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
+                    let (mut record, stderr) = measure(entry, &group.work, &items);
+                    if record.status == Status::Interrupted {
+                        return stop(done, measured);
+                    }
+                    record.repetition = repetition;
+                    if record.status == Status::Ok {
+                        match &reference {
+                            None => reference = Some((record.checksum.clone(), entry.label())),
+                            Some((expected, from)) if *expected != record.checksum => {
+                                record.status = Status::Mismatch;
+                                record.error = format!(
+                                    "results differ from those of {from} (checksum {} instead of {expected})",
+                                    record.checksum
+                                );
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    emit(reporters, &Event::RunFinished { entry, record: &record, stderr: &stderr })?;
+                    done.insert((entry.index, repetition), record);
+                    measured += 1;
                 }
-                emit(
-                    reporters,
-                    &Event::RunFinished {
-                        entry,
-                        record: &record,
-                        stderr: &stderr,
-                    },
-                )?;
-                done.insert((entry.index, repetition), record);
-                measured += 1;
+                Step::Finished(entry) => {
+                    emit(reporters, &Event::EntryFinished { entry, records: &own(&done, entry) })?;
+                }
             }
-            let records = own(&done, entry);
-            emit(
-                reporters,
-                &Event::EntryFinished {
-                    entry,
-                    records: &records,
-                },
-            )?;
         }
     }
-    Ok(Outcome {
-        records: done.into_values().collect(),
-        measured,
-        interrupted: false,
-    })
+    Ok(Outcome { records: done.into_values().collect(), measured, interrupted: false })
+}
+
+/// One thing the runner does, in order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step<'a> {
+    Warmup(&'a Entry),
+    Measure(&'a Entry, u32),
+    Finished(&'a Entry),
+}
+
+/// The steps of one group. `Grouped`: each entry's warm-ups and
+/// repetitions back to back. `Interleaved`: every entry's warm-ups, then
+/// repetition 1 of every entry, then repetition 2, and so on, so that a
+/// machine that slows down or speeds up during the group (thermal limits, a
+/// noisy neighbour) biases no strategy over another. Runs already in `done`
+/// are left out, and an entry with nothing left to run gets no warm-up.
+fn schedule<'a>(
+    entries: &'a [Entry],
+    done: &BTreeMap<(usize, u32), RunRecord>,
+    order: Order,
+) -> Vec<Step<'a>> {
+    let todo = |entry: &Entry| -> Vec<u32> {
+        (1..=entry.repetitions).filter(|repetition| !done.contains_key(&(entry.index, *repetition))).collect()
+    };
+    let warmups = |entry: &'a Entry| {
+        let count = if todo(entry).is_empty() { 0 } else { entry.warmup };
+        (0..count).map(move |_| Step::Warmup(entry))
+    };
+    let mut steps = Vec::new();
+    match order {
+        Order::Grouped => {
+            for entry in entries {
+                steps.extend(warmups(entry));
+                steps.extend(todo(entry).into_iter().map(|repetition| Step::Measure(entry, repetition)));
+                steps.push(Step::Finished(entry));
+            }
+        }
+        Order::Interleaved => {
+            for entry in entries {
+                steps.extend(warmups(entry));
+            }
+            let rounds = entries.iter().map(|entry| entry.repetitions).max().unwrap_or(0);
+            for repetition in 1..=rounds {
+                for entry in entries {
+                    if repetition <= entry.repetitions && !done.contains_key(&(entry.index, repetition)) {
+                        steps.push(Step::Measure(entry, repetition));
+                    }
+                }
+            }
+            steps.extend(entries.iter().map(Step::Finished));
+        }
+    }
+    steps
 }
 
 fn own(done: &BTreeMap<(usize, u32), RunRecord>, entry: &Entry) -> Vec<RunRecord> {
-    done.range((entry.index, 0)..=(entry.index, u32::MAX))
-        .map(|(_, record)| record.clone())
-        .collect()
+    done.range((entry.index, 0)..=(entry.index, u32::MAX)).map(|(_, record)| record.clone()).collect()
 }
 
 /// Runs still to do, warm-ups included, when `prior` is already measured.
@@ -259,16 +243,9 @@ pub fn runs_to_do(plan: &Plan, prior: &[RunRecord]) -> u64 {
     plan.entries
         .iter()
         .map(|entry| {
-            let done = prior
-                .iter()
-                .filter(|record| record.entry == entry.index)
-                .count() as u64;
+            let done = prior.iter().filter(|record| record.entry == entry.index).count() as u64;
             let left = u64::from(entry.repetitions).saturating_sub(done);
-            if left == 0 {
-                0
-            } else {
-                left + u64::from(entry.warmup)
-            }
+            if left == 0 { 0 } else { left + u64::from(entry.warmup) }
         })
         .sum()
 }
@@ -337,4 +314,63 @@ fn cpu_seconds() -> f64 {
         seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
     of(libc::RUSAGE_SELF) + of(libc::RUSAGE_CHILDREN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::{Overrides, expand};
+
+    fn plan(order: &str) -> Plan {
+        let source = format!(
+            "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nrepetitions = 2\nwarmup = 1\n{order}[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\n"
+        );
+        let job = crate::jobfile::parse(std::path::Path::new("o.toml"), &source).unwrap();
+        expand(&job, 2, Overrides::default())
+    }
+
+    fn names(steps: &[Step<'_>]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Warmup(entry) => format!("w{}", entry.index),
+                Step::Measure(entry, repetition) => format!("m{}.{repetition}", entry.index),
+                Step::Finished(entry) => format!("f{}", entry.index),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_runs_each_repetition_across_the_group() {
+        let plan = plan("");
+        let steps = schedule(&plan.entries, &BTreeMap::new(), Order::Interleaved);
+        assert_eq!(names(&steps), ["w0", "w1", "m0.1", "m1.1", "m0.2", "m1.2", "f0", "f1"]);
+    }
+
+    #[test]
+    fn grouped_runs_each_entry_back_to_back() {
+        let plan = plan("order = \"grouped\"\n");
+        let steps = schedule(&plan.entries, &BTreeMap::new(), Order::Grouped);
+        assert_eq!(names(&steps), ["w0", "m0.1", "m0.2", "f0", "w1", "m1.1", "m1.2", "f1"]);
+    }
+
+    #[test]
+    fn done_runs_and_their_warmups_are_skipped() {
+        let plan = plan("");
+        let record = |entry, repetition| RunRecord {
+            entry,
+            repetition,
+            status: Status::Ok,
+            wall_s: 1.0,
+            setup_s: 0.0,
+            cpu_s: 0.0,
+            checksum: String::new(),
+            error: String::new(),
+            started_at: SystemTime::UNIX_EPOCH,
+        };
+        let done: BTreeMap<(usize, u32), RunRecord> =
+            [((0, 1), record(0, 1)), ((0, 2), record(0, 2)), ((1, 1), record(1, 1))].into_iter().collect();
+        let steps = schedule(&plan.entries, &done, Order::Interleaved);
+        assert_eq!(names(&steps), ["w1", "m1.2", "f0", "f1"]);
+    }
 }

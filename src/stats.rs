@@ -21,11 +21,7 @@ pub fn summarize(values: &[f64]) -> Option<Summary> {
     let count = sorted.len();
     let mean = sorted.iter().sum::<f64>() / count as f64;
     let variance = if count > 1 {
-        sorted
-            .iter()
-            .map(|value| (value - mean).powi(2))
-            .sum::<f64>()
-            / (count - 1) as f64
+        sorted.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / (count - 1) as f64
     } else {
         0.0
     };
@@ -50,11 +46,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 
 fn median_of_sorted(sorted: &[f64]) -> f64 {
     let middle = sorted.len() / 2;
-    if sorted.len().is_multiple_of(2) {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    } else {
-        sorted[middle]
-    }
+    if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
 }
 
 #[cfg(test)]
@@ -64,10 +56,7 @@ mod tests {
     #[test]
     fn summarizes_odd_and_even_counts() {
         let odd = summarize(&[3.0, 1.0, 2.0]).unwrap();
-        assert_eq!(
-            (odd.median, odd.mean, odd.min, odd.max),
-            (2.0, 2.0, 1.0, 3.0)
-        );
+        assert_eq!((odd.median, odd.mean, odd.min, odd.max), (2.0, 2.0, 1.0, 3.0));
         assert!((odd.stddev - 1.0).abs() < 1e-12);
         let even = summarize(&[4.0, 1.0, 3.0, 2.0]).unwrap();
         assert_eq!(even.median, 2.5);

@@ -24,11 +24,7 @@ pub fn in_worker() -> bool {
 /// The worker's arguments for one builtin and its parameters.
 pub fn args(spec: &BuiltinSpec, params: &Params) -> Vec<String> {
     let mut args = vec!["__worker".to_owned(), spec.name.to_owned()];
-    args.extend(
-        params
-            .iter()
-            .map(|(name, value)| format!("{name}={}", format_number(*value))),
-    );
+    args.extend(params.iter().map(|(name, value)| format!("{name}={}", format_number(*value))));
     args
 }
 
@@ -49,9 +45,7 @@ pub fn encode_frame(values: &[f64], frame: &mut Vec<u8>) {
     if cfg!(target_endian = "little") {
         frame.extend_from_slice(bytemuck::cast_slice(values));
     } else {
-        values
-            .iter()
-            .for_each(|value| frame.extend_from_slice(&value.to_le_bytes()));
+        values.iter().for_each(|value| frame.extend_from_slice(&value.to_le_bytes()));
     }
 }
 
@@ -68,8 +62,7 @@ pub fn read_frame(reader: &mut impl Read, out: &mut [f64]) -> io::Result<()> {
     }
     reader.read_exact(bytemuck::cast_slice_mut(out))?;
     if cfg!(target_endian = "big") {
-        out.iter_mut()
-            .for_each(|value| *value = f64::from_bits(u64::from_le(value.to_bits())));
+        out.iter_mut().for_each(|value| *value = f64::from_bits(u64::from_le(value.to_bits())));
     }
     Ok(())
 }
@@ -90,12 +83,8 @@ pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
     let spec = find_builtin(builtin).ok_or_else(|| format!("unknown builtin \"{builtin}\""))?;
     let mut given = std::collections::BTreeMap::new();
     for param in params {
-        let (name, value) = param
-            .split_once('=')
-            .ok_or_else(|| format!("bad parameter \"{param}\""))?;
-        let value: f64 = value
-            .parse()
-            .map_err(|_| format!("bad parameter value \"{param}\""))?;
+        let (name, value) = param.split_once('=').ok_or_else(|| format!("bad parameter \"{param}\""))?;
+        let value: f64 = value.parse().map_err(|_| format!("bad parameter value \"{param}\""))?;
         given.insert(name.to_owned(), value);
     }
     let kernel = spec.kernel(&spec.resolve(&given));
@@ -112,13 +101,9 @@ pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
     while let Some(count) = read_count(&mut reader).map_err(io_error)? {
         items.resize(count, 0.0);
         results.resize(count, 0.0);
-        reader
-            .read_exact(bytemuck::cast_slice_mut(&mut items))
-            .map_err(io_error)?;
+        reader.read_exact(bytemuck::cast_slice_mut(&mut items)).map_err(io_error)?;
         if cfg!(target_endian = "big") {
-            items
-                .iter_mut()
-                .for_each(|value| *value = f64::from_bits(u64::from_le(value.to_bits())));
+            items.iter_mut().for_each(|value| *value = f64::from_bits(u64::from_le(value.to_bits())));
         }
         kernel.apply(&items, &mut results);
         frame.clear();
@@ -155,11 +140,7 @@ mod tests {
         encode_frame(&[1.0, 2.0], &mut frame);
         let mut out = [0.0; 3];
         let error = read_frame(&mut frame.as_slice(), &mut out).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("sent 2 results for a chunk of 3")
-        );
+        assert!(error.to_string().contains("sent 2 results for a chunk of 3"));
     }
 
     #[test]

@@ -15,9 +15,7 @@ struct Workdir {
 
 impl Workdir {
     fn new() -> Workdir {
-        Workdir {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-        }
+        Workdir { dir: tempfile::tempdir().expect("a temporary folder") }
     }
 
     fn path(&self) -> &Path {
@@ -42,29 +40,19 @@ impl Workdir {
     }
 
     fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path().join(name))
-            .unwrap_or_else(|error| panic!("{name}: {error}"))
+        std::fs::read_to_string(self.path().join(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
     }
 
     /// A results CSV as header-keyed rows, read with the csv crate.
     fn rows(&self, name: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
         let mut reader = csv::Reader::from_path(self.path().join(name)).unwrap();
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
         let rows = reader
             .records()
             .map(|record| {
                 let record = record.unwrap();
                 assert_eq!(record.len(), header.len(), "every row has every column");
-                header
-                    .iter()
-                    .cloned()
-                    .zip(record.iter().map(str::to_owned))
-                    .collect()
+                header.iter().cloned().zip(record.iter().map(str::to_owned)).collect()
             })
             .collect();
         (header, rows)
@@ -113,36 +101,19 @@ fn every_strategy_reproduces_the_serial_checksum() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     let (_, rows) = work.rows("results/small-seed.csv");
-    assert_eq!(
-        rows.len(),
-        2 * 3 * 3,
-        "2 workloads × 3 strategies × 3 repetitions"
-    );
+    assert_eq!(rows.len(), 2 * 3 * 3, "2 workloads × 3 strategies × 3 repetitions");
     let mut checksums: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut strategies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in &rows {
         assert_eq!(row["status"], "ok", "{row:?}");
-        checksums
-            .entry(row["workload"].clone())
-            .or_default()
-            .insert(row["checksum"].clone());
-        strategies
-            .entry(row["workload"].clone())
-            .or_default()
-            .insert(row["strategy"].clone());
+        checksums.entry(row["workload"].clone()).or_default().insert(row["checksum"].clone());
+        strategies.entry(row["workload"].clone()).or_default().insert(row["strategy"].clone());
     }
     for (workload, sums) in &checksums {
-        assert_eq!(
-            sums.len(),
-            1,
-            "{workload}: one checksum across strategies: {sums:?}"
-        );
+        assert_eq!(sums.len(), 1, "{workload}: one checksum across strategies: {sums:?}");
         assert_eq!(strategies[workload].len(), 3);
     }
-    assert_ne!(
-        checksums["increase"], checksums["crazy"],
-        "different work, different results"
-    );
+    assert_ne!(checksums["increase"], checksums["crazy"], "different work, different results");
 
     // The table is printed, one block per group.
     let table = stdout(&output);
@@ -192,20 +163,11 @@ fn the_run_csv_has_the_documented_columns_in_order() {
         assert_eq!(row["repetition"], "1");
         for column in ["wall_s", "setup_s", "cpu_s", "items_per_s"] {
             let cell = &row[column];
-            assert!(
-                !cell.contains('e') && !cell.contains('E'),
-                "{column} = {cell}: no exponent"
-            );
-            let value: f64 = cell
-                .parse()
-                .unwrap_or_else(|_| panic!("{column} = {cell} is a number"));
+            assert!(!cell.contains('e') && !cell.contains('E'), "{column} = {cell}: no exponent");
+            let value: f64 = cell.parse().unwrap_or_else(|_| panic!("{column} = {cell} is a number"));
             assert!(value >= 0.0);
         }
-        assert!(
-            row["started_at"].ends_with('Z') && row["started_at"].contains('T'),
-            "{}",
-            row["started_at"]
-        );
+        assert!(row["started_at"].ends_with('Z') && row["started_at"].contains('T'), "{}", row["started_at"]);
         let workers: usize = row["workers"].parse().unwrap();
         match row["strategy"].as_str() {
             "serial" => {
@@ -221,10 +183,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             }
             other => panic!("strategy {other}"),
         }
-        let params = (
-            row["param_iterations"].as_str(),
-            row["param_percent"].as_str(),
-        );
+        let params = (row["param_iterations"].as_str(), row["param_percent"].as_str());
         match row["workload"].as_str() {
             "increase" => assert_eq!(params, ("", "10")),
             _ => assert_eq!(params, ("2000", "1000")),
@@ -254,6 +213,12 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "median_cpu_s",
             "speedup",
             "efficiency",
+            "median_ci_low_s",
+            "median_ci_high_s",
+            "outliers",
+            "speedup_ci_low",
+            "speedup_ci_high",
+            "host",
         ]
     );
     assert_eq!(summary.len(), 6);
@@ -284,10 +249,7 @@ fn a_misspelt_strategy_is_located_with_a_suggestion() {
             "error: typo.toml:6:25: unknown strategy \"thread\"; expected one of serial, threads, processes; did you mean \"threads\"?\n"
         );
     }
-    assert!(
-        !work.path().join("results").exists(),
-        "nothing ran, nothing was written"
-    );
+    assert!(!work.path().join("results").exists(), "nothing ran, nothing was written");
 }
 
 #[test]
@@ -320,25 +282,15 @@ strategies = ["serial", "threads"]
     let text = stdout(&output);
     // spin: (serial + processes × 2 chunks) × 2 sizes = 6; echo: serial × 2 sizes = 2.
     assert!(
-        text.starts_with("plan.toml: job \"plan\" is valid: 8 entries in 4 groups, 24 runs (16 measured, 8 warm-up)"),
+        text.starts_with(
+            "plan.toml: job \"plan\" is valid: 8 entries in 4 groups, 24 runs (16 measured, 8 warm-up)"
+        ),
         "{text}"
     );
-    assert!(
-        text.contains("group 1: spin (builtin spin), range 10 items"),
-        "{text}"
-    );
-    assert!(
-        text.contains("spin · 10 items · processes ×2 · chunk auto=1"),
-        "{text}"
-    );
-    assert!(
-        text.contains("spin · 100 items · processes ×2 · chunk 5"),
-        "{text}"
-    );
-    assert!(
-        text.contains("skipped: echo × threads: a command runs in its own processes"),
-        "{text}"
-    );
+    assert!(text.contains("group 1: spin (builtin spin), range 10 items"), "{text}");
+    assert!(text.contains("spin · 10 items · processes ×2 · chunk auto=1"), "{text}");
+    assert!(text.contains("spin · 100 items · processes ×2 · chunk 5"), "{text}");
+    assert!(text.contains("skipped: echo × threads: a command runs in its own processes"), "{text}");
 }
 
 #[test]
@@ -369,15 +321,9 @@ fn without_a_terminal_progress_is_one_line_per_entry() {
     work.write("seed.toml", SMALL_SEED);
     let output = work.parbench(&["run", "--repetitions", "1", "seed.toml"]);
     let text = stderr(&output);
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| line.starts_with("small-seed ["))
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("small-seed [")).collect();
     assert_eq!(lines.len(), 6, "{text}");
-    assert!(
-        lines[0].starts_with("small-seed [1/6] increase · 20 items · serial: median"),
-        "{text}"
-    );
+    assert!(lines[0].starts_with("small-seed [1/6] increase · 20 items · serial: median"), "{text}");
     assert!(!text.contains('\r'), "no bar drawing");
 
     let quiet = work.parbench(&["run", "--quiet", "--repetitions", "1", "seed.toml"]);
@@ -390,27 +336,11 @@ fn without_a_terminal_progress_is_one_line_per_entry() {
 fn results_go_to_the_out_folder() {
     let work = Workdir::new();
     work.write("jobs/seed.toml", SMALL_SEED);
-    let output = work.parbench(&[
-        "run",
-        "--out",
-        "elsewhere/deep",
-        "--repetitions",
-        "1",
-        "jobs/seed.toml",
-    ]);
+    let output = work.parbench(&["run", "--out", "elsewhere/deep", "--repetitions", "1", "jobs/seed.toml"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(work.path().join("elsewhere/deep/small-seed.csv").exists());
-    assert!(
-        work.path()
-            .join("elsewhere/deep/small-seed.summary.csv")
-            .exists()
-    );
-    assert!(
-        !work
-            .path()
-            .join("elsewhere/deep/small-seed.csv.partial")
-            .exists()
-    );
+    assert!(work.path().join("elsewhere/deep/small-seed.summary.csv").exists());
+    assert!(!work.path().join("elsewhere/deep/small-seed.csv.partial").exists());
 }
 
 #[test]
@@ -444,10 +374,7 @@ params = { millis = 20 }
         assert_eq!(row["status"], "timeout", "{row:?}");
         assert_eq!(row["error"], "timed out after 100ms");
         let wall: f64 = row["wall_s"].parse().unwrap();
-        assert!(
-            wall < 5.0,
-            "stopped near the limit, not after all 2 s of items: {wall}"
-        );
+        assert!(wall < 5.0, "stopped near the limit, not after all 2 s of items: {wall}");
     }
 }
 
@@ -478,10 +405,7 @@ fn a_file_list_is_read_relative_to_the_job_file() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let (_, rows) = work.rows("results/file.csv");
     assert_eq!(rows.len(), 2);
-    assert!(
-        rows.iter()
-            .all(|row| row["list_size"] == "3" && row["status"] == "ok")
-    );
+    assert!(rows.iter().all(|row| row["list_size"] == "3" && row["status"] == "ok"));
     assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
 }
 
@@ -497,14 +421,7 @@ fn command_job(name: &str, list: &str, run: &str, command: &str, extra: &str) ->
 #[test]
 fn items_reach_commands_verbatim_and_are_never_run_by_a_shell() {
     let work = Workdir::new();
-    let items = [
-        "a b",
-        "\"quoted\" 'single'",
-        "$(touch pwned)",
-        "x; touch pwned2",
-        "`touch pwned3`",
-        "-n",
-    ];
+    let items = ["a b", "\"quoted\" 'single'", "$(touch pwned)", "x; touch pwned2", "`touch pwned3`", "-n"];
     work.write("items.txt", &items.join("\n"));
     let text = String::from(
         "version = 1\nname = \"verbatim\"\n[list]\ngenerator = \"file\"\npath = \"items.txt\"\n[run]\nstrategies = [\"serial\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\n\
@@ -522,10 +439,7 @@ fn items_reach_commands_verbatim_and_are_never_run_by_a_shell() {
     let sums: BTreeSet<&str> = rows.iter().map(|row| row["checksum"].as_str()).collect();
     assert_eq!(sums.len(), 1, "{rows:?}");
     for file in ["pwned", "pwned2", "pwned3"] {
-        assert!(
-            !work.path().join(file).exists(),
-            "{file} was created: an item ran as shell code"
-        );
+        assert!(!work.path().join(file).exists(), "{file} was created: an item ran as shell code");
     }
 }
 
@@ -548,23 +462,13 @@ fn a_failing_command_fails_its_run_with_status_and_stderr() {
     assert_eq!(rows.len(), 4, "failed runs are recorded too");
     for row in &rows {
         assert_eq!(row["status"], "failed");
-        assert!(
-            row["error"].starts_with("\"sh\" exited with status 3 on item "),
-            "{}",
-            row["error"]
-        );
+        assert!(row["error"].starts_with("\"sh\" exited with status 3 on item "), "{}", row["error"]);
         assert!(row["error"].contains(": boom on "), "{}", row["error"]);
         assert_eq!(row["checksum"], "");
     }
     let log = work.read("results/fail.log");
-    assert!(
-        log.contains("[cmd · 3 items · serial · repetition 1] item 1: boom on 0"),
-        "{log}"
-    );
-    assert!(
-        log.contains("[cmd · 3 items · processes ×2 · repetition 2]"),
-        "{log}"
-    );
+    assert!(log.contains("[cmd · 3 items · serial · repetition 1] item 1: boom on 0"), "{log}");
+    assert!(log.contains("[cmd · 3 items · processes ×2 · repetition 2]"), "{log}");
 }
 
 #[test]
@@ -583,10 +487,7 @@ fn a_command_killed_by_a_signal_says_which() {
     let output = work.parbench(&["run", "killed.toml"]);
     assert_eq!(output.status.code(), Some(1));
     let (_, rows) = work.rows("results/killed.csv");
-    assert_eq!(
-        rows[0]["error"],
-        "\"sh\" was killed by signal 9 (SIGKILL) on item 1 (\"0\")"
-    );
+    assert_eq!(rows[0]["error"], "\"sh\" was killed by signal 9 (SIGKILL) on item 1 (\"0\")");
 }
 
 #[test]
@@ -615,13 +516,7 @@ fn a_missing_program_or_script_is_reported_before_anything_runs() {
     );
     work.write(
         "local.toml",
-        &command_job(
-            "local",
-            "generator = \"range\"\nsize = 1",
-            run,
-            r#"["./bin/tool", "{item}"]"#,
-            "",
-        ),
+        &command_job("local", "generator = \"range\"\nsize = 1", run, r#"["./bin/tool", "{item}"]"#, ""),
     );
     for (file, expected) in [
         (
@@ -663,16 +558,9 @@ fn a_million_lines_flow_through_cat() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let (_, rows) = work.rows("results/cat.csv");
     assert_eq!(rows.len(), 2);
-    assert!(
-        rows.iter()
-            .all(|row| row["status"] == "ok" && row["list_size"] == "1000000"),
-        "{rows:?}"
-    );
+    assert!(rows.iter().all(|row| row["status"] == "ok" && row["list_size"] == "1000000"), "{rows:?}");
     assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
-    assert_eq!(
-        rows[1]["chunk_size"], "7813",
-        "auto for a million items on 2 workers"
-    );
+    assert_eq!(rows[1]["chunk_size"], "7813", "auto for a million items on 2 workers");
 }
 
 #[test]
@@ -682,13 +570,7 @@ fn a_lines_worker_that_answers_too_few_or_too_many_lines_fails() {
     let run = "strategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0";
     work.write(
         "few.toml",
-        &command_job(
-            "few",
-            list,
-            run,
-            r#"["sh", "-c", "head -n 2"]"#,
-            "protocol = \"lines\"",
-        ),
+        &command_job("few", list, run, r#"["sh", "-c", "head -n 2"]"#, "protocol = \"lines\""),
     );
     work.write(
         "many.toml",
@@ -705,7 +587,9 @@ fn a_lines_worker_that_answers_too_few_or_too_many_lines_fails() {
     let (_, rows) = work.rows("results/few.csv");
     assert_eq!(rows[0]["status"], "failed");
     assert!(
-        rows[0]["error"].contains("printed a line too few: its output ended after 2 result lines, before the result for item 3"),
+        rows[0]["error"].contains(
+            "printed a line too few: its output ended after 2 result lines, before the result for item 3"
+        ),
         "{}",
         rows[0]["error"]
     );
@@ -713,8 +597,7 @@ fn a_lines_worker_that_answers_too_few_or_too_many_lines_fails() {
     assert_eq!(output.status.code(), Some(1));
     let (_, rows) = work.rows("results/many.csv");
     assert!(
-        rows[0]["error"]
-            .contains("printed a line too many: \"surplus\" after the 5 results for its 5 items"),
+        rows[0]["error"].contains("printed a line too many: \"surplus\" after the 5 results for its 5 items"),
         "{}",
         rows[0]["error"]
     );
@@ -824,10 +707,7 @@ fn every_broken_job_file_gives_its_exact_error() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}");
         assert_eq!(stderr(&output), expected, "{name}");
-        assert!(
-            expected.starts_with(&format!("error: {name}:")),
-            "{name}: located"
-        );
+        assert!(expected.starts_with(&format!("error: {name}:")), "{name}: located");
         checked += 1;
     }
     assert!(checked >= 40, "the corpus has {checked} files");
@@ -843,17 +723,12 @@ fn parbench_path() -> PathBuf {
 fn wait_for_rows(path: &Path, rows: usize) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let count = std::fs::read_to_string(path)
-            .map(|text| text.lines().count().saturating_sub(1))
-            .unwrap_or(0);
+        let count =
+            std::fs::read_to_string(path).map(|text| text.lines().count().saturating_sub(1)).unwrap_or(0);
         if count >= rows {
             return;
         }
-        assert!(
-            std::time::Instant::now() < until,
-            "{} never reached {rows} rows",
-            path.display()
-        );
+        assert!(std::time::Instant::now() < until, "{} never reached {rows} rows", path.display());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -901,10 +776,7 @@ params = { millis = [5, 6, 7, 8, 9, 10] }
 fn a_killed_runner_resumes_to_the_rows_of_an_uninterrupted_run() {
     let reference = Workdir::new();
     reference.write("many.toml", MANY_ENTRIES);
-    assert_eq!(
-        reference.parbench(&["run", "many.toml"]).status.code(),
-        Some(0)
-    );
+    assert_eq!(reference.parbench(&["run", "many.toml"]).status.code(), Some(0));
     let (_, expected) = reference.rows("results/many.csv");
 
     let work = Workdir::new();
@@ -926,8 +798,7 @@ fn a_killed_runner_resumes_to_the_rows_of_an_uninterrupted_run() {
     let refused = work.parbench(&["run", "many.toml"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("results/many.csv.partial holds")
-            && stderr(&refused).contains("--resume"),
+        stderr(&refused).contains("results/many.csv.partial holds") && stderr(&refused).contains("--resume"),
         "{}",
         stderr(&refused)
     );
@@ -941,17 +812,11 @@ fn a_killed_runner_resumes_to_the_rows_of_an_uninterrupted_run() {
     );
     let (_, rows) = work.rows("results/many.csv");
     assert_eq!(rows.len(), expected.len());
-    assert_eq!(
-        row_set(&rows),
-        row_set(&expected),
-        "the same runs, each once"
-    );
+    assert_eq!(row_set(&rows), row_set(&expected), "the same runs, each once");
     assert!(!partial.exists());
     // In plan order: the rows of each entry together, repetitions ascending.
-    let order: Vec<(String, String)> = rows
-        .iter()
-        .map(|row| (row["param_millis"].clone(), row["strategy"].clone()))
-        .collect();
+    let order: Vec<(String, String)> =
+        rows.iter().map(|row| (row["param_millis"].clone(), row["strategy"].clone())).collect();
     let mut sorted = order.clone();
     sorted.dedup();
     assert_eq!(sorted.len(), 12, "each entry's rows are contiguous");
@@ -1001,16 +866,18 @@ command = ["sleep", "{marker}"]
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     let text = stderr(&output);
     assert!(text.contains("stop: interrupted; "), "{text}");
-    assert!(text.contains("runs are saved in results/stop.csv.partial. Continue with:\n  parbench run --resume stop.toml"), "{text}");
+    assert!(
+        text.contains(
+            "runs are saved in results/stop.csv.partial. Continue with:\n  parbench run --resume stop.toml"
+        ),
+        "{text}"
+    );
     let rows = std::fs::read_to_string(&partial).unwrap().lines().count() - 1;
     assert!(rows >= 51, "{rows}");
     let left = processes_matching(&format!("millis={marker}"));
     assert!(left.is_empty(), "workers left behind: {left:?}");
     assert!(processes_matching(&format!("sleep {marker}")).is_empty());
-    assert!(
-        !work.path().join("results/stop.lock").exists(),
-        "the lock is released"
-    );
+    assert!(!work.path().join("results/stop.lock").exists(), "the lock is released");
 }
 
 #[test]
@@ -1064,10 +931,7 @@ params = { iterations = 10 }
 /// A tiny matcher for the one pattern above, to keep the dependencies few:
 /// `\d+` and literal text, anchored at the start.
 fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
-    let pattern = pattern
-        .trim_start_matches('^')
-        .replace("\\(", "(")
-        .replace("\\)", ")");
+    let pattern = pattern.trim_start_matches('^').replace("\\(", "(").replace("\\)", ")");
     let parts: Vec<String> = pattern.split("\\d+").map(str::to_owned).collect();
     move |text: &str| {
         let mut rest = text;
@@ -1098,21 +962,11 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_anything_runs() {
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
     let writable = std::fs::write(locked.join("probe"), "").is_ok();
-    let out = if writable {
-        PathBuf::from("/sys/kernel")
-    } else {
-        locked.clone()
-    };
+    let out = if writable { PathBuf::from("/sys/kernel") } else { locked.clone() };
     let output = work.parbench(&["run", "--out", out.to_str().unwrap(), "seed.toml"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let text = stderr(&output);
-    assert!(
-        text.starts_with(&format!(
-            "error: cannot write results to {}: ",
-            out.display()
-        )),
-        "{text}"
-    );
+    assert!(text.starts_with(&format!("error: cannot write results to {}: ", out.display())), "{text}");
     assert_eq!(text.lines().count(), 1, "one line: {text}");
     assert!(stdout(&output).is_empty(), "nothing ran");
 }
@@ -1135,17 +989,8 @@ fn a_second_parbench_on_the_same_results_is_refused_naming_the_first() {
     first.wait().unwrap();
     assert_eq!(second.status.code(), Some(2));
     assert_eq!(
-        stderr(&second)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .split(" since ")
-            .next()
-            .unwrap(),
-        format!(
-            "error: results/slow.csv is being written by parbench pid {}",
-            first.id()
-        )
+        stderr(&second).lines().next().unwrap_or_default().split(" since ").next().unwrap(),
+        format!("error: results/slow.csv is being written by parbench pid {}", first.id())
     );
     assert!(stderr(&second).contains("wait for it to finish, or write elsewhere with --out"));
 }
@@ -1161,22 +1006,18 @@ fn a_write_error_mid_run_stops_cleanly_and_keeps_the_rows_written() {
     // crosses it fails with EFBIG, as one on a full disk fails with ENOSPC.
     let output = std::process::Command::new("bash")
         .current_dir(work.path())
-        .args([
-            "-c",
-            &format!(
-                "ulimit -f 8; exec {} run full.toml",
-                parbench_path().display()
-            ),
-        ])
+        .args(["-c", &format!("ulimit -f 8; exec {} run full.toml", parbench_path().display())])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
+    assert!(text.contains("error: cannot write results/full.csv.partial: File too large"), "{text}");
     assert!(
-        text.contains("error: cannot write results/full.csv.partial: File too large"),
+        text.contains(
+            "runs are saved in results/full.csv.partial; continue with: parbench run --resume full.toml"
+        ),
         "{text}"
     );
-    assert!(text.contains("runs are saved in results/full.csv.partial; continue with: parbench run --resume full.toml"), "{text}");
     let rows = resume_rows(&work.path().join("results/full.csv.partial"));
     assert!(rows > 10 && rows < 200, "{rows} complete rows kept");
     assert!(!work.path().join("results/full.csv").exists());
@@ -1186,15 +1027,9 @@ fn a_write_error_mid_run_stops_cleanly_and_keeps_the_rows_written() {
 fn resume_rows(path: &Path) -> usize {
     let text = std::fs::read_to_string(path).unwrap();
     let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(complete.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete.as_bytes());
     let width = reader.headers().unwrap().len();
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter(|record| record.len() == width)
-        .count()
+    reader.records().filter_map(Result::ok).filter(|record| record.len() == width).count()
 }
 
 #[test]
@@ -1224,13 +1059,7 @@ builtin = "price-increase"
     let first = work.parbench(&["run", "flaky.toml"]);
     assert_eq!(first.status.code(), Some(1));
     let (_, before) = work.rows("results/flaky.csv");
-    assert_eq!(
-        before
-            .iter()
-            .filter(|row| row["status"] == "failed")
-            .count(),
-        4
-    );
+    assert_eq!(before.iter().filter(|row| row["status"] == "failed").count(), 4);
 
     work.write("ready", "");
     let retried = work.parbench(&["run", "--retry-failed", "flaky.toml"]);
@@ -1238,10 +1067,8 @@ builtin = "price-increase"
     let (_, after) = work.rows("results/flaky.csv");
     assert_eq!(after.len(), before.len(), "replaced, not added");
     assert!(after.iter().all(|row| row["status"] == "ok"), "{after:?}");
-    let keys: BTreeSet<(String, String)> = after
-        .iter()
-        .map(|row| (row["entry_key"].clone(), row["repetition"].clone()))
-        .collect();
+    let keys: BTreeSet<(String, String)> =
+        after.iter().map(|row| (row["entry_key"].clone(), row["repetition"].clone())).collect();
     assert_eq!(keys.len(), after.len(), "no duplicates");
     // The runs that were ok were kept as they were, not measured again.
     for row in before.iter().filter(|row| row["status"] == "ok") {

@@ -83,17 +83,9 @@ const WORDS: &[&str] = &[
 fn scalar() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<i64>().prop_map(|n| n.to_string()),
-        prop::sample::select(vec![
-            "0",
-            "1",
-            "-1",
-            "2",
-            "1_000_000_000_000",
-            "9223372036854775807"
-        ])
-        .prop_map(str::to_owned),
-        prop::sample::select(vec!["nan", "inf", "-inf", "0.5", "1e308", "-0.0"])
+        prop::sample::select(vec!["0", "1", "-1", "2", "1_000_000_000_000", "9223372036854775807"])
             .prop_map(str::to_owned),
+        prop::sample::select(vec!["nan", "inf", "-inf", "0.5", "1e308", "-0.0"]).prop_map(str::to_owned),
         prop::sample::select(WORDS.to_vec()).prop_map(|word| format!("{word:?}")),
         Just("true".to_owned()),
         Just("1979-05-27T07:32:00Z".to_owned()),
@@ -114,28 +106,19 @@ fn value() -> impl Strategy<Value = String> {
 /// A job-shaped document: the right tables, random keys and values.
 fn job_shaped() -> impl Strategy<Value = String> {
     let table = || prop::collection::vec((prop::sample::select(KEYS.to_vec()), value()), 0..6);
-    (
-        prop::option::of(scalar()),
-        table(),
-        table(),
-        prop::collection::vec(table(), 0..3),
-    )
-        .prop_map(|(version, list, run, workloads)| {
+    (prop::option::of(scalar()), table(), table(), prop::collection::vec(table(), 0..3)).prop_map(
+        |(version, list, run, workloads)| {
             let lines = |pairs: &[(&str, String)]| {
-                pairs
-                    .iter()
-                    .map(|(key, value)| format!("{key} = {value}\n"))
-                    .collect::<String>()
+                pairs.iter().map(|(key, value)| format!("{key} = {value}\n")).collect::<String>()
             };
-            let mut text = version
-                .map(|version| format!("version = {version}\n"))
-                .unwrap_or_default();
+            let mut text = version.map(|version| format!("version = {version}\n")).unwrap_or_default();
             text.push_str(&format!("[list]\n{}[run]\n{}", lines(&list), lines(&run)));
             for workload in workloads {
                 text.push_str(&format!("[[workload]]\n{}", lines(&workload)));
             }
             text
-        })
+        },
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -175,17 +158,13 @@ fn mutated() -> impl Strategy<Value = String> {
         any::<usize>().prop_map(Edit::DuplicateLine),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
     ];
-    (
-        prop::sample::select(SEEDS.to_vec()),
-        prop::collection::vec(edit, 1..5),
-    )
-        .prop_map(|(seed, edits)| {
-            let mut text = seed.to_owned();
-            for edit in edits {
-                text = apply(&text, &edit);
-            }
-            text
-        })
+    (prop::sample::select(SEEDS.to_vec()), prop::collection::vec(edit, 1..5)).prop_map(|(seed, edits)| {
+        let mut text = seed.to_owned();
+        for edit in edits {
+            text = apply(&text, &edit);
+        }
+        text
+    })
 }
 
 fn apply(text: &str, edit: &Edit) -> String {
@@ -240,30 +219,20 @@ fn check(text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn job_files_never_panic() {
-    let mut runner = TestRunner::new(Config {
-        cases: 400,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 400, failure_persistence: None, ..Config::default() });
     runner.run(&document(), |text| check(&text)).unwrap();
 }
 
 #[test]
 #[ignore = "long: set PARBENCH_FUZZ_SECONDS"]
 fn fuzz_job_files_for_a_while() {
-    let seconds: u64 = std::env::var("PARBENCH_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let seconds: u64 = std::env::var("PARBENCH_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut cases = 0u64;
     let accepted = std::sync::atomic::AtomicU64::new(0);
     while Instant::now() < until {
-        let mut runner = TestRunner::new(Config {
-            cases: 1000,
-            failure_persistence: None,
-            ..Config::default()
-        });
+        let mut runner =
+            TestRunner::new(Config { cases: 1000, failure_persistence: None, ..Config::default() });
         runner
             .run(&document(), |text| {
                 let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/fuzzed.toml");

@@ -31,6 +31,7 @@ pub struct Job {
     pub sizes: Vec<usize>,
     pub warmup: u32,
     pub timeout: Option<Duration>,
+    pub order: Order,
     pub workloads: Vec<Workload>,
     /// A digest of the file's bytes, to tell results of different versions apart.
     pub source_hash: String,
@@ -51,10 +52,7 @@ pub struct Workload {
 #[derive(Debug, Clone)]
 pub enum WorkloadKind {
     Builtin(&'static BuiltinSpec),
-    Command {
-        argv: Vec<String>,
-        protocol: Protocol,
-    },
+    Command { argv: Vec<String>, protocol: Protocol },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +86,15 @@ impl WorkerCount {
     }
 }
 
+/// In which order the runs of a group are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Repetition 1 of every entry, then repetition 2, and so on.
+    Interleaved,
+    /// Each entry's repetitions back to back.
+    Grouped,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkSize {
     Auto,
@@ -110,10 +117,7 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
         file: path.display().to_string(),
         line: 1,
         column: 1,
-        message: format!(
-            "cannot read the job file: {}",
-            crate::error::io_reason(&error)
-        ),
+        message: format!("cannot read the job file: {}", crate::error::io_reason(&error)),
     })?;
     parse(path, &source)
 }
@@ -130,10 +134,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Job, JobError> {
     {
         return Err(locate.error(
             version.span().start,
-            format!(
-                "unsupported version {}; this parbench reads job files of version 1",
-                version.get_ref()
-            ),
+            format!("unsupported version {}; this parbench reads job files of version 1", version.get_ref()),
         ));
     }
     let raw: raw::RawJob = toml::from_str(source).map_err(|error| locate.toml_error(&error))?;
@@ -153,23 +154,13 @@ impl Locator<'_> {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
         let column = before[line_start..].chars().count() + 1;
-        JobError {
-            file: self.path.display().to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        JobError { file: self.path.display().to_string(), line, column, message: message.into() }
     }
 
     fn toml_error(&self, error: &toml::de::Error) -> JobError {
-        let offset = error
-            .span()
-            .map_or(0, |span| span.start)
-            .min(self.source.len());
+        let offset = error.span().map_or(0, |span| span.start).min(self.source.len());
         let mut message = suggest::rewrite_toml_message(error.message(), self.key_before(offset));
-        let top_level = ["\"version\"", "\"list\"", "\"run\""]
-            .iter()
-            .any(|key| message.contains(key));
+        let top_level = ["\"version\"", "\"list\"", "\"run\""].iter().any(|key| message.contains(key));
         if message.starts_with("missing required key")
             && !top_level
             && let Some(header) = self.table_header_at(offset)
@@ -187,20 +178,15 @@ impl Locator<'_> {
     /// The bare key that starts at `offset`, if one does.
     fn bare_key_at(&self, offset: usize) -> Option<&str> {
         let rest = &self.source[offset..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(rest.len());
+        let end =
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
         (end > 0).then(|| &rest[..end])
     }
 
     /// `key` when the text before `offset` on its line is `key = `.
     fn key_before(&self, offset: usize) -> Option<&str> {
-        let line_start = self.source[..offset]
-            .rfind('\n')
-            .map_or(0, |newline| newline + 1);
-        let before = self.source[line_start..offset]
-            .trim_end()
-            .strip_suffix('=')?;
+        let line_start = self.source[..offset].rfind('\n').map_or(0, |newline| newline + 1);
+        let before = self.source[line_start..offset].trim_end().strip_suffix('=')?;
         Some(before.trim().trim_matches('"'))
     }
 
@@ -211,11 +197,7 @@ impl Locator<'_> {
             return None;
         }
         let end = rest.find(']')?;
-        let end = if rest[end + 1..].starts_with(']') {
-            end + 2
-        } else {
-            end + 1
-        };
+        let end = if rest[end + 1..].starts_with(']') { end + 2 } else { end + 1 };
         Some(&rest[..end])
     }
 }

@@ -37,6 +37,7 @@ pub struct RawRun {
     pub warmup: Option<Spanned<i64>>,
     pub chunk_size: Option<Spanned<Axis>>,
     pub timeout: Option<Spanned<String>>,
+    pub order: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

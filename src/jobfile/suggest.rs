@@ -2,10 +2,7 @@
 //! rewritten in the job file's own terms.
 
 /// The closest candidate to `given`, if one is close enough to be a typo.
-pub fn did_you_mean<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         let score = strsim::jaro_winkler(&given.to_lowercase(), candidate);
@@ -56,9 +53,7 @@ pub fn rewrite_toml_message(message: &str, key: Option<&str>) -> String {
             .replace("expected a map", "expected a table")
             .replace("string \"", "the string \"");
         // serde writes `integer `3``: the value without the backticks reads better.
-        let rest =
-            rest.replacen("integer `", "the integer ", 1)
-                .replacen("float `", "the float ", 1);
+        let rest = rest.replacen("integer `", "the integer ", 1).replacen("float `", "the float ", 1);
         let rest = match rest.find("`, ") {
             Some(tick) if !rest.contains('"') => format!("{}{}", &rest[..tick], &rest[tick + 1..]),
             _ => rest,
@@ -74,10 +69,7 @@ pub fn rewrite_toml_message(message: &str, key: Option<&str>) -> String {
 }
 
 fn is_bare_key(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -96,10 +88,7 @@ mod tests {
     #[test]
     fn rewrites_unknown_and_missing_fields() {
         assert_eq!(
-            rewrite_toml_message(
-                "unknown field `strategy`, expected one of `strategies`, `workers`",
-                None
-            ),
+            rewrite_toml_message("unknown field `strategy`, expected one of `strategies`, `workers`", None),
             "unknown key \"strategy\"; expected one of strategies, workers; did you mean \"strategies\"?"
         );
         assert_eq!(

@@ -10,7 +10,7 @@ use toml::{Spanned, Value};
 
 use super::raw::{Axis, RawJob, RawRun, RawWorkload, Table};
 use super::suggest::choices;
-use super::{ChunkSize, Job, JobError, Locator, ParamValue, WorkerCount, Workload, WorkloadKind};
+use super::{ChunkSize, Job, JobError, Locator, Order, ParamValue, WorkerCount, Workload, WorkloadKind};
 use crate::generator::{self, Generator};
 use crate::strategy::Strategy;
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
@@ -57,17 +57,26 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         None => default_name(at.path),
     };
     let dir = at.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir
-    };
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
 
     let (generator, sizes) = list(&raw.list, &dir, at)?;
     let defaults = run_defaults(raw.run.get_ref(), at)?;
     let warmup = match &raw.run.get_ref().warmup {
         Some(warmup) => count(warmup, 0, "warmup", at)?,
         None => 1,
+    };
+    let order = match &raw.run.get_ref().order {
+        None => Order::Interleaved,
+        Some(order) => match order.get_ref().as_str() {
+            "interleaved" => Order::Interleaved,
+            "grouped" => Order::Grouped,
+            other => {
+                return Err(at.error(
+                    order.span().start,
+                    format!("unknown order \"{other}\"; {}", choices(other, &["interleaved", "grouped"])),
+                ));
+            }
+        },
     };
     let timeout = match &raw.run.get_ref().timeout {
         Some(timeout) => Some(duration(timeout, at)?),
@@ -77,9 +86,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
     let raw_workloads = match &raw.workload {
         Some(workloads) if !workloads.get_ref().is_empty() => workloads.get_ref(),
         other => {
-            let offset = other
-                .as_ref()
-                .map_or(at.source.len(), |workloads| workloads.span().start);
+            let offset = other.as_ref().map_or(at.source.len(), |workloads| workloads.span().start);
             return Err(at.error(
                 offset,
                 "no workload; add at least one [[workload]] with a name and a builtin or command",
@@ -93,9 +100,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         if !seen.insert(workload_name.clone()) {
             return Err(at.error(
                 workload.get_ref().name.span().start,
-                format!(
-                    "duplicate workload name \"{workload_name}\"; each workload needs its own name"
-                ),
+                format!("duplicate workload name \"{workload_name}\"; each workload needs its own name"),
             ));
         }
         workloads.push(self::workload(workload, &defaults, &generator, &dir, at)?);
@@ -103,11 +108,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
 
     // A typo in an axis can ask for more entries than any machine holds.
     for (workload, raw_workload) in workloads.iter().zip(raw_workloads) {
-        let params: usize = workload
-            .param_axes
-            .iter()
-            .map(|(_, values)| values.len())
-            .product();
+        let params: usize = workload.param_axes.iter().map(|(_, values)| values.len()).product();
         let entries = params
             .saturating_mul(sizes.len())
             .saturating_mul(workload.strategies.len())
@@ -133,6 +134,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         sizes,
         warmup,
         timeout,
+        order,
         workloads,
         source_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(at.source.as_bytes())),
     })
@@ -151,25 +153,12 @@ fn check_name(name: &Spanned<String>, at: &Locator) -> Result<String> {
 }
 
 fn default_name(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     let cleaned: String = stem
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
         .collect();
-    if cleaned.is_empty() {
-        "job".to_owned()
-    } else {
-        cleaned
-    }
+    if cleaned.is_empty() { "job".to_owned() } else { cleaned }
 }
 
 // ---------------------------------------------------------------- [list]
@@ -189,16 +178,10 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
     if !Generator::NAMES.contains(&kind_name.as_str()) {
         return Err(at.error(
             kind.span().start,
-            format!(
-                "unknown generator \"{kind_name}\"; {}",
-                choices(&kind_name, Generator::NAMES)
-            ),
+            format!("unknown generator \"{kind_name}\"; {}", choices(&kind_name, Generator::NAMES)),
         ));
     }
-    let allowed: Vec<&str> = Generator::keys(&kind_name)
-        .iter()
-        .map(|(key, _, _)| *key)
-        .collect();
+    let allowed: Vec<&str> = Generator::keys(&kind_name).iter().map(|(key, _, _)| *key).collect();
     let mut values: BTreeMap<&str, &Spanned<Value>> = BTreeMap::new();
     for (key, value) in entries {
         let key_name = key.get_ref().as_str();
@@ -217,9 +200,7 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
         values.insert(key_name, value);
     }
     let number = |key: &str, default: f64| -> Result<f64> {
-        values
-            .get(key)
-            .map_or(Ok(default), |value| self::number(value, key, at))
+        values.get(key).map_or(Ok(default), |value| self::number(value, key, at))
     };
     let required = |key: &str| -> Result<&Spanned<Value>> {
         values.get(key).copied().ok_or_else(|| {
@@ -231,25 +212,15 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
     };
 
     let generator = match kind_name.as_str() {
-        "squares" => Generator::Squares {
-            scale: number("scale", 1.0)?,
-        },
-        "range" => Generator::Range {
-            start: number("start", 0.0)?,
-            step: number("step", 1.0)?,
-        },
+        "squares" => Generator::Squares { scale: number("scale", 1.0)? },
+        "range" => Generator::Range { start: number("start", 0.0)?, step: number("step", 1.0)? },
         "random" => {
             let low = number("low", 0.0)?;
             let high = number("high", 1.0)?;
             if low >= high {
-                let offset = values
-                    .get("high")
-                    .or(values.get("low"))
-                    .map_or(table.span().start, |v| v.span().start);
-                return Err(at.error(
-                    offset,
-                    format!("\"low\" ({low}) must be below \"high\" ({high})"),
-                ));
+                let offset =
+                    values.get("high").or(values.get("low")).map_or(table.span().start, |v| v.span().start);
+                return Err(at.error(offset, format!("\"low\" ({low}) must be below \"high\" ({high})")));
             }
             let seed = match values.get("seed") {
                 Some(seed) => integer(seed, 0, "seed", at)? as u64,
@@ -257,9 +228,7 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
             };
             Generator::Random { low, high, seed }
         }
-        "constant" => Generator::Constant {
-            value: self::number(required("value")?, "value", at)?,
-        },
+        "constant" => Generator::Constant { value: self::number(required("value")?, "value", at)? },
         _ => {
             let path_value = required("path")?;
             let relative = string(path_value, "path", at)?;
@@ -285,15 +254,10 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
             if lines.items.is_empty() {
                 return Err(at.error(
                     path_value.span().start,
-                    format!(
-                        "list file \"{}\" has no items (blank lines are skipped)",
-                        path.display()
-                    ),
+                    format!("list file \"{}\" has no items (blank lines are skipped)", path.display()),
                 ));
             }
-            Generator::File {
-                lines: Arc::new(lines),
-            }
+            Generator::File { lines: Arc::new(lines) }
         }
     };
 
@@ -308,9 +272,7 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
                 if let Some(too_big) = sizes.iter().find(|size| **size > available) {
                     return Err(at.error(
                         size.span().start,
-                        format!(
-                            "size {too_big} is more than the {available} items in the list file"
-                        ),
+                        format!("size {too_big} is more than the {available} items in the list file"),
                     ));
                 }
             }
@@ -347,20 +309,11 @@ fn strategies(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<Strategy>>
         let Value::String(name) = value else {
             return Err(at.error(
                 offset,
-                format!(
-                    "a strategy is a string; expected one of {}",
-                    Strategy::NAMES.join(", ")
-                ),
+                format!("a strategy is a string; expected one of {}", Strategy::NAMES.join(", ")),
             ));
         };
         Strategy::parse(name).ok_or_else(|| {
-            at.error(
-                offset,
-                format!(
-                    "unknown strategy \"{name}\"; {}",
-                    choices(name, Strategy::NAMES)
-                ),
-            )
+            at.error(offset, format!("unknown strategy \"{name}\"; {}", choices(name, Strategy::NAMES)))
         })
     })?;
     unique(&strategies, axis_value, "strategy", at)?;
@@ -425,15 +378,15 @@ fn workload(
         (Some(_), Some(command)) => {
             return Err(at.error(
                 command.span().start,
-                format!(
-                    "workload \"{name}\" has both \"builtin\" and \"command\"; keep exactly one"
-                ),
+                format!("workload \"{name}\" has both \"builtin\" and \"command\"; keep exactly one"),
             ));
         }
         (None, None) => {
             return Err(at.error(
                 raw.name.span().start,
-                format!("workload \"{name}\" needs \"builtin\" or \"command\" (see `parbench list` for builtins)"),
+                format!(
+                    "workload \"{name}\" needs \"builtin\" or \"command\" (see `parbench list` for builtins)"
+                ),
             ));
         }
         (Some(builtin), None) => {
@@ -444,11 +397,8 @@ fn workload(
                 ));
             }
             let spec = find_builtin(builtin.get_ref()).ok_or_else(|| {
-                let names: Vec<&str> = BUILTINS
-                    .iter()
-                    .filter(|spec| !spec.hidden)
-                    .map(|spec| spec.name)
-                    .collect();
+                let names: Vec<&str> =
+                    BUILTINS.iter().filter(|spec| !spec.hidden).map(|spec| spec.name).collect();
                 at.error(
                     builtin.span().start,
                     format!(
@@ -487,10 +437,7 @@ fn workload(
             };
             let argv = command_argv(command, dir, at)?;
             if protocol == Protocol::Lines
-                && let Some(arg) = command
-                    .get_ref()
-                    .iter()
-                    .find(|arg| arg.get_ref().contains("{item}"))
+                && let Some(arg) = command.get_ref().iter().find(|arg| arg.get_ref().contains("{item}"))
             {
                 return Err(at.error(
                     arg.span().start,
@@ -530,11 +477,7 @@ fn workload(
     })
 }
 
-fn command_argv(
-    command: &Spanned<Vec<Spanned<String>>>,
-    dir: &Path,
-    at: &Locator,
-) -> Result<Vec<String>> {
+fn command_argv(command: &Spanned<Vec<Spanned<String>>>, dir: &Path, at: &Locator) -> Result<Vec<String>> {
     let args = command.get_ref();
     let Some(program) = args.first() else {
         return Err(at.error(
@@ -558,10 +501,9 @@ fn command_argv(
                 ));
             }
         } else if find_on_path(program_name).is_none() {
-            return Err(at.error(
-                program.span().start,
-                format!("program \"{program_name}\" is not found on PATH"),
-            ));
+            return Err(
+                at.error(program.span().start, format!("program \"{program_name}\" is not found on PATH"))
+            );
         }
     }
     // A script handed to an interpreter: `python3 worker.py` with no
@@ -582,9 +524,8 @@ fn command_argv(
 }
 
 fn looks_like_script(arg: &str) -> bool {
-    const EXTENSIONS: &[&str] = &[
-        ".py", ".sh", ".js", ".mjs", ".pl", ".rb", ".R", ".jl", ".lua", ".php", ".tcl",
-    ];
+    const EXTENSIONS: &[&str] =
+        &[".py", ".sh", ".js", ".mjs", ".pl", ".rb", ".R", ".jl", ".lua", ".php", ".tcl"];
     !arg.starts_with('-') && !arg.contains('{') && EXTENSIONS.iter().any(|ext| arg.ends_with(ext))
 }
 
@@ -592,12 +533,10 @@ fn looks_like_script(arg: &str) -> bool {
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| {
-            std::fs::metadata(candidate)
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| {
+        std::fs::metadata(candidate)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    })
 }
 
 fn builtin_params(
@@ -622,16 +561,10 @@ fn builtin_params(
         let values = value_axis(value, key_name, at, |value, offset| {
             let number = number_at(value, offset, key_name, at)?;
             if param.integer && number.fract() != 0.0 {
-                return Err(at.error(
-                    offset,
-                    format!("\"{key_name}\" must be a whole number, not {number}"),
-                ));
+                return Err(at.error(offset, format!("\"{key_name}\" must be a whole number, not {number}")));
             }
             if param.non_negative && number < 0.0 {
-                return Err(at.error(
-                    offset,
-                    format!("\"{key_name}\" cannot be negative ({number})"),
-                ));
+                return Err(at.error(offset, format!("\"{key_name}\" cannot be negative ({number})")));
             }
             Ok(ParamValue::Number(number))
         })?;
@@ -655,10 +588,9 @@ fn command_params(params: &Spanned<Table>, at: &Locator) -> Result<Vec<(String, 
             Value::Integer(number) => Ok(ParamValue::Number(*number as f64)),
             Value::Float(number) => Ok(ParamValue::Number(*number)),
             Value::Boolean(flag) => Ok(ParamValue::Text(flag.to_string())),
-            _ => Err(at.error(
-                offset,
-                format!("parameter \"{key_name}\" must be a string, number or boolean"),
-            )),
+            _ => {
+                Err(at.error(offset, format!("parameter \"{key_name}\" must be a string, number or boolean")))
+            }
         })?;
         axes.push((key_name.clone(), values));
     }
@@ -676,14 +608,12 @@ fn axis<T>(
 ) -> Result<Vec<T>> {
     match value.get_ref() {
         Axis::One(single) => Ok(vec![check(single, value.span().start)?]),
-        Axis::Many(values) if values.is_empty() => Err(at.error(
-            value.span().start,
-            format!("\"{key}\" is an empty array; give at least one value"),
-        )),
-        Axis::Many(values) => values
-            .iter()
-            .map(|element| check(element.get_ref(), element.span().start))
-            .collect(),
+        Axis::Many(values) if values.is_empty() => {
+            Err(at.error(value.span().start, format!("\"{key}\" is an empty array; give at least one value")))
+        }
+        Axis::Many(values) => {
+            values.iter().map(|element| check(element.get_ref(), element.span().start)).collect()
+        }
     }
 }
 
@@ -697,14 +627,10 @@ fn value_axis<T>(
 ) -> Result<Vec<T>> {
     let offset = value.span().start;
     match value.get_ref() {
-        Value::Array(values) if values.is_empty() => Err(at.error(
-            offset,
-            format!("\"{key}\" is an empty array; give at least one value"),
-        )),
-        Value::Array(values) => values
-            .iter()
-            .map(|element| check(element, offset))
-            .collect(),
+        Value::Array(values) if values.is_empty() => {
+            Err(at.error(offset, format!("\"{key}\" is an empty array; give at least one value")))
+        }
+        Value::Array(values) => values.iter().map(|element| check(element, offset)).collect(),
         single => Ok(vec![check(single, offset)?]),
     }
 }
@@ -742,10 +668,9 @@ fn type_name(value: &Value) -> &'static str {
 fn string(value: &Spanned<Value>, key: &str, at: &Locator) -> Result<String> {
     match value.get_ref() {
         Value::String(text) => Ok(text.clone()),
-        other => Err(at.error(
-            value.span().start,
-            format!("\"{key}\" must be a string, not {}", type_name(other)),
-        )),
+        other => {
+            Err(at.error(value.span().start, format!("\"{key}\" must be a string, not {}", type_name(other))))
+        }
     }
 }
 
@@ -758,17 +683,11 @@ fn number_at(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<f6
         Value::Integer(number) => *number as f64,
         Value::Float(number) => *number,
         other => {
-            return Err(at.error(
-                offset,
-                format!("\"{key}\" must be a number, not {}", type_name(other)),
-            ));
+            return Err(at.error(offset, format!("\"{key}\" must be a number, not {}", type_name(other))));
         }
     };
     if !number.is_finite() {
-        return Err(at.error(
-            offset,
-            format!("\"{key}\" must be a finite number, not {number}"),
-        ));
+        return Err(at.error(offset, format!("\"{key}\" must be a finite number, not {number}")));
     }
     Ok(number)
 }
@@ -776,14 +695,13 @@ fn number_at(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<f6
 fn integer(value: &Spanned<Value>, min: i64, key: &str, at: &Locator) -> Result<i64> {
     match value.get_ref() {
         Value::Integer(number) if *number >= min => Ok(*number),
-        Value::Integer(number) => Err(at.error(
-            value.span().start,
-            format!("\"{key}\" must be at least {min}, not {number}"),
-        )),
-        other => Err(at.error(
-            value.span().start,
-            format!("\"{key}\" must be an integer, not {}", type_name(other)),
-        )),
+        Value::Integer(number) => {
+            Err(at.error(value.span().start, format!("\"{key}\" must be at least {min}, not {number}")))
+        }
+        other => {
+            Err(at
+                .error(value.span().start, format!("\"{key}\" must be an integer, not {}", type_name(other))))
+        }
     }
 }
 
@@ -791,33 +709,22 @@ fn integer(value: &Spanned<Value>, min: i64, key: &str, at: &Locator) -> Result<
 fn count(value: &Spanned<i64>, min: i64, key: &str, at: &Locator) -> Result<u32> {
     let number = *value.get_ref();
     if number < min {
-        return Err(at.error(
-            value.span().start,
-            format!("\"{key}\" must be at least {min}, not {number}"),
-        ));
+        return Err(at.error(value.span().start, format!("\"{key}\" must be at least {min}, not {number}")));
     }
-    u32::try_from(number).map_err(|_| {
-        at.error(
-            value.span().start,
-            format!("\"{key}\" is too large ({number})"),
-        )
-    })
+    u32::try_from(number)
+        .map_err(|_| at.error(value.span().start, format!("\"{key}\" is too large ({number})")))
 }
 
 fn positive(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<usize> {
     match value {
         Value::Integer(number) if *number >= 1 => usize::try_from(*number)
             .map_err(|_| at.error(offset, format!("\"{key}\" is too large ({number})"))),
-        Value::Integer(number) => Err(at.error(
-            offset,
-            format!("\"{key}\" must be at least 1, not {number}"),
-        )),
+        Value::Integer(number) => {
+            Err(at.error(offset, format!("\"{key}\" must be at least 1, not {number}")))
+        }
         other => Err(at.error(
             offset,
-            format!(
-                "\"{key}\" must be a whole number of at least 1, not {}",
-                type_name(other)
-            ),
+            format!("\"{key}\" must be a whole number of at least 1, not {}", type_name(other)),
         )),
     }
 }

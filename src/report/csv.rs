@@ -39,18 +39,13 @@ pub const FIXED_COLUMNS: &[&str] = &[
 /// The csv writer every file of parbench uses: comma, `\n`, quoting only
 /// where needed.
 pub fn writer<W: Write>(sink: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(sink)
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(sink)
 }
 
 /// Every parameter name used by any entry, sorted.
 pub fn param_names(plan: &Plan) -> Vec<String> {
-    let mut names: Vec<String> = plan
-        .entries
-        .iter()
-        .flat_map(|entry| entry.params.iter().map(|(name, _)| name.clone()))
-        .collect();
+    let mut names: Vec<String> =
+        plan.entries.iter().flat_map(|entry| entry.params.iter().map(|(name, _)| name.clone())).collect();
     names.sort();
     names.dedup();
     names
@@ -82,13 +77,7 @@ pub fn param_cells(entry: &Entry, param_names: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub fn row(
-    job: &Job,
-    entry: &Entry,
-    record: &RunRecord,
-    host: &Host,
-    param_names: &[String],
-) -> Vec<String> {
+pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_names: &[String]) -> Vec<String> {
     let items_per_s = if record.wall_s > 0.0 && record.status == crate::runner::Status::Ok {
         format!("{:.3}", entry.list_size as f64 / record.wall_s)
     } else {
@@ -101,10 +90,7 @@ pub fn row(
         entry.list_size.to_string(),
         entry.strategy.name().to_owned(),
         entry.workers.to_string(),
-        entry
-            .chunk_size
-            .map(|chunk| chunk.to_string())
-            .unwrap_or_default(),
+        entry.chunk_size.map(|chunk| chunk.to_string()).unwrap_or_default(),
         record.repetition.to_string(),
         record.status.name().to_owned(),
         seconds(record.wall_s),
@@ -124,10 +110,7 @@ pub fn row(
 }
 
 fn one_line(text: &str) -> String {
-    text.split(['\n', '\r'])
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split(['\n', '\r']).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Appends each measured run to `NAME.csv.partial` and flushes it before the
@@ -163,29 +146,15 @@ impl<'a> RowWriter<'a> {
         let header = header(&param_names);
         let mut rows = BTreeMap::new();
         for run in prior {
-            let cells: Vec<String> = header
-                .iter()
-                .map(|column| run.cells.get(column).cloned().unwrap_or_default())
-                .collect();
+            let cells: Vec<String> =
+                header.iter().map(|column| run.cells.get(column).cloned().unwrap_or_default()).collect();
             rows.insert((run.record.entry, run.record.repetition), cells);
         }
         let staged = with_suffix(&partial, ".tmp");
         write_csv(&staged, &header, rows.values())?;
         std::fs::rename(&staged, &partial).map_err(Error::output(&partial))?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&partial)
-            .map_err(Error::output(&partial))?;
-        Ok(RowWriter {
-            job,
-            host,
-            param_names,
-            header,
-            partial,
-            final_path,
-            writer: writer(file),
-            rows,
-        })
+        let file = OpenOptions::new().append(true).open(&partial).map_err(Error::output(&partial))?;
+        Ok(RowWriter { job, host, param_names, header, partial, final_path, writer: writer(file), rows })
     }
 
     pub fn partial_path(&self) -> &Path {
@@ -211,9 +180,7 @@ impl Reporter for RowWriter<'_> {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
         if let Event::RunFinished { entry, record, .. } = event {
             let cells = row(self.job, entry, record, self.host, &self.param_names);
-            self.writer
-                .write_record(&cells)
-                .map_err(|error| csv_error(&self.partial, error))?;
+            self.writer.write_record(&cells).map_err(|error| csv_error(&self.partial, error))?;
             self.writer.flush().map_err(Error::output(&self.partial))?;
             self.rows.insert((entry.index, record.repetition), cells);
         }
@@ -234,21 +201,15 @@ fn write_csv<'r>(
 ) -> Result<(), Error> {
     let file = File::create(path).map_err(Error::output(path))?;
     let mut csv = writer(std::io::BufWriter::new(file));
-    csv.write_record(header)
-        .map_err(|error| csv_error(path, error))?;
+    csv.write_record(header).map_err(|error| csv_error(path, error))?;
     for row in rows {
-        csv.write_record(row)
-            .map_err(|error| csv_error(path, error))?;
+        csv.write_record(row).map_err(|error| csv_error(path, error))?;
     }
-    let file = csv.into_inner().map_err(|error| Error::Output {
-        path: path.to_path_buf(),
-        source: error.into_error(),
-    })?;
+    let file = csv
+        .into_inner()
+        .map_err(|error| Error::Output { path: path.to_path_buf(), source: error.into_error() })?;
     file.into_inner()
-        .map_err(|error| Error::Output {
-            path: path.to_path_buf(),
-            source: error.into_error(),
-        })?
+        .map_err(|error| Error::Output { path: path.to_path_buf(), source: error.into_error() })?
         .sync_all()
         .map_err(Error::output(path))
 }
@@ -258,10 +219,7 @@ fn csv_error(path: &Path, error: csv::Error) -> Error {
         csv::ErrorKind::Io(error) => error,
         other => std::io::Error::other(format!("{other:?}")),
     };
-    Error::Output {
-        path: path.to_path_buf(),
-        source,
-    }
+    Error::Output { path: path.to_path_buf(), source }
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.

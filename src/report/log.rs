@@ -29,12 +29,7 @@ impl StderrLog {
 
 impl Reporter for StderrLog {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        let Event::RunFinished {
-            entry,
-            record,
-            stderr,
-        } = event
-        else {
+        let Event::RunFinished { entry, record, stderr } = event else {
             return Ok(());
         };
         if stderr.is_empty() && record.error.is_empty() {

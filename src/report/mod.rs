@@ -3,6 +3,8 @@
 //! are thin wrappers around them.
 
 pub mod csv;
+pub mod env;
+pub mod html;
 pub mod log;
 pub mod progress;
 pub mod summary;

@@ -74,9 +74,7 @@ impl Reporter for Progress {
                         .map(|record| record.wall_s)
                         .collect();
                     let ok = walls.len();
-                    let median = stats::median(&walls)
-                        .map(human_seconds)
-                        .unwrap_or_else(|| "-".to_owned());
+                    let median = stats::median(&walls).map(human_seconds).unwrap_or_else(|| "-".to_owned());
                     let mut line = format!(
                         "{} [{}/{}] {}: median {median}, {ok} of {} ok",
                         self.job,

@@ -1,103 +1,111 @@
-//! The table printed after a run: one block per group (workload, parameters
-//! and list), one row per strategy, worker count and chunk size.
+//! The table printed after a run or by `parbench report`: one block per
+//! group (workload, parameters and list), one row per strategy, worker count
+//! and chunk size; then the crossover and the warnings.
 
 use super::human_seconds;
-use super::summary::EntrySummary;
-use crate::matrix::Plan;
+use crate::analysis::{self, Analysis};
 
-pub fn render(plan: &Plan, summaries: &[EntrySummary<'_>]) -> String {
+pub fn render(analysis: &Analysis) -> String {
     let mut out = String::new();
-    for group in &plan.groups {
-        let rows = &summaries[group.entries.clone()];
-        let Some(first) = rows.first() else { continue };
-        let entry = first.entry;
-        let mut title = format!(
-            "{} · {} {} items",
-            entry.workload_name, entry.generator, entry.list_size
-        );
-        for (name, value) in &entry.params {
-            title.push_str(&format!(" · {name}={value}"));
-        }
-        out.push_str(&format!("\n{title}\n"));
-        let mut lines = vec![[
-            "strategy".to_owned(),
-            "workers".to_owned(),
-            "chunk".to_owned(),
-            "median".to_owned(),
-            "± stddev".to_owned(),
-            "min … max".to_owned(),
-            "cpu".to_owned(),
-            "speedup".to_owned(),
-            "status".to_owned(),
-        ]];
-        for summary in rows {
-            let entry = summary.entry;
-            let chunk = match (entry.chunk_size, entry.chunk_auto) {
-                (Some(chunk), true) => format!("auto={chunk}"),
-                (Some(chunk), false) => chunk.to_string(),
-                (None, _) => "-".to_owned(),
-            };
-            let (median, spread, range) = match &summary.wall {
+    for (group, entries) in analysis.groups() {
+        out.push_str(&format!("\n{}\n", group.title(analysis.hosts.len())));
+        let mut lines = vec![
+            [
+                "strategy",
+                "workers",
+                "chunk",
+                "median",
+                "95% CI",
+                "mean",
+                "± stddev",
+                "min … max",
+                "outliers",
+                "cpu",
+                "speedup",
+                "95% CI",
+                "status",
+            ]
+            .map(str::to_owned),
+        ];
+        for entry in &entries {
+            let id = &entry.id;
+            let dash = || "-".to_owned();
+            let (median, mean, spread, range) = match &entry.wall {
                 Some(wall) => (
                     human_seconds(wall.median),
+                    human_seconds(wall.mean),
                     format!("± {}", human_seconds(wall.stddev)),
                     format!("{} … {}", human_seconds(wall.min), human_seconds(wall.max)),
                 ),
-                None => ("-".to_owned(), String::new(), String::new()),
+                None => (dash(), dash(), String::new(), String::new()),
             };
-            let status = if summary.failures == 0 {
-                format!("{} ok", summary.runs)
+            let status = if entry.failures == 0 {
+                format!("{} ok", entry.runs)
             } else {
-                format!("{} of {} failed", summary.failures, summary.runs)
+                format!("{} of {} failed", entry.failures, entry.runs)
             };
             lines.push([
-                entry.strategy.name().to_owned(),
-                entry.workers.to_string(),
-                chunk,
+                id.strategy.clone(),
+                id.workers.to_string(),
+                if id.chunk_size.is_empty() { dash() } else { id.chunk_size.clone() },
                 median,
+                entry
+                    .median_ci
+                    .map(|(low, high)| format!("{} … {}", human_seconds(low), human_seconds(high)))
+                    .unwrap_or_default(),
+                mean,
                 spread,
                 range,
-                summary
-                    .median_cpu
-                    .map(human_seconds)
-                    .unwrap_or_else(|| "-".to_owned()),
-                summary.speedup.map(ratio).unwrap_or_else(|| "-".to_owned()),
+                entry.outliers.to_string(),
+                entry.median_cpu.map(human_seconds).unwrap_or_else(dash),
+                entry.speedup.map(ratio).unwrap_or_else(dash),
+                entry
+                    .speedup_ci
+                    .map(|(low, high)| format!("{} … {}", ratio(low), ratio(high)))
+                    .unwrap_or_default(),
                 status,
             ]);
         }
-        let widths: Vec<usize> = (0..9)
-            .map(|column| {
-                lines
-                    .iter()
-                    .map(|line| line[column].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
+        let widths: Vec<usize> = (0..lines[0].len())
+            .map(|column| lines.iter().map(|line| line[column].chars().count()).max().unwrap_or(0))
             .collect();
         for line in &lines {
             let mut text = String::from("  ");
             for (column, cell) in line.iter().enumerate() {
-                let pad = widths[column] - cell.chars().count();
+                let pad = " ".repeat(widths[column] - cell.chars().count());
                 // Numbers align right, words left.
-                if (3..=7).contains(&column) || column == 1 {
-                    text.push_str(&" ".repeat(pad));
+                if matches!(column, 0 | 2 | 12) {
                     text.push_str(cell);
+                    text.push_str(&pad);
                 } else {
+                    text.push_str(&pad);
                     text.push_str(cell);
-                    text.push_str(&" ".repeat(pad));
                 }
                 text.push_str("  ");
             }
             out.push_str(text.trim_end());
             out.push('\n');
         }
-        for summary in rows {
-            if let Some(error) = &summary.first_error {
-                out.push_str(&format!("  ! {}: {error}\n", summary.entry.label()));
+        for entry in &entries {
+            if let Some(error) = &entry.first_error {
+                out.push_str(&format!("  ! {}: {error}\n", entry.id.how()));
             }
         }
     }
-
+    let crossover = analysis::crossover(analysis);
+    if !crossover.is_empty() {
+        out.push_str("\nWhere parallelism pays:\n");
+        for sentence in crossover {
+            out.push_str(&format!("  {sentence}\n"));
+        }
+    }
+    let warnings = analysis::warnings(analysis);
+    if !warnings.is_empty() {
+        out.push_str("\nWarnings:\n");
+        for warning in warnings {
+            out.push_str(&format!("  ! {warning}\n"));
+        }
+    }
     out
 }
 

@@ -46,12 +46,8 @@ impl Strategy {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Strategy::Serial => {
-                "one item after another in the runner's own thread (always 1 worker)"
-            }
-            Strategy::Threads => {
-                "a pool of N OS threads inside the runner, sharing the items in chunks"
-            }
+            Strategy::Serial => "one item after another in the runner's own thread (always 1 worker)",
+            Strategy::Threads => "a pool of N OS threads inside the runner, sharing the items in chunks",
             Strategy::Processes => {
                 "N child processes fed chunks over pipes by whoever is free; results back in input order"
             }
@@ -68,10 +64,7 @@ impl fmt::Display for Strategy {
 /// What a workload is, ready to run.
 #[derive(Debug, Clone)]
 pub enum Work {
-    Builtin {
-        spec: &'static BuiltinSpec,
-        params: Params,
-    },
+    Builtin { spec: &'static BuiltinSpec, params: Params },
     Command(CommandSpec),
 }
 
@@ -140,10 +133,7 @@ pub struct Failed {
 
 impl From<RunFailure> for Failed {
     fn from(failure: RunFailure) -> Self {
-        Failed {
-            failure,
-            stderr: Vec::new(),
-        }
+        Failed { failure, stderr: Vec::new() }
     }
 }
 
@@ -213,42 +203,23 @@ impl Deadline {
 }
 
 /// Runs one entry's work over `items` once.
-pub fn execute(
-    entry: &Entry,
-    work: &Work,
-    items: &Items,
-    deadline: &Deadline,
-) -> Result<Execution, Failed> {
+pub fn execute(entry: &Entry, work: &Work, items: &Items, deadline: &Deadline) -> Result<Execution, Failed> {
     match (entry.strategy, work) {
         (Strategy::Serial, Work::Builtin { spec, params }) => {
             serial::run(&*spec.kernel(params), items, deadline).map_err(Failed::from)
         }
-        (Strategy::Threads, Work::Builtin { spec, params }) => threads::run(
-            &*spec.kernel(params),
-            items,
-            entry.workers,
-            entry.chunk_size,
-            deadline,
-        )
-        .map_err(Failed::from),
-        (Strategy::Processes, Work::Builtin { spec, params }) => processes::run_builtin(
-            spec,
-            params,
-            items,
-            entry.workers,
-            entry.chunk_size,
-            deadline,
-        ),
+        (Strategy::Threads, Work::Builtin { spec, params }) => {
+            threads::run(&*spec.kernel(params), items, entry.workers, entry.chunk_size, deadline)
+                .map_err(Failed::from)
+        }
+        (Strategy::Processes, Work::Builtin { spec, params }) => {
+            processes::run_builtin(spec, params, items, entry.workers, entry.chunk_size, deadline)
+        }
         // A command under `serial` is a pool of one: one process (or one
         // long-lived worker) at a time.
-        (Strategy::Serial | Strategy::Processes, Work::Command(command)) => processes::run_command(
-            command,
-            items,
-            entry.workers,
-            entry.chunk_size,
-            entry.cwd(),
-            deadline,
-        ),
+        (Strategy::Serial | Strategy::Processes, Work::Command(command)) => {
+            processes::run_command(command, items, entry.workers, entry.chunk_size, entry.cwd(), deadline)
+        }
         (Strategy::Threads, Work::Command(_)) => {
             Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())
         }
@@ -259,8 +230,8 @@ pub fn execute(
 fn numbers(items: &Items) -> Result<&[f64], RunFailure> {
     match items {
         Items::Numbers(numbers) => Ok(numbers),
-        Items::Text(_) => Err(RunFailure::Failed(
-            "a builtin needs numbers, and the list holds text".to_owned(),
-        )),
+        Items::Text(_) => {
+            Err(RunFailure::Failed("a builtin needs numbers, and the list holds text".to_owned()))
+        }
     }
 }

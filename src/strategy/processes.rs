@@ -64,9 +64,8 @@ pub fn run_builtin(
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
     let chunk = chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), workers));
-    let exe = std::env::current_exe().map_err(|error| {
-        RunFailure::Failed(format!("cannot find parbench's own executable: {error}"))
-    })?;
+    let exe = std::env::current_exe()
+        .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?;
     let args = worker::args(spec, params);
     let started = Instant::now();
     let mut pool = Vec::with_capacity(workers);
@@ -79,23 +78,16 @@ pub fn run_builtin(
         if let Err(error) = worker::read_ready(worker.stdout.as_mut().expect("stdout is piped")) {
             let why = worker.describe_exit(Duration::from_secs(1));
             kill_all(&pool);
-            return Err(RunFailure::Failed(format!(
-                "worker {} did not start: {error}{why}",
-                index + 1
-            ))
-            .into());
+            return Err(
+                RunFailure::Failed(format!("worker {} did not start: {error}{why}", index + 1)).into()
+            );
         }
     }
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let codec = BinaryCodec { items: numbers };
     let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
-    Ok(Execution {
-        outputs: Outputs::Numbers(out),
-        setup,
-        finished,
-        stderr,
-    })
+    Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr })
 }
 
 pub fn run_command(
@@ -113,9 +105,7 @@ pub fn run_command(
             let started = Instant::now();
             let mut pool = Vec::with_capacity(workers);
             for _ in 0..workers {
-                let exec = Exec::cmd(&command.program)
-                    .args(command.args_for(""))
-                    .cwd(cwd);
+                let exec = Exec::cmd(&command.program).args(command.args_for("")).cwd(cwd);
                 match spawn(exec, Some(&command.program)) {
                     Ok(worker) => pool.push(worker),
                     Err(failure) => {
@@ -128,12 +118,7 @@ pub fn run_command(
             let mut out = vec![String::new(); items.len()];
             let codec = LineCodec { items };
             let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
-            Ok(Execution {
-                outputs: Outputs::Text(out),
-                setup,
-                finished,
-                stderr,
-            })
+            Ok(Execution { outputs: Outputs::Text(out), setup, finished, stderr })
         }
     }
 }
@@ -170,11 +155,8 @@ impl Worker {
 }
 
 fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
-    let stderr = tempfile::tempfile().map_err(|error| {
-        RunFailure::Failed(format!(
-            "cannot create a temporary file for stderr: {error}"
-        ))
-    })?;
+    let stderr = tempfile::tempfile()
+        .map_err(|error| RunFailure::Failed(format!("cannot create a temporary file for stderr: {error}")))?;
     let stderr_for_child = stderr
         .try_clone()
         .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
@@ -185,20 +167,12 @@ fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
         .setpgid()
         .start()
         .map_err(|error| spawn_failure(program, &error))?;
-    Ok(Worker {
-        stdin: job.stdin.take(),
-        stdout: job.stdout.take(),
-        job,
-        stderr,
-    })
+    Ok(Worker { stdin: job.stdin.take(), stdout: job.stdout.take(), job, stderr })
 }
 
 fn spawn_failure(program: Option<&str>, error: &io::Error) -> RunFailure {
     let program = program.unwrap_or("parbench worker");
-    RunFailure::Failed(format!(
-        "cannot start \"{program}\": {}",
-        crate::error::io_reason(error)
-    ))
+    RunFailure::Failed(format!("cannot start \"{program}\": {}", crate::error::io_reason(error)))
 }
 
 /// Kills every process of every worker's group, grandchildren included.
@@ -230,8 +204,7 @@ fn drive<C: Codec>(
     let abort = AtomicBool::new(false);
     // One lock per chunk, never per item: a reader takes its chunk's slice
     // out and writes the results in place.
-    let slots: Mutex<Vec<Option<&mut [C::Out]>>> =
-        Mutex::new(out.chunks_mut(chunk).map(Some).collect());
+    let slots: Mutex<Vec<Option<&mut [C::Out]>>> = Mutex::new(out.chunks_mut(chunk).map(Some).collect());
     let (ended_tx, ended_rx) = mpsc::channel::<(usize, Result<usize, String>)>();
     let pids: Vec<u32> = pool.iter().map(Worker::pid).collect();
 
@@ -286,8 +259,7 @@ fn drive<C: Codec>(
                     let Ok(chunk_index) = order_rx.recv() else {
                         break codec.finish(&mut reader, done);
                     };
-                    let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())
-                        [chunk_index]
+                    let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())[chunk_index]
                         .take()
                         .expect("each chunk is sent once");
                     if let Err(error) = codec.decode(&mut reader, slot, done) {
@@ -341,11 +313,7 @@ fn drive<C: Codec>(
 
     let mut stderr = Vec::new();
     for (index, worker) in pool.iter_mut().enumerate() {
-        let status = worker
-            .job
-            .wait_timeout(Duration::from_secs(5))
-            .ok()
-            .flatten();
+        let status = worker.job.wait_timeout(Duration::from_secs(5)).ok().flatten();
         // Grandchildren a command left behind go with their group.
         kill_group(worker.pid());
         if status.is_none() {
@@ -362,10 +330,7 @@ fn drive<C: Codec>(
             }
         }
         let text = read_all(&mut worker.stderr);
-        stderr.extend(
-            text.lines()
-                .map(|line| format!("worker {}: {line}", index + 1)),
-        );
+        stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
     }
     match failure {
         Some(failure) => Err(Failed { failure, stderr }),
@@ -379,12 +344,7 @@ trait Codec: Sync {
     fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>);
     /// Fills `out` with the results of one chunk; `done` counts the items
     /// this worker answered before, for the error message.
-    fn decode(
-        &self,
-        reader: &mut BufReader<File>,
-        out: &mut [Self::Out],
-        done: usize,
-    ) -> Result<(), String>;
+    fn decode(&self, reader: &mut BufReader<File>, out: &mut [Self::Out], done: usize) -> Result<(), String>;
     /// After the last chunk: the worker must have nothing more to say.
     fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String>;
 }
@@ -401,12 +361,7 @@ impl Codec for BinaryCodec<'_> {
         worker::encode_frame(&self.items[range], frame);
     }
 
-    fn decode(
-        &self,
-        reader: &mut BufReader<File>,
-        out: &mut [f64],
-        done: usize,
-    ) -> Result<(), String> {
+    fn decode(&self, reader: &mut BufReader<File>, out: &mut [f64], done: usize) -> Result<(), String> {
         worker::read_frame(reader, out).map_err(|error| match error.kind() {
             io::ErrorKind::UnexpectedEof => format!("stopped answering after {done} items"),
             _ => format!("failed after {done} items: {error}"),
@@ -417,9 +372,7 @@ impl Codec for BinaryCodec<'_> {
         let mut extra = [0u8; 1];
         match reader.read(&mut extra) {
             Ok(0) => Ok(()),
-            Ok(_) => Err(format!(
-                "sent more results than the {done} items it was given"
-            )),
+            Ok(_) => Err(format!("sent more results than the {done} items it was given")),
             Err(error) => Err(format!("failed after {done} items: {error}")),
         }
     }
@@ -450,12 +403,7 @@ impl Codec for LineCodec<'_> {
         }
     }
 
-    fn decode(
-        &self,
-        reader: &mut BufReader<File>,
-        out: &mut [String],
-        done: usize,
-    ) -> Result<(), String> {
+    fn decode(&self, reader: &mut BufReader<File>, out: &mut [String], done: usize) -> Result<(), String> {
         let mut line = Vec::new();
         for (offset, slot) in out.iter_mut().enumerate() {
             line.clear();
@@ -469,12 +417,8 @@ impl Codec for LineCodec<'_> {
                     done + offset + 1
                 ));
             }
-            let text = std::str::from_utf8(&line).map_err(|_| {
-                format!(
-                    "printed a line that is not UTF-8 as result {}",
-                    done + offset + 1
-                )
-            })?;
+            let text = std::str::from_utf8(&line)
+                .map_err(|_| format!("printed a line that is not UTF-8 as result {}", done + offset + 1))?;
             *slot = text.trim_end().to_owned();
         }
         Ok(())
@@ -516,14 +460,8 @@ fn run_argv(
 
     std::thread::scope(|scope| {
         for slot in 0..workers {
-            let (next, abort, live, results, stderr_lines, ended_tx) = (
-                &next,
-                &abort,
-                &live,
-                &results,
-                &stderr_lines,
-                ended_tx.clone(),
-            );
+            let (next, abort, live, results, stderr_lines, ended_tx) =
+                (&next, &abort, &live, &results, &stderr_lines, ended_tx.clone());
             scope.spawn(move || {
                 let result = (|| {
                     loop {
@@ -563,19 +501,12 @@ fn run_argv(
                         // Whatever the command left running goes with its group.
                         kill_group(pid);
                         *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = None;
-                        let std::process::Output {
-                            status,
-                            stdout,
-                            stderr,
-                        } = output.map_err(|error| format!("item {}: {error}", index + 1))?;
+                        let std::process::Output { status, stdout, stderr } =
+                            output.map_err(|error| format!("item {}: {error}", index + 1))?;
                         let stderr = String::from_utf8_lossy(&stderr);
                         if !stderr.trim().is_empty() {
                             let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
-                            lines.extend(
-                                stderr
-                                    .lines()
-                                    .map(|line| format!("item {}: {line}", index + 1)),
-                            );
+                            lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
                         }
                         if !status.success() {
                             use std::os::unix::process::ExitStatusExt;
@@ -621,9 +552,8 @@ fn run_argv(
                     // Keep killing until every slot has seen its child die:
                     // a slot may be between spawn and registering the pid.
                     loop {
-                        for pid in live
-                            .iter()
-                            .filter_map(|pid| *pid.lock().unwrap_or_else(|p| p.into_inner()))
+                        for pid in
+                            live.iter().filter_map(|pid| *pid.lock().unwrap_or_else(|p| p.into_inner()))
                         {
                             kill_group(pid);
                         }
@@ -647,12 +577,7 @@ fn run_argv(
     if let Some(failure) = failure {
         return Err(Failed { failure, stderr });
     }
-    Ok(Execution {
-        outputs: Outputs::Text(out),
-        setup: Duration::ZERO,
-        finished,
-        stderr,
-    })
+    Ok(Execution { outputs: Outputs::Text(out), setup: Duration::ZERO, finished, stderr })
 }
 
 // ---------------------------------------------------------------- helpers
@@ -698,21 +623,15 @@ fn read_all(file: &mut File) -> String {
 }
 
 fn first_line(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty())
-        .map(|line| {
-            let mut line = line.to_owned();
-            if line.len() > 300 {
-                let cut = (0..=300)
-                    .rev()
-                    .find(|i| line.is_char_boundary(*i))
-                    .unwrap_or(0);
-                line.truncate(cut);
-                line.push('…');
-            }
-            line
-        })
+    text.lines().map(str::trim).find(|line| !line.is_empty()).map(|line| {
+        let mut line = line.to_owned();
+        if line.len() > 300 {
+            let cut = (0..=300).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
+            line.truncate(cut);
+            line.push('…');
+        }
+        line
+    })
 }
 
 #[cfg(test)]

@@ -12,11 +12,7 @@ use crate::workload::Kernel;
 /// check often and fast items pay for it rarely.
 const MAX_BLOCK: usize = 65_536;
 
-pub fn run(
-    kernel: &dyn Kernel,
-    items: &Items,
-    deadline: &Deadline,
-) -> Result<Execution, RunFailure> {
+pub fn run(kernel: &dyn Kernel, items: &Items, deadline: &Deadline) -> Result<Execution, RunFailure> {
     let numbers = numbers(items)?;
     let mut out = vec![0.0f64; numbers.len()];
     let mut start = 0;

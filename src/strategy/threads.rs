@@ -55,12 +55,7 @@ pub fn run(
     if deadline.passed() {
         return Err(deadline.failure());
     }
-    Ok(Execution {
-        outputs: Outputs::Numbers(out),
-        setup,
-        finished,
-        stderr: Vec::new(),
-    })
+    Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr: Vec::new() })
 }
 
 /// Items per task: a task costs rayon well under a microsecond, so threads

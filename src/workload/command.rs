@@ -46,19 +46,12 @@ impl CommandSpec {
     pub fn new(argv: &[String], params: &BTreeMap<String, String>, protocol: Protocol) -> Self {
         let pieces: Vec<Vec<Piece>> = argv.iter().map(|arg| split(arg, params)).collect();
         let program = render(&pieces[0], "");
-        CommandSpec {
-            program,
-            args: pieces[1..].to_vec(),
-            protocol,
-        }
+        CommandSpec { program, args: pieces[1..].to_vec(), protocol }
     }
 
     /// The arguments after the program, with `item` substituted.
     pub fn args_for(&self, item: &str) -> Vec<String> {
-        self.args
-            .iter()
-            .map(|pieces| render(pieces, item))
-            .collect()
+        self.args.iter().map(|pieces| render(pieces, item)).collect()
     }
 }
 
@@ -123,30 +116,15 @@ mod tests {
 
     fn spec(argv: &[&str], params: &[(&str, &str)]) -> CommandSpec {
         let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        let params = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         CommandSpec::new(&argv, &params, Protocol::Argv)
     }
 
     #[test]
     fn substitutes_item_and_params_inside_arguments() {
-        let command = spec(
-            &[
-                "echo",
-                "x={item}",
-                "{n}-{item}-{n}",
-                "{other}",
-                "{print $1}",
-            ],
-            &[("n", "3")],
-        );
+        let command = spec(&["echo", "x={item}", "{n}-{item}-{n}", "{other}", "{print $1}"], &[("n", "3")]);
         assert_eq!(command.program, "echo");
-        assert_eq!(
-            command.args_for("a b;$(c)"),
-            vec!["x=a b;$(c)", "3-a b;$(c)-3", "{other}", "{print $1}"]
-        );
+        assert_eq!(command.args_for("a b;$(c)"), vec!["x=a b;$(c)", "3-a b;$(c)-3", "{other}", "{print $1}"]);
     }
 
     #[test]

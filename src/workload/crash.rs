@@ -36,10 +36,7 @@ struct Crash {
 }
 
 fn make(params: &Params) -> Box<dyn Kernel> {
-    Box::new(Crash {
-        at: param(params, "at"),
-        signal: param(params, "signal") as i32,
-    })
+    Box::new(Crash { at: param(params, "at"), signal: param(params, "signal") as i32 })
 }
 
 impl Kernel for Crash {

@@ -49,20 +49,13 @@ pub struct BuiltinSpec {
 
 impl std::fmt::Debug for BuiltinSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BuiltinSpec")
-            .field("name", &self.name)
-            .finish()
+        f.debug_struct("BuiltinSpec").field("name", &self.name).finish()
     }
 }
 
 /// Every builtin, in the order `parbench list` shows them.
-pub const BUILTINS: &[BuiltinSpec] = &[
-    price_increase::SPEC,
-    price_crazy::SPEC,
-    spin::SPEC,
-    sleep::SPEC,
-    crash::SPEC,
-];
+pub const BUILTINS: &[BuiltinSpec] =
+    &[price_increase::SPEC, price_crazy::SPEC, spin::SPEC, sleep::SPEC, crash::SPEC];
 
 pub fn find_builtin(name: &str) -> Option<&'static BuiltinSpec> {
     BUILTINS.iter().find(|spec| spec.name == name)
@@ -106,14 +99,8 @@ mod tests {
 
     #[test]
     fn price_increase_adds_the_percentage() {
-        assert_eq!(
-            run("price-increase", &[("percent", 10.0)], &[100.0, 0.0]),
-            vec![110.00000000000001, 0.0]
-        );
-        assert_eq!(
-            run("price-increase", &[("percent", 50.0)], &[2.0]),
-            vec![3.0]
-        );
+        assert_eq!(run("price-increase", &[("percent", 10.0)], &[100.0, 0.0]), vec![110.00000000000001, 0.0]);
+        assert_eq!(run("price-increase", &[("percent", 50.0)], &[2.0]), vec![3.0]);
     }
 
     #[test]
@@ -150,9 +137,6 @@ mod tests {
         };
         let small = time(200.0);
         let large = time(200_000.0);
-        assert!(
-            large > small * 5,
-            "200 iterations {small:?}, 200000 {large:?}"
-        );
+        assert!(large > small * 5, "200 iterations {small:?}, 200000 {large:?}");
     }
 }

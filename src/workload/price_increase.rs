@@ -24,9 +24,7 @@ struct PriceIncrease {
 }
 
 fn make(params: &Params) -> Box<dyn Kernel> {
-    Box::new(PriceIncrease {
-        factor: 1.0 + param(params, "percent") / 100.0,
-    })
+    Box::new(PriceIncrease { factor: 1.0 + param(params, "percent") / 100.0 })
 }
 
 impl Kernel for PriceIncrease {

@@ -25,9 +25,7 @@ struct Sleep {
 }
 
 fn make(params: &Params) -> Box<dyn Kernel> {
-    Box::new(Sleep {
-        pause: Duration::from_secs_f64(param(params, "millis").max(0.0) / 1000.0),
-    })
+    Box::new(Sleep { pause: Duration::from_secs_f64(param(params, "millis").max(0.0) / 1000.0) })
 }
 
 impl Kernel for Sleep {

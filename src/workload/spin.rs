@@ -25,9 +25,7 @@ struct Spin {
 }
 
 fn make(params: &Params) -> Box<dyn Kernel> {
-    Box::new(Spin {
-        iterations: param(params, "iterations") as u64,
-    })
+    Box::new(Spin { iterations: param(params, "iterations") as u64 })
 }
 
 impl Kernel for Spin {
@@ -36,9 +34,7 @@ impl Kernel for Spin {
             let mut state = item.to_bits();
             for _ in 0..black_box(self.iterations) {
                 state = black_box(
-                    state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407),
+                    state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407),
                 );
             }
             // The top 53 bits as a fraction in [0, 1), plus the item, so the

@@ -1,0 +1,604 @@
+//! From per-run rows to what a person reads: statistics per entry, speedups
+//! against serial with confidence intervals, warnings, and the crossover
+//! where parallelism starts to pay.
+//!
+//! Everything here works from the rows of per-run CSVs, so that `run` (on
+//! the rows it just wrote) and `report` (on any CSVs, from any hosts) give
+//! the same answers, and the same rows always give the same numbers: the
+//! bootstrap uses a fixed seed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::report::table::ratio;
+use crate::stats::{self, Summary};
+
+/// Bootstrap resamples for each interval.
+const RESAMPLES: usize = 2000;
+/// Fixed, so that the same rows give the same intervals, byte for byte.
+const SEED: u64 = 0x005E_ED0F_9A7B_E4C4;
+
+/// What identifies an entry in a results file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId {
+    pub job: String,
+    pub host: String,
+    pub workload: String,
+    pub generator: String,
+    pub list_size: usize,
+    /// `param_NAME` cells that are not empty, by name.
+    pub params: Vec<(String, String)>,
+    pub strategy: String,
+    pub workers: usize,
+    pub chunk_size: String,
+}
+
+impl EntryId {
+    /// The group: every entry compared with each other.
+    pub fn group(&self) -> GroupId {
+        GroupId {
+            job: self.job.clone(),
+            host: self.host.clone(),
+            workload: self.workload.clone(),
+            generator: self.generator.clone(),
+            list_size: self.list_size,
+            params: self.params.clone(),
+        }
+    }
+
+    /// `processes ×2 chunk 4`, `serial`.
+    pub fn how(&self) -> String {
+        let mut text = self.strategy.clone();
+        if self.strategy != "serial" {
+            text.push_str(&format!(" ×{}", self.workers));
+        }
+        if !self.chunk_size.is_empty() {
+            text.push_str(&format!(" chunk {}", self.chunk_size));
+        }
+        text
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId {
+    pub job: String,
+    pub host: String,
+    pub workload: String,
+    pub generator: String,
+    pub list_size: usize,
+    pub params: Vec<(String, String)>,
+}
+
+impl GroupId {
+    pub fn title(&self, hosts: usize) -> String {
+        let mut title = format!("{} · {} {} items", self.workload, self.generator, self.list_size);
+        for (name, value) in &self.params {
+            title.push_str(&format!(" · {name}={value}"));
+        }
+        if hosts > 1 {
+            title.push_str(&format!(" · on {}", self.host));
+        }
+        title
+    }
+}
+
+/// One measured run, as a row says it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub repetition: u32,
+    pub ok: bool,
+    pub wall_s: f64,
+    pub cpu_s: f64,
+    pub cpus: usize,
+    pub error: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntryStats {
+    pub id: EntryId,
+    pub runs: usize,
+    pub failures: usize,
+    /// Over the ok runs.
+    pub wall: Option<Summary>,
+    pub walls: Vec<f64>,
+    pub median_ci: Option<(f64, f64)>,
+    pub outliers: usize,
+    pub median_cpu: Option<f64>,
+    pub speedup: Option<f64>,
+    pub speedup_ci: Option<(f64, f64)>,
+    pub first_error: Option<String>,
+    /// Logical CPUs of the host that ran it.
+    pub cpus: usize,
+    /// Ok walls in repetition order, for the first-run check.
+    pub walls_in_order: Vec<f64>,
+}
+
+impl EntryStats {
+    pub fn efficiency(&self) -> Option<f64> {
+        self.speedup.map(|speedup| speedup / self.id.workers.max(1) as f64)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Every entry, in the order its first row appeared; the entries of a
+    /// group are contiguous, serial first where it was measured first.
+    pub entries: Vec<EntryStats>,
+    /// Parameter names, sorted, for `param_NAME` columns.
+    pub param_names: Vec<String>,
+    pub hosts: BTreeSet<String>,
+}
+
+impl Analysis {
+    /// Groups in order, each with its entries.
+    pub fn groups(&self) -> Vec<(GroupId, Vec<&EntryStats>)> {
+        let mut groups: Vec<(GroupId, Vec<&EntryStats>)> = Vec::new();
+        for entry in &self.entries {
+            let group = entry.id.group();
+            match groups.iter_mut().find(|(id, _)| *id == group) {
+                Some((_, entries)) => entries.push(entry),
+                None => groups.push((group, vec![entry])),
+            }
+        }
+        groups
+    }
+}
+
+/// Parses rows (column name → cell) of one or more per-run CSVs.
+pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
+    let mut order: Vec<EntryId> = Vec::new();
+    let mut runs: BTreeMap<EntryId, Vec<Run>> = BTreeMap::new();
+    let mut param_names = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    for (index, row) in rows.iter().enumerate() {
+        let cell = |name: &str| -> Result<&str, String> {
+            row.get(name).map(String::as_str).ok_or_else(|| {
+                format!("row {}: no column \"{name}\"; is this a parbench results CSV?", index + 2)
+            })
+        };
+        let number = |name: &str| -> Result<f64, String> {
+            let text = cell(name)?;
+            text.parse().map_err(|_| format!("row {}: \"{name}\" is not a number: {text:?}", index + 2))
+        };
+        let params: Vec<(String, String)> = row
+            .iter()
+            .filter_map(|(name, value)| {
+                let param = name.strip_prefix("param_")?;
+                (!value.is_empty()).then(|| (param.to_owned(), value.clone()))
+            })
+            .collect();
+        for name in row.keys().filter_map(|name| name.strip_prefix("param_")) {
+            param_names.insert(name.to_owned());
+        }
+        let id = EntryId {
+            job: cell("job")?.to_owned(),
+            host: cell("host")?.to_owned(),
+            workload: cell("workload")?.to_owned(),
+            generator: cell("generator")?.to_owned(),
+            list_size: number("list_size")? as usize,
+            params,
+            strategy: cell("strategy")?.to_owned(),
+            workers: number("workers")? as usize,
+            chunk_size: cell("chunk_size")?.to_owned(),
+        };
+        hosts.insert(id.host.clone());
+        let ok = cell("status")? == "ok";
+        let run = Run {
+            repetition: number("repetition")? as u32,
+            ok,
+            wall_s: if ok { number("wall_s")? } else { number("wall_s").unwrap_or(0.0) },
+            cpu_s: number("cpu_s").unwrap_or(0.0),
+            cpus: number("cpus").unwrap_or(0.0) as usize,
+            error: cell("error").unwrap_or_default().to_owned(),
+        };
+        if !runs.contains_key(&id) {
+            order.push(id.clone());
+        }
+        runs.entry(id).or_default().push(run);
+    }
+
+    // Entries grouped, groups in order of first appearance.
+    let mut groups: Vec<(GroupId, Vec<EntryId>)> = Vec::new();
+    for id in order {
+        let group = id.group();
+        match groups.iter_mut().find(|(existing, _)| *existing == group) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((group, vec![id])),
+        }
+    }
+
+    let mut entries = Vec::new();
+    for (_, ids) in &groups {
+        let serial_walls: Option<Vec<f64>> = ids
+            .iter()
+            .find(|id| id.strategy == "serial")
+            .map(|id| ok_walls(&runs[id]))
+            .filter(|walls| !walls.is_empty());
+        for id in ids {
+            let mut entry_runs = runs[id].clone();
+            entry_runs.sort_by_key(|run| run.repetition);
+            let walls = ok_walls(&entry_runs);
+            let wall = stats::summarize(&walls);
+            let speedup = match (&serial_walls, &wall) {
+                (Some(serial), Some(wall)) if wall.median > 0.0 => {
+                    Some(stats::median(serial).unwrap_or(0.0) / wall.median)
+                }
+                _ => None,
+            };
+            let speedup_ci = match (&serial_walls, speedup) {
+                (Some(serial), Some(_)) => ratio_interval(serial, &walls),
+                _ => None,
+            };
+            entries.push(EntryStats {
+                id: id.clone(),
+                runs: entry_runs.len(),
+                failures: entry_runs.iter().filter(|run| !run.ok).count(),
+                median_ci: median_interval(&walls),
+                outliers: outliers(&walls),
+                median_cpu: stats::median(
+                    &entry_runs.iter().filter(|run| run.ok).map(|run| run.cpu_s).collect::<Vec<_>>(),
+                ),
+                speedup,
+                speedup_ci,
+                first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
+                cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
+                walls_in_order: walls.clone(),
+                walls,
+                wall,
+            });
+        }
+    }
+    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts })
+}
+
+fn ok_walls(runs: &[Run]) -> Vec<f64> {
+    runs.iter().filter(|run| run.ok).map(|run| run.wall_s).collect()
+}
+
+/// A reproducible stream of indices (SplitMix64).
+struct Resampler(u64);
+
+impl Resampler {
+    fn index(&mut self, len: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % len as u64) as usize
+    }
+
+    fn median_of_resample(&mut self, values: &[f64], scratch: &mut Vec<f64>) -> f64 {
+        scratch.clear();
+        scratch.extend((0..values.len()).map(|_| values[self.index(values.len())]));
+        stats::median(scratch).unwrap_or(0.0)
+    }
+}
+
+/// 2.5th and 97.5th percentiles of sorted values.
+fn percentile_interval(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |fraction: f64| values[((values.len() - 1) as f64 * fraction).round() as usize];
+    (at(0.025), at(0.975))
+}
+
+/// 95% bootstrap interval of the median.
+pub fn median_interval(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut resampler = Resampler(SEED);
+    let mut scratch = Vec::new();
+    let medians = (0..RESAMPLES).map(|_| resampler.median_of_resample(values, &mut scratch)).collect();
+    Some(percentile_interval(medians))
+}
+
+/// 95% bootstrap interval of median(numerator) / median(denominator).
+pub fn ratio_interval(numerator: &[f64], denominator: &[f64]) -> Option<(f64, f64)> {
+    if numerator.is_empty() || denominator.is_empty() {
+        return None;
+    }
+    let mut resampler = Resampler(SEED);
+    let mut scratch = Vec::new();
+    let mut ratios = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        let top = resampler.median_of_resample(numerator, &mut scratch);
+        let bottom = resampler.median_of_resample(denominator, &mut scratch);
+        if bottom > 0.0 {
+            ratios.push(top / bottom);
+        }
+    }
+    (!ratios.is_empty()).then(|| percentile_interval(ratios))
+}
+
+/// Values outside Tukey's fences (1.5 interquartile ranges beyond the quartiles).
+pub fn outliers(values: &[f64]) -> usize {
+    if values.len() < 4 {
+        return 0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let quartile = |fraction: f64| {
+        let position = (sorted.len() - 1) as f64 * fraction;
+        let low = position.floor() as usize;
+        let high = position.ceil() as usize;
+        sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+    };
+    let (q1, q3) = (quartile(0.25), quartile(0.75));
+    let reach = 1.5 * (q3 - q1);
+    sorted.iter().filter(|value| **value < q1 - reach || **value > q3 + reach).count()
+}
+
+// ---------------------------------------------------------------- warnings
+
+/// Advice a user can act on, after the table: one line per kind of problem,
+/// naming the worst case and how many entries share it.
+pub fn warnings(analysis: &Analysis) -> Vec<String> {
+    let hosts = analysis.hosts.len();
+    let label = |entry: &EntryStats| format!("{} · {}", entry.id.group().title(hosts), entry.id.how());
+    // (how bad, entry label) per kind.
+    let mut variation: Vec<(f64, String)> = Vec::new();
+    let mut oversubscribed: Vec<(f64, String)> = Vec::new();
+    let mut slow_first: Vec<(f64, String)> = Vec::new();
+    for entry in &analysis.entries {
+        if let Some(wall) = &entry.wall
+            && wall.count >= 3
+            && wall.mean > 0.0
+            && wall.stddev / wall.mean > 0.10
+        {
+            variation.push((wall.stddev / wall.mean, label(entry)));
+        }
+        if entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != "serial" {
+            oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, label(entry)));
+        }
+        if let [first, rest @ ..] = entry.walls_in_order.as_slice()
+            && rest.len() >= 2
+            && let Some(typical) = stats::median(rest)
+            && typical > 0.0
+            && *first > 1.5 * typical
+        {
+            slow_first.push((first / typical, label(entry)));
+        }
+    }
+    let worst = |cases: &mut Vec<(f64, String)>| -> Option<(f64, String, usize)> {
+        cases.sort_by(|a, b| b.0.total_cmp(&a.0));
+        cases.first().map(|(value, label)| (*value, label.clone(), cases.len()))
+    };
+    let others = |count: usize| match count {
+        1 => String::new(),
+        2 => " and 1 other entry".to_owned(),
+        _ => format!(" and {} other entries", count - 1),
+    };
+    let mut warnings = Vec::new();
+    if let Some((value, label, count)) = worst(&mut variation) {
+        warnings.push(format!(
+            "high variation: the standard deviation is {:.0}% of the mean in {label}{}: \
+             add repetitions, or measure on a quieter machine",
+            value * 100.0,
+            others(count)
+        ));
+    }
+    if let Some((_, label, count)) = worst(&mut oversubscribed) {
+        let cpus = analysis.entries.iter().map(|entry| entry.cpus).max().unwrap_or(0);
+        warnings.push(format!(
+            "more workers than CPUs ({cpus}) in {label}{}: CPU-bound work cannot gain past {cpus}",
+            others(count)
+        ));
+    }
+    if let Some((value, label, count)) = worst(&mut slow_first) {
+        warnings.push(format!(
+            "the first run took {value:.1}× the median of the others in {label}{}: raise `warmup`",
+            others(count)
+        ));
+    }
+    for (group, entries) in analysis.groups() {
+        if let Some(serial) = entries.iter().find(|entry| entry.id.strategy == "serial")
+            && serial.wall.is_none()
+        {
+            warnings
+                .push(format!("serial failed in {}: no speedup can be computed there", group.title(hosts)));
+        }
+    }
+    warnings
+}
+
+// ---------------------------------------------------------------- crossover
+
+/// For each workload and way of running it, where it starts to beat serial
+/// along each axis of the job (list size, or a parameter that varies), in
+/// words. Without an axis, whether it beats serial at the one point measured.
+pub fn crossover(analysis: &Analysis) -> Vec<String> {
+    // The best speedup of each (group, strategy, workers): chunk sizes vary
+    // with the list size under "auto", so they are folded together.
+    let mut best: BTreeMap<(GroupId, String, usize), f64> = BTreeMap::new();
+    for entry in &analysis.entries {
+        if entry.id.strategy == "serial" {
+            continue;
+        }
+        if let Some(speedup) = entry.speedup {
+            let key = (entry.id.group(), entry.id.strategy.clone(), entry.id.workers);
+            let slot = best.entry(key).or_insert(speedup);
+            *slot = slot.max(speedup);
+        }
+    }
+    // Axes: the list size and every parameter with more than one value.
+    let mut axes: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (group, _, _) in best.keys() {
+        let key = (group.job.clone(), group.workload.clone());
+        axes.entry((key.0.clone(), format!("{}\u{0}size", key.1)))
+            .or_default()
+            .insert(group.list_size.to_string());
+        for (name, value) in &group.params {
+            axes.entry((key.0.clone(), format!("{}\u{0}{name}", key.1))).or_default().insert(value.clone());
+        }
+    }
+    let varying = |job: &str, workload: &str, axis: &str| {
+        axes.get(&(job.to_owned(), format!("{workload}\u{0}{axis}"))).is_some_and(|values| values.len() > 1)
+    };
+
+    let mut sentences = Vec::new();
+    // Series: everything fixed but one axis.
+    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, f64)>> = BTreeMap::new();
+    for ((group, strategy, workers), speedup) in &best {
+        let mut any_axis = false;
+        let axis_values: Vec<(String, String)> =
+            std::iter::once(("size".to_owned(), group.list_size.to_string()))
+                .chain(group.params.iter().cloned())
+                .collect();
+        for (axis, value) in &axis_values {
+            if !varying(&group.job, &group.workload, axis) {
+                continue;
+            }
+            any_axis = true;
+            let fixed: Vec<String> = axis_values
+                .iter()
+                .filter(|(other, _)| other != axis && varying(&group.job, &group.workload, other))
+                .map(|(other, value)| format!("{other}={value}"))
+                .collect();
+            let numeric: f64 = value.parse().unwrap_or(f64::NAN);
+            series
+                .entry((
+                    format!("{}{}", group.workload, host_suffix(&group.host, analysis.hosts.len())),
+                    axis.clone(),
+                    strategy.clone(),
+                    *workers,
+                    fixed.join(", "),
+                    group.job.clone(),
+                ))
+                .or_default()
+                .push((numeric, value.clone(), *speedup));
+        }
+        if !any_axis {
+            let verdict = if *speedup > 1.0 { "beats" } else { "does not beat" };
+            sentences.push(format!(
+                "{}: {strategy} ×{workers} {verdict} serial ({})",
+                group.title(analysis.hosts.len()),
+                ratio(*speedup),
+            ));
+        }
+    }
+    for ((workload, axis, strategy, workers, fixed, _), mut points) in series {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let name =
+            |value: &str| if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") };
+        let range = format!("{}..{}", points[0].1, points[points.len() - 1].1);
+        let context = if fixed.is_empty() { String::new() } else { format!(" (at {fixed})") };
+        // The first point from which it stays ahead.
+        let from = (0..points.len()).find(|start| points[*start..].iter().all(|point| point.2 > 1.0));
+        let (_, best_value, best_speedup) =
+            points.iter().max_by(|a, b| a.2.total_cmp(&b.2)).cloned().expect("a series has points");
+        let sentence = match from {
+            Some(0) => format!(
+                "{workload}: {strategy} ×{workers} beats serial everywhere measured ({axis} {range}; best {} at {}){context}",
+                ratio(best_speedup),
+                name(&best_value)
+            ),
+            Some(start) => format!(
+                "{workload}: {strategy} ×{workers} beats serial from {} on ({} there, {} at {}){context}",
+                name(&points[start].1),
+                ratio(points[start].2),
+                ratio(best_speedup),
+                name(&best_value)
+            ),
+            None => format!(
+                "{workload}: {strategy} ×{workers} never beats serial for {axis} {range} (best {} at {}){context}",
+                ratio(best_speedup),
+                name(&best_value)
+            ),
+        };
+        sentences.push(sentence);
+    }
+    sentences
+}
+
+/// (workload, axis, strategy, workers, the other axes' values, job).
+type SeriesKey = (String, String, String, usize, String, String);
+
+fn host_suffix(host: &str, hosts: usize) -> String {
+    if hosts > 1 { format!(" on {host}") } else { String::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        strategy: &str,
+        workers: usize,
+        size: usize,
+        repetition: u32,
+        wall: f64,
+    ) -> BTreeMap<String, String> {
+        [
+            ("job", "j".to_owned()),
+            ("host", "h".to_owned()),
+            ("workload", "w".to_owned()),
+            ("generator", "range".to_owned()),
+            ("list_size", size.to_string()),
+            ("strategy", strategy.to_owned()),
+            ("workers", workers.to_string()),
+            ("chunk_size", String::new()),
+            ("repetition", repetition.to_string()),
+            ("status", "ok".to_owned()),
+            ("wall_s", wall.to_string()),
+            ("cpu_s", wall.to_string()),
+            ("cpus", "2".to_owned()),
+            ("error", String::new()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
+    }
+
+    #[test]
+    fn intervals_are_reproducible_and_contain_the_median() {
+        let values = [1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 1.0];
+        let (low, high) = median_interval(&values).unwrap();
+        assert_eq!(median_interval(&values), Some((low, high)));
+        assert!(low <= 1.0 && 1.0 <= high && low < high, "{low} {high}");
+        let (low, high) = ratio_interval(&[2.0, 2.1, 1.9], &[1.0, 1.05, 0.95]).unwrap();
+        assert!(low < 2.0 && 2.0 < high && low > 1.5 && high < 2.5, "{low} {high}");
+    }
+
+    #[test]
+    fn tukey_fences_find_the_straggler() {
+        assert_eq!(outliers(&[1.0, 1.01, 0.99, 1.02, 0.98, 5.0]), 1);
+        assert_eq!(outliers(&[1.0, 1.01, 0.99, 1.02]), 0);
+    }
+
+    #[test]
+    fn speedups_come_from_the_groups_serial_entry() {
+        let mut rows = Vec::new();
+        for repetition in 1..=3 {
+            rows.push(row("serial", 1, 10, repetition, 2.0));
+            rows.push(row("threads", 2, 10, repetition, 1.0));
+            rows.push(row("threads", 4, 10, repetition, 1.0));
+        }
+        let analysis = analyze(&rows).unwrap();
+        assert_eq!(analysis.entries.len(), 3);
+        assert_eq!(analysis.entries[1].speedup, Some(2.0));
+        assert_eq!(analysis.entries[1].efficiency(), Some(1.0));
+        let warnings = warnings(&analysis);
+        assert_eq!(
+            warnings,
+            vec![
+                "more workers than CPUs (2) in w · range 10 items · threads ×4: CPU-bound work cannot gain past 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_crossover_is_where_a_strategy_starts_to_stay_ahead() {
+        let mut rows = Vec::new();
+        for (size, serial, threads) in [(10, 1.0, 3.0), (100, 2.0, 2.5), (1000, 4.0, 2.0), (10000, 8.0, 3.2)]
+        {
+            for repetition in 1..=3 {
+                rows.push(row("serial", 1, size, repetition, serial));
+                rows.push(row("threads", 2, size, repetition, threads));
+            }
+        }
+        let sentences = crossover(&analyze(&rows).unwrap());
+        assert_eq!(
+            sentences,
+            vec!["w: threads ×2 beats serial from 1000 items on (2.00× there, 2.50× at 10000 items)"]
+        );
+    }
+}

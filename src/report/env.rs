@@ -1,0 +1,108 @@
+//! `results/NAME.env.json`: the machine and the inputs behind a run, so
+//! that numbers from different days and hosts can be told apart.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::jobfile::Job;
+use crate::runner::Host;
+
+pub fn describe(job: &Job, host: &Host) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let value = json!({
+        "host": host.name,
+        "cpu_model": cpu_model(&cpuinfo),
+        "logical_cpus": host.cpus,
+        "physical_cores": physical_cores(&cpuinfo).unwrap_or(host.cpus),
+        "memory_bytes": memory_bytes(),
+        "os": os_name(),
+        "kernel": kernel(),
+        "parbench_version": env!("CARGO_PKG_VERSION"),
+        "job": job.name,
+        "job_file": job.path.display().to_string(),
+        "job_file_hash": job.source_hash,
+        "git_commit": git_commit(&job.dir),
+        "written_at": super::timestamp(std::time::SystemTime::now()),
+    });
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
+fn cpu_model(cpuinfo: &str) -> String {
+    cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name").and_then(|rest| rest.split_once(':')))
+        .map(|(_, model)| model.trim().to_owned())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
+}
+
+/// Distinct (physical id, core id) pairs; `None` where cpuinfo lacks them.
+fn physical_cores(cpuinfo: &str) -> Option<usize> {
+    let mut cores = std::collections::BTreeSet::new();
+    let mut package = None;
+    for line in cpuinfo.lines() {
+        let Some((key, value)) = line.split_once(':') else { continue };
+        match key.trim() {
+            "physical id" => package = Some(value.trim().to_owned()),
+            "core id" => {
+                cores.insert((package.clone(), value.trim().to_owned()));
+            }
+            _ => {}
+        }
+    }
+    (!cores.is_empty()).then_some(cores.len())
+}
+
+fn memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn os_name() -> String {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    release
+        .lines()
+        .find_map(|line| line.strip_prefix("PRETTY_NAME="))
+        .map(|name| name.trim_matches('"').to_owned())
+        .unwrap_or_else(|| std::env::consts::OS.to_owned())
+}
+
+fn kernel() -> String {
+    // SAFETY: uname fills the struct we own with NUL-terminated fields.
+    unsafe {
+        let mut name: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut name) != 0 {
+            return String::new();
+        }
+        let field = |bytes: &[libc::c_char]| {
+            let bytes: Vec<u8> =
+                bytes.iter().take_while(|byte| **byte != 0).map(|byte| *byte as u8).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        format!("{} {}", field(&name.sysname), field(&name.release))
+    }
+}
+
+/// The commit of the repository that holds the job file, if it is in one.
+fn git_commit(dir: &std::path::Path) -> Option<String> {
+    let output = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_cores_not_hyperthreads() {
+        let cpuinfo = "processor: 0\nphysical id: 0\ncore id: 0\n\nprocessor: 1\nphysical id: 0\ncore id: 0\n\n\
+                       processor: 2\nphysical id: 0\ncore id: 1\n\nprocessor: 3\nphysical id: 1\ncore id: 0\n";
+        assert_eq!(physical_cores(cpuinfo), Some(3));
+        assert_eq!(physical_cores("processor: 0\n"), None);
+        assert_eq!(cpu_model("model name\t: AMD EPYC\n"), "AMD EPYC");
+    }
+}

@@ -1,0 +1,296 @@
+//! One self-contained HTML page (no network, no external scripts): the
+//! tables, the crossover, the warnings, and SVG charts drawn with plotters:
+//! for each group, speedup against workers per strategy beside the ideal
+//! line; for a list-size axis, time per item against list size on log axes.
+
+use std::collections::BTreeMap;
+
+use plotters::prelude::*;
+
+use super::human_seconds;
+use super::table::ratio;
+use crate::analysis::{self, Analysis, EntryStats, GroupId};
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+];
+
+pub fn render(analysis: &Analysis) -> String {
+    let jobs: Vec<&str> = {
+        let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.job.as_str()).collect();
+        jobs.dedup();
+        jobs
+    };
+    let mut body = format!(
+        "<h1>parbench report: {}</h1>\n<p>{} entries measured on {}.</p>\n",
+        escape(&jobs.join(", ")),
+        analysis.entries.len(),
+        escape(&analysis.hosts.iter().cloned().collect::<Vec<_>>().join(", "))
+    );
+    let crossover = analysis::crossover(analysis);
+    if !crossover.is_empty() {
+        body.push_str("<h2>Where parallelism pays</h2>\n<ul class=\"crossover\">\n");
+        for sentence in crossover {
+            body.push_str(&format!("<li>{}</li>\n", escape(&sentence)));
+        }
+        body.push_str("</ul>\n");
+    }
+    let warnings = analysis::warnings(analysis);
+    if !warnings.is_empty() {
+        body.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
+        for warning in warnings {
+            body.push_str(&format!("<li>{}</li>\n", escape(&warning)));
+        }
+        body.push_str("</ul>\n");
+    }
+    body.push_str("<h2>Groups</h2>\n");
+    for (group, entries) in analysis.groups() {
+        body.push_str(&format!("<section>\n<h3>{}</h3>\n", escape(&group.title(analysis.hosts.len()))));
+        body.push_str(&table(&entries));
+        if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
+            body.push_str(&format!(
+                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling.</figcaption></figure>\n",
+                speedup_chart(&group, &entries)
+            ));
+        }
+        body.push_str("</section>\n");
+    }
+    let size_series = size_series(analysis);
+    if !size_series.is_empty() {
+        body.push_str("<h2>Time per item against list size</h2>\n");
+        for (title, lines) in size_series {
+            body.push_str(&format!(
+                "<section>\n<h3>{}</h3>\n<figure class=\"chart\" data-kind=\"size\">{}<figcaption>Median time per item (log) against list size (log).</figcaption></figure>\n</section>\n",
+                escape(&title),
+                size_chart(&title, &lines)
+            ));
+        }
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>parbench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<script>{CHECK}</script>\n</body>\n</html>\n",
+        escape(&jobs.join(", "))
+    )
+}
+
+const STYLE: &str = "
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 0 0 1.5em; }
+figcaption { font-size: 0.85em; color: #555; }
+ul.warnings li { color: #8a4b00; }
+";
+
+/// Counts what the charts draw, so a browser (or a person with the console
+/// open) can tell that they rendered: `data-points` on the body.
+const CHECK: &str = "
+const charts = document.querySelectorAll('figure.chart svg');
+let points = 0;
+charts.forEach(svg => { points += svg.querySelectorAll('circle').length; });
+document.body.dataset.charts = String(charts.length);
+document.body.dataset.points = String(points);
+";
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn table(entries: &[&EntryStats]) -> String {
+    let mut html = String::from(
+        "<table>\n<tr><th>strategy</th><th>workers</th><th>chunk</th><th>median</th><th>95% CI</th><th>mean</th><th>stddev</th><th>min</th><th>max</th><th>outliers</th><th>speedup</th><th>95% CI</th><th>runs</th><th>failures</th></tr>\n",
+    );
+    for entry in entries {
+        let wall = entry.wall.as_ref();
+        let time = |pick: fn(&crate::stats::Summary) -> f64| {
+            wall.map(|w| human_seconds(pick(w))).unwrap_or_default()
+        };
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&entry.id.strategy),
+            entry.id.workers,
+            escape(&entry.id.chunk_size),
+            time(|w| w.median),
+            entry.median_ci.map(|(l, h)| format!("{} … {}", human_seconds(l), human_seconds(h))).unwrap_or_default(),
+            time(|w| w.mean),
+            time(|w| w.stddev),
+            time(|w| w.min),
+            time(|w| w.max),
+            entry.outliers,
+            entry.speedup.map(ratio).unwrap_or_default(),
+            entry.speedup_ci.map(|(l, h)| format!("{} … {}", ratio(l), ratio(h))).unwrap_or_default(),
+            entry.runs,
+            entry.failures,
+        ));
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+/// Speedup against workers, one line per strategy (the best chunk size at
+/// each worker count), and the ideal line.
+fn speedup_chart(group: &GroupId, entries: &[&EntryStats]) -> String {
+    let mut lines: BTreeMap<String, BTreeMap<usize, f64>> = BTreeMap::new();
+    for entry in entries.iter().filter(|entry| entry.id.strategy != "serial") {
+        if let Some(speedup) = entry.speedup {
+            let line = lines.entry(entry.id.strategy.clone()).or_default();
+            let best = line.entry(entry.id.workers).or_insert(speedup);
+            *best = best.max(speedup);
+        }
+    }
+    let max_workers = lines.values().flat_map(|line| line.keys()).copied().max().unwrap_or(1).max(2);
+    let max_speedup =
+        lines.values().flat_map(|line| line.values()).copied().fold(max_workers as f64, f64::max) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let chart = ChartBuilder::on(&root)
+            .caption(format!("{}: speedup", group.workload), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.5f64..max_workers as f64 + 0.5, 0f64..max_speedup);
+        let Ok(mut chart) = chart else { return svg_error() };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels(max_workers + 2)
+            .x_label_formatter(&|x| if x.fract() == 0.0 { format!("{x:.0}") } else { String::new() })
+            .x_desc("workers")
+            .y_desc("speedup over serial")
+            .draw();
+        let _ = chart
+            .draw_series(LineSeries::new(
+                [(1.0, 1.0), (max_workers as f64, max_workers as f64)],
+                ShapeStyle::from(&BLACK.mix(0.35)).stroke_width(2),
+            ))
+            .map(|series| {
+                series.label("ideal").legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.mix(0.4)))
+            });
+        for (index, (strategy, points)) in lines.iter().enumerate() {
+            let color = PALETTE[index % PALETTE.len()];
+            let data: Vec<(f64, f64)> =
+                points.iter().map(|(workers, speedup)| (*workers as f64, *speedup)).collect();
+            let _ = chart.draw_series(LineSeries::new(data.clone(), color.stroke_width(2))).map(|series| {
+                series
+                    .label(strategy.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
+            });
+            let _ = chart.draw_series(data.iter().map(|point| Circle::new(*point, 4, color.filled())));
+        }
+        let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
+        let _ = root.present();
+    }
+    svg
+}
+
+type SizeLines = BTreeMap<String, Vec<(f64, f64)>>;
+/// The best time per item at each list size.
+type Points = BTreeMap<usize, f64>;
+
+/// For every workload (and parameter set) measured at several list sizes:
+/// time per item against size, one line per strategy and worker count.
+fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
+    let mut series: BTreeMap<(String, String, Vec<(String, String)>), BTreeMap<String, Points>> =
+        BTreeMap::new();
+    for entry in &analysis.entries {
+        let Some(wall) = &entry.wall else { continue };
+        let id = &entry.id;
+        let key = (
+            id.job.clone(),
+            format!("{}{}", id.workload, host(&id.host, analysis.hosts.len())),
+            id.params.clone(),
+        );
+        let line = if id.strategy == "serial" {
+            "serial".to_owned()
+        } else {
+            format!("{} ×{}", id.strategy, id.workers)
+        };
+        let per_item = wall.median / id.list_size.max(1) as f64;
+        let points = series.entry(key).or_default().entry(line).or_default();
+        let best = points.entry(id.list_size).or_insert(per_item);
+        *best = best.min(per_item);
+    }
+    series
+        .into_iter()
+        .filter(|(_, lines)| lines.values().any(|points| points.len() > 1))
+        .map(|((_, workload, params), lines)| {
+            let mut title = workload;
+            for (name, value) in params {
+                title.push_str(&format!(" · {name}={value}"));
+            }
+            let lines = lines
+                .into_iter()
+                .map(|(line, points)| {
+                    (line, points.into_iter().map(|(size, time)| (size as f64, time)).collect())
+                })
+                .collect();
+            (title, lines)
+        })
+        .collect()
+}
+
+fn host(host: &str, hosts: usize) -> String {
+    if hosts > 1 { format!(" on {host}") } else { String::new() }
+}
+
+fn size_chart(title: &str, lines: &SizeLines) -> String {
+    let all = || lines.values().flatten();
+    let (min_x, max_x) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| (lo.min(*x), hi.max(*x)));
+    let (min_y, max_y) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| (lo.min(*y), hi.max(*y)));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let chart = ChartBuilder::on(&root)
+            .caption(format!("{title}: time per item"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                (min_x / 1.5..max_x * 1.5).log_scale(),
+                (min_y.max(1e-12) / 2.0..max_y * 2.0).log_scale(),
+            );
+        let Ok(mut chart) = chart else { return svg_error() };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("list size (items)")
+            .y_desc("seconds per item")
+            .y_label_formatter(&|value| human_seconds(*value))
+            .draw();
+        for (index, (name, points)) in lines.iter().enumerate() {
+            let color = PALETTE[index % PALETTE.len()];
+            let _ = chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).map(|series| {
+                series
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
+            });
+            let _ = chart.draw_series(points.iter().map(|point| Circle::new(*point, 4, color.filled())));
+        }
+        let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
+        let _ = root.present();
+    }
+    svg
+}
+
+fn svg_error() -> String {
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"40\"><text x=\"10\" y=\"25\">no chart: nothing to draw</text></svg>".to_owned()
+}
+
+/// The speedup chart of the first group that has one, alone, for
+/// `--svg`-style use (the README's figure).
+pub fn first_speedup_svg(analysis: &Analysis) -> Option<String> {
+    analysis.groups().into_iter().find_map(|(group, entries)| {
+        entries
+            .iter()
+            .any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some())
+            .then(|| speedup_chart(&group, &entries))
+    })
+}
