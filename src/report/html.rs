@@ -193,12 +193,13 @@ fn speedup_chart(group: &GroupId, entries: &[&EntryStats]) -> String {
 type SizeLines = BTreeMap<String, Vec<(f64, f64)>>;
 /// The best time per item at each list size.
 type Points = BTreeMap<usize, f64>;
+/// (job, workload, parameters).
+type SeriesKey = (String, String, Vec<(String, String)>);
 
 /// For every workload (and parameter set) measured at several list sizes:
 /// time per item against size, one line per strategy and worker count.
 fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
-    let mut series: BTreeMap<(String, String, Vec<(String, String)>), BTreeMap<String, Points>> =
-        BTreeMap::new();
+    let mut series: BTreeMap<SeriesKey, BTreeMap<String, Points>> = BTreeMap::new();
     for entry in &analysis.entries {
         let Some(wall) = &entry.wall else { continue };
         let id = &entry.id;
