@@ -5,7 +5,8 @@
 //! scheduler at times woke both threads of the same process on one CPU; pinned
 //! to one allowed CPU each, 78 to 84 ms (median 80), as steady as two
 //! processes. So the `threads` strategy pins worker i to the i-th CPU this
-//! process may use (round robin when there are more workers than CPUs).
+//! process may use, when there are no more workers than CPUs (with more,
+//! pinned threads would wait on a busy core while another is idle).
 
 /// The CPUs this process may run on (its affinity mask, which honours
 /// `taskset` and cgroup cpusets), in ascending order.

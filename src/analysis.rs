@@ -402,6 +402,9 @@ pub fn warnings(analysis: &Analysis) -> Vec<String> {
 
 // ---------------------------------------------------------------- crossover
 
+/// "Beats serial" means at least 5% faster: a speedup of 1.01 is noise.
+const BEATS: f64 = 1.05;
+
 /// For each workload and way of running it, where it starts to beat serial
 /// along each axis of the job (list size, or a parameter that varies), in
 /// words. Without an axis, whether it beats serial at the one point measured.
@@ -467,7 +470,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<String> {
                 .push((numeric, value.clone(), *speedup));
         }
         if !any_axis {
-            let verdict = if *speedup > 1.0 { "beats" } else { "does not beat" };
+            let verdict = if *speedup >= BEATS { "beats" } else { "does not beat" };
             sentences.push(format!(
                 "{}: {strategy} ×{workers} {verdict} serial ({})",
                 group.title(analysis.hosts.len()),
@@ -482,7 +485,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<String> {
         let range = format!("{}..{}", points[0].1, points[points.len() - 1].1);
         let context = if fixed.is_empty() { String::new() } else { format!(" (at {fixed})") };
         // The first point from which it stays ahead.
-        let from = (0..points.len()).find(|start| points[*start..].iter().all(|point| point.2 > 1.0));
+        let from = (0..points.len()).find(|start| points[*start..].iter().all(|point| point.2 >= BEATS));
         let (_, best_value, best_speedup) =
             points.iter().max_by(|a, b| a.2.total_cmp(&b.2)).cloned().expect("a series has points");
         let sentence = match from {

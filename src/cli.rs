@@ -46,12 +46,67 @@ pub enum Command {
         #[arg(required = true, value_name = "JOB")]
         jobs: Vec<PathBuf>,
     },
+    /// Recompute the summary of per-run CSVs (one or many: shards, several
+    /// hosts), print the table, export it, or compare against a baseline
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
     /// List the builtin workloads with their parameters, the list
     /// generators and the strategies
     List,
     /// Serve a builtin as a worker of the processes strategy (internal)
     #[command(name = "__worker", hide = true)]
     Worker { builtin: String, params: Vec<String> },
+}
+
+const REPORT_HELP: &str = "\
+Exit status:
+  0    the report was written; with --baseline, nothing is confidently slower
+  1    with --baseline: an entry is slower by more than the threshold, with
+       its whole 95% interval above it
+  2    a file that cannot be read, or is not a parbench results CSV
+
+Examples:
+  parbench report results/scaling.csv --html scaling.html
+  parbench report results/a.csv results/b.csv           several hosts together
+  parbench report --baseline main.csv results/job.csv   for a repository's CI";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Per-run CSVs written by `parbench run` (results/NAME.csv)
+    #[arg(required = true, value_name = "CSV")]
+    pub csvs: Vec<PathBuf>,
+
+    /// Compare against this earlier per-run CSV: faster, slower or no clear change per entry
+    #[arg(long, value_name = "OLD.csv")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: how much slower, in percent, counts as slower
+    #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
+    pub threshold: f64,
+
+    /// Write the tables as Markdown
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Write every entry's statistics as JSON
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the summary CSV (as `run` writes results/NAME.summary.csv)
+    #[arg(long, value_name = "FILE")]
+    pub summary_csv: Option<PathBuf>,
+
+    /// Write a self-contained HTML report with charts
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write every chart as a standalone SVG file into DIR
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+
+    /// Print nothing but errors and the comparison's verdict
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 pub mod affinity;
 pub mod analysis;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod generator;
 pub mod interrupt;
@@ -25,7 +26,7 @@ pub mod workload;
 use std::io::Write;
 use std::path::Path;
 
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, ReportArgs, RunArgs};
 use error::Error;
 use jobfile::{Job, WorkloadKind};
 use matrix::{Overrides, Plan};
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Run(args) => run_jobs(&args),
         Command::Check { jobs } => check(&jobs),
+        Command::Report(args) => report_command(&args),
         Command::List => {
             print(&list_text())?;
             Ok(EXIT_OK)
@@ -218,6 +220,53 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         eprintln!("{}: {failed} of {} runs not ok; see {}", job.name, records.len(), csv_path.display());
     }
     Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
+
+fn report_command(args: &ReportArgs) -> Result<i32, Error> {
+    if !(0.0..100.0).contains(&args.threshold) {
+        return Err(Error::Usage(format!(
+            "--threshold {} is not a percentage between 0 and 100",
+            args.threshold
+        )));
+    }
+    let analysis = analysis_of(&args.csvs)?;
+    if analysis.entries.is_empty() {
+        return Err(Error::Usage("the CSVs hold no rows".to_owned()));
+    }
+    let write = |path: &Option<std::path::PathBuf>, text: &[u8]| -> Result<(), Error> {
+        match path {
+            Some(path) => std::fs::write(path, text).map_err(Error::output(path)),
+            None => Ok(()),
+        }
+    };
+    write(&args.markdown, report::markdown::render(&analysis).as_bytes())?;
+    write(&args.json, report::json::render(&analysis).as_bytes())?;
+    write(&args.summary_csv, &report::summary::to_csv(&analysis))?;
+    write(&args.html, report::html::render(&analysis).as_bytes())?;
+    if let Some(dir) = &args.charts {
+        std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
+        for (name, svg) in report::html::charts(&analysis) {
+            let path = dir.join(name);
+            std::fs::write(&path, svg).map_err(Error::output(&path))?;
+        }
+    }
+    let mut text = String::new();
+    if !args.quiet {
+        text.push_str(&report::table::render(&analysis));
+    }
+    let mut status = EXIT_OK;
+    if let Some(baseline) = &args.baseline {
+        let old = analysis_of(std::slice::from_ref(baseline))?;
+        let threshold = args.threshold / 100.0;
+        let comparison = compare::compare(&old, &analysis, threshold);
+        text.push('\n');
+        text.push_str(&compare::render(&comparison, threshold));
+        if comparison.any_slower() {
+            status = EXIT_RUN_FAILED;
+        }
+    }
+    print(&text)?;
+    Ok(status)
 }
 
 /// Reads per-run CSVs and analyses their rows together.

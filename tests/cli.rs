@@ -1075,3 +1075,260 @@ builtin = "price-increase"
         assert!(after.contains(row), "{row:?} kept");
     }
 }
+
+// ---------------------------------------------------------------- reports
+
+const SLEEPY: &str = r#"
+version = 1
+name = "sleepy"
+[list]
+generator = "constant"
+size = 4
+value = 1
+[run]
+strategies = ["serial", "threads"]
+workers = [4, 8]
+repetitions = 7
+warmup = 1
+[[workload]]
+name = "nap"
+builtin = "sleep"
+params = { millis = 10 }
+"#;
+
+#[test]
+fn the_same_rows_always_give_the_same_summary_byte_for_byte() {
+    let work = Workdir::new();
+    work.write("sleepy.toml", SLEEPY);
+    assert_eq!(work.parbench(&["run", "sleepy.toml"]).status.code(), Some(0));
+    for copy in ["one.csv", "two.csv"] {
+        let output = work.parbench(&["report", "--quiet", "results/sleepy.csv", "--summary-csv", copy]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let written = work.read("results/sleepy.summary.csv");
+    assert_eq!(work.read("one.csv"), written);
+    assert_eq!(work.read("two.csv"), written);
+    let (_, summary) = work.rows("results/sleepy.summary.csv");
+    for row in &summary {
+        let median: f64 = row["median_s"].parse().unwrap();
+        let low: f64 = row["median_ci_low_s"].parse().unwrap();
+        let high: f64 = row["median_ci_high_s"].parse().unwrap();
+        assert!(low <= median && median <= high, "{row:?}");
+        let speedup: f64 = row["speedup"].parse().unwrap();
+        let (low, high): (f64, f64) =
+            (row["speedup_ci_low"].parse().unwrap(), row["speedup_ci_high"].parse().unwrap());
+        assert!(low <= speedup && speedup <= high, "{row:?}");
+        assert!(row["outliers"].parse::<usize>().is_ok());
+    }
+    // Sleeping overlaps: 4 items of 10 ms on 4 threads beat serial.
+    let threads4 = summary.iter().find(|row| row["strategy"] == "threads" && row["workers"] == "4").unwrap();
+    assert!(threads4["speedup"].parse::<f64>().unwrap() > 2.0, "{threads4:?}");
+    let env: serde_json::Value = serde_json::from_str(&work.read("results/sleepy.env.json")).unwrap();
+    for key in [
+        "host",
+        "cpu_model",
+        "logical_cpus",
+        "physical_cores",
+        "memory_bytes",
+        "os",
+        "kernel",
+        "job_file_hash",
+    ] {
+        assert!(!env[key].is_null(), "{key} in {env}");
+    }
+    assert_eq!(env["parbench_version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn interleaved_order_is_the_default_and_grouped_is_available() {
+    let work = Workdir::new();
+    work.write("sleepy.toml", SLEEPY);
+    work.write(
+        "grouped.toml",
+        &SLEEPY
+            .replace("name = \"sleepy\"", "name = \"grouped\"")
+            .replace("warmup = 1", "warmup = 0\norder = \"grouped\""),
+    );
+    for job in ["sleepy", "grouped"] {
+        assert_eq!(work.parbench(&["run", &format!("{job}.toml")]).status.code(), Some(0));
+    }
+    // The final CSV is in plan order either way; the start times tell the
+    // order the runs were measured in.
+    let order = |job: &str| {
+        let (_, mut rows) = work.rows(&format!("results/{job}.csv"));
+        rows.sort_by(|a, b| a["started_at"].cmp(&b["started_at"]));
+        rows.iter().map(|row| format!("{}{}", row["workers"], row["repetition"])).take(4).collect::<Vec<_>>()
+    };
+    assert_eq!(order("sleepy"), ["11", "41", "81", "12"]);
+    assert_eq!(order("grouped"), ["11", "12", "13", "14"]);
+}
+
+/// Scales the wall time of every row of one entry by `factor`.
+fn slow_down(text: &str, strategy: &str, workers: &str, factor: f64) -> String {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        if cells[column("strategy")] == strategy && cells[column("workers")] == workers {
+            let wall: f64 = cells[column("wall_s")].parse().unwrap();
+            cells[column("wall_s")] = format!("{:.9}", wall * factor);
+        }
+        writer.write_record(&cells).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+#[test]
+fn a_baseline_comparison_names_what_got_slower_and_fails() {
+    let work = Workdir::new();
+    work.write("sleepy.toml", SLEEPY);
+    assert_eq!(work.parbench(&["run", "sleepy.toml"]).status.code(), Some(0));
+    std::fs::copy(work.path().join("results/sleepy.csv"), work.path().join("old.csv")).unwrap();
+    // The same job again: sleeping is steady enough to show no clear change.
+    assert_eq!(work.parbench(&["run", "sleepy.toml"]).status.code(), Some(0));
+    let same = work.parbench(&["report", "--quiet", "--baseline", "old.csv", "results/sleepy.csv"]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    assert!(stdout(&same).contains("0 slower"), "{}", stdout(&same));
+
+    // Serial sleeping is steady to a fraction of a percent, so a 30%
+    // slowdown of it is beyond doubt.
+    work.write("slower.csv", &slow_down(&work.read("old.csv"), "serial", "1", 1.3));
+    let slower = work.parbench(&["report", "--quiet", "--baseline", "old.csv", "slower.csv"]);
+    assert_eq!(slower.status.code(), Some(1), "{}", stdout(&slower));
+    let text = stdout(&slower);
+    let flagged: Vec<&str> = text.lines().filter(|line| line.trim_start().starts_with("SLOWER")).collect();
+    assert_eq!(flagged.len(), 1, "{text}");
+    assert!(flagged[0].ends_with("nap · constant 4 items · millis=10 · serial"), "{text}");
+    assert!(flagged[0].contains("+30.0%"), "{text}");
+    assert!(text.contains("1 slower, 0 faster, 2 without a clear change"), "{text}");
+}
+
+#[test]
+fn report_reads_several_hosts_and_exports_every_format() {
+    let work = Workdir::new();
+    work.write("sleepy.toml", SLEEPY);
+    assert_eq!(work.parbench(&["run", "sleepy.toml"]).status.code(), Some(0));
+    let text = work.read("results/sleepy.csv");
+    let (_, rows) = work.rows("results/sleepy.csv");
+    let host = &rows[0]["host"];
+    work.write("other-host.csv", &text.replace(&format!(",{host},"), ",other-node,"));
+    let output = work.parbench(&[
+        "report",
+        "results/sleepy.csv",
+        "other-host.csv",
+        "--markdown",
+        "r.md",
+        "--json",
+        "r.json",
+        "--html",
+        "r.html",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.contains(&format!("nap · constant 4 items · millis=10 · on {host}")), "{table}");
+    assert!(table.contains("nap · constant 4 items · millis=10 · on other-node"), "{table}");
+    assert!(work.read("r.md").contains("| strategy | workers |"));
+    let json: serde_json::Value = serde_json::from_str(&work.read("r.json")).unwrap();
+    assert_eq!(json["entries"].as_array().unwrap().len(), 6);
+    let html = work.read("r.html");
+    assert!(html.contains("<svg") && html.contains("<circle"), "charts drawn");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script src"),
+        "self-contained"
+    );
+
+    let missing = work.parbench(&["report", "nope.csv"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(stderr(&missing), "error: nope.csv: no such file\n");
+}
+
+/// Headless Chromium opens the HTML report of a real run: no console
+/// message, the charts' points in the DOM, and a screenshot that is not blank.
+/// Skipped where Chromium is not installed, unless PARBENCH_REQUIRE_BROWSER=1
+/// (CI sets it after installing Debian's chromium).
+#[test]
+fn the_html_report_renders_in_a_browser() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path).map(|dir| dir.join(name)).find(|path| path.is_file())
+        })
+    });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var("PARBENCH_REQUIRE_BROWSER").is_err(),
+            "PARBENCH_REQUIRE_BROWSER is set but no chromium"
+        );
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let work = Workdir::new();
+    work.write(
+        "scaling.toml",
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/scaling.toml"))
+            .unwrap()
+            .replace("size = [100, 1_000, 10_000]", "size = [100, 1_000]")
+            .replace("iterations = 10_000", "iterations = 1_000"),
+    );
+    let output =
+        work.parbench(&["run", "--quiet", "--repetitions", "2", "--html", "report.html", "scaling.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let page = format!("file://{}", work.path().join("report.html").display());
+    let browser = |extra: &[&str]| {
+        std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-logging=stderr",
+                "--v=0",
+            ])
+            .arg(format!("--user-data-dir={}", work.path().join("profile").display()))
+            .args(extra)
+            .arg(&page)
+            .output()
+            .unwrap()
+    };
+    let dom = browser(&["--dump-dom"]);
+    let log = stderr(&dom);
+    let console: Vec<&str> = log.lines().filter(|line| line.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let dom = stdout(&dom);
+    let attribute = |name: &str| -> usize {
+        let start =
+            dom.find(&format!("{name}=\"")).unwrap_or_else(|| panic!("{name} set by the page's script"))
+                + name.len()
+                + 2;
+        dom[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    assert!(attribute("data-charts") >= 2, "charts");
+    assert!(attribute("data-points") >= 8, "data points");
+
+    let shot = work.path().join("shot.png");
+    let screenshot = browser(&[&format!("--screenshot={}", shot.display()), "--window-size=1200,1600"]);
+    assert!(shot.exists(), "{}", stderr(&screenshot));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &pixels[..info.buffer_size()];
+    let total = pixels.len() / channels;
+    let inked = pixels.chunks(channels).filter(|pixel| pixel[..3].iter().any(|value| *value < 200)).count();
+    let colored = pixels
+        .chunks(channels)
+        .filter(|pixel| {
+            let (max, min) = (pixel[..3].iter().max().unwrap(), pixel[..3].iter().min().unwrap());
+            max - min > 80
+        })
+        .count();
+    assert!(inked * 100 > total, "text and lines drawn: {inked} of {total} pixels");
+    assert!(colored > 200, "coloured chart lines drawn: {colored} pixels");
+}

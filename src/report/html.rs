@@ -262,6 +262,7 @@ fn size_chart(title: &str, lines: &SizeLines) -> String {
         let _ = chart
             .configure_mesh()
             .light_line_style(WHITE)
+            .x_label_formatter(&|size| format!("{size:.0}"))
             .x_desc("list size (items)")
             .y_desc("seconds per item")
             .y_label_formatter(&|value| human_seconds(*value))
@@ -285,13 +286,31 @@ fn svg_error() -> String {
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"40\"><text x=\"10\" y=\"25\">no chart: nothing to draw</text></svg>".to_owned()
 }
 
-/// The speedup chart of the first group that has one, alone, for
-/// `--svg`-style use (the README's figure).
-pub fn first_speedup_svg(analysis: &Analysis) -> Option<String> {
-    analysis.groups().into_iter().find_map(|(group, entries)| {
-        entries
-            .iter()
-            .any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some())
-            .then(|| speedup_chart(&group, &entries))
-    })
+/// Every chart as a standalone SVG file, named after what it shows
+/// (`speedup-WORKLOAD-SIZE.svg`, `size-WORKLOAD.svg`), for `report --charts`.
+pub fn charts(analysis: &Analysis) -> Vec<(String, String)> {
+    let slug = |text: &str| -> String {
+        let slug: String = text
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-")
+    };
+    let mut files = Vec::new();
+    for (group, entries) in analysis.groups() {
+        if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
+            let mut name = format!("speedup-{}-{}", group.workload, group.list_size);
+            for (param, value) in &group.params {
+                name.push_str(&format!("-{param}-{value}"));
+            }
+            if analysis.hosts.len() > 1 {
+                name.push_str(&format!("-{}", group.host));
+            }
+            files.push((format!("{}.svg", slug(&name)), speedup_chart(&group, &entries)));
+        }
+    }
+    for (title, lines) in size_series(analysis) {
+        files.push((format!("size-{}.svg", slug(&title)), size_chart(&title, &lines)));
+    }
+    files
 }

@@ -5,7 +5,9 @@
 pub mod csv;
 pub mod env;
 pub mod html;
+pub mod json;
 pub mod log;
+pub mod markdown;
 pub mod progress;
 pub mod summary;
 pub mod table;

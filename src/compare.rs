@@ -1,0 +1,185 @@
+//! `parbench report --baseline OLD.csv NEW.csv`: did anything get slower?
+//!
+//! Entries are matched by what they measure (job, workload, parameters,
+//! list, strategy, workers, chunk size), and by host as well when both
+//! files have rows of several hosts. The change is the ratio of medians,
+//! new over old, with a 95% bootstrap interval; an entry is *slower* only
+//! when the whole interval lies above 1 + threshold, *faster* when it lies
+//! below 1 - threshold, and otherwise shows *no clear change*.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{Analysis, EntryId, EntryStats, ratio_interval};
+use crate::report::human_seconds;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Faster,
+    Slower,
+    NoClearChange,
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub label: String,
+    pub old_median: f64,
+    pub new_median: f64,
+    /// new / old, and its interval.
+    pub ratio: f64,
+    pub interval: (f64, f64),
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    pub changes: Vec<Change>,
+    /// Entries in only one of the two files.
+    pub unmatched: Vec<String>,
+}
+
+impl Comparison {
+    pub fn any_slower(&self) -> bool {
+        self.changes.iter().any(|change| change.verdict == Verdict::Slower)
+    }
+}
+
+fn key(id: &EntryId, with_host: bool) -> EntryId {
+    let mut key = id.clone();
+    if !with_host {
+        key.host.clear();
+    }
+    key
+}
+
+fn label(entry: &EntryStats, hosts: usize) -> String {
+    format!("{} · {}", entry.id.group().title(hosts), entry.id.how())
+}
+
+pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {
+    let with_host = old.hosts.len() > 1 && new.hosts.len() > 1;
+    let hosts = if with_host { new.hosts.len() } else { 1 };
+    let old_entries: BTreeMap<EntryId, &EntryStats> =
+        old.entries.iter().map(|entry| (key(&entry.id, with_host), entry)).collect();
+    let mut comparison = Comparison::default();
+    let mut matched = std::collections::BTreeSet::new();
+    for entry in &new.entries {
+        let id = key(&entry.id, with_host);
+        let Some(before) = old_entries.get(&id) else {
+            comparison.unmatched.push(format!("only in the new results: {}", label(entry, hosts)));
+            continue;
+        };
+        matched.insert(id);
+        let (Some(old_wall), Some(new_wall)) = (&before.wall, &entry.wall) else {
+            comparison.unmatched.push(format!("no ok runs to compare: {}", label(entry, hosts)));
+            continue;
+        };
+        let ratio = new_wall.median / old_wall.median;
+        let interval = ratio_interval(&entry.walls, &before.walls).unwrap_or((ratio, ratio));
+        let verdict = if interval.0 > 1.0 + threshold {
+            Verdict::Slower
+        } else if interval.1 < 1.0 - threshold {
+            Verdict::Faster
+        } else {
+            Verdict::NoClearChange
+        };
+        comparison.changes.push(Change {
+            label: label(entry, hosts),
+            old_median: old_wall.median,
+            new_median: new_wall.median,
+            ratio,
+            interval,
+            verdict,
+        });
+    }
+    for entry in &old.entries {
+        if !matched.contains(&key(&entry.id, with_host)) {
+            comparison.unmatched.push(format!("only in the baseline: {}", label(entry, hosts)));
+        }
+    }
+    comparison
+}
+
+pub fn render(comparison: &Comparison, threshold: f64) -> String {
+    let mut out = format!("Against the baseline (threshold {:.0}%):\n", threshold * 100.0);
+    let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
+    for change in &comparison.changes {
+        let verdict = match change.verdict {
+            Verdict::Faster => "faster",
+            Verdict::Slower => "SLOWER",
+            Verdict::NoClearChange => "no clear change",
+        };
+        out.push_str(&format!(
+            "  {verdict:<15}  {:>9} → {:<9}  {:>7} (95% CI {} … {})  {}\n",
+            human_seconds(change.old_median),
+            human_seconds(change.new_median),
+            percent(change.ratio),
+            percent(change.interval.0),
+            percent(change.interval.1),
+            change.label
+        ));
+    }
+    for line in &comparison.unmatched {
+        out.push_str(&format!("  {line}\n"));
+    }
+    let slower = comparison.changes.iter().filter(|change| change.verdict == Verdict::Slower).count();
+    let faster = comparison.changes.iter().filter(|change| change.verdict == Verdict::Faster).count();
+    out.push_str(&format!(
+        "{slower} slower, {faster} faster, {} without a clear change\n",
+        comparison.changes.len() - slower - faster
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze;
+
+    fn rows(scale: f64) -> Vec<BTreeMap<String, String>> {
+        let mut rows = Vec::new();
+        for (strategy, base) in [("serial", 1.0), ("threads", 0.5)] {
+            for (repetition, jitter) in [0.99, 1.0, 1.01, 1.0, 0.995].iter().enumerate() {
+                let wall = if strategy == "threads" { base * jitter * scale } else { base * jitter };
+                let row: BTreeMap<String, String> = [
+                    ("job", "j"),
+                    ("host", "h"),
+                    ("workload", "w"),
+                    ("generator", "range"),
+                    ("list_size", "10"),
+                    ("strategy", strategy),
+                    ("workers", if strategy == "serial" { "1" } else { "2" }),
+                    ("chunk_size", ""),
+                    ("status", "ok"),
+                    ("cpu_s", "0"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .chain([
+                    ("repetition".to_owned(), (repetition + 1).to_string()),
+                    ("wall_s".to_owned(), wall.to_string()),
+                ])
+                .collect();
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn a_thirty_percent_slowdown_is_named_and_noise_is_not() {
+        let old = analyze(&rows(1.0)).unwrap();
+        let slower = compare(&old, &analyze(&rows(1.3)).unwrap(), 0.05);
+        assert!(slower.any_slower());
+        let named: Vec<&str> = slower
+            .changes
+            .iter()
+            .filter(|c| c.verdict == Verdict::Slower)
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(named, ["w · range 10 items · threads ×2"]);
+        let same = compare(&old, &analyze(&rows(1.02)).unwrap(), 0.05);
+        assert!(!same.any_slower());
+        let faster = compare(&old, &analyze(&rows(0.7)).unwrap(), 0.05);
+        assert_eq!(faster.changes[1].verdict, Verdict::Faster);
+    }
+}

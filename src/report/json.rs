@@ -1,0 +1,50 @@
+//! `--json FILE`: every entry's statistics, the crossover and the warnings,
+//! for scripts.
+
+use serde_json::{Value, json};
+
+use crate::analysis::{self, Analysis};
+
+pub fn render(analysis: &Analysis) -> String {
+    let entries: Vec<Value> = analysis
+        .entries
+        .iter()
+        .map(|entry| {
+            let id = &entry.id;
+            let params: serde_json::Map<String, Value> =
+                id.params.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
+            json!({
+                "job": id.job,
+                "host": id.host,
+                "workload": id.workload,
+                "generator": id.generator,
+                "list_size": id.list_size,
+                "params": params,
+                "strategy": id.strategy,
+                "workers": id.workers,
+                "chunk_size": id.chunk_size.parse::<u64>().ok(),
+                "runs": entry.runs,
+                "failures": entry.failures,
+                "median_s": entry.wall.map(|w| w.median),
+                "mean_s": entry.wall.map(|w| w.mean),
+                "stddev_s": entry.wall.map(|w| w.stddev),
+                "min_s": entry.wall.map(|w| w.min),
+                "max_s": entry.wall.map(|w| w.max),
+                "median_ci_s": entry.median_ci.map(|(low, high)| [low, high]),
+                "outliers": entry.outliers,
+                "median_cpu_s": entry.median_cpu,
+                "speedup": entry.speedup,
+                "speedup_ci": entry.speedup_ci.map(|(low, high)| [low, high]),
+                "efficiency": entry.efficiency(),
+            })
+        })
+        .collect();
+    let value = json!({
+        "entries": entries,
+        "crossover": analysis::crossover(analysis),
+        "warnings": analysis::warnings(analysis),
+    });
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
