@@ -50,6 +50,20 @@ pub enum Command {
     /// hosts), print the table, export it, or compare against a baseline
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
+    /// Join the shards of a run made with --shard (on a cluster) into
+    /// results/NAME.csv and its summary
+    Merge {
+        /// Every shard's per-run CSV: results/NAME.shard-I-of-N.csv
+        #[arg(required = true, value_name = "SHARD_CSV")]
+        shards: Vec<PathBuf>,
+        /// Folder for the merged files (default: the shards' folder)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write results/NAME.sbatch, a Slurm array job with one task per shard;
+    /// optionally submit it and wait for it
+    #[command(after_help = SLURM_HELP)]
+    Slurm(SlurmArgs),
     /// List the builtin workloads with their parameters, the list
     /// generators and the strategies
     List,
@@ -109,6 +123,64 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
+const SLURM_HELP: &str = "\
+Each task runs `parbench run --shard $SLURM_ARRAY_TASK_ID/N` with this same
+binary, job file and output folder, which must be on a file system the nodes
+share. Tasks ask for the job's largest worker count in CPUs and, unless
+--shared, a node of their own (--exclusive), because a neighbour's load
+falsifies timings.
+
+Exit status (with --wait):
+  0    every task succeeded and the shards were merged
+  1    a task failed (named, with its log), or a shard is missing
+  2    a mistake in the job file or the arguments, or sbatch is not there
+
+Example:
+  parbench slurm --partition short --time 1:00:00 --submit --wait jobs/scaling.toml";
+
+#[derive(Debug, Args)]
+pub struct SlurmArgs {
+    /// The job file
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+
+    /// Array tasks (one shard each); default: the number of groups, at most 64
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub shards: Option<u32>,
+
+    /// Slurm partition
+    #[arg(long)]
+    pub partition: Option<String>,
+
+    /// Time limit per task, as Slurm writes it (30:00, 1-00:00:00)
+    #[arg(long)]
+    pub time: Option<String>,
+
+    /// Slurm account to charge
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// Any other sbatch option, written as an #SBATCH line (repeatable)
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+
+    /// Share nodes with other jobs (drops --exclusive)
+    #[arg(long)]
+    pub shared: bool,
+
+    /// Submit the script with sbatch and print the job id
+    #[arg(long)]
+    pub submit: bool,
+
+    /// Submit, wait for every task, then merge the shards
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Folder for the script, the shards and the logs
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Job files to run, one after another
@@ -148,4 +220,9 @@ pub struct RunArgs {
     /// Also write a self-contained HTML report with charts to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Run only the I-th of N slices of the matrix (I from 0), whole groups
+    /// balanced by cost; results go to results/NAME.shard-I-of-N.csv
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
 }

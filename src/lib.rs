@@ -8,6 +8,7 @@
 pub mod affinity;
 pub mod analysis;
 pub mod cli;
+pub mod cluster;
 pub mod compare;
 pub mod error;
 pub mod generator;
@@ -18,6 +19,7 @@ pub mod matrix;
 pub mod report;
 pub mod resume;
 pub mod runner;
+pub mod shard;
 pub mod stats;
 pub mod strategy;
 pub mod worker;
@@ -26,7 +28,7 @@ pub mod workload;
 use std::io::Write;
 use std::path::Path;
 
-use cli::{Cli, Command, ReportArgs, RunArgs};
+use cli::{Cli, Command, ReportArgs, RunArgs, SlurmArgs};
 use error::Error;
 use jobfile::{Job, WorkloadKind};
 use matrix::{Overrides, Plan};
@@ -42,6 +44,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run_jobs(&args),
         Command::Check { jobs } => check(&jobs),
         Command::Report(args) => report_command(&args),
+        Command::Merge { shards, out } => {
+            let merged = cluster::merge(&shards, out.as_deref())?;
+            eprintln!("merged {} shards into {}", shards.len(), merged.display());
+            Ok(EXIT_OK)
+        }
+        Command::Slurm(args) => slurm_command(&args),
         Command::List => {
             print(&list_text())?;
             Ok(EXIT_OK)
@@ -71,7 +79,10 @@ fn run_jobs(args: &RunArgs) -> Result<i32, Error> {
     let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
     let mut status = EXIT_OK;
     for job in &jobs {
-        let plan = matrix::expand(job, host.cpus, overrides);
+        let mut plan = matrix::expand(job, host.cpus, overrides);
+        if let Some(shard) = args.shard {
+            plan = shard::restrict(&plan, shard);
+        }
         match run_job(job, &plan, &host, args)? {
             JobEnd::AllOk => {}
             JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
@@ -112,12 +123,15 @@ fn resume_command(args: &RunArgs) -> String {
     if let Some(warmup) = args.warmup {
         words.push(format!("--warmup {warmup}"));
     }
+    if let Some(shard) = args.shard {
+        words.push(format!("--shard {shard}"));
+    }
     words.extend(args.jobs.iter().map(|job| shell_word(&job.display().to_string())));
     words.join(" ")
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word.to_owned()
@@ -127,7 +141,12 @@ fn shell_word(word: &str) -> String {
 }
 
 fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd, Error> {
-    let _lock = lock::ResultsLock::acquire(&args.out, &job.name)?;
+    let base = match args.shard {
+        Some(shard) => shard.base_name(&job.name),
+        None => job.name.clone(),
+    };
+    let base = base.as_str();
+    let _lock = lock::ResultsLock::acquire(&args.out, base)?;
     let mode = match (args.resume, args.retry_failed, args.fresh) {
         (true, _, _) => resume::Mode::Resume,
         (_, true, _) => resume::Mode::RetryFailed,
@@ -135,7 +154,7 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         _ => resume::Mode::New,
     };
     let resume_hint = resume_command(args);
-    let prior = resume::load(&args.out, &job.name, plan, mode, &resume_hint)?;
+    let prior = resume::load(&args.out, base, plan, mode, &resume_hint)?;
     let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
     if !prior.is_empty() && !args.quiet {
         eprintln!(
@@ -146,8 +165,8 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         );
     }
 
-    let mut rows = report::csv::RowWriter::create(job, plan, host, &args.out, &prior)?;
-    let mut log = report::log::StderrLog::new(&args.out, &job.name);
+    let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
+    let mut log = report::log::StderrLog::new(&args.out, base);
     let mut progress = report::progress::Progress::new(
         &job.name,
         plan,
@@ -184,9 +203,9 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     // The summary and the table come from the file just written, exactly as
     // `parbench report` would compute them from it.
     let analysis = analysis_of(std::slice::from_ref(&csv_path))?;
-    let summary_path = args.out.join(format!("{}.summary.csv", job.name));
+    let summary_path = args.out.join(format!("{base}.summary.csv"));
     report::csv::write_atomically(&summary_path, &report::summary::to_csv(&analysis))?;
-    let env_path = args.out.join(format!("{}.env.json", job.name));
+    let env_path = args.out.join(format!("{base}.env.json"));
     report::csv::write_atomically(&env_path, report::env::describe(job, host).as_bytes())?;
     if let Some(html) = &args.html {
         std::fs::write(html, report::html::render(&analysis)).map_err(Error::output(html))?;
@@ -220,6 +239,58 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         eprintln!("{}: {failed} of {} runs not ok; see {}", job.name, records.len(), csv_path.display());
     }
     Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
+
+fn slurm_command(args: &SlurmArgs) -> Result<i32, Error> {
+    let job = jobfile::load(&args.job)?;
+    prepare_out_dir(&args.out)?;
+    let absolute = |path: &Path| {
+        std::fs::canonicalize(path).map_err(|error| {
+            Error::Usage(format!("cannot resolve {}: {}", path.display(), error::io_reason(&error)))
+        })
+    };
+    let out = absolute(&args.out)?;
+    let job_path = absolute(&args.job)?;
+    let exe = std::env::current_exe()
+        .map_err(|error| Error::Usage(format!("cannot find parbench's own executable: {error}")))?;
+    let plan = matrix::expand(&job, Host::detect().cpus, Overrides::default());
+    let options = cluster::SlurmOptions {
+        shards: args.shards.map_or_else(|| cluster::default_shards(&plan), |shards| shards as usize),
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        account: args.account.clone(),
+        extra: args.sbatch_args.clone(),
+        shared: args.shared,
+        out: out.clone(),
+    };
+    let script_path = out.join(format!("{}.sbatch", job.name));
+    std::fs::write(&script_path, cluster::script(&job, &exe, &job_path, &options))
+        .map_err(Error::output(&script_path))?;
+    eprintln!("wrote {} ({} tasks)", script_path.display(), options.shards);
+    if !args.submit && !args.wait {
+        return Ok(EXIT_OK);
+    }
+    let (id, failed) = cluster::submit(&script_path, &job.name, &options, args.wait)?;
+    println!("{id}");
+    if !args.wait {
+        return Ok(EXIT_OK);
+    }
+    for (task, why) in &failed {
+        eprintln!("error: task {task} of array job {id} failed: {why}");
+    }
+    let shards: Vec<std::path::PathBuf> = (0..options.shards)
+        .map(|index| {
+            out.join(format!("{}.csv", shard::Shard { index, count: options.shards }.base_name(&job.name)))
+        })
+        .collect();
+    match cluster::merge(&shards, Some(&out)) {
+        Ok(merged) => eprintln!("merged {} shards into {}", shards.len(), merged.display()),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_RUN_FAILED);
+        }
+    }
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_RUN_FAILED })
 }
 
 fn report_command(args: &ReportArgs) -> Result<i32, Error> {

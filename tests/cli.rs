@@ -1332,3 +1332,176 @@ fn the_html_report_renders_in_a_browser() {
     assert!(inked * 100 > total, "text and lines drawn: {inked} of {total} pixels");
     assert!(colored > 200, "coloured chart lines drawn: {colored} pixels");
 }
+
+// ---------------------------------------------------------------- clusters
+
+const SHARDED: &str = r#"
+version = 1
+name = "sharded"
+[list]
+generator = "range"
+size = [3, 30]
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+[[workload]]
+name = "spin"
+builtin = "spin"
+params = { iterations = [10, 20] }
+[[workload]]
+name = "echo"
+command = ["echo", "{item}"]
+"#;
+
+fn run_set(work: &Workdir, file: &str) -> Vec<(String, String, String, String)> {
+    let (_, rows) = work.rows(file);
+    row_set(&rows)
+}
+
+#[test]
+fn shards_run_locally_merge_to_the_rows_of_one_run() {
+    let work = Workdir::new();
+    work.write("sharded.toml", SHARDED);
+    assert_eq!(work.parbench(&["run", "--quiet", "sharded.toml"]).status.code(), Some(0));
+    let whole = run_set(&work, "results/sharded.csv");
+    for index in 0..3 {
+        let output = work.parbench(&[
+            "run",
+            "--quiet",
+            "--out",
+            "shards",
+            "--shard",
+            &format!("{index}/3"),
+            "sharded.toml",
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    // Groups are never split: each shard has whole groups.
+    for index in 0..3 {
+        let (_, rows) = work.rows(&format!("shards/sharded.shard-{index}-of-3.csv"));
+        assert!(!rows.is_empty(), "6 groups over 3 shards leave none empty");
+        for row in &rows {
+            assert_eq!(row["job"], "sharded");
+        }
+    }
+    let shards: Vec<String> = (0..3).map(|index| format!("shards/sharded.shard-{index}-of-3.csv")).collect();
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let merged = work.parbench(&args);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert_eq!(run_set(&work, "shards/sharded.csv"), whole, "the same runs, statuses and checksums");
+    assert!(work.path().join("shards/sharded.summary.csv").exists());
+
+    // A missing shard, a duplicate, another job's shard: refused, named.
+    let missing = work.parbench(&["merge", &shards[0], &shards[2]]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        stderr(&missing),
+        "error: shard 1 of 3 is missing: expected shards/sharded.shard-1-of-3.csv\n"
+    );
+    let twice = work.parbench(&["merge", &shards[0], &shards[1], &shards[1], &shards[2]]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(stderr(&twice).starts_with("error: shard 1 of 3 is given twice"), "{}", stderr(&twice));
+    std::fs::copy(work.path().join(&shards[1]), work.path().join("shards/other.shard-1-of-3.csv")).unwrap();
+    let other = work.parbench(&["merge", &shards[0], "shards/other.shard-1-of-3.csv", &shards[2]]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(stderr(&other).contains("is a shard of job \"other\""), "{}", stderr(&other));
+}
+
+/// A real Slurm cluster, as `.ci/slurm-up` starts one; skipped unless
+/// PARBENCH_SLURM=1 says it is there (CI sets it).
+fn slurm_available() -> bool {
+    if std::env::var("PARBENCH_SLURM").is_ok_and(|value| value == "1") {
+        return true;
+    }
+    eprintln!("skipped: PARBENCH_SLURM=1 is not set");
+    false
+}
+
+#[test]
+fn a_slurm_array_gives_the_rows_of_a_local_run() {
+    if !slurm_available() {
+        return;
+    }
+    let work = Workdir::new();
+    work.write("sharded.toml", SHARDED);
+    assert_eq!(work.parbench(&["run", "--quiet", "sharded.toml"]).status.code(), Some(0));
+    let whole = run_set(&work, "results/sharded.csv");
+    let output =
+        work.parbench(&["slurm", "--shards", "3", "--shared", "--out", "cluster", "--wait", "sharded.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("submitted array job") && text.contains("3 of 3 tasks done"), "{text}");
+    assert!(text.contains("merged 3 shards into"), "{text}");
+    assert_eq!(run_set(&work, "cluster/sharded.csv"), whole);
+    let script = work.read("cluster/sharded.sbatch");
+    assert!(
+        script.contains("#SBATCH --array=0-2") && script.contains("--shard \"$SLURM_ARRAY_TASK_ID/3\""),
+        "{script}"
+    );
+
+    // The test fails if a task's shard is missing.
+    std::fs::remove_file(work.path().join("cluster/sharded.shard-2-of-3.csv")).unwrap();
+    let cluster = work.path().join("cluster");
+    let shards: Vec<String> = (0..3)
+        .map(|index| cluster.join(format!("sharded.shard-{index}-of-3.csv")).display().to_string())
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let merged = work.parbench(&args);
+    assert_eq!(merged.status.code(), Some(2));
+    assert!(stderr(&merged).contains("shard 2 of 3 is missing"), "{}", stderr(&merged));
+}
+
+#[test]
+fn a_failing_slurm_task_is_named_with_its_log() {
+    if !slurm_available() {
+        return;
+    }
+    let work = Workdir::new();
+    work.write(
+        "failing.toml",
+        r#"
+version = 1
+name = "failing"
+[list]
+generator = "range"
+size = [5, 50, 500]
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 1
+warmup = 0
+[[workload]]
+name = "crash"
+builtin = "__crash"
+params = { at = 30 }
+"#,
+    );
+    let output =
+        work.parbench(&["slurm", "--shards", "3", "--shared", "--out", "cluster", "--wait", "failing.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    // Only the groups whose list holds the item 30 crash: sizes 50 and 500.
+    let mut failing_tasks = Vec::new();
+    for index in 0..3 {
+        let (_, rows) = work.rows(&format!("cluster/failing.shard-{index}-of-3.csv"));
+        if rows.iter().any(|row| row["status"] == "failed") {
+            failing_tasks.push(index);
+        }
+    }
+    assert_eq!(failing_tasks.len(), 2, "two groups fail, in two tasks");
+    let text = stderr(&output);
+    for task in failing_tasks {
+        let log =
+            work.path().join("cluster").canonicalize().unwrap().join(format!("failing.slurm-{task}.out"));
+        let expected = format!("failed: exit status 1; log: {}", log.display());
+        assert!(
+            text.lines().any(|line| line.starts_with(&format!("error: task {task} of array job "))
+                && line.ends_with(&expected)),
+            "{text}"
+        );
+        assert!(log.exists());
+    }
+}

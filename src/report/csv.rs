@@ -135,13 +135,14 @@ impl<'a> RowWriter<'a> {
     /// earlier run (written aside and renamed, so a crash here loses none).
     pub fn create(
         job: &'a Job,
+        base: &str,
         plan: &Plan,
         host: &'a Host,
         out_dir: &Path,
         prior: &[PriorRun],
     ) -> Result<Self, Error> {
-        let final_path = out_dir.join(format!("{}.csv", job.name));
-        let partial = crate::resume::partial_path(out_dir, &job.name);
+        let final_path = out_dir.join(format!("{base}.csv"));
+        let partial = crate::resume::partial_path(out_dir, base);
         let param_names = param_names(plan);
         let header = header(&param_names);
         let mut rows = BTreeMap::new();

@@ -1,0 +1,339 @@
+//! Slurm: `parbench slurm` writes (and submits, and waits for) an array job
+//! with one task per shard; `parbench merge` joins the shards' results.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::jobfile::{Job, WorkerCount};
+use crate::matrix::Plan;
+use crate::report::csv::{FIXED_COLUMNS, write_atomically};
+use crate::resume::read_rows;
+
+/// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
+#[derive(Debug, Clone)]
+pub struct ShardFile {
+    pub path: PathBuf,
+    pub job: String,
+    pub index: usize,
+    pub count: usize,
+}
+
+impl ShardFile {
+    pub fn parse(path: &Path) -> Option<ShardFile> {
+        let name = path.file_name()?.to_str()?.strip_suffix(".csv")?;
+        let (job, rest) = name.rsplit_once(".shard-")?;
+        let (index, count) = rest.split_once("-of-")?;
+        Some(ShardFile {
+            path: path.to_path_buf(),
+            job: job.to_owned(),
+            index: index.parse().ok()?,
+            count: count.parse().ok()?,
+        })
+    }
+}
+
+/// Joins every shard of one job into `OUT/NAME.csv` and its summary;
+/// refuses shards of different jobs, a shard given twice or missing, and a
+/// run recorded in two shards. Returns the merged file's path.
+pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
+    let mut shards = Vec::new();
+    for path in paths {
+        let shard = ShardFile::parse(path).ok_or_else(|| {
+            Error::Usage(format!(
+                "{} is not a shard's results: expected a name like NAME.shard-0-of-4.csv",
+                path.display()
+            ))
+        })?;
+        shards.push(shard);
+    }
+    let Some(first) = shards.first().cloned() else {
+        return Err(Error::Usage("no shard files to merge".to_owned()));
+    };
+    let mut by_index: BTreeMap<usize, &ShardFile> = BTreeMap::new();
+    for shard in &shards {
+        if shard.job != first.job {
+            return Err(Error::Usage(format!(
+                "{} is a shard of job \"{}\", but {} is of job \"{}\"; merge one job at a time",
+                shard.path.display(),
+                shard.job,
+                first.path.display(),
+                first.job
+            )));
+        }
+        if shard.count != first.count {
+            return Err(Error::Usage(format!(
+                "{} is one of {} shards, but {} is one of {}; merge the shards of one run",
+                shard.path.display(),
+                shard.count,
+                first.path.display(),
+                first.count
+            )));
+        }
+        if shard.index >= shard.count {
+            return Err(Error::Usage(format!(
+                "{}: there is no shard {} of {}",
+                shard.path.display(),
+                shard.index,
+                shard.count
+            )));
+        }
+        if let Some(other) = by_index.insert(shard.index, shard) {
+            return Err(Error::Usage(format!(
+                "shard {} of {} is given twice: {} and {}",
+                shard.index,
+                shard.count,
+                other.path.display(),
+                shard.path.display()
+            )));
+        }
+    }
+    let folder = first.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for index in 0..first.count {
+        if !by_index.contains_key(&index) {
+            return Err(Error::Usage(format!(
+                "shard {index} of {} is missing: expected {}",
+                first.count,
+                folder.join(format!("{}.shard-{index}-of-{}.csv", first.job, first.count)).display()
+            )));
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut params = BTreeSet::new();
+    for (index, shard) in &by_index {
+        if !shard.path.is_file() {
+            return Err(Error::Usage(format!(
+                "shard {index} of {} is missing: {} does not exist",
+                shard.count,
+                shard.path.display()
+            )));
+        }
+        for row in read_rows(&shard.path)? {
+            if row.get("job").is_some_and(|job| *job != shard.job) {
+                return Err(Error::Usage(format!(
+                    "{} holds rows of job \"{}\", not \"{}\"",
+                    shard.path.display(),
+                    row["job"],
+                    shard.job
+                )));
+            }
+            let run = (
+                row.get("entry_key").cloned().unwrap_or_default(),
+                row.get("repetition").cloned().unwrap_or_default(),
+            );
+            if let Some(other) = seen.insert(run.clone(), *index) {
+                return Err(Error::Usage(format!(
+                    "entry {} repetition {} is in shard {other} and in shard {index}; these shards are not of one run",
+                    run.0, run.1
+                )));
+            }
+            params.extend(row.keys().filter(|name| name.starts_with("param_")).cloned());
+            rows.push(row);
+        }
+    }
+    let header: Vec<String> = FIXED_COLUMNS.iter().map(|column| (*column).to_owned()).chain(params).collect();
+    let mut csv = crate::report::csv::writer(Vec::new());
+    csv.write_record(&header).expect("writing to memory");
+    for row in &rows {
+        csv.write_record(header.iter().map(|column| row.get(column).map(String::as_str).unwrap_or("")))
+            .expect("writing to memory");
+    }
+    let bytes = csv.into_inner().expect("writing to memory");
+    let out = out.map(Path::to_path_buf).unwrap_or(folder);
+    std::fs::create_dir_all(&out).map_err(Error::output(&out))?;
+    let merged = out.join(format!("{}.csv", first.job));
+    write_atomically(&merged, &bytes)?;
+    let analysis = crate::analysis::analyze(&rows).map_err(Error::Usage)?;
+    write_atomically(
+        &out.join(format!("{}.summary.csv", first.job)),
+        &crate::report::summary::to_csv(&analysis),
+    )?;
+    Ok(merged)
+}
+
+/// What `parbench slurm` was asked for.
+#[derive(Debug, Clone)]
+pub struct SlurmOptions {
+    pub shards: usize,
+    pub partition: Option<String>,
+    pub time: Option<String>,
+    pub account: Option<String>,
+    pub extra: Vec<String>,
+    pub shared: bool,
+    pub out: PathBuf,
+}
+
+/// The shard count by default: one task per group, at most 64.
+pub fn default_shards(plan: &Plan) -> usize {
+    plan.groups.len().clamp(1, 64)
+}
+
+/// The sbatch script for `job`.
+pub fn script(job: &Job, exe: &Path, job_path: &Path, options: &SlurmOptions) -> String {
+    let word = |text: &str| crate::shell_word(text);
+    let cpus = job
+        .workloads
+        .iter()
+        .flat_map(|workload| workload.workers.iter())
+        .filter_map(|count| match count {
+            WorkerCount::Fixed(count) => Some(*count),
+            WorkerCount::Cpus => None,
+        })
+        .max()
+        .unwrap_or(1);
+    let uses_cpus = job.workloads.iter().any(|workload| workload.workers.contains(&WorkerCount::Cpus));
+    let out = options.out.display().to_string();
+    let n = options.shards;
+    let mut text = format!(
+        "#!/bin/bash\n\
+         # Written by parbench {} for job \"{}\" ({}):\n\
+         # an array of {n} tasks, each running one shard of the matrix (whole\n\
+         # groups, balanced by cost). Merge them with\n\
+         #   parbench merge {}/{}.shard-*-of-{n}.csv\n\
+         #SBATCH --job-name=parbench-{}\n\
+         #SBATCH --array=0-{}\n\
+         #SBATCH --ntasks=1\n\
+         #SBATCH --cpus-per-task={cpus}\n\
+         #SBATCH --output={}/{}.slurm-%a.out\n",
+        env!("CARGO_PKG_VERSION"),
+        job.name,
+        job_path.display(),
+        out,
+        job.name,
+        job.name,
+        n - 1,
+        out,
+        job.name,
+    );
+    if options.shared {
+        text.push_str("# Shared nodes (--shared): a neighbour's load may falsify these timings.\n");
+    } else {
+        text.push_str(
+            "# --exclusive: each task has its node to itself, because a neighbour's load\n\
+             # on the same cores falsifies timings. `parbench slurm --shared` drops it.\n\
+             #SBATCH --exclusive\n",
+        );
+    }
+    if uses_cpus {
+        text.push_str("# Worker counts of \"cpus\" resolve on the node that runs the task.\n");
+    }
+    for (flag, value) in
+        [("partition", &options.partition), ("time", &options.time), ("account", &options.account)]
+    {
+        if let Some(value) = value {
+            text.push_str(&format!("#SBATCH --{flag}={value}\n"));
+        }
+    }
+    for extra in &options.extra {
+        text.push_str(&format!("#SBATCH {extra}\n"));
+    }
+    text.push_str(&format!(
+        "\n# A requeued task continues its shard; a new one starts it afresh.\n\
+         mode=--fresh\n\
+         [ \"${{SLURM_RESTART_COUNT:-0}}\" -gt 0 ] && mode=--resume\n\
+         {} run \"$mode\" --shard \"$SLURM_ARRAY_TASK_ID/{n}\" --out {} {}\n\
+         status=$?\n\
+         echo \"$status\" > {}/{}.shard-\"$SLURM_ARRAY_TASK_ID\"-of-{n}.status\n\
+         exit \"$status\"\n",
+        word(&exe.display().to_string()),
+        word(&out),
+        word(&job_path.display().to_string()),
+        word(&out),
+        word(&job.name),
+    ));
+    text
+}
+
+/// Submits `script_path`; with `wait`, waits for the whole array, with a
+/// progress line, and returns the tasks that failed with their logs.
+pub fn submit(
+    script_path: &Path,
+    job: &str,
+    options: &SlurmOptions,
+    wait: bool,
+) -> Result<(String, Vec<(usize, String)>), Error> {
+    for index in 0..options.shards {
+        let _ = std::fs::remove_file(status_path(&options.out, job, index, options.shards));
+    }
+    let mut command = Command::new("sbatch");
+    command.arg("--parsable");
+    if wait {
+        command.arg("--wait");
+    }
+    let mut child =
+        command.arg(script_path).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|error| {
+            Error::Usage(format!("cannot run sbatch: {}", crate::error::io_reason(&error)))
+        })?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut first = String::new();
+    let _ = stdout.read_line(&mut first);
+    let id = first.trim().split(';').next().unwrap_or_default().to_owned();
+    if !id.is_empty() {
+        eprintln!("submitted array job {id} ({} tasks)", options.shards);
+    }
+    if wait {
+        // sbatch --wait returns when the whole array has ended; meanwhile,
+        // the tasks' status files say how far it got.
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let mut last = usize::MAX;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let finished = (0..options.shards)
+                        .filter(|index| status_path(&options.out, job, *index, options.shards).exists())
+                        .count();
+                    if finished != last {
+                        eprintln!("{finished} of {} tasks done", options.shards);
+                        last = finished;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+            let _ = child.wait();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    } else {
+        let _ = child.wait();
+    }
+    let mut errors = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut errors);
+    }
+    if id.is_empty() {
+        return Err(Error::Usage(format!("sbatch did not submit the job: {}", errors.trim())));
+    }
+    let mut failed = Vec::new();
+    if wait {
+        for index in 0..options.shards {
+            let log = options.out.join(format!("{job}.slurm-{index}.out")).display().to_string();
+            match std::fs::read_to_string(status_path(&options.out, job, index, options.shards)) {
+                Ok(status) if status.trim() == "0" => {}
+                Ok(status) => failed.push((index, format!("exit status {}; log: {log}", status.trim()))),
+                Err(_) => failed.push((index, format!("it did not finish; log: {log}"))),
+            }
+        }
+    }
+    Ok((id, failed))
+}
+
+fn status_path(out: &Path, job: &str, index: usize, count: usize) -> PathBuf {
+    out.join(format!("{job}.shard-{index}-of-{count}.status"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_files_are_recognised_by_name() {
+        let shard = ShardFile::parse(Path::new("results/my.job.shard-2-of-5.csv")).unwrap();
+        assert_eq!((shard.job.as_str(), shard.index, shard.count), ("my.job", 2, 5));
+        assert!(ShardFile::parse(Path::new("results/job.csv")).is_none());
+        assert!(ShardFile::parse(Path::new("results/job.shard-x-of-5.csv")).is_none());
+    }
+}
