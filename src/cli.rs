@@ -217,7 +217,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub fresh: bool,
 
-    /// Also write a self-contained HTML report with charts to FILE
+    /// Also write a self-contained HTML report with charts to FILE (with
+    /// several jobs, FILE-NAME.html for each)
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 

@@ -207,7 +207,18 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     report::csv::write_atomically(&summary_path, &report::summary::to_csv(&analysis))?;
     let env_path = args.out.join(format!("{base}.env.json"));
     report::csv::write_atomically(&env_path, report::env::describe(job, host).as_bytes())?;
-    if let Some(html) = &args.html {
+    let html = args.html.as_ref().map(|html| {
+        // Several jobs in one run each get their own page beside FILE.
+        if args.jobs.len() > 1 {
+            let stem = html.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+            let extension =
+                html.extension().map(|ext| format!(".{}", ext.to_string_lossy())).unwrap_or_default();
+            html.with_file_name(format!("{stem}-{base}{extension}"))
+        } else {
+            html.clone()
+        }
+    });
+    if let Some(html) = &html {
         std::fs::write(html, report::html::render(&analysis)).map_err(Error::output(html))?;
     }
 
@@ -226,7 +237,7 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         if let Some(log) = log.path() {
             files.push_str(&format!(", {}", log.display()));
         }
-        if let Some(html) = &args.html {
+        if let Some(html) = &html {
             files.push_str(&format!(", {}", html.display()));
         }
         let verdict = if failed == 0 {
