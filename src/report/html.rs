@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use super::human_seconds;
-use super::table::ratio;
 use crate::analysis::{self, Analysis, EntryStats, GroupId};
 
 const PALETTE: [RGBColor; 6] = [
@@ -102,31 +101,12 @@ fn escape(text: &str) -> String {
 }
 
 fn table(entries: &[&EntryStats]) -> String {
-    let mut html = String::from(
-        "<table>\n<tr><th>strategy</th><th>workers</th><th>chunk</th><th>median</th><th>95% CI</th><th>mean</th><th>stddev</th><th>min</th><th>max</th><th>outliers</th><th>speedup</th><th>95% CI</th><th>runs</th><th>failures</th></tr>\n",
-    );
+    let header: String = super::ENTRY_COLUMNS.iter().map(|column| format!("<th>{column}</th>")).collect();
+    let mut html = format!("<table>\n<tr>{header}</tr>\n");
     for entry in entries {
-        let wall = entry.wall.as_ref();
-        let time = |pick: fn(&crate::stats::Summary) -> f64| {
-            wall.map(|w| human_seconds(pick(w))).unwrap_or_default()
-        };
-        html.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&entry.id.strategy),
-            entry.id.workers,
-            escape(&entry.id.chunk_size),
-            time(|w| w.median),
-            entry.median_ci.map(|(l, h)| format!("{} … {}", human_seconds(l), human_seconds(h))).unwrap_or_default(),
-            time(|w| w.mean),
-            time(|w| w.stddev),
-            time(|w| w.min),
-            time(|w| w.max),
-            entry.outliers,
-            entry.speedup.map(ratio).unwrap_or_default(),
-            entry.speedup_ci.map(|(l, h)| format!("{} … {}", ratio(l), ratio(h))).unwrap_or_default(),
-            entry.runs,
-            entry.failures,
-        ));
+        let cells: String =
+            super::entry_cells(entry).iter().map(|cell| format!("<td>{}</td>", escape(cell))).collect();
+        html.push_str(&format!("<tr>{cells}</tr>\n"));
     }
     html.push_str("</table>\n");
     html

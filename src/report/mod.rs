@@ -14,6 +14,39 @@ pub mod table;
 
 use std::time::SystemTime;
 
+/// The columns of an entry in the exported tables (Markdown, HTML).
+pub const ENTRY_COLUMNS: [&str; 14] = [
+    "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers",
+    "speedup", "95% CI", "runs", "failures",
+];
+
+/// An entry's cells for [`ENTRY_COLUMNS`], as people read them.
+pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 14] {
+    use table::ratio;
+    let time = |pick: fn(&crate::stats::Summary) -> f64| {
+        entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
+    };
+    [
+        entry.id.strategy.clone(),
+        entry.id.workers.to_string(),
+        entry.id.chunk_size.clone(),
+        time(|wall| wall.median),
+        entry
+            .median_ci
+            .map(|(low, high)| format!("{} … {}", human_seconds(low), human_seconds(high)))
+            .unwrap_or_default(),
+        time(|wall| wall.mean),
+        time(|wall| wall.stddev),
+        time(|wall| wall.min),
+        time(|wall| wall.max),
+        entry.outliers.to_string(),
+        entry.speedup.map(ratio).unwrap_or_default(),
+        entry.speedup_ci.map(|(low, high)| format!("{} … {}", ratio(low), ratio(high))).unwrap_or_default(),
+        entry.runs.to_string(),
+        entry.failures.to_string(),
+    ]
+}
+
 /// Seconds as a spreadsheet reads them: plain decimals, never `1.2e-5`,
 /// nanosecond resolution.
 pub fn seconds(value: f64) -> String {
