@@ -13,11 +13,15 @@ Exit status:
        another parbench is writing, or an unfinished run to resume or discard
   130  stopped by Ctrl-C or SIGTERM; the runs measured so far are kept in
        results/NAME.csv.partial, and `parbench run --resume` continues
+  (`report --baseline` and `slurm --wait` say theirs in their --help)
 
 Examples:
   parbench run jobs/seed.toml             run the seed experiment
   parbench check jobs/scaling.toml        validate and show the plan
   parbench run --repetitions 1 jobs/*.toml
+  parbench run --resume jobs/scaling.toml continue after Ctrl-C or a crash
+  parbench report --html r.html results/scaling.csv
+  parbench slurm --submit --wait jobs/scaling.toml
   parbench list                           builtins, generators, strategies";
 
 /// Measure how a piece of work scales: serial, threads and processes.
