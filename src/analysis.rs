@@ -605,3 +605,77 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("0".to_owned()),
+            Just("nan".to_owned()),
+            Just("inf".to_owned()),
+            Just("-1".to_owned()),
+            Just("".to_owned()),
+            Just("abc".to_owned()),
+            (0.0f64..10.0).prop_map(|value| value.to_string()),
+            (1usize..5).prop_map(|value| value.to_string()),
+        ]
+    }
+
+    fn row() -> impl Strategy<Value = BTreeMap<String, String>> {
+        (
+            prop::sample::select(vec!["serial", "threads", "processes"]),
+            cell(),
+            cell(),
+            cell(),
+            cell(),
+            prop::sample::select(vec!["ok", "failed", "mismatch"]),
+            prop::option::of(cell()),
+        )
+            .prop_map(|(strategy, workers, size, repetition, wall, status, param)| {
+                let mut row: BTreeMap<String, String> = [
+                    ("job", "j"),
+                    ("host", "h"),
+                    ("workload", "w"),
+                    ("generator", "range"),
+                    ("strategy", strategy),
+                    ("chunk_size", ""),
+                    ("status", status),
+                    ("cpu_s", "0"),
+                    ("cpus", "2"),
+                    ("error", ""),
+                ]
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect();
+                row.insert("workers".to_owned(), workers);
+                row.insert("list_size".to_owned(), size);
+                row.insert("repetition".to_owned(), repetition);
+                row.insert("wall_s".to_owned(), wall);
+                if let Some(param) = param {
+                    row.insert("param_x".to_owned(), param);
+                }
+                row
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// `report` reads any CSV a person hands it: whatever the cells
+        /// hold, an error or a report, never a panic.
+        #[test]
+        fn any_rows_give_an_error_or_a_report(rows in prop::collection::vec(row(), 0..12)) {
+            if let Ok(analysis) = analyze(&rows) {
+                let _ = crate::report::table::render(&analysis);
+                let _ = crate::report::summary::to_csv(&analysis);
+                let _ = crate::report::markdown::render(&analysis);
+                let _ = crate::report::json::render(&analysis);
+                let _ = crate::report::html::render(&analysis);
+                let _ = crate::compare::compare(&analysis, &analysis, 0.05);
+            }
+        }
+    }
+}

@@ -111,10 +111,10 @@ pub fn render(analysis: &Analysis) -> String {
 
 /// Speedups with enough digits to tell 0.004× from 0.0004×.
 pub fn ratio(value: f64) -> String {
-    if value >= 0.1 {
+    if value >= 0.1 || value <= 0.0 || !value.is_finite() {
         format!("{value:.2}×")
     } else {
-        let digits = (-value.log10().floor()) as usize + 2;
+        let digits = ((-value.log10().floor()) as usize + 2).min(12);
         format!("{value:.digits$}×")
     }
 }
@@ -129,5 +129,9 @@ mod tests {
         assert_eq!(ratio(0.35), "0.35×");
         assert_eq!(ratio(0.0047), "0.00470×");
         assert_eq!(ratio(0.00023), "0.000230×");
+        // A hand-made CSV can hold a zero time; nothing may panic on it.
+        assert_eq!(ratio(0.0), "0.00×");
+        assert_eq!(ratio(f64::INFINITY), "inf×");
+        assert_eq!(ratio(1e-300), "0.000000000000×");
     }
 }
