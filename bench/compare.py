@@ -117,6 +117,37 @@ warmup = 0
 name = "increase"
 builtin = "price-increase"
 """,
+    "chunks": """
+version = 1
+name = "chunks"
+[list]
+generator = "range"
+size = 100_000
+[run]
+strategies = ["processes"]
+workers = [2]
+chunk_size = ["auto", 1, 16, 256, 1024, 4096, 8192]
+repetitions = {repetitions}
+[[workload]]
+name = "increase"
+builtin = "price-increase"
+""",
+    "chunks-heavy": """
+version = 1
+name = "chunks-heavy"
+[list]
+generator = "squares"
+size = 200
+scale = 42
+[run]
+strategies = ["processes"]
+workers = [2]
+chunk_size = ["auto", 1, 2, 4, 8, 16]
+repetitions = {repetitions}
+[[workload]]
+name = "crazy"
+builtin = "price-crazy"
+""",
     "true": """
 version = 1
 name = "true"
@@ -249,6 +280,16 @@ def main():
         speedup = float(pick(heavy, strategy=strategy)["speedup"])
         rows.append((f"price-crazy, 200 items, {strategy} ×2: speedup over serial",
                      f"{speedup:.2f}×", "limit 2.0×", speedup, 1.8))
+
+    # Is "auto" near the best fixed chunk size? The runs mark auto's entry
+    # with the resolved size; when it equals a fixed one, they share a row.
+    for name, label in (("chunks", "price-increase, 100,000 items"), ("chunks-heavy", "price-crazy, 200 items")):
+        summary, runs, _ = run_job(parbench, folder, name, repetitions)
+        medians = {row["chunk_size"]: float(row["median_s"]) for row in summary}
+        auto_size = str(max(1, min(8192, -(-int(runs[0]["list_size"]) // (2 * 64)))))
+        best_size, best = min(medians.items(), key=lambda item: item[1])
+        rows.append((f"processes ×2, {label}: chunk auto={auto_size} against the best, {best_size}",
+                     seconds(medians[auto_size]), seconds(best), best / medians[auto_size], None))
 
     iterations, _, _ = run_job(parbench, folder, "iterations", repetitions)
     low = float(pick(iterations, param_iterations="200000")["median_s"])
