@@ -1511,3 +1511,30 @@ params = { at = 30 }
         assert!(log.exists());
     }
 }
+
+#[test]
+fn sigterm_stops_like_ctrl_c() {
+    let work = Workdir::new();
+    work.write(
+        "term.toml",
+        "version = 1\nname = \"term\"\n[list]\ngenerator = \"constant\"\nsize = 2\nvalue = 1\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nrepetitions = 30\nwarmup = 0\n[[workload]]\nname = \"nap\"\nbuiltin = \"sleep\"\nparams = { millis = 20 }\n",
+    );
+    let child = std::process::Command::new(parbench_path())
+        .current_dir(work.path())
+        .args(["run", "term.toml"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = work.path().join("results/term.csv.partial");
+    wait_for_rows(&partial, 3);
+    signal(&child, libc::SIGTERM);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(stderr(&output).contains("parbench run --resume term.toml"), "{}", stderr(&output));
+    let saved = resume_rows(&partial);
+    assert!((3..60).contains(&saved), "{saved}");
+    let resumed = work.parbench(&["run", "--resume", "--quiet", "term.toml"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let (_, rows) = work.rows("results/term.csv");
+    assert_eq!(rows.len(), 60);
+}
