@@ -17,34 +17,17 @@ const RESAMPLES: usize = 2000;
 /// Fixed, so that the same rows give the same intervals, byte for byte.
 const SEED: u64 = 0x005E_ED0F_9A7B_E4C4;
 
-/// What identifies an entry in a results file.
+/// What identifies an entry in a results file: its group and how it ran.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EntryId {
-    pub job: String,
-    pub host: String,
-    pub workload: String,
-    pub generator: String,
-    pub list_size: usize,
-    /// `param_NAME` cells that are not empty, by name.
-    pub params: Vec<(String, String)>,
+    /// The entries compared with each other share it.
+    pub group: GroupId,
     pub strategy: String,
     pub workers: usize,
     pub chunk_size: String,
 }
 
 impl EntryId {
-    /// The group: every entry compared with each other.
-    pub fn group(&self) -> GroupId {
-        GroupId {
-            job: self.job.clone(),
-            host: self.host.clone(),
-            workload: self.workload.clone(),
-            generator: self.generator.clone(),
-            list_size: self.list_size,
-            params: self.params.clone(),
-        }
-    }
-
     /// `processes ×2 chunk 4`, `serial`.
     pub fn how(&self) -> String {
         let mut text = self.strategy.clone();
@@ -65,6 +48,7 @@ pub struct GroupId {
     pub workload: String,
     pub generator: String,
     pub list_size: usize,
+    /// `param_NAME` cells that are not empty, by name.
     pub params: Vec<(String, String)>,
 }
 
@@ -129,17 +113,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Groups in order, each with its entries.
+    /// Groups in order, each with its entries (contiguous in `entries`).
     pub fn groups(&self) -> Vec<(GroupId, Vec<&EntryStats>)> {
-        let mut groups: Vec<(GroupId, Vec<&EntryStats>)> = Vec::new();
-        for entry in &self.entries {
-            let group = entry.id.group();
-            match groups.iter_mut().find(|(id, _)| *id == group) {
-                Some((_, entries)) => entries.push(entry),
-                None => groups.push((group, vec![entry])),
-            }
-        }
-        groups
+        self.entries
+            .chunk_by(|a, b| a.id.group == b.id.group)
+            .map(|entries| (entries[0].id.group.clone(), entries.iter().collect()))
+            .collect()
     }
 }
 
@@ -170,17 +149,19 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
             param_names.insert(name.to_owned());
         }
         let id = EntryId {
-            job: cell("job")?.to_owned(),
-            host: cell("host")?.to_owned(),
-            workload: cell("workload")?.to_owned(),
-            generator: cell("generator")?.to_owned(),
-            list_size: number("list_size")? as usize,
-            params,
+            group: GroupId {
+                job: cell("job")?.to_owned(),
+                host: cell("host")?.to_owned(),
+                workload: cell("workload")?.to_owned(),
+                generator: cell("generator")?.to_owned(),
+                list_size: number("list_size")? as usize,
+                params,
+            },
             strategy: cell("strategy")?.to_owned(),
             workers: number("workers")? as usize,
             chunk_size: cell("chunk_size")?.to_owned(),
         };
-        hosts.insert(id.host.clone());
+        hosts.insert(id.group.host.clone());
         let ok = cell("status")? == "ok";
         let run = Run {
             repetition: number("repetition")? as u32,
@@ -199,7 +180,7 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
     // Entries grouped, groups in order of first appearance.
     let mut groups: Vec<(GroupId, Vec<EntryId>)> = Vec::new();
     for id in order {
-        let group = id.group();
+        let group = id.group.clone();
         match groups.iter_mut().find(|(existing, _)| *existing == group) {
             Some((_, ids)) => ids.push(id),
             None => groups.push((group, vec![id])),
@@ -259,11 +240,7 @@ struct Resampler(u64);
 
 impl Resampler {
     fn index(&mut self, len: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % len as u64) as usize
+        (crate::generator::splitmix64(&mut self.0) % len as u64) as usize
     }
 
     fn median_of_resample(&mut self, values: &[f64], scratch: &mut Vec<f64>) -> f64 {
@@ -333,7 +310,7 @@ pub fn outliers(values: &[f64]) -> usize {
 /// naming the worst case and how many entries share it.
 pub fn warnings(analysis: &Analysis) -> Vec<String> {
     let hosts = analysis.hosts.len();
-    let label = |entry: &EntryStats| format!("{} · {}", entry.id.group().title(hosts), entry.id.how());
+    let label = |entry: &EntryStats| format!("{} · {}", entry.id.group.title(hosts), entry.id.how());
     // (how bad, entry label) per kind.
     let mut variation: Vec<(f64, String)> = Vec::new();
     let mut oversubscribed: Vec<(f64, String)> = Vec::new();
@@ -417,7 +394,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<String> {
             continue;
         }
         if let Some(speedup) = entry.speedup {
-            let key = (entry.id.group(), entry.id.strategy.clone(), entry.id.workers);
+            let key = (entry.id.group.clone(), entry.id.strategy.clone(), entry.id.workers);
             let slot = best.entry(key).or_insert(speedup);
             *slot = slot.max(speedup);
         }

@@ -46,13 +46,13 @@ impl Comparison {
 fn key(id: &EntryId, with_host: bool) -> EntryId {
     let mut key = id.clone();
     if !with_host {
-        key.host.clear();
+        key.group.host.clear();
     }
     key
 }
 
 fn label(entry: &EntryStats, hosts: usize) -> String {
-    format!("{} · {}", entry.id.group().title(hosts), entry.id.how())
+    format!("{} · {}", entry.id.group.title(hosts), entry.id.how())
 }
 
 pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {

@@ -156,23 +156,14 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     let resume_hint = resume_command(args);
     let prior = resume::load(&args.out, base, plan, mode, &resume_hint)?;
     let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
+    let runs_left = runner::runs_to_do(plan, &prior_records);
     if !prior.is_empty() && !args.quiet {
-        eprintln!(
-            "{}: keeping {} runs already measured; {} runs to go",
-            job.name,
-            prior.len(),
-            runner::runs_to_do(plan, &prior_records)
-        );
+        eprintln!("{}: keeping {} runs already measured; {runs_left} runs to go", job.name, prior.len());
     }
 
     let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
     let mut log = report::log::StderrLog::new(&args.out, base);
-    let mut progress = report::progress::Progress::new(
-        &job.name,
-        plan,
-        runner::runs_to_do(plan, &prior_records),
-        args.quiet,
-    );
+    let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
         runner::run(job, plan, &prior_records, &mut reporters)

@@ -21,7 +21,7 @@ const PALETTE: [RGBColor; 6] = [
 
 pub fn render(analysis: &Analysis) -> String {
     let jobs: Vec<&str> = {
-        let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.job.as_str()).collect();
+        let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.group.job.as_str()).collect();
         jobs.dedup();
         jobs
     };
@@ -184,18 +184,18 @@ fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
         let Some(wall) = &entry.wall else { continue };
         let id = &entry.id;
         let key = (
-            id.job.clone(),
-            format!("{}{}", id.workload, host(&id.host, analysis.hosts.len())),
-            id.params.clone(),
+            id.group.job.clone(),
+            format!("{}{}", id.group.workload, host(&id.group.host, analysis.hosts.len())),
+            id.group.params.clone(),
         );
         let line = if id.strategy == "serial" {
             "serial".to_owned()
         } else {
             format!("{} ×{}", id.strategy, id.workers)
         };
-        let per_item = wall.median / id.list_size.max(1) as f64;
+        let per_item = wall.median / id.group.list_size.max(1) as f64;
         let points = series.entry(key).or_default().entry(line).or_default();
-        let best = points.entry(id.list_size).or_insert(per_item);
+        let best = points.entry(id.group.list_size).or_insert(per_item);
         *best = best.min(per_item);
     }
     series

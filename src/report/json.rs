@@ -11,14 +11,18 @@ pub fn render(analysis: &Analysis) -> String {
         .iter()
         .map(|entry| {
             let id = &entry.id;
-            let params: serde_json::Map<String, Value> =
-                id.params.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
+            let params: serde_json::Map<String, Value> = id
+                .group
+                .params
+                .iter()
+                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .collect();
             json!({
-                "job": id.job,
-                "host": id.host,
-                "workload": id.workload,
-                "generator": id.generator,
-                "list_size": id.list_size,
+                "job": id.group.job,
+                "host": id.group.host,
+                "workload": id.group.workload,
+                "generator": id.group.generator,
+                "list_size": id.group.list_size,
                 "params": params,
                 "strategy": id.strategy,
                 "workers": id.workers,

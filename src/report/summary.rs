@@ -44,16 +44,16 @@ pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
 fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
     let id = &entry.id;
     let mut cells = vec![
-        id.job.clone(),
-        id.workload.clone(),
-        id.generator.clone(),
-        id.list_size.to_string(),
+        id.group.job.clone(),
+        id.group.workload.clone(),
+        id.group.generator.clone(),
+        id.group.list_size.to_string(),
         id.strategy.clone(),
         id.workers.to_string(),
         id.chunk_size.clone(),
     ];
     for name in &analysis.param_names {
-        let value = id.params.iter().find(|(param, _)| param == name).map(|(_, value)| value.clone());
+        let value = id.group.params.iter().find(|(param, _)| param == name).map(|(_, value)| value.clone());
         cells.push(value.unwrap_or_default());
     }
     let stat = |pick: fn(&crate::stats::Summary) -> f64| entry.wall.as_ref().map(|wall| seconds(pick(wall)));
@@ -75,7 +75,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         entry.outliers.to_string(),
         optional(entry.speedup_ci.map(|(low, _)| ratio(low))),
         optional(entry.speedup_ci.map(|(_, high)| ratio(high))),
-        id.host.clone(),
+        id.group.host.clone(),
     ]);
     cells
 }
