@@ -8,10 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::jobfile::{Job, WorkerCount};
+use crate::jobfile::Job;
 use crate::matrix::Plan;
+use crate::report::csv::read_rows;
 use crate::report::csv::{FIXED_COLUMNS, write_atomically};
-use crate::resume::read_rows;
+use crate::vocab::{WorkerCount, io_reason, shell_word};
 
 /// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
 #[derive(Debug, Clone)]
@@ -175,7 +176,7 @@ pub fn default_shards(plan: &Plan) -> usize {
 
 /// The sbatch script for `job`.
 pub fn script(job: &Job, exe: &Path, job_path: &Path, options: &SlurmOptions) -> String {
-    let word = |text: &str| crate::shell_word(text);
+    let word = |text: &str| shell_word(text);
     let cpus = job
         .workloads
         .iter()
@@ -265,10 +266,12 @@ pub fn submit(
     if wait {
         command.arg("--wait");
     }
-    let mut child =
-        command.arg(script_path).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|error| {
-            Error::Usage(format!("cannot run sbatch: {}", crate::error::io_reason(&error)))
-        })?;
+    let mut child = command
+        .arg(script_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| Error::Usage(format!("cannot run sbatch: {}", io_reason(&error))))?;
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
     let mut first = String::new();
     let _ = stdout.read_line(&mut first);

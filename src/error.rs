@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::jobfile::JobError;
+pub use crate::vocab::io_reason;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -51,20 +52,5 @@ impl Error {
 
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Terminal(error) if error.kind() == io::ErrorKind::BrokenPipe)
-    }
-}
-
-/// An io::Error in words, without Rust's "(os error 2)" suffix.
-pub fn io_reason(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "no such file or folder".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => {
-            let text = error.to_string();
-            match text.find(" (os error") {
-                Some(cut) => text[..cut].to_owned(),
-                None => text,
-            }
-        }
     }
 }

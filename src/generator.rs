@@ -27,7 +27,7 @@ impl Items {
     /// Item `index` as a command sees it.
     pub fn text(&self, index: usize) -> String {
         match self {
-            Items::Numbers(numbers) => crate::workload::format_number(numbers[index]),
+            Items::Numbers(numbers) => crate::vocab::format_number(numbers[index]),
             Items::Text(lines) => lines[index].clone(),
         }
     }

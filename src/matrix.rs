@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::jobfile::{ChunkSize, Job, ParamValue, WorkloadKind};
-use crate::strategy::{Strategy, Work, chunk_auto};
-use crate::workload::{CommandSpec, Protocol, format_number};
+use crate::jobfile::{Job, ParamValue, WorkloadKind};
+use crate::vocab::{ChunkSize, Strategy, chunk_auto, format_number};
+use crate::workload::{CommandSpec, Protocol, Work};
 
 /// One combination that runs `warmup + repetitions` times.
 #[derive(Debug, Clone, PartialEq)]

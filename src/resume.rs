@@ -6,11 +6,12 @@
 //! entry whose definition changed is measured again.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use crate::error::Error;
 use crate::matrix::Plan;
+use crate::report::csv::{PriorRun, partial_path, read_rows};
 use crate::runner::{RunRecord, Status};
 
 /// What to do with rows already on disk.
@@ -24,19 +25,6 @@ pub enum Mode {
     Resume,
     /// Keep every run except those recorded failed or timeout; run the rest.
     RetryFailed,
-}
-
-/// A kept row: its entry, its record (for statistics and checks) and its
-/// cells as first written, by column name (the host and time it was
-/// measured at stay what they were).
-#[derive(Debug, Clone)]
-pub struct PriorRun {
-    pub record: RunRecord,
-    pub cells: BTreeMap<String, String>,
-}
-
-pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {
-    out_dir.join(format!("{job}.csv.partial"))
 }
 
 /// Loads the rows a run in `mode` keeps. With `New`, an existing `.partial`
@@ -72,31 +60,6 @@ pub fn load(
             Ok(select(rows, plan, mode))
         }
     }
-}
-
-/// Reads a results CSV written by parbench, dropping a last line that a
-/// killed writer left incomplete.
-pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Output { path: path.to_path_buf(), source })?;
-    // A complete row ends with a newline; anything after the last one is torn.
-    let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
-        Some(end) => &bytes[..=end],
-        None => &bytes[..0],
-    };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
-    let header: Vec<String> = match reader.headers() {
-        Ok(header) => header.iter().map(str::to_owned).collect(),
-        Err(_) => return Ok(Vec::new()),
-    };
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let Ok(record) = record else { break };
-        if record.len() != header.len() {
-            continue;
-        }
-        rows.push(header.iter().cloned().zip(record.iter().map(str::to_owned)).collect());
-    }
-    Ok(rows)
 }
 
 fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
-use crate::jobfile::{Job, Order};
+use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
-use crate::strategy::{Deadline, Failed, RunFailure, execute};
+use crate::strategy::{Cutoff, Failed, RunFailure, Spread, execute};
+use crate::vocab::Order;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -261,14 +262,20 @@ fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) -> Result<(), Er
 /// result, CPU time of the runner and every child it waited for.
 fn measure(
     entry: &Entry,
-    work: &crate::strategy::Work,
+    work: &crate::workload::Work,
     items: &crate::generator::Items,
 ) -> (RunRecord, Vec<String>) {
     let started_at = SystemTime::now();
     let cpu_before = cpu_seconds();
-    let deadline = Deadline::new(entry.timeout);
+    let cutoff = Cutoff::new(entry.timeout);
     let started = Instant::now();
-    let result = execute(entry, work, items, &deadline);
+    let spread = Spread {
+        strategy: entry.strategy,
+        workers: entry.workers,
+        chunk_size: entry.chunk_size,
+        cwd: entry.cwd(),
+    };
+    let result = execute(spread, work, items, &cutoff);
     let ended = Instant::now();
     let cpu_s = (cpu_seconds() - cpu_before).max(0.0);
     let mut record = RunRecord {

@@ -10,16 +10,10 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
-use crate::workload::{BuiltinSpec, Params, find_builtin, format_number};
+use crate::vocab::format_number;
+use crate::workload::{BuiltinSpec, Params, find_builtin};
 
 pub const READY: &[u8; 4] = b"PBW1";
-
-static IN_WORKER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// True inside a `parbench __worker` process.
-pub fn in_worker() -> bool {
-    IN_WORKER.load(std::sync::atomic::Ordering::Relaxed)
-}
 
 /// The worker's arguments for one builtin and its parameters.
 pub fn args(spec: &BuiltinSpec, params: &Params) -> Vec<String> {
@@ -79,7 +73,7 @@ fn read_count(reader: &mut impl BufRead) -> io::Result<Option<usize>> {
 
 /// `parbench __worker BUILTIN NAME=VALUE...`: serve until stdin closes.
 pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
-    IN_WORKER.store(true, std::sync::atomic::Ordering::Relaxed);
+    crate::workload::enter_worker();
     let spec = find_builtin(builtin).ok_or_else(|| format!("unknown builtin \"{builtin}\""))?;
     let mut given = std::collections::BTreeMap::new();
     for param in params {

@@ -211,7 +211,7 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     if let Ok(job) = crate::jobfile::parse(&path, text) {
         for cpus in [1, 2, 64] {
             let plan = crate::matrix::expand(&job, cpus, crate::matrix::Overrides::default());
-            let _ = crate::plan_text(&job, &plan);
+            let _ = crate::command::plan_text(&job, &plan);
         }
     }
     Ok(())

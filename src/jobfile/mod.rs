@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::generator::Generator;
-use crate::strategy::Strategy;
+use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, format_number, io_reason};
 use crate::workload::{BuiltinSpec, Protocol};
 
 pub use suggest::did_you_mean;
@@ -64,41 +64,10 @@ pub enum ParamValue {
 impl fmt::Display for ParamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamValue::Number(number) => f.write_str(&crate::workload::format_number(*number)),
+            ParamValue::Number(number) => f.write_str(&format_number(*number)),
             ParamValue::Text(text) => f.write_str(text),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerCount {
-    Fixed(usize),
-    /// The logical CPUs of the machine that runs the job.
-    Cpus,
-}
-
-impl WorkerCount {
-    pub fn resolve(self, cpus: usize) -> usize {
-        match self {
-            WorkerCount::Fixed(count) => count,
-            WorkerCount::Cpus => cpus,
-        }
-    }
-}
-
-/// In which order the runs of a group are measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Repetition 1 of every entry, then repetition 2, and so on.
-    Interleaved,
-    /// Each entry's repetitions back to back.
-    Grouped,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChunkSize {
-    Auto,
-    Fixed(usize),
 }
 
 /// A mistake in a job file, located.
@@ -117,7 +86,7 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
         file: path.display().to_string(),
         line: 1,
         column: 1,
-        message: format!("cannot read the job file: {}", crate::error::io_reason(&error)),
+        message: format!("cannot read the job file: {}", io_reason(&error)),
     })?;
     parse(path, &source)
 }

@@ -10,9 +10,9 @@ use toml::{Spanned, Value};
 
 use super::raw::{Axis, RawJob, RawRun, RawWorkload, Table};
 use super::suggest::choices;
-use super::{ChunkSize, Job, JobError, Locator, Order, ParamValue, WorkerCount, Workload, WorkloadKind};
+use super::{Job, JobError, Locator, ParamValue, Workload, WorkloadKind};
 use crate::generator::{self, Generator};
-use crate::strategy::Strategy;
+use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, io_reason};
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
 
 type Result<T> = std::result::Result<T, JobError>;
@@ -243,11 +243,7 @@ fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(Generator, 
             let text = std::fs::read_to_string(&path).map_err(|error| {
                 at.error(
                     path_value.span().start,
-                    format!(
-                        "cannot read list file \"{}\": {}",
-                        path.display(),
-                        crate::error::io_reason(&error)
-                    ),
+                    format!("cannot read list file \"{}\": {}", path.display(), io_reason(&error)),
                 )
             })?;
             let lines = generator::read_lines(&text);

@@ -10,7 +10,6 @@ use super::{seconds, text_cell, timestamp};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan, param_cell};
-use crate::resume::PriorRun;
 use crate::runner::{Event, Host, Reporter, RunRecord};
 
 pub const FIXED_COLUMNS: &[&str] = &[
@@ -142,7 +141,7 @@ impl<'a> RowWriter<'a> {
         prior: &[PriorRun],
     ) -> Result<Self, Error> {
         let final_path = out_dir.join(format!("{base}.csv"));
-        let partial = crate::resume::partial_path(out_dir, base);
+        let partial = partial_path(out_dir, base);
         let param_names = param_names(plan);
         let header = header(&param_names);
         let mut rows = BTreeMap::new();
@@ -228,4 +227,41 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let temporary = with_suffix(path, ".tmp");
     std::fs::write(&temporary, bytes).map_err(Error::output(&temporary))?;
     std::fs::rename(&temporary, path).map_err(Error::output(path))
+}
+/// A kept row: its entry, its record (for statistics and checks) and its
+/// cells as first written, by column name (the host and time it was
+/// measured at stay what they were).
+#[derive(Debug, Clone)]
+pub struct PriorRun {
+    pub record: RunRecord,
+    pub cells: BTreeMap<String, String>,
+}
+
+pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {
+    out_dir.join(format!("{job}.csv.partial"))
+}
+
+/// Reads a results CSV written by parbench, dropping a last line that a
+/// killed writer left incomplete.
+pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Output { path: path.to_path_buf(), source })?;
+    // A complete row ends with a newline; anything after the last one is torn.
+    let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &bytes[..0],
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
+    let header: Vec<String> = match reader.headers() {
+        Ok(header) => header.iter().map(str::to_owned).collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let Ok(record) = record else { break };
+        if record.len() != header.len() {
+            continue;
+        }
+        rows.push(header.iter().cloned().zip(record.iter().map(str::to_owned)).collect());
+    }
+    Ok(rows)
 }

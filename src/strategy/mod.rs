@@ -7,66 +7,14 @@ mod serial;
 mod threads;
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::generator::Items;
-use crate::matrix::Entry;
-use crate::workload::{BuiltinSpec, CommandSpec, Params};
-
-pub use processes::chunk_auto;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Strategy {
-    Serial,
-    Threads,
-    Processes,
-}
-
-impl Strategy {
-    pub const NAMES: &'static [&'static str] = &["serial", "threads", "processes"];
-
-    pub fn parse(name: &str) -> Option<Strategy> {
-        match name {
-            "serial" => Some(Strategy::Serial),
-            "threads" => Some(Strategy::Threads),
-            "processes" => Some(Strategy::Processes),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Serial => "serial",
-            Strategy::Threads => "threads",
-            Strategy::Processes => "processes",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Strategy::Serial => "one item after another in the runner's own thread (always 1 worker)",
-            Strategy::Threads => "a pool of N OS threads inside the runner, sharing the items in chunks",
-            Strategy::Processes => {
-                "N child processes fed chunks over pipes by whoever is free; results back in input order"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What a workload is, ready to run.
-#[derive(Debug, Clone)]
-pub enum Work {
-    Builtin { spec: &'static BuiltinSpec, params: Params },
-    Command(CommandSpec),
-}
+use crate::vocab::Strategy;
+use crate::workload::Work;
 
 /// The results of one run, in input order.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,18 +98,18 @@ pub struct Execution {
     pub stderr: Vec<String>,
 }
 
-/// A deadline shared by everything that runs on behalf of one run: loops
+/// A cutoff shared by everything that runs on behalf of one run: loops
 /// check it between chunks, and the processes pool kills its children.
 #[derive(Debug, Clone)]
-pub struct Deadline {
+pub struct Cutoff {
     at: Option<Instant>,
     limit: Option<Duration>,
     expired: Arc<AtomicBool>,
 }
 
-impl Deadline {
+impl Cutoff {
     pub fn new(limit: Option<Duration>) -> Self {
-        Deadline {
+        Cutoff {
             at: limit.map(|limit| Instant::now() + limit),
             limit,
             expired: Arc::new(AtomicBool::new(false)),
@@ -202,23 +150,34 @@ impl Deadline {
     }
 }
 
-/// Runs one entry's work over `items` once.
-pub fn execute(entry: &Entry, work: &Work, items: &Items, deadline: &Deadline) -> Result<Execution, Failed> {
-    match (entry.strategy, work) {
+/// How one run spreads its items, as plain numbers: the strategy, how many
+/// workers, how many items per dispatch (`None`: the strategy's own auto
+/// size) and where commands run.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread<'a> {
+    pub strategy: Strategy,
+    pub workers: usize,
+    pub chunk_size: Option<usize>,
+    pub cwd: &'a Path,
+}
+
+/// Runs `work` over `items` once, spread as `spread` says.
+pub fn execute(spread: Spread<'_>, work: &Work, items: &Items, cutoff: &Cutoff) -> Result<Execution, Failed> {
+    let Spread { strategy, workers, chunk_size, cwd } = spread;
+    match (strategy, work) {
         (Strategy::Serial, Work::Builtin { spec, params }) => {
-            serial::run(&*spec.kernel(params), items, deadline).map_err(Failed::from)
+            serial::run(&*spec.kernel(params), items, cutoff).map_err(Failed::from)
         }
         (Strategy::Threads, Work::Builtin { spec, params }) => {
-            threads::run(&*spec.kernel(params), items, entry.workers, entry.chunk_size, deadline)
-                .map_err(Failed::from)
+            threads::run(&*spec.kernel(params), items, workers, chunk_size, cutoff).map_err(Failed::from)
         }
         (Strategy::Processes, Work::Builtin { spec, params }) => {
-            processes::run_builtin(spec, params, items, entry.workers, entry.chunk_size, deadline)
+            processes::run_builtin(spec, params, items, workers, chunk_size, cutoff)
         }
         // A command under `serial` is a pool of one: one process (or one
         // long-lived worker) at a time.
         (Strategy::Serial | Strategy::Processes, Work::Command(command)) => {
-            processes::run_command(command, items, entry.workers, entry.chunk_size, entry.cwd(), deadline)
+            processes::run_command(command, items, workers, chunk_size, cwd, cutoff)
         }
         (Strategy::Threads, Work::Command(_)) => {
             Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())

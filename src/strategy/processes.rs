@@ -27,10 +27,11 @@ use std::time::{Duration, Instant};
 use subprocess::ExecExt;
 use subprocess::{Exec, ExitStatus, Job, Redirection};
 
-use super::{Deadline, Execution, Failed, Outputs, RunFailure, numbers};
+use super::{Cutoff, Execution, Failed, Outputs, RunFailure, numbers};
 use crate::generator::Items;
+use crate::vocab::{chunk_auto, format_number, io_reason};
 use crate::worker;
-use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol, format_number};
+use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
 
 /// Chunks a worker may have unanswered: one it works on and one waiting in
 /// its pipe, so it never waits for the runner between chunks. A third cut
@@ -39,28 +40,13 @@ use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol, format_number}
 /// other sat idle (speedup 1.75 instead of 1.85 on 200 slow items).
 const IN_FLIGHT: usize = 2;
 
-/// `chunk_size = "auto"` for processes: about 64 chunks per worker, at least
-/// 1 item and at most 8192 (64 KiB of numbers, one pipe buffer).
-///
-/// Measured on 2 cores: with `price-crazy` on 200 items (0.75 ms each), 1, 2
-/// and 4 items per chunk gave speedups of 1.88, 1.85 and 1.75, because the
-/// last chunks to finish leave the other worker idle; with `price-increase`
-/// on 100,000 items, chunks of 782 and 1563 cost 3.0 and 2.6 ms in all, a
-/// dispatch costing a few microseconds. 64 chunks per worker keeps the idle
-/// tail under 2% of a worker's share while fast items still pay well under a
-/// nanosecond each for dispatch.
-pub fn chunk_auto(list_size: usize, workers: usize) -> usize {
-    let chunks = workers.max(1) * 64;
-    list_size.div_ceil(chunks).clamp(1, 8192)
-}
-
 pub fn run_builtin(
     spec: &BuiltinSpec,
     params: &Params,
     items: &Items,
     workers: usize,
     chunk_size: Option<usize>,
-    deadline: &Deadline,
+    cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
     let chunk = chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), workers));
@@ -86,7 +72,7 @@ pub fn run_builtin(
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let codec = BinaryCodec { items: numbers };
-    let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
+    let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, cutoff)?;
     Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr })
 }
 
@@ -96,10 +82,10 @@ pub fn run_command(
     workers: usize,
     chunk_size: Option<usize>,
     cwd: &Path,
-    deadline: &Deadline,
+    cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
     match command.protocol {
-        Protocol::Argv => run_argv(command, items, workers, cwd, deadline),
+        Protocol::Argv => run_argv(command, items, workers, cwd, cutoff),
         Protocol::Lines => {
             let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
             let started = Instant::now();
@@ -117,7 +103,7 @@ pub fn run_command(
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
             let codec = LineCodec { items };
-            let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, deadline)?;
+            let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, cutoff)?;
             Ok(Execution { outputs: Outputs::Text(out), setup, finished, stderr })
         }
     }
@@ -172,7 +158,7 @@ fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
 
 fn spawn_failure(program: Option<&str>, error: &io::Error) -> RunFailure {
     let program = program.unwrap_or("parbench worker");
-    RunFailure::Failed(format!("cannot start \"{program}\": {}", crate::error::io_reason(error)))
+    RunFailure::Failed(format!("cannot start \"{program}\": {}", io_reason(error)))
 }
 
 /// Kills every process of every worker's group, grandchildren included.
@@ -196,7 +182,7 @@ fn drive<C: Codec>(
     pool: &mut [Worker],
     out: &mut [C::Out],
     chunk: usize,
-    deadline: &Deadline,
+    cutoff: &Cutoff,
 ) -> Result<(Instant, Vec<String>), Failed> {
     let total = out.len();
     let chunks = total.div_ceil(chunk);
@@ -276,7 +262,7 @@ fn drive<C: Codec>(
         // The runner's own thread watches the clock and the workers.
         let mut running = pids.len();
         while running > 0 {
-            let event = ended_rx.recv_timeout(deadline.slice());
+            let event = ended_rx.recv_timeout(cutoff.slice());
             match event {
                 Ok((_, Ok(_))) => running -= 1,
                 Ok((index, Err(error))) => {
@@ -294,10 +280,10 @@ fn drive<C: Codec>(
                             .for_each(|(_, pid)| kill_group(*pid));
                     }
                 }
-                Err(RecvTimeoutError::Timeout) if !deadline.passed() => {}
+                Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
                 Err(RecvTimeoutError::Timeout) => {
                     if failure.is_none() {
-                        failure = Some(deadline.failure());
+                        failure = Some(cutoff.failure());
                     }
                     abort.store(true, Ordering::Relaxed);
                     pids.iter().for_each(|pid| kill_group(*pid));
@@ -446,7 +432,7 @@ fn run_argv(
     items: &Items,
     workers: usize,
     cwd: &Path,
-    deadline: &Deadline,
+    cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
     let total = items.len();
     let next = AtomicUsize::new(0);
@@ -487,11 +473,7 @@ fn run_argv(
                             .process_group(0)
                             .spawn()
                             .map_err(|error| {
-                                format!(
-                                    "cannot start \"{}\": {}",
-                                    command.program,
-                                    crate::error::io_reason(&error)
-                                )
+                                format!("cannot start \"{}\": {}", command.program, io_reason(&error))
                             })?;
                         let pid = child.id();
                         *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(pid);
@@ -535,7 +517,7 @@ fn run_argv(
         drop(ended_tx);
         let mut running = workers;
         while running > 0 {
-            let event = ended_rx.recv_timeout(deadline.slice());
+            let event = ended_rx.recv_timeout(cutoff.slice());
             match event {
                 Ok(Ok(())) => running -= 1,
                 Ok(Err(message)) => {
@@ -545,9 +527,9 @@ fn run_argv(
                         abort.store(true, Ordering::Relaxed);
                     }
                 }
-                Err(RecvTimeoutError::Timeout) if !deadline.passed() => {}
+                Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
                 Err(RecvTimeoutError::Timeout) => {
-                    failure.get_or_insert_with(|| deadline.failure());
+                    failure.get_or_insert_with(|| cutoff.failure());
                     abort.store(true, Ordering::Relaxed);
                     // Keep killing until every slot has seen its child die:
                     // a slot may be between spawn and registering the pid.
@@ -637,16 +619,6 @@ fn first_line(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_chunks_stay_within_bounds() {
-        assert_eq!(chunk_auto(1, 2), 1);
-        assert_eq!(chunk_auto(20, 2), 1);
-        assert_eq!(chunk_auto(200, 2), 2);
-        assert_eq!(chunk_auto(100_000, 2), 782);
-        assert_eq!(chunk_auto(10_000_000, 2), 8192);
-        assert_eq!(chunk_auto(1000, 0), 16);
-    }
 
     #[test]
     fn first_line_skips_blank_lines_and_truncates() {

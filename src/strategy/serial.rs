@@ -3,23 +3,23 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Deadline, Execution, Outputs, RunFailure, numbers};
+use super::{Cutoff, Execution, Outputs, RunFailure, numbers};
 use crate::generator::Items;
 use crate::workload::Kernel;
 
 /// Items handed to the kernel at once at most. Blocks start at one item and
-/// double while a block is quick, so that slow items still meet the deadline
+/// double while a block is quick, so that slow items still meet the cutoff
 /// check often and fast items pay for it rarely.
 const MAX_BLOCK: usize = 65_536;
 
-pub fn run(kernel: &dyn Kernel, items: &Items, deadline: &Deadline) -> Result<Execution, RunFailure> {
+pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execution, RunFailure> {
     let numbers = numbers(items)?;
     let mut out = vec![0.0f64; numbers.len()];
     let mut start = 0;
     let mut block = 1;
     while start < numbers.len() {
-        if deadline.passed() {
-            return Err(deadline.failure());
+        if cutoff.passed() {
+            return Err(cutoff.failure());
         }
         let end = (start + block).min(numbers.len());
         let began = Instant::now();

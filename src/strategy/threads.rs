@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Deadline, Execution, Outputs, RunFailure, numbers};
+use super::{Cutoff, Execution, Outputs, RunFailure, numbers};
 use crate::generator::Items;
 use crate::workload::Kernel;
 
@@ -18,7 +18,7 @@ pub fn run(
     items: &Items,
     workers: usize,
     chunk_size: Option<usize>,
-    deadline: &Deadline,
+    cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
     let numbers = numbers(items)?;
     let started = Instant::now();
@@ -62,7 +62,7 @@ pub fn run(
     pool.broadcast(|_| {
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
-            if index >= chunks || deadline.passed() {
+            if index >= chunks || cutoff.passed() {
                 break;
             }
             let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())[index]
@@ -82,8 +82,8 @@ pub fn run(
     let (count, changed) = &*exited;
     let guard = count.lock().unwrap_or_else(|poison| poison.into_inner());
     let _ = changed.wait_timeout_while(guard, Duration::from_secs(2), |count| *count < workers);
-    if deadline.passed() {
-        return Err(deadline.failure());
+    if cutoff.passed() {
+        return Err(cutoff.failure());
     }
     Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr: Vec::new() })
 }

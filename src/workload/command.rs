@@ -101,18 +101,10 @@ fn split(arg: &str, params: &BTreeMap<String, String>) -> Vec<Piece> {
     pieces
 }
 
-/// Numbers as a person writes them: integers without a decimal point.
-pub fn format_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 9.007_199_254_740_992e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::format_number;
 
     fn spec(argv: &[&str], params: &[(&str, &str)]) -> CommandSpec {
         let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();

@@ -42,7 +42,7 @@ fn make(params: &Params) -> Box<dyn Kernel> {
 impl Kernel for Crash {
     fn apply(&self, items: &[f64], out: &mut [f64]) {
         for (item, slot) in items.iter().zip(out.iter_mut()) {
-            if *item == self.at && crate::worker::in_worker() {
+            if *item == self.at && super::in_worker() {
                 if self.signal == 0 {
                     std::process::exit(3);
                 }

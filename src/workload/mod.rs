@@ -12,7 +12,20 @@ mod spin;
 
 use std::collections::BTreeMap;
 
-pub use command::{CommandSpec, Protocol, format_number};
+pub use command::{CommandSpec, Protocol};
+
+static IN_WORKER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called once by a `parbench __worker` process before it builds a kernel.
+pub fn enter_worker() {
+    IN_WORKER.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True inside a `parbench __worker` process (the test-only `crash` builtin
+/// ends only there, never in the runner).
+pub fn in_worker() -> bool {
+    IN_WORKER.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Resolved numeric parameters of a builtin, defaults filled in.
 pub type Params = BTreeMap<String, f64>;
@@ -21,6 +34,13 @@ pub type Params = BTreeMap<String, f64>;
 pub trait Kernel: Send + Sync {
     /// Computes `out[i] = f(items[i])` for every `i`. Both slices have the same length.
     fn apply(&self, items: &[f64], out: &mut [f64]);
+}
+
+/// What a workload is, ready to run.
+#[derive(Debug, Clone)]
+pub enum Work {
+    Builtin { spec: &'static BuiltinSpec, params: Params },
+    Command(CommandSpec),
 }
 
 /// One parameter of a builtin.

@@ -1,0 +1,66 @@
+//! `parbench check`: validate job files and show the plan they expand to.
+
+use std::path::PathBuf;
+
+use super::{EXIT_OK, load_all, print};
+use crate::error::Error;
+use crate::jobfile::{Job, WorkloadKind};
+use crate::matrix::{self, Overrides, Plan};
+use crate::runner::Host;
+
+pub fn check(paths: &[PathBuf]) -> Result<i32, Error> {
+    let jobs = load_all(paths)?;
+    let cpus = Host::detect().cpus;
+    let mut text = String::new();
+    for job in &jobs {
+        let plan = matrix::expand(job, cpus, Overrides::default());
+        text.push_str(&plan_text(job, &plan));
+    }
+    print(&text)?;
+    Ok(EXIT_OK)
+}
+
+/// What `parbench check` prints for one job.
+pub fn plan_text(job: &Job, plan: &Plan) -> String {
+    let warmup_runs = plan.total_runs() - plan.measured_runs();
+    let mut text = format!(
+        "{}: job \"{}\" is valid: {} entries in {} groups, {} runs ({} measured, {} warm-up) on {} CPUs\n",
+        job.path.display(),
+        job.name,
+        plan.entries.len(),
+        plan.groups.len(),
+        plan.total_runs(),
+        plan.measured_runs(),
+        warmup_runs,
+        plan.cpus,
+    );
+    for group in &plan.groups {
+        let workload = &job.workloads[group.workload];
+        let what = match &workload.kind {
+            WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
+            WorkloadKind::Command { argv, protocol } => {
+                format!("command {argv:?} ({protocol:?} protocol)").to_lowercase()
+            }
+        };
+        text.push_str(&format!(
+            "  group {}: {} ({what}), {} {} items\n",
+            group.index + 1,
+            workload.name,
+            job.generator.name(),
+            group.list_size
+        ));
+        for entry in &plan.entries[group.entries.clone()] {
+            text.push_str(&format!(
+                "    {:>3}. {}  ({} warm-up + {} measured)\n",
+                entry.index + 1,
+                entry.label(),
+                entry.warmup,
+                entry.repetitions
+            ));
+        }
+    }
+    for skipped in &plan.skipped {
+        text.push_str(&format!("  skipped: {} × {}: {}\n", skipped.workload, skipped.what, skipped.reason));
+    }
+    text
+}

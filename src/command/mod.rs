@@ -1,0 +1,79 @@
+//! The commands of the command line, one file each: they load, run and
+//! report by calling the layers below, and they alone decide what is printed
+//! and which exit status parbench ends with.
+
+mod check;
+mod list;
+mod merge;
+mod report;
+mod run;
+mod slurm;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::jobfile::{self, Job};
+use crate::vocab::io_reason;
+use crate::{analysis, report as reports, worker};
+
+pub use check::plan_text;
+pub use list::list_text;
+
+/// Exit statuses, as `--help` documents them.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_RUN_FAILED: i32 = 1;
+
+/// Runs a parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Check { jobs } => check::check(&jobs),
+        Command::Report(args) => report::report(&args),
+        Command::Merge { shards, out } => merge::merge(&shards, out.as_deref()),
+        Command::Slurm(args) => slurm::slurm(&args),
+        Command::List => {
+            print(&list::list_text())?;
+            Ok(EXIT_OK)
+        }
+        Command::Worker { builtin, params } => match worker::serve(&builtin, &params) {
+            Ok(()) => Ok(EXIT_OK),
+            Err(message) => Err(Error::Usage(message)),
+        },
+    }
+}
+
+pub(crate) fn print(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Terminal)
+}
+
+/// Every job is validated before the first one runs.
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Job>, Error> {
+    paths.iter().map(|path| jobfile::load(path).map_err(Error::from)).collect()
+}
+
+/// Creates the output folder and proves it writable before anything runs.
+pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
+    let refuse = |error: std::io::Error| {
+        Error::Usage(format!("cannot write results to {}: {}", dir.display(), io_reason(&error)))
+    };
+    std::fs::create_dir_all(dir).map_err(refuse)?;
+    let probe = dir.join(format!(".parbench-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(refuse)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Reads per-run CSVs and analyses their rows together.
+pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error> {
+    let mut rows = Vec::new();
+    for path in paths {
+        if !path.is_file() {
+            return Err(Error::Usage(format!("{}: no such file", path.display())));
+        }
+        rows.extend(reports::csv::read_rows(path)?);
+    }
+    analysis::analyze(&rows).map_err(Error::Usage)
+}

@@ -1,0 +1,54 @@
+//! `parbench report`: recompute tables and exports from per-run CSVs, and
+//! compare against a baseline.
+
+use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, print};
+use crate::cli::ReportArgs;
+use crate::error::Error;
+use crate::{compare, report};
+
+pub fn report(args: &ReportArgs) -> Result<i32, Error> {
+    if !(0.0..100.0).contains(&args.threshold) {
+        return Err(Error::Usage(format!(
+            "--threshold {} is not a percentage between 0 and 100",
+            args.threshold
+        )));
+    }
+    let analysis = analysis_of(&args.csvs)?;
+    if analysis.entries.is_empty() {
+        return Err(Error::Usage("the CSVs hold no rows".to_owned()));
+    }
+    let write = |path: &Option<std::path::PathBuf>, text: &[u8]| -> Result<(), Error> {
+        match path {
+            Some(path) => std::fs::write(path, text).map_err(Error::output(path)),
+            None => Ok(()),
+        }
+    };
+    write(&args.markdown, report::markdown::render(&analysis).as_bytes())?;
+    write(&args.json, report::json::render(&analysis).as_bytes())?;
+    write(&args.summary_csv, &report::summary::to_csv(&analysis))?;
+    write(&args.html, report::html::render(&analysis).as_bytes())?;
+    if let Some(dir) = &args.charts {
+        std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
+        for (name, svg) in report::html::charts(&analysis) {
+            let path = dir.join(name);
+            std::fs::write(&path, svg).map_err(Error::output(&path))?;
+        }
+    }
+    let mut text = String::new();
+    if !args.quiet {
+        text.push_str(&report::table::render(&analysis));
+    }
+    let mut status = EXIT_OK;
+    if let Some(baseline) = &args.baseline {
+        let old = analysis_of(std::slice::from_ref(baseline))?;
+        let threshold = args.threshold / 100.0;
+        let comparison = compare::compare(&old, &analysis, threshold);
+        text.push('\n');
+        text.push_str(&compare::render(&comparison, threshold));
+        if comparison.any_slower() {
+            status = EXIT_RUN_FAILED;
+        }
+    }
+    print(&text)?;
+    Ok(status)
+}

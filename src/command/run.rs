@@ -1,0 +1,163 @@
+//! `parbench run`: every job of the command line, one after another, each
+//! to its CSV, summary, environment record and table.
+
+use std::path::Path;
+
+use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, load_all, prepare_out_dir, print};
+use crate::cli::RunArgs;
+use crate::error::Error;
+use crate::jobfile::Job;
+use crate::matrix::{self, Overrides, Plan};
+use crate::runner::{self, Host, Reporter, Status};
+use crate::vocab::shell_word;
+use crate::{interrupt, lock, report, resume, shard};
+
+pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    let jobs = load_all(&args.jobs)?;
+    prepare_out_dir(&args.out)?;
+    interrupt::install();
+    let host = Host::detect();
+    let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
+    let mut status = EXIT_OK;
+    for job in &jobs {
+        let mut plan = matrix::expand(job, host.cpus, overrides);
+        if let Some(shard) = args.shard {
+            plan = shard::restrict(&plan, shard);
+        }
+        match run_job(job, &plan, &host, args)? {
+            JobEnd::AllOk => {}
+            JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
+            JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
+        }
+    }
+    Ok(status)
+}
+
+enum JobEnd {
+    AllOk,
+    SomeFailed,
+    Interrupted,
+}
+
+/// The command that continues this run, as the user would type it.
+fn resume_command(args: &RunArgs) -> String {
+    let mut words = vec!["parbench".to_owned(), "run".to_owned(), "--resume".to_owned()];
+    if args.out != Path::new("results") {
+        words.push("--out".to_owned());
+        words.push(shell_word(&args.out.display().to_string()));
+    }
+    if let Some(repetitions) = args.repetitions {
+        words.push(format!("--repetitions {repetitions}"));
+    }
+    if let Some(warmup) = args.warmup {
+        words.push(format!("--warmup {warmup}"));
+    }
+    if let Some(shard) = args.shard {
+        words.push(format!("--shard {shard}"));
+    }
+    words.extend(args.jobs.iter().map(|job| shell_word(&job.display().to_string())));
+    words.join(" ")
+}
+
+fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd, Error> {
+    let base = match args.shard {
+        Some(shard) => shard.base_name(&job.name),
+        None => job.name.clone(),
+    };
+    let base = base.as_str();
+    let _lock = lock::ResultsLock::acquire(&args.out, base)?;
+    let mode = match (args.resume, args.retry_failed, args.fresh) {
+        (true, _, _) => resume::Mode::Resume,
+        (_, true, _) => resume::Mode::RetryFailed,
+        (_, _, true) => resume::Mode::Fresh,
+        _ => resume::Mode::New,
+    };
+    let resume_hint = resume_command(args);
+    let prior = resume::load(&args.out, base, plan, mode, &resume_hint)?;
+    let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
+    let runs_left = runner::runs_to_do(plan, &prior_records);
+    if !prior.is_empty() && !args.quiet {
+        eprintln!("{}: keeping {} runs already measured; {runs_left} runs to go", job.name, prior.len());
+    }
+
+    let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
+    let mut log = report::log::StderrLog::new(&args.out, base);
+    let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
+    let outcome = {
+        let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
+        runner::run(job, plan, &prior_records, &mut reporters)
+    };
+    progress.finish();
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // The rows written so far are intact; say where and how to go on.
+            eprintln!(
+                "error: {error}\n{} runs are saved in {}; continue with: {resume_hint}",
+                rows.saved(),
+                rows.partial_path().display()
+            );
+            return Err(error.already_reported());
+        }
+    };
+    if outcome.interrupted {
+        eprintln!(
+            "\n{}: interrupted; {} runs are saved in {}. Continue with:\n  {resume_hint}",
+            job.name,
+            rows.saved(),
+            rows.partial_path().display()
+        );
+        return Ok(JobEnd::Interrupted);
+    }
+    let csv_path = rows.finish()?;
+    // The summary and the table come from the file just written, exactly as
+    // `parbench report` would compute them from it.
+    let analysis = analysis_of(std::slice::from_ref(&csv_path))?;
+    let summary_path = args.out.join(format!("{base}.summary.csv"));
+    report::csv::write_atomically(&summary_path, &report::summary::to_csv(&analysis))?;
+    let env_path = args.out.join(format!("{base}.env.json"));
+    report::csv::write_atomically(&env_path, report::env::describe(job, host).as_bytes())?;
+    let html = args.html.as_ref().map(|html| {
+        // Several jobs in one run each get their own page beside FILE.
+        if args.jobs.len() > 1 {
+            let stem = html.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+            let extension =
+                html.extension().map(|ext| format!(".{}", ext.to_string_lossy())).unwrap_or_default();
+            html.with_file_name(format!("{stem}-{base}{extension}"))
+        } else {
+            html.clone()
+        }
+    });
+    if let Some(html) = &html {
+        std::fs::write(html, report::html::render(&analysis)).map_err(Error::output(html))?;
+    }
+
+    let records = outcome.records;
+    let failed = records.iter().filter(|record| record.status != Status::Ok).count();
+    if !args.quiet {
+        let mut text = report::table::render(&analysis);
+        for skipped in &plan.skipped {
+            text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
+        }
+        if !plan.skipped.is_empty() {
+            text.push('\n');
+        }
+        print(&text)?;
+        let mut files = format!("{}, {}, {}", csv_path.display(), summary_path.display(), env_path.display());
+        if let Some(log) = log.path() {
+            files.push_str(&format!(", {}", log.display()));
+        }
+        if let Some(html) = &html {
+            files.push_str(&format!(", {}", html.display()));
+        }
+        let verdict = if failed == 0 {
+            format!("{} runs ok", records.len())
+        } else {
+            format!("{failed} of {} runs not ok", records.len())
+        };
+        eprintln!("\n{}: {verdict}; wrote {files}", job.name);
+    } else if failed > 0 {
+        eprintln!("{}: {failed} of {} runs not ok; see {}", job.name, records.len(), csv_path.display());
+    }
+    Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
