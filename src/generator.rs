@@ -137,7 +137,8 @@ impl Generator {
                 Items::Numbers(
                     (0..size)
                         .map(|_| {
-                            let unit = (splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+                            let unit =
+                                (crate::stats::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
                             low + unit * (high - low)
                         })
                         .collect(),
@@ -150,15 +151,6 @@ impl Generator {
             },
         }
     }
-}
-
-/// SplitMix64: the stream behind `random` lists and the bootstrap's resamples.
-pub(crate) fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Reads a list file: one item per line, blank lines skipped; numbers when

@@ -10,7 +10,6 @@ pub mod analysis;
 pub mod cli;
 pub mod cluster;
 pub mod command;
-pub mod compare;
 pub mod error;
 pub mod generator;
 pub mod interrupt;

@@ -1,4 +1,5 @@
-//! Descriptive statistics of measured times.
+//! Descriptive statistics of measured times, and the seeded random stream
+//! that lists and the bootstrap share.
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -47,6 +48,15 @@ pub fn median(values: &[f64]) -> Option<f64> {
 fn median_of_sorted(sorted: &[f64]) -> f64 {
     let middle = sorted.len() / 2;
     if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
+}
+
+/// SplitMix64: the stream behind `random` lists and the bootstrap's resamples.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

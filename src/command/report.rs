@@ -4,7 +4,7 @@
 use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, print};
 use crate::cli::ReportArgs;
 use crate::error::Error;
-use crate::{compare, report};
+use crate::{analysis, report};
 
 pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if !(0.0..100.0).contains(&args.threshold) {
@@ -42,9 +42,9 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if let Some(baseline) = &args.baseline {
         let old = analysis_of(std::slice::from_ref(baseline))?;
         let threshold = args.threshold / 100.0;
-        let comparison = compare::compare(&old, &analysis, threshold);
+        let comparison = analysis::compare::compare(&old, &analysis, threshold);
         text.push('\n');
-        text.push_str(&compare::render(&comparison, threshold));
+        text.push_str(&report::compare::render(&comparison, threshold));
         if comparison.any_slower() {
             status = EXIT_RUN_FAILED;
         }

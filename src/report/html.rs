@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use super::human_seconds;
-use crate::analysis::{self, Analysis, EntryStats, GroupId};
+use super::words;
+use crate::analysis::{Analysis, EntryStats, GroupId};
 
 const PALETTE: [RGBColor; 6] = [
     RGBColor(0x1f, 0x77, 0xb4),
@@ -31,7 +32,7 @@ pub fn render(analysis: &Analysis) -> String {
         analysis.entries.len(),
         escape(&analysis.hosts.iter().cloned().collect::<Vec<_>>().join(", "))
     );
-    let crossover = analysis::crossover(analysis);
+    let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         body.push_str("<h2>Where parallelism pays</h2>\n<ul class=\"crossover\">\n");
         for sentence in crossover {
@@ -39,7 +40,7 @@ pub fn render(analysis: &Analysis) -> String {
         }
         body.push_str("</ul>\n");
     }
-    let warnings = analysis::warnings(analysis);
+    let warnings = words::warnings(analysis);
     if !warnings.is_empty() {
         body.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
         for warning in warnings {
@@ -49,7 +50,10 @@ pub fn render(analysis: &Analysis) -> String {
     }
     body.push_str("<h2>Groups</h2>\n");
     for (group, entries) in analysis.groups() {
-        body.push_str(&format!("<section>\n<h3>{}</h3>\n", escape(&group.title(analysis.hosts.len()))));
+        body.push_str(&format!(
+            "<section>\n<h3>{}</h3>\n",
+            escape(&words::title(&group, analysis.hosts.len()))
+        ));
         body.push_str(&table(&entries));
         if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
             body.push_str(&format!(

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::analysis::{self, Analysis};
+use super::words;
+use crate::analysis::Analysis;
 
 pub fn render(analysis: &Analysis) -> String {
     let entries: Vec<Value> = analysis
@@ -45,8 +46,8 @@ pub fn render(analysis: &Analysis) -> String {
         .collect();
     let value = json!({
         "entries": entries,
-        "crossover": analysis::crossover(analysis),
-        "warnings": analysis::warnings(analysis),
+        "crossover": words::crossover(analysis),
+        "warnings": words::warnings(analysis),
     });
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');

@@ -1,12 +1,13 @@
 //! `--markdown FILE`: the tables, crossover and warnings as Markdown, for a
 //! pull request or a wiki.
 
-use crate::analysis::{self, Analysis};
+use super::words;
+use crate::analysis::Analysis;
 
 pub fn render(analysis: &Analysis) -> String {
     let mut out = String::from("# parbench report\n");
     for (group, entries) in analysis.groups() {
-        out.push_str(&format!("\n## {}\n\n", group.title(analysis.hosts.len())));
+        out.push_str(&format!("\n## {}\n\n", words::title(&group, analysis.hosts.len())));
         out.push_str(&format!("| {} |\n", super::ENTRY_COLUMNS.join(" | ")));
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for entry in entries {
@@ -16,12 +17,12 @@ pub fn render(analysis: &Analysis) -> String {
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }
-    let crossover = analysis::crossover(analysis);
+    let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         out.push_str("\n## Where parallelism pays\n\n");
         crossover.iter().for_each(|sentence| out.push_str(&format!("- {sentence}\n")));
     }
-    let warnings = analysis::warnings(analysis);
+    let warnings = words::warnings(analysis);
     if !warnings.is_empty() {
         out.push_str("\n## Warnings\n\n");
         warnings.iter().for_each(|warning| out.push_str(&format!("- {warning}\n")));

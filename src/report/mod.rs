@@ -2,6 +2,7 @@
 //! (records in, bytes out); the reporters that touch files or the terminal
 //! are thin wrappers around them.
 
+pub mod compare;
 pub mod csv;
 pub mod env;
 pub mod html;
@@ -11,6 +12,7 @@ pub mod markdown;
 pub mod progress;
 pub mod summary;
 pub mod table;
+pub mod words;
 
 use std::time::SystemTime;
 
@@ -22,7 +24,7 @@ pub const ENTRY_COLUMNS: [&str; 14] = [
 
 /// An entry's cells for [`ENTRY_COLUMNS`], as people read them.
 pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 14] {
-    use table::ratio;
+    use words::ratio;
     let time = |pick: fn(&crate::stats::Summary) -> f64| {
         entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
     };

@@ -2,13 +2,14 @@
 //! group (workload, parameters and list), one row per strategy, worker count
 //! and chunk size; then the crossover and the warnings.
 
-use super::human_seconds;
-use crate::analysis::{self, Analysis};
+use super::{human_seconds, words};
+use crate::analysis::Analysis;
+use words::ratio;
 
 pub fn render(analysis: &Analysis) -> String {
     let mut out = String::new();
     for (group, entries) in analysis.groups() {
-        out.push_str(&format!("\n{}\n", group.title(analysis.hosts.len())));
+        out.push_str(&format!("\n{}\n", words::title(&group, analysis.hosts.len())));
         let mut lines = vec![
             [
                 "strategy",
@@ -88,18 +89,18 @@ pub fn render(analysis: &Analysis) -> String {
         }
         for entry in &entries {
             if let Some(error) = &entry.first_error {
-                out.push_str(&format!("  ! {}: {error}\n", entry.id.how()));
+                out.push_str(&format!("  ! {}: {error}\n", words::how(&entry.id)));
             }
         }
     }
-    let crossover = analysis::crossover(analysis);
+    let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         out.push_str("\nWhere parallelism pays:\n");
         for sentence in crossover {
             out.push_str(&format!("  {sentence}\n"));
         }
     }
-    let warnings = analysis::warnings(analysis);
+    let warnings = words::warnings(analysis);
     if !warnings.is_empty() {
         out.push_str("\nWarnings:\n");
         for warning in warnings {
@@ -107,31 +108,4 @@ pub fn render(analysis: &Analysis) -> String {
         }
     }
     out
-}
-
-/// Speedups with enough digits to tell 0.004× from 0.0004×.
-pub fn ratio(value: f64) -> String {
-    if value >= 0.1 || value <= 0.0 || !value.is_finite() {
-        format!("{value:.2}×")
-    } else {
-        let digits = ((-value.log10().floor()) as usize + 2).min(12);
-        format!("{value:.digits$}×")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ratio;
-
-    #[test]
-    fn ratios_keep_three_significant_digits_when_small() {
-        assert_eq!(ratio(1.96), "1.96×");
-        assert_eq!(ratio(0.35), "0.35×");
-        assert_eq!(ratio(0.0047), "0.00470×");
-        assert_eq!(ratio(0.00023), "0.000230×");
-        // A hand-made CSV can hold a zero time; nothing may panic on it.
-        assert_eq!(ratio(0.0), "0.00×");
-        assert_eq!(ratio(f64::INFINITY), "inf×");
-        assert_eq!(ratio(1e-300), "0.000000000000×");
-    }
 }

@@ -1,6 +1,7 @@
-//! From per-run rows to what a person reads: statistics per entry, speedups
+//! From per-run rows to numbers and verdicts: statistics per entry, speedups
 //! against serial with confidence intervals, warnings, and the crossover
-//! where parallelism starts to pay.
+//! where parallelism starts to pay. Everything here is data; `report/`
+//! alone puts it into words (see `report::words`).
 //!
 //! Everything here works from the rows of per-run CSVs, so that `run` (on
 //! the rows it just wrote) and `report` (on any CSVs, from any hosts) give
@@ -9,7 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::report::table::ratio;
+pub mod compare;
+
 use crate::stats::{self, Summary};
 
 /// Bootstrap resamples for each interval.
@@ -27,20 +29,6 @@ pub struct EntryId {
     pub chunk_size: String,
 }
 
-impl EntryId {
-    /// `processes ×2 chunk 4`, `serial`.
-    pub fn how(&self) -> String {
-        let mut text = self.strategy.clone();
-        if self.strategy != "serial" {
-            text.push_str(&format!(" ×{}", self.workers));
-        }
-        if !self.chunk_size.is_empty() {
-            text.push_str(&format!(" chunk {}", self.chunk_size));
-        }
-        text
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupId {
     pub job: String,
@@ -50,19 +38,6 @@ pub struct GroupId {
     pub list_size: usize,
     /// `param_NAME` cells that are not empty, by name.
     pub params: Vec<(String, String)>,
-}
-
-impl GroupId {
-    pub fn title(&self, hosts: usize) -> String {
-        let mut title = format!("{} · {} {} items", self.workload, self.generator, self.list_size);
-        for (name, value) in &self.params {
-            title.push_str(&format!(" · {name}={value}"));
-        }
-        if hosts > 1 {
-            title.push_str(&format!(" · on {}", self.host));
-        }
-        title
-    }
 }
 
 /// One measured run, as a row says it.
@@ -240,7 +215,7 @@ struct Resampler(u64);
 
 impl Resampler {
     fn index(&mut self, len: usize) -> usize {
-        (crate::generator::splitmix64(&mut self.0) % len as u64) as usize
+        (stats::splitmix64(&mut self.0) % len as u64) as usize
     }
 
     fn median_of_resample(&mut self, values: &[f64], scratch: &mut Vec<f64>) -> f64 {
@@ -306,25 +281,35 @@ pub fn outliers(values: &[f64]) -> usize {
 
 // ---------------------------------------------------------------- warnings
 
-/// Advice a user can act on, after the table: one line per kind of problem,
-/// naming the worst case and how many entries share it.
-pub fn warnings(analysis: &Analysis) -> Vec<String> {
-    let hosts = analysis.hosts.len();
-    let label = |entry: &EntryStats| format!("{} · {}", entry.id.group.title(hosts), entry.id.how());
-    // (how bad, entry label) per kind.
-    let mut variation: Vec<(f64, String)> = Vec::new();
-    let mut oversubscribed: Vec<(f64, String)> = Vec::new();
-    let mut slow_first: Vec<(f64, String)> = Vec::new();
+/// Advice a user can act on: one per kind of problem, naming the worst case
+/// and how many entries share it (`entries`, the worst one included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// The standard deviation is over 10% of the mean; `spread` is their ratio.
+    HighVariation { worst: EntryId, spread: f64, entries: usize },
+    /// More workers than the `cpus` of the host.
+    Oversubscribed { worst: EntryId, cpus: usize, entries: usize },
+    /// The first run took `ratio` times the median of the others.
+    SlowFirstRun { worst: EntryId, ratio: f64, entries: usize },
+    /// The group's serial entry has no ok run, so no speedup exists there.
+    SerialFailed { group: GroupId },
+}
+
+pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
+    // (how bad, entry) per kind.
+    let mut variation: Vec<(f64, &EntryId)> = Vec::new();
+    let mut oversubscribed: Vec<(f64, &EntryId)> = Vec::new();
+    let mut slow_first: Vec<(f64, &EntryId)> = Vec::new();
     for entry in &analysis.entries {
         if let Some(wall) = &entry.wall
             && wall.count >= 3
             && wall.mean > 0.0
             && wall.stddev / wall.mean > 0.10
         {
-            variation.push((wall.stddev / wall.mean, label(entry)));
+            variation.push((wall.stddev / wall.mean, &entry.id));
         }
         if entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != "serial" {
-            oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, label(entry)));
+            oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, &entry.id));
         }
         if let [first, rest @ ..] = entry.walls_in_order.as_slice()
             && rest.len() >= 2
@@ -332,46 +317,29 @@ pub fn warnings(analysis: &Analysis) -> Vec<String> {
             && typical > 0.0
             && *first > 1.5 * typical
         {
-            slow_first.push((first / typical, label(entry)));
+            slow_first.push((first / typical, &entry.id));
         }
     }
-    let worst = |cases: &mut Vec<(f64, String)>| -> Option<(f64, String, usize)> {
+    let worst = |cases: &mut Vec<(f64, &EntryId)>| -> Option<(f64, EntryId, usize)> {
         cases.sort_by(|a, b| b.0.total_cmp(&a.0));
-        cases.first().map(|(value, label)| (*value, label.clone(), cases.len()))
-    };
-    let others = |count: usize| match count {
-        1 => String::new(),
-        2 => " and 1 other entry".to_owned(),
-        _ => format!(" and {} other entries", count - 1),
+        cases.first().map(|(value, id)| (*value, (*id).clone(), cases.len()))
     };
     let mut warnings = Vec::new();
-    if let Some((value, label, count)) = worst(&mut variation) {
-        warnings.push(format!(
-            "high variation: the standard deviation is {:.0}% of the mean in {label}{}: \
-             add repetitions, or measure on a quieter machine",
-            value * 100.0,
-            others(count)
-        ));
+    if let Some((spread, worst, entries)) = worst(&mut variation) {
+        warnings.push(Warning::HighVariation { worst, spread, entries });
     }
-    if let Some((_, label, count)) = worst(&mut oversubscribed) {
+    if let Some((_, worst, entries)) = worst(&mut oversubscribed) {
         let cpus = analysis.entries.iter().map(|entry| entry.cpus).max().unwrap_or(0);
-        warnings.push(format!(
-            "more workers than CPUs ({cpus}) in {label}{}: CPU-bound work cannot gain past {cpus}",
-            others(count)
-        ));
+        warnings.push(Warning::Oversubscribed { worst, cpus, entries });
     }
-    if let Some((value, label, count)) = worst(&mut slow_first) {
-        warnings.push(format!(
-            "the first run took {value:.1}× the median of the others in {label}{}: raise `warmup`",
-            others(count)
-        ));
+    if let Some((ratio, worst, entries)) = worst(&mut slow_first) {
+        warnings.push(Warning::SlowFirstRun { worst, ratio, entries });
     }
     for (group, entries) in analysis.groups() {
         if let Some(serial) = entries.iter().find(|entry| entry.id.strategy == "serial")
             && serial.wall.is_none()
         {
-            warnings
-                .push(format!("serial failed in {}: no speedup can be computed there", group.title(hosts)));
+            warnings.push(Warning::SerialFailed { group });
         }
     }
     warnings
@@ -380,12 +348,59 @@ pub fn warnings(analysis: &Analysis) -> Vec<String> {
 // ---------------------------------------------------------------- crossover
 
 /// "Beats serial" means at least 5% faster: a speedup of 1.01 is noise.
-const BEATS: f64 = 1.05;
+pub const BEATS: f64 = 1.05;
+
+/// Where a way of running a workload starts to beat serial.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Crossover {
+    /// Nothing varies in the job: the one point measured, and whether its
+    /// best `speedup` reaches [`BEATS`].
+    Point { group: GroupId, strategy: String, workers: usize, speedup: f64 },
+    /// Along one axis (`size`, the list size, or a parameter's name), the
+    /// others held at `fixed`.
+    Series(Series),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub workload: String,
+    /// The host, where the rows come from more than one.
+    pub host: Option<String>,
+    pub axis: String,
+    pub strategy: String,
+    pub workers: usize,
+    /// The other axes that vary in the job, with their value along this series.
+    pub fixed: Vec<(String, String)>,
+    /// The first and last value of the axis measured.
+    pub first: String,
+    pub last: String,
+    pub verdict: SeriesVerdict,
+    /// The best speedup along the axis and where it was measured.
+    pub best: (String, f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeriesVerdict {
+    /// Beats serial at every value measured.
+    Everywhere,
+    /// Beats serial from this value on, with this speedup there.
+    From(String, f64),
+    Never,
+}
+
+impl Crossover {
+    pub fn beats(&self) -> bool {
+        match self {
+            Crossover::Point { speedup, .. } => *speedup >= BEATS,
+            Crossover::Series(series) => series.verdict != SeriesVerdict::Never,
+        }
+    }
+}
 
 /// For each workload and way of running it, where it starts to beat serial
-/// along each axis of the job (list size, or a parameter that varies), in
-/// words. Without an axis, whether it beats serial at the one point measured.
-pub fn crossover(analysis: &Analysis) -> Vec<String> {
+/// along each axis of the job (list size, or a parameter that varies).
+/// Without an axis, whether it beats serial at the one point measured.
+pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
     // The best speedup of each (group, strategy, workers): chunk sizes vary
     // with the list size under "auto", so they are folded together.
     let mut best: BTreeMap<(GroupId, String, usize), f64> = BTreeMap::new();
@@ -400,21 +415,24 @@ pub fn crossover(analysis: &Analysis) -> Vec<String> {
         }
     }
     // Axes: the list size and every parameter with more than one value.
-    let mut axes: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut axes: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
     for (group, _, _) in best.keys() {
-        let key = (group.job.clone(), group.workload.clone());
-        axes.entry((key.0.clone(), format!("{}\u{0}size", key.1)))
+        axes.entry((group.job.clone(), group.workload.clone(), "size".to_owned()))
             .or_default()
             .insert(group.list_size.to_string());
         for (name, value) in &group.params {
-            axes.entry((key.0.clone(), format!("{}\u{0}{name}", key.1))).or_default().insert(value.clone());
+            axes.entry((group.job.clone(), group.workload.clone(), name.clone()))
+                .or_default()
+                .insert(value.clone());
         }
     }
     let varying = |job: &str, workload: &str, axis: &str| {
-        axes.get(&(job.to_owned(), format!("{workload}\u{0}{axis}"))).is_some_and(|values| values.len() > 1)
+        axes.get(&(job.to_owned(), workload.to_owned(), axis.to_owned()))
+            .is_some_and(|values| values.len() > 1)
     };
+    let several_hosts = analysis.hosts.len() > 1;
 
-    let mut sentences = Vec::new();
+    let mut found = Vec::new();
     // Series: everything fixed but one axis.
     let mut series: BTreeMap<SeriesKey, Vec<(f64, String, f64)>> = BTreeMap::new();
     for ((group, strategy, workers), speedup) in &best {
@@ -428,73 +446,64 @@ pub fn crossover(analysis: &Analysis) -> Vec<String> {
                 continue;
             }
             any_axis = true;
-            let fixed: Vec<String> = axis_values
+            let fixed: Vec<(String, String)> = axis_values
                 .iter()
                 .filter(|(other, _)| other != axis && varying(&group.job, &group.workload, other))
-                .map(|(other, value)| format!("{other}={value}"))
+                .cloned()
                 .collect();
             let numeric: f64 = value.parse().unwrap_or(f64::NAN);
+            let host = several_hosts.then(|| group.host.clone());
             series
                 .entry((
-                    format!("{}{}", group.workload, host_suffix(&group.host, analysis.hosts.len())),
+                    group.workload.clone(),
+                    host,
                     axis.clone(),
                     strategy.clone(),
                     *workers,
-                    fixed.join(", "),
+                    fixed,
                     group.job.clone(),
                 ))
                 .or_default()
                 .push((numeric, value.clone(), *speedup));
         }
         if !any_axis {
-            let verdict = if *speedup >= BEATS { "beats" } else { "does not beat" };
-            sentences.push(format!(
-                "{}: {strategy} ×{workers} {verdict} serial ({})",
-                group.title(analysis.hosts.len()),
-                ratio(*speedup),
-            ));
+            found.push(Crossover::Point {
+                group: group.clone(),
+                strategy: strategy.clone(),
+                workers: *workers,
+                speedup: *speedup,
+            });
         }
     }
-    for ((workload, axis, strategy, workers, fixed, _), mut points) in series {
+    for ((workload, host, axis, strategy, workers, fixed, _), mut points) in series {
         points.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        let name =
-            |value: &str| if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") };
-        let range = format!("{}..{}", points[0].1, points[points.len() - 1].1);
-        let context = if fixed.is_empty() { String::new() } else { format!(" (at {fixed})") };
         // The first point from which it stays ahead.
         let from = (0..points.len()).find(|start| points[*start..].iter().all(|point| point.2 >= BEATS));
         let (_, best_value, best_speedup) =
             points.iter().max_by(|a, b| a.2.total_cmp(&b.2)).cloned().expect("a series has points");
-        let sentence = match from {
-            Some(0) => format!(
-                "{workload}: {strategy} ×{workers} beats serial everywhere measured ({axis} {range}; best {} at {}){context}",
-                ratio(best_speedup),
-                name(&best_value)
-            ),
-            Some(start) => format!(
-                "{workload}: {strategy} ×{workers} beats serial from {} on ({} there, {} at {}){context}",
-                name(&points[start].1),
-                ratio(points[start].2),
-                ratio(best_speedup),
-                name(&best_value)
-            ),
-            None => format!(
-                "{workload}: {strategy} ×{workers} never beats serial for {axis} {range} (best {} at {}){context}",
-                ratio(best_speedup),
-                name(&best_value)
-            ),
+        let verdict = match from {
+            Some(0) => SeriesVerdict::Everywhere,
+            Some(start) => SeriesVerdict::From(points[start].1.clone(), points[start].2),
+            None => SeriesVerdict::Never,
         };
-        sentences.push(sentence);
+        found.push(Crossover::Series(Series {
+            workload,
+            host,
+            axis,
+            strategy,
+            workers,
+            fixed,
+            first: points[0].1.clone(),
+            last: points[points.len() - 1].1.clone(),
+            verdict,
+            best: (best_value, best_speedup),
+        }));
     }
-    sentences
+    found
 }
 
-/// (workload, axis, strategy, workers, the other axes' values, job).
-type SeriesKey = (String, String, String, usize, String, String);
-
-fn host_suffix(host: &str, hosts: usize) -> String {
-    if hosts > 1 { format!(" on {host}") } else { String::new() }
-}
+/// (workload, host where several, axis, strategy, workers, the other axes' values, job).
+type SeriesKey = (String, Option<String>, String, String, usize, Vec<(String, String)>, String);
 
 #[cfg(test)]
 mod tests {
@@ -556,7 +565,7 @@ mod tests {
         assert_eq!(analysis.entries.len(), 3);
         assert_eq!(analysis.entries[1].speedup, Some(2.0));
         assert_eq!(analysis.entries[1].efficiency(), Some(1.0));
-        let warnings = warnings(&analysis);
+        let warnings = crate::report::words::warnings(&analysis);
         assert_eq!(
             warnings,
             vec![
@@ -575,7 +584,7 @@ mod tests {
                 rows.push(row("threads", 2, size, repetition, threads));
             }
         }
-        let sentences = crossover(&analyze(&rows).unwrap());
+        let sentences = crate::report::words::crossover(&analyze(&rows).unwrap());
         assert_eq!(
             sentences,
             vec!["w: threads ×2 beats serial from 1000 items on (2.00× there, 2.50× at 10000 items)"]
@@ -651,7 +660,7 @@ mod fuzz {
                 let _ = crate::report::markdown::render(&analysis);
                 let _ = crate::report::json::render(&analysis);
                 let _ = crate::report::html::render(&analysis);
-                let _ = crate::compare::compare(&analysis, &analysis, 0.05);
+                let _ = compare::compare(&analysis, &analysis, 0.05);
             }
         }
     }

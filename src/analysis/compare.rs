@@ -1,4 +1,5 @@
 //! `parbench report --baseline OLD.csv NEW.csv`: did anything get slower?
+//! The verdicts, as data; `report::compare` puts them into words.
 //!
 //! Entries are matched by what they measure (job, workload, parameters,
 //! list, strategy, workers, chunk size), and by host as well when both
@@ -9,8 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{Analysis, EntryId, EntryStats, ratio_interval};
-use crate::report::human_seconds;
+use super::{Analysis, EntryId, EntryStats, ratio_interval};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -21,7 +21,7 @@ pub enum Verdict {
 
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub label: String,
+    pub entry: EntryId,
     pub old_median: f64,
     pub new_median: f64,
     /// new / old, and its interval.
@@ -33,8 +33,18 @@ pub struct Change {
 #[derive(Debug, Clone, Default)]
 pub struct Comparison {
     pub changes: Vec<Change>,
-    /// Entries in only one of the two files.
-    pub unmatched: Vec<String>,
+    /// Entries that have no change to show, and why.
+    pub unmatched: Vec<(Unmatched, EntryId)>,
+    /// Hosts to tell entries apart by: 1 where hosts were not matched.
+    pub hosts: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmatched {
+    OnlyInNew,
+    OnlyInBaseline,
+    /// In both, but without an ok run in one of them.
+    NoOkRuns,
 }
 
 impl Comparison {
@@ -51,26 +61,22 @@ fn key(id: &EntryId, with_host: bool) -> EntryId {
     key
 }
 
-fn label(entry: &EntryStats, hosts: usize) -> String {
-    format!("{} · {}", entry.id.group.title(hosts), entry.id.how())
-}
-
 pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {
     let with_host = old.hosts.len() > 1 && new.hosts.len() > 1;
     let hosts = if with_host { new.hosts.len() } else { 1 };
     let old_entries: BTreeMap<EntryId, &EntryStats> =
         old.entries.iter().map(|entry| (key(&entry.id, with_host), entry)).collect();
-    let mut comparison = Comparison::default();
+    let mut comparison = Comparison { hosts, ..Comparison::default() };
     let mut matched = std::collections::BTreeSet::new();
     for entry in &new.entries {
         let id = key(&entry.id, with_host);
         let Some(before) = old_entries.get(&id) else {
-            comparison.unmatched.push(format!("only in the new results: {}", label(entry, hosts)));
+            comparison.unmatched.push((Unmatched::OnlyInNew, entry.id.clone()));
             continue;
         };
         matched.insert(id);
         let (Some(old_wall), Some(new_wall)) = (&before.wall, &entry.wall) else {
-            comparison.unmatched.push(format!("no ok runs to compare: {}", label(entry, hosts)));
+            comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone()));
             continue;
         };
         let ratio = new_wall.median / old_wall.median;
@@ -83,7 +89,7 @@ pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {
             Verdict::NoClearChange
         };
         comparison.changes.push(Change {
-            label: label(entry, hosts),
+            entry: entry.id.clone(),
             old_median: old_wall.median,
             new_median: new_wall.median,
             ratio,
@@ -93,47 +99,17 @@ pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {
     }
     for entry in &old.entries {
         if !matched.contains(&key(&entry.id, with_host)) {
-            comparison.unmatched.push(format!("only in the baseline: {}", label(entry, hosts)));
+            comparison.unmatched.push((Unmatched::OnlyInBaseline, entry.id.clone()));
         }
     }
     comparison
-}
-
-pub fn render(comparison: &Comparison, threshold: f64) -> String {
-    let mut out = format!("Against the baseline (threshold {:.0}%):\n", threshold * 100.0);
-    let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
-    for change in &comparison.changes {
-        let verdict = match change.verdict {
-            Verdict::Faster => "faster",
-            Verdict::Slower => "SLOWER",
-            Verdict::NoClearChange => "no clear change",
-        };
-        out.push_str(&format!(
-            "  {verdict:<15}  {:>9} → {:<9}  {:>7} (95% CI {} … {})  {}\n",
-            human_seconds(change.old_median),
-            human_seconds(change.new_median),
-            percent(change.ratio),
-            percent(change.interval.0),
-            percent(change.interval.1),
-            change.label
-        ));
-    }
-    for line in &comparison.unmatched {
-        out.push_str(&format!("  {line}\n"));
-    }
-    let slower = comparison.changes.iter().filter(|change| change.verdict == Verdict::Slower).count();
-    let faster = comparison.changes.iter().filter(|change| change.verdict == Verdict::Faster).count();
-    out.push_str(&format!(
-        "{slower} slower, {faster} faster, {} without a clear change\n",
-        comparison.changes.len() - slower - faster
-    ));
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::analyze;
+    use crate::report::words::entry_label;
 
     fn rows(scale: f64) -> Vec<BTreeMap<String, String>> {
         let mut rows = Vec::new();
@@ -170,11 +146,11 @@ mod tests {
         let old = analyze(&rows(1.0)).unwrap();
         let slower = compare(&old, &analyze(&rows(1.3)).unwrap(), 0.05);
         assert!(slower.any_slower());
-        let named: Vec<&str> = slower
+        let named: Vec<String> = slower
             .changes
             .iter()
             .filter(|c| c.verdict == Verdict::Slower)
-            .map(|c| c.label.as_str())
+            .map(|c| entry_label(&c.entry, slower.hosts))
             .collect();
         assert_eq!(named, ["w · range 10 items · threads ×2"]);
         let same = compare(&old, &analyze(&rows(1.02)).unwrap(), 0.05);

@@ -1,0 +1,41 @@
+//! The comparison against a baseline, in words.
+
+use super::human_seconds;
+use super::words::entry_label;
+use crate::analysis::compare::{Comparison, Unmatched, Verdict};
+
+pub fn render(comparison: &Comparison, threshold: f64) -> String {
+    let mut out = format!("Against the baseline (threshold {:.0}%):\n", threshold * 100.0);
+    let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
+    for change in &comparison.changes {
+        let verdict = match change.verdict {
+            Verdict::Faster => "faster",
+            Verdict::Slower => "SLOWER",
+            Verdict::NoClearChange => "no clear change",
+        };
+        out.push_str(&format!(
+            "  {verdict:<15}  {:>9} → {:<9}  {:>7} (95% CI {} … {})  {}\n",
+            human_seconds(change.old_median),
+            human_seconds(change.new_median),
+            percent(change.ratio),
+            percent(change.interval.0),
+            percent(change.interval.1),
+            entry_label(&change.entry, comparison.hosts)
+        ));
+    }
+    for (why, entry) in &comparison.unmatched {
+        let why = match why {
+            Unmatched::OnlyInNew => "only in the new results",
+            Unmatched::OnlyInBaseline => "only in the baseline",
+            Unmatched::NoOkRuns => "no ok runs to compare",
+        };
+        out.push_str(&format!("  {why}: {}\n", entry_label(entry, comparison.hosts)));
+    }
+    let slower = comparison.changes.iter().filter(|change| change.verdict == Verdict::Slower).count();
+    let faster = comparison.changes.iter().filter(|change| change.verdict == Verdict::Faster).count();
+    out.push_str(&format!(
+        "{slower} slower, {faster} faster, {} without a clear change\n",
+        comparison.changes.len() - slower - faster
+    ));
+    out
+}

@@ -1,0 +1,157 @@
+//! Results in words: the names of groups and entries, ratios, and the
+//! sentences of the crossover and the warnings. Analysis returns numbers and
+//! verdicts; this is the one place they become English.
+
+use crate::analysis::{self, Analysis, Crossover, EntryId, GroupId, Series, SeriesVerdict, Warning};
+
+/// `price-crazy · range 20 items · iterations=100`, and the host where the
+/// results come from several.
+pub fn title(group: &GroupId, hosts: usize) -> String {
+    let mut title = format!("{} · {} {} items", group.workload, group.generator, group.list_size);
+    for (name, value) in &group.params {
+        title.push_str(&format!(" · {name}={value}"));
+    }
+    if hosts > 1 {
+        title.push_str(&format!(" · on {}", group.host));
+    }
+    title
+}
+
+/// `processes ×2 chunk 4`, `serial`.
+pub fn how(id: &EntryId) -> String {
+    let mut text = id.strategy.clone();
+    if id.strategy != "serial" {
+        text.push_str(&format!(" ×{}", id.workers));
+    }
+    if !id.chunk_size.is_empty() {
+        text.push_str(&format!(" chunk {}", id.chunk_size));
+    }
+    text
+}
+
+/// An entry's full name: its group's title and how it ran.
+pub fn entry_label(id: &EntryId, hosts: usize) -> String {
+    format!("{} · {}", title(&id.group, hosts), how(id))
+}
+
+/// Speedups with enough digits to tell 0.004× from 0.0004×.
+pub fn ratio(value: f64) -> String {
+    if value >= 0.1 || value <= 0.0 || !value.is_finite() {
+        format!("{value:.2}×")
+    } else {
+        let digits = ((-value.log10().floor()) as usize + 2).min(12);
+        format!("{value:.digits$}×")
+    }
+}
+
+/// The warnings of an analysis, one sentence each.
+pub fn warnings(analysis: &Analysis) -> Vec<String> {
+    let hosts = analysis.hosts.len();
+    analysis::warnings(analysis).iter().map(|warning| warning_sentence(warning, hosts)).collect()
+}
+
+/// The crossover of an analysis, one sentence each.
+pub fn crossover(analysis: &Analysis) -> Vec<String> {
+    let hosts = analysis.hosts.len();
+    analysis::crossover(analysis).iter().map(|crossover| crossover_sentence(crossover, hosts)).collect()
+}
+
+fn warning_sentence(warning: &Warning, hosts: usize) -> String {
+    let others = |count: usize| match count {
+        1 => String::new(),
+        2 => " and 1 other entry".to_owned(),
+        _ => format!(" and {} other entries", count - 1),
+    };
+    match warning {
+        Warning::HighVariation { worst, spread, entries } => format!(
+            "high variation: the standard deviation is {:.0}% of the mean in {}{}: \
+             add repetitions, or measure on a quieter machine",
+            spread * 100.0,
+            entry_label(worst, hosts),
+            others(*entries)
+        ),
+        Warning::Oversubscribed { worst, cpus, entries } => format!(
+            "more workers than CPUs ({cpus}) in {}{}: CPU-bound work cannot gain past {cpus}",
+            entry_label(worst, hosts),
+            others(*entries)
+        ),
+        Warning::SlowFirstRun { worst, ratio, entries } => format!(
+            "the first run took {ratio:.1}× the median of the others in {}{}: raise `warmup`",
+            entry_label(worst, hosts),
+            others(*entries)
+        ),
+        Warning::SerialFailed { group } => {
+            format!("serial failed in {}: no speedup can be computed there", title(group, hosts))
+        }
+    }
+}
+
+fn crossover_sentence(crossover: &Crossover, hosts: usize) -> String {
+    match crossover {
+        Crossover::Point { group, strategy, workers, speedup } => {
+            let verdict = if crossover.beats() { "beats" } else { "does not beat" };
+            format!("{}: {strategy} ×{workers} {verdict} serial ({})", title(group, hosts), ratio(*speedup))
+        }
+        Crossover::Series(Series {
+            workload,
+            host,
+            axis,
+            strategy,
+            workers,
+            fixed,
+            first,
+            last,
+            verdict,
+            best,
+        }) => {
+            let workload = match host {
+                Some(host) => format!("{workload} on {host}"),
+                None => workload.clone(),
+            };
+            let name = |value: &str| {
+                if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") }
+            };
+            let range = format!("{first}..{last}");
+            let fixed: Vec<String> = fixed.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            let context =
+                if fixed.is_empty() { String::new() } else { format!(" (at {})", fixed.join(", ")) };
+            let (best_value, best_speedup) = best;
+            match verdict {
+                SeriesVerdict::Everywhere => format!(
+                    "{workload}: {strategy} ×{workers} beats serial everywhere measured ({axis} {range}; best {} at {}){context}",
+                    ratio(*best_speedup),
+                    name(best_value)
+                ),
+                SeriesVerdict::From(value, speedup) => format!(
+                    "{workload}: {strategy} ×{workers} beats serial from {} on ({} there, {} at {}){context}",
+                    name(value),
+                    ratio(*speedup),
+                    ratio(*best_speedup),
+                    name(best_value)
+                ),
+                SeriesVerdict::Never => format!(
+                    "{workload}: {strategy} ×{workers} never beats serial for {axis} {range} (best {} at {}){context}",
+                    ratio(*best_speedup),
+                    name(best_value)
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio;
+
+    #[test]
+    fn ratios_keep_three_significant_digits_when_small() {
+        assert_eq!(ratio(1.96), "1.96×");
+        assert_eq!(ratio(0.35), "0.35×");
+        assert_eq!(ratio(0.0047), "0.00470×");
+        assert_eq!(ratio(0.00023), "0.000230×");
+        // A hand-made CSV can hold a zero time; nothing may panic on it.
+        assert_eq!(ratio(0.0), "0.00×");
+        assert_eq!(ratio(f64::INFINITY), "inf×");
+        assert_eq!(ratio(1e-300), "0.000000000000×");
+    }
+}
