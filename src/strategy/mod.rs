@@ -2,6 +2,7 @@
 //! on a pool of child processes. Each strategy lives in its own file; the
 //! match in [`execute`] is the one place that picks one.
 
+mod chunks;
 mod processes;
 mod serial;
 mod threads;
@@ -163,21 +164,20 @@ pub struct Spread<'a> {
 
 /// Runs `work` over `items` once, spread as `spread` says.
 pub fn execute(spread: Spread<'_>, work: &Work, items: &Items, cutoff: &Cutoff) -> Result<Execution, Failed> {
-    let Spread { strategy, workers, chunk_size, cwd } = spread;
-    match (strategy, work) {
+    match (spread.strategy, work) {
         (Strategy::Serial, Work::Builtin { spec, params }) => {
             serial::run(&*spec.kernel(params), items, cutoff).map_err(Failed::from)
         }
         (Strategy::Threads, Work::Builtin { spec, params }) => {
-            threads::run(&*spec.kernel(params), items, workers, chunk_size, cutoff).map_err(Failed::from)
+            threads::run(&*spec.kernel(params), numbers(items)?, spread, cutoff).map_err(Failed::from)
         }
         (Strategy::Processes, Work::Builtin { spec, params }) => {
-            processes::run_builtin(spec, params, items, workers, chunk_size, cutoff)
+            processes::run_builtin(spec, params, items, spread, cutoff)
         }
         // A command under `serial` is a pool of one: one process (or one
         // long-lived worker) at a time.
         (Strategy::Serial | Strategy::Processes, Work::Command(command)) => {
-            processes::run_command(command, items, workers, chunk_size, cwd, cutoff)
+            processes::run_command(command, items, spread, cutoff)
         }
         (Strategy::Threads, Work::Command(_)) => {
             Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())

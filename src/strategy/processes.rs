@@ -19,15 +19,16 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::ops::Range;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use subprocess::ExecExt;
 use subprocess::{Exec, ExitStatus, Job, Redirection};
 
-use super::{Cutoff, Execution, Failed, Outputs, RunFailure, numbers};
+use super::chunks::Chunks;
+use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Spread, numbers};
 use crate::generator::Items;
 use crate::vocab::{chunk_auto, format_number, io_reason};
 use crate::worker;
@@ -44,21 +45,15 @@ pub fn run_builtin(
     spec: &BuiltinSpec,
     params: &Params,
     items: &Items,
-    workers: usize,
-    chunk_size: Option<usize>,
+    spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
-    let chunk = chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), workers));
     let exe = std::env::current_exe()
         .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?;
     let args = worker::args(spec, params);
     let started = Instant::now();
-    let mut pool = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let exec = Exec::cmd(&exe).args(&args);
-        pool.push(spawn(exec, None)?);
-    }
+    let mut pool = start_pool(spread.workers, || Exec::cmd(&exe).args(&args), None)?;
     // Ready: every worker has started, built its kernel and said so.
     for (index, worker) in pool.iter_mut().enumerate() {
         if let Err(error) = worker::read_ready(worker.stdout.as_mut().expect("stdout is piped")) {
@@ -71,39 +66,28 @@ pub fn run_builtin(
     }
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
-    let codec = BinaryCodec { items: numbers };
-    let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, cutoff)?;
+    let chunk = spread.chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), spread.workers));
+    let (finished, stderr) = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff)?;
     Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr })
 }
 
 pub fn run_command(
     command: &CommandSpec,
     items: &Items,
-    workers: usize,
-    chunk_size: Option<usize>,
-    cwd: &Path,
+    spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
+    let Spread { workers, chunk_size, cwd, .. } = spread;
     match command.protocol {
         Protocol::Argv => run_argv(command, items, workers, cwd, cutoff),
         Protocol::Lines => {
-            let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
             let started = Instant::now();
-            let mut pool = Vec::with_capacity(workers);
-            for _ in 0..workers {
-                let exec = Exec::cmd(&command.program).args(command.args_for("")).cwd(cwd);
-                match spawn(exec, Some(&command.program)) {
-                    Ok(worker) => pool.push(worker),
-                    Err(failure) => {
-                        kill_all(&pool);
-                        return Err(failure.into());
-                    }
-                }
-            }
+            let exec = || Exec::cmd(&command.program).args(command.args_for("")).cwd(cwd);
+            let mut pool = start_pool(workers, exec, Some(&command.program))?;
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
-            let codec = LineCodec { items };
-            let (finished, stderr) = drive(&codec, &mut pool, &mut out, chunk, cutoff)?;
+            let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
+            let (finished, stderr) = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff)?;
             Ok(Execution { outputs: Outputs::Text(out), setup, finished, stderr })
         }
     }
@@ -138,6 +122,26 @@ impl Worker {
         }
         text
     }
+}
+
+/// Starts `workers` children, each in a process group of its own; if one
+/// cannot start, the others are killed and the run fails.
+fn start_pool(
+    workers: usize,
+    exec: impl Fn() -> Exec,
+    program: Option<&str>,
+) -> Result<Vec<Worker>, RunFailure> {
+    let mut pool = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        match spawn(exec(), program) {
+            Ok(worker) => pool.push(worker),
+            Err(failure) => {
+                kill_all(&pool);
+                return Err(failure);
+            }
+        }
+    }
+    Ok(pool)
 }
 
 fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
@@ -175,6 +179,80 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// The process group each slot (a pool worker, or an argv slot's current
+/// child) runs now, so that the watcher can kill what is running.
+struct Live(Vec<Mutex<Option<u32>>>);
+
+impl Live {
+    fn new(slots: usize) -> Self {
+        Live((0..slots).map(|_| Mutex::new(None)).collect())
+    }
+
+    fn set(&self, slot: usize, pid: Option<u32>) {
+        *self.0[slot].lock().unwrap_or_else(|poison| poison.into_inner()) = pid;
+    }
+
+    /// Kills the group of every slot but `spared`.
+    fn kill(&self, spared: Option<usize>) {
+        for (slot, pid) in self.0.iter().enumerate() {
+            if Some(slot) != spared
+                && let Some(pid) = *pid.lock().unwrap_or_else(|poison| poison.into_inner())
+            {
+                kill_group(pid);
+            }
+        }
+    }
+}
+
+/// What a slot's thread says when it ends: its index, and why it failed.
+type Ended = (usize, Result<(), String>);
+
+/// The one watch-and-kill loop, on the runner's own thread, for pools and
+/// argv slots alike: it waits for every slot to end, and stops the run at
+/// the first failure (the other slots' processes are killed) or when the
+/// cut-off comes (every slot's are, until every slot has ended).
+fn watch(
+    ended: &mpsc::Receiver<Ended>,
+    slots: usize,
+    live: &Live,
+    abort: &AtomicBool,
+    cutoff: &Cutoff,
+) -> Option<RunFailure> {
+    let mut failure = None;
+    let mut running = slots;
+    while running > 0 {
+        match ended.recv_timeout(cutoff.slice()) {
+            Ok((_, Ok(()))) => running -= 1,
+            Ok((slot, Err(message))) => {
+                running -= 1;
+                if failure.is_none() {
+                    failure = Some(RunFailure::Failed(message));
+                    abort.store(true, Ordering::Relaxed);
+                    live.kill(Some(slot));
+                }
+            }
+            Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
+            Err(RecvTimeoutError::Timeout) => {
+                failure.get_or_insert_with(|| cutoff.failure());
+                abort.store(true, Ordering::Relaxed);
+                // Keep killing until every slot has seen its child die: an
+                // argv slot may be between spawn and registering the pid.
+                // Killed workers close their pipes; the threads end.
+                while running > 0 {
+                    live.kill(None);
+                    match ended.recv_timeout(Duration::from_millis(50)) {
+                        Ok(_) => running -= 1,
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => running = 0,
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => running = 0,
+        }
+    }
+    failure
+}
+
 /// Moves items to workers and results back. Returns the instant the last
 /// result was in hand and whatever the workers wrote to stderr.
 fn drive<C: Codec>(
@@ -184,19 +262,15 @@ fn drive<C: Codec>(
     chunk: usize,
     cutoff: &Cutoff,
 ) -> Result<(Instant, Vec<String>), Failed> {
-    let total = out.len();
-    let chunks = total.div_ceil(chunk);
-    let next = AtomicUsize::new(0);
+    let chunks = Chunks::new(out, chunk);
     let abort = AtomicBool::new(false);
-    // One lock per chunk, never per item: a reader takes its chunk's slice
-    // out and writes the results in place.
-    let slots: Mutex<Vec<Option<&mut [C::Out]>>> = Mutex::new(out.chunks_mut(chunk).map(Some).collect());
-    let (ended_tx, ended_rx) = mpsc::channel::<(usize, Result<usize, String>)>();
-    let pids: Vec<u32> = pool.iter().map(Worker::pid).collect();
+    let live = Live::new(pool.len());
+    let (ended_tx, ended_rx) = mpsc::channel::<Ended>();
 
-    let mut failure: Option<RunFailure> = None;
-    std::thread::scope(|scope| {
+    let failure = std::thread::scope(|scope| {
         for (index, worker) in pool.iter_mut().enumerate() {
+            live.set(index, Some(worker.pid()));
+            let pid = worker.pid();
             let stdin = worker.stdin.take().expect("stdin is piped");
             let stdout = worker.stdout.take().expect("stdout is piped");
             let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(IN_FLIGHT);
@@ -204,7 +278,7 @@ fn drive<C: Codec>(
                 credit_tx.send(()).expect("the channel has room");
             }
             let (order_tx, order_rx) = mpsc::channel::<usize>();
-            let (next, abort, slots, ended_tx) = (&next, &abort, &slots, ended_tx.clone());
+            let (chunks, abort, ended_tx) = (&chunks, &abort, ended_tx.clone());
             scope.spawn(move || {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
@@ -224,11 +298,9 @@ fn drive<C: Codec>(
                     if credit.is_err() {
                         break;
                     }
-                    let chunk_index = next.fetch_add(1, Ordering::Relaxed);
-                    if chunk_index >= chunks {
+                    let Some((chunk_index, range)) = chunks.claim() else {
                         break;
-                    }
-                    let range = chunk_index * chunk..((chunk_index + 1) * chunk).min(total);
+                    };
                     frame.clear();
                     codec.encode(range, &mut frame);
                     if order_tx.send(chunk_index).is_err() || writer.write_all(&frame).is_err() {
@@ -245,57 +317,22 @@ fn drive<C: Codec>(
                     let Ok(chunk_index) = order_rx.recv() else {
                         break codec.finish(&mut reader, done);
                     };
-                    let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())[chunk_index]
-                        .take()
-                        .expect("each chunk is sent once");
+                    let slot = chunks.take(chunk_index);
                     if let Err(error) = codec.decode(&mut reader, slot, done) {
                         break Err(error);
                     }
                     done += slot.len();
                     let _ = credit_tx.send(());
                 };
-                let _ = ended_tx.send((index, result.map(|()| done)));
+                let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
+                let _ = ended_tx.send((index, result));
             });
         }
         drop(ended_tx);
-
-        // The runner's own thread watches the clock and the workers.
-        let mut running = pids.len();
-        while running > 0 {
-            let event = ended_rx.recv_timeout(cutoff.slice());
-            match event {
-                Ok((_, Ok(_))) => running -= 1,
-                Ok((index, Err(error))) => {
-                    running -= 1;
-                    if failure.is_none() {
-                        failure = Some(RunFailure::Failed(format!(
-                            "worker {} (pid {}) {error}",
-                            index + 1,
-                            pids[index]
-                        )));
-                        abort.store(true, Ordering::Relaxed);
-                        pids.iter()
-                            .enumerate()
-                            .filter(|(other, _)| *other != index)
-                            .for_each(|(_, pid)| kill_group(*pid));
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    if failure.is_none() {
-                        failure = Some(cutoff.failure());
-                    }
-                    abort.store(true, Ordering::Relaxed);
-                    pids.iter().for_each(|pid| kill_group(*pid));
-                    // Killed workers close their pipes; the threads end.
-                    while ended_rx.recv().is_ok() {}
-                    running = 0;
-                }
-                Err(RecvTimeoutError::Disconnected) => running = 0,
-            }
-        }
+        watch(&ended_rx, pool.len(), &live, &abort, cutoff)
     });
     let finished = Instant::now();
+    let mut failure = failure;
 
     let mut stderr = Vec::new();
     for (index, worker) in pool.iter_mut().enumerate() {
@@ -426,7 +463,7 @@ impl Codec for LineCodec<'_> {
 // ---------------------------------------------------------------- argv
 
 /// One process per item, up to `workers` at once, each slot a thread that
-/// spawns, collects and waits.
+/// claims the next item (a chunk of one), spawns, collects and waits.
 fn run_argv(
     command: &CommandSpec,
     items: &Items,
@@ -434,30 +471,23 @@ fn run_argv(
     cwd: &Path,
     cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
-    let total = items.len();
-    let next = AtomicUsize::new(0);
-    let abort = Arc::new(AtomicBool::new(false));
-    let live: Vec<Mutex<Option<u32>>> = (0..workers).map(|_| Mutex::new(None)).collect();
-    let mut out = vec![String::new(); total];
-    let results: Mutex<Vec<Option<&mut String>>> = Mutex::new(out.iter_mut().map(Some).collect());
+    let mut out = vec![String::new(); items.len()];
+    let chunks = Chunks::new(&mut out, 1);
+    let abort = AtomicBool::new(false);
+    let live = Live::new(workers);
     let stderr_lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let (ended_tx, ended_rx) = mpsc::channel::<Result<(), String>>();
-    let mut failure = None;
+    let (ended_tx, ended_rx) = mpsc::channel::<Ended>();
 
-    std::thread::scope(|scope| {
+    let failure = std::thread::scope(|scope| {
         for slot in 0..workers {
-            let (next, abort, live, results, stderr_lines, ended_tx) =
-                (&next, &abort, &live, &results, &stderr_lines, ended_tx.clone());
+            let (chunks, abort, live, stderr_lines, ended_tx) =
+                (&chunks, &abort, &live, &stderr_lines, ended_tx.clone());
             scope.spawn(move || {
                 let result = (|| {
-                    loop {
-                        if abort.load(Ordering::Relaxed) {
+                    while !abort.load(Ordering::Relaxed) {
+                        let Some((index, _)) = chunks.claim() else {
                             return Ok(());
-                        }
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= total {
-                            return Ok(());
-                        }
+                        };
                         let item = items.text(index);
                         // std's Command, not subprocess: it spawns with
                         // posix_spawn (vfork) instead of fork, and this is
@@ -476,13 +506,13 @@ fn run_argv(
                                 format!("cannot start \"{}\": {}", command.program, io_reason(&error))
                             })?;
                         let pid = child.id();
-                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(pid);
+                        live.set(slot, Some(pid));
                         // Reads stdout and stderr together (no pipe can fill
                         // up and stall the child), then waits.
                         let output = child.wait_with_output();
                         // Whatever the command left running goes with its group.
                         kill_group(pid);
-                        *live[slot].lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        live.set(slot, None);
                         let std::process::Output { status, stdout, stderr } =
                             output.map_err(|error| format!("item {}: {error}", index + 1))?;
                         let stderr = String::from_utf8_lossy(&stderr);
@@ -505,56 +535,18 @@ fn run_argv(
                         }
                         let text = String::from_utf8(stdout)
                             .map_err(|_| format!("item {}: the output is not UTF-8", index + 1))?;
-                        let slot_ref = results.lock().unwrap_or_else(|p| p.into_inner())[index]
-                            .take()
-                            .expect("each item is claimed once");
-                        *slot_ref = text.trim_end().to_owned();
+                        chunks.take(index)[0] = text.trim_end().to_owned();
                     }
+                    Ok(())
                 })();
-                let _ = ended_tx.send(result);
+                let _ = ended_tx.send((slot, result));
             });
         }
         drop(ended_tx);
-        let mut running = workers;
-        while running > 0 {
-            let event = ended_rx.recv_timeout(cutoff.slice());
-            match event {
-                Ok(Ok(())) => running -= 1,
-                Ok(Err(message)) => {
-                    running -= 1;
-                    if failure.is_none() {
-                        failure = Some(RunFailure::Failed(message));
-                        abort.store(true, Ordering::Relaxed);
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    failure.get_or_insert_with(|| cutoff.failure());
-                    abort.store(true, Ordering::Relaxed);
-                    // Keep killing until every slot has seen its child die:
-                    // a slot may be between spawn and registering the pid.
-                    loop {
-                        for pid in
-                            live.iter().filter_map(|pid| *pid.lock().unwrap_or_else(|p| p.into_inner()))
-                        {
-                            kill_group(pid);
-                        }
-                        match ended_rx.recv_timeout(Duration::from_millis(50)) {
-                            Ok(_) => running -= 1,
-                            Err(RecvTimeoutError::Timeout) => {}
-                            Err(RecvTimeoutError::Disconnected) => running = 0,
-                        }
-                        if running == 0 {
-                            break;
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => running = 0,
-            }
-        }
+        watch(&ended_rx, workers, &live, &abort, cutoff)
     });
     let finished = Instant::now();
-    drop(results);
+    drop(chunks);
     let stderr = stderr_lines.into_inner().unwrap_or_default();
     if let Some(failure) = failure {
         return Err(Failed { failure, stderr });

@@ -5,22 +5,20 @@
 //! does), and write the results straight into their chunk's slice of the
 //! output, in order.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Cutoff, Execution, Outputs, RunFailure, numbers};
-use crate::generator::Items;
+use super::chunks::Chunks;
+use super::{Cutoff, Execution, Outputs, RunFailure, Spread};
 use crate::workload::Kernel;
 
 pub fn run(
     kernel: &dyn Kernel,
-    items: &Items,
-    workers: usize,
-    chunk_size: Option<usize>,
+    numbers: &[f64],
+    spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
-    let numbers = numbers(items)?;
+    let Spread { workers, chunk_size, .. } = spread;
     let started = Instant::now();
     let cpus = crate::affinity::allowed_cpus();
     let exited = Arc::new((Mutex::new(0usize), Condvar::new()));
@@ -49,30 +47,21 @@ pub fn run(
 
     let chunk = chunk_size.unwrap_or_else(|| thread_chunk(numbers.len(), workers));
     let mut out = vec![0.0f64; numbers.len()];
-    let chunks = numbers.len().div_ceil(chunk);
-    let next = AtomicUsize::new(0);
-    // One lock per chunk, never per item: a thread takes its chunk's slice
-    // of the output and writes the results in place.
-    let slots: Mutex<Vec<Option<&mut [f64]>>> = Mutex::new(out.chunks_mut(chunk).map(Some).collect());
+    let chunks = Chunks::new(&mut out, chunk);
     // Every thread takes the next chunk from a shared counter as soon as it
     // is free, from the first moment: self-scheduling. rayon's work
     // stealing left threads idle until they woke to steal: 4 items of a
     // 10 ms sleep on 4 threads took 10.6 ms at the median but up to 20 ms
     // when a thread woke late and another ran two items.
     pool.broadcast(|_| {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            if index >= chunks || cutoff.passed() {
+        while let Some((index, range)) = chunks.claim() {
+            if cutoff.passed() {
                 break;
             }
-            let slot = slots.lock().unwrap_or_else(|poison| poison.into_inner())[index]
-                .take()
-                .expect("each chunk is claimed once");
-            let start = index * chunk;
-            kernel.apply(&numbers[start..start + slot.len()], slot);
+            kernel.apply(&numbers[range], chunks.take(index));
         }
     });
-    drop(slots);
+    drop(chunks);
     let finished = Instant::now();
     // rayon lets a dropped pool's threads wind down on their own; waiting
     // for them (outside the timed region) keeps them from running into the
