@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::jobfile::JobError;
-pub use crate::vocab::io_reason;
+use crate::vocab::io_reason;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -3,7 +3,10 @@
 //!
 //! The data flows one way: job file ([`jobfile`]) → matrix of entries
 //! ([`matrix`]) → runner ([`runner`], with [`strategy`] × [`workload`]) →
-//! events → reporters ([`report`]: progress, CSV, table).
+//! events → reporters ([`report`]: progress, CSV, table) → [`analysis`] →
+//! words ([`report`]). The commands live in [`command`]. The layers and the
+//! references allowed between them are drawn in `docs/ARCHITECTURE.md` and
+//! enforced by `tests/layering.rs`.
 
 pub mod affinity;
 pub mod analysis;

@@ -92,50 +92,32 @@ fn crossover_sentence(crossover: &Crossover, hosts: usize) -> String {
             let verdict = if crossover.beats() { "beats" } else { "does not beat" };
             format!("{}: {strategy} ×{workers} {verdict} serial ({})", title(group, hosts), ratio(*speedup))
         }
-        Crossover::Series(Series {
-            workload,
-            host,
-            axis,
-            strategy,
-            workers,
-            fixed,
-            first,
-            last,
-            verdict,
-            best,
-        }) => {
-            let workload = match host {
-                Some(host) => format!("{workload} on {host}"),
-                None => workload.clone(),
-            };
-            let name = |value: &str| {
-                if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") }
-            };
-            let range = format!("{first}..{last}");
-            let fixed: Vec<String> = fixed.iter().map(|(name, value)| format!("{name}={value}")).collect();
-            let context =
-                if fixed.is_empty() { String::new() } else { format!(" (at {})", fixed.join(", ")) };
-            let (best_value, best_speedup) = best;
-            match verdict {
-                SeriesVerdict::Everywhere => format!(
-                    "{workload}: {strategy} ×{workers} beats serial everywhere measured ({axis} {range}; best {} at {}){context}",
-                    ratio(*best_speedup),
-                    name(best_value)
-                ),
-                SeriesVerdict::From(value, speedup) => format!(
-                    "{workload}: {strategy} ×{workers} beats serial from {} on ({} there, {} at {}){context}",
-                    name(value),
-                    ratio(*speedup),
-                    ratio(*best_speedup),
-                    name(best_value)
-                ),
-                SeriesVerdict::Never => format!(
-                    "{workload}: {strategy} ×{workers} never beats serial for {axis} {range} (best {} at {}){context}",
-                    ratio(*best_speedup),
-                    name(best_value)
-                ),
-            }
+        Crossover::Series(series) => series_sentence(series),
+    }
+}
+
+fn series_sentence(series: &Series) -> String {
+    let workload = match &series.host {
+        Some(host) => format!("{} on {host}", series.workload),
+        None => series.workload.clone(),
+    };
+    let who = format!("{workload}: {} ×{}", series.strategy, series.workers);
+    let axis = &series.axis;
+    let name =
+        |value: &str| if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") };
+    let range = format!("{}..{}", series.first, series.last);
+    let fixed: Vec<String> = series.fixed.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    let context = if fixed.is_empty() { String::new() } else { format!(" (at {})", fixed.join(", ")) };
+    let (best_value, best_speedup) = &series.best;
+    let best = format!("{} at {}", ratio(*best_speedup), name(best_value));
+    match &series.verdict {
+        SeriesVerdict::Everywhere => {
+            format!("{who} beats serial everywhere measured ({axis} {range}; best {best}){context}")
         }
+        SeriesVerdict::From(value, speedup) => {
+            format!("{who} beats serial from {} on ({} there, {best}){context}", name(value), ratio(*speedup))
+        }
+        SeriesVerdict::Never => format!("{who} never beats serial for {axis} {range} (best {best}){context}"),
     }
 }
 
