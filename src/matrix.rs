@@ -279,7 +279,7 @@ fn entry_key(
         "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
         generator.fingerprint()
     );
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
+    crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
 }
 
 /// The runnable work for one parameter combination, and the full parameter

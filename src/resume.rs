@@ -109,7 +109,7 @@ fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord
         error: cells.get("error").cloned().unwrap_or_default(),
         started_at: cells
             .get("started_at")
-            .and_then(|text| humantime::parse_rfc3339(text).ok())
+            .and_then(|text| crate::report::parse_cell_time(text))
             .unwrap_or(SystemTime::UNIX_EPOCH),
     })
 }

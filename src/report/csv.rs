@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{seconds, text_cell, timestamp};
+use super::{cell_time, parse_cell_time, seconds, text_cell};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan, param_cell};
@@ -98,7 +98,7 @@ pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_name
         items_per_s,
         record.checksum.clone(),
         text_cell(&one_line(&record.error)),
-        timestamp(record.started_at),
+        cell_time(record.started_at),
         text_cell(&host.name),
         host.cpus.to_string(),
         env!("CARGO_PKG_VERSION").to_owned(),
@@ -242,7 +242,9 @@ pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {
 }
 
 /// Reads a results CSV written by parbench, dropping a last line that a
-/// killed writer left incomplete.
+/// killed writer left incomplete. Cells that parbench 0.1.0 wrote in another
+/// form (bare hex digests, RFC 3339 times) come back in today's, so resumed,
+/// merged and reported rows are all alike.
 pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Output { path: path.to_path_buf(), source })?;
     // A complete row ends with a newline; anything after the last one is torn.
@@ -261,7 +263,20 @@ pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
         if record.len() != header.len() {
             continue;
         }
-        rows.push(header.iter().cloned().zip(record.iter().map(str::to_owned)).collect());
+        let mut row: BTreeMap<String, String> =
+            header.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
+        for column in ["checksum", "entry_key"] {
+            if let Some(cell) = row.get_mut(column) {
+                *cell = crate::vocab::upgrade_digest(cell);
+            }
+        }
+        if let Some(cell) = row.get_mut("started_at")
+            && cell.contains('T')
+            && let Some(time) = parse_cell_time(cell)
+        {
+            *cell = cell_time(time);
+        }
+        rows.push(row);
     }
     Ok(rows)
 }

@@ -60,6 +60,21 @@ pub fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_micros(time).to_string()
 }
 
+/// A time in a CSV cell: UTC, as `2026-11-26 08:26:37.114`. Excel,
+/// LibreOffice and Google Sheets read this as a date-time; RFC 3339's
+/// `…T…Z` LibreOffice reads as text, and Excel keeps no more than
+/// milliseconds.
+pub fn cell_time(time: SystemTime) -> String {
+    let rfc3339 = humantime::format_rfc3339_millis(time).to_string();
+    rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
+}
+
+/// A time cell in the form [`cell_time`] writes, or RFC 3339 as parbench
+/// 0.1.0 wrote it.
+pub fn parse_cell_time(cell: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(cell).ok()
+}
+
 /// A cell that came from a user or a program: a leading `=`, `+`, `-`, `@`,
 /// tab or carriage return would make a spreadsheet run it as a formula, so it
 /// is written with a leading `'`.
@@ -93,6 +108,18 @@ pub fn human_seconds(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_times_are_utc_without_t_or_z_and_old_ones_still_read() {
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(1_795_681_597_114_213);
+        assert_eq!(cell_time(time), "2026-11-26 08:26:37.114");
+        assert_eq!(
+            parse_cell_time("2026-11-26 08:26:37.114"),
+            Some(time - std::time::Duration::from_micros(213))
+        );
+        assert_eq!(parse_cell_time("2026-11-26T08:26:37.114213Z"), Some(time));
+        assert_eq!(parse_cell_time("yesterday"), None);
+    }
 
     #[test]
     fn seconds_never_use_exponents() {

@@ -47,7 +47,7 @@ impl Outputs {
                 }
             }
         }
-        format!("{:016x}", hasher.digest())
+        crate::vocab::digest(hasher.digest())
     }
 }
 

@@ -1,0 +1,93 @@
+//! What the integration test files share: a temporary folder to run the real
+//! binary in, and CSV reading.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A temporary folder to write job files in and run parbench from.
+pub struct Workdir {
+    dir: TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir { dir: tempfile::tempdir().expect("a temporary folder") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+    }
+
+    pub fn parbench(&self, args: &[&str]) -> Output {
+        self.parbench_with(args, &[])
+    }
+
+    pub fn parbench_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = Command::cargo_bin("parbench").unwrap();
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.current_dir(self.path()).args(args).timeout(Duration::from_secs(120)).output().unwrap()
+    }
+
+    /// Every `.csv` file directly under `folder`, sorted.
+    pub fn csv_files(&self, folder: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "csv"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Header-keyed rows of a CSV under this folder.
+    pub fn rows(&self, name: &str) -> Vec<BTreeMap<String, String>> {
+        keyed_rows(&self.path().join(name))
+    }
+}
+
+/// A CSV file as its header and rows of cells.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader.records().map(|record| record.unwrap().iter().map(str::to_owned).collect()).collect();
+    (header, rows)
+}
+
+/// Header-keyed rows of a CSV file.
+pub fn keyed_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let (header, rows) = read_csv(path);
+    rows.into_iter().map(|row| header.iter().cloned().zip(row).collect()).collect()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The repository's root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
