@@ -10,13 +10,20 @@ use std::sync::Arc;
 pub enum Items {
     Numbers(Vec<f64>),
     Text(Vec<String>),
+    /// A list file whose every line is a number: builtins take the numbers,
+    /// commands the lines exactly as written (`007`, `1.50` and
+    /// `12345678901234567890` are not what their f64 prints).
+    Parsed {
+        numbers: Vec<f64>,
+        lines: Vec<String>,
+    },
 }
 
 impl Items {
     pub fn len(&self) -> usize {
         match self {
             Items::Numbers(numbers) => numbers.len(),
-            Items::Text(lines) => lines.len(),
+            Items::Text(lines) | Items::Parsed { lines, .. } => lines.len(),
         }
     }
 
@@ -28,7 +35,7 @@ impl Items {
     pub fn text(&self, index: usize) -> String {
         match self {
             Items::Numbers(numbers) => crate::vocab::format_number(numbers[index]),
-            Items::Text(lines) => lines[index].clone(),
+            Items::Text(lines) | Items::Parsed { lines, .. } => lines[index].clone(),
         }
     }
 }
@@ -110,12 +117,14 @@ impl Generator {
     pub fn fingerprint(&self) -> String {
         match self {
             Generator::File { lines } => {
-                let digest = match &lines.items {
-                    Items::Numbers(numbers) => {
-                        xxhash_rust::xxh3::xxh3_64(bytemuck::cast_slice(numbers.as_slice()))
-                    }
-                    Items::Text(text) => xxhash_rust::xxh3::xxh3_64(text.join("\n").as_bytes()),
-                };
+                // The lines as written: a command sees `007`, not 7.
+                let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+                for index in 0..lines.items.len() {
+                    let line = lines.items.text(index);
+                    hasher.update(&(line.len() as u64).to_le_bytes());
+                    hasher.update(line.as_bytes());
+                }
+                let digest = hasher.digest();
                 format!("file {digest:016x}")
             }
             other => format!("{other:?}"),
@@ -148,6 +157,9 @@ impl Generator {
             Generator::File { lines } => match &lines.items {
                 Items::Numbers(numbers) => Items::Numbers(numbers[..size].to_vec()),
                 Items::Text(text) => Items::Text(text[..size].to_vec()),
+                Items::Parsed { numbers, lines } => {
+                    Items::Parsed { numbers: numbers[..size].to_vec(), lines: lines[..size].to_vec() }
+                }
             },
         }
     }
@@ -167,7 +179,10 @@ pub fn read_lines(text: &str) -> FileLines {
         .find(|(_, line)| line.parse::<f64>().is_err())
         .map(|(number, line)| (*number, (*line).to_owned()));
     let items = match first_text {
-        None => Items::Numbers(lines.iter().map(|(_, line)| line.parse().unwrap_or_default()).collect()),
+        None => Items::Parsed {
+            numbers: lines.iter().map(|(_, line)| line.parse().unwrap_or_default()).collect(),
+            lines: lines.into_iter().map(|(_, line)| line.to_owned()).collect(),
+        },
         Some(_) => Items::Text(lines.into_iter().map(|(_, line)| line.to_owned()).collect()),
     };
     FileLines { items, first_text }
@@ -216,11 +231,15 @@ mod tests {
 
     #[test]
     fn file_lines_skip_blanks_and_fall_back_to_text() {
-        assert_eq!(read_lines("1\n\n 2.5 \n").items, Items::Numbers(vec![1.0, 2.5]));
+        assert_eq!(
+            read_lines("1\n\n 2.5 \n").items,
+            Items::Parsed { numbers: vec![1.0, 2.5], lines: vec!["1".into(), "2.5".into()] }
+        );
         let mixed = read_lines("1\n\nhello world\n");
         assert_eq!(mixed.items, Items::Text(vec!["1".into(), "hello world".into()]));
         assert_eq!(mixed.first_text, Some((3, "hello world".into())));
         let lines = Arc::new(read_lines("1\n2\n3\n"));
-        assert_eq!(numbers(Generator::File { lines }.generate(2)), vec![1.0, 2.0]);
+        let Items::Parsed { numbers, .. } = (Generator::File { lines }.generate(2)) else { panic!("parsed") };
+        assert_eq!(numbers, vec![1.0, 2.0]);
     }
 }

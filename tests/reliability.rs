@@ -113,7 +113,9 @@ impl Workdir {
 
     fn files_in(&self, folder: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path().join(folder))
-            .map(|entries| entries.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .map(|entries| {
+                entries.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
@@ -285,7 +287,10 @@ fn a_timeout_ends_commands_whose_children_left_the_process_group() {
         "[[workload]]\nname = \"lines\"\nprotocol = \"lines\"\ncommand = [\"sh\", \"-c\", \"setsid {nap} 60 & exec cat\"]\n\
          [[workload]]\nname = \"argv\"\ncommand = [\"sh\", \"-c\", \"setsid {nap} 60 & echo hi\", \"{{item}}\"]"
     );
-    work.write("job.toml", &one_run_job("setsid", "generator = \"range\"\nsize = 1", &workloads, "timeout = \"1s\""));
+    work.write(
+        "job.toml",
+        &one_run_job("setsid", "generator = \"range\"\nsize = 1", &workloads, "timeout = \"1s\""),
+    );
     let output = work.parbench(&["run", "--quiet", "job.toml"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let rows = work.rows("results/setsid.csv");
@@ -322,7 +327,8 @@ fn a_lines_worker_that_exits_non_zero_after_its_answers_fails_its_run() {
          command = [\"sh\", \"-c\", \"while read l; do echo $l; done; echo oops >&2; exit 7\"]\n\
          [[workload]]\nname = \"segv\"\nprotocol = \"lines\"\n\
          command = [\"sh\", \"-c\", \"while read l; do echo $l; done; kill -SEGV $$\"]";
-    let job = one_run_job("status", RANGE3, workloads, "").replace("[\"serial\"]", "[\"serial\", \"processes\"]\nworkers = 2");
+    let job = one_run_job("status", RANGE3, workloads, "")
+        .replace("[\"serial\"]", "[\"serial\", \"processes\"]\nworkers = 2");
     work.write("job.toml", &job);
     let output = work.parbench(&["run", "--quiet", "job.toml"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
@@ -352,7 +358,10 @@ fn the_wall_clock_of_a_lines_run_stops_at_the_last_answer() {
     let dwell = seconds("exited") - seconds("began");
     let rows = work.rows("results/dawdle.csv");
     let wall: f64 = rows[0]["wall_s"].parse().unwrap();
-    assert!(wall < dwell, "wall_s {wall} includes the worker's {dwell} s between its first breath and its exit");
+    assert!(
+        wall < dwell,
+        "wall_s {wall} includes the worker's {dwell} s between its first breath and its exit"
+    );
 }
 
 /// 8
@@ -421,7 +430,10 @@ fn file_items_reach_a_command_byte_for_byte() {
     let workloads = "[[workload]]\nname = \"argv\"\ncommand = [\"sh\", \"-c\", \"printf '%s\\\\n' \\\"$1\\\" >> argv.seen\", \"sh\", \"{item}\"]\n\
         [[workload]]\nname = \"lines\"\nprotocol = \"lines\"\n\
         command = [\"sh\", \"-c\", \"while read -r l; do printf '%s\\\\n' \\\"$l\\\" >> lines.seen; echo ok; done\"]";
-    work.write("job.toml", &one_run_job("exact", "generator = \"file\"\npath = \"items.txt\"", workloads, ""));
+    work.write(
+        "job.toml",
+        &one_run_job("exact", "generator = \"file\"\npath = \"items.txt\"", workloads, ""),
+    );
     let output = work.parbench(&["run", "--quiet", "job.toml"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     for seen in ["argv.seen", "lines.seen"] {
@@ -488,11 +500,8 @@ fn merge_refuses_shards_of_different_versions_of_a_job() {
     work.write("job.toml", &job.replace("repetitions = 1", "repetitions = 2"));
     let output = work.parbench(&["run", "--quiet", "--shard", "1/2", "job.toml"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let output = work.parbench(&[
-        "merge",
-        "results/sharded.shard-0-of-2.csv",
-        "results/sharded.shard-1-of-2.csv",
-    ]);
+    let output =
+        work.parbench(&["merge", "results/sharded.shard-0-of-2.csv", "results/sharded.shard-1-of-2.csv"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("shard-0-of-2") && stderr.contains("shard-1-of-2"), "{stderr}");
@@ -579,7 +588,8 @@ fn resume_appends_to_the_log_and_keeps_rows_above_fewer_repetitions() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let now = || std::fs::read_to_string(work.path().join("results/talk.log")).unwrap_or_default();
     assert!(now().starts_with(&log), "the log of the kept runs is gone");
-    let reps: Vec<String> = work.rows("results/talk.csv").iter().map(|row| row["repetition"].clone()).collect();
+    let reps: Vec<String> =
+        work.rows("results/talk.csv").iter().map(|row| row["repetition"].clone()).collect();
     assert!(reps.contains(&"3".to_owned()), "repetition 3, measured before, was dropped: {reps:?}");
     let output = work.parbench(&["run", "--quiet", "--retry-failed", "job.toml"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -757,7 +767,11 @@ fn a_commands_stderr_kept_per_run_is_capped_and_the_log_says_so() {
     let log = std::fs::metadata(work.path().join("results/loud.log")).unwrap().len();
     assert!(log < 2_000_000, "the log holds {log} bytes of one run's stderr");
     let text = work.read("results/loud.log");
-    assert!(text.contains("bytes of stderr") && text.contains("not kept"), "{}", &text[text.len().saturating_sub(500)..]);
+    assert!(
+        text.contains("bytes of stderr") && text.contains("not kept"),
+        "{}",
+        &text[text.len().saturating_sub(500)..]
+    );
 }
 
 /// 25
@@ -773,7 +787,8 @@ fn every_chart_gets_its_own_file_and_large_params_stay_numbers() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let speedup = work.files_in("charts").into_iter().filter(|name| name.starts_with("speedup")).count();
     assert_eq!(speedup, 3, "one speedup chart per group: {:?}", work.files_in("charts"));
-    let cells: Vec<String> = work.rows("results/charts.csv").iter().map(|row| row["param_percent"].clone()).collect();
+    let cells: Vec<String> =
+        work.rows("results/charts.csv").iter().map(|row| row["param_percent"].clone()).collect();
     for cell in cells {
         assert!(cell.len() < 30 && cell.parse::<f64>().is_ok(), "{cell}");
     }
@@ -788,11 +803,8 @@ fn a_lock_that_fails_for_another_reason_says_what_failed() {
         "#include <errno.h>\nint flock(int fd, int op) { (void)fd; (void)op; errno = ENOLCK; return -1; }\n",
     );
     let library = work.path().join("shim.so");
-    let compiled = std::process::Command::new("cc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&library)
-        .arg(&shim)
-        .status();
+    let compiled =
+        std::process::Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&library).arg(&shim).status();
     if !compiled.is_ok_and(|status| status.success()) {
         assert!(std::env::var_os("PARBENCH_REQUIRE_CC").is_none(), "cc is required");
         eprintln!("skipped: no C compiler to build the flock shim");

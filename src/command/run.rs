@@ -14,6 +14,7 @@ use crate::{interrupt, lock, report, resume, shard};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let jobs = load_all(&args.jobs)?;
+    refuse_shared_names(&jobs)?;
     prepare_out_dir(&args.out)?;
     interrupt::install();
     let host = Host::detect();
@@ -31,6 +32,24 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         }
     }
     Ok(status)
+}
+
+/// Two jobs of one name would write the same result files, the second
+/// over the first: refused before anything runs.
+fn refuse_shared_names(jobs: &[Job]) -> Result<(), Error> {
+    let mut seen: std::collections::HashMap<&str, &Job> = std::collections::HashMap::new();
+    for job in jobs {
+        if let Some(first) = seen.insert(job.name.as_str(), job) {
+            return Err(Error::Usage(format!(
+                "{} and {} are both job \"{}\" and would write the same result files; \
+                 give one of them another name = \"...\", or run them with different --out",
+                first.path.display(),
+                job.path.display(),
+                job.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 enum JobEnd {
@@ -54,6 +73,10 @@ fn resume_command(args: &RunArgs) -> String {
     }
     if let Some(shard) = args.shard {
         words.push(format!("--shard {shard}"));
+    }
+    // A path starting with '-' would be read as an option.
+    if args.jobs.iter().any(|job| job.as_os_str().as_encoded_bytes().starts_with(b"-")) {
+        words.push("--".to_owned());
     }
     words.extend(args.jobs.iter().map(|job| shell_word(&job.display().to_string())));
     words.join(" ")

@@ -80,14 +80,27 @@ pub struct JobError {
     pub message: String,
 }
 
+/// Job files larger than this are refused unread.
+const MAX_JOB_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads and validates a job file.
 pub fn load(path: &Path) -> Result<Job, JobError> {
-    let source = std::fs::read_to_string(path).map_err(|error| JobError {
-        file: path.display().to_string(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read the job file: {}", io_reason(&error)),
-    })?;
+    let refuse = |message: String| JobError { file: path.display().to_string(), line: 1, column: 1, message };
+    // A FIFO would block forever and a device (/dev/zero) never end; a job
+    // file is a regular file of reasonable size, as list files are.
+    let meta = std::fs::metadata(path)
+        .map_err(|error| refuse(format!("cannot read the job file: {}", io_reason(&error))))?;
+    if !meta.is_file() {
+        return Err(refuse("cannot read the job file: it is not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_JOB_FILE_BYTES {
+        return Err(refuse(format!(
+            "the job file is {} bytes; at most {MAX_JOB_FILE_BYTES} are read (a job file is a description, not data)",
+            meta.len()
+        )));
+    }
+    let source = std::fs::read_to_string(path)
+        .map_err(|error| refuse(format!("cannot read the job file: {}", io_reason(&error))))?;
     parse(path, &source)
 }
 

@@ -23,6 +23,8 @@ const MAX_LIST_SIZE: usize = 1_000_000_000;
 /// Each worker is a thread or a process; thousands would exhaust the machine
 /// before they measured anything.
 const MAX_WORKERS: usize = 1024;
+/// A deadline is `now + timeout`: bounded, so that it cannot overflow.
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
 /// Entries of one workload at most: each runs at least once, so more is a
 /// typo, not a plan.
 const MAX_ENTRIES: usize = 100_000;
@@ -54,7 +56,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
     }
     let name = match &raw.name {
         Some(name) => check_name(name, at)?,
-        None => default_name(at.path),
+        None => default_name(at)?,
     };
     let dir = at.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
@@ -140,10 +142,14 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
     })
 }
 
+fn valid_name(text: &str) -> bool {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    !text.is_empty() && text.chars().all(valid) && !text.starts_with('.')
+}
+
 fn check_name(name: &Spanned<String>, at: &Locator) -> Result<String> {
     let text = name.get_ref();
-    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if text.is_empty() || !text.chars().all(valid) || text.starts_with('.') {
+    if !valid_name(text) {
         return Err(at.error(
             name.span().start,
             format!("invalid job name \"{text}\"; use letters, digits, '-', '_' and '.' (it names the result files)"),
@@ -152,13 +158,24 @@ fn check_name(name: &Spanned<String>, at: &Locator) -> Result<String> {
     Ok(text.clone())
 }
 
-fn default_name(path: &Path) -> String {
+/// The job's name from its file name, under the same rules as `name`.
+fn default_name(at: &Locator) -> Result<String> {
+    let path = at.path;
     let stem = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     let cleaned: String = stem
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
         .collect();
-    if cleaned.is_empty() { "job".to_owned() } else { cleaned }
+    if !valid_name(&cleaned) {
+        return Err(at.error(
+            0,
+            format!(
+                "the file name gives the job the name \"{cleaned}\", which cannot name result files \
+                 (letters, digits, '-', '_' and '.', not first '.'); add a line such as name = \"my-job\""
+            ),
+        ));
+    }
+    Ok(cleaned)
 }
 
 // ---------------------------------------------------------------- [list]
@@ -347,6 +364,10 @@ fn chunk_sizes(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<ChunkSize
 fn duration(value: &Spanned<String>, at: &Locator) -> Result<std::time::Duration> {
     let text = value.get_ref();
     match humantime::parse_duration(text.trim()) {
+        Ok(duration) if duration > MAX_TIMEOUT => Err(at.error(
+            value.span().start,
+            format!("timeout \"{text}\" is longer than the limit of 366 days; a run that long is a typo"),
+        )),
         Ok(duration) if !duration.is_zero() => Ok(duration),
         Ok(_) => Err(at.error(value.span().start, "timeout must be longer than zero")),
         Err(_) => Err(at.error(
@@ -432,6 +453,20 @@ fn workload(
                 })?,
             };
             let argv = command_argv(command, dir, at)?;
+            if protocol == Protocol::Argv
+                && let Generator::File { lines } = generator
+                && let Some(index) =
+                    (0..lines.items.len()).find(|index| lines.items.text(*index).contains('\0'))
+            {
+                return Err(at.error(
+                    command.span().start,
+                    format!(
+                        "item {} of the list file holds a NUL character, which cannot be passed as an argument; \
+                         use protocol = \"lines\", or remove it",
+                        index + 1
+                    ),
+                ));
+            }
             if protocol == Protocol::Lines
                 && let Some(arg) = command.get_ref().iter().find(|arg| arg.get_ref().contains("{item}"))
             {
@@ -484,6 +519,18 @@ fn command_argv(command: &Spanned<Vec<Spanned<String>>>, dir: &Path, at: &Locato
     let program_name = program.get_ref();
     if program_name.is_empty() {
         return Err(at.error(program.span().start, "the program name is empty"));
+    }
+    if program_name.contains("{item}") {
+        return Err(at.error(
+            program.span().start,
+            "{item} cannot be the program: name the program, and pass the item as an argument",
+        ));
+    }
+    // An argument is a C string: a NUL would cut it, so exec refuses it.
+    if let Some(arg) = args.iter().find(|arg| arg.get_ref().contains('\0')) {
+        return Err(
+            at.error(arg.span().start, "an argument holds a NUL character, which no program can receive")
+        );
     }
     if !program_name.contains('{') {
         if program_name.contains('/') {
@@ -561,6 +608,15 @@ fn builtin_params(
             }
             if param.non_negative && number < 0.0 {
                 return Err(at.error(offset, format!("\"{key_name}\" cannot be negative ({number})")));
+            }
+            if number > param.max {
+                return Err(at.error(
+                    offset,
+                    format!(
+                        "\"{key_name}\" is at most {}, not {number}",
+                        crate::vocab::format_number(param.max)
+                    ),
+                ));
             }
             Ok(ParamValue::Number(number))
         })?;

@@ -188,7 +188,7 @@ pub fn execute(spread: Spread<'_>, work: &Work, items: &Items, cutoff: &Cutoff) 
 /// Items of a builtin must be numbers; validation guarantees it.
 fn numbers(items: &Items) -> Result<&[f64], RunFailure> {
     match items {
-        Items::Numbers(numbers) => Ok(numbers),
+        Items::Numbers(numbers) | Items::Parsed { numbers, .. } => Ok(numbers),
         Items::Text(_) => {
             Err(RunFailure::Failed("a builtin needs numbers, and the list holds text".to_owned()))
         }

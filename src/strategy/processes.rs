@@ -417,7 +417,7 @@ impl Codec for LineCodec<'_> {
                     frame.push(b'\n');
                 }
             }
-            Items::Text(lines) => {
+            Items::Text(lines) | Items::Parsed { lines, .. } => {
                 for line in &lines[range] {
                     frame.extend_from_slice(line.as_bytes());
                     frame.push(b'\n');

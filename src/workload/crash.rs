@@ -16,6 +16,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
             default: 0.0,
             integer: false,
             non_negative: false,
+            max: f64::MAX,
             help: "the item that ends the worker",
         },
         ParamSpec {
@@ -23,6 +24,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
             default: 9.0,
             integer: true,
             non_negative: true,
+            max: f64::MAX,
             help: "the signal to die of; 0 exits with status 3",
         },
     ],

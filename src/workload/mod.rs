@@ -52,6 +52,8 @@ pub struct ParamSpec {
     pub integer: bool,
     /// Whether negative values are refused (a duration, a count).
     pub non_negative: bool,
+    /// The largest value accepted; validation refuses more.
+    pub max: f64,
     pub help: &'static str,
 }
 

@@ -18,6 +18,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
             default: 200_000.0,
             integer: true,
             non_negative: true,
+            max: f64::MAX,
             help: "values computed per item",
         },
         ParamSpec {
@@ -25,6 +26,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
             default: 1000.0,
             integer: false,
             non_negative: false,
+            max: f64::MAX,
             help: "the increase applied first (the seed's p + p/10*100)",
         },
     ],

@@ -13,6 +13,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         default: 10.0,
         integer: false,
         non_negative: false,
+        max: f64::MAX,
         help: "the increase in percent",
     }],
     make,

@@ -14,6 +14,9 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         default: 10.0,
         integer: false,
         non_negative: true,
+        // An hour per item; past that a typo is likelier, and a Duration of
+        // 1e300 ms does not exist.
+        max: 3_600_000.0,
         help: "milliseconds to wait per item",
     }],
     make,

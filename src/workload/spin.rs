@@ -14,6 +14,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
         default: 1_000_000.0,
         integer: true,
         non_negative: true,
+        max: f64::MAX,
         help: "length of the dependent loop per item",
     }],
     make,
