@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,33 @@ impl ResultsLock {
                 .write(true)
                 .create(true)
                 .truncate(false)
+                // A planted link would have us truncate what it points to.
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&path)
-                .map_err(Error::output(&path))?;
+                .map_err(|error| {
+                    if error.raw_os_error() == Some(libc::ELOOP) {
+                        Error::Usage(format!(
+                            "{} is a symbolic link; parbench writes only files of its own in the results \
+                             folder: remove the link, or write elsewhere with --out",
+                            path.display()
+                        ))
+                    } else {
+                        Error::Output { path: path.clone(), source: error }
+                    }
+                })?;
             // SAFETY: flock on a descriptor we own.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let error = std::io::Error::last_os_error();
+                if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                    // Not another parbench: a file system without locks
+                    // (ENOLCK on some network file systems), say.
+                    return Err(Error::Usage(format!(
+                        "cannot lock {}: {}; parbench locks its results so that two runs cannot mix them \
+                         (write elsewhere with --out, on a local file system)",
+                        path.display(),
+                        crate::vocab::io_reason(&error)
+                    )));
+                }
                 let mut owner = String::new();
                 let _ = file.read_to_string(&mut owner);
                 let owner = owner.trim();

@@ -89,6 +89,14 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     };
     let base = base.as_str();
     let _lock = lock::ResultsLock::acquire(&args.out, base)?;
+    let out_file = |suffix: &str| args.out.join(format!("{base}{suffix}"));
+    report::csv::refuse_links(&[
+        out_file(".csv"),
+        out_file(".csv.partial"),
+        out_file(".summary.csv"),
+        out_file(".env.json"),
+        out_file(".log"),
+    ])?;
     let mode = match (args.resume, args.retry_failed, args.fresh) {
         (true, _, _) => resume::Mode::Resume,
         (_, true, _) => resume::Mode::RetryFailed,
@@ -132,14 +140,36 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         );
         return Ok(JobEnd::Interrupted);
     }
-    let csv_path = rows.finish()?;
-    // The summary and the table come from the file just written, exactly as
-    // `parbench report` would compute them from it.
-    let analysis = analysis_of(std::slice::from_ref(&csv_path))?;
-    let summary_path = args.out.join(format!("{base}.summary.csv"));
-    report::csv::write_atomically(&summary_path, &report::summary::to_csv(&analysis))?;
-    let env_path = args.out.join(format!("{base}.env.json"));
-    report::csv::write_atomically(&env_path, report::env::describe(job, host).as_bytes())?;
+    // The CSV, its summary and env.json replace the previous set together:
+    // all three are written in full first, and only then renamed into place,
+    // the CSV last. Until the `.partial` is removed, after the renames, it
+    // marks the set as unfinished, and `--resume` writes it again.
+    let summary_path = out_file(".summary.csv");
+    let env_path = out_file(".env.json");
+    let staged = (|| {
+        let csv = rows.stage()?;
+        // The summary and the table come from the file just written,
+        // exactly as `parbench report` would compute them from it.
+        let analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
+        let summary = report::csv::Staged::new(&summary_path, &report::summary::to_csv(&analysis))?;
+        let env = report::csv::Staged::new(&env_path, report::env::describe(job, host).as_bytes())?;
+        summary.commit()?;
+        env.commit()?;
+        Ok::<_, Error>((csv.commit()?, analysis))
+    })();
+    let (csv_path, analysis) = match staged {
+        Ok(done) => done,
+        Err(error) => {
+            eprintln!(
+                "error: {error}\n{} runs are saved in {}; the previous results are left as they were; \
+                 continue with: {resume_hint}",
+                rows.saved(),
+                rows.partial_path().display()
+            );
+            return Err(error.already_reported());
+        }
+    };
+    rows.close();
     let html = args.html.as_ref().map(|html| {
         // Several jobs in one run each get their own page beside FILE.
         if args.jobs.len() > 1 {

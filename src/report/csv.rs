@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{cell_time, parse_cell_time, seconds, text_cell};
@@ -150,10 +151,14 @@ impl<'a> RowWriter<'a> {
                 header.iter().map(|column| run.cells.get(column).cloned().unwrap_or_default()).collect();
             rows.insert((run.record.entry, run.record.repetition), cells);
         }
-        let staged = with_suffix(&partial, ".tmp");
-        write_csv(&staged, &header, rows.values())?;
-        std::fs::rename(&staged, &partial).map_err(Error::output(&partial))?;
-        let file = OpenOptions::new().append(true).open(&partial).map_err(Error::output(&partial))?;
+        Staged::new(&partial, &csv_bytes(&header, rows.values()))?.commit()?;
+        // The rename put a file of ours at this name; never follow a link
+        // someone planted since.
+        let file = OpenOptions::new()
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&partial)
+            .map_err(Error::output(&partial))?;
         Ok(RowWriter { job, host, param_names, header, partial, final_path, writer: writer(file), rows })
     }
 
@@ -166,13 +171,17 @@ impl<'a> RowWriter<'a> {
         self.rows.len()
     }
 
-    pub fn finish(mut self) -> Result<PathBuf, Error> {
+    /// Writes the complete `NAME.csv`, rows in plan order, beside its final
+    /// name; [`RowWriter::close`] removes the `.partial` once the whole set of
+    /// result files is in place.
+    pub fn stage(&mut self) -> Result<Staged, Error> {
         self.writer.flush().map_err(Error::output(&self.partial))?;
-        let staged = with_suffix(&self.final_path, ".tmp");
-        write_csv(&staged, &self.header, self.rows.values())?;
-        std::fs::rename(&staged, &self.final_path).map_err(Error::output(&self.final_path))?;
+        Staged::new(&self.final_path, &csv_bytes(&self.header, self.rows.values()))
+    }
+
+    /// The run's files are all in place: the `.partial` has served.
+    pub fn close(self) {
         let _ = std::fs::remove_file(&self.partial);
-        Ok(self.final_path)
     }
 }
 
@@ -188,30 +197,13 @@ impl Reporter for RowWriter<'_> {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-fn write_csv<'r>(
-    path: &Path,
-    header: &[String],
-    rows: impl Iterator<Item = &'r Vec<String>>,
-) -> Result<(), Error> {
-    let file = File::create(path).map_err(Error::output(path))?;
-    let mut csv = writer(std::io::BufWriter::new(file));
-    csv.write_record(header).map_err(|error| csv_error(path, error))?;
+fn csv_bytes<'r>(header: &[String], rows: impl Iterator<Item = &'r Vec<String>>) -> Vec<u8> {
+    let mut csv = writer(Vec::new());
+    csv.write_record(header).expect("writing to memory");
     for row in rows {
-        csv.write_record(row).map_err(|error| csv_error(path, error))?;
+        csv.write_record(row).expect("writing to memory");
     }
-    let file = csv
-        .into_inner()
-        .map_err(|error| Error::Output { path: path.to_path_buf(), source: error.into_error() })?;
-    file.into_inner()
-        .map_err(|error| Error::Output { path: path.to_path_buf(), source: error.into_error() })?
-        .sync_all()
-        .map_err(Error::output(path))
+    csv.into_inner().expect("writing to memory")
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> Error {
@@ -222,11 +214,62 @@ fn csv_error(path: &Path, error: csv::Error) -> Error {
     Error::Output { path: path.to_path_buf(), source }
 }
 
+/// A file written in full, and synced, under an unpredictable name beside
+/// its final one (so no planted link is followed and no other writer's
+/// temporary is clobbered); [`Staged::commit`] renames it into place in one
+/// step. Dropped uncommitted, it is removed.
+pub struct Staged {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Staged {
+    pub fn new(path: &Path, bytes: &[u8]) -> Result<Staged, Error> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut file = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(Error::output(path))?;
+        file.write_all(bytes).and_then(|()| file.as_file().sync_all()).map_err(Error::output(path))?;
+        Ok(Staged { file, path: path.to_path_buf() })
+    }
+
+    /// The staged bytes, readable before they are in place.
+    pub fn staged_path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn commit(self) -> Result<PathBuf, Error> {
+        let Staged { file, path } = self;
+        file.persist(&path).map_err(|error| Error::Output { path: path.clone(), source: error.error })?;
+        Ok(path)
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let temporary = with_suffix(path, ".tmp");
-    std::fs::write(&temporary, bytes).map_err(Error::output(&temporary))?;
-    std::fs::rename(&temporary, path).map_err(Error::output(path))
+    Staged::new(path, bytes)?.commit().map(drop)
+}
+
+/// Result files a symbolic link stands in for are refused, named: writing
+/// through one would overwrite whatever it points to (a results folder can
+/// come from a cloned repository or be shared with other users).
+pub fn refuse_links(paths: &[PathBuf]) -> Result<(), Error> {
+    for path in paths {
+        if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(Error::Usage(format!(
+                "{} is a symbolic link; parbench writes only files of its own in the results folder: \
+                 remove the link, or write elsewhere with --out",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 /// A kept row: its entry, its record (for statistics and checks) and its
 /// cells as first written, by column name (the host and time it was
