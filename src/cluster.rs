@@ -200,7 +200,7 @@ pub fn script(job: &Job, exe: &Path, job_path: &Path, options: &SlurmOptions) ->
          #SBATCH --array=0-{}\n\
          #SBATCH --ntasks=1\n\
          #SBATCH --cpus-per-task={cpus}\n\
-         #SBATCH --output={}/{}.slurm-%a.out\n",
+         #SBATCH --output=\"{}/{}.slurm-%a.out\"\n",
         env!("CARGO_PKG_VERSION"),
         job.name,
         job_path.display(),

@@ -12,6 +12,10 @@ use crate::vocab::io_reason;
 use crate::{cluster, jobfile, shard};
 
 pub fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
+    script_safe(&[
+        ("--out folder", &args.out.display().to_string()),
+        ("job file", &args.job.display().to_string()),
+    ])?;
     let job = jobfile::load(&args.job)?;
     prepare_out_dir(&args.out)?;
     let absolute = |path: &Path| {
@@ -23,6 +27,18 @@ pub fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
     let job_path = absolute(&args.job)?;
     let exe = std::env::current_exe()
         .map_err(|error| Error::Usage(format!("cannot find parbench's own executable: {error}")))?;
+    let mut written: Vec<(&str, String)> = vec![
+        ("--out folder", out.display().to_string()),
+        ("job file", job_path.display().to_string()),
+        ("parbench executable", exe.display().to_string()),
+    ];
+    for (what, value) in
+        [("--partition", &args.partition), ("--time", &args.time), ("--account", &args.account)]
+    {
+        written.extend(value.iter().map(|value| (what, value.clone())));
+    }
+    written.extend(args.sbatch_args.iter().map(|value| ("--sbatch-arg", value.clone())));
+    script_safe(&written.iter().map(|(what, value)| (*what, value.as_str())).collect::<Vec<_>>())?;
     let plan = matrix::expand(&job, Host::detect().cpus, Overrides::default());
     let options = cluster::SlurmOptions {
         shards: args.shards.map_or_else(|| cluster::default_shards(&plan), |shards| shards as usize),
@@ -34,8 +50,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
         out: out.clone(),
     };
     let script_path = out.join(format!("{}.sbatch", job.name));
-    std::fs::write(&script_path, cluster::script(&job, &exe, &job_path, &options))
-        .map_err(Error::output(&script_path))?;
+    crate::report::csv::refuse_links(std::slice::from_ref(&script_path))?;
+    crate::report::csv::write_atomically(
+        &script_path,
+        cluster::script(&job, &exe, &job_path, &options).as_bytes(),
+    )?;
     eprintln!("wrote {} ({} tasks)", script_path.display(), options.shards);
     if !args.submit && !args.wait {
         return Ok(EXIT_OK);
@@ -61,4 +80,24 @@ pub fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
         }
     }
     Ok(if failed.is_empty() { EXIT_OK } else { EXIT_RUN_FAILED })
+}
+
+/// Every value written into the script must stay on its line: a newline in
+/// a path would start a line of its own, run as a command; a double quote
+/// would end the quoted `#SBATCH --output` value.
+fn script_safe(values: &[(&str, &str)]) -> Result<(), Error> {
+    for (what, value) in values {
+        if value.contains(['\n', '\r', '\0']) {
+            return Err(Error::Usage(format!(
+                "the {what} {value:?} holds a newline or NUL, which a line of an sbatch script cannot hold; \
+                 rename it"
+            )));
+        }
+        if value.contains('"') && !what.starts_with("--") {
+            return Err(Error::Usage(format!(
+                "the {what} {value:?} holds a double quote, which an #SBATCH line cannot hold; rename it"
+            )));
+        }
+    }
+    Ok(())
 }
