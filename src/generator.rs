@@ -195,7 +195,7 @@ mod tests {
     fn numbers(items: Items) -> Vec<f64> {
         match items {
             Items::Numbers(numbers) => numbers,
-            Items::Text(_) => panic!("expected numbers"),
+            Items::Text(_) | Items::Parsed { .. } => panic!("expected numbers"),
         }
     }
 
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(mixed.items, Items::Text(vec!["1".into(), "hello world".into()]));
         assert_eq!(mixed.first_text, Some((3, "hello world".into())));
         let lines = Arc::new(read_lines("1\n2\n3\n"));
-        let Items::Parsed { numbers, .. } = (Generator::File { lines }.generate(2)) else { panic!("parsed") };
+        let Items::Parsed { numbers, .. } = Generator::File { lines }.generate(2) else { panic!("parsed") };
         assert_eq!(numbers, vec![1.0, 2.0]);
     }
 }

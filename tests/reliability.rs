@@ -336,8 +336,9 @@ fn a_lines_worker_that_exits_non_zero_after_its_answers_fails_its_run() {
     assert_eq!(rows.len(), 4);
     for row in &rows {
         assert_eq!(row["status"], "failed", "{row:?}");
-        let expected = if row["workload"] == "seven" { "exited with status 7: oops" } else { "SIGSEGV" };
-        assert!(row["error"].contains(expected), "{row:?}");
+        let expected: &[&str] =
+            if row["workload"] == "seven" { &["exited with status 7", ": oops"] } else { &["SIGSEGV"] };
+        assert!(expected.iter().all(|words| row["error"].contains(words)), "{row:?}");
     }
 }
 
@@ -765,7 +766,8 @@ fn a_commands_stderr_kept_per_run_is_capped_and_the_log_says_so() {
     let output = work.parbench(&["run", "--quiet", "job.toml"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let log = std::fs::metadata(work.path().join("results/loud.log")).unwrap().len();
-    assert!(log < 2_000_000, "the log holds {log} bytes of one run's stderr");
+    // 8 MB written; the log keeps a bounded part (each line with its prefix).
+    assert!(log < 4_000_000, "the log holds {log} bytes of one run's stderr");
     let text = work.read("results/loud.log");
     assert!(
         text.contains("bytes of stderr") && text.contains("not kept"),

@@ -4,6 +4,7 @@
 
 mod chunks;
 mod processes;
+mod reaper;
 mod serial;
 mod threads;
 

@@ -28,6 +28,7 @@ use subprocess::ExecExt;
 use subprocess::{Exec, ExitStatus, Job, Redirection};
 
 use super::chunks::Chunks;
+use super::reaper::{self, StderrBudget};
 use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Spread, numbers};
 use crate::generator::Items;
 use crate::vocab::{chunk_auto, format_number, io_reason};
@@ -49,8 +50,14 @@ pub fn run_builtin(
     cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
-    let exe = std::env::current_exe()
-        .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?;
+    // /proc/self/exe is this very binary even after `cargo install` has
+    // replaced the file it was started from; the path may name a new
+    // version by then, or nothing.
+    let exe = match Path::new("/proc/self/exe") {
+        proc if proc.exists() => proc.to_path_buf(),
+        _ => std::env::current_exe()
+            .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?,
+    };
     let args = worker::args(spec, params);
     let started = Instant::now();
     let mut pool = start_pool(spread.workers, || Exec::cmd(&exe).args(&args), None)?;
@@ -150,6 +157,20 @@ fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
     let stderr_for_child = stderr
         .try_clone()
         .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
+    reaper::adopt_orphans();
+    // SAFETY: getpid before the fork; the closure, run in the child, calls
+    // only prctl, getppid and _exit, which are async-signal-safe.
+    let parent = unsafe { libc::getpid() };
+    let exec = unsafe {
+        exec.pre_exec(move || {
+            // A worker dies with parbench, even a parbench killed with -9.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    };
     let mut job = exec
         .stdin(Redirection::Pipe)
         .stdout(Redirection::Pipe)
@@ -157,6 +178,7 @@ fn spawn(exec: Exec, program: Option<&str>) -> Result<Worker, RunFailure> {
         .setpgid()
         .start()
         .map_err(|error| spawn_failure(program, &error))?;
+    crate::interrupt::track_group(job.pid() as i32);
     Ok(Worker { stdin: job.stdin.take(), stdout: job.stdout.take(), job, stderr })
 }
 
@@ -208,9 +230,8 @@ impl Live {
 type Ended = (usize, Result<(), String>);
 
 /// The one watch-and-kill loop, on the runner's own thread, for pools and
-/// argv slots alike: it waits for every slot to end, and stops the run at
-/// the first failure (the other slots' processes are killed) or when the
-/// cut-off comes (every slot's are, until every slot has ended).
+/// argv slots alike: it waits for every thread of the slots to end, and
+/// stops the run at the first failure or when the cut-off comes.
 fn watch(
     ended: &mpsc::Receiver<Ended>,
     slots: usize,
@@ -223,34 +244,42 @@ fn watch(
     while running > 0 {
         match ended.recv_timeout(cutoff.slice()) {
             Ok((_, Ok(()))) => running -= 1,
-            Ok((slot, Err(message))) => {
+            Ok((_, Err(message))) => {
                 running -= 1;
-                if failure.is_none() {
-                    failure = Some(RunFailure::Failed(message));
-                    abort.store(true, Ordering::Relaxed);
-                    live.kill(Some(slot));
-                }
+                failure.get_or_insert(RunFailure::Failed(message));
+                abort.store(true, Ordering::Relaxed);
+                // The failed slot's processes go too: a worker that failed
+                // but lives on, not reading, would hold its writer thread,
+                // and the run, until it chose to exit.
+                stop(ended, &mut running, live);
             }
             Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
             Err(RecvTimeoutError::Timeout) => {
                 failure.get_or_insert_with(|| cutoff.failure());
                 abort.store(true, Ordering::Relaxed);
-                // Keep killing until every slot has seen its child die: an
-                // argv slot may be between spawn and registering the pid.
-                // Killed workers close their pipes; the threads end.
-                while running > 0 {
-                    live.kill(None);
-                    match ended.recv_timeout(Duration::from_millis(50)) {
-                        Ok(_) => running -= 1,
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => running = 0,
-                    }
-                }
+                stop(ended, &mut running, live);
             }
             Err(RecvTimeoutError::Disconnected) => running = 0,
         }
     }
     failure
+}
+
+/// Ends an abandoned run: kills every slot's process group and every
+/// descendant of parbench, again and again until every thread has ended.
+/// An argv slot may be between spawn and registering its pid; a child that
+/// left its group (`setsid`) may hold a pipe open, and is found only as a
+/// descendant (an orphaned one comes back to parbench, its subreaper).
+fn stop(ended: &mpsc::Receiver<Ended>, running: &mut usize, live: &Live) {
+    while *running > 0 {
+        live.kill(None);
+        reaper::kill_descendants();
+        match ended.recv_timeout(Duration::from_millis(20)) {
+            Ok(_) => *running -= 1,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => *running = 0,
+        }
+    }
 }
 
 /// Moves items to workers and results back. Returns the instant the last
@@ -266,6 +295,9 @@ fn drive<C: Codec>(
     let abort = AtomicBool::new(false);
     let live = Live::new(pool.len());
     let (ended_tx, ended_rx) = mpsc::channel::<Ended>();
+    // The wall clock stops at the last answer, not at the workers' end of
+    // file: what a worker does after it (exit, linger) is not the work.
+    let last_answer: Mutex<Option<Instant>> = Mutex::new(None);
 
     let failure = std::thread::scope(|scope| {
         for (index, worker) in pool.iter_mut().enumerate() {
@@ -278,7 +310,9 @@ fn drive<C: Codec>(
                 credit_tx.send(()).expect("the channel has room");
             }
             let (order_tx, order_rx) = mpsc::channel::<usize>();
-            let (chunks, abort, ended_tx) = (&chunks, &abort, ended_tx.clone());
+            let (chunks, abort, last_answer) = (&chunks, &abort, &last_answer);
+            let writer_ended = ended_tx.clone();
+            let ended_tx = ended_tx.clone();
             scope.spawn(move || {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
@@ -309,10 +343,13 @@ fn drive<C: Codec>(
                 }
                 // Closing stdin tells the worker there is no more work.
                 let _ = writer.flush();
+                drop(writer);
+                let _ = writer_ended.send((index, Ok(())));
             });
             scope.spawn(move || {
                 let mut reader = BufReader::with_capacity(1 << 16, stdout);
                 let mut done = 0usize;
+                let mut answered = None;
                 let result = loop {
                     let Ok(chunk_index) = order_rx.recv() else {
                         break codec.finish(&mut reader, done);
@@ -322,19 +359,26 @@ fn drive<C: Codec>(
                         break Err(error);
                     }
                     done += slot.len();
+                    answered = Some(Instant::now());
                     let _ = credit_tx.send(());
                 };
+                if result.is_ok() {
+                    let mut last = last_answer.lock().unwrap_or_else(|poison| poison.into_inner());
+                    *last = (*last).max(answered);
+                }
                 let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
                 let _ = ended_tx.send((index, result));
             });
         }
         drop(ended_tx);
-        watch(&ended_rx, pool.len(), &live, &abort, cutoff)
+        // Two threads a worker: its writer and its reader.
+        watch(&ended_rx, 2 * pool.len(), &live, &abort, cutoff)
     });
-    let finished = Instant::now();
+    let finished = last_answer.into_inner().unwrap_or_else(|poison| poison.into_inner()).unwrap_or_else(Instant::now);
     let mut failure = failure;
 
     let mut stderr = Vec::new();
+    let mut budget = StderrBudget::new();
     for (index, worker) in pool.iter_mut().enumerate() {
         let status = worker.job.wait_timeout(Duration::from_secs(5)).ok().flatten();
         // Grandchildren a command left behind go with their group.
@@ -342,19 +386,32 @@ fn drive<C: Codec>(
         if status.is_none() {
             let _ = worker.job.wait();
         }
-        if let Some(RunFailure::Failed(message)) = &mut failure
-            && message.starts_with(&format!("worker {} ", index + 1))
-        {
-            if let Some(status) = status {
-                message.push_str(&format!(" ({})", describe_status(status)));
+        crate::interrupt::untrack_group(worker.pid() as i32);
+        let text = budget.read(&mut worker.stderr);
+        let first = first_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
+        match &mut failure {
+            Some(RunFailure::Failed(message)) if message.starts_with(&format!("worker {} ", index + 1)) => {
+                if let Some(status) = status {
+                    message.push_str(&format!(" ({})", describe_status(status)));
+                }
+                message.push_str(&first);
             }
-            if let Some(line) = first_line(&read_all(&mut worker.stderr)) {
-                message.push_str(&format!(": {line}"));
+            // Every answer in, and then a crash or an exit status other
+            // than 0: the worker says its work went wrong.
+            None if status.is_some_and(|status| !status.success()) => {
+                failure = Some(RunFailure::Failed(format!(
+                    "worker {} (pid {}) {} after its last answer{first}",
+                    index + 1,
+                    worker.pid(),
+                    describe_status(status.expect("checked above"))
+                )));
             }
+            _ => {}
         }
-        let text = read_all(&mut worker.stderr);
         stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
     }
+    stderr.extend(budget.note());
+    reaper::end_leftovers();
     match failure {
         Some(failure) => Err(Failed { failure, stderr }),
         None => Ok((finished, stderr)),
@@ -476,14 +533,20 @@ fn run_argv(
     let abort = AtomicBool::new(false);
     let live = Live::new(workers);
     let stderr_lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let budget = Mutex::new(StderrBudget::new());
     let (ended_tx, ended_rx) = mpsc::channel::<Ended>();
+    reaper::adopt_orphans();
 
     let failure = std::thread::scope(|scope| {
         for slot in 0..workers {
-            let (chunks, abort, live, stderr_lines, ended_tx) =
-                (&chunks, &abort, &live, &stderr_lines, ended_tx.clone());
+            let (chunks, abort, live, stderr_lines, budget, ended_tx) =
+                (&chunks, &abort, &live, &stderr_lines, &budget, ended_tx.clone());
             scope.spawn(move || {
                 let result = (|| {
+                    // Each item's stderr goes to this slot's file, not a
+                    // pipe read into memory: a command may write gigabytes.
+                    let mut stderr_file = tempfile::tempfile()
+                        .map_err(|error| format!("cannot create a temporary file for stderr: {error}"))?;
                     while !abort.load(Ordering::Relaxed) {
                         let Some((index, _)) = chunks.claim() else {
                             return Ok(());
@@ -499,23 +562,31 @@ fn run_argv(
                             .current_dir(cwd)
                             .stdin(std::process::Stdio::null())
                             .stdout(std::process::Stdio::piped())
-                            .stderr(std::process::Stdio::piped())
+                            .stderr(std::process::Stdio::from(
+                                stderr_file
+                                    .set_len(0)
+                                    .and_then(|()| stderr_file.rewind())
+                                    .and_then(|()| stderr_file.try_clone())
+                                    .map_err(|error| format!("cannot reuse the stderr file: {error}"))?,
+                            ))
                             .process_group(0)
                             .spawn()
                             .map_err(|error| {
                                 format!("cannot start \"{}\": {}", command.program, io_reason(&error))
                             })?;
                         let pid = child.id();
+                        crate::interrupt::track_group(pid as i32);
                         live.set(slot, Some(pid));
-                        // Reads stdout and stderr together (no pipe can fill
-                        // up and stall the child), then waits.
+                        // Reads stdout to its end, then waits.
                         let output = child.wait_with_output();
                         // Whatever the command left running goes with its group.
                         kill_group(pid);
+                        crate::interrupt::untrack_group(pid as i32);
                         live.set(slot, None);
-                        let std::process::Output { status, stdout, stderr } =
+                        let std::process::Output { status, stdout, .. } =
                             output.map_err(|error| format!("item {}: {error}", index + 1))?;
-                        let stderr = String::from_utf8_lossy(&stderr);
+                        let stderr =
+                            budget.lock().unwrap_or_else(|p| p.into_inner()).read(&mut stderr_file);
                         if !stderr.trim().is_empty() {
                             let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
                             lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
@@ -547,7 +618,9 @@ fn run_argv(
     });
     let finished = Instant::now();
     drop(chunks);
-    let stderr = stderr_lines.into_inner().unwrap_or_default();
+    reaper::end_leftovers();
+    let mut stderr = stderr_lines.into_inner().unwrap_or_default();
+    stderr.extend(budget.into_inner().unwrap_or_else(|p| p.into_inner()).note());
     if let Some(failure) = failure {
         return Err(Failed { failure, stderr });
     }

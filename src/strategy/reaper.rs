@@ -1,0 +1,118 @@
+//! No process outlives the run that started it, and no command's stderr
+//! outgrows the memory of the runner.
+//!
+//! A command's child can leave its process group (`setsid`), so killing the
+//! group misses it, and keep the command's stdout open, so a reader waits
+//! for an end of file that never comes. parbench therefore makes itself the
+//! reaper of its orphaned descendants (`PR_SET_CHILD_SUBREAPER`): such a
+//! child, once its parent dies, becomes parbench's own, and the whole tree
+//! below parbench can be found in /proc and killed. Runs follow one another
+//! and only runs start processes, so after a run (or past its deadline)
+//! every descendant of parbench is a leftover.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::sync::Once;
+
+/// Makes parbench the parent of its orphaned descendants; once per process.
+pub fn adopt_orphans() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: prctl with integer arguments only; failure (a kernel
+        // without it) leaves the group kills as the only defence.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        }
+    });
+}
+
+/// Every process below parbench, children before grandchildren.
+fn descendants() -> Vec<(i32, i32)> {
+    let me = std::process::id() as i32;
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|end| &stat[end + 1..]) else { continue };
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|field| field.parse::<i32>().ok()) {
+            children.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut found = Vec::new();
+    let mut parents = vec![me];
+    while let Some(parent) = parents.pop() {
+        for child in children.get(&parent).into_iter().flatten() {
+            found.push((*child, parent));
+            parents.push(*child);
+        }
+    }
+    found
+}
+
+/// Kills every descendant of parbench.
+pub fn kill_descendants() {
+    for (pid, _) in descendants() {
+        // SAFETY: kill has no memory effects; a pid that ended fails.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// After a run whose own children were all waited for: kills whatever is
+/// left below parbench and reaps the orphans that came back to it.
+pub fn end_leftovers() {
+    let me = std::process::id() as i32;
+    for (pid, parent) in descendants() {
+        // SAFETY: as above; waitpid on a child of ours that was just killed.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            if parent == me {
+                let mut status = 0;
+                libc::waitpid(pid, &mut status, 0);
+            }
+        }
+    }
+}
+
+/// How much of its commands' stderr one run keeps for the log: a command
+/// that writes without end must not fill the runner's memory or the disk.
+pub const STDERR_KEPT: u64 = 1 << 20;
+
+/// The stderr budget of one run, shared by its workers or its items.
+#[derive(Debug)]
+pub struct StderrBudget {
+    left: u64,
+    dropped: u64,
+}
+
+impl StderrBudget {
+    pub fn new() -> StderrBudget {
+        StderrBudget { left: STDERR_KEPT, dropped: 0 }
+    }
+
+    /// What `file` holds, as far as the budget goes.
+    pub fn read(&mut self, file: &mut File) -> String {
+        let size = file.metadata().map(|meta| meta.len()).unwrap_or(0);
+        let mut text = Vec::new();
+        if file.rewind().is_ok() {
+            let _ = file.by_ref().take(self.left).read_to_end(&mut text);
+        }
+        self.left -= text.len() as u64;
+        self.dropped += size.saturating_sub(text.len() as u64);
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
+    /// The line the log gets when something was left out.
+    pub fn note(&self) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            format!(
+                "parbench: {} more bytes of stderr not kept (a run keeps the first {} bytes)",
+                self.dropped, STDERR_KEPT
+            )
+        })
+    }
+}
