@@ -374,7 +374,8 @@ fn drive<C: Codec>(
         // Two threads a worker: its writer and its reader.
         watch(&ended_rx, 2 * pool.len(), &live, &abort, cutoff)
     });
-    let finished = last_answer.into_inner().unwrap_or_else(|poison| poison.into_inner()).unwrap_or_else(Instant::now);
+    let finished =
+        last_answer.into_inner().unwrap_or_else(|poison| poison.into_inner()).unwrap_or_else(Instant::now);
     let mut failure = failure;
 
     let mut stderr = Vec::new();
@@ -585,8 +586,7 @@ fn run_argv(
                         live.set(slot, None);
                         let std::process::Output { status, stdout, .. } =
                             output.map_err(|error| format!("item {}: {error}", index + 1))?;
-                        let stderr =
-                            budget.lock().unwrap_or_else(|p| p.into_inner()).read(&mut stderr_file);
+                        let stderr = budget.lock().unwrap_or_else(|p| p.into_inner()).read(&mut stderr_file);
                         if !stderr.trim().is_empty() {
                             let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
                             lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
