@@ -1,0 +1,436 @@
+//! parbench at home in editors, shells and spreadsheets: the job-file JSON
+//! Schema, shell completions, the man page, `init`, `--version` and the
+//! memory column. Each test runs the real binary; where a test needs a tool
+//! that is not parbench (a JSON Schema validator, bash, man) and the machine
+//! lacks it, it says `skipped`, unless CI's PARBENCH_REQUIRE_TOOLS=1 is set.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use assert_cmd::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn parbench(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("parbench")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Whether a test that needs `what` may be skipped on this machine.
+fn skip(what: &str) {
+    assert!(
+        std::env::var("PARBENCH_REQUIRE_TOOLS").is_err(),
+        "PARBENCH_REQUIRE_TOOLS is set but {what} is missing"
+    );
+    eprintln!("skipped: {what} is missing");
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn job_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("jobs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "the job files in jobs/: {files:?}");
+    files
+}
+
+// ---------------------------------------------------------------- schema
+
+fn schema_output() -> String {
+    let output = parbench(root(), &["schema"]);
+    assert!(output.status.success(), "parbench schema: {}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+#[test]
+fn the_committed_schema_is_what_parbench_schema_prints() {
+    let committed = std::fs::read_to_string(root().join("docs/jobfile.schema.json")).unwrap_or_default();
+    assert!(
+        committed == schema_output(),
+        "docs/jobfile.schema.json differs from `parbench schema`; regenerate it with\n    cargo run -- schema > docs/jobfile.schema.json"
+    );
+}
+
+#[test]
+fn the_schema_is_draft_07_with_a_description_and_an_example_for_every_key() {
+    let schema: serde_json::Value = serde_json::from_str(&schema_output()).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    let mut keys = 0;
+    let mut missing = Vec::new();
+    every_property(&schema, &schema, "", &mut |path, property| {
+        keys += 1;
+        if property.get("description").and_then(|d| d.as_str()).is_none_or(str::is_empty) {
+            missing.push(format!("{path}: no description"));
+        }
+        if property.get("examples").and_then(|e| e.as_array()).is_none_or(Vec::is_empty) {
+            missing.push(format!("{path}: no example"));
+        }
+    });
+    assert!(keys >= 25, "only {keys} keys in the schema");
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// Calls `visit` for every property of every object schema, `$ref`s followed.
+fn every_property(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    path: &str,
+    visit: &mut dyn FnMut(&str, &serde_json::Value),
+) {
+    let resolved = match schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(reference) => {
+            root.pointer(reference.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling {reference}"))
+        }
+        None => schema,
+    };
+    if let Some(properties) = resolved.get("properties").and_then(|p| p.as_object()) {
+        for (name, property) in properties {
+            let here = format!("{path}.{name}");
+            visit(&here, property);
+            every_property(root, property, &here, visit);
+        }
+    }
+    for key in ["items", "then", "else"] {
+        if let Some(inner) = resolved.get(key) {
+            every_property(root, inner, path, visit);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for inner in resolved.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
+            every_property(root, inner, path, visit);
+        }
+    }
+}
+
+/// Validates each JSON document against the schema with Python's
+/// `jsonschema` (Draft 7): one line per document, `ok` or the first error.
+/// None where python3 or the package is missing.
+fn validate(schema: &str, documents: &[serde_json::Value]) -> Option<Vec<String>> {
+    const SCRIPT: &str = r#"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(3)
+payload = json.load(sys.stdin)
+jsonschema.Draft7Validator.check_schema(payload["schema"])
+validator = jsonschema.Draft7Validator(payload["schema"])
+for document in payload["documents"]:
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    print("ok" if not errors else "invalid at /%s: %s" % ("/".join(map(str, errors[0].path)), errors[0].message))
+"#;
+    if !on_path("python3") {
+        return None;
+    }
+    let payload = serde_json::json!({
+        "schema": serde_json::from_str::<serde_json::Value>(schema).unwrap(),
+        "documents": documents,
+    });
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    if output.status.code() == Some(3) {
+        return None;
+    }
+    assert!(output.status.success(), "the validator failed: {}", text(&output.stderr));
+    Some(text(&output.stdout).lines().map(str::to_owned).collect())
+}
+
+fn toml_to_json(source: &str) -> serde_json::Value {
+    let value: toml::Value = toml::from_str(source).unwrap();
+    serde_json::to_value(value).unwrap()
+}
+
+#[test]
+fn every_job_file_names_the_schema_and_validates_against_it() {
+    let schema = schema_output();
+    let mut documents = Vec::new();
+    for path in job_files() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            source.lines().next(),
+            Some("#:schema ../docs/jobfile.schema.json"),
+            "{} starts with a #:schema line",
+            path.display()
+        );
+        documents.push(toml_to_json(&source));
+    }
+    let Some(verdicts) = validate(&schema, &documents) else {
+        return skip("python3 with the jsonschema package");
+    };
+    for (path, verdict) in job_files().iter().zip(&verdicts) {
+        assert_eq!(verdict, "ok", "{}", path.display());
+    }
+    assert_eq!(verdicts.len(), documents.len());
+}
+
+/// Each mistake is refused by the schema and, as the schema promises, by
+/// `parbench check`; the unchanged seed job passes both.
+#[test]
+fn the_schema_rejects_what_parbench_check_rejects() {
+    let seed = std::fs::read_to_string(root().join("jobs/seed.toml")).unwrap();
+    let mistakes: &[(&str, &str, &str, &str)] = &[
+        ("unchanged", "", "", "ok"),
+        ("unknown strategy", "\"threads\",", "\"thread\",", "invalid at /run/strategies"),
+        ("negative size", "size = 20", "size = -20", "invalid at /list/size"),
+        ("negative size in an axis", "size = 20", "size = [20, -1]", "invalid at /list/size"),
+        ("misspelt top-level key", "description =", "descripton =", "invalid at /:"),
+        ("misspelt key in [run]", "repetitions = 5", "repetitons = 5", "invalid at /run:"),
+        ("misspelt key in a workload", "builtin = \"price-increase\"", "bulitin = \"price-increase\"", "invalid at /workload/0"),
+        ("unknown builtin", "\"price-increase\"", "\"price-increse\"", "invalid at /workload/0"),
+        ("unknown parameter", "percent = 10", "percnt = 10", "invalid at /workload/0"),
+        ("key of another generator", "scale = 42", "seed = 42", "invalid at /list"),
+        ("zero workers", "workers = [2]", "workers = [0]", "invalid at /run/workers"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut documents = Vec::new();
+    for (what, from, to, _) in mistakes {
+        let broken = if from.is_empty() { seed.clone() } else { seed.replacen(from, to, 1) };
+        assert!(from.is_empty() || broken != seed, "{what}: {from:?} is in jobs/seed.toml");
+        let path = dir.path().join("job.toml");
+        std::fs::write(&path, &broken).unwrap();
+        let check = parbench(dir.path(), &["check", "job.toml"]);
+        assert_eq!(check.status.success(), from.is_empty(), "{what}: parbench check: {}", text(&check.stderr));
+        documents.push(toml_to_json(&broken));
+    }
+    let Some(verdicts) = validate(&schema_output(), &documents) else {
+        return skip("python3 with the jsonschema package");
+    };
+    for ((what, _, _, expected), verdict) in mistakes.iter().zip(&verdicts) {
+        assert!(verdict.starts_with(expected), "{what}: expected {expected:?}, got {verdict:?}");
+    }
+}
+
+// ---------------------------------------------------------------- shells and man
+
+#[test]
+fn bash_completion_is_valid_bash_and_completes_subcommands() {
+    let output = parbench(root(), &["completions", "bash"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    if !on_path("bash") {
+        return skip("bash");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("parbench.bash");
+    std::fs::write(&script, &output.stdout).unwrap();
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(syntax.status.success(), "bash -n: {}", text(&syntax.stderr));
+
+    // What bash does on `parbench r<TAB>`: the function registered with
+    // `complete -F` is called with COMP_WORDS and COMP_CWORD set.
+    let session = r#"
+source "$1"
+function=$(complete -p parbench | sed -E 's/.* -F ([^ ]+) .*/\1/')
+COMP_WORDS=(parbench r); COMP_CWORD=1; COMP_LINE="parbench r"; COMP_POINT=${#COMP_LINE}
+"$function" parbench r parbench
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let completed = std::process::Command::new("bash")
+        .args(["-c", session, "bash"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(completed.status.success(), "{}", text(&completed.stderr));
+    let mut offered: Vec<String> = text(&completed.stdout).split_whitespace().map(str::to_owned).collect();
+    offered.sort();
+    assert_eq!(offered, ["report", "run"]);
+}
+
+#[test]
+fn completions_exist_for_five_shells_and_refuse_others() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = parbench(root(), &["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", text(&output.stderr));
+        let script = text(&output.stdout);
+        assert!(script.contains("report") && script.contains("--repetitions"), "{shell}: {script}");
+        assert!(!script.contains("__worker"), "{shell} offers the internal worker command");
+    }
+    let tcsh = parbench(root(), &["completions", "tcsh"]);
+    assert_eq!(tcsh.status.code(), Some(2));
+    assert!(text(&tcsh.stderr).contains("bash, elvish, fish, powershell, zsh"), "{}", text(&tcsh.stderr));
+}
+
+#[test]
+fn the_man_page_renders_without_warnings() {
+    let output = parbench(root(), &["man"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let roff = text(&output.stdout);
+    for page in ["parbench", "parbench-run", "parbench-check", "parbench-report", "parbench-init"] {
+        assert!(roff.contains(&format!(".TH {page} 1")), "no page {page}");
+    }
+    if !on_path("man") {
+        return skip("man");
+    }
+    let mut man = std::process::Command::new("man")
+        .args(["--warnings", "-l", "-"])
+        .env("MANWIDTH", "80")
+        .env("MAN_KEEP_FORMATTING", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    man.stdin.take().unwrap().write_all(&output.stdout).unwrap();
+    let rendered = man.wait_with_output().unwrap();
+    assert!(rendered.status.success(), "man: {}", text(&rendered.stderr));
+    assert_eq!(text(&rendered.stderr), "", "man --warnings");
+    let page = text(&rendered.stdout);
+    assert!(page.contains("--repetitions"), "{page}");
+    assert!(page.contains("jobfile.schema.json") || page.contains("parbench schema"), "{page}");
+}
+
+#[test]
+fn man_out_dir_writes_one_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = parbench(dir.path(), &["man", "--out-dir", "man1"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for page in ["parbench.1", "parbench-run.1", "parbench-completions.1", "parbench-schema.1"] {
+        let roff = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
+        assert!(roff.starts_with(".ie") || roff.contains(".TH"), "{page}: {roff}");
+    }
+    assert!(!dir.path().join("man1/parbench-__worker.1").exists());
+}
+
+// ---------------------------------------------------------------- init
+
+#[test]
+fn init_writes_a_job_that_check_accepts_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = parbench(dir.path(), &["init", "x"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let written = std::fs::read_to_string(dir.path().join("x.toml")).unwrap();
+    assert!(written.starts_with('#'), "a commented starter: {written}");
+    let check = parbench(dir.path(), &["check", "x.toml"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+
+    let second = parbench(dir.path(), &["init", "x"]);
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(text(&second.stderr), "error: x.toml exists; parbench init never overwrites a file: choose another NAME or remove it\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("x.toml")).unwrap(), written);
+}
+
+#[test]
+fn init_with_a_command_writes_a_command_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = parbench(dir.path(), &["init", "cmd.toml", "--command", "expr {item} + 1"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(dir.path().join("cmd.toml")).unwrap();
+    assert!(written.contains(r#"command = ["expr", "{item}", "+", "1"]"#), "{written}");
+    let check = parbench(dir.path(), &["check", "cmd.toml"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let run = parbench(dir.path(), &["run", "--quiet", "--repetitions", "1", "cmd.toml"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+}
+
+#[test]
+fn the_starter_job_runs_and_validates_against_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(parbench(dir.path(), &["init"]).status.success());
+    let run = parbench(dir.path(), &["run", "--quiet", "job.toml"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let source = std::fs::read_to_string(dir.path().join("job.toml")).unwrap();
+    let Some(verdicts) = validate(&schema_output(), &[toml_to_json(&source)]) else {
+        return skip("python3 with the jsonschema package");
+    };
+    assert_eq!(verdicts, ["ok"]);
+}
+
+// ---------------------------------------------------------------- version and help
+
+#[test]
+fn version_names_the_commit_and_help_points_at_the_man_page_and_schema() {
+    let version = text(&parbench(root(), &["--version"]).stdout);
+    assert!(version.starts_with(&format!("parbench {}", env!("CARGO_PKG_VERSION"))), "{version}");
+    if root().join(".git").exists() {
+        let commit = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output();
+        if let Ok(commit) = commit.filter(|output| output.status.success()) {
+            let commit = text(&commit.stdout);
+            assert!(version.contains(commit.trim()), "{version} names commit {commit}");
+        }
+    }
+    let help = text(&parbench(root(), &["--help"]).stdout);
+    assert!(help.contains("parbench man"), "{help}");
+    assert!(help.contains("parbench schema"), "{help}");
+}
+
+// ---------------------------------------------------------------- memory
+
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader
+        .records()
+        .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
+        .collect()
+}
+
+#[test]
+fn processes_use_more_memory_than_serial_and_no_run_reports_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("memory.toml"),
+        r#"version = 1
+[list]
+generator = "squares"
+size = 1_000_000
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = [2]
+repetitions = 3
+warmup = 0
+[[workload]]
+name = "increase"
+builtin = "price-increase"
+"#,
+    )
+    .unwrap();
+    let run = parbench(dir.path(), &["run", "--quiet", "memory.toml"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let peaks = |strategy: &str| -> Vec<u64> {
+        rows(&dir.path().join("results/memory.csv"))
+            .iter()
+            .filter(|row| row["strategy"] == strategy)
+            .map(|row| row["peak_rss_bytes"].parse().unwrap())
+            .collect()
+    };
+    let (serial, threads, processes) = (peaks("serial"), peaks("threads"), peaks("processes"));
+    assert_eq!((serial.len(), threads.len(), processes.len()), (3, 3, 3));
+    for peak in serial.iter().chain(&threads).chain(&processes) {
+        // At least the list and its results: 16 MB.
+        assert!(*peak > 16_000_000, "{serial:?} {threads:?} {processes:?}");
+    }
+    let most_serial = serial.iter().max().unwrap();
+    assert!(processes.iter().all(|peak| peak > most_serial), "serial {serial:?}, processes ×2 {processes:?}");
+
+    let summary = rows(&dir.path().join("results/memory.summary.csv"));
+    for row in &summary {
+        let median: u64 = row["median_peak_rss_bytes"].parse().unwrap();
+        assert!(median > 16_000_000, "{row:?}");
+    }
+}
