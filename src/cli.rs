@@ -22,7 +22,12 @@ Examples:
   parbench run --resume jobs/scaling.toml continue after Ctrl-C or a crash
   parbench report --html r.html results/scaling.csv
   parbench slurm --submit --wait jobs/scaling.toml
-  parbench list                           builtins, generators, strategies";
+  parbench list                           builtins, generators, strategies
+  parbench init my-job                    a commented starter job file
+
+More: `man parbench` (install the pages with `parbench man --out-dir DIR`),
+the job-file contract docs/JOBFILE.md, and its JSON Schema for editors from
+`parbench schema` (docs/jobfile.schema.json; see the README for completions)";
 
 /// Measure how a piece of work scales: serial, threads and processes.
 ///
@@ -30,7 +35,7 @@ Examples:
 /// counts and repetitions; parbench runs the whole matrix, prints a table and
 /// writes CSV for spreadsheets.
 #[derive(Debug, Parser)]
-#[command(name = "parbench", version, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "parbench", version = env!("PARBENCH_VERSION"), after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -71,9 +76,53 @@ pub enum Command {
     /// List the builtin workloads with their parameters, the list
     /// generators and the strategies
     List,
+    /// Write a commented starter job file, NAME.toml (default job.toml), that
+    /// runs in seconds; never overwrites a file
+    Init(InitArgs),
+    /// Print the JSON Schema (draft 07) of job files, for editors that
+    /// validate TOML (taplo, Even Better TOML: a `#:schema FILE` first line)
+    Schema,
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man pages of parbench and each of its commands (roff), or
+    /// write them as parbench.1, parbench-run.1, ... into a folder
+    Man {
+        /// Write one file per page into DIR (such as ~/.local/share/man/man1)
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Serve a builtin as a worker of the processes strategy (internal)
     #[command(name = "__worker", hide = true)]
     Worker { builtin: String, params: Vec<String> },
+}
+
+const COMPLETIONS_HELP: &str = "\
+Install (then start a new shell):
+  bash        parbench completions bash > ~/.local/share/bash-completion/completions/parbench
+  zsh         parbench completions zsh > ~/.zfunc/_parbench   (with fpath+=~/.zfunc before compinit)
+  fish        parbench completions fish > ~/.config/fish/completions/parbench.fish
+  elvish      parbench completions elvish >> ~/.config/elvish/rc.elv
+  powershell  parbench completions powershell >> $PROFILE";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The job's name; the file is NAME.toml (NAME may be a path)
+    #[arg(value_name = "NAME", default_value = "job")]
+    pub name: String,
+
+    /// Measure this program, one process per item: a command line in which
+    /// {item} stands for the item, such as 'python3 work.py {item}'
+    #[arg(long, value_name = "COMMAND_LINE", conflicts_with = "builtin")]
+    pub command: Option<String>,
+
+    /// Measure this builtin (`parbench list` shows them)
+    #[arg(long, value_name = "NAME", default_value = "price-crazy")]
+    pub builtin: String,
 }
 
 const REPORT_HELP: &str = "\

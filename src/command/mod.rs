@@ -3,11 +3,13 @@
 //! and which exit status parbench ends with.
 
 mod check;
+mod init;
 mod list;
 mod merge;
 mod report;
 mod run;
 mod slurm;
+mod tooling;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             print(&list::list_text())?;
             Ok(EXIT_OK)
         }
+        Command::Init(args) => init::init(&args),
+        Command::Schema => tooling::schema(),
+        Command::Completions { shell } => tooling::completions(shell),
+        Command::Man { out_dir } => tooling::man(out_dir.as_deref()),
         Command::Worker { builtin, params } => match worker::serve(&builtin, &params) {
             Ok(()) => Ok(EXIT_OK),
             Err(message) => Err(Error::Usage(message)),

@@ -5,6 +5,7 @@
 #[cfg(test)]
 mod fuzz;
 mod raw;
+mod schema;
 mod suggest;
 mod validate;
 
@@ -16,6 +17,7 @@ use crate::generator::Generator;
 use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, format_number, io_reason};
 use crate::workload::{BuiltinSpec, Protocol};
 
+pub use schema::schema_json;
 pub use suggest::did_you_mean;
 
 /// A job file that has passed every check.

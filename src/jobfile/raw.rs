@@ -1,13 +1,21 @@
 //! The serde mirror of a job file: what the TOML says, with the byte span of
 //! every value that validation may need to point at. Nothing here is checked
 //! beyond its TOML type; `validate.rs` turns it into a [`crate::jobfile::Job`].
+//!
+//! The same types derive the job file's JSON Schema (`parbench schema`): the
+//! doc comment of each key is its description there, and `schema.rs` says
+//! what values validation accepts. A key added here must say how it looks in
+//! the schema (`with` or `schema_with`), or this does not compile.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::{Spanned, Value};
+
+use super::schema;
 
 pub type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
 
@@ -17,40 +25,114 @@ pub struct VersionProbe {
     pub version: Option<Spanned<Value>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A parbench job file, format version 1: one experiment (workloads, an
+/// input list, strategies, worker counts, repetitions). See docs/JOBFILE.md.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "parbench job file, format version 1")]
 pub struct RawJob {
+    /// The job-file format version; 1 is the only one so far.
+    #[schemars(with = "i64", range(min = 1, max = 1), example = 1)]
     pub version: Spanned<i64>,
+    /// Names the result files (results/NAME.csv): letters, digits, '-', '_'
+    /// and '.'. Default: the job file's name without .toml.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$"))]
+    #[schemars(example = &"seed-prices")]
     pub name: Option<Spanned<String>>,
+    /// What the experiment is about, for people reading the file.
+    #[schemars(example = &"Serial, threads and processes on a list of 20 prices")]
     pub description: Option<String>,
+    /// The input list: a generator and that generator's own keys.
+    #[schemars(schema_with = "schema::list")]
     pub list: Spanned<Table>,
+    /// How to run every workload; a workload may override strategies,
+    /// workers, repetitions and chunk_size.
+    #[schemars(with = "RawRun")]
     pub run: Spanned<RawRun>,
+    /// One table per workload ([[workload]]), at least one.
+    #[schemars(with = "Vec<RawWorkload>", length(min = 1), example = schema::workload_examples())]
     pub workload: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// How to run every workload of the job.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = schema::run_example())]
 pub struct RawRun {
+    /// The strategies to compare: "serial" (the reference), "threads",
+    /// "processes"; one or an array.
+    #[schemars(schema_with = "schema::strategies")]
     pub strategies: Spanned<Axis>,
+    /// Worker counts: numbers from 1 to 1024, or "cpus" (the machine's
+    /// logical CPUs); an array is an axis of the matrix. Default: "cpus".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::workers")]
     pub workers: Option<Spanned<Axis>>,
+    /// Measured runs of each entry. Default: 5.
+    #[schemars(with = "Option<u32>", range(min = 1), example = 5)]
     pub repetitions: Option<Spanned<i64>>,
+    /// Unmeasured runs of each entry before the measured ones. Default: 1.
+    #[schemars(with = "Option<u32>", example = 1)]
     pub warmup: Option<Spanned<i64>>,
+    /// Items per dispatch for pools: "auto" (about 64 chunks per worker) or a
+    /// number; an array is an axis. Default: "auto".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::chunk_size")]
     pub chunk_size: Option<Spanned<Axis>>,
+    /// The longest one run may take, such as "500ms", "60s", "2m" or "1h".
+    /// Default: none.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::duration")]
     pub timeout: Option<Spanned<String>>,
+    /// How the runs of a group are ordered: "interleaved" (repetition 1 of
+    /// every entry, then repetition 2, ...) or "grouped" (each entry's runs
+    /// back to back). Default: "interleaved".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::order")]
     pub order: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A workload: a builtin function of parbench or an external command, with
+/// its parameters; the keys of [run] given here apply to it alone.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::workload)]
 pub struct RawWorkload {
+    /// Names the workload in tables and CSV; unique in the job.
+    #[schemars(with = "String", regex(pattern = r"\S"), example = &"increase")]
     pub name: Spanned<String>,
+    /// A function compiled into parbench (`parbench list` shows them).
+    #[serde(default)]
+    #[schemars(schema_with = "schema::builtin")]
     pub builtin: Option<Spanned<String>>,
+    /// An external program as an argv array (no shell): "{item}" and
+    /// "{PARAM}" are replaced in every argument.
+    #[schemars(with = "Option<Vec<String>>", length(min = 1))]
+    #[schemars(example = ["python3", "work.py", "{item}"])]
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    /// How items reach a command: "argv" (one process per item) or "lines"
+    /// (one long-lived process per worker, one item per line). Default: "argv".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::protocol")]
     pub protocol: Option<Spanned<String>>,
+    /// The workload's parameters; an array is an axis of the matrix.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::params")]
     pub params: Option<Spanned<Table>>,
+    /// Strategies for this workload alone, instead of [run]'s.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::strategies")]
     pub strategies: Option<Spanned<Axis>>,
+    /// Worker counts for this workload alone, instead of [run]'s.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::workers")]
     pub workers: Option<Spanned<Axis>>,
+    /// Measured runs of each entry of this workload, instead of [run]'s.
+    #[schemars(with = "Option<u32>", range(min = 1), example = 10)]
     pub repetitions: Option<Spanned<i64>>,
+    /// Chunk sizes for this workload alone, instead of [run]'s.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::chunk_size")]
     pub chunk_size: Option<Spanned<Axis>>,
 }
 

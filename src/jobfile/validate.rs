@@ -19,10 +19,10 @@ type Result<T> = std::result::Result<T, JobError>;
 
 /// A billion numbers is 8 GB in and 8 GB out; past that a typo is likelier
 /// than an experiment.
-const MAX_LIST_SIZE: usize = 1_000_000_000;
+pub(super) const MAX_LIST_SIZE: usize = 1_000_000_000;
 /// Each worker is a thread or a process; thousands would exhaust the machine
 /// before they measured anything.
-const MAX_WORKERS: usize = 1024;
+pub(super) const MAX_WORKERS: usize = 1024;
 /// A deadline is `now + timeout`: bounded, so that it cannot overflow.
 const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
 /// Entries of one workload at most: each runs at least once, so more is a
