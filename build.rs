@@ -14,9 +14,9 @@ fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     // Only this repository's own git, never one the source tree sits in by chance.
     let toplevel = git(&["-C", &manifest_dir, "rev-parse", "--show-toplevel"]);
-    let ours = toplevel.as_deref().is_some_and(|top| {
-        std::fs::canonicalize(top).ok() == std::fs::canonicalize(&manifest_dir).ok()
-    });
+    let ours = toplevel
+        .as_deref()
+        .is_some_and(|top| std::fs::canonicalize(top).ok() == std::fs::canonicalize(&manifest_dir).ok());
     let commit = ours.then(|| git(&["-C", &manifest_dir, "rev-parse", "--short=12", "HEAD"])).flatten();
     let long = match &commit {
         Some(commit) => {

@@ -111,6 +111,7 @@ fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord
             .get("started_at")
             .and_then(|text| crate::report::parse_cell_time(text))
             .unwrap_or(SystemTime::UNIX_EPOCH),
+        peak_rss_bytes: cells.get("peak_rss_bytes").and_then(|text| text.parse().ok()),
     })
 }
 

@@ -47,6 +47,9 @@ pub struct RunRecord {
     pub checksum: String,
     pub error: String,
     pub started_at: SystemTime,
+    /// The runner's peak resident memory during the run plus that of the
+    /// run's worker processes, in bytes; None in rows of older versions.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Where the runs happen, for every row.
@@ -266,6 +269,8 @@ fn measure(
     items: &crate::generator::Items,
 ) -> (RunRecord, Vec<String>) {
     let started_at = SystemTime::now();
+    // Outside the timed region, as is reading the peaks below.
+    crate::strategy::reset_own_peak();
     let cpu_before = cpu_seconds();
     let cutoff = Cutoff::new(entry.timeout);
     let started = Instant::now();
@@ -278,6 +283,7 @@ fn measure(
     let result = execute(spread, work, items, &cutoff);
     let ended = Instant::now();
     let cpu_s = (cpu_seconds() - cpu_before).max(0.0);
+    let own_peak = crate::strategy::own_peak();
     let mut record = RunRecord {
         entry: entry.index,
         repetition: 0,
@@ -288,12 +294,14 @@ fn measure(
         checksum: String::new(),
         error: String::new(),
         started_at,
+        peak_rss_bytes: Some(own_peak),
     };
     match result {
         Ok(execution) => {
             record.wall_s = execution.finished.duration_since(started).as_secs_f64();
             record.setup_s = execution.setup.as_secs_f64();
             record.checksum = execution.outputs.checksum();
+            record.peak_rss_bytes = Some(own_peak + execution.children_peak_rss);
             (record, execution.stderr)
         }
         Err(Failed { failure, stderr }) => {
@@ -374,6 +382,7 @@ mod tests {
             checksum: String::new(),
             error: String::new(),
             started_at: SystemTime::UNIX_EPOCH,
+            peak_rss_bytes: None,
         };
         let done: BTreeMap<(usize, u32), RunRecord> =
             [((0, 1), record(0, 1)), ((0, 2), record(0, 2)), ((1, 1), record(1, 1))].into_iter().collect();

@@ -152,6 +152,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "cpus",
             "parbench_version",
             "entry_key",
+            "peak_rss_bytes",
             "param_iterations",
             "param_percent",
         ]
@@ -219,6 +220,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "speedup_ci_low",
             "speedup_ci_high",
             "host",
+            "median_peak_rss_bytes",
         ]
     );
     assert_eq!(summary.len(), 6);

@@ -202,7 +202,12 @@ fn the_schema_rejects_what_parbench_check_rejects() {
         ("negative size in an axis", "size = 20", "size = [20, -1]", "invalid at /list/size"),
         ("misspelt top-level key", "description =", "descripton =", "invalid at /:"),
         ("misspelt key in [run]", "repetitions = 5", "repetitons = 5", "invalid at /run:"),
-        ("misspelt key in a workload", "builtin = \"price-increase\"", "bulitin = \"price-increase\"", "invalid at /workload/0"),
+        (
+            "misspelt key in a workload",
+            "builtin = \"price-increase\"",
+            "bulitin = \"price-increase\"",
+            "invalid at /workload/0",
+        ),
         ("unknown builtin", "\"price-increase\"", "\"price-increse\"", "invalid at /workload/0"),
         ("unknown parameter", "percent = 10", "percnt = 10", "invalid at /workload/0"),
         ("key of another generator", "scale = 42", "seed = 42", "invalid at /list"),
@@ -216,7 +221,12 @@ fn the_schema_rejects_what_parbench_check_rejects() {
         let path = dir.path().join("job.toml");
         std::fs::write(&path, &broken).unwrap();
         let check = parbench(dir.path(), &["check", "job.toml"]);
-        assert_eq!(check.status.success(), from.is_empty(), "{what}: parbench check: {}", text(&check.stderr));
+        assert_eq!(
+            check.status.success(),
+            from.is_empty(),
+            "{what}: parbench check: {}",
+            text(&check.stderr)
+        );
         documents.push(toml_to_json(&broken));
     }
     let Some(verdicts) = validate(&schema_output(), &documents) else {
@@ -260,8 +270,12 @@ COMP_WORDS=(parbench "$2"); COMP_CWORD=1; COMP_LINE="parbench $2"; COMP_POINT=${
 "$function" parbench "$2" parbench
 printf '%s\n' "${COMPREPLY[@]}"
 "#;
-    let completed =
-        std::process::Command::new("bash").args(["-c", session, "bash"]).arg(script).arg(word).output().unwrap();
+    let completed = std::process::Command::new("bash")
+        .args(["-c", session, "bash"])
+        .arg(script)
+        .arg(word)
+        .output()
+        .unwrap();
     assert!(completed.status.success(), "{}", text(&completed.stderr));
     text(&completed.stdout).split_whitespace().map(str::to_owned).collect()
 }
@@ -335,7 +349,10 @@ fn init_writes_a_job_that_check_accepts_and_never_overwrites() {
 
     let second = parbench(dir.path(), &["init", "x"]);
     assert_eq!(second.status.code(), Some(2));
-    assert_eq!(text(&second.stderr), "error: x.toml exists; parbench init never overwrites a file: choose another NAME or remove it\n");
+    assert_eq!(
+        text(&second.stderr),
+        "error: x.toml exists; parbench init never overwrites a file: choose another NAME or remove it\n"
+    );
     assert_eq!(std::fs::read_to_string(dir.path().join("x.toml")).unwrap(), written);
 }
 

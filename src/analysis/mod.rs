@@ -49,6 +49,8 @@ pub struct Run {
     pub cpu_s: f64,
     pub cpus: usize,
     pub error: String,
+    /// None in rows of versions before the column.
+    pub peak_rss_bytes: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ pub struct EntryStats {
     pub median_ci: Option<(f64, f64)>,
     pub outliers: usize,
     pub median_cpu: Option<f64>,
+    /// Over the ok runs that recorded it, in bytes.
+    pub median_peak_rss: Option<f64>,
     pub speedup: Option<f64>,
     pub speedup_ci: Option<(f64, f64)>,
     pub first_error: Option<String>,
@@ -145,6 +149,7 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
             cpu_s: number("cpu_s").unwrap_or(0.0),
             cpus: number("cpus").unwrap_or(0.0) as usize,
             error: cell("error").unwrap_or_default().to_owned(),
+            peak_rss_bytes: number("peak_rss_bytes").ok(),
         };
         if !runs.contains_key(&id) {
             order.push(id.clone());
@@ -192,6 +197,13 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
                 outliers: outliers(&walls),
                 median_cpu: stats::median(
                     &entry_runs.iter().filter(|run| run.ok).map(|run| run.cpu_s).collect::<Vec<_>>(),
+                ),
+                median_peak_rss: stats::median(
+                    &entry_runs
+                        .iter()
+                        .filter(|run| run.ok)
+                        .filter_map(|run| run.peak_rss_bytes)
+                        .collect::<Vec<_>>(),
                 ),
                 speedup,
                 speedup_ci,

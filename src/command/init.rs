@@ -31,9 +31,11 @@ pub fn init(args: &InitArgs) -> Result<i32, Error> {
             Error::Usage(format!("cannot write {}: {}", path.display(), io_reason(&error)))
         }
     })?;
-    file.write_all(text.as_bytes())
-        .map_err(|source| Error::Output { path: path.clone(), source })?;
-    eprintln!("wrote {0}; check it with `parbench check {0}`, run it with `parbench run {0}`", path.display());
+    file.write_all(text.as_bytes()).map_err(|source| Error::Output { path: path.clone(), source })?;
+    eprintln!(
+        "wrote {0}; check it with `parbench check {0}`, run it with `parbench run {0}`",
+        path.display()
+    );
     Ok(EXIT_OK)
 }
 
@@ -77,9 +79,9 @@ fn builtin_workload(builtin: &str) -> Result<Starter, Error> {
 }
 
 fn command_workload(command_line: &str) -> Result<Starter, Error> {
-    let argv = shlex::split(command_line)
-        .filter(|argv| !argv.is_empty())
-        .ok_or_else(|| Error::Usage(format!("--command {command_line:?} is not a command line (check its quotes)")))?;
+    let argv = shlex::split(command_line).filter(|argv| !argv.is_empty()).ok_or_else(|| {
+        Error::Usage(format!("--command {command_line:?} is not a command line (check its quotes)"))
+    })?;
     let program = Path::new(&argv[0]).file_stem().map(|stem| stem.to_string_lossy().into_owned());
     let array = toml::Value::Array(argv.iter().cloned().map(toml::Value::String).collect());
     let workload = format!(

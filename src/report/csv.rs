@@ -34,6 +34,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "cpus",
     "parbench_version",
     "entry_key",
+    "peak_rss_bytes",
 ];
 
 /// The csv writer every file of parbench uses: comma, `\n`, quoting only
@@ -104,6 +105,7 @@ pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_name
         host.cpus.to_string(),
         env!("CARGO_PKG_VERSION").to_owned(),
         entry.key.clone(),
+        record.peak_rss_bytes.map(|bytes| bytes.to_string()).unwrap_or_default(),
     ];
     cells.extend(param_cells(entry, param_names));
     cells

@@ -38,6 +38,7 @@ pub fn render(analysis: &Analysis) -> String {
                 "median_ci_s": entry.median_ci.map(|(low, high)| [low, high]),
                 "outliers": entry.outliers,
                 "median_cpu_s": entry.median_cpu,
+                "median_peak_rss_bytes": entry.median_peak_rss,
                 "speedup": entry.speedup,
                 "speedup_ci": entry.speedup_ci.map(|(low, high)| [low, high]),
                 "efficiency": entry.efficiency(),

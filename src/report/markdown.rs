@@ -9,7 +9,7 @@ pub fn render(analysis: &Analysis) -> String {
     for (group, entries) in analysis.groups() {
         out.push_str(&format!("\n## {}\n\n", words::title(&group, analysis.hosts.len())));
         out.push_str(&format!("| {} |\n", super::ENTRY_COLUMNS.join(" | ")));
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for entry in entries {
             // A `|` inside a cell would end it.
             let cells: Vec<String> =

@@ -17,13 +17,13 @@ pub mod words;
 use std::time::SystemTime;
 
 /// The columns of an entry in the exported tables (Markdown, HTML).
-pub const ENTRY_COLUMNS: [&str; 14] = [
-    "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers",
+pub const ENTRY_COLUMNS: [&str; 15] = [
+    "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers", "memory",
     "speedup", "95% CI", "runs", "failures",
 ];
 
 /// An entry's cells for [`ENTRY_COLUMNS`], as people read them.
-pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 14] {
+pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 15] {
     use words::ratio;
     let time = |pick: fn(&crate::stats::Summary) -> f64| {
         entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
@@ -42,11 +42,32 @@ pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 14] {
         time(|wall| wall.min),
         time(|wall| wall.max),
         entry.outliers.to_string(),
+        entry.median_peak_rss.map(human_bytes).unwrap_or_default(),
         entry.speedup.map(ratio).unwrap_or_default(),
         entry.speedup_ci.map(|(low, high)| format!("{} … {}", ratio(low), ratio(high))).unwrap_or_default(),
         entry.runs.to_string(),
         entry.failures.to_string(),
     ]
+}
+
+/// Bytes as people read them: binary units, three significant digits.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut scaled = bytes;
+    let mut unit = 0;
+    while scaled >= 1024.0 && unit < UNITS.len() - 1 {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{scaled:.0} B")
+    } else if scaled >= 100.0 {
+        format!("{scaled:.0} {}", UNITS[unit])
+    } else if scaled >= 10.0 {
+        format!("{scaled:.1} {}", UNITS[unit])
+    } else {
+        format!("{scaled:.2} {}", UNITS[unit])
+    }
 }
 
 /// Seconds as a spreadsheet reads them: plain decimals, never `1.2e-5`,
@@ -135,6 +156,15 @@ mod tests {
         }
         assert_eq!(text_cell("plain"), "plain");
         assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn human_bytes_pick_a_binary_unit() {
+        assert_eq!(human_bytes(512.0), "512 B");
+        assert_eq!(human_bytes(1536.0), "1.50 KiB");
+        assert_eq!(human_bytes(25.0 * 1024.0 * 1024.0), "25.0 MiB");
+        assert_eq!(human_bytes(300.0 * 1024.0 * 1024.0), "300 MiB");
+        assert_eq!(human_bytes(3.0 * 1024.0 * 1024.0 * 1024.0), "3.00 GiB");
     }
 
     #[test]

@@ -6,8 +6,15 @@ use super::csv::writer;
 use super::seconds;
 use crate::analysis::{Analysis, EntryStats};
 
-pub const ADDED_COLUMNS: &[&str] =
-    &["median_ci_low_s", "median_ci_high_s", "outliers", "speedup_ci_low", "speedup_ci_high", "host"];
+pub const ADDED_COLUMNS: &[&str] = &[
+    "median_ci_low_s",
+    "median_ci_high_s",
+    "outliers",
+    "speedup_ci_low",
+    "speedup_ci_high",
+    "host",
+    "median_peak_rss_bytes",
+];
 
 pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
     let mut header: Vec<String> =
@@ -76,6 +83,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         optional(entry.speedup_ci.map(|(low, _)| ratio(low))),
         optional(entry.speedup_ci.map(|(_, high)| ratio(high))),
         id.group.host.clone(),
+        optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}"))),
     ]);
     cells
 }

@@ -2,7 +2,7 @@
 //! group (workload, parameters and list), one row per strategy, worker count
 //! and chunk size; then the crossover and the warnings.
 
-use super::{human_seconds, words};
+use super::{human_bytes, human_seconds, words};
 use crate::analysis::Analysis;
 use words::ratio;
 
@@ -22,6 +22,7 @@ pub fn render(analysis: &Analysis) -> String {
                 "min … max",
                 "outliers",
                 "cpu",
+                "memory",
                 "speedup",
                 "95% CI",
                 "status",
@@ -59,6 +60,7 @@ pub fn render(analysis: &Analysis) -> String {
                 range,
                 entry.outliers.to_string(),
                 entry.median_cpu.map(human_seconds).unwrap_or_else(dash),
+                entry.median_peak_rss.map(human_bytes).unwrap_or_else(dash),
                 entry.speedup.map(ratio).unwrap_or_else(dash),
                 entry
                     .speedup_ci
@@ -75,7 +77,7 @@ pub fn render(analysis: &Analysis) -> String {
             for (column, cell) in line.iter().enumerate() {
                 let pad = " ".repeat(widths[column] - cell.chars().count());
                 // Numbers align right, words left.
-                if matches!(column, 0 | 2 | 12) {
+                if matches!(column, 0 | 2 | 13) {
                     text.push_str(cell);
                     text.push_str(&pad);
                 } else {

@@ -3,6 +3,7 @@
 //! match in [`execute`] is the one place that picks one.
 
 mod chunks;
+mod memory;
 mod processes;
 mod reaper;
 mod serial;
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 use crate::generator::Items;
 use crate::vocab::Strategy;
 use crate::workload::Work;
+
+pub use memory::{own_peak, reset_own_peak};
 
 /// The results of one run, in input order.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +101,10 @@ pub struct Execution {
     pub finished: Instant,
     /// Standard error of command workloads, kept for the log.
     pub stderr: Vec<String>,
+    /// The peak resident memory of the run's worker processes, in bytes,
+    /// summed over the pool (for `argv` commands: each slot's largest
+    /// process); 0 for serial and threads, which start none.
+    pub children_peak_rss: u64,
 }
 
 /// A cutoff shared by everything that runs on behalf of one run: loops

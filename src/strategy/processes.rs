@@ -20,7 +20,7 @@ use std::ops::Range;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use subprocess::ExecExt;
 use subprocess::{Exec, ExitStatus, Job, Redirection};
 
 use super::chunks::Chunks;
+use super::memory;
 use super::reaper::{self, StderrBudget};
 use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Spread, numbers};
 use crate::generator::Items;
@@ -74,8 +75,14 @@ pub fn run_builtin(
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let chunk = spread.chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), spread.workers));
-    let (finished, stderr) = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff)?;
-    Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr })
+    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff)?;
+    Ok(Execution {
+        outputs: Outputs::Numbers(out),
+        setup,
+        finished: ended.finished,
+        stderr: ended.stderr,
+        children_peak_rss: ended.peak_rss,
+    })
 }
 
 pub fn run_command(
@@ -94,8 +101,14 @@ pub fn run_command(
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
             let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
-            let (finished, stderr) = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff)?;
-            Ok(Execution { outputs: Outputs::Text(out), setup, finished, stderr })
+            let ended = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff)?;
+            Ok(Execution {
+                outputs: Outputs::Text(out),
+                setup,
+                finished: ended.finished,
+                stderr: ended.stderr,
+                children_peak_rss: ended.peak_rss,
+            })
         }
     }
 }
@@ -282,15 +295,24 @@ fn stop(ended: &mpsc::Receiver<Ended>, running: &mut usize, live: &Live) {
     }
 }
 
-/// Moves items to workers and results back. Returns the instant the last
-/// result was in hand and whatever the workers wrote to stderr.
+/// How a pool's run ended.
+struct PoolEnd {
+    /// When the last result was in hand.
+    finished: Instant,
+    /// Whatever the workers wrote to stderr.
+    stderr: Vec<String>,
+    /// The sum of the workers' peak resident memory, in bytes.
+    peak_rss: u64,
+}
+
+/// Moves items to workers and results back.
 fn drive<C: Codec>(
     codec: &C,
     pool: &mut [Worker],
     out: &mut [C::Out],
     chunk: usize,
     cutoff: &Cutoff,
-) -> Result<(Instant, Vec<String>), Failed> {
+) -> Result<PoolEnd, Failed> {
     let chunks = Chunks::new(out, chunk);
     let abort = AtomicBool::new(false);
     let live = Live::new(pool.len());
@@ -378,10 +400,16 @@ fn drive<C: Codec>(
         last_answer.into_inner().unwrap_or_else(|poison| poison.into_inner()).unwrap_or_else(Instant::now);
     let mut failure = failure;
 
+    // The clock has stopped: each worker's peak memory is read from the
+    // kernel as it exits, before it is reaped.
     let mut stderr = Vec::new();
     let mut budget = StderrBudget::new();
+    let mut peak_rss = 0;
     for (index, worker) in pool.iter_mut().enumerate() {
-        let status = worker.job.wait_timeout(Duration::from_secs(5)).ok().flatten();
+        let patience = Duration::from_secs(5);
+        let waiting = Instant::now();
+        peak_rss += memory::exited_child_peak(worker.pid(), patience).unwrap_or(0);
+        let status = worker.job.wait_timeout(patience.saturating_sub(waiting.elapsed())).ok().flatten();
         // Grandchildren a command left behind go with their group.
         kill_group(worker.pid());
         if status.is_none() {
@@ -415,7 +443,7 @@ fn drive<C: Codec>(
     reaper::end_leftovers();
     match failure {
         Some(failure) => Err(Failed { failure, stderr }),
-        None => Ok((finished, stderr)),
+        None => Ok(PoolEnd { finished, stderr, peak_rss }),
     }
 }
 
@@ -535,14 +563,17 @@ fn run_argv(
     let live = Live::new(workers);
     let stderr_lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let budget = Mutex::new(StderrBudget::new());
+    // Each slot's largest process: slots run theirs one after another.
+    let slot_peaks: Vec<AtomicU64> = (0..workers).map(|_| AtomicU64::new(0)).collect();
     let (ended_tx, ended_rx) = mpsc::channel::<Ended>();
     reaper::adopt_orphans();
 
     let failure = std::thread::scope(|scope| {
-        for slot in 0..workers {
+        for (slot, slot_peak) in slot_peaks.iter().enumerate() {
             let (chunks, abort, live, stderr_lines, budget, ended_tx) =
                 (&chunks, &abort, &live, &stderr_lines, &budget, ended_tx.clone());
             scope.spawn(move || {
+                let mut largest = 0;
                 let result = (|| {
                     // Each item's stderr goes to this slot's file, not a
                     // pipe read into memory: a command may write gigabytes.
@@ -579,13 +610,14 @@ fn run_argv(
                         crate::interrupt::track_group(pid as i32);
                         live.set(slot, Some(pid));
                         // Reads stdout to its end, then waits.
-                        let output = child.wait_with_output();
+                        let output = memory::wait_with_output(child);
                         // Whatever the command left running goes with its group.
                         kill_group(pid);
                         crate::interrupt::untrack_group(pid as i32);
                         live.set(slot, None);
-                        let std::process::Output { status, stdout, .. } =
+                        let (std::process::Output { status, stdout, .. }, peak) =
                             output.map_err(|error| format!("item {}: {error}", index + 1))?;
+                        largest = largest.max(peak);
                         let stderr = budget.lock().unwrap_or_else(|p| p.into_inner()).read(&mut stderr_file);
                         if !stderr.trim().is_empty() {
                             let mut lines = stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
@@ -610,6 +642,7 @@ fn run_argv(
                     }
                     Ok(())
                 })();
+                slot_peak.store(largest, Ordering::Relaxed);
                 let _ = ended_tx.send((slot, result));
             });
         }
@@ -624,7 +657,13 @@ fn run_argv(
     if let Some(failure) = failure {
         return Err(Failed { failure, stderr });
     }
-    Ok(Execution { outputs: Outputs::Text(out), setup: Duration::ZERO, finished, stderr })
+    Ok(Execution {
+        outputs: Outputs::Text(out),
+        setup: Duration::ZERO,
+        finished,
+        stderr,
+        children_peak_rss: slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum(),
+    })
 }
 
 // ---------------------------------------------------------------- helpers

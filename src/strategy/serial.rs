@@ -30,6 +30,7 @@ pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execut
         start = end;
     }
     Ok(Execution {
+        children_peak_rss: 0,
         outputs: Outputs::Numbers(out),
         setup: Duration::ZERO,
         finished: Instant::now(),

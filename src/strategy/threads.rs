@@ -74,7 +74,13 @@ pub fn run(
     if cutoff.passed() {
         return Err(cutoff.failure());
     }
-    Ok(Execution { outputs: Outputs::Numbers(out), setup, finished, stderr: Vec::new() })
+    Ok(Execution {
+        outputs: Outputs::Numbers(out),
+        setup,
+        finished,
+        stderr: Vec::new(),
+        children_peak_rss: 0,
+    })
 }
 
 /// Items per chunk: taking a chunk costs well under a microsecond, so threads
