@@ -4,29 +4,17 @@
 //! that is not parbench (a JSON Schema validator, bash, man) and the machine
 //! lacks it, it says `skipped`, unless CI's PARBENCH_REQUIRE_TOOLS=1 is set.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use assert_cmd::Command;
+use common::{Workdir, keyed_rows, repo, stderr, stdout};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn parbench(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("parbench")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .timeout(std::time::Duration::from_secs(300))
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// parbench where the folder does not matter (schema, completions, man).
+fn parbench(args: &[&str]) -> Output {
+    Workdir::new().parbench(args)
 }
 
 /// Whether a test that needs `what` may be skipped on this machine.
@@ -44,7 +32,7 @@ fn on_path(program: &str) -> bool {
 }
 
 fn job_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("jobs"))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("jobs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
@@ -57,14 +45,14 @@ fn job_files() -> Vec<PathBuf> {
 // ---------------------------------------------------------------- schema
 
 fn schema_output() -> String {
-    let output = parbench(root(), &["schema"]);
-    assert!(output.status.success(), "parbench schema: {}", text(&output.stderr));
-    text(&output.stdout)
+    let output = parbench(&["schema"]);
+    assert!(output.status.success(), "parbench schema: {}", stderr(&output));
+    stdout(&output)
 }
 
 #[test]
 fn the_committed_schema_is_what_parbench_schema_prints() {
-    let committed = std::fs::read_to_string(root().join("docs/jobfile.schema.json")).unwrap_or_default();
+    let committed = std::fs::read_to_string(repo().join("docs/jobfile.schema.json")).unwrap_or_default();
     assert!(
         committed == schema_output(),
         "docs/jobfile.schema.json differs from `parbench schema`; regenerate it with\n    cargo run -- schema > docs/jobfile.schema.json"
@@ -158,8 +146,8 @@ for document in payload["documents"]:
     if output.status.code() == Some(3) {
         return None;
     }
-    assert!(output.status.success(), "the validator failed: {}", text(&output.stderr));
-    Some(text(&output.stdout).lines().map(str::to_owned).collect())
+    assert!(output.status.success(), "the validator failed: {}", stderr(&output));
+    Some(stdout(&output).lines().map(str::to_owned).collect())
 }
 
 fn toml_to_json(source: &str) -> serde_json::Value {
@@ -194,7 +182,7 @@ fn every_job_file_names_the_schema_and_validates_against_it() {
 /// `parbench check`; the unchanged seed job passes both.
 #[test]
 fn the_schema_rejects_what_parbench_check_rejects() {
-    let seed = std::fs::read_to_string(root().join("jobs/seed.toml")).unwrap();
+    let seed = std::fs::read_to_string(repo().join("jobs/seed.toml")).unwrap();
     let mistakes: &[(&str, &str, &str, &str)] = &[
         ("unchanged", "", "", "ok"),
         ("unknown strategy", "\"threads\",", "\"thread\",", "invalid at /run/strategies"),
@@ -213,20 +201,15 @@ fn the_schema_rejects_what_parbench_check_rejects() {
         ("key of another generator", "scale = 42", "seed = 42", "invalid at /list"),
         ("zero workers", "workers = [2]", "workers = [0]", "invalid at /run/workers"),
     ];
-    let dir = tempfile::tempdir().unwrap();
+    let work = Workdir::new();
     let mut documents = Vec::new();
     for (what, from, to, _) in mistakes {
         let broken = if from.is_empty() { seed.clone() } else { seed.replacen(from, to, 1) };
         assert!(from.is_empty() || broken != seed, "{what}: {from:?} is in jobs/seed.toml");
-        let path = dir.path().join("job.toml");
+        let path = work.path().join("job.toml");
         std::fs::write(&path, &broken).unwrap();
-        let check = parbench(dir.path(), &["check", "job.toml"]);
-        assert_eq!(
-            check.status.success(),
-            from.is_empty(),
-            "{what}: parbench check: {}",
-            text(&check.stderr)
-        );
+        let check = work.parbench(&["check", "job.toml"]);
+        assert_eq!(check.status.success(), from.is_empty(), "{what}: parbench check: {}", stderr(&check));
         documents.push(toml_to_json(&broken));
     }
     let Some(verdicts) = validate(&schema_output(), &documents) else {
@@ -241,16 +224,16 @@ fn the_schema_rejects_what_parbench_check_rejects() {
 
 #[test]
 fn bash_completion_is_valid_bash_and_completes_subcommands() {
-    let output = parbench(root(), &["completions", "bash"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = parbench(&["completions", "bash"]);
+    assert!(output.status.success(), "{}", stderr(&output));
     if !on_path("bash") {
         return skip("bash");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("parbench.bash");
+    let work = Workdir::new();
+    let script = work.path().join("parbench.bash");
     std::fs::write(&script, &output.stdout).unwrap();
     let syntax = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
-    assert!(syntax.status.success(), "bash -n: {}", text(&syntax.stderr));
+    assert!(syntax.status.success(), "bash -n: {}", stderr(&syntax));
 
     let mut offered = bash_complete(&script, "r");
     offered.sort();
@@ -276,29 +259,29 @@ printf '%s\n' "${COMPREPLY[@]}"
         .arg(word)
         .output()
         .unwrap();
-    assert!(completed.status.success(), "{}", text(&completed.stderr));
-    text(&completed.stdout).split_whitespace().map(str::to_owned).collect()
+    assert!(completed.status.success(), "{}", stderr(&completed));
+    stdout(&completed).split_whitespace().map(str::to_owned).collect()
 }
 
 #[test]
 fn completions_exist_for_five_shells_and_refuse_others() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let output = parbench(root(), &["completions", shell]);
-        assert!(output.status.success(), "{shell}: {}", text(&output.stderr));
-        let script = text(&output.stdout);
+        let output = parbench(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
         assert!(script.contains("report") && script.contains("repetitions"), "{shell}: {script}");
         assert!(!script.contains("__worker"), "{shell} offers the internal worker command");
     }
-    let tcsh = parbench(root(), &["completions", "tcsh"]);
+    let tcsh = parbench(&["completions", "tcsh"]);
     assert_eq!(tcsh.status.code(), Some(2));
-    assert!(text(&tcsh.stderr).contains("bash, elvish, fish, powershell, zsh"), "{}", text(&tcsh.stderr));
+    assert!(stderr(&tcsh).contains("bash, elvish, fish, powershell, zsh"), "{}", stderr(&tcsh));
 }
 
 #[test]
 fn the_man_page_renders_without_warnings() {
-    let output = parbench(root(), &["man"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let roff = text(&output.stdout);
+    let output = parbench(&["man"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let roff = stdout(&output);
     for page in ["parbench", "parbench-run", "parbench-check", "parbench-report", "parbench-init"] {
         assert!(roff.contains(&format!(".TH {page} 1")), "no page {page}");
     }
@@ -316,66 +299,66 @@ fn the_man_page_renders_without_warnings() {
         .unwrap();
     man.stdin.take().unwrap().write_all(&output.stdout).unwrap();
     let rendered = man.wait_with_output().unwrap();
-    assert!(rendered.status.success(), "man: {}", text(&rendered.stderr));
-    assert_eq!(text(&rendered.stderr), "", "man --warnings");
-    let page = text(&rendered.stdout);
+    assert!(rendered.status.success(), "man: {}", stderr(&rendered));
+    assert_eq!(stderr(&rendered), "", "man --warnings");
+    let page = stdout(&rendered);
     assert!(page.contains("--repetitions"), "{page}");
     assert!(page.contains("jobfile.schema.json") || page.contains("parbench schema"), "{page}");
 }
 
 #[test]
 fn man_out_dir_writes_one_page_per_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = parbench(dir.path(), &["man", "--out-dir", "man1"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let work = Workdir::new();
+    let output = work.parbench(&["man", "--out-dir", "man1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
     for page in ["parbench.1", "parbench-run.1", "parbench-completions.1", "parbench-schema.1"] {
-        let roff = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
+        let roff = std::fs::read_to_string(work.path().join("man1").join(page)).unwrap();
         assert!(roff.contains(".TH parbench"), "{page}: {roff}");
     }
-    assert!(!dir.path().join("man1/parbench-__worker.1").exists());
+    assert!(!work.path().join("man1/parbench-__worker.1").exists());
 }
 
 // ---------------------------------------------------------------- init
 
 #[test]
 fn init_writes_a_job_that_check_accepts_and_never_overwrites() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = parbench(dir.path(), &["init", "x"]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    let written = std::fs::read_to_string(dir.path().join("x.toml")).unwrap();
+    let work = Workdir::new();
+    let first = work.parbench(&["init", "x"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let written = std::fs::read_to_string(work.path().join("x.toml")).unwrap();
     assert!(written.starts_with('#'), "a commented starter: {written}");
-    let check = parbench(dir.path(), &["check", "x.toml"]);
-    assert!(check.status.success(), "{}", text(&check.stderr));
+    let check = work.parbench(&["check", "x.toml"]);
+    assert!(check.status.success(), "{}", stderr(&check));
 
-    let second = parbench(dir.path(), &["init", "x"]);
+    let second = work.parbench(&["init", "x"]);
     assert_eq!(second.status.code(), Some(2));
     assert_eq!(
-        text(&second.stderr),
+        stderr(&second),
         "error: x.toml exists; parbench init never overwrites a file: choose another NAME or remove it\n"
     );
-    assert_eq!(std::fs::read_to_string(dir.path().join("x.toml")).unwrap(), written);
+    assert_eq!(std::fs::read_to_string(work.path().join("x.toml")).unwrap(), written);
 }
 
 #[test]
 fn init_with_a_command_writes_a_command_workload() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = parbench(dir.path(), &["init", "cmd.toml", "--command", "expr {item} + 1"]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let written = std::fs::read_to_string(dir.path().join("cmd.toml")).unwrap();
+    let work = Workdir::new();
+    let output = work.parbench(&["init", "cmd.toml", "--command", "expr {item} + 1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = std::fs::read_to_string(work.path().join("cmd.toml")).unwrap();
     assert!(written.contains(r#"command = ["expr", "{item}", "+", "1"]"#), "{written}");
-    let check = parbench(dir.path(), &["check", "cmd.toml"]);
-    assert!(check.status.success(), "{}", text(&check.stderr));
-    let run = parbench(dir.path(), &["run", "--quiet", "--repetitions", "1", "cmd.toml"]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    let check = work.parbench(&["check", "cmd.toml"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let run = work.parbench(&["run", "--quiet", "--repetitions", "1", "cmd.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
 }
 
 #[test]
 fn the_starter_job_runs_and_validates_against_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    assert!(parbench(dir.path(), &["init"]).status.success());
-    let run = parbench(dir.path(), &["run", "--quiet", "job.toml"]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    let source = std::fs::read_to_string(dir.path().join("job.toml")).unwrap();
+    let work = Workdir::new();
+    assert!(work.parbench(&["init"]).status.success());
+    let run = work.parbench(&["run", "--quiet", "job.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let source = std::fs::read_to_string(work.path().join("job.toml")).unwrap();
     let Some(verdicts) = validate(&schema_output(), &[toml_to_json(&source)]) else {
         return skip("python3 with the jsonschema package");
     };
@@ -386,36 +369,27 @@ fn the_starter_job_runs_and_validates_against_the_schema() {
 
 #[test]
 fn version_names_the_commit_and_help_points_at_the_man_page_and_schema() {
-    let version = text(&parbench(root(), &["--version"]).stdout);
+    let version = stdout(&parbench(&["--version"]));
     assert!(version.starts_with(&format!("parbench {}", env!("CARGO_PKG_VERSION"))), "{version}");
-    if root().join(".git").exists() {
+    if repo().join(".git").exists() {
         let commit = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output();
         if let Some(commit) = commit.ok().filter(|output| output.status.success()) {
-            let commit = text(&commit.stdout);
+            let commit = stdout(&commit);
             assert!(version.contains(commit.trim()), "{version} names commit {commit}");
         }
     }
-    let help = text(&parbench(root(), &["--help"]).stdout);
+    let help = stdout(&parbench(&["--help"]));
     assert!(help.contains("parbench man"), "{help}");
     assert!(help.contains("parbench schema"), "{help}");
 }
 
 // ---------------------------------------------------------------- memory
 
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 #[test]
 fn processes_use_more_memory_than_serial_and_no_run_reports_zero() {
-    let dir = tempfile::tempdir().unwrap();
+    let work = Workdir::new();
     std::fs::write(
-        dir.path().join("memory.toml"),
+        work.path().join("memory.toml"),
         r#"version = 1
 [list]
 generator = "squares"
@@ -431,10 +405,16 @@ builtin = "price-increase"
 "#,
     )
     .unwrap();
-    let run = parbench(dir.path(), &["run", "--quiet", "memory.toml"]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    let run = work.parbench(&["run", "memory.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let table = stdout(&run);
+    assert!(table.contains("  memory  ") && table.contains(" MiB "), "the table shows memory: {table}");
+    let report = work.parbench(&["report", "--quiet", "--html", "r.html", "results/memory.csv"]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let html = std::fs::read_to_string(work.path().join("r.html")).unwrap();
+    assert!(html.contains("<th>memory</th>") && html.contains(" MiB</td>"), "the HTML report shows memory");
     let peaks = |strategy: &str| -> Vec<u64> {
-        rows(&dir.path().join("results/memory.csv"))
+        keyed_rows(&work.path().join("results/memory.csv"))
             .iter()
             .filter(|row| row["strategy"] == strategy)
             .map(|row| row["peak_rss_bytes"].parse().unwrap())
@@ -449,7 +429,7 @@ builtin = "price-increase"
     let most_serial = serial.iter().max().unwrap();
     assert!(processes.iter().all(|peak| peak > most_serial), "serial {serial:?}, processes ×2 {processes:?}");
 
-    let summary = rows(&dir.path().join("results/memory.summary.csv"));
+    let summary = work.rows("results/memory.summary.csv");
     for row in &summary {
         let median: u64 = row["median_peak_rss_bytes"].parse().unwrap();
         assert!(median > 16_000_000, "{row:?}");
