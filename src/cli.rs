@@ -147,6 +147,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "OLD.csv")]
     pub baseline: Option<PathBuf>,
 
+    /// With --baseline: pair entries whatever host measured them (by default
+    /// only entries of the same host are compared, and a baseline of another
+    /// single host is refused)
+    #[arg(long)]
+    pub any_host: bool,
+
     /// With --baseline: how much slower, in percent, counts as slower
     #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     pub threshold: f64,

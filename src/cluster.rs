@@ -103,6 +103,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
         }
     }
 
+    same_version(&by_index)?;
     let mut rows = Vec::new();
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut params = BTreeSet::new();
@@ -155,6 +156,50 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
         &crate::report::summary::to_csv(&analysis),
     )?;
     Ok(merged)
+}
+
+/// The shards were measured from one version of the job file by one
+/// version of parbench: each shard's `env.json`, beside its CSV, says so.
+/// Rows of two versions (other parameters, repetitions, workloads) would
+/// merge into a file that no job describes.
+fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
+    let mut first: Option<(&ShardFile, String, String)> = None;
+    for shard in shards.values() {
+        let env = shard.path.with_file_name(format!(
+            "{}.env.json",
+            shard
+                .path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.strip_suffix(".csv"))
+                .unwrap_or_default()
+        ));
+        let Ok(text) = std::fs::read_to_string(&env) else { continue };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let field =
+            |name: &str| json.get(name).and_then(|value| value.as_str()).unwrap_or_default().to_owned();
+        let (hash, version) = (field("job_file_hash"), field("parbench_version"));
+        match &first {
+            None => first = Some((shard, hash, version)),
+            Some((other, other_hash, other_version)) => {
+                let differs = if *other_hash != hash {
+                    Some(format!("another version of the job file (job_file_hash {hash}, not {other_hash})"))
+                } else if *other_version != version {
+                    Some(format!("another parbench ({version}, not {other_version})"))
+                } else {
+                    None
+                };
+                if let Some(why) = differs {
+                    return Err(Error::Usage(format!(
+                        "{} was measured with {why} than {}; merge the shards of one run",
+                        shard.path.display(),
+                        other.path.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What `parbench slurm` was asked for.

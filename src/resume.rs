@@ -73,7 +73,9 @@ fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<P
         let Some(record) = record_of(&cells, entry.index) else {
             continue;
         };
-        if record.repetition == 0 || record.repetition > entry.repetitions {
+        // A repetition above a smaller --repetitions stays: it was measured,
+        // and a run continues what is on disk, it never deletes from it.
+        if record.repetition == 0 {
             continue;
         }
         let keep = match mode {

@@ -61,9 +61,17 @@ fn key(id: &EntryId, with_host: bool) -> EntryId {
     key
 }
 
+/// Compares entries of the same host: a baseline of hosts A and B against
+/// new results of A compares A with A only.
 pub fn compare(old: &Analysis, new: &Analysis, threshold: f64) -> Comparison {
-    let with_host = old.hosts.len() > 1 && new.hosts.len() > 1;
-    let hosts = if with_host { new.hosts.len() } else { 1 };
+    compare_hosts(old, new, threshold, false)
+}
+
+/// With `any_host`, entries are paired whatever host measured them (one
+/// machine's numbers judged against another's: the user asked for it).
+pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: bool) -> Comparison {
+    let with_host = !any_host;
+    let hosts = if with_host { old.hosts.len().max(new.hosts.len()) } else { 1 };
     let old_entries: BTreeMap<EntryId, &EntryStats> =
         old.entries.iter().map(|entry| (key(&entry.id, with_host), entry)).collect();
     let mut comparison = Comparison { hosts, ..Comparison::default() };

@@ -75,11 +75,32 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
 /// Reads per-run CSVs and analyses their rows together.
 pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error> {
     let mut rows = Vec::new();
+    // Each run once: a file given twice, or a merged CSV beside its shards,
+    // would count every run twice and narrow every interval.
+    let mut seen: std::collections::HashMap<[String; 4], &PathBuf> = std::collections::HashMap::new();
     for path in paths {
         if !path.is_file() {
             return Err(Error::Usage(format!("{}: no such file", path.display())));
         }
-        rows.extend(reports::csv::read_rows(path)?);
+        for row in reports::csv::read_rows(path)? {
+            let cell = |name: &str| row.get(name).cloned().unwrap_or_default();
+            let run = [cell("job"), cell("entry_key"), cell("repetition"), cell("host")];
+            if !run[1].is_empty()
+                && let Some(first) = seen.insert(run.clone(), path)
+            {
+                return Err(Error::Usage(format!(
+                    "{} and {} both hold repetition {} of entry {} of job {} on host {}; give each run's \
+                     rows once (a merged CSV already holds its shards' rows)",
+                    first.display(),
+                    path.display(),
+                    run[2],
+                    run[1],
+                    run[0],
+                    run[3]
+                )));
+            }
+            rows.push(row);
+        }
     }
     analysis::analyze(&rows).map_err(Error::Usage)
 }

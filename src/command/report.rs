@@ -42,7 +42,19 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if let Some(baseline) = &args.baseline {
         let old = analysis_of(std::slice::from_ref(baseline))?;
         let threshold = args.threshold / 100.0;
-        let comparison = analysis::compare::compare(&old, &analysis, threshold);
+        if !args.any_host && old.hosts.len() == 1 && analysis.hosts.len() == 1 && old.hosts != analysis.hosts
+        {
+            let name =
+                |hosts: &std::collections::BTreeSet<String>| hosts.iter().next().cloned().unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{} was measured on host {}, the new results on host {}: one machine's timings say little \
+                 about another's; compare them anyway with --any-host",
+                baseline.display(),
+                name(&old.hosts),
+                name(&analysis.hosts)
+            )));
+        }
+        let comparison = analysis::compare::compare_hosts(&old, &analysis, threshold, args.any_host);
         text.push('\n');
         text.push_str(&report::compare::render(&comparison, threshold));
         if comparison.any_slower() {

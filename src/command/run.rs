@@ -112,7 +112,8 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
     }
 
     let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
-    let mut log = report::log::StderrLog::new(&args.out, base);
+    let continues = matches!(mode, resume::Mode::Resume | resume::Mode::RetryFailed);
+    let mut log = report::log::StderrLog::new(&args.out, base, continues);
     let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -14,11 +15,15 @@ pub struct StderrLog {
 }
 
 impl StderrLog {
-    /// Nothing is created until there is something to write; an old log of
-    /// the same job is removed so it cannot be mistaken for this run's.
-    pub fn new(out_dir: &Path, job: &str) -> StderrLog {
+    /// Nothing is created until there is something to write. A run that
+    /// continues an earlier one (`keep_old`) appends, since the runs it keeps
+    /// are explained there; otherwise an old log of the same job is removed
+    /// so it cannot be mistaken for this run's.
+    pub fn new(out_dir: &Path, job: &str, keep_old: bool) -> StderrLog {
         let path = out_dir.join(format!("{job}.log"));
-        let _ = std::fs::remove_file(&path);
+        if !keep_old {
+            let _ = std::fs::remove_file(&path);
+        }
         StderrLog { path, file: None }
     }
 
@@ -36,7 +41,12 @@ impl Reporter for StderrLog {
             return Ok(());
         }
         if self.file.is_none() {
-            let file = File::create(&self.path).map_err(Error::output(&self.path))?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&self.path)
+                .map_err(Error::output(&self.path))?;
             self.file = Some(BufWriter::new(file));
         }
         let file = self.file.as_mut().expect("opened above");
