@@ -353,6 +353,21 @@ fn init_with_a_command_writes_a_command_workload() {
 }
 
 #[test]
+fn init_refuses_an_unknown_builtin_and_a_broken_command_line() {
+    let work = Workdir::new();
+    let builtin = work.parbench(&["init", "x", "--builtin", "spinn"]);
+    assert_eq!(builtin.status.code(), Some(2));
+    assert_eq!(
+        stderr(&builtin),
+        "error: unknown builtin \"spinn\"; expected one of price-increase, price-crazy, spin, sleep; did you mean \"spin\"?\n"
+    );
+    let command = work.parbench(&["init", "x", "--command", "python3 \"work.py"]);
+    assert_eq!(command.status.code(), Some(2));
+    assert!(stderr(&command).contains("is not a command line (check its quotes)"), "{}", stderr(&command));
+    assert!(!work.path().join("x.toml").exists());
+}
+
+#[test]
 fn the_starter_job_runs_and_validates_against_the_schema() {
     let work = Workdir::new();
     assert!(work.parbench(&["init"]).status.success());

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::InitArgs;
 use crate::error::Error;
+use crate::jobfile;
 use crate::vocab::io_reason;
 use crate::workload::{BUILTINS, BuiltinSpec, find_builtin};
 
@@ -53,7 +54,7 @@ struct Starter {
 fn builtin_workload(builtin: &str) -> Result<Starter, Error> {
     let spec: &BuiltinSpec = find_builtin(builtin).filter(|spec| !spec.hidden).ok_or_else(|| {
         let names: Vec<&str> = BUILTINS.iter().filter(|spec| !spec.hidden).map(|spec| spec.name).collect();
-        Error::Usage(format!("unknown builtin \"{builtin}\"; expected one of {}", names.join(", ")))
+        Error::Usage(format!("unknown builtin \"{builtin}\"; {}", jobfile::choices(builtin, &names)))
     })?;
     let mut workload = format!(
         "[[workload]]                 # one table per workload; add more to compare them\n\

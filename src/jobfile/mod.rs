@@ -18,7 +18,7 @@ use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, format_number, io_re
 use crate::workload::{BuiltinSpec, Protocol};
 
 pub use schema::schema_json;
-pub use suggest::did_you_mean;
+pub use suggest::{choices, did_you_mean};
 
 /// A job file that has passed every check.
 #[derive(Debug, Clone)]
