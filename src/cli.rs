@@ -135,6 +135,7 @@ Exit status:
 Examples:
   parbench report results/scaling.csv --html scaling.html
   parbench report results/a.csv results/b.csv           several hosts together
+  parbench report --predict 64 results/scaling-sleep.csv on a 64-CPU machine?
   parbench report --baseline main.csv results/job.csv   for a repository's CI";
 
 #[derive(Debug, Args)]
@@ -172,6 +173,16 @@ pub struct ReportArgs {
     /// Write a self-contained HTML report with charts
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Write the fitted scaling models (Amdahl, USL, cost lines and
+    /// break-even sizes) as CSV, as `run` writes results/NAME.scaling.csv
+    #[arg(long, value_name = "FILE")]
+    pub scaling_csv: Option<PathBuf>,
+
+    /// Predict the speedup on a machine with N CPUs from the fitted models,
+    /// with an interval, in each workload's recommendation
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub predict: Option<u32>,
 
     /// Write every chart as a standalone SVG file into DIR
     #[arg(long, value_name = "DIR")]

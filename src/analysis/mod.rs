@@ -10,7 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod answers;
 pub mod compare;
+pub mod scaling;
 
 use crate::stats::{self, Summary};
 
@@ -73,11 +75,23 @@ pub struct EntryStats {
     pub cpus: usize,
     /// Ok walls in repetition order, for the first-run check.
     pub walls_in_order: Vec<f64>,
+    /// (repetition, wall seconds) of the ok runs: the rounds that pair an
+    /// entry with its group's serial run.
+    pub rounds: Vec<(u32, f64)>,
 }
 
 impl EntryStats {
     pub fn efficiency(&self) -> Option<f64> {
         self.speedup.map(|speedup| speedup / self.id.workers.max(1) as f64)
+    }
+
+    /// The Karp–Flatt metric of a pool's speedup; `None` for serial and
+    /// for one worker.
+    pub fn karp_flatt(&self) -> Option<f64> {
+        if self.id.strategy == "serial" {
+            return None;
+        }
+        scaling::karp_flatt(self.id.workers as f64, self.speedup?)
     }
 }
 
@@ -210,6 +224,11 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
                 first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
                 walls_in_order: walls.clone(),
+                rounds: entry_runs
+                    .iter()
+                    .filter(|run| run.ok)
+                    .map(|run| (run.repetition, run.wall_s))
+                    .collect(),
                 walls,
                 wall,
             });
@@ -670,8 +689,11 @@ mod fuzz {
                 let _ = crate::report::table::render(&analysis);
                 let _ = crate::report::summary::to_csv(&analysis);
                 let _ = crate::report::markdown::render(&analysis);
-                let _ = crate::report::json::render(&analysis);
-                let _ = crate::report::html::render(&analysis);
+                let answers = crate::analysis::answers::answers(&analysis, Some(64));
+                let _ = crate::report::json::render(&analysis, &answers);
+                let _ = crate::report::scaling::to_csv(&answers, &analysis.param_names);
+                let _ = crate::report::scaling::text(&answers, 1);
+                let _ = crate::report::html::render(&analysis, &answers);
                 let _ = compare::compare(&analysis, &analysis, 0.05);
             }
         }

@@ -23,13 +23,15 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
             None => Ok(()),
         }
     };
+    let answers = analysis::answers::answers(&analysis, args.predict.map(|cpus| cpus as usize));
     write(&args.markdown, report::markdown::render(&analysis).as_bytes())?;
-    write(&args.json, report::json::render(&analysis).as_bytes())?;
+    write(&args.json, report::json::render(&analysis, &answers).as_bytes())?;
     write(&args.summary_csv, &report::summary::to_csv(&analysis))?;
-    write(&args.html, report::html::render(&analysis).as_bytes())?;
+    write(&args.scaling_csv, &report::scaling::to_csv(&answers, &analysis.param_names))?;
+    write(&args.html, report::html::render(&analysis, &answers).as_bytes())?;
     if let Some(dir) = &args.charts {
         std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
-        for (name, svg) in report::html::charts(&analysis) {
+        for (name, svg) in report::html::charts(&analysis, &answers) {
             let path = dir.join(name);
             std::fs::write(&path, svg).map_err(Error::output(&path))?;
         }
@@ -37,6 +39,18 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     let mut text = String::new();
     if !args.quiet {
         text.push_str(&report::table::render(&analysis));
+        text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
+    } else if args.predict.is_some() {
+        // --quiet --predict N: the predictions alone, for scripts.
+        for recommendation in &answers.recommendations {
+            if let Some((strategy, prediction)) = &recommendation.prediction {
+                text.push_str(&format!(
+                    "{}: {}\n",
+                    report::scaling::workload_title(&recommendation.key, analysis.hosts.len()),
+                    report::scaling::prediction_text(strategy, prediction)
+                ));
+            }
+        }
     }
     let mut status = EXIT_OK;
     if let Some(baseline) = &args.baseline {

@@ -10,7 +10,7 @@ use crate::jobfile::Job;
 use crate::matrix::{self, Overrides, Plan};
 use crate::runner::{self, Host, Reporter, Status};
 use crate::vocab::shell_word;
-use crate::{interrupt, lock, report, resume, shard};
+use crate::{analysis, interrupt, lock, report, resume, shard};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let jobs = load_all(&args.jobs)?;
@@ -141,24 +141,30 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         );
         return Ok(JobEnd::Interrupted);
     }
-    // The CSV, its summary and env.json replace the previous set together:
-    // all three are written in full first, and only then renamed into place,
-    // the CSV last. Until the `.partial` is removed, after the renames, it
-    // marks the set as unfinished, and `--resume` writes it again.
+    // The CSV, its summary, its scaling fits and env.json replace the
+    // previous set together: all are written in full first, and only then
+    // renamed into place, the CSV last. Until the `.partial` is removed,
+    // after the renames, it marks the set as unfinished, and `--resume`
+    // writes it again.
     let summary_path = out_file(".summary.csv");
+    let scaling_path = out_file(".scaling.csv");
     let env_path = out_file(".env.json");
     let staged = (|| {
         let csv = rows.stage()?;
         // The summary and the table come from the file just written,
         // exactly as `parbench report` would compute them from it.
         let analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
+        let answers = analysis::answers::answers(&analysis, None);
         let summary = report::csv::Staged::new(&summary_path, &report::summary::to_csv(&analysis))?;
+        let scaling =
+            report::csv::Staged::new(&scaling_path, &report::scaling::to_csv(&answers, &analysis.param_names))?;
         let env = report::csv::Staged::new(&env_path, report::env::describe(job, host).as_bytes())?;
         summary.commit()?;
+        scaling.commit()?;
         env.commit()?;
-        Ok::<_, Error>((csv.commit()?, analysis))
+        Ok::<_, Error>((csv.commit()?, analysis, answers))
     })();
-    let (csv_path, analysis) = match staged {
+    let (csv_path, analysis, answers) = match staged {
         Ok(done) => done,
         Err(error) => {
             eprintln!(
@@ -183,13 +189,14 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         }
     });
     if let Some(html) = &html {
-        std::fs::write(html, report::html::render(&analysis)).map_err(Error::output(html))?;
+        std::fs::write(html, report::html::render(&analysis, &answers)).map_err(Error::output(html))?;
     }
 
     let records = outcome.records;
     let failed = records.iter().filter(|record| record.status != Status::Ok).count();
     if !args.quiet {
         let mut text = report::table::render(&analysis);
+        text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
         for skipped in &plan.skipped {
             text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
         }
@@ -197,7 +204,13 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
             text.push('\n');
         }
         print(&text)?;
-        let mut files = format!("{}, {}, {}", csv_path.display(), summary_path.display(), env_path.display());
+        let mut files = format!(
+            "{}, {}, {}, {}",
+            csv_path.display(),
+            summary_path.display(),
+            scaling_path.display(),
+            env_path.display()
+        );
         if let Some(log) = log.path() {
             files.push_str(&format!(", {}", log.display()));
         }

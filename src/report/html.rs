@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::human_seconds;
 use super::words;
+use crate::analysis::answers::{Answers, CostFit, WorkerScaling, WorkloadKey};
 use crate::analysis::{Analysis, EntryStats, GroupId};
 
 const PALETTE: [RGBColor; 6] = [
@@ -20,7 +21,7 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(0x8c, 0x56, 0x4b),
 ];
 
-pub fn render(analysis: &Analysis) -> String {
+pub fn render(analysis: &Analysis, answers: &Answers) -> String {
     let jobs: Vec<&str> = {
         let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.group.job.as_str()).collect();
         jobs.dedup();
@@ -48,20 +49,65 @@ pub fn render(analysis: &Analysis) -> String {
         }
         body.push_str("</ul>\n");
     }
+    let hosts = analysis.hosts.len();
+    let recommendation = |key: &WorkloadKey| -> String {
+        answers
+            .recommendations
+            .iter()
+            .find(|recommendation| recommendation.key == *key)
+            .map(|recommendation| {
+                format!(
+                    "<p class=\"recommendation\">{}</p>\n",
+                    escape(&super::scaling::recommendation_sentence(recommendation, hosts))
+                )
+            })
+            .unwrap_or_default()
+    };
     body.push_str("<h2>Groups</h2>\n");
+    let mut recommended: Vec<WorkloadKey> = Vec::new();
     for (group, entries) in analysis.groups() {
-        body.push_str(&format!(
-            "<section>\n<h3>{}</h3>\n",
-            escape(&words::title(&group, analysis.hosts.len()))
-        ));
+        body.push_str(&format!("<section>\n<h3>{}</h3>\n", escape(&words::title(&group, hosts))));
+        let key = WorkloadKey::of(&group);
+        if !recommended.contains(&key) {
+            body.push_str(&recommendation(&key));
+            recommended.push(key);
+        }
+        let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
+        for fit in &fits {
+            body.push_str(&format!(
+                "<p class=\"scaling\">{}</p>\n",
+                escape(&super::scaling::worker_sentence(fit, hosts))
+            ));
+        }
         body.push_str(&table(&entries));
         if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
             body.push_str(&format!(
-                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling.</figcaption></figure>\n",
-                speedup_chart(&group, &entries)
+                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling, the thin lines the fitted USL (solid) and Amdahl (dotted) curves.</figcaption></figure>\n",
+                speedup_chart(&group, &entries, &fits)
             ));
         }
         body.push_str("</section>\n");
+    }
+    let cost_groups = cost_groups(answers);
+    if !cost_groups.is_empty() {
+        body.push_str("<h2>Time against list size: where a pool pays</h2>\n");
+        for (key, fits) in &cost_groups {
+            body.push_str(&format!(
+                "<section>\n<h3>{}</h3>\n",
+                escape(&super::scaling::workload_title(key, hosts))
+            ));
+            body.push_str(&recommendation(key));
+            for fit in fits.iter().filter(|fit| fit.break_even.is_some()) {
+                body.push_str(&format!(
+                    "<p class=\"break-even\">{}</p>\n",
+                    escape(&super::scaling::cost_sentence(fit, hosts))
+                ));
+            }
+            body.push_str(&format!(
+                "<figure class=\"chart\" data-kind=\"cost\">{}<figcaption>Median time (log) against list size (log), with the fitted lines t(n) = a + b·n; a dashed vertical line marks each break-even size inside the measured range.</figcaption></figure>\n</section>\n",
+                cost_chart(&super::scaling::workload_title(key, hosts), fits)
+            ));
+        }
     }
     let size_series = size_series(analysis);
     if !size_series.is_empty() {
@@ -118,7 +164,7 @@ fn table(entries: &[&EntryStats]) -> String {
 
 /// Speedup against workers, one line per strategy (the best chunk size at
 /// each worker count), and the ideal line.
-fn speedup_chart(group: &GroupId, entries: &[&EntryStats]) -> String {
+fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScaling]) -> String {
     let mut lines: BTreeMap<String, BTreeMap<usize, f64>> = BTreeMap::new();
     for entry in entries.iter().filter(|entry| entry.id.strategy != "serial") {
         if let Some(speedup) = entry.speedup {
@@ -167,6 +213,105 @@ fn speedup_chart(group: &GroupId, entries: &[&EntryStats]) -> String {
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
             });
             let _ = chart.draw_series(data.iter().map(|point| Circle::new(*point, 4, color.filled())));
+            for fit in fits.iter().filter(|fit| fit.strategy == *strategy) {
+                let curve = |speedup: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+                    (0..=200)
+                        .map(|step| 1.0 + (max_workers as f64 - 1.0) * step as f64 / 200.0)
+                        .map(|workers| (workers, speedup(workers).min(max_speedup)))
+                        .collect()
+                };
+                if let Ok(usl) = &fit.usl {
+                    let _ = chart
+                        .draw_series(LineSeries::new(
+                            curve(&|n| usl.model.speedup(n)),
+                            color.mix(0.6).stroke_width(1),
+                        ))
+                        .map(|series| {
+                            series
+                                .label(format!("{strategy} USL"))
+                                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.mix(0.6)))
+                        });
+                }
+                if let Ok(amdahl) = &fit.amdahl {
+                    let points = curve(&|n| amdahl.speedup(n));
+                    let _ = chart.draw_series(
+                        points.iter().step_by(4).map(|point| Pixel::new(*point, color.mix(0.8))),
+                    );
+                }
+            }
+        }
+        let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
+        let _ = root.present();
+    }
+    svg
+}
+
+/// The cost fits of each workload that has a break-even line to draw.
+fn cost_groups(answers: &Answers) -> Vec<(WorkloadKey, Vec<&CostFit>)> {
+    let mut groups: BTreeMap<WorkloadKey, Vec<&CostFit>> = BTreeMap::new();
+    for fit in &answers.costs {
+        groups.entry(fit.key.clone()).or_default().push(fit);
+    }
+    groups.into_iter().filter(|(_, fits)| fits.iter().any(|fit| fit.break_even.is_some())).collect()
+}
+
+/// Time against list size, log–log: the measured medians, the fitted line
+/// of each way of running, and the break-even sizes.
+fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
+    let all = || fits.iter().flat_map(|fit| fit.points.iter());
+    let (min_x, max_x) =
+        all().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| (lo.min(*x as f64), hi.max(*x as f64)));
+    let (min_y, max_y) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| (lo.min(*y), hi.max(*y)));
+    if !(min_x > 0.0 && min_y > 0.0 && max_x.is_finite() && max_y.is_finite()) {
+        return svg_error();
+    }
+    let (low_y, high_y) = (min_y / 2.0, max_y * 2.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let chart = ChartBuilder::on(&root)
+            .caption(format!("{title}: time against list size"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d((min_x / 1.5..max_x * 1.5).log_scale(), (low_y..high_y).log_scale());
+        let Ok(mut chart) = chart else { return svg_error() };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_label_formatter(&|size| format!("{size:.0}"))
+            .x_desc("list size (items)")
+            .y_desc("median time")
+            .y_label_formatter(&|value| human_seconds(*value))
+            .draw();
+        for (index, fit) in fits.iter().enumerate() {
+            let color = PALETTE[index % PALETTE.len()];
+            let name = if fit.strategy == "serial" {
+                "serial".to_owned()
+            } else {
+                format!("{} ×{}", fit.strategy, fit.workers)
+            };
+            let points: Vec<(f64, f64)> =
+                fit.points.iter().map(|(size, time)| (*size as f64, *time)).collect();
+            let _ = chart.draw_series(points.iter().map(|point| Circle::new(*point, 4, color.filled())));
+            let line: Vec<(f64, f64)> = (0..=100)
+                .map(|step| min_x * (max_x / min_x).powf(step as f64 / 100.0))
+                .map(|size| (size, fit.line.seconds(size).clamp(low_y, high_y)))
+                .collect();
+            let _ = chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map(|series| {
+                series.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
+            });
+            if let Some(from) =
+                fit.break_even.as_ref().and_then(|fit| fit.pays_from()).filter(|from| *from >= min_x)
+            {
+                let _ = chart.draw_series(DashedLineSeries::new(
+                    [(from, low_y), (from, high_y)],
+                    6,
+                    4,
+                    color.stroke_width(1),
+                ));
+            }
         }
         let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
         let _ = root.present();
@@ -272,7 +417,7 @@ fn svg_error() -> String {
 
 /// Every chart as a standalone SVG file, named after what it shows
 /// (`speedup-WORKLOAD-SIZE.svg`, `size-WORKLOAD.svg`), for `report --charts`.
-pub fn charts(analysis: &Analysis) -> Vec<(String, String)> {
+pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
     let slug = |text: &str| -> String {
         let slug: String = text
             .chars()
@@ -290,11 +435,16 @@ pub fn charts(analysis: &Analysis) -> Vec<(String, String)> {
             if analysis.hosts.len() > 1 {
                 name.push_str(&format!("-{}", group.host));
             }
-            files.push((format!("{}.svg", slug(&name)), speedup_chart(&group, &entries)));
+            let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
+            files.push((format!("{}.svg", slug(&name)), speedup_chart(&group, &entries, &fits)));
         }
     }
     for (title, lines) in size_series(analysis) {
         files.push((format!("size-{}.svg", slug(&title)), size_chart(&title, &lines)));
+    }
+    for (key, fits) in cost_groups(answers) {
+        let title = super::scaling::workload_title(&key, analysis.hosts.len());
+        files.push((format!("cost-{}.svg", slug(&title)), cost_chart(&title, &fits)));
     }
     files
 }

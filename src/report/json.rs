@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 
 use super::words;
 use crate::analysis::Analysis;
+use crate::analysis::answers::Answers;
 
-pub fn render(analysis: &Analysis) -> String {
+pub fn render(analysis: &Analysis, answers: &Answers) -> String {
     let entries: Vec<Value> = analysis
         .entries
         .iter()
@@ -42,6 +43,7 @@ pub fn render(analysis: &Analysis) -> String {
                 "speedup": entry.speedup,
                 "speedup_ci": entry.speedup_ci.map(|(low, high)| [low, high]),
                 "efficiency": entry.efficiency(),
+                "karp_flatt": entry.karp_flatt(),
             })
         })
         .collect();
@@ -49,6 +51,7 @@ pub fn render(analysis: &Analysis) -> String {
         "entries": entries,
         "crossover": words::crossover(analysis),
         "warnings": words::warnings(analysis),
+        "scaling": super::scaling::json(answers, analysis.hosts.len()),
     });
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');

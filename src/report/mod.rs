@@ -10,6 +10,7 @@ pub mod json;
 pub mod log;
 pub mod markdown;
 pub mod progress;
+pub mod scaling;
 pub mod summary;
 pub mod table;
 pub mod words;

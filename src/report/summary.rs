@@ -14,6 +14,7 @@ pub const ADDED_COLUMNS: &[&str] = &[
     "speedup_ci_high",
     "host",
     "median_peak_rss_bytes",
+    "karp_flatt",
 ];
 
 pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
@@ -84,6 +85,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         optional(entry.speedup_ci.map(|(_, high)| ratio(high))),
         id.group.host.clone(),
         optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}"))),
+        optional(entry.karp_flatt().map(ratio)),
     ]);
     cells
 }

@@ -1,0 +1,560 @@
+//! The three answers a scaling job is run for, as data: how far it scales
+//! (Karp–Flatt, Amdahl, the USL per group and strategy), from what list
+//! size a pool pays (the cost model per strategy), and what to use (a
+//! recommendation per workload, with a prediction for a bigger machine).
+//! `report::scaling` says them in words, CSV and charts.
+
+use std::collections::BTreeMap;
+
+use super::scaling::{
+    self, AMDAHL_MIN_COUNTS, Amdahl, BreakEven, COST_MIN_SIZES, CostLine, Interval, Trend, USL_MIN_COUNTS,
+    Usl,
+};
+use super::{Analysis, EntryStats, GroupId};
+
+/// How much better than the fewest workers more workers must be to be
+/// worth recommending: within this, the cheaper choice wins.
+pub const WORTH: f64 = 1.05;
+/// Predictions beyond this multiple of the largest measured worker count
+/// are extrapolations and say so.
+pub const EXTRAPOLATION: f64 = 2.0;
+
+/// A workload with its parameters, on one host, in one job: what a
+/// recommendation is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WorkloadKey {
+    pub job: String,
+    pub host: String,
+    pub workload: String,
+    pub generator: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl WorkloadKey {
+    pub fn of(group: &GroupId) -> WorkloadKey {
+        WorkloadKey {
+            job: group.job.clone(),
+            host: group.host.clone(),
+            workload: group.workload.clone(),
+            generator: group.generator.clone(),
+            params: group.params.clone(),
+        }
+    }
+}
+
+/// One worker count of a strategy in a group: the best chunk size there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerPoint {
+    pub workers: usize,
+    pub chunk_size: String,
+    pub speedup: f64,
+    pub karp_flatt: Option<f64>,
+}
+
+/// A fitted model's parameter with its 95% bootstrap interval (over
+/// rounds); the interval is absent when too few resamples could be fitted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub interval: Option<Interval>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmdahlFit {
+    pub model: Amdahl,
+    pub serial_fraction: Estimate,
+    pub rms: f64,
+    /// Where the measured points stop gaining at the host's CPUs, the fit
+    /// counts a worker count past them as that many CPUs: Amdahl's law is
+    /// about processors, and threads past the CPUs only take turns.
+    pub capped_at: Option<usize>,
+}
+
+impl AmdahlFit {
+    /// The fitted speedup at `workers` on the measured host.
+    pub fn speedup(&self, workers: f64) -> f64 {
+        self.model.speedup(self.capped_at.map_or(workers, |cpus| workers.min(cpus as f64)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UslFit {
+    pub model: Usl,
+    pub sigma: Estimate,
+    pub kappa: Estimate,
+    /// N* and the speedup there; absent when κ = 0 (no peak).
+    pub peak_workers: Option<Estimate>,
+    pub peak_speedup: Option<Estimate>,
+    pub rms: f64,
+}
+
+/// The worker-count models of one strategy in one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerScaling {
+    pub group: GroupId,
+    pub strategy: String,
+    /// Logical CPUs of the host that measured it.
+    pub cpus: usize,
+    pub points: Vec<WorkerPoint>,
+    pub karp_flatt_trend: Option<Trend>,
+    pub amdahl: Result<AmdahlFit, usize>,
+    /// `Err(k)`: fewer than k worker counts.
+    pub usl: Result<UslFit, usize>,
+    /// Workers were measured past the host's CPUs and gained nothing there.
+    pub stops_at_cpus: bool,
+    /// Per-round speedups of each point, for predictions' intervals.
+    rounds: Vec<Vec<f64>>,
+}
+
+impl WorkerScaling {
+    pub fn largest_workers(&self) -> usize {
+        self.points.iter().map(|point| point.workers).max().unwrap_or(1)
+    }
+
+    /// The speedup predicted on a machine with `workers` CPUs, from the USL
+    /// unless it is not there or describes CPUs taking turns (then Amdahl).
+    pub fn predict(&self, workers: usize) -> Option<Prediction> {
+        let xs: Vec<f64> = self.points.iter().map(|point| point.workers as f64).collect();
+        let target = workers as f64;
+        let (model, value, statistic): (Model, f64, Statistic) = match (&self.usl, &self.amdahl) {
+            (Ok(usl), _) if !self.stops_at_cpus => (
+                Model::Usl,
+                usl.model.speedup(target),
+                Box::new(move |medians: &[f64]| {
+                    scaling::fit_usl(&pairs(&xs, medians)).map(|fit| vec![fit.speedup(target)])
+                }),
+            ),
+            (_, Ok(amdahl)) => {
+                let cap = amdahl.capped_at;
+                let effective: Vec<f64> =
+                    xs.iter().map(|n| cap.map_or(*n, |cpus| n.min(cpus as f64))).collect();
+                (
+                    Model::Amdahl,
+                    amdahl.model.speedup(target),
+                    Box::new(move |medians: &[f64]| {
+                        scaling::fit_amdahl(&pairs(&effective, medians)).map(|fit| vec![fit.speedup(target)])
+                    }),
+                )
+            }
+            _ => return None,
+        };
+        let measured = match (model, &self.amdahl) {
+            (Model::Amdahl, Ok(AmdahlFit { capped_at: Some(cpus), .. })) => *cpus,
+            _ => self.largest_workers(),
+        };
+        let interval = scaling::bootstrap_rounds(&self.rounds, statistic).map(|intervals| intervals[0]);
+        Some(Prediction {
+            workers,
+            model,
+            speedup: Estimate { value, interval },
+            largest_measured: measured,
+            extrapolated: target > EXTRAPOLATION * measured as f64,
+        })
+    }
+}
+
+/// A fit's numbers from the medians of one resample.
+type Statistic = Box<dyn Fn(&[f64]) -> Option<Vec<f64>>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    Amdahl,
+    Usl,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub workers: usize,
+    pub model: Model,
+    pub speedup: Estimate,
+    /// The largest worker count the model stands on.
+    pub largest_measured: usize,
+    /// Beyond twice that.
+    pub extrapolated: bool,
+}
+
+/// t(n) = a + b·n of one way of running a workload over its list sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostFit {
+    pub key: WorkloadKey,
+    pub strategy: String,
+    pub workers: usize,
+    /// (list size, median seconds).
+    pub points: Vec<(usize, f64)>,
+    pub line: CostLine,
+    pub fixed_s: Estimate,
+    pub per_item_s: Estimate,
+    pub rms: f64,
+    /// Against serial's line; absent for serial itself.
+    pub break_even: Option<BreakEvenFit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakEvenFit {
+    pub estimate: BreakEven,
+    /// In items; infinity where some resamples never pay.
+    pub interval: Option<Interval>,
+    /// The smallest and largest list sizes measured.
+    pub measured: (usize, usize),
+    /// As measured, without the model: the largest size where the pool
+    /// does not beat serial by [`super::BEATS`], and the smallest where it
+    /// does.
+    pub slower_up_to: Option<usize>,
+    pub beats_from: Option<usize>,
+}
+
+impl BreakEvenFit {
+    /// Where the estimate says it pays from inside the measured sizes.
+    pub fn pays_from(&self) -> Option<f64> {
+        match self.estimate {
+            BreakEven::From(items) if items <= self.measured.1 as f64 => Some(items),
+            BreakEven::Always => Some(0.0),
+            _ => None,
+        }
+    }
+}
+
+/// What to use at one measured list size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub list_size: usize,
+    /// `serial` when nothing beats it by [`WORTH`].
+    pub strategy: String,
+    pub workers: usize,
+    pub speedup: f64,
+    pub speedup_ci: Option<Interval>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    pub key: WorkloadKey,
+    pub choices: Vec<Choice>,
+    /// The host's CPUs, where more workers than that gained nothing.
+    pub capped_at: Option<usize>,
+    /// With `--predict N`: the best choice's strategy at the largest size,
+    /// on a machine with N CPUs.
+    pub prediction: Option<(String, Prediction)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answers {
+    pub workers: Vec<WorkerScaling>,
+    pub costs: Vec<CostFit>,
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// Every fit the rows allow; `predict` asks for a prediction at that many
+/// CPUs in each recommendation.
+pub fn answers(analysis: &Analysis, predict: Option<usize>) -> Answers {
+    let workers: Vec<WorkerScaling> =
+        analysis.groups().iter().flat_map(|(group, entries)| worker_scaling(group, entries)).collect();
+    let costs = cost_fits(analysis);
+    let recommendations = recommendations(analysis, &workers, predict);
+    Answers { workers, costs, recommendations }
+}
+
+/// Each round's speedup of `entry` over `serial`, by round.
+fn round_speedups(serial: &EntryStats, entry: &EntryStats) -> BTreeMap<u32, f64> {
+    let serial: BTreeMap<u32, f64> = serial.rounds.iter().copied().collect();
+    entry
+        .rounds
+        .iter()
+        .filter_map(|(round, wall)| {
+            let speedup = serial.get(round)? / wall;
+            (speedup.is_finite() && speedup > 0.0).then_some((*round, speedup))
+        })
+        .collect()
+}
+
+fn round_walls(entry: &EntryStats) -> BTreeMap<u32, f64> {
+    entry.rounds.iter().copied().filter(|(_, wall)| wall.is_finite() && *wall > 0.0).collect()
+}
+
+/// Series by round → series indexed by the rounds any of them has (NaN
+/// where one lacks it), as [`scaling::bootstrap_rounds`] takes them.
+fn by_round_index(series: &[BTreeMap<u32, f64>]) -> Vec<Vec<f64>> {
+    let rounds: std::collections::BTreeSet<u32> =
+        series.iter().flat_map(|values| values.keys().copied()).collect();
+    series
+        .iter()
+        .map(|values| rounds.iter().map(|round| values.get(round).copied().unwrap_or(f64::NAN)).collect())
+        .collect()
+}
+
+fn pairs(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
+    xs.iter().copied().zip(ys.iter().copied()).collect()
+}
+
+fn estimate(value: f64, intervals: &Option<Vec<Interval>>, index: usize) -> Estimate {
+    Estimate { value, interval: intervals.as_ref().and_then(|intervals| intervals.get(index).copied()) }
+}
+
+fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling> {
+    let Some(serial) = entries.iter().find(|entry| entry.id.strategy == "serial" && entry.wall.is_some())
+    else {
+        return Vec::new();
+    };
+    // Per strategy and worker count, the chunk size with the best speedup.
+    let mut best: BTreeMap<(&str, usize), &EntryStats> = BTreeMap::new();
+    for entry in entries.iter().filter(|entry| entry.id.strategy != "serial") {
+        let Some(speedup) = entry.speedup.filter(|speedup| speedup.is_finite() && *speedup > 0.0) else {
+            continue;
+        };
+        let slot = best.entry((entry.id.strategy.as_str(), entry.id.workers)).or_insert(entry);
+        if slot.speedup.is_some_and(|current| speedup > current) {
+            *slot = entry;
+        }
+    }
+    let mut by_strategy: BTreeMap<&str, Vec<&EntryStats>> = BTreeMap::new();
+    for ((strategy, _), entry) in best {
+        by_strategy.entry(strategy).or_default().push(entry);
+    }
+    let cpus = entries.iter().map(|entry| entry.cpus).max().unwrap_or(0);
+    by_strategy
+        .into_iter()
+        .filter(|(_, points)| points.len() >= AMDAHL_MIN_COUNTS)
+        .map(|(strategy, points)| fit_workers(group, strategy, cpus, serial, &points))
+        .collect()
+}
+
+fn fit_workers(
+    group: &GroupId,
+    strategy: &str,
+    cpus: usize,
+    serial: &EntryStats,
+    entries: &[&EntryStats],
+) -> WorkerScaling {
+    let points: Vec<WorkerPoint> = entries
+        .iter()
+        .map(|entry| {
+            let speedup = entry.speedup.unwrap_or(f64::NAN);
+            WorkerPoint {
+                workers: entry.id.workers,
+                chunk_size: entry.id.chunk_size.clone(),
+                speedup,
+                karp_flatt: scaling::karp_flatt(entry.id.workers as f64, speedup),
+            }
+        })
+        .collect();
+    let rounds =
+        by_round_index(&entries.iter().map(|entry| round_speedups(serial, entry)).collect::<Vec<_>>());
+    let xs: Vec<f64> = points.iter().map(|point| point.workers as f64).collect();
+    let speedups: Vec<f64> = points.iter().map(|point| point.speedup).collect();
+    let measured = pairs(&xs, &speedups);
+    let karp_flatt: Vec<(f64, f64)> =
+        points.iter().filter_map(|point| point.karp_flatt.map(|e| (point.workers as f64, e))).collect();
+
+    // Past the CPUs, CPU-bound work only takes turns: did it gain there?
+    let best_within = |keep: &dyn Fn(usize) -> bool| {
+        points.iter().filter(|point| keep(point.workers)).map(|point| point.speedup).fold(f64::NAN, f64::max)
+    };
+    let beyond = best_within(&|workers| workers > cpus);
+    let within = best_within(&|workers| workers <= cpus);
+    let stops_at_cpus = cpus > 0 && beyond.is_finite() && within.is_finite() && beyond <= within * WORTH;
+    let capped_at = stops_at_cpus.then_some(cpus);
+
+    let effective: Vec<f64> = xs.iter().map(|n| capped_at.map_or(*n, |cpus| n.min(cpus as f64))).collect();
+    let amdahl = match scaling::fit_amdahl(&pairs(&effective, &speedups)) {
+        Some(model) => {
+            let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
+                scaling::fit_amdahl(&pairs(&effective, medians)).map(|fit| vec![fit.serial_fraction])
+            });
+            let fit = AmdahlFit {
+                model,
+                serial_fraction: estimate(model.serial_fraction, &intervals, 0),
+                rms: 0.0,
+                capped_at,
+            };
+            Ok(AmdahlFit { rms: scaling::relative_rms(&measured, |n| fit.speedup(n)), ..fit })
+        }
+        None => Err(AMDAHL_MIN_COUNTS),
+    };
+    let usl = match scaling::fit_usl(&measured) {
+        Some(model) => {
+            let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
+                let fit = scaling::fit_usl(&pairs(&xs, medians))?;
+                // A resample without a peak has N* = ∞.
+                let peak = fit.peak_workers().unwrap_or(f64::INFINITY);
+                Some(vec![fit.sigma, fit.kappa, peak, fit.peak_speedup().unwrap_or(f64::INFINITY)])
+            });
+            Ok(UslFit {
+                model,
+                sigma: estimate(model.sigma, &intervals, 0),
+                kappa: estimate(model.kappa, &intervals, 1),
+                peak_workers: model.peak_workers().map(|value| estimate(value, &intervals, 2)),
+                peak_speedup: model.peak_speedup().map(|value| estimate(value, &intervals, 3)),
+                rms: scaling::relative_rms(&measured, |n| model.speedup(n)),
+            })
+        }
+        None => Err(USL_MIN_COUNTS),
+    };
+    WorkerScaling {
+        group: group.clone(),
+        strategy: strategy.to_owned(),
+        cpus,
+        karp_flatt_trend: scaling::karp_flatt_trend(&karp_flatt),
+        points,
+        amdahl,
+        usl,
+        stops_at_cpus,
+        rounds,
+    }
+}
+
+/// Per workload and way of running it (strategy and workers; chunk sizes
+/// folded, as `auto` changes them with the size), over three or more list
+/// sizes: its cost line, and where it crosses serial's.
+fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
+    // (workload, strategy, workers) → size → the fastest entry at that size.
+    let mut series: BTreeMap<(WorkloadKey, String, usize), BTreeMap<usize, &EntryStats>> = BTreeMap::new();
+    for entry in &analysis.entries {
+        let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
+        let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy.clone(), entry.id.workers);
+        let slot = series.entry(key).or_default().entry(entry.id.group.list_size).or_insert(entry);
+        if slot.wall.is_some_and(|current| wall.median < current.median) {
+            *slot = entry;
+        }
+    }
+    let mut fits = Vec::new();
+    for ((key, strategy, workers), by_size) in &series {
+        if by_size.len() < COST_MIN_SIZES {
+            continue;
+        }
+        let sizes: Vec<f64> = by_size.keys().map(|size| *size as f64).collect();
+        let medians: Vec<f64> =
+            by_size.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
+        let Some(line) = scaling::fit_cost(&pairs(&sizes, &medians)) else { continue };
+        let serial = series
+            .get(&(key.clone(), "serial".to_owned(), 1))
+            .filter(|serial| strategy != "serial" && serial.len() >= COST_MIN_SIZES);
+        let mut rounds: Vec<BTreeMap<u32, f64>> = by_size.values().map(|entry| round_walls(entry)).collect();
+        let serial_line = serial.and_then(|serial| {
+            let sizes: Vec<f64> = serial.keys().map(|size| *size as f64).collect();
+            let medians: Vec<f64> =
+                serial.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
+            rounds.extend(serial.values().map(|entry| round_walls(entry)));
+            scaling::fit_cost(&pairs(&sizes, &medians)).map(|line| (line, sizes))
+        });
+        let own = sizes.len();
+        let rounds = by_round_index(&rounds);
+        let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
+            let line = scaling::fit_cost(&pairs(&sizes, &medians[..own]))?;
+            let mut values = vec![line.fixed_s, line.per_item_s];
+            if let Some((_, serial_sizes)) = &serial_line {
+                let serial = scaling::fit_cost(&pairs(serial_sizes, &medians[own..]))?;
+                values.push(scaling::break_even(&serial, &line).items());
+            }
+            Some(values)
+        });
+        let measured =
+            (by_size.keys().copied().min().unwrap_or(0), by_size.keys().copied().max().unwrap_or(0));
+        let measured_speedups: Vec<(usize, f64)> = serial
+            .map(|serial| {
+                by_size
+                    .iter()
+                    .filter_map(|(size, entry)| {
+                        let serial = serial.get(size)?.wall?.median;
+                        Some((*size, serial / entry.wall?.median))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        fits.push(CostFit {
+            key: key.clone(),
+            strategy: strategy.clone(),
+            workers: *workers,
+            points: by_size.keys().copied().zip(medians.iter().copied()).collect(),
+            line,
+            fixed_s: estimate(line.fixed_s, &intervals, 0),
+            per_item_s: estimate(line.per_item_s, &intervals, 1),
+            rms: scaling::relative_rms(&pairs(&sizes, &medians), |n| line.seconds(n)),
+            break_even: serial_line.map(|(serial, _)| BreakEvenFit {
+                estimate: scaling::break_even(&serial, &line),
+                interval: intervals.as_ref().and_then(|intervals| intervals.get(2).copied()),
+                measured,
+                slower_up_to: measured_speedups
+                    .iter()
+                    .filter(|(_, speedup)| *speedup < super::BEATS)
+                    .map(|(size, _)| *size)
+                    .max(),
+                beats_from: measured_speedups
+                    .iter()
+                    .filter(|(_, speedup)| *speedup >= super::BEATS)
+                    .map(|(size, _)| *size)
+                    .min(),
+            }),
+        });
+    }
+    fits
+}
+
+/// Per workload: at each measured size, the strategy and the fewest workers
+/// within [`WORTH`] of the best speedup there (past the host's CPUs only
+/// when the work gained there), or serial when nothing beats it by that.
+fn recommendations(
+    analysis: &Analysis,
+    fits: &[WorkerScaling],
+    predict: Option<usize>,
+) -> Vec<Recommendation> {
+    let mut by_workload: BTreeMap<WorkloadKey, Vec<(GroupId, Vec<&EntryStats>)>> = BTreeMap::new();
+    for (group, entries) in analysis.groups() {
+        by_workload.entry(WorkloadKey::of(&group)).or_default().push((group, entries));
+    }
+    let mut recommendations = Vec::new();
+    for (key, groups) in by_workload {
+        let mut choices = Vec::new();
+        let mut capped_at = None;
+        for (group, entries) in &groups {
+            let capped: Vec<&WorkerScaling> =
+                fits.iter().filter(|fit| fit.group == *group && fit.stops_at_cpus).collect();
+            if let Some(fit) = capped.first() {
+                capped_at = Some(fit.cpus);
+            }
+            let allowed = |entry: &EntryStats| {
+                !capped.iter().any(|fit| fit.strategy == entry.id.strategy && entry.id.workers > fit.cpus)
+            };
+            let candidates: Vec<&&EntryStats> = entries
+                .iter()
+                .filter(|entry| entry.id.strategy != "serial" && allowed(entry))
+                .filter(|entry| entry.speedup.is_some_and(f64::is_finite))
+                .collect();
+            let best = candidates.iter().map(|entry| entry.speedup.unwrap_or(0.0)).fold(0.0, f64::max);
+            let choice = candidates
+                .iter()
+                .filter(|entry| best >= WORTH && entry.speedup.unwrap_or(0.0) * WORTH >= best)
+                .min_by(|a, b| {
+                    a.id.workers
+                        .cmp(&b.id.workers)
+                        .then(b.speedup.unwrap_or(0.0).total_cmp(&a.speedup.unwrap_or(0.0)))
+                });
+            choices.push(match choice {
+                Some(entry) => Choice {
+                    list_size: group.list_size,
+                    strategy: entry.id.strategy.clone(),
+                    workers: entry.id.workers,
+                    speedup: entry.speedup.unwrap_or(f64::NAN),
+                    speedup_ci: entry.speedup_ci,
+                },
+                None => Choice {
+                    list_size: group.list_size,
+                    strategy: "serial".to_owned(),
+                    workers: 1,
+                    speedup: 1.0,
+                    speedup_ci: None,
+                },
+            });
+        }
+        choices.sort_by_key(|choice| choice.list_size);
+        let prediction = predict.and_then(|workers| {
+            // The largest size's choice, or any strategy fitted there.
+            let largest = choices.last()?;
+            let fit = fits
+                .iter()
+                .filter(|fit| WorkloadKey::of(&fit.group) == key && fit.group.list_size == largest.list_size)
+                .max_by_key(|fit| (fit.strategy == largest.strategy, fit.usl.is_ok()))?;
+            fit.predict(workers).map(|prediction| (fit.strategy.clone(), prediction))
+        });
+        recommendations.push(Recommendation { key, choices, capped_at, prediction });
+    }
+    recommendations
+}

@@ -1,0 +1,555 @@
+//! The scaling answers in words, as `results/NAME.scaling.csv` and as JSON:
+//! what the fits of `analysis::answers` mean for a person choosing a
+//! strategy, a worker count and a list size.
+
+use serde_json::{Value, json};
+
+use super::csv::writer;
+use super::{human_seconds, text_cell, words};
+use crate::analysis::answers::{
+    Answers, BreakEvenFit, Choice, CostFit, Estimate, Model, Prediction, Recommendation, WorkerScaling,
+    WorkloadKey,
+};
+use crate::analysis::scaling::{BreakEven, Trend};
+
+/// The sections printed after the table: how it scales, where pools pay,
+/// and what to use. Empty when nothing could be fitted.
+pub fn text(answers: &Answers, hosts: usize) -> String {
+    let mut out = String::new();
+    let mut section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            out.push_str(&format!("\n{title}:\n"));
+            for line in lines {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+    };
+    section("How it scales", answers.workers.iter().map(|fit| worker_sentence(fit, hosts)).collect());
+    section(
+        "From what list size a pool pays",
+        answers
+            .costs
+            .iter()
+            .filter(|fit| fit.break_even.is_some())
+            .map(|fit| cost_sentence(fit, hosts))
+            .collect(),
+    );
+    section(
+        "Recommendation",
+        answers
+            .recommendations
+            .iter()
+            .map(|recommendation| recommendation_sentence(recommendation, hosts))
+            .collect(),
+    );
+    out
+}
+
+/// `spin · iterations=300`, with the host where there are several.
+pub fn workload_title(key: &WorkloadKey, hosts: usize) -> String {
+    let mut title = key.workload.clone();
+    for (name, value) in &key.params {
+        title.push_str(&format!(" · {name}={value}"));
+    }
+    if hosts > 1 {
+        title.push_str(&format!(" · on {}", key.host));
+    }
+    title
+}
+
+/// A number for people: three significant digits, no exponent.
+fn number(value: f64) -> String {
+    if !value.is_finite() {
+        return "∞".to_owned();
+    }
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// A count of items with thousands separators: `45,000`.
+pub fn items(value: f64) -> String {
+    if !value.is_finite() {
+        return "∞".to_owned();
+    }
+    // Two significant digits: the model is not better than that.
+    let magnitude = 10f64.powi((value.abs().max(1.0).log10().floor() as i32 - 1).max(0));
+    let rounded = ((value / magnitude).round() * magnitude) as u64;
+    let digits = rounded.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+fn with_interval(estimate: &Estimate, show: impl Fn(f64) -> String) -> String {
+    let show = |value: f64| if value.is_finite() { show(value) } else { "∞".to_owned() };
+    match estimate.interval {
+        Some((low, high)) => format!("{} ({}–{})", show(estimate.value), show(low), show(high)),
+        None => show(estimate.value),
+    }
+}
+
+pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
+    let mut parts = vec![format!("{} · {}", words::title(&fit.group, hosts), fit.strategy)];
+    let karp_flatt: Vec<(usize, f64)> =
+        fit.points.iter().filter_map(|point| point.karp_flatt.map(|e| (point.workers, e))).collect();
+    if let (Some(first), Some(last), Some(trend)) =
+        (karp_flatt.first(), karp_flatt.last(), fit.karp_flatt_trend)
+    {
+        let what = match trend {
+            Trend::Flat => "flat: a fixed serial fraction, as Amdahl's law assumes",
+            Trend::Rising => "rising: an overhead that grows with the workers",
+            Trend::Falling => "falling: the work gains more than the workers added (caches, or noise)",
+        };
+        parts.push(format!(
+            "Karp–Flatt e = {} at {} workers … {} at {}, {what}",
+            number(first.1),
+            first.0,
+            number(last.1),
+            last.0
+        ));
+    }
+    match &fit.amdahl {
+        Ok(amdahl) => parts.push(format!(
+            "Amdahl serial fraction f = {}{}",
+            with_interval(&amdahl.serial_fraction, number),
+            amdahl
+                .capped_at
+                .map(|cpus| format!(", counting workers past {cpus} as {cpus} CPUs"))
+                .unwrap_or_default()
+        )),
+        Err(need) => parts.push(format!("Amdahl: insufficient data: need ≥ {need} worker counts")),
+    }
+    match &fit.usl {
+        Ok(usl) => {
+            let mut text = format!(
+                "USL σ = {}, κ = {}",
+                with_interval(&usl.sigma, number),
+                with_interval(&usl.kappa, number)
+            );
+            match (&usl.peak_workers, &usl.peak_speedup) {
+                (Some(workers), Some(speedup)) => text.push_str(&format!(
+                    ", peak at N* = {} workers, {} there",
+                    with_interval(workers, number),
+                    with_interval(speedup, words::ratio)
+                )),
+                _ => text.push_str(", no peak (κ = 0: no cost of keeping workers in step)"),
+            }
+            text.push_str(&format!(", off by {:.1}% (relative RMS)", usl.rms * 100.0));
+            parts.push(text);
+        }
+        Err(need) => parts
+            .push(format!("USL: insufficient data: need ≥ {need} worker counts, have {}", fit.points.len())),
+    }
+    if fit.stops_at_cpus {
+        let peak = match &fit.usl {
+            Ok(usl) => usl.peak_workers.map(|peak| {
+                format!(
+                    "; the USL's peak at {} workers is only its curve bending over those flat points, not a worker count to use, and says nothing of a machine with more CPUs",
+                    number(peak.value)
+                )
+            }),
+            Err(_) => None,
+        };
+        parts.push(format!(
+            "the measured points stop gaining at {cpus} workers, this host's CPU count: past it the workers take turns on {cpus} CPUs{}",
+            peak.unwrap_or_default(),
+            cpus = fit.cpus
+        ));
+    }
+    parts.join("; ")
+}
+
+fn break_even_text(break_even: &BreakEvenFit) -> String {
+    let range =
+        format!("{}–{} items", items(break_even.measured.0 as f64), items(break_even.measured.1 as f64));
+    let interval = |text: &str| match break_even.interval {
+        Some((low, high)) => {
+            let high = if high > break_even.measured.1 as f64 {
+                "beyond the measured sizes".to_owned()
+            } else {
+                items(high)
+            };
+            format!("{text} ({}–{high})", items(low))
+        }
+        None => text.to_owned(),
+    };
+    // Where the line's crossing disagrees with the points themselves, say
+    // what the points say.
+    let measured = match (break_even.slower_up_to, break_even.beats_from, break_even.pays_from()) {
+        (Some(slower), Some(beats), Some(from))
+            if slower < beats && !(slower as f64..=beats as f64).contains(&from) =>
+        {
+            format!(
+                " (the measured points put it between {} and {} items: the line fits them loosely)",
+                items_exact(slower),
+                items_exact(beats)
+            )
+        }
+        _ => String::new(),
+    };
+    match (break_even.estimate, break_even.pays_from()) {
+        (_, Some(from)) if from <= break_even.measured.0 as f64 => {
+            format!("pays at every measured size ({range})")
+        }
+        (_, Some(from)) => interval(&format!("pays from about {} items", items(from))) + &measured,
+        (BreakEven::From(beyond), None) => format!(
+            "never pays in the measured range ({range}); the lines would cross at about {} items",
+            items(beyond)
+        ),
+        _ => {
+            format!("never pays in the measured range ({range}): its cost per item is no lower than serial's")
+        }
+    }
+}
+
+pub fn cost_sentence(fit: &CostFit, hosts: usize) -> String {
+    let how = format!("{} ×{}", fit.strategy, fit.workers);
+    let mut text = format!("{}: {how}", workload_title(&fit.key, hosts));
+    if let Some(break_even) = &fit.break_even {
+        text.push_str(&format!(" {}", break_even_text(break_even)));
+    }
+    text.push_str(&format!(
+        "; t(n) = {} + {} per item, off by {:.0}%",
+        human_seconds(fit.line.fixed_s),
+        human_seconds(fit.line.per_item_s),
+        fit.rms * 100.0
+    ));
+    text
+}
+
+fn how(choice: &Choice) -> String {
+    if choice.strategy == "serial" {
+        "serial".to_owned()
+    } else {
+        format!("{} ×{}", choice.strategy, choice.workers)
+    }
+}
+
+pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) -> String {
+    let mut runs: Vec<(String, Vec<&Choice>)> = Vec::new();
+    for choice in &recommendation.choices {
+        match runs.last_mut() {
+            Some((name, choices)) if *name == how(choice) => choices.push(choice),
+            _ => runs.push((how(choice), vec![choice])),
+        }
+    }
+    let clauses: Vec<String> = runs
+        .iter()
+        .map(|(name, choices)| {
+            let sizes: Vec<String> = choices.iter().map(|choice| items_exact(choice.list_size)).collect();
+            let gains: Vec<String> = choices
+                .iter()
+                .filter(|choice| choice.strategy != "serial")
+                .map(|choice| words::ratio(choice.speedup))
+                .collect();
+            let gains = if gains.is_empty() { String::new() } else { format!(" ({})", gains.join(", ")) };
+            format!("{name} at {} items{gains}", join_words(&sizes))
+        })
+        .collect();
+    let mut sentence =
+        format!("{}: use {}", workload_title(&recommendation.key, hosts), join_words(&clauses));
+    if let Some(cpus) = recommendation.capped_at {
+        sentence.push_str(&format!("; more workers gain nothing on this host's {cpus} CPUs"));
+    }
+    if let Some((strategy, prediction)) = &recommendation.prediction {
+        sentence.push_str(&format!("; {}", prediction_text(strategy, prediction)));
+    }
+    sentence.push('.');
+    sentence
+}
+
+pub fn prediction_text(strategy: &str, prediction: &Prediction) -> String {
+    let model = match prediction.model {
+        Model::Usl => "the USL",
+        Model::Amdahl => "Amdahl's law",
+    };
+    let mut text = format!(
+        "on a machine with {} CPUs {model} predicts {} for {strategy} ×{}",
+        prediction.workers,
+        with_interval(&prediction.speedup, words::ratio),
+        prediction.workers
+    );
+    if prediction.extrapolated {
+        text.push_str(&format!(
+            " (warning: an extrapolation, beyond twice the largest worker count measured, {})",
+            prediction.largest_measured
+        ));
+    }
+    text
+}
+
+fn items_exact(size: usize) -> String {
+    let digits = size.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+fn join_words(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+/// The columns of `results/NAME.scaling.csv` after `param_NAME…` and
+/// `model`; see docs/RESULTS.md.
+pub const COLUMNS: &[&str] = &[
+    "points",
+    "serial_fraction",
+    "serial_fraction_low",
+    "serial_fraction_high",
+    "sigma",
+    "sigma_low",
+    "sigma_high",
+    "kappa",
+    "kappa_low",
+    "kappa_high",
+    "peak_workers",
+    "peak_workers_low",
+    "peak_workers_high",
+    "peak_speedup",
+    "peak_speedup_low",
+    "peak_speedup_high",
+    "fixed_s",
+    "fixed_s_low",
+    "fixed_s_high",
+    "per_item_s",
+    "per_item_s_low",
+    "per_item_s_high",
+    "break_even_items",
+    "break_even_items_low",
+    "break_even_items_high",
+    "rms",
+    "workers",
+    "host",
+    "job",
+];
+
+/// A cell for a number: plain decimals with about six significant digits
+/// (never an exponent), `inf` for infinity.
+fn cell(value: f64) -> String {
+    if value.is_infinite() {
+        return if value > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
+    }
+    if !value.is_finite() {
+        return String::new();
+    }
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    let decimals = (5 - value.abs().log10().floor() as i32).clamp(0, 18) as usize;
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
+}
+
+fn estimate_cells(estimate: Option<&Estimate>) -> [String; 3] {
+    match estimate {
+        Some(estimate) => {
+            let (low, high) = estimate
+                .interval
+                .map_or((String::new(), String::new()), |(low, high)| (cell(low), cell(high)));
+            [cell(estimate.value), low, high]
+        }
+        None => Default::default(),
+    }
+}
+
+pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
+    let mut header: Vec<String> =
+        ["workload", "generator", "list_size", "strategy"].iter().map(|name| (*name).to_owned()).collect();
+    header.extend(param_names.iter().map(|name| format!("param_{name}")));
+    header.push("model".to_owned());
+    header.extend(COLUMNS.iter().map(|name| (*name).to_owned()));
+    let mut csv = writer(Vec::new());
+    csv.write_record(&header).expect("writing to memory");
+    let lead = |key: &WorkloadKey, list_size: String, strategy: &str, model: &str| {
+        let mut cells =
+            vec![text_cell(&key.workload), text_cell(&key.generator), list_size, strategy.to_owned()];
+        for name in param_names {
+            let value = key.params.iter().find(|(param, _)| param == name).map(|(_, value)| text_cell(value));
+            cells.push(value.unwrap_or_default());
+        }
+        cells.push(model.to_owned());
+        cells
+    };
+    for fit in &answers.workers {
+        let key = crate::analysis::answers::WorkloadKey {
+            job: fit.group.job.clone(),
+            host: fit.group.host.clone(),
+            workload: fit.group.workload.clone(),
+            generator: fit.group.generator.clone(),
+            params: fit.group.params.clone(),
+        };
+        let tail = |cells: &mut Vec<String>| {
+            cells.extend([String::new(), text_cell(&key.host), text_cell(&key.job)]);
+        };
+        if let Ok(amdahl) = &fit.amdahl {
+            let mut cells = lead(&key, fit.group.list_size.to_string(), &fit.strategy, "amdahl");
+            cells.push(fit.points.len().to_string());
+            cells.extend(estimate_cells(Some(&amdahl.serial_fraction)));
+            cells.extend(std::iter::repeat_n(String::new(), 21));
+            cells.push(cell(amdahl.rms));
+            tail(&mut cells);
+            csv.write_record(&cells).expect("writing to memory");
+        }
+        if let Ok(usl) = &fit.usl {
+            let mut cells = lead(&key, fit.group.list_size.to_string(), &fit.strategy, "usl");
+            cells.push(fit.points.len().to_string());
+            cells.extend(std::iter::repeat_n(String::new(), 3));
+            cells.extend(estimate_cells(Some(&usl.sigma)));
+            cells.extend(estimate_cells(Some(&usl.kappa)));
+            cells.extend(estimate_cells(usl.peak_workers.as_ref()));
+            cells.extend(estimate_cells(usl.peak_speedup.as_ref()));
+            cells.extend(std::iter::repeat_n(String::new(), 9));
+            cells.push(cell(usl.rms));
+            tail(&mut cells);
+            csv.write_record(&cells).expect("writing to memory");
+        }
+    }
+    for fit in &answers.costs {
+        let mut cells = lead(&fit.key, String::new(), &fit.strategy, "cost");
+        cells.push(fit.points.len().to_string());
+        cells.extend(std::iter::repeat_n(String::new(), 15));
+        cells.extend(estimate_cells(Some(&fit.fixed_s)));
+        cells.extend(estimate_cells(Some(&fit.per_item_s)));
+        match &fit.break_even {
+            Some(break_even) => {
+                let (low, high) = break_even
+                    .interval
+                    .map_or((String::new(), String::new()), |(low, high)| (cell(low), cell(high)));
+                cells.extend([cell(break_even.estimate.items()), low, high]);
+            }
+            None => cells.extend(std::iter::repeat_n(String::new(), 3)),
+        }
+        cells.push(cell(fit.rms));
+        cells.extend([fit.workers.to_string(), text_cell(&fit.key.host), text_cell(&fit.key.job)]);
+        csv.write_record(&cells).expect("writing to memory");
+    }
+    csv.into_inner().expect("writing to memory")
+}
+
+// ---------------------------------------------------------------- JSON
+
+fn estimate_json(estimate: Option<&Estimate>) -> Value {
+    match estimate {
+        Some(estimate) => json!({
+            "value": finite(estimate.value),
+            "interval": estimate.interval.map(|(low, high)| [finite(low), finite(high)]),
+        }),
+        None => Value::Null,
+    }
+}
+
+/// JSON has no infinity: null stands for it (documented).
+fn finite(value: f64) -> Value {
+    if value.is_finite() { json!(value) } else { Value::Null }
+}
+
+pub fn json(answers: &Answers, hosts: usize) -> Value {
+    let workers: Vec<Value> = answers
+        .workers
+        .iter()
+        .map(|fit| {
+            json!({
+                "workload": fit.group.workload,
+                "host": fit.group.host,
+                "list_size": fit.group.list_size,
+                "params": fit.group.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "strategy": fit.strategy,
+                "cpus": fit.cpus,
+                "points": fit.points.iter().map(|point| json!({
+                    "workers": point.workers,
+                    "speedup": finite(point.speedup),
+                    "karp_flatt": point.karp_flatt.map(finite),
+                })).collect::<Vec<_>>(),
+                "karp_flatt_trend": fit.karp_flatt_trend.map(|trend| match trend {
+                    Trend::Flat => "flat",
+                    Trend::Rising => "rising",
+                    Trend::Falling => "falling",
+                }),
+                "amdahl": fit.amdahl.as_ref().ok().map(|amdahl| json!({
+                    "serial_fraction": estimate_json(Some(&amdahl.serial_fraction)),
+                    "rms": amdahl.rms,
+                    "capped_at_cpus": amdahl.capped_at,
+                })),
+                "usl": fit.usl.as_ref().ok().map(|usl| json!({
+                    "sigma": estimate_json(Some(&usl.sigma)),
+                    "kappa": estimate_json(Some(&usl.kappa)),
+                    "peak_workers": estimate_json(usl.peak_workers.as_ref()),
+                    "peak_speedup": estimate_json(usl.peak_speedup.as_ref()),
+                    "rms": usl.rms,
+                })),
+                "stops_at_cpus": fit.stops_at_cpus,
+                "sentence": worker_sentence(fit, hosts),
+            })
+        })
+        .collect();
+    let costs: Vec<Value> = answers
+        .costs
+        .iter()
+        .map(|fit| {
+            json!({
+                "workload": fit.key.workload,
+                "host": fit.key.host,
+                "params": fit.key.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "strategy": fit.strategy,
+                "workers": fit.workers,
+                "points": fit.points.iter().map(|(size, seconds)| json!([size, seconds])).collect::<Vec<_>>(),
+                "fixed_s": estimate_json(Some(&fit.fixed_s)),
+                "per_item_s": estimate_json(Some(&fit.per_item_s)),
+                "rms": fit.rms,
+                "break_even_items": fit.break_even.as_ref().map(|break_even| json!({
+                    "value": finite(break_even.estimate.items()),
+                    "never": break_even.estimate == BreakEven::Never,
+                    "interval": break_even.interval.map(|(low, high)| [finite(low), finite(high)]),
+                    "pays_in_measured_range": break_even.pays_from().is_some(),
+                })),
+                "sentence": fit.break_even.is_some().then(|| cost_sentence(fit, hosts)),
+            })
+        })
+        .collect();
+    let recommendations: Vec<Value> = answers
+        .recommendations
+        .iter()
+        .map(|recommendation| {
+            json!({
+                "workload": recommendation.key.workload,
+                "host": recommendation.key.host,
+                "params": recommendation.key.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "choices": recommendation.choices.iter().map(|choice| json!({
+                    "list_size": choice.list_size,
+                    "strategy": choice.strategy,
+                    "workers": choice.workers,
+                    "speedup": finite(choice.speedup),
+                })).collect::<Vec<_>>(),
+                "capped_at_cpus": recommendation.capped_at,
+                "prediction": recommendation.prediction.as_ref().map(|(strategy, prediction)| json!({
+                    "strategy": strategy,
+                    "workers": prediction.workers,
+                    "model": match prediction.model { Model::Usl => "usl", Model::Amdahl => "amdahl" },
+                    "speedup": estimate_json(Some(&prediction.speedup)),
+                    "extrapolated": prediction.extrapolated,
+                })),
+                "sentence": recommendation_sentence(recommendation, hosts),
+            })
+        })
+        .collect();
+    json!({ "workers": workers, "costs": costs, "recommendations": recommendations })
+}
