@@ -392,7 +392,17 @@ fn fit_workers(
         group: group.clone(),
         strategy: strategy.to_owned(),
         cpus,
-        karp_flatt_trend: scaling::karp_flatt_trend(&karp_flatt),
+        karp_flatt_trend: scaling::karp_flatt_change(&karp_flatt).map(|change| {
+            let interval = scaling::bootstrap_rounds(&rounds, |medians| {
+                let values: Vec<(f64, f64)> = xs
+                    .iter()
+                    .zip(medians)
+                    .filter_map(|(n, s)| scaling::karp_flatt(*n, *s).map(|e| (*n, e)))
+                    .collect();
+                scaling::karp_flatt_change(&values).map(|change| vec![change])
+            });
+            scaling::trend(change, interval.map(|intervals| intervals[0]))
+        }),
         points,
         amdahl,
         usl,

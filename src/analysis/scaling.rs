@@ -42,22 +42,35 @@ pub enum Trend {
 /// least-squares line through it) to be a trend rather than noise.
 pub const TREND_CHANGE: f64 = 0.02;
 
-/// The trend of (workers, e) pairs; `None` for fewer than two.
-pub fn karp_flatt_trend(values: &[(f64, f64)]) -> Option<Trend> {
+/// How much e changes from the fewest to the most workers measured, along
+/// the least-squares line through (workers, e) pairs; `None` for fewer
+/// than two.
+pub fn karp_flatt_change(values: &[(f64, f64)]) -> Option<f64> {
     if values.len() < 2 {
         return None;
     }
     let (slope, _) = least_squares_line(values)?;
     let span = values.iter().map(|v| v.0).fold(f64::NEG_INFINITY, f64::max)
         - values.iter().map(|v| v.0).fold(f64::INFINITY, f64::min);
-    let change = slope * span;
-    Some(if change > TREND_CHANGE {
+    Some(slope * span)
+}
+
+/// The trend of a change in e: beyond [`TREND_CHANGE`], and, given its
+/// interval, clearly away from zero; flat otherwise.
+pub fn trend(change: f64, interval: Option<Interval>) -> Trend {
+    let (low, high) = interval.unwrap_or((change, change));
+    if change > TREND_CHANGE && low > 0.0 {
         Trend::Rising
-    } else if change < -TREND_CHANGE {
+    } else if change < -TREND_CHANGE && high < 0.0 {
         Trend::Falling
     } else {
         Trend::Flat
-    })
+    }
+}
+
+/// The trend of (workers, e) pairs, without an interval.
+pub fn karp_flatt_trend(values: &[(f64, f64)]) -> Option<Trend> {
+    karp_flatt_change(values).map(|change| trend(change, None))
 }
 
 /// Ordinary least squares y = slope·x + intercept.
@@ -503,6 +516,10 @@ mod tests {
             [2.0, 4.0, 8.0].iter().map(|n| (*n, karp_flatt(*n, usl.speedup(*n)).unwrap())).collect();
         assert_eq!(karp_flatt_trend(&rising), Some(Trend::Rising));
         assert_eq!(karp_flatt_trend(&rising[..1]), None);
+        // A change that its interval does not separate from zero is noise.
+        assert_eq!(trend(0.05, Some((-0.01, 0.1))), Trend::Flat);
+        assert_eq!(trend(0.05, Some((0.01, 0.1))), Trend::Rising);
+        assert_eq!(trend(-0.05, Some((-0.1, -0.01))), Trend::Falling);
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn number(value: f64) -> String {
     if !value.is_finite() {
         return "∞".to_owned();
     }
-    if value == 0.0 {
+    if value.abs() < 1e-9 {
         return "0".to_owned();
     }
     let decimals = (2 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
@@ -97,7 +97,7 @@ fn with_interval(estimate: &Estimate, show: impl Fn(f64) -> String) -> String {
 }
 
 pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
-    let mut parts = vec![format!("{} · {}", words::title(&fit.group, hosts), fit.strategy)];
+    let mut parts = Vec::new();
     let karp_flatt: Vec<(usize, f64)> =
         fit.points.iter().filter_map(|point| point.karp_flatt.map(|e| (point.workers, e))).collect();
     if let (Some(first), Some(last), Some(trend)) =
@@ -164,7 +164,7 @@ pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
             cpus = fit.cpus
         ));
     }
-    parts.join("; ")
+    format!("{} · {}: {}", words::title(&fit.group, hosts), fit.strategy, parts.join("; "))
 }
 
 fn break_even_text(break_even: &BreakEvenFit) -> String {
