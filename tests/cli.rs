@@ -221,6 +221,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "speedup_ci_high",
             "host",
             "median_peak_rss_bytes",
+            "karp_flatt",
         ]
     );
     assert_eq!(summary.len(), 6);
@@ -232,6 +233,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
         assert!((efficiency - speedup / workers).abs() < 1e-3, "{row:?}");
         if row["strategy"] == "serial" {
             assert_eq!(row["speedup"], "1.0000");
+            assert_eq!(row["karp_flatt"], "");
         }
     }
 }

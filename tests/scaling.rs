@@ -228,3 +228,30 @@ fn the_html_report_draws_the_fits_and_puts_the_recommendation_first() {
     assert!(recommendation < chart);
     assert!(html.contains("threads USL"), "the USL curve has a legend entry");
 }
+
+#[test]
+fn run_writes_the_scaling_csv_with_the_documented_columns() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("job.toml"),
+        "version = 1\nname = \"tiny\"\n[list]\ngenerator = \"range\"\nsize = 8\n\
+         [run]\nstrategies = [\"serial\", \"threads\"]\nworkers = [1, 2, 3, 4]\nrepetitions = 3\nwarmup = 0\n\
+         [[workload]]\nname = \"spin\"\nbuiltin = \"spin\"\nparams = { iterations = 1000 }\n",
+    )
+    .unwrap();
+    let output = parbench(dir.path(), &["run", "--quiet", "job.toml"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(dir.path().join("results/tiny.scaling.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "workload,generator,list_size,strategy,param_iterations,model,points,\
+         serial_fraction,serial_fraction_low,serial_fraction_high,sigma,sigma_low,sigma_high,\
+         kappa,kappa_low,kappa_high,peak_workers,peak_workers_low,peak_workers_high,\
+         peak_speedup,peak_speedup_low,peak_speedup_high,fixed_s,fixed_s_low,fixed_s_high,\
+         per_item_s,per_item_s_low,per_item_s_high,break_even_items,break_even_items_low,\
+         break_even_items_high,rms,workers,host,job"
+    );
+    // Four worker counts: one Amdahl and one USL row, whatever was measured.
+    let models: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').nth(5).unwrap()).collect();
+    assert_eq!(models, ["amdahl", "usl"], "{text}");
+}
