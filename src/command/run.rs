@@ -156,8 +156,10 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
         let analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
         let answers = analysis::answers::answers(&analysis, None);
         let summary = report::csv::Staged::new(&summary_path, &report::summary::to_csv(&analysis))?;
-        let scaling =
-            report::csv::Staged::new(&scaling_path, &report::scaling::to_csv(&answers, &analysis.param_names))?;
+        let scaling = report::csv::Staged::new(
+            &scaling_path,
+            &report::scaling::to_csv(&answers, &analysis.param_names),
+        )?;
         let env = report::csv::Staged::new(&env_path, report::env::describe(job, host).as_bytes())?;
         summary.commit()?;
         scaling.commit()?;
