@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::Plan;
-use crate::report::csv::read_rows;
 use crate::report::csv::{FIXED_COLUMNS, write_atomically};
+use crate::report::csv::{read_rows, row_group_name};
 use crate::vocab::{WorkerCount, io_reason, shell_word};
 
 /// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
@@ -38,8 +38,10 @@ impl ShardFile {
 }
 
 /// Joins every shard of one job into `OUT/NAME.csv` and its summary;
-/// refuses shards of different jobs, a shard given twice or missing, and a
-/// run recorded in two shards. Returns the merged file's path.
+/// refuses shards of different jobs, a shard given twice or missing, a
+/// group measured in two shards or in none (as the shards' `.env.json`
+/// list the job's groups), and a run recorded in two shards. Returns the
+/// merged file's path.
 pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
     let mut shards = Vec::new();
     for path in paths {
@@ -106,6 +108,8 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
     same_version(&by_index)?;
     let mut rows = Vec::new();
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut group_shard: BTreeMap<String, usize> = BTreeMap::new();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
     let mut params = BTreeSet::new();
     for (index, shard) in &by_index {
         if !shard.path.is_file() {
@@ -115,6 +119,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
                 shard.path.display()
             )));
         }
+        expected.extend(planned_groups(&shard.path));
         for row in read_rows(&shard.path)? {
             if row.get("job").is_some_and(|job| *job != shard.job) {
                 return Err(Error::Usage(format!(
@@ -123,6 +128,19 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
                     row["job"],
                     shard.job
                 )));
+            }
+            let group = row_group_name(&row);
+            match group_shard.get(&group) {
+                Some(other) if other != index => {
+                    return Err(Error::Usage(format!(
+                        "group \"{group}\" is in shard {other} and in shard {index}; the shards were \
+                         planned differently: run them with the same parbench and job file"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    group_shard.insert(group, *index);
+                }
             }
             let run = (
                 row.get("entry_key").cloned().unwrap_or_default(),
@@ -137,6 +155,17 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
             params.extend(row.keys().filter(|name| name.starts_with("param_")).cloned());
             rows.push(row);
         }
+    }
+    let missing: Vec<&String> = expected.iter().filter(|group| !group_shard.contains_key(*group)).collect();
+    if let Some(group) = missing.first() {
+        let more = match missing.len() {
+            1 => String::new(),
+            count => format!(" (and {} more groups)", count - 1),
+        };
+        return Err(Error::Usage(format!(
+            "group \"{group}\" is in no shard{more}; the shards were planned differently or a shard's \
+             results were cut: run them with the same parbench and job file"
+        )));
     }
     let header: Vec<String> = FIXED_COLUMNS.iter().map(|column| (*column).to_owned()).chain(params).collect();
     let mut csv = crate::report::csv::writer(Vec::new());
@@ -165,17 +194,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
 fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
     let mut first: Option<(&ShardFile, String, String)> = None;
     for shard in shards.values() {
-        let env = shard.path.with_file_name(format!(
-            "{}.env.json",
-            shard
-                .path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .and_then(|name| name.strip_suffix(".csv"))
-                .unwrap_or_default()
-        ));
-        let Ok(text) = std::fs::read_to_string(&env) else { continue };
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let Some(json) = env_json(&shard.path) else { continue };
         let field =
             |name: &str| json.get(name).and_then(|value| value.as_str()).unwrap_or_default().to_owned();
         let (hash, version) = (field("job_file_hash"), field("parbench_version"));
@@ -200,6 +219,22 @@ fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The `.env.json` beside a shard's CSV, where it is there and readable.
+fn env_json(csv: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(csv.with_extension("env.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The job's groups as a shard's `.env.json` lists them; none where the
+/// file is absent or older than the list.
+fn planned_groups(csv: &Path) -> Vec<String> {
+    let Some(json) = env_json(csv) else { return Vec::new() };
+    json["shard"]["groups"]
+        .as_array()
+        .map(|groups| groups.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 /// What `parbench slurm` was asked for.

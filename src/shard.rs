@@ -3,11 +3,18 @@
 //! entries that are compared with each other must be measured on the same
 //! host in the same allocation. Slices are balanced by an estimate of each
 //! group's cost, and every group lands in exactly one slice.
+//!
+//! The slices must not depend on the node: each task of an array job
+//! expands the job on its own machine, where `"cpus"` may resolve to
+//! another count (and then merge with a fixed count, or not). So the costs
+//! that balance the slices come from the job expanded at [`PLANNING_CPUS`],
+//! the same on every node, never from the node's own plan.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::matrix::{Entry, Group, Plan};
+use crate::jobfile::Job;
+use crate::matrix::{self, Entry, Group, Overrides, Plan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -70,10 +77,21 @@ pub fn assign(plan: &Plan, count: usize) -> Vec<usize> {
     slice_of
 }
 
-/// The part of `plan` that `shard` runs, entries and groups renumbered, in
-/// plan order.
-pub fn restrict(plan: &Plan, shard: Shard) -> Plan {
-    let slice_of = assign(plan, shard.count);
+/// The CPU count shards are planned at on every node: none, so that
+/// `"cpus"` counts as a worker count of its own and merges with no fixed one.
+pub const PLANNING_CPUS: usize = 0;
+
+/// The plan whose group costs decide the slices: the same on every node.
+pub fn planning_plan(job: &Job, overrides: Overrides) -> Plan {
+    matrix::expand(job, PLANNING_CPUS, overrides)
+}
+
+/// The part of `plan` (this node's) that `shard` runs, entries and groups
+/// renumbered, in plan order. The slices come from `planning`, the job's
+/// [`planning_plan`], whose groups are `plan`'s (only entries differ).
+pub fn restrict(plan: &Plan, planning: &Plan, shard: Shard) -> Plan {
+    assert_eq!(plan.groups.len(), planning.groups.len(), "groups do not depend on the CPU count");
+    let slice_of = assign(planning, shard.count);
     let mut entries: Vec<Entry> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     for group in plan.groups.iter().filter(|group| slice_of[group.index] == shard.index) {
@@ -109,7 +127,7 @@ mod tests {
         for count in 1..=40 {
             let mut seen: Vec<String> = Vec::new();
             for index in 0..count {
-                let part = restrict(&plan, Shard { index, count });
+                let part = restrict(&plan, &plan, Shard { index, count });
                 for group in &part.groups {
                     let entries = &part.entries[group.entries.clone()];
                     assert!(entries.iter().all(|entry| entry.group == group.index));

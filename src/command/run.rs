@@ -21,11 +21,20 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
     let mut status = EXIT_OK;
     for job in &jobs {
-        let mut plan = matrix::expand(job, host.cpus, overrides);
-        if let Some(shard) = args.shard {
-            plan = shard::restrict(&plan, shard);
-        }
-        match run_job(job, &plan, &host, args)? {
+        let full = matrix::expand(job, host.cpus, overrides);
+        let (plan, shard_info) = match args.shard {
+            Some(shard) => {
+                let planning = shard::planning_plan(job, overrides);
+                let info = report::env::ShardInfo {
+                    index: shard.index,
+                    count: shard.count,
+                    groups: report::csv::group_names(&planning),
+                };
+                (shard::restrict(&full, &planning, shard), Some(info))
+            }
+            None => (full, None),
+        };
+        match run_job(job, &plan, shard_info.as_ref(), &host, args)? {
             JobEnd::AllOk => {}
             JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
             JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
@@ -82,7 +91,13 @@ fn resume_command(args: &RunArgs) -> String {
     words.join(" ")
 }
 
-fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd, Error> {
+fn run_job(
+    job: &Job,
+    plan: &Plan,
+    shard: Option<&report::env::ShardInfo>,
+    host: &Host,
+    args: &RunArgs,
+) -> Result<JobEnd, Error> {
     let base = match args.shard {
         Some(shard) => shard.base_name(&job.name),
         None => job.name.clone(),
@@ -160,7 +175,7 @@ fn run_job(job: &Job, plan: &Plan, host: &Host, args: &RunArgs) -> Result<JobEnd
             &scaling_path,
             &report::scaling::to_csv(&answers, &analysis.param_names),
         )?;
-        let env = report::csv::Staged::new(&env_path, report::env::describe(job, host).as_bytes())?;
+        let env = report::csv::Staged::new(&env_path, report::env::describe(job, host, shard).as_bytes())?;
         summary.commit()?;
         scaling.commit()?;
         env.commit()?;

@@ -273,6 +273,43 @@ pub fn refuse_links(paths: &[PathBuf]) -> Result<(), Error> {
     }
     Ok(())
 }
+/// A group's name as its rows say it, the same from a plan and from a
+/// results file: `spin · range 10 items · iterations=5`.
+fn group_name<'a>(
+    workload: &str,
+    generator: &str,
+    list_size: &str,
+    params: impl Iterator<Item = (&'a str, &'a str)>,
+) -> String {
+    let mut name = format!("{workload} · {generator} {list_size} items");
+    for (param, value) in params.filter(|(_, value)| !value.is_empty()) {
+        name.push_str(&format!(" · {param}={value}"));
+    }
+    name
+}
+
+/// The names of a plan's groups that have entries, in plan order.
+pub fn group_names(plan: &Plan) -> Vec<String> {
+    plan.groups
+        .iter()
+        .filter_map(|group| plan.entries.get(group.entries.clone()).and_then(|entries| entries.first()))
+        .map(|entry| {
+            let names: Vec<String> = entry.params.iter().map(|(name, _)| name.clone()).collect();
+            let cells = param_cells(entry, &names);
+            let params = names.iter().map(String::as_str).zip(cells.iter().map(String::as_str));
+            group_name(&entry.workload_name, entry.generator, &entry.list_size.to_string(), params)
+        })
+        .collect()
+}
+
+/// The name of the group a row of a results file belongs to.
+pub fn row_group_name(row: &BTreeMap<String, String>) -> String {
+    let cell = |name: &str| row.get(name).map(String::as_str).unwrap_or("");
+    let params =
+        row.iter().filter_map(|(column, value)| Some((column.strip_prefix("param_")?, value.as_str())));
+    group_name(cell("workload"), cell("generator"), cell("list_size"), params)
+}
+
 /// A kept row: its entry, its record (for statistics and checks) and its
 /// cells as first written, by column name (the host and time it was
 /// measured at stay what they were).

@@ -8,9 +8,19 @@ use serde_json::json;
 use crate::jobfile::Job;
 use crate::runner::Host;
 
-pub fn describe(job: &Job, host: &Host) -> String {
+/// Which shard a run was, and every group of the whole job (by
+/// [`super::csv::group_names`]), so that `merge` can tell a group that no
+/// shard measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+    pub groups: Vec<String>,
+}
+
+pub fn describe(job: &Job, host: &Host, shard: Option<&ShardInfo>) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let value = json!({
+    let mut value = json!({
         "host": host.name,
         "cpu_model": cpu_model(&cpuinfo),
         "logical_cpus": host.cpus,
@@ -25,6 +35,9 @@ pub fn describe(job: &Job, host: &Host) -> String {
         "git_commit": git_commit(&job.dir),
         "written_at": super::timestamp(std::time::SystemTime::now()),
     });
+    if let Some(shard) = shard {
+        value["shard"] = json!({ "index": shard.index, "count": shard.count, "groups": shard.groups });
+    }
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');
     text
