@@ -17,6 +17,7 @@ pub mod error;
 pub mod generator;
 pub mod interrupt;
 pub mod jobfile;
+pub mod limits;
 pub mod lock;
 pub mod matrix;
 pub mod report;

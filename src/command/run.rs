@@ -8,9 +8,10 @@ use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{self, Overrides, Plan};
+use crate::report::env::ShardInfo;
 use crate::runner::{self, Host, Reporter, Status};
 use crate::vocab::shell_word;
-use crate::{analysis, interrupt, lock, report, resume, shard};
+use crate::{analysis, interrupt, limits, lock, report, resume, shard, strategy};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let jobs = load_all(&args.jobs)?;
@@ -19,22 +20,28 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     interrupt::install();
     let host = Host::detect();
     let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
-    let mut status = EXIT_OK;
-    for job in &jobs {
-        let full = matrix::expand(job, host.cpus, overrides);
-        let (plan, shard_info) = match args.shard {
-            Some(shard) => {
-                let planning = shard::planning_plan(job, overrides);
-                let info = report::env::ShardInfo {
-                    index: shard.index,
-                    count: shard.count,
-                    groups: report::csv::group_names(&planning),
-                };
-                (shard::restrict(&full, &planning, shard), Some(info))
+    let plans: Vec<(Plan, Option<ShardInfo>)> = jobs
+        .iter()
+        .map(|job| {
+            let full = matrix::expand(job, host.cpus, overrides);
+            match args.shard {
+                Some(shard) => {
+                    let planning = shard::planning_plan(job, overrides);
+                    let info = ShardInfo {
+                        index: shard.index,
+                        count: shard.count,
+                        groups: report::csv::group_names(&planning),
+                    };
+                    (shard::restrict(&full, &planning, shard), Some(info))
+                }
+                None => (full, None),
             }
-            None => (full, None),
-        };
-        match run_job(job, &plan, shard_info.as_ref(), &host, args)? {
+        })
+        .collect();
+    check_limits(plans.iter().map(|(plan, _)| plan))?;
+    let mut status = EXIT_OK;
+    for (job, (plan, shard_info)) in jobs.iter().zip(&plans) {
+        match run_job(job, plan, shard_info.as_ref(), &host, args)? {
             JobEnd::AllOk => {}
             JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
             JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
@@ -57,6 +64,52 @@ fn refuse_shared_names(jobs: &[Job]) -> Result<(), Error> {
                 job.name
             )));
         }
+    }
+    Ok(())
+}
+
+/// Open files the runner keeps besides its pools: the results, the log,
+/// the lock, the terminal, the libraries.
+const FILES_BESIDES_POOLS: u64 = 64;
+
+/// Refuses, before anything runs, an entry whose pool the process's limits
+/// cannot hold (`ulimit -n`, `ulimit -u`), naming the limit; raises a soft
+/// limit that is merely lower than the hard one.
+fn check_limits<'a>(plans: impl Iterator<Item = &'a Plan>) -> Result<(), Error> {
+    let mut files: Option<(u64, String)> = None;
+    let mut processes: Option<(u64, String)> = None;
+    for plan in plans {
+        for entry in &plan.entries {
+            let work = &plan.groups[entry.group].work;
+            let needs = strategy::needs(entry.strategy, work, entry.workers);
+            let what = || format!("{} ×{} in \"{}\"", entry.strategy, entry.workers, entry.workload_name);
+            if files.as_ref().is_none_or(|(most, _)| needs.open_files > *most) {
+                files = Some((needs.open_files, what()));
+            }
+            if processes.as_ref().is_none_or(|(most, _)| needs.processes > *most) {
+                processes = Some((needs.processes, what()));
+            }
+        }
+    }
+    let refuse = |needed: u64, what: &str, limit: limits::Limit, flag: &str, unit: &str| {
+        let hard = limit.hard.map_or("unlimited".to_owned(), |hard| hard.to_string());
+        Error::Usage(format!(
+            "{what} needs about {needed} {unit}, more than this shell allows (`ulimit -{flag}` is {hard}); \
+             raise it (`ulimit -{flag} {needed}`) or measure fewer workers"
+        ))
+    };
+    if let (Some((needed, what)), Some(limit)) = (files, limits::open_files()) {
+        let needed = needed + FILES_BESIDES_POOLS;
+        if !limit.allows(needed) {
+            return Err(refuse(needed, &what, limit, "n", "open files"));
+        }
+        limits::raise_open_files(needed);
+    }
+    if let (Some((needed, what)), Some(limit)) = (processes, limits::processes()) {
+        if !limit.allows(needed) {
+            return Err(refuse(needed, &what, limit, "u", "processes and threads"));
+        }
+        limits::raise_processes(needed);
     }
     Ok(())
 }
@@ -94,7 +147,7 @@ fn resume_command(args: &RunArgs) -> String {
 fn run_job(
     job: &Job,
     plan: &Plan,
-    shard: Option<&report::env::ShardInfo>,
+    shard: Option<&ShardInfo>,
     host: &Host,
     args: &RunArgs,
 ) -> Result<JobEnd, Error> {

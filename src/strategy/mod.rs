@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::generator::Items;
 use crate::vocab::Strategy;
-use crate::workload::Work;
+use crate::workload::{Protocol, Work};
 
 pub use memory::{own_peak, reset_own_peak};
 
@@ -190,6 +190,34 @@ pub fn execute(spread: Spread<'_>, work: &Work, items: &Items, cutoff: &Cutoff) 
         (Strategy::Threads, Work::Command(_)) => {
             Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())
         }
+    }
+}
+
+/// What one run of `workers` takes from the process's limits: open files
+/// in the runner and processes (threads count, as Linux's `ulimit -u` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs {
+    pub open_files: u64,
+    pub processes: u64,
+}
+
+pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
+    let workers = workers as u64;
+    match (strategy, work) {
+        (Strategy::Serial, Work::Builtin { .. }) => Needs::default(),
+        (Strategy::Threads, _) => Needs { open_files: 0, processes: workers },
+        // A pool worker: its stdin and stdout pipes and its stderr file in
+        // the runner, a few more while it starts; the child, and a writer
+        // and a reader thread.
+        (Strategy::Processes, Work::Builtin { .. }) => {
+            Needs { open_files: 3 * workers + 4, processes: 3 * workers }
+        }
+        (_, Work::Command(command)) => match command.protocol {
+            Protocol::Lines => Needs { open_files: 3 * workers + 4, processes: 3 * workers },
+            // An argv slot: its thread and its child, whose stdout and
+            // stderr pipes (and, while it starts, its other ends) it holds.
+            Protocol::Argv => Needs { open_files: 4 * workers, processes: 2 * workers },
+        },
     }
 }
 
