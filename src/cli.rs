@@ -261,9 +261,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
 
-    /// Measured runs of each entry, instead of the job file's
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub repetitions: Option<u32>,
+    /// Measured runs of each entry, instead of the job file's: a number,
+    /// or "auto" (repeat until the median is known to the job's precision)
+    #[arg(long, value_name = "N|auto", value_parser = parse_repetitions)]
+    pub repetitions: Option<crate::vocab::Repetitions>,
 
     /// Unmeasured runs before them, instead of the job file's
     #[arg(long, value_name = "N")]
@@ -296,4 +297,14 @@ pub struct RunArgs {
     /// balanced by cost; results go to results/NAME.shard-I-of-N.csv
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::shard::Shard>,
+}
+
+fn parse_repetitions(text: &str) -> Result<crate::vocab::Repetitions, String> {
+    match text {
+        "auto" => Ok(crate::vocab::Repetitions::Auto),
+        _ => match text.parse::<u32>() {
+            Ok(count) if count >= 1 => Ok(crate::vocab::Repetitions::Fixed(count)),
+            _ => Err(format!("\"{text}\" is neither a whole number of at least 1 nor \"auto\"")),
+        },
+    }
 }

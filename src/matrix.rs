@@ -18,10 +18,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::jobfile::{Job, ParamValue, WorkloadKind};
-use crate::vocab::{ChunkSize, Strategy, chunk_auto, format_number};
+use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, format_number};
 use crate::workload::{CommandSpec, Protocol, Work};
 
-/// One combination that runs `warmup + repetitions` times.
+/// One combination that runs `warmup + repetitions` times (with `"auto"`,
+/// as many times as its precision needs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// A digest of everything that decides what this entry measures, so that
@@ -44,7 +45,9 @@ pub struct Entry {
     /// Items per dispatch, as resolved; `None` where chunks do not apply.
     pub chunk_size: Option<usize>,
     pub chunk_auto: bool,
-    pub repetitions: u32,
+    pub repetitions: Repetitions,
+    /// When `"auto"` repetitions stop.
+    pub precision: Precision,
     pub warmup: u32,
     pub timeout: Option<Duration>,
     dir: PathBuf,
@@ -57,7 +60,17 @@ impl Entry {
     }
 
     pub fn runs(&self) -> u64 {
-        u64::from(self.warmup) + u64::from(self.repetitions)
+        u64::from(self.warmup) + u64::from(self.expected_repetitions())
+    }
+
+    /// Measured runs as planned: the fixed count, or for `"auto"` the
+    /// `min_repetitions` it aims for (it may stop sooner at `max_time`, or
+    /// go on until the precision is reached).
+    pub fn expected_repetitions(&self) -> u32 {
+        match self.repetitions {
+            Repetitions::Fixed(count) => count,
+            Repetitions::Auto => self.precision.min_repetitions,
+        }
     }
 
     /// A short human name: `crazy iterations=100 · 20 items · processes ×2 · chunk 4`.
@@ -113,14 +126,14 @@ impl Plan {
     }
 
     pub fn measured_runs(&self) -> u64 {
-        self.entries.iter().map(|entry| u64::from(entry.repetitions)).sum()
+        self.entries.iter().map(|entry| u64::from(entry.expected_repetitions())).sum()
     }
 }
 
 /// Overrides from the command line.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Overrides {
-    pub repetitions: Option<u32>,
+    pub repetitions: Option<Repetitions>,
     pub warmup: Option<u32>,
 }
 
@@ -221,6 +234,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                                 chunk_size,
                                 chunk_auto: chunk == Some(ChunkSize::Auto),
                                 repetitions: overrides.repetitions.unwrap_or(workload.repetitions),
+                                precision: job.precision,
                                 warmup: overrides.warmup.unwrap_or(job.warmup),
                                 timeout: job.timeout,
                                 dir: job.dir.clone(),
@@ -424,10 +438,10 @@ command = ["echo", "{item}"]
             "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\"]\n[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\nrepetitions = 9\n",
         )
         .unwrap();
-        let plan = expand(&job, 2, Overrides { repetitions: Some(2), warmup: Some(0) });
-        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (2, 0));
+        let plan = expand(&job, 2, Overrides { repetitions: Some(Repetitions::Fixed(2)), warmup: Some(0) });
+        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (Repetitions::Fixed(2), 0));
         let plan = expand(&job, 2, Overrides::default());
-        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (9, 1));
+        assert_eq!((plan.entries[0].repetitions, plan.entries[0].warmup), (Repetitions::Fixed(9), 1));
         assert_eq!(plan.total_runs(), 10);
     }
 }

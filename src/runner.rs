@@ -8,8 +8,12 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
+
+mod rounds;
+
 use crate::strategy::{Cutoff, Failed, RunFailure, Spread, execute};
-use crate::vocab::Order;
+use rounds::{Rounds, Step};
+pub use rounds::{Stop, auto_stop};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -104,14 +108,16 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-/// Runs each entry of `plan` that `prior` does not already hold. A
-/// reporter's error (a full disk, say) stops the run at once and is returned;
-/// what reporters already wrote stays written. A signal stops it between
-/// runs, or abandons the run in progress.
+/// Runs each entry of `plan` that `prior` does not already hold, in the
+/// order [`rounds`] decides from `order_seed`. A reporter's error (a full
+/// disk, say) stops the run at once and is returned; what reporters already
+/// wrote stays written. A signal stops it between runs, or abandons the run
+/// in progress.
 pub fn run(
     job: &Job,
     plan: &Plan,
     prior: &[RunRecord],
+    order_seed: u64,
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<Outcome, Error> {
     let mut done: BTreeMap<(usize, u32), RunRecord> =
@@ -122,39 +128,35 @@ pub fn run(
     };
     for group in &plan.groups {
         let entries = &plan.entries[group.entries.clone()];
-        let steps = schedule(entries, &done, job.order);
-        if steps.iter().all(|step| matches!(step, Step::Finished(_))) {
-            for entry in entries {
-                emit(reporters, &Event::EntryFinished { entry, records: &own(&done, entry) })?;
-            }
-            continue;
-        }
-        let items = job.generator.generate(group.list_size);
-        // The first correct result in the group (serial's, as serial runs
-        // first) is what every other run must reproduce; a kept run of an
-        // earlier invocation counts.
+        let mut rounds = Rounds::new(entries, job.order, order_seed, group.index);
+        // Made on the first run: a group with nothing left to run needs no list.
+        let mut items = None;
+        // The first correct result in the group is what every other run
+        // must reproduce; a kept run of an earlier invocation counts.
         let mut reference: Option<(String, String)> = entries.iter().find_map(|entry| {
             own(&done, entry)
                 .into_iter()
                 .find(|record| record.status == Status::Ok)
                 .map(|record| (record.checksum, entry.label()))
         });
-        for step in steps {
+        while let Some(step) = rounds.next(&done) {
             match step {
                 Step::Warmup(entry) => {
                     if crate::interrupt::requested() {
                         return stop(done, measured);
                     }
+                    let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let _ = measure(entry, &group.work, &items);
+                    let _ = measure(entry, &group.work, items);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                 }
                 Step::Measure(entry, repetition) => {
                     if crate::interrupt::requested() {
                         return stop(done, measured);
                     }
+                    let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
-                    let (mut record, stderr) = measure(entry, &group.work, &items);
+                    let (mut record, stderr) = measure(entry, &group.work, items);
                     if record.status == Status::Interrupted {
                         return stop(done, measured);
                     }
@@ -185,59 +187,6 @@ pub fn run(
     Ok(Outcome { records: done.into_values().collect(), measured, interrupted: false })
 }
 
-/// One thing the runner does, in order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Step<'a> {
-    Warmup(&'a Entry),
-    Measure(&'a Entry, u32),
-    Finished(&'a Entry),
-}
-
-/// The steps of one group. `Grouped`: each entry's warm-ups and
-/// repetitions back to back. `Interleaved`: every entry's warm-ups, then
-/// repetition 1 of every entry, then repetition 2, and so on, so that a
-/// machine that slows down or speeds up during the group (thermal limits, a
-/// noisy neighbour) biases no strategy over another. Runs already in `done`
-/// are left out, and an entry with nothing left to run gets no warm-up.
-fn schedule<'a>(
-    entries: &'a [Entry],
-    done: &BTreeMap<(usize, u32), RunRecord>,
-    order: Order,
-) -> Vec<Step<'a>> {
-    let todo = |entry: &Entry| -> Vec<u32> {
-        (1..=entry.repetitions).filter(|repetition| !done.contains_key(&(entry.index, *repetition))).collect()
-    };
-    let warmups = |entry: &'a Entry| {
-        let count = if todo(entry).is_empty() { 0 } else { entry.warmup };
-        (0..count).map(move |_| Step::Warmup(entry))
-    };
-    let mut steps = Vec::new();
-    match order {
-        Order::Grouped => {
-            for entry in entries {
-                steps.extend(warmups(entry));
-                steps.extend(todo(entry).into_iter().map(|repetition| Step::Measure(entry, repetition)));
-                steps.push(Step::Finished(entry));
-            }
-        }
-        Order::Interleaved => {
-            for entry in entries {
-                steps.extend(warmups(entry));
-            }
-            let rounds = entries.iter().map(|entry| entry.repetitions).max().unwrap_or(0);
-            for repetition in 1..=rounds {
-                for entry in entries {
-                    if repetition <= entry.repetitions && !done.contains_key(&(entry.index, repetition)) {
-                        steps.push(Step::Measure(entry, repetition));
-                    }
-                }
-            }
-            steps.extend(entries.iter().map(Step::Finished));
-        }
-    }
-    steps
-}
-
 fn own(done: &BTreeMap<(usize, u32), RunRecord>, entry: &Entry) -> Vec<RunRecord> {
     done.range((entry.index, 0)..=(entry.index, u32::MAX)).map(|(_, record)| record.clone()).collect()
 }
@@ -248,7 +197,7 @@ pub fn runs_to_do(plan: &Plan, prior: &[RunRecord]) -> u64 {
         .iter()
         .map(|entry| {
             let done = prior.iter().filter(|record| record.entry == entry.index).count() as u64;
-            let left = u64::from(entry.repetitions).saturating_sub(done);
+            let left = u64::from(entry.expected_repetitions()).saturating_sub(done);
             if left == 0 { 0 } else { left + u64::from(entry.warmup) }
         })
         .sum()
@@ -329,64 +278,4 @@ fn cpu_seconds() -> f64 {
         seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
     of(libc::RUSAGE_SELF) + of(libc::RUSAGE_CHILDREN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::matrix::{Overrides, expand};
-
-    fn plan(order: &str) -> Plan {
-        let source = format!(
-            "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nrepetitions = 2\nwarmup = 1\n{order}[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\n"
-        );
-        let job = crate::jobfile::parse(std::path::Path::new("o.toml"), &source).unwrap();
-        expand(&job, 2, Overrides::default())
-    }
-
-    fn names(steps: &[Step<'_>]) -> Vec<String> {
-        steps
-            .iter()
-            .map(|step| match step {
-                Step::Warmup(entry) => format!("w{}", entry.index),
-                Step::Measure(entry, repetition) => format!("m{}.{repetition}", entry.index),
-                Step::Finished(entry) => format!("f{}", entry.index),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn interleaved_runs_each_repetition_across_the_group() {
-        let plan = plan("");
-        let steps = schedule(&plan.entries, &BTreeMap::new(), Order::Interleaved);
-        assert_eq!(names(&steps), ["w0", "w1", "m0.1", "m1.1", "m0.2", "m1.2", "f0", "f1"]);
-    }
-
-    #[test]
-    fn grouped_runs_each_entry_back_to_back() {
-        let plan = plan("order = \"grouped\"\n");
-        let steps = schedule(&plan.entries, &BTreeMap::new(), Order::Grouped);
-        assert_eq!(names(&steps), ["w0", "m0.1", "m0.2", "f0", "w1", "m1.1", "m1.2", "f1"]);
-    }
-
-    #[test]
-    fn done_runs_and_their_warmups_are_skipped() {
-        let plan = plan("");
-        let record = |entry, repetition| RunRecord {
-            entry,
-            repetition,
-            status: Status::Ok,
-            wall_s: 1.0,
-            setup_s: 0.0,
-            cpu_s: 0.0,
-            checksum: String::new(),
-            error: String::new(),
-            started_at: SystemTime::UNIX_EPOCH,
-            peak_rss_bytes: None,
-        };
-        let done: BTreeMap<(usize, u32), RunRecord> =
-            [((0, 1), record(0, 1)), ((0, 2), record(0, 2)), ((1, 1), record(1, 1))].into_iter().collect();
-        let steps = schedule(&plan.entries, &done, Order::Interleaved);
-        assert_eq!(names(&steps), ["w1", "m1.2", "f0", "f1"]);
-    }
 }

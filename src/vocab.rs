@@ -75,6 +75,47 @@ pub enum Order {
     Grouped,
 }
 
+/// How many measured runs each entry gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repetitions {
+    /// Exactly this many (the behaviour of parbench before `"auto"`).
+    Fixed(u32),
+    /// Until the median is known to the job's [`Precision`].
+    Auto,
+}
+
+impl std::fmt::Display for Repetitions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Repetitions::Fixed(count) => write!(f, "{count}"),
+            Repetitions::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// When `repetitions = "auto"` stops repeating an entry: once the 95%
+/// interval of its median lies within `target` of the median (and it has
+/// at least `min_repetitions` runs), or once its measured runs add up to
+/// `max_time` (and it has at least [`Precision::LEAST_RUNS`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precision {
+    /// A fraction: 0.02 is ±2%.
+    pub target: f64,
+    pub min_repetitions: u32,
+    pub max_time: std::time::Duration,
+}
+
+impl Precision {
+    /// Runs an entry gets however long they take.
+    pub const LEAST_RUNS: u32 = 3;
+}
+
+impl Default for Precision {
+    fn default() -> Precision {
+        Precision { target: 0.02, min_repetitions: 10, max_time: std::time::Duration::from_secs(5) }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkSize {
     Auto,

@@ -189,7 +189,7 @@ fn the_schema_rejects_what_parbench_check_rejects() {
         ("negative size", "size = 20", "size = -20", "invalid at /list/size"),
         ("negative size in an axis", "size = 20", "size = [20, -1]", "invalid at /list/size"),
         ("misspelt top-level key", "description =", "descripton =", "invalid at /:"),
-        ("misspelt key in [run]", "repetitions = 5", "repetitons = 5", "invalid at /run:"),
+        ("misspelt key in [run]", "warmup = 1", "warmpu = 1", "invalid at /run:"),
         (
             "misspelt key in a workload",
             "builtin = \"price-increase\"",

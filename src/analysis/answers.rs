@@ -197,8 +197,8 @@ pub struct BreakEvenFit {
     /// The smallest and largest list sizes measured.
     pub measured: (usize, usize),
     /// As measured, without the model: the largest size where the pool
-    /// does not beat serial by [`super::BEATS`], and the smallest where it
-    /// does.
+    /// does not surely beat serial (its speedup interval does not lie wholly
+    /// above 1), and the smallest where it does.
     pub slower_up_to: Option<usize>,
     pub beats_from: Option<usize>,
 }
@@ -458,17 +458,11 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
         });
         let measured =
             (by_size.keys().copied().min().unwrap_or(0), by_size.keys().copied().max().unwrap_or(0));
-        let measured_speedups: Vec<(usize, f64)> = serial
-            .map(|serial| {
-                by_size
-                    .iter()
-                    .filter_map(|(size, entry)| {
-                        let serial = serial.get(size)?.wall?.median;
-                        Some((*size, serial / entry.wall?.median))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        // As measured: each size's verdict, from its speedup interval.
+        let measured_beats: Vec<(usize, bool)> = by_size
+            .iter()
+            .filter_map(|(size, entry)| Some((*size, entry.verdict? == super::Verdict::Beats)))
+            .collect();
         fits.push(CostFit {
             key: key.clone(),
             strategy: strategy.clone(),
@@ -482,16 +476,8 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
                 estimate: scaling::break_even(&serial, &line),
                 interval: intervals.as_ref().and_then(|intervals| intervals.get(2).copied()),
                 measured,
-                slower_up_to: measured_speedups
-                    .iter()
-                    .filter(|(_, speedup)| *speedup < super::BEATS)
-                    .map(|(size, _)| *size)
-                    .max(),
-                beats_from: measured_speedups
-                    .iter()
-                    .filter(|(_, speedup)| *speedup >= super::BEATS)
-                    .map(|(size, _)| *size)
-                    .min(),
+                slower_up_to: measured_beats.iter().filter(|(_, beats)| !beats).map(|(size, _)| *size).max(),
+                beats_from: measured_beats.iter().filter(|(_, beats)| *beats).map(|(size, _)| *size).min(),
             }),
         });
     }

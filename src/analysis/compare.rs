@@ -4,13 +4,22 @@
 //! Entries are matched by what they measure (job, workload, parameters,
 //! list, strategy, workers, chunk size), and by host as well when both
 //! files have rows of several hosts. The change is the ratio of medians,
-//! new over old, with a 95% bootstrap interval; an entry is *slower* only
-//! when the whole interval lies above 1 + threshold, *faster* when it lies
-//! below 1 - threshold, and otherwise shows *no clear change*.
+//! new over old, with a distribution-free interval made of the two
+//! medians' order-statistic intervals (see
+//! [`crate::precision::ratio_of_medians`]); an entry is *slower* only when
+//! the whole interval lies above 1 + threshold, *faster* when it lies below
+//! 1 - threshold, and otherwise shows *no clear change* (so does an entry
+//! with too few runs for an interval at that level).
+//!
+//! With many entries, some 95% interval would miss by chance alone; the
+//! intervals are widened so that all of them hold together with 95%
+//! confidence (Bonferroni: each at 1 - 5%/entries), so that an unchanged
+//! job raises no alarm 19 times out of 20, however many entries it has.
 
 use std::collections::BTreeMap;
 
-use super::{Analysis, EntryId, EntryStats, ratio_interval};
+use super::{Analysis, EntryId, EntryStats};
+use crate::precision::{LEVEL, ratio_of_medians};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -24,9 +33,9 @@ pub struct Change {
     pub entry: EntryId,
     pub old_median: f64,
     pub new_median: f64,
-    /// new / old, and its interval.
+    /// new / old, and its interval; `None` where too few runs hold one.
     pub ratio: f64,
-    pub interval: (f64, f64),
+    pub interval: Option<(f64, f64)>,
     pub verdict: Verdict,
 }
 
@@ -37,6 +46,8 @@ pub struct Comparison {
     pub unmatched: Vec<(Unmatched, EntryId)>,
     /// Hosts to tell entries apart by: 1 where hosts were not matched.
     pub hosts: usize,
+    /// The level of each interval (all of them together hold at 95%).
+    pub level: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +87,7 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
         old.entries.iter().map(|entry| (key(&entry.id, with_host), entry)).collect();
     let mut comparison = Comparison { hosts, ..Comparison::default() };
     let mut matched = std::collections::BTreeSet::new();
+    let mut pairs = Vec::new();
     for entry in &new.entries {
         let id = key(&entry.id, with_host);
         let Some(before) = old_entries.get(&id) else {
@@ -83,23 +95,26 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             continue;
         };
         matched.insert(id);
-        let (Some(old_wall), Some(new_wall)) = (&before.wall, &entry.wall) else {
-            comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone()));
-            continue;
-        };
-        let ratio = new_wall.median / old_wall.median;
-        let interval = ratio_interval(&entry.walls, &before.walls).unwrap_or((ratio, ratio));
-        let verdict = if interval.0 > 1.0 + threshold {
-            Verdict::Slower
-        } else if interval.1 < 1.0 - threshold {
-            Verdict::Faster
-        } else {
-            Verdict::NoClearChange
+        match (&before.wall, &entry.wall) {
+            (Some(old_wall), Some(new_wall)) => {
+                pairs.push((*before, old_wall.median, entry, new_wall.median))
+            }
+            _ => comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone())),
+        }
+    }
+    comparison.level = 1.0 - (1.0 - LEVEL) / pairs.len().max(1) as f64;
+    for (before, old_median, entry, new_median) in pairs {
+        let (ratio, interval) = ratio_of_medians(&entry.walls, &before.walls, comparison.level)
+            .unwrap_or((new_median / old_median, None));
+        let verdict = match interval {
+            Some((low, _)) if low > 1.0 + threshold => Verdict::Slower,
+            Some((_, high)) if high < 1.0 - threshold => Verdict::Faster,
+            _ => Verdict::NoClearChange,
         };
         comparison.changes.push(Change {
             entry: entry.id.clone(),
-            old_median: old_wall.median,
-            new_median: new_wall.median,
+            old_median,
+            new_median,
             ratio,
             interval,
             verdict,
@@ -122,7 +137,9 @@ mod tests {
     fn rows(scale: f64) -> Vec<BTreeMap<String, String>> {
         let mut rows = Vec::new();
         for (strategy, base) in [("serial", 1.0), ("threads", 0.5)] {
-            for (repetition, jitter) in [0.99, 1.0, 1.01, 1.0, 0.995].iter().enumerate() {
+            for (repetition, jitter) in
+                [0.99, 1.0, 1.01, 1.0, 0.995, 1.005, 0.998, 1.002, 1.0, 0.997].iter().enumerate()
+            {
                 let wall = if strategy == "threads" { base * jitter * scale } else { base * jitter };
                 let row: BTreeMap<String, String> = [
                     ("job", "j"),

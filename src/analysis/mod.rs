@@ -5,8 +5,12 @@
 //!
 //! Everything here works from the rows of per-run CSVs, so that `run` (on
 //! the rows it just wrote) and `report` (on any CSVs, from any hosts) give
-//! the same answers, and the same rows always give the same numbers: the
-//! bootstrap uses a fixed seed.
+//! the same answers, and the same rows always give the same numbers.
+//!
+//! Intervals are the exact ones of order statistics, with their actual
+//! level (see [`crate::precision`]); a speedup is the median of serial's
+//! time over the entry's time round by round, and its verdict comes from
+//! its interval: *beats serial* only when the whole interval lies above 1.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,12 +18,9 @@ pub mod answers;
 pub mod compare;
 pub mod scaling;
 
+pub use crate::precision::Verdict;
+use crate::precision::{self, Estimate};
 use crate::stats::{self, Summary};
-
-/// Bootstrap resamples for each interval.
-const RESAMPLES: usize = 2000;
-/// Fixed, so that the same rows give the same intervals, byte for byte.
-const SEED: u64 = 0x005E_ED0F_9A7B_E4C4;
 
 /// What identifies an entry in a results file: its group and how it ran.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,21 +64,36 @@ pub struct EntryStats {
     /// Over the ok runs.
     pub wall: Option<Summary>,
     pub walls: Vec<f64>,
+    /// The order-statistic interval of the median at `median_ci_level`;
+    /// `None` where too few runs reach 95%.
     pub median_ci: Option<(f64, f64)>,
+    /// The interval's actual level, or where there is none, what min … max
+    /// would have covered; `None` without ok runs.
+    pub median_ci_level: Option<f64>,
+    /// The interval's larger half-width as a fraction of the median.
+    pub precision: Option<f64>,
     pub outliers: usize,
     pub median_cpu: Option<f64>,
     /// Over the ok runs that recorded it, in bytes.
     pub median_peak_rss: Option<f64>,
+    /// The median over rounds of serial's time / this entry's time; exactly
+    /// 1 for serial itself.
     pub speedup: Option<f64>,
     pub speedup_ci: Option<(f64, f64)>,
+    pub speedup_ci_level: Option<f64>,
+    /// Against serial, from `speedup_ci`; `None` for serial and where the
+    /// group has no serial entry.
+    pub verdict: Option<Verdict>,
+    /// Ok runs as (round, wall seconds), rounds ascending: the pairs behind
+    /// speedups.
+    pub rounds: Vec<(u32, f64)>,
+    /// Wall seconds of every run, failed ones included: the time spent measuring.
+    pub spent_s: f64,
     pub first_error: Option<String>,
     /// Logical CPUs of the host that ran it.
     pub cpus: usize,
     /// Ok walls in repetition order, for the first-run check.
     pub walls_in_order: Vec<f64>,
-    /// (repetition, wall seconds) of the ok runs: the rounds that pair an
-    /// entry with its group's serial run.
-    pub rounds: Vec<(u32, f64)>,
 }
 
 impl EntryStats {
@@ -103,6 +119,9 @@ pub struct Analysis {
     /// Parameter names, sorted, for `param_NAME` columns.
     pub param_names: Vec<String>,
     pub hosts: BTreeSet<String>,
+    /// The precision `repetitions = "auto"` aimed for, where the run knows
+    /// it: an entry short of it is warned about.
+    pub precision_goal: Option<f64>,
 }
 
 impl Analysis {
@@ -183,31 +202,33 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
 
     let mut entries = Vec::new();
     for (_, ids) in &groups {
-        let serial_walls: Option<Vec<f64>> = ids
+        let serial_rounds: Option<Vec<(u32, f64)>> = ids
             .iter()
             .find(|id| id.strategy == "serial")
-            .map(|id| ok_walls(&runs[id]))
-            .filter(|walls| !walls.is_empty());
+            .map(|id| ok_rounds(&runs[id]))
+            .filter(|rounds| !rounds.is_empty());
         for id in ids {
             let mut entry_runs = runs[id].clone();
             entry_runs.sort_by_key(|run| run.repetition);
-            let walls = ok_walls(&entry_runs);
+            let rounds = ok_rounds(&entry_runs);
+            let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
             let wall = stats::summarize(&walls);
-            let speedup = match (&serial_walls, &wall) {
-                (Some(serial), Some(wall)) if wall.median > 0.0 => {
-                    Some(stats::median(serial).unwrap_or(0.0) / wall.median)
-                }
-                _ => None,
+            let median = precision::estimate(&walls);
+            let speedup: Option<Estimate> = match &serial_rounds {
+                // Serial against itself: exactly 1, at both ends.
+                Some(_) if id.strategy == "serial" => Some(Estimate::exact(1.0)),
+                Some(serial) => precision::speedup(serial, &rounds),
+                None => None,
             };
-            let speedup_ci = match (&serial_walls, speedup) {
-                (Some(serial), Some(_)) => ratio_interval(serial, &walls),
-                _ => None,
-            };
+            let verdict = (id.strategy != "serial" && serial_rounds.is_some())
+                .then(|| Verdict::of(speedup.and_then(|speedup| speedup.interval)));
             entries.push(EntryStats {
                 id: id.clone(),
                 runs: entry_runs.len(),
                 failures: entry_runs.iter().filter(|run| !run.ok).count(),
-                median_ci: median_interval(&walls),
+                median_ci: median.and_then(|median| median.interval),
+                median_ci_level: median.map(|median| median.level),
+                precision: median.and_then(|median| median.half_width()),
                 outliers: outliers(&walls),
                 median_cpu: stats::median(
                     &entry_runs.iter().filter(|run| run.ok).map(|run| run.cpu_s).collect::<Vec<_>>(),
@@ -219,77 +240,26 @@ pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
                         .filter_map(|run| run.peak_rss_bytes)
                         .collect::<Vec<_>>(),
                 ),
-                speedup,
-                speedup_ci,
+                speedup: speedup.map(|speedup| speedup.median),
+                speedup_ci: speedup.and_then(|speedup| speedup.interval),
+                speedup_ci_level: speedup.map(|speedup| speedup.level),
+                verdict,
                 first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
+                spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
                 walls_in_order: walls.clone(),
-                rounds: entry_runs
-                    .iter()
-                    .filter(|run| run.ok)
-                    .map(|run| (run.repetition, run.wall_s))
-                    .collect(),
+                rounds,
                 walls,
                 wall,
             });
         }
     }
-    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts })
+    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
 }
 
-fn ok_walls(runs: &[Run]) -> Vec<f64> {
-    runs.iter().filter(|run| run.ok).map(|run| run.wall_s).collect()
-}
-
-/// A reproducible stream of indices (SplitMix64).
-struct Resampler(u64);
-
-impl Resampler {
-    fn index(&mut self, len: usize) -> usize {
-        (stats::splitmix64(&mut self.0) % len as u64) as usize
-    }
-
-    fn median_of_resample(&mut self, values: &[f64], scratch: &mut Vec<f64>) -> f64 {
-        scratch.clear();
-        scratch.extend((0..values.len()).map(|_| values[self.index(values.len())]));
-        stats::median(scratch).unwrap_or(0.0)
-    }
-}
-
-/// 2.5th and 97.5th percentiles of sorted values.
-fn percentile_interval(mut values: Vec<f64>) -> (f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let at = |fraction: f64| values[((values.len() - 1) as f64 * fraction).round() as usize];
-    (at(0.025), at(0.975))
-}
-
-/// 95% bootstrap interval of the median.
-pub fn median_interval(values: &[f64]) -> Option<(f64, f64)> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut resampler = Resampler(SEED);
-    let mut scratch = Vec::new();
-    let medians = (0..RESAMPLES).map(|_| resampler.median_of_resample(values, &mut scratch)).collect();
-    Some(percentile_interval(medians))
-}
-
-/// 95% bootstrap interval of median(numerator) / median(denominator).
-pub fn ratio_interval(numerator: &[f64], denominator: &[f64]) -> Option<(f64, f64)> {
-    if numerator.is_empty() || denominator.is_empty() {
-        return None;
-    }
-    let mut resampler = Resampler(SEED);
-    let mut scratch = Vec::new();
-    let mut ratios = Vec::with_capacity(RESAMPLES);
-    for _ in 0..RESAMPLES {
-        let top = resampler.median_of_resample(numerator, &mut scratch);
-        let bottom = resampler.median_of_resample(denominator, &mut scratch);
-        if bottom > 0.0 {
-            ratios.push(top / bottom);
-        }
-    }
-    (!ratios.is_empty()).then(|| percentile_interval(ratios))
+/// Ok runs as (round, wall seconds).
+fn ok_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
+    runs.iter().filter(|run| run.ok).map(|run| (run.repetition, run.wall_s)).collect()
 }
 
 /// Values outside Tukey's fences (1.5 interquartile ranges beyond the quartiles).
@@ -324,6 +294,13 @@ pub enum Warning {
     SlowFirstRun { worst: EntryId, ratio: f64, entries: usize },
     /// The group's serial entry has no ok run, so no speedup exists there.
     SerialFailed { group: GroupId },
+    /// `repetitions = "auto"` stopped at `max_time` short of its goal: the
+    /// `precision` it reached (`None`: no 95% interval at all) after `runs`
+    /// taking `spent_s`. One per entry.
+    PrecisionNotReached { entry: EntryId, precision: Option<f64>, runs: usize, spent_s: f64 },
+    /// Too few ok runs for any 95% interval of the median (at most 5): the
+    /// fewest `runs` of them, and the `level` min … max has there.
+    TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
 }
 
 pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
@@ -373,20 +350,53 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
             warnings.push(Warning::SerialFailed { group });
         }
     }
+    if let Some(goal) = analysis.precision_goal {
+        for entry in &analysis.entries {
+            let reached = entry.precision.is_some_and(|precision| precision <= goal);
+            if !reached && entry.wall.is_some() {
+                warnings.push(Warning::PrecisionNotReached {
+                    entry: entry.id.clone(),
+                    precision: entry.precision,
+                    runs: entry.runs,
+                    spent_s: entry.spent_s,
+                });
+            }
+        }
+    }
+    let mut few: Vec<&EntryStats> =
+        analysis.entries.iter().filter(|entry| entry.wall.is_some() && entry.median_ci.is_none()).collect();
+    few.sort_by_key(|entry| entry.walls.len());
+    if let Some(worst) = few.first() {
+        warnings.push(Warning::TooFewRuns {
+            worst: worst.id.clone(),
+            runs: worst.walls.len(),
+            level: worst.median_ci_level.unwrap_or(0.0),
+            entries: few.len(),
+        });
+    }
     warnings
 }
 
 // ---------------------------------------------------------------- crossover
 
-/// "Beats serial" means at least 5% faster: a speedup of 1.01 is noise.
-pub const BEATS: f64 = 1.05;
+/// One way of running a workload at one point, against serial: where
+/// several chunk sizes were measured, the one whose speedup interval starts
+/// highest, and how many there were to choose from (the choice is made
+/// after measuring, and the words say so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub speedup: f64,
+    pub interval: Option<(f64, f64)>,
+    pub verdict: Verdict,
+    /// The chunk size chosen and the number measured, where more than one.
+    pub chunk_of: Option<(String, usize)>,
+}
 
 /// Where a way of running a workload starts to beat serial.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Crossover {
-    /// Nothing varies in the job: the one point measured, and whether its
-    /// best `speedup` reaches [`BEATS`].
-    Point { group: GroupId, strategy: String, workers: usize, speedup: f64 },
+    /// Nothing varies in the job: the one point measured.
+    Point { group: GroupId, strategy: String, workers: usize, point: Point },
     /// Along one axis (`size`, the list size, or a parameter's name), the
     /// others held at `fixed`.
     Series(Series),
@@ -407,43 +417,71 @@ pub struct Series {
     pub last: String,
     pub verdict: SeriesVerdict,
     /// The best speedup along the axis and where it was measured.
-    pub best: (String, f64),
+    pub best: (String, Point),
+    /// Some point was the best of several chunk sizes.
+    pub chunk_chosen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SeriesVerdict {
     /// Beats serial at every value measured.
     Everywhere,
-    /// Beats serial from this value on, with this speedup there.
-    From(String, f64),
-    Never,
+    /// Beats serial from this value on, with this point there.
+    From(String, Point),
+    /// Beats serial nowhere from some value to the end; `slower`: its
+    /// interval lies below 1 at every value.
+    Never { slower: bool },
 }
 
 impl Crossover {
     pub fn beats(&self) -> bool {
         match self {
-            Crossover::Point { speedup, .. } => *speedup >= BEATS,
-            Crossover::Series(series) => series.verdict != SeriesVerdict::Never,
+            Crossover::Point { point, .. } => point.verdict == Verdict::Beats,
+            Crossover::Series(series) => !matches!(series.verdict, SeriesVerdict::Never { .. }),
         }
     }
 }
 
+/// Which chunk size represents an entry's (group, strategy, workers): the
+/// one whose interval's low end is highest (a sure gain over a lucky one).
+fn better(a: &Point, b: &Point) -> bool {
+    let low = |point: &Point| point.interval.map_or(f64::NEG_INFINITY, |(low, _)| low);
+    low(a).total_cmp(&low(b)).then(a.speedup.total_cmp(&b.speedup)).is_gt()
+}
+
 /// For each workload and way of running it, where it starts to beat serial
 /// along each axis of the job (list size, or a parameter that varies).
-/// Without an axis, whether it beats serial at the one point measured.
+/// Without an axis, the verdict at the one point measured.
 pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
-    // The best speedup of each (group, strategy, workers): chunk sizes vary
-    // with the list size under "auto", so they are folded together.
-    let mut best: BTreeMap<(GroupId, String, usize), f64> = BTreeMap::new();
+    // One point per (group, strategy, workers): chunk sizes vary with the
+    // list size under "auto", so they are folded together, and where a
+    // group measured several, the best is chosen and said to be.
+    let mut best: BTreeMap<(GroupId, String, usize), Point> = BTreeMap::new();
+    let mut chunks: BTreeMap<(GroupId, String, usize), usize> = BTreeMap::new();
     for entry in &analysis.entries {
         if entry.id.strategy == "serial" {
             continue;
         }
-        if let Some(speedup) = entry.speedup {
+        if let (Some(speedup), Some(verdict)) = (entry.speedup, entry.verdict) {
             let key = (entry.id.group.clone(), entry.id.strategy.clone(), entry.id.workers);
-            let slot = best.entry(key).or_insert(speedup);
-            *slot = slot.max(speedup);
+            *chunks.entry(key.clone()).or_default() += 1;
+            let point = Point {
+                speedup,
+                interval: entry.speedup_ci,
+                verdict,
+                chunk_of: Some((entry.id.chunk_size.clone(), 0)),
+            };
+            match best.get(&key) {
+                Some(held) if !better(&point, held) => {}
+                _ => {
+                    best.insert(key, point);
+                }
+            }
         }
+    }
+    for (key, point) in &mut best {
+        let count = chunks[key];
+        point.chunk_of = point.chunk_of.take().filter(|_| count > 1).map(|(chunk, _)| (chunk, count));
     }
     // Axes: the list size and every parameter with more than one value.
     let mut axes: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
@@ -465,8 +503,8 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
 
     let mut found = Vec::new();
     // Series: everything fixed but one axis.
-    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, f64)>> = BTreeMap::new();
-    for ((group, strategy, workers), speedup) in &best {
+    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, Point)>> = BTreeMap::new();
+    for ((group, strategy, workers), point) in &best {
         let mut any_axis = false;
         let axis_values: Vec<(String, String)> =
             std::iter::once(("size".to_owned(), group.list_size.to_string()))
@@ -495,27 +533,33 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
                     group.job.clone(),
                 ))
                 .or_default()
-                .push((numeric, value.clone(), *speedup));
+                .push((numeric, value.clone(), point.clone()));
         }
         if !any_axis {
             found.push(Crossover::Point {
                 group: group.clone(),
                 strategy: strategy.clone(),
                 workers: *workers,
-                speedup: *speedup,
+                point: point.clone(),
             });
         }
     }
     for ((workload, host, axis, strategy, workers, fixed, _), mut points) in series {
         points.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        // The first point from which it stays ahead.
-        let from = (0..points.len()).find(|start| points[*start..].iter().all(|point| point.2 >= BEATS));
-        let (_, best_value, best_speedup) =
-            points.iter().max_by(|a, b| a.2.total_cmp(&b.2)).cloned().expect("a series has points");
+        // The first point from which it stays ahead, surely.
+        let from = (0..points.len())
+            .find(|start| points[*start..].iter().all(|point| point.2.verdict == Verdict::Beats));
+        let (_, best_value, best_point) = points
+            .iter()
+            .max_by(|a, b| a.2.speedup.total_cmp(&b.2.speedup))
+            .cloned()
+            .expect("a series has points");
         let verdict = match from {
             Some(0) => SeriesVerdict::Everywhere,
-            Some(start) => SeriesVerdict::From(points[start].1.clone(), points[start].2),
-            None => SeriesVerdict::Never,
+            Some(start) => SeriesVerdict::From(points[start].1.clone(), points[start].2.clone()),
+            None => {
+                SeriesVerdict::Never { slower: points.iter().all(|point| point.2.verdict == Verdict::Slower) }
+            }
         };
         found.push(Crossover::Series(Series {
             workload,
@@ -527,7 +571,8 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
             first: points[0].1.clone(),
             last: points[points.len() - 1].1.clone(),
             verdict,
-            best: (best_value, best_speedup),
+            chunk_chosen: points.iter().any(|point| point.2.chunk_of.is_some()),
+            best: (best_value, best_point),
         }));
     }
     found
@@ -569,13 +614,29 @@ mod tests {
     }
 
     #[test]
-    fn intervals_are_reproducible_and_contain_the_median() {
-        let values = [1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 1.0];
-        let (low, high) = median_interval(&values).unwrap();
-        assert_eq!(median_interval(&values), Some((low, high)));
-        assert!(low <= 1.0 && 1.0 <= high && low < high, "{low} {high}");
-        let (low, high) = ratio_interval(&[2.0, 2.1, 1.9], &[1.0, 1.05, 0.95]).unwrap();
-        assert!(low < 2.0 && 2.0 < high && low > 1.5 && high < 2.5, "{low} {high}");
+    fn intervals_come_from_order_statistics_and_speedups_from_rounds() {
+        // Serial drifts from round to round; threads always takes half.
+        let mut rows = Vec::new();
+        for repetition in 1..=10 {
+            let serial = 1.0 + f64::from(repetition) / 10.0;
+            rows.push(row("serial", 1, 10, repetition, serial));
+            rows.push(row("threads", 2, 10, repetition, serial / 2.0));
+        }
+        let analysis = analyze(&rows).unwrap();
+        let (serial, threads) = (&analysis.entries[0], &analysis.entries[1]);
+        // The 2nd and 9th of ten values, at 1 - 22/1024.
+        assert_eq!(serial.median_ci, Some((1.2, 1.9)));
+        assert_eq!(serial.median_ci_level, Some(1.0 - 22.0 / 1024.0));
+        assert_eq!((serial.speedup, serial.speedup_ci, serial.verdict), (Some(1.0), Some((1.0, 1.0)), None));
+        // Paired, the drift cancels: exactly 2 at both ends.
+        assert_eq!(threads.speedup, Some(2.0));
+        assert_eq!(threads.speedup_ci, Some((2.0, 2.0)));
+        assert_eq!(threads.verdict, Some(Verdict::Beats));
+        // Five runs: no interval, and the level says what min … max covers.
+        let five = analyze(&rows[..10]).unwrap();
+        assert_eq!((five.entries[0].median_ci, five.entries[0].median_ci_level), (None, Some(0.9375)));
+        assert_eq!(five.entries[0].speedup_ci, Some((1.0, 1.0)), "serial is exactly 1 whatever the runs");
+        assert_eq!(five.entries[1].verdict, Some(Verdict::NoClearDifference));
     }
 
     #[test]
@@ -600,7 +661,9 @@ mod tests {
         assert_eq!(
             warnings,
             vec![
-                "more workers than CPUs (2) in w · range 10 items · threads ×4: CPU-bound work cannot gain past 2"
+                "more workers than CPUs (2) in w · range 10 items · threads ×4: CPU-bound work cannot gain past 2",
+                "too few runs for a 95% interval of the median in w · range 10 items · serial and 2 other entries: \
+                 min … max of 3 covers it 75% of the time, and it takes 6: use repetitions = \"auto\""
             ]
         );
     }
@@ -610,7 +673,7 @@ mod tests {
         let mut rows = Vec::new();
         for (size, serial, threads) in [(10, 1.0, 3.0), (100, 2.0, 2.5), (1000, 4.0, 2.0), (10000, 8.0, 3.2)]
         {
-            for repetition in 1..=3 {
+            for repetition in 1..=10 {
                 rows.push(row("serial", 1, size, repetition, serial));
                 rows.push(row("threads", 2, size, repetition, threads));
             }
@@ -618,7 +681,37 @@ mod tests {
         let sentences = crate::report::words::crossover(&analyze(&rows).unwrap());
         assert_eq!(
             sentences,
-            vec!["w: threads ×2 beats serial from 1000 items on (2.00× there, 2.50× at 10000 items)"]
+            vec![
+                "w: threads ×2 beats serial from 1000 items on (2.00×, 95% CI 2.00× … 2.00× there; best 2.50× at 10000 items)"
+            ]
+        );
+        // With three runs there is no interval, so no verdict of "beats".
+        let few: Vec<_> =
+            rows.iter().filter(|row| row["repetition"].parse::<u32>().unwrap() <= 3).cloned().collect();
+        let sentences = crate::report::words::crossover(&analyze(&few).unwrap());
+        assert_eq!(
+            sentences,
+            vec!["w: threads ×2 never clearly beats serial for size 10..10000 (best 2.50× at 10000 items)"]
+        );
+    }
+
+    #[test]
+    fn the_best_chunk_size_is_named_as_chosen_after_measuring() {
+        let mut rows = Vec::new();
+        for repetition in 1..=10 {
+            rows.push(row("serial", 1, 10, repetition, 2.0));
+            for (chunk, wall) in [("1", 1.0), ("4", 1.9)] {
+                let mut cells = row("processes", 2, 10, repetition, wall);
+                cells.insert("chunk_size".to_owned(), chunk.to_owned());
+                rows.push(cells);
+            }
+        }
+        let sentences = crate::report::words::crossover(&analyze(&rows).unwrap());
+        assert_eq!(
+            sentences,
+            vec![
+                "w · range 10 items: processes ×2 with chunk 1, the best of 2 chunk sizes, chosen after measuring beats serial (2.00×, 95% CI 2.00× … 2.00×)"
+            ]
         );
     }
 }

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::jobfile::{Job, WorkloadKind};
 use crate::matrix::{self, Overrides, Plan};
 use crate::runner::Host;
+use crate::vocab::Repetitions;
 
 pub fn check(paths: &[PathBuf]) -> Result<i32, Error> {
     let jobs = load_all(paths)?;
@@ -50,12 +51,20 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
             group.list_size
         ));
         for entry in &plan.entries[group.entries.clone()] {
+            let measured = match entry.repetitions {
+                Repetitions::Fixed(count) => format!("{count} measured"),
+                Repetitions::Auto => format!(
+                    "measured until ±{} with {} runs or more, or {} of runs",
+                    crate::vocab::format_number(entry.precision.target * 100.0) + "%",
+                    entry.precision.min_repetitions,
+                    humantime::format_duration(entry.precision.max_time)
+                ),
+            };
             text.push_str(&format!(
-                "    {:>3}. {}  ({} warm-up + {} measured)\n",
+                "    {:>3}. {}  ({} warm-up + {measured})\n",
                 entry.index + 1,
                 entry.label(),
                 entry.warmup,
-                entry.repetitions
             ));
         }
     }

@@ -7,6 +7,7 @@ use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, load_all, prepare_out_dir, pr
 use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::jobfile::Job;
+use crate::machine::Checks;
 use crate::matrix::{self, Overrides, Plan};
 use crate::report::env::ShardInfo;
 use crate::runner::{self, Host, Reporter, Status};
@@ -19,6 +20,9 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     prepare_out_dir(&args.out)?;
     interrupt::install();
     let host = Host::detect();
+    // Read before the first run, while the load is the machine's own.
+    let checks = Checks::read(Path::new("/"), host.cpus);
+    let mut warned = args.quiet;
     let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
     let plans: Vec<(Plan, Option<ShardInfo>)> = jobs
         .iter()
@@ -41,7 +45,9 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     check_limits(plans.iter().map(|(plan, _)| plan))?;
     let mut status = EXIT_OK;
     for (job, (plan, shard_info)) in jobs.iter().zip(&plans) {
-        match run_job(job, plan, shard_info.as_ref(), &host, args)? {
+        let order_seed = job.order_seed.unwrap_or_else(fresh_seed);
+        let conditions = Conditions { checks: &checks, order_seed, warned: &mut warned };
+        match run_job(job, plan, shard_info.as_ref(), &host, conditions, args)? {
             JobEnd::AllOk => {}
             JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
             JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
@@ -114,6 +120,27 @@ fn check_limits<'a>(plans: impl Iterator<Item = &'a Plan>) -> Result<(), Error> 
     Ok(())
 }
 
+/// What a job's runs depend on besides the job: recorded in env.json.
+struct Conditions<'a> {
+    checks: &'a Checks,
+    order_seed: u64,
+    /// The machine warning is said once per invocation, before the first
+    /// run (not before a refusal).
+    warned: &'a mut bool,
+}
+
+/// A seed for the order of the rounds when the job file sets none: it
+/// differs from run to run, so that no order is favoured across runs, and
+/// env.json keeps it, so that a run can be repeated in the same order.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+    let mut state = nanos ^ u64::from(std::process::id()).rotate_left(32);
+    // Small enough to write into a job file and read back exactly.
+    crate::stats::splitmix64(&mut state) >> 12
+}
+
 enum JobEnd {
     AllOk,
     SomeFailed,
@@ -149,6 +176,7 @@ fn run_job(
     plan: &Plan,
     shard: Option<&ShardInfo>,
     host: &Host,
+    conditions: Conditions<'_>,
     args: &RunArgs,
 ) -> Result<JobEnd, Error> {
     let base = match args.shard {
@@ -179,13 +207,19 @@ fn run_job(
         eprintln!("{}: keeping {} runs already measured; {runs_left} runs to go", job.name, prior.len());
     }
 
+    if !*conditions.warned {
+        *conditions.warned = true;
+        if let Some(warning) = conditions.checks.warning_line() {
+            eprintln!("{warning}");
+        }
+    }
     let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
     let continues = matches!(mode, resume::Mode::Resume | resume::Mode::RetryFailed);
     let mut log = report::log::StderrLog::new(&args.out, base, continues);
     let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
-        runner::run(job, plan, &prior_records, &mut reporters)
+        runner::run(job, plan, &prior_records, conditions.order_seed, &mut reporters)
     };
     progress.finish();
     let outcome = match outcome {
@@ -221,14 +255,20 @@ fn run_job(
         let csv = rows.stage()?;
         // The summary and the table come from the file just written,
         // exactly as `parbench report` would compute them from it.
-        let analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
+        let mut analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
+        if plan.entries.iter().any(|entry| entry.repetitions == crate::vocab::Repetitions::Auto) {
+            analysis.precision_goal = Some(job.precision.target);
+        }
         let answers = analysis::answers::answers(&analysis, None);
         let summary = report::csv::Staged::new(&summary_path, &report::summary::to_csv(&analysis))?;
         let scaling = report::csv::Staged::new(
             &scaling_path,
             &report::scaling::to_csv(&answers, &analysis.param_names),
         )?;
-        let env = report::csv::Staged::new(&env_path, report::env::describe(job, host, shard).as_bytes())?;
+        let env = report::csv::Staged::new(
+            &env_path,
+            report::env::describe(job, host, shard, conditions.order_seed, conditions.checks).as_bytes(),
+        )?;
         summary.commit()?;
         scaling.commit()?;
         env.commit()?;

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::generator::Generator;
-use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, format_number, io_reason};
+use crate::vocab::{
+    ChunkSize, Order, Precision, Repetitions, Strategy, WorkerCount, format_number, io_reason,
+};
 use crate::workload::{BuiltinSpec, Protocol};
 
 pub use schema::schema_json;
@@ -34,6 +36,11 @@ pub struct Job {
     pub warmup: u32,
     pub timeout: Option<Duration>,
     pub order: Order,
+    /// When `repetitions = "auto"` stops.
+    pub precision: Precision,
+    /// Seeds the order of the entries in each round; `None`: a fresh seed
+    /// per run, recorded in env.json.
+    pub order_seed: Option<u64>,
     pub workloads: Vec<Workload>,
     /// A digest of the file's bytes, to tell results of different versions apart.
     pub source_hash: String,
@@ -47,7 +54,7 @@ pub struct Workload {
     pub param_axes: Vec<(String, Vec<ParamValue>)>,
     pub strategies: Vec<Strategy>,
     pub workers: Vec<WorkerCount>,
-    pub repetitions: u32,
+    pub repetitions: Repetitions,
     pub chunk_sizes: Vec<ChunkSize>,
 }
 

@@ -68,9 +68,12 @@ pub struct RawRun {
     #[serde(default)]
     #[schemars(schema_with = "schema::workers")]
     pub workers: Option<Spanned<Axis>>,
-    /// Measured runs of each entry. Default: 5.
-    #[schemars(with = "Option<u32>", range(min = 1), example = 5)]
-    pub repetitions: Option<Spanned<i64>>,
+    /// Measured runs of each entry: a whole number (exactly that many), or
+    /// "auto" (repeat until the median's 95% interval is within `precision`).
+    /// Default: "auto" (it was 5 before "auto" existed).
+    #[serde(default)]
+    #[schemars(schema_with = "schema::repetitions")]
+    pub repetitions: Option<Spanned<Value>>,
     /// Unmeasured runs of each entry before the measured ones. Default: 1.
     #[schemars(with = "Option<u32>", example = 1)]
     pub warmup: Option<Spanned<i64>>,
@@ -84,12 +87,30 @@ pub struct RawRun {
     #[serde(default)]
     #[schemars(schema_with = "schema::duration")]
     pub timeout: Option<Spanned<String>>,
-    /// How the runs of a group are ordered: "interleaved" (repetition 1 of
-    /// every entry, then repetition 2, ...) or "grouped" (each entry's runs
-    /// back to back). Default: "interleaved".
+    /// How the runs of a group are ordered: "interleaved" (in rounds, each
+    /// entry once per round, in an order shuffled anew every round) or
+    /// "grouped" (each entry's runs back to back). Default: "interleaved".
     #[serde(default)]
     #[schemars(schema_with = "schema::order")]
     pub order: Option<Spanned<String>>,
+    /// Seeds the shuffled order of every round, to run again in the order
+    /// env.json recorded. Default: a new seed each run.
+    #[schemars(with = "Option<u64>", example = 7)]
+    pub order_seed: Option<Spanned<Value>>,
+    /// With repetitions = "auto": repeat until the 95% interval of the
+    /// median is within this percentage of it. Default: "2%".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::precision")]
+    pub precision: Option<Spanned<Value>>,
+    /// With repetitions = "auto": the fewest runs before it may stop.
+    /// Default: 10.
+    #[schemars(with = "Option<u32>", range(min = 1), example = 10)]
+    pub min_repetitions: Option<Spanned<i64>>,
+    /// With repetitions = "auto": the most measuring per entry, such as
+    /// "5s"; at least 3 runs are made. Default: "5s".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::duration")]
+    pub max_time: Option<Spanned<String>>,
 }
 
 /// A workload: a builtin function of parbench or an external command, with
@@ -127,9 +148,11 @@ pub struct RawWorkload {
     #[serde(default)]
     #[schemars(schema_with = "schema::workers")]
     pub workers: Option<Spanned<Axis>>,
-    /// Measured runs of each entry of this workload, instead of [run]'s.
-    #[schemars(with = "Option<u32>", range(min = 1), example = 10)]
-    pub repetitions: Option<Spanned<i64>>,
+    /// Measured runs of each entry of this workload, instead of [run]'s: a
+    /// whole number or "auto".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::repetitions")]
+    pub repetitions: Option<Spanned<Value>>,
     /// Chunk sizes for this workload alone, instead of [run]'s.
     #[serde(default)]
     #[schemars(schema_with = "schema::chunk_size")]

@@ -89,6 +89,18 @@ pub fn duration(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+pub fn repetitions(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "anyOf": [positive(None), { "const": "auto" }], "examples": ["auto", 10] })
+}
+
+pub fn precision(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*%\\s*$",
+        "examples": ["2%", "0.5%"],
+    })
+}
+
 pub fn order(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "enum": ["interleaved", "grouped"], "examples": ["interleaved"] })
 }
@@ -117,7 +129,7 @@ pub fn params(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub fn run_example() -> Value {
-    json!({ "strategies": ["serial", "threads", "processes"], "workers": [2], "repetitions": 5 })
+    json!({ "strategies": ["serial", "threads", "processes"], "workers": [2], "repetitions": "auto" })
 }
 
 /// Exactly one of `builtin` and `command`; `protocol` only with a command;

@@ -12,7 +12,7 @@ use super::raw::{Axis, RawJob, RawRun, RawWorkload, Table};
 use super::suggest::choices;
 use super::{Job, JobError, Locator, ParamValue, Workload, WorkloadKind};
 use crate::generator::{self, Generator};
-use crate::vocab::{ChunkSize, Order, Strategy, WorkerCount, io_reason};
+use crate::vocab::{ChunkSize, Order, Precision, Repetitions, Strategy, WorkerCount, io_reason};
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
 
 type Result<T> = std::result::Result<T, JobError>;
@@ -40,7 +40,7 @@ fn at_most(value: usize, max: usize, offset: usize, key: &str, at: &Locator) -> 
 struct RunDefaults {
     strategies: Vec<Strategy>,
     workers: Vec<WorkerCount>,
-    repetitions: u32,
+    repetitions: Repetitions,
     chunk_sizes: Vec<ChunkSize>,
 }
 
@@ -81,7 +81,12 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         },
     };
     let timeout = match &raw.run.get_ref().timeout {
-        Some(timeout) => Some(duration(timeout, at)?),
+        Some(timeout) => Some(duration(timeout, "timeout", at)?),
+        None => None,
+    };
+    let precision = precision(raw.run.get_ref(), at)?;
+    let order_seed = match &raw.run.get_ref().order_seed {
+        Some(seed) => Some(integer(seed, 0, "order_seed", at)? as u64),
         None => None,
     };
 
@@ -137,6 +142,8 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         warmup,
         timeout,
         order,
+        precision,
+        order_seed,
         workloads,
         source_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(at.source.as_bytes())),
     })
@@ -307,8 +314,8 @@ fn run_defaults(run: &RawRun, at: &Locator) -> Result<RunDefaults> {
             None => vec![WorkerCount::Cpus],
         },
         repetitions: match &run.repetitions {
-            Some(repetitions) => count(repetitions, 1, "repetitions", at)?,
-            None => 5,
+            Some(repetitions) => self::repetitions(repetitions, at)?,
+            None => Repetitions::Auto,
         },
         chunk_sizes: match &run.chunk_size {
             Some(chunk_size) => chunk_sizes(chunk_size, at)?,
@@ -361,7 +368,63 @@ fn chunk_sizes(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<ChunkSize
     Ok(sizes)
 }
 
-fn duration(value: &Spanned<String>, at: &Locator) -> Result<std::time::Duration> {
+/// `repetitions = N` or `"auto"`.
+fn repetitions(value: &Spanned<Value>, at: &Locator) -> Result<Repetitions> {
+    match value.get_ref() {
+        Value::String(text) if text == "auto" => Ok(Repetitions::Auto),
+        Value::Integer(_) => {
+            let number = integer(value, 1, "repetitions", at)?;
+            u32::try_from(number)
+                .map(Repetitions::Fixed)
+                .map_err(|_| at.error(value.span().start, format!("\"repetitions\" is too large ({number})")))
+        }
+        other => Err(at.error(
+            value.span().start,
+            format!("\"repetitions\" is a whole number of at least 1 or \"auto\", not {}", describe(other)),
+        )),
+    }
+}
+
+/// `precision`, `min_repetitions` and `max_time`: when "auto" stops.
+fn precision(run: &RawRun, at: &Locator) -> Result<Precision> {
+    let mut precision = Precision::default();
+    if let Some(value) = &run.precision {
+        let bad = |what: String| {
+            at.error(
+                value.span().start,
+                format!("\"precision\" is a percentage above 0% and below 100%, such as \"2%\", not {what}"),
+            )
+        };
+        let Value::String(text) = value.get_ref() else {
+            return Err(bad(describe(value.get_ref())));
+        };
+        let percent: f64 = text
+            .trim()
+            .strip_suffix('%')
+            .and_then(|number| number.trim().parse().ok())
+            .ok_or_else(|| bad(format!("\"{text}\"")))?;
+        if !(percent > 0.0 && percent < 100.0) {
+            return Err(bad(format!("\"{text}\"")));
+        }
+        precision.target = percent / 100.0;
+    }
+    if let Some(value) = &run.min_repetitions {
+        precision.min_repetitions = count(value, 1, "min_repetitions", at)?;
+    }
+    if let Some(value) = &run.max_time {
+        precision.max_time = duration(value, "max_time", at)?;
+    }
+    Ok(precision)
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("\"{text}\""),
+        other => type_name(other).to_owned(),
+    }
+}
+
+fn duration(value: &Spanned<String>, key: &str, at: &Locator) -> Result<std::time::Duration> {
     let text = value.get_ref();
     match humantime::parse_duration(text.trim()) {
         Ok(duration) if duration > MAX_TIMEOUT => Err(at.error(
@@ -369,10 +432,10 @@ fn duration(value: &Spanned<String>, at: &Locator) -> Result<std::time::Duration
             format!("timeout \"{text}\" is longer than the limit of 366 days; a run that long is a typo"),
         )),
         Ok(duration) if !duration.is_zero() => Ok(duration),
-        Ok(_) => Err(at.error(value.span().start, "timeout must be longer than zero")),
+        Ok(_) => Err(at.error(value.span().start, format!("{key} must be longer than zero"))),
         Err(_) => Err(at.error(
             value.span().start,
-            format!("invalid duration \"{text}\"; write a number and a unit, such as \"500ms\", \"30s\", \"2m\" or \"1h\""),
+            format!("invalid duration \"{text}\" for {key}; write a number and a unit, such as \"500ms\", \"30s\", \"2m\" or \"1h\""),
         )),
     }
 }
@@ -498,7 +561,7 @@ fn workload(
             None => defaults.workers.clone(),
         },
         repetitions: match &raw.repetitions {
-            Some(repetitions) => count(repetitions, 1, "repetitions", at)?,
+            Some(repetitions) => self::repetitions(repetitions, at)?,
             None => defaults.repetitions,
         },
         chunk_sizes: match &raw.chunk_size {

@@ -5,7 +5,12 @@ use super::words::entry_label;
 use crate::analysis::compare::{Comparison, Unmatched, Verdict};
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
-    let mut out = format!("Against the baseline (threshold {:.0}%):\n", threshold * 100.0);
+    let mut out = format!(
+        "Against the baseline (threshold {:.0}%; each interval at {:.2}%, so that all {} hold together at 95%):\n",
+        threshold * 100.0,
+        comparison.level * 100.0,
+        comparison.changes.len()
+    );
     let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
     for change in &comparison.changes {
         let verdict = match change.verdict {
@@ -13,13 +18,15 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
             Verdict::Slower => "SLOWER",
             Verdict::NoClearChange => "no clear change",
         };
+        let interval = match change.interval {
+            Some((low, high)) => format!("CI {} … {}", percent(low), percent(high)),
+            None => "too few runs for an interval".to_owned(),
+        };
         out.push_str(&format!(
-            "  {verdict:<15}  {:>9} → {:<9}  {:>7} (95% CI {} … {})  {}\n",
+            "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({interval})  {}\n",
             human_seconds(change.old_median),
             human_seconds(change.new_median),
             percent(change.ratio),
-            percent(change.interval.0),
-            percent(change.interval.1),
             entry_label(&change.entry, comparison.hosts)
         ));
     }

@@ -6,6 +6,7 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::jobfile::Job;
+use crate::machine::Checks;
 use crate::runner::Host;
 
 /// Which shard a run was, and every group of the whole job (by
@@ -18,7 +19,14 @@ pub struct ShardInfo {
     pub groups: Vec<String>,
 }
 
-pub fn describe(job: &Job, host: &Host, shard: Option<&ShardInfo>) -> String {
+/// `order_seed` orders the rounds; `checks` is what the machine checks found.
+pub fn describe(
+    job: &Job,
+    host: &Host,
+    shard: Option<&ShardInfo>,
+    order_seed: u64,
+    checks: &Checks,
+) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let mut value = json!({
         "host": host.name,
@@ -34,6 +42,8 @@ pub fn describe(job: &Job, host: &Host, shard: Option<&ShardInfo>) -> String {
         "job_file_hash": job.source_hash,
         "git_commit": git_commit(&job.dir),
         "written_at": super::timestamp(std::time::SystemTime::now()),
+        "order_seed": order_seed,
+        "machine_checks": checks.to_json(),
     });
     if let Some(shard) = shard {
         value["shard"] = json!({ "index": shard.index, "count": shard.count, "groups": shard.groups });

@@ -42,6 +42,10 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
                 "median_peak_rss_bytes": entry.median_peak_rss,
                 "speedup": entry.speedup,
                 "speedup_ci": entry.speedup_ci.map(|(low, high)| [low, high]),
+                "median_ci_level": entry.median_ci_level,
+                "precision": entry.precision,
+                "speedup_ci_level": entry.speedup_ci_level,
+                "verdict": entry.verdict.map(crate::report::words::verdict),
                 "efficiency": entry.efficiency(),
                 "karp_flatt": entry.karp_flatt(),
             })

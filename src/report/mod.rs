@@ -18,13 +18,13 @@ pub mod words;
 use std::time::SystemTime;
 
 /// The columns of an entry in the exported tables (Markdown, HTML).
-pub const ENTRY_COLUMNS: [&str; 15] = [
+pub const ENTRY_COLUMNS: [&str; 16] = [
     "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers", "memory",
-    "speedup", "95% CI", "runs", "failures",
+    "speedup", "95% CI", "verdict", "runs", "failures",
 ];
 
 /// An entry's cells for [`ENTRY_COLUMNS`], as people read them.
-pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 15] {
+pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 16] {
     use words::ratio;
     let time = |pick: fn(&crate::stats::Summary) -> f64| {
         entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
@@ -46,6 +46,7 @@ pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 15] {
         entry.median_peak_rss.map(human_bytes).unwrap_or_default(),
         entry.speedup.map(ratio).unwrap_or_default(),
         entry.speedup_ci.map(|(low, high)| format!("{} … {}", ratio(low), ratio(high))).unwrap_or_default(),
+        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default(),
         entry.runs.to_string(),
         entry.failures.to_string(),
     ]

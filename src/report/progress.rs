@@ -58,6 +58,10 @@ impl Reporter for Progress {
             Event::RunStarted { entry, .. } => {
                 if let Some(bar) = &self.bar {
                     bar.set_message(entry.label());
+                    // "auto" repetitions can outgrow the runs planned.
+                    if bar.length().is_some_and(|length| bar.position() >= length) {
+                        bar.inc_length(1);
+                    }
                 }
             }
             Event::WarmupFinished { .. } | Event::RunFinished { .. } => {

@@ -15,6 +15,10 @@ pub const ADDED_COLUMNS: &[&str] = &[
     "host",
     "median_peak_rss_bytes",
     "karp_flatt",
+    "median_ci_level",
+    "precision",
+    "speedup_ci_level",
+    "verdict",
 ];
 
 pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
@@ -66,6 +70,8 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
     }
     let stat = |pick: fn(&crate::stats::Summary) -> f64| entry.wall.as_ref().map(|wall| seconds(pick(wall)));
     let ratio = |value: f64| format!("{value:.4}");
+    // Levels and precisions: fractions, with digits enough for 1 - 2/2^n.
+    let level = |value: f64| format!("{value:.6}");
     let optional = |value: Option<String>| value.unwrap_or_default();
     cells.extend([
         entry.runs.to_string(),
@@ -86,6 +92,10 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         id.group.host.clone(),
         optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}"))),
         optional(entry.karp_flatt().map(ratio)),
+        optional(entry.median_ci_level.map(level)),
+        optional(entry.precision.map(level)),
+        optional(entry.speedup_ci_level.map(level)),
+        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default(),
     ]);
     cells
 }

@@ -25,6 +25,7 @@ pub fn render(analysis: &Analysis) -> String {
                 "memory",
                 "speedup",
                 "95% CI",
+                "verdict",
                 "status",
             ]
             .map(str::to_owned),
@@ -66,6 +67,10 @@ pub fn render(analysis: &Analysis) -> String {
                     .speedup_ci
                     .map(|(low, high)| format!("{} … {}", ratio(low), ratio(high)))
                     .unwrap_or_default(),
+                entry
+                    .verdict
+                    .map(|verdict| crate::report::words::verdict(verdict).to_owned())
+                    .unwrap_or_default(),
                 status,
             ]);
         }
@@ -77,7 +82,7 @@ pub fn render(analysis: &Analysis) -> String {
             for (column, cell) in line.iter().enumerate() {
                 let pad = " ".repeat(widths[column] - cell.chars().count());
                 // Numbers align right, words left.
-                if matches!(column, 0 | 2 | 13) {
+                if matches!(column, 0 | 2 | 13 | 14) {
                     text.push_str(cell);
                     text.push_str(&pad);
                 } else {

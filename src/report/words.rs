@@ -2,7 +2,10 @@
 //! sentences of the crossover and the warnings. Analysis returns numbers and
 //! verdicts; this is the one place they become English.
 
-use crate::analysis::{self, Analysis, Crossover, EntryId, GroupId, Series, SeriesVerdict, Warning};
+use super::human_seconds;
+use crate::analysis::{
+    self, Analysis, Crossover, EntryId, GroupId, Point, Series, SeriesVerdict, Verdict, Warning,
+};
 
 /// `price-crazy · range 20 items · iterations=100`, and the host where the
 /// results come from several.
@@ -83,14 +86,76 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
         Warning::SerialFailed { group } => {
             format!("serial failed in {}: no speedup can be computed there", title(group, hosts))
         }
+        Warning::PrecisionNotReached { entry, precision, runs, spent_s } => {
+            let reached = match precision {
+                Some(precision) => format!("±{}", percent(*precision)),
+                None => "no 95% interval".to_owned(),
+            };
+            format!(
+                "precision not reached in {}: {reached} after {runs} runs ({}): raise `max_time`, or measure on a quieter machine",
+                entry_label(entry, hosts),
+                human_seconds(*spent_s)
+            )
+        }
+        Warning::TooFewRuns { worst, runs, level, entries } => format!(
+            "too few runs for a 95% interval of the median in {}{}: min … max of {runs} covers it {} of the time, \
+             and it takes 6: use repetitions = \"auto\"",
+            entry_label(worst, hosts),
+            others(*entries),
+            percent(*level)
+        ),
+    }
+}
+
+/// `7%`, `1.5%`, `93.75%`: as many digits as tell the value apart.
+fn percent(fraction: f64) -> String {
+    let value = fraction * 100.0;
+    let text = if value >= 10.0 { format!("{value:.2}") } else { format!("{value:.1}") };
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };
+    format!("{text}%")
+}
+
+/// The verdict of a speedup interval, as the crossover and the tables say it.
+pub fn verdict(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Beats => "beats serial",
+        Verdict::Slower => "slower than serial",
+        Verdict::NoClearDifference => "no clear difference",
+    }
+}
+
+/// `1.85× (95% CI 1.80× … 1.90×)`, or without an interval, why not.
+fn speedup_and_interval(point: &Point) -> String {
+    match point.interval {
+        Some((low, high)) => format!("{}, 95% CI {} … {}", ratio(point.speedup), ratio(low), ratio(high)),
+        None => format!("{}, too few runs for an interval", ratio(point.speedup)),
+    }
+}
+
+fn chunk_choice(point: &Point) -> String {
+    match &point.chunk_of {
+        Some((chunk, count)) => {
+            format!(" with chunk {chunk}, the best of {count} chunk sizes, chosen after measuring")
+        }
+        None => String::new(),
     }
 }
 
 fn crossover_sentence(crossover: &Crossover, hosts: usize) -> String {
     match crossover {
-        Crossover::Point { group, strategy, workers, speedup } => {
-            let verdict = if crossover.beats() { "beats" } else { "does not beat" };
-            format!("{}: {strategy} ×{workers} {verdict} serial ({})", title(group, hosts), ratio(*speedup))
+        Crossover::Point { group, strategy, workers, point } => {
+            let verdict = match point.verdict {
+                Verdict::Beats => "beats serial",
+                Verdict::Slower => "is slower than serial",
+                Verdict::NoClearDifference => "shows no clear difference from serial",
+            };
+            format!(
+                "{}: {strategy} ×{workers}{} {verdict} ({})",
+                title(group, hosts),
+                chunk_choice(point),
+                speedup_and_interval(point)
+            )
         }
         Crossover::Series(series) => series_sentence(series),
     }
@@ -107,17 +172,27 @@ fn series_sentence(series: &Series) -> String {
         |value: &str| if axis == "size" { format!("{value} items") } else { format!("{axis}={value}") };
     let range = format!("{}..{}", series.first, series.last);
     let fixed: Vec<String> = series.fixed.iter().map(|(name, value)| format!("{name}={value}")).collect();
-    let context = if fixed.is_empty() { String::new() } else { format!(" (at {})", fixed.join(", ")) };
-    let (best_value, best_speedup) = &series.best;
-    let best = format!("{} at {}", ratio(*best_speedup), name(best_value));
+    let mut context = if fixed.is_empty() { String::new() } else { format!(" (at {})", fixed.join(", ")) };
+    if series.chunk_chosen {
+        context.push_str("; at each point the best of several chunk sizes, chosen after measuring");
+    }
+    let (best_value, best_point) = &series.best;
+    let best = format!("{} at {}", ratio(best_point.speedup), name(best_value));
     match &series.verdict {
         SeriesVerdict::Everywhere => {
             format!("{who} beats serial everywhere measured ({axis} {range}; best {best}){context}")
         }
-        SeriesVerdict::From(value, speedup) => {
-            format!("{who} beats serial from {} on ({} there, {best}){context}", name(value), ratio(*speedup))
+        SeriesVerdict::From(value, point) => format!(
+            "{who} beats serial from {} on ({} there; best {best}){context}",
+            name(value),
+            speedup_and_interval(point)
+        ),
+        SeriesVerdict::Never { slower: true } => {
+            format!("{who} is slower than serial everywhere measured ({axis} {range}; best {best}){context}")
         }
-        SeriesVerdict::Never => format!("{who} never beats serial for {axis} {range} (best {best}){context}"),
+        SeriesVerdict::Never { slower: false } => {
+            format!("{who} never clearly beats serial for {axis} {range} (best {best}){context}")
+        }
     }
 }
 

@@ -1,0 +1,285 @@
+//! Precision a user can state: `repetitions = "auto"`, intervals from order
+//! statistics with their actual level, paired speedups, verdicts from
+//! intervals, the seeded order of each round and the machine checks.
+//!
+//! No assertion here depends on how fast this machine is: where a result
+//! depends on timing (did an entry converge?) the test accepts either
+//! documented outcome and checks that the run says which.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn parbench(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("parbench")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader
+        .records()
+        .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
+        .collect()
+}
+
+/// A job of `sleep` (no CPU, little noise) on two items.
+fn job(name: &str, millis: u32, run: &str) -> String {
+    format!(
+        "version = 1\nname = \"{name}\"\n[list]\ngenerator = \"constant\"\nsize = 2\nvalue = 1\n\
+         [run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nwarmup = 0\n{run}\n\
+         [[workload]]\nname = \"nap\"\nbuiltin = \"sleep\"\nparams = {{ millis = {millis} }}\n"
+    )
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
+    let cell = row.get(column).unwrap_or_else(|| panic!("no column {column}"));
+    cell.parse().unwrap_or_else(|_| panic!("{column} = {cell:?}"))
+}
+
+/// Serial against itself is exactly 1, with an interval of exactly 1 at
+/// both ends, whatever the number of runs.
+fn assert_serial_is_exactly_one(summary: &[BTreeMap<String, String>]) {
+    let serial: Vec<_> = summary.iter().filter(|row| row["strategy"] == "serial").collect();
+    assert!(!serial.is_empty());
+    for row in serial {
+        for column in ["speedup", "speedup_ci_low", "speedup_ci_high"] {
+            assert_eq!(number(row, column), 1.0, "serial's {column}: {row:?}");
+        }
+    }
+}
+
+#[test]
+fn five_repetitions_claim_no_95_percent() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("five.toml"), job("five", 1, "repetitions = 5")).unwrap();
+    let output = parbench(dir.path(), &["run", "five.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let summary = rows(&dir.path().join("results/five.summary.csv"));
+    assert_eq!(summary.len(), 2);
+    for row in &summary {
+        assert_eq!(row["runs"], "5");
+        let level = number(row, "median_ci_level");
+        assert!(level < 0.95, "{row:?}");
+        assert_eq!(level, 0.9375, "min … max of 5 runs covers 1 - 2/32");
+        assert_eq!((row["median_ci_low_s"].as_str(), row["median_ci_high_s"].as_str()), ("", ""), "{row:?}");
+        assert_eq!(row["precision"], "");
+    }
+    assert_serial_is_exactly_one(&summary);
+    // The entry that is not serial has no interval either, so no verdict.
+    let threads = summary.iter().find(|row| row["strategy"] == "threads").unwrap();
+    assert_eq!((threads["speedup_ci_low"].as_str(), threads["speedup_ci_high"].as_str()), ("", ""));
+    assert_eq!(threads["verdict"], "no clear difference");
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("too few runs for a 95% interval"), "{stdout}");
+}
+
+#[test]
+fn auto_stops_at_max_time_after_three_runs_and_says_so() {
+    let dir = TempDir::new().unwrap();
+    // Every run takes longer than max_time: three runs each, never ten.
+    std::fs::write(dir.path().join("short.toml"), job("short", 2, "max_time = \"1ms\"\nprecision = \"1%\""))
+        .unwrap();
+    let output = parbench(dir.path(), &["run", "short.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let summary = rows(&dir.path().join("results/short.summary.csv"));
+    for row in &summary {
+        assert_eq!(row["runs"], "3", "{row:?}");
+    }
+    assert_serial_is_exactly_one(&summary);
+    let (stdout, _) = text(&output);
+    let warning = stdout
+        .lines()
+        .find(|line| line.contains("precision not reached"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(warning.contains("nap") && warning.contains("after 3 runs"), "{warning}");
+}
+
+#[test]
+fn auto_repeats_until_the_interval_is_within_the_precision_or_says_it_is_not() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("auto.toml"),
+        job("auto", 2, "precision = \"5%\"\nmin_repetitions = 12\nmax_time = \"3s\""),
+    )
+    .unwrap();
+    let output = parbench(dir.path(), &["run", "auto.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let (stdout, _) = text(&output);
+    let summary = rows(&dir.path().join("results/auto.summary.csv"));
+    for row in &summary {
+        assert!(number(row, "runs") >= 3.0, "{row:?}");
+        let reached = row["precision"].parse::<f64>().is_ok_and(|precision| precision <= 0.05);
+        let warned = stdout
+            .lines()
+            .any(|line| line.contains("precision not reached") && line.contains(&row["strategy"]));
+        assert!(reached || warned, "{row:?}\n{stdout}");
+        if reached {
+            assert!(number(row, "runs") >= 12.0, "converged only from min_repetitions on: {row:?}");
+            assert!(number(row, "median_ci_level") >= 0.95);
+        }
+    }
+    assert_serial_is_exactly_one(&summary);
+    // Every run is paired: serial ran in every round the threads entry ran.
+    let runs = rows(&dir.path().join("results/auto.csv"));
+    let rounds = |strategy: &str| -> Vec<String> {
+        runs.iter().filter(|row| row["strategy"] == strategy).map(|row| row["repetition"].clone()).collect()
+    };
+    let serial = rounds("serial");
+    assert!(rounds("threads").iter().all(|round| serial.contains(round)));
+}
+
+/// The order of each round is a seeded shuffle, written to env.json; the
+/// same seed gives the same order.
+#[test]
+fn the_order_of_each_round_is_seeded_and_recorded() {
+    let dir = TempDir::new().unwrap();
+    let order = |out: &str| -> Vec<String> {
+        let mut runs = rows(&dir.path().join(out).join("order.csv"));
+        runs.sort_by(|a, b| a["started_at"].cmp(&b["started_at"]));
+        runs.iter().map(|row| format!("{}{}", row["strategy"], row["workers"])).collect()
+    };
+    let run = |seed: u64, out: &str| {
+        let text = job("order", 1, &format!("repetitions = 8\norder_seed = {seed}"))
+            .replace("[\"serial\", \"threads\"]", "[\"serial\", \"threads\", \"processes\"]");
+        std::fs::write(dir.path().join("order.toml"), text).unwrap();
+        let output = parbench(dir.path(), &["run", "--quiet", "--out", out, "order.toml"]);
+        assert_eq!(output.status.code(), Some(0), "{:?}", self::text(&output));
+        let env: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("order.env.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(env["order_seed"], seed);
+    };
+    run(7, "a");
+    run(7, "b");
+    run(8, "c");
+    let (a, b, c) = (order("a"), order("b"), order("c"));
+    assert_eq!(a, b, "the same seed, the same order");
+    assert_ne!(a, c, "another seed, another order");
+    // Not the same order in every round: 8 rounds of 3 entries.
+    let rounds: std::collections::BTreeSet<&[String]> = a.chunks(3).collect();
+    assert!(rounds.len() > 1, "{a:?}");
+    // Every round holds every entry once.
+    for round in a.chunks(3) {
+        let mut sorted = round.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, ["processes2", "serial1", "threads2"]);
+    }
+}
+
+#[test]
+fn the_machine_is_checked_and_the_findings_recorded() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("env.toml"), job("env", 1, "repetitions = 1")).unwrap();
+    let output = parbench(dir.path(), &["run", "env.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/env.env.json")).unwrap())
+            .unwrap();
+    let checks = &env["machine_checks"];
+    for key in ["governor", "turbo", "load_average", "debug_build", "warnings"] {
+        assert!(checks.get(key).is_some(), "{key} in {checks}");
+    }
+    // The tests run a debug build: the run says so, once.
+    assert_eq!(checks["debug_build"], cfg!(debug_assertions));
+    let (_, stderr) = text(&output);
+    if cfg!(debug_assertions) {
+        assert_eq!(stderr.matches("built without --release").count(), 1, "{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("warning: this machine").count().min(1),
+        stderr.matches("warning: this machine").count()
+    );
+}
+
+/// Rewrites a per-run CSV: every wall time becomes `seconds` × `scale`,
+/// ±0.5% by round, as steady as a quiet machine gives; rounds past
+/// `rounds` are left out.
+fn steady(path: &Path, seconds: f64, scale: f64, rounds: f64) -> String {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        let round: f64 = cells[column("repetition")].parse().unwrap();
+        if round > rounds {
+            continue;
+        }
+        let wall = seconds * scale * (1.0 + (round % 11.0 - 5.0) / 1000.0);
+        cells[column("wall_s")] = format!("{wall:.9}");
+        writer.write_record(&cells).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// A run 30% slower is named slower and `report` exits 1; the same rows
+/// against themselves raise no alarm. The times are made steady, so the
+/// test asserts no timing of this machine (bench/baseline measures real
+/// pairs of runs).
+#[test]
+fn the_baseline_names_a_thirty_percent_slowdown() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("nap.toml"), job("nap", 1, "repetitions = 12")).unwrap();
+    let output = parbench(dir.path(), &["run", "--quiet", "nap.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let rows = dir.path().join("results/nap.csv");
+    std::fs::write(dir.path().join("old.csv"), steady(&rows, 0.02, 1.0, 12.0)).unwrap();
+    std::fs::write(dir.path().join("new.csv"), steady(&rows, 0.02, 1.3, 12.0)).unwrap();
+    let report = parbench(dir.path(), &["report", "--baseline", "old.csv", "new.csv"]);
+    let (stdout, _) = text(&report);
+    assert_eq!(report.status.code(), Some(1), "{stdout}");
+    assert_eq!(stdout.matches("SLOWER").count(), 2, "{stdout}");
+    let same = parbench(dir.path(), &["report", "--baseline", "old.csv", "old.csv"]);
+    assert_eq!(same.status.code(), Some(0), "{:?}", text(&same));
+    assert!(text(&same).0.contains("0 slower, 0 faster, 2 without a clear change"), "{:?}", text(&same));
+    // Five runs cannot hold the intervals: a ratio is shown, no verdict.
+    let few = |name: &str, scale: f64| {
+        std::fs::write(dir.path().join(name), steady(&rows, 0.02, scale, 5.0)).unwrap()
+    };
+    few("old5.csv", 1.0);
+    few("new5.csv", 1.3);
+    let report = parbench(dir.path(), &["report", "--baseline", "old5.csv", "new5.csv"]);
+    let (stdout, _) = text(&report);
+    assert_eq!(report.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("too few runs for an interval"), "{stdout}");
+}
+
+#[test]
+fn bad_precision_settings_get_one_line_errors() {
+    let dir = TempDir::new().unwrap();
+    for (run, expected) in [
+        ("precision = \"0%\"", "precision"),
+        ("precision = \"two\"", "precision"),
+        ("precision = 2", "precision"),
+        ("max_time = \"soon\"", "max_time"),
+        ("min_repetitions = 0", "min_repetitions"),
+        ("repetitions = \"often\"", "repetitions"),
+        ("order_seed = -1", "order_seed"),
+    ] {
+        std::fs::write(dir.path().join("bad.toml"), job("bad", 1, run)).unwrap();
+        let output = parbench(dir.path(), &["check", "bad.toml"]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{run}: {stderr}");
+        assert!(stderr.contains(expected), "{run}: {stderr}");
+    }
+}
