@@ -134,7 +134,7 @@ scale = 42
 [run]                        # how to run every workload
 strategies = {strategies}  # serial is the reference
 workers = [2]                # worker counts, or \"cpus\"; an array is an axis
-repetitions = 5              # measured runs of each entry
+repetitions = 5              # measured runs of each entry, or \"auto\" (until precise)
 warmup = 1                   # unmeasured runs before them
 chunk_size = \"auto\"          # items per dispatch to a worker, or a number
 timeout = \"60s\"              # per run; \"500ms\", \"2m\", \"1h\"
