@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+
+mod common;
 use tempfile::TempDir;
 
 /// A temporary folder to write job files in and run parbench from.
@@ -1177,39 +1179,20 @@ fn interleaved_order_is_the_default_and_grouped_is_available() {
 
 /// Scales the wall time of every row of one entry by `factor`.
 fn slow_down(text: &str, strategy: &str, workers: &str, factor: f64) -> String {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header).unwrap();
-    for record in reader.records() {
-        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
-        if cells[column("strategy")] == strategy && cells[column("workers")] == workers {
-            let wall: f64 = cells[column("wall_s")].parse().unwrap();
-            cells[column("wall_s")] = format!("{:.9}", wall * factor);
-        }
-        writer.write_record(&cells).unwrap();
-    }
-    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+    common::with_walls(text, |row| {
+        let wall: f64 = row["wall_s"].parse().unwrap();
+        Some(if row["strategy"] == strategy && row["workers"] == workers { wall * factor } else { wall })
+    })
 }
 
 /// The same rows with every wall time replaced by a steady one: 10 ms per
 /// item over the workers, ±0.5% by repetition.
 fn steady(text: &str) -> String {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header).unwrap();
-    for record in reader.records() {
-        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
-        let workers: f64 = cells[column("workers")].parse().unwrap();
-        let repetition: f64 = cells[column("repetition")].parse().unwrap();
-        let wall = 0.04 / workers.min(4.0) * (1.0 + (repetition % 11.0 - 5.0) / 1000.0);
-        cells[column("wall_s")] = format!("{wall:.9}");
-        writer.write_record(&cells).unwrap();
-    }
-    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+    common::with_walls(text, |row| {
+        let workers: f64 = row["workers"].parse().unwrap();
+        let repetition: f64 = row["repetition"].parse().unwrap();
+        Some(0.04 / workers.min(4.0) * (1.0 + (repetition % 11.0 - 5.0) / 1000.0))
+    })
 }
 
 #[test]

@@ -10,27 +10,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
+mod common;
+
+use common::keyed_rows as rows;
+
 fn parbench(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("parbench")
+    assert_cmd::Command::cargo_bin("parbench")
         .unwrap()
         .current_dir(dir)
         .args(args)
         .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap()
-}
-
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
 }
 
 /// A job of `sleep` (no CPU, little noise) on two items.
@@ -210,26 +203,14 @@ fn the_machine_is_checked_and_the_findings_recorded() {
     );
 }
 
-/// Rewrites a per-run CSV: every wall time becomes `seconds` × `scale`,
-/// ±0.5% by round, as steady as a quiet machine gives; rounds past
-/// `rounds` are left out.
+/// A per-run CSV with every wall time `seconds` × `scale`, ±0.5% by
+/// round, as steady as a quiet machine gives; rounds past `rounds` are left
+/// out.
 fn steady(path: &Path, seconds: f64, scale: f64, rounds: f64) -> String {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header).unwrap();
-    for record in reader.records() {
-        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
-        let round: f64 = cells[column("repetition")].parse().unwrap();
-        if round > rounds {
-            continue;
-        }
-        let wall = seconds * scale * (1.0 + (round % 11.0 - 5.0) / 1000.0);
-        cells[column("wall_s")] = format!("{wall:.9}");
-        writer.write_record(&cells).unwrap();
-    }
-    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+    common::with_walls(&std::fs::read_to_string(path).unwrap(), |row| {
+        let round: f64 = row["repetition"].parse().unwrap();
+        (round <= rounds).then(|| seconds * scale * (1.0 + (round % 11.0 - 5.0) / 1000.0))
+    })
 }
 
 /// A run 30% slower is named slower and `report` exits 1; the same rows

@@ -68,7 +68,7 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
     match warning {
         Warning::HighVariation { worst, spread, entries } => format!(
             "high variation: the standard deviation is {:.0}% of the mean in {}{}: \
-             add repetitions, or measure on a quieter machine",
+             measure longer (`max_time`, or more `repetitions`), or on a quieter machine",
             spread * 100.0,
             entry_label(worst, hosts),
             others(*entries)

@@ -91,3 +91,23 @@ pub fn stderr(output: &Output) -> String {
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A per-run CSV (as text) with every row's `wall_s` replaced by what
+/// `wall` says for that row (cells by column name); a row it gives `None`
+/// for is left out.
+pub fn with_walls(text: &str, wall: impl Fn(&BTreeMap<String, String>) -> Option<f64>) -> String {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let column = header.iter().position(|name| name == "wall_s").expect("a per-run CSV has wall_s");
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        let row: BTreeMap<String, String> = header.iter().cloned().zip(cells.iter().cloned()).collect();
+        if let Some(seconds) = wall(&row) {
+            cells[column] = format!("{seconds:.9}");
+            writer.write_record(&cells).unwrap();
+        }
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
