@@ -24,8 +24,20 @@ pub fn check(paths: &[PathBuf]) -> Result<i32, Error> {
 /// What `parbench check` prints for one job.
 pub fn plan_text(job: &Job, plan: &Plan) -> String {
     let warmup_runs = plan.total_runs() - plan.measured_runs();
+    // "auto" entries run as often as their precision needs: the count is
+    // what min_repetitions plans, and the time is what bounds them.
+    let auto = plan.entries.iter().filter(|entry| entry.repetitions == Repetitions::Auto).count();
+    let bound = if auto == 0 {
+        String::new()
+    } else {
+        format!(
+            "; \"auto\" may make more or fewer: until ±{}%, at most {} of runs per entry",
+            crate::vocab::format_number(job.precision.target * 100.0),
+            humantime::format_duration(job.precision.max_time)
+        )
+    };
     let mut text = format!(
-        "{}: job \"{}\" is valid: {} entries in {} groups, {} runs ({} measured, {} warm-up) on {} CPUs\n",
+        "{}: job \"{}\" is valid: {} entries in {} groups, {} runs ({} measured, {} warm-up{bound}) on {} CPUs\n",
         job.path.display(),
         job.name,
         plan.entries.len(),
@@ -54,8 +66,8 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
             let measured = match entry.repetitions {
                 Repetitions::Fixed(count) => format!("{count} measured"),
                 Repetitions::Auto => format!(
-                    "measured until ±{} with {} runs or more, or {} of runs",
-                    crate::vocab::format_number(entry.precision.target * 100.0) + "%",
+                    "measured until ±{}% with {} runs or more, or {} of runs",
+                    crate::vocab::format_number(entry.precision.target * 100.0),
                     entry.precision.min_repetitions,
                     humantime::format_duration(entry.precision.max_time)
                 ),
