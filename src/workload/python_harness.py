@@ -1,0 +1,257 @@
+"""parbench's Python harness: runs a user's function under Python's own pools.
+
+parbench ships this file inside its binary and starts it as
+`INTERPRETER -c SOURCE parbench-python-harness` in the job file's folder, in a
+process group of its own (so that a timeout or Ctrl-C ends it and every
+process of its pool with one signal). It stays alive for every run of one
+group of entries, so the interpreter's start is never timed.
+
+Wire protocol: one JSON object per line in each direction. parbench writes to
+the harness's standard input; the harness answers on a private copy of the
+standard output it was started with. Its file descriptor 1 is pointed at
+standard error, so a `print` in the user's function lands in parbench's log,
+never in the protocol, and standard input becomes /dev/null.
+
+    -> {"load": {"file": F, "function": NAME, "items": [...]}}
+    <- {"loaded": {"implementation": "CPython", "version": "3.11.7", "gil": true}}
+    -> {"run": {"strategy": "serial"|"threads"|"processes", "workers": N,
+                "chunksize": C, "start_method": null|"fork"|"spawn"|"forkserver"}}
+    <- {"ok": {"wall_s": .., "setup_s": .., "cpu_s": .., "gil": true, "results": [repr, ...]}}
+    <- {"failed": {"error": "ValueError: message", "wall_s": ..}}
+    -> end of input: the harness exits 0.
+
+A message the harness cannot serve (a missing file, a failed import) is
+answered {"error": "one line"} and the harness exits 1.
+
+The timed region is exactly the blog post's: from before the pool is created
+to the moment the last result is in hand (`list(...)` of the map). The pool's
+shutdown comes after the clock stops. Python's pools start their workers
+lazily, inside map, so no moment separates "every worker ready" from the
+work: `setup_s` is null for the pools and 0 for serial.
+
+Works with Python 3.8 and later: no syntax or library newer than that.
+"""
+
+import sys
+
+if sys.version_info < (3, 8):
+    sys.stdout.write('{"too_old": "%d.%d.%d"}\n' % tuple(sys.version_info[:3]))
+    sys.exit(1)
+
+# `-c` puts the current folder (the job file's) first on sys.path, where a
+# user's json.py would shadow the standard library for the harness itself.
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+
+import importlib  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: E402
+
+MARKER = "parbench-python-harness"
+
+
+def gil_enabled():
+    """Whether the GIL is on now (a free-threaded build may turn it back on
+    when a module that needs it is imported). Before 3.13 it always is."""
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+def describe_exception(error):
+    kind = type(error)
+    name = kind.__qualname__
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = kind.__module__ + "." + name
+    message = str(error).replace("\n", " ").strip()
+    return name + ": " + message if message else name
+
+
+def load(request):
+    path = os.path.abspath(request["file"])
+    if not os.path.isfile(path):
+        raise LookupError("file %s does not exist" % request["file"])
+    directory, filename = os.path.split(path)
+    module_name = os.path.splitext(filename)[0]
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") != path:
+        raise LookupError(
+            "%s cannot be imported as module %r: Python already has a module of that name; rename the file"
+            % (request["file"], module_name)
+        )
+    # The folder goes first on sys.path, and a spawned or forkserver pool
+    # process gets the same sys.path: it imports the module by name, as
+    # pickle refers to the function.
+    sys.path.insert(0, directory)
+    module = importlib.import_module(module_name)
+    function = getattr(module, request["function"], None)
+    if function is None or not callable(function):
+        raise LookupError("%s defines no function %r" % (request["file"], request["function"]))
+    return function, request["items"]
+
+
+def cpu_self():
+    return time.process_time()
+
+
+def cpu_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_of_processes(pids):
+    """CPU seconds of live processes that are not our children (a
+    forkserver's), from /proc; 0 where it cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def run(function, items, request):
+    strategy = request["strategy"]
+    workers = request["workers"]
+    chunksize = request.get("chunksize") or 1
+    start_method = request.get("start_method")
+    context = None
+    if strategy == "processes" and start_method:
+        context = multiprocessing.get_context(start_method)
+
+    pool = None
+    self_before = cpu_self()
+    children_before = cpu_children()
+    started = time.perf_counter()
+    try:
+        # The timed region: pool creation and map, as the blog post times them.
+        if strategy == "serial":
+            results = list(map(function, items))
+        elif strategy == "threads":
+            pool = ThreadPoolExecutor(max_workers=workers)
+            results = list(pool.map(function, items))
+        elif strategy == "processes":
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            results = list(pool.map(function, items, chunksize=chunksize))
+        else:
+            raise ValueError("unknown strategy %r" % strategy)
+        finished = time.perf_counter()
+    except BaseException as error:  # the user's function may raise anything
+        wall_s = time.perf_counter() - started
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        shutdown(pool)
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return {"failed": {"error": describe_exception(error), "wall_s": wall_s}}
+    self_after = cpu_self()
+    foreign = 0.0
+    if strategy == "processes" and start_method == "forkserver":
+        foreign = cpu_of_processes(list(getattr(pool, "_processes", None) or {}))
+    shutdown(pool)
+    # The pool's processes are reaped by now, so their CPU is in RUSAGE_CHILDREN.
+    children_after = cpu_children()
+    cpu_s = (self_after - self_before) + (children_after - children_before) + foreign
+    return {
+        "ok": {
+            "wall_s": finished - started,
+            "setup_s": 0.0 if strategy == "serial" else None,
+            "cpu_s": cpu_s,
+            "gil": gil_enabled(),
+            "results": [repr(result) for result in results],
+        }
+    }
+
+
+def shutdown(pool):
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def facts():
+    return {
+        "implementation": platform.python_implementation(),
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "gil": gil_enabled(),
+    }
+
+
+def probe(path):
+    """What `parbench check` needs to know of FILE, without running it: its
+    top-level functions (and other top-level names, which may be callables
+    made at import), or where it fails to parse; and this interpreter."""
+    import ast
+
+    answer = facts()
+    try:
+        with open(path, "rb") as source:
+            tree = ast.parse(source.read(), filename=path)
+    except SyntaxError as error:
+        answer["syntax_error"] = {"line": error.lineno or 0, "column": error.offset or 0, "message": error.msg}
+    except (OSError, ValueError) as error:
+        answer["unreadable"] = describe_exception(error)
+    else:
+        functions, bound = [], []
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bound.extend(target.id for target in targets if isinstance(target, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ClassDef):
+                bound.append(node.name)
+        answer["functions"] = functions
+        answer["bound"] = bound
+    sys.stdout.write(json.dumps(answer) + "\n")
+    return 0
+
+
+def main():
+    if sys.argv[2:3] == ["probe"]:
+        return probe(sys.argv[3])
+    # The protocol gets private copies of stdin and stdout; fd 0 becomes
+    # /dev/null and fd 1 standard error, for the user's code and the pool.
+    inbox = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    outbox = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+
+    def answer(message):
+        outbox.write(json.dumps(message) + "\n")
+        outbox.flush()
+
+    function = None
+    items = None
+    for line in inbox:
+        request = json.loads(line)
+        if "load" in request:
+            try:
+                function, items = load(request["load"])
+            except BaseException as error:
+                traceback.print_exc(file=sys.stderr)
+                answer({"error": describe_exception(error)})
+                return 1
+            answer({"loaded": facts()})
+        elif "run" in request and function is not None:
+            answer(run(function, items, request["run"]))
+        else:
+            answer({"error": "unexpected message %s" % line.strip()[:80]})
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
