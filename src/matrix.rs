@@ -17,8 +17,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::generator::Generator;
 use crate::jobfile::{Job, ParamValue, WorkloadKind};
 use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, format_number};
+use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Protocol, Work};
 
 /// One combination that runs `warmup + repetitions` times (with `"auto"`,
@@ -186,7 +188,8 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                 })
                 .cloned()
                 .collect();
-            let (work, resolved) = make_work(&workload.kind, &params);
+            let text_items = matches!(job.generator, Generator::File { .. });
+            let (work, resolved) = make_work(&workload.kind, &params, text_items);
             for &list_size in &job.sizes {
                 let group_index = groups.len();
                 let first = entries.len();
@@ -287,6 +290,7 @@ fn entry_key(
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
         WorkloadKind::Command { argv, protocol } => format!("command {argv:?} {protocol:?}"),
+        WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
     };
     let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
     let definition = format!(
@@ -298,7 +302,11 @@ fn entry_key(
 
 /// The runnable work for one parameter combination, and the full parameter
 /// list it runs with (defaults included).
-fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec<(String, ParamValue)>) {
+fn make_work(
+    kind: &WorkloadKind,
+    params: &[(String, ParamValue)],
+    text_items: bool,
+) -> (Work, Vec<(String, ParamValue)>) {
     match kind {
         WorkloadKind::Builtin(spec) => {
             let given: BTreeMap<String, f64> = params
@@ -317,6 +325,23 @@ fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec
             let texts: BTreeMap<String, String> =
                 params.iter().map(|(name, value)| (name.clone(), value.to_string())).collect();
             (Work::Command(CommandSpec::new(argv, &texts, *protocol)), params.to_vec())
+        }
+        WorkloadKind::Python { file, function, interpreters } => {
+            let text =
+                |key: &str| params.iter().find(|(name, _)| name == key).map(|(_, value)| value.to_string());
+            let interpreter = text("interpreter")
+                .and_then(|name| interpreters.iter().find(|known| known.name == name))
+                .or(interpreters.first())
+                .map(|known| known.path.clone())
+                .unwrap_or_else(|| "python3".into());
+            let work = PythonWork {
+                file: file.clone(),
+                function: function.clone(),
+                interpreter,
+                start_method: text("start_method"),
+                text_items,
+            };
+            (Work::Python(work), params.to_vec())
         }
     }
 }

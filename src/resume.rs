@@ -105,7 +105,7 @@ fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord
         repetition: cells.get("repetition")?.parse().ok()?,
         status,
         wall_s: number("wall_s")?,
-        setup_s: number("setup_s").unwrap_or(0.0),
+        setup_s: number("setup_s"),
         cpu_s: number("cpu_s").unwrap_or(0.0),
         checksum: cells.get("checksum").cloned().unwrap_or_default(),
         error: cells.get("error").cloned().unwrap_or_default(),
@@ -114,6 +114,12 @@ fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord
             .and_then(|text| crate::report::parse_cell_time(text))
             .unwrap_or(SystemTime::UNIX_EPOCH),
         peak_rss_bytes: cells.get("peak_rss_bytes").and_then(|text| text.parse().ok()),
+        python: cells.get("python").cloned().unwrap_or_default(),
+        python_gil: match cells.get("python_gil").map(String::as_str) {
+            Some("enabled") => Some(true),
+            Some("disabled") => Some(false),
+            _ => None,
+        },
     })
 }
 

@@ -11,7 +11,7 @@ use crate::matrix::{Entry, Plan};
 
 mod rounds;
 
-use crate::strategy::{Cutoff, Failed, RunFailure, Spread, execute};
+use crate::strategy::{Cutoff, Failed, RunFailure, Session, Spread, execute};
 use rounds::{Rounds, Step};
 pub use rounds::{Stop, auto_stop};
 
@@ -45,7 +45,9 @@ pub struct RunRecord {
     pub repetition: u32,
     pub status: Status,
     pub wall_s: f64,
-    pub setup_s: f64,
+    /// `None` where the strategy has no moment when every worker is ready
+    /// (Python's pools start their workers inside `map`).
+    pub setup_s: Option<f64>,
     pub cpu_s: f64,
     /// Empty when the run produced no results.
     pub checksum: String,
@@ -54,6 +56,10 @@ pub struct RunRecord {
     /// The runner's peak resident memory during the run plus that of the
     /// run's worker processes, in bytes; None in rows of older versions.
     pub peak_rss_bytes: Option<u64>,
+    /// The interpreter of a Python run (`CPython 3.11.7`); empty otherwise.
+    pub python: String,
+    /// Whether that interpreter's GIL was enabled; `None` for other runs.
+    pub python_gil: Option<bool>,
 }
 
 /// Where the runs happen, for every row.
@@ -131,6 +137,8 @@ pub fn run(
         let mut rounds = Rounds::new(entries, job.order, order_seed, group.index);
         // Made on the first run: a group with nothing left to run needs no list.
         let mut items = None;
+        // Lives as long as the group: a Python workload's harness.
+        let mut session = Session::default();
         // The first correct result in the group is what every other run
         // must reproduce; a kept run of an earlier invocation counts.
         let mut reference: Option<(String, String)> = entries.iter().find_map(|entry| {
@@ -147,7 +155,7 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let _ = measure(entry, &group.work, items);
+                    let _ = measure(entry, &group.work, items, &mut session);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                 }
                 Step::Measure(entry, repetition) => {
@@ -156,7 +164,7 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
-                    let (mut record, stderr) = measure(entry, &group.work, items);
+                    let (mut record, stderr) = measure(entry, &group.work, items, &mut session);
                     if record.status == Status::Interrupted {
                         return stop(done, measured);
                     }
@@ -216,6 +224,7 @@ fn measure(
     entry: &Entry,
     work: &crate::workload::Work,
     items: &crate::generator::Items,
+    session: &mut Session,
 ) -> (RunRecord, Vec<String>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
@@ -229,7 +238,7 @@ fn measure(
         chunk_size: entry.chunk_size,
         cwd: entry.cwd(),
     };
-    let result = execute(spread, work, items, &cutoff);
+    let result = execute(spread, work, items, &cutoff, session);
     let ended = Instant::now();
     let cpu_s = (cpu_seconds() - cpu_before).max(0.0);
     let own_peak = crate::strategy::own_peak();
@@ -238,19 +247,33 @@ fn measure(
         repetition: 0,
         status: Status::Ok,
         wall_s: 0.0,
-        setup_s: 0.0,
+        setup_s: Some(0.0),
         cpu_s,
         checksum: String::new(),
         error: String::new(),
         started_at,
         peak_rss_bytes: Some(own_peak),
+        python: String::new(),
+        python_gil: None,
     };
     match result {
         Ok(execution) => {
             record.wall_s = execution.finished.duration_since(started).as_secs_f64();
-            record.setup_s = execution.setup.as_secs_f64();
+            record.setup_s = Some(execution.setup.as_secs_f64());
+            if let Some(timed) = execution.timed {
+                record.wall_s = timed.wall_s;
+                record.setup_s = timed.setup_s;
+                record.cpu_s = timed.cpu_s;
+            }
             record.checksum = execution.outputs.checksum();
             record.peak_rss_bytes = Some(own_peak + execution.children_peak_rss);
+            if let Some((python, gil)) = execution.python {
+                record.python = python;
+                record.python_gil = Some(gil);
+                // The work ran in the interpreter, whose memory is not
+                // measured: the runner's alone would mislead.
+                record.peak_rss_bytes = None;
+            }
             (record, execution.stderr)
         }
         Err(Failed { failure, stderr }) => {

@@ -54,6 +54,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
             WorkloadKind::Command { argv, protocol } => {
                 format!("command {argv:?} ({protocol:?} protocol)").to_lowercase()
             }
+            WorkloadKind::Python { file, function, .. } => format!("python {file}:{function}"),
         };
         text.push_str(&format!(
             "  group {}: {} ({what}), {} {} items\n",

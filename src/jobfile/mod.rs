@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod fuzz;
+mod python;
 mod raw;
 mod schema;
 mod suggest;
@@ -17,6 +18,7 @@ use crate::generator::Generator;
 use crate::vocab::{
     ChunkSize, Order, Precision, Repetitions, Strategy, WorkerCount, format_number, io_reason,
 };
+use crate::workload::python::PythonFacts;
 use crate::workload::{BuiltinSpec, Protocol};
 
 pub use schema::schema_json;
@@ -61,7 +63,27 @@ pub struct Workload {
 #[derive(Debug, Clone)]
 pub enum WorkloadKind {
     Builtin(&'static BuiltinSpec),
-    Command { argv: Vec<String>, protocol: Protocol },
+    Command {
+        argv: Vec<String>,
+        protocol: Protocol,
+    },
+    /// `python = "FILE:FUNCTION"`; its interpreters and start methods are
+    /// the parameter axes `interpreter` and `start_method`.
+    Python {
+        file: String,
+        function: String,
+        interpreters: Vec<Interpreter>,
+    },
+}
+
+/// A Python interpreter of a job, found and asked what it is when the job
+/// was validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interpreter {
+    /// As the job file writes it: the `param_interpreter` value.
+    pub name: String,
+    pub path: PathBuf,
+    pub facts: PythonFacts,
 }
 
 #[derive(Debug, Clone, PartialEq)]

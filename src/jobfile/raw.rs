@@ -136,6 +136,23 @@ pub struct RawWorkload {
     #[serde(default)]
     #[schemars(schema_with = "schema::protocol")]
     pub protocol: Option<Spanned<String>>,
+    /// A Python function run under Python's own map, ThreadPoolExecutor and
+    /// ProcessPoolExecutor, timed inside Python: "FILE:FUNCTION", FILE
+    /// relative to the job file.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::python")]
+    pub python: Option<Spanned<String>>,
+    /// The interpreter of a `python` workload: a program on PATH or a path
+    /// relative to the job file (default "python3"); an array is an axis.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::interpreter")]
+    pub interpreter: Option<Spanned<Axis>>,
+    /// How a `python` workload's ProcessPoolExecutor starts its processes:
+    /// "fork", "spawn" or "forkserver" (default: Python's own); an array is
+    /// an axis.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::start_method")]
+    pub start_method: Option<Spanned<Axis>>,
     /// The workload's parameters; an array is an axis of the matrix.
     #[serde(default)]
     #[schemars(schema_with = "schema::params")]

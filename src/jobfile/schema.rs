@@ -15,6 +15,7 @@ use super::raw::RawJob;
 use super::validate::{MAX_LIST_SIZE, MAX_WORKERS};
 use crate::generator::Generator;
 use crate::vocab::Strategy;
+use crate::workload::python::START_METHODS;
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol};
 
 /// The schema as pretty JSON, ending in a newline.
@@ -109,6 +110,22 @@ pub fn protocol(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "enum": Protocol::NAMES, "examples": ["lines"] })
 }
 
+pub fn python(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": "^.+:[^:/.]+$",
+        "examples": ["python/prices.py:increase_price_crazy"],
+    })
+}
+
+pub fn interpreter(_: &mut SchemaGenerator) -> Schema {
+    with_examples(axis(json!({ "type": "string", "minLength": 1 }), true), json!(["python3", ["python3.12", "python3.13t"]]))
+}
+
+pub fn start_method(_: &mut SchemaGenerator) -> Schema {
+    with_examples(axis(json!({ "enum": START_METHODS }), true), json!(["spawn", ["fork", "forkserver"]]))
+}
+
 fn builtin_names() -> Vec<&'static str> {
     BUILTINS.iter().filter(|spec| !spec.hidden).map(|spec| spec.name).collect()
 }
@@ -145,7 +162,14 @@ pub fn workload(schema: &mut Schema) {
             "then": { "properties": { "params": builtin_params(spec) } },
         })
     }));
-    schema.insert("oneOf".to_owned(), json!([{ "required": ["builtin"] }, { "required": ["command"] }]));
+    rules.push(json!({
+        "if": { "required": ["python"] },
+        "then": { "not": { "anyOf": [{ "required": ["protocol"] }, { "required": ["params"] }] } },
+    }));
+    schema.insert(
+        "oneOf".to_owned(),
+        json!([{ "required": ["builtin"] }, { "required": ["command"] }, { "required": ["python"] }]),
+    );
     schema.insert("allOf".to_owned(), Value::Array(rules));
     schema.insert("examples".to_owned(), workload_examples());
 }
@@ -154,6 +178,7 @@ pub fn workload_examples() -> Value {
     json!([
         { "name": "increase", "builtin": "price-increase", "params": { "percent": 10 } },
         { "name": "sed", "command": ["sed", "-u", "s/$/ done/"], "protocol": "lines" },
+        { "name": "crazy", "python": "python/prices.py:increase_price_crazy", "start_method": "spawn" },
     ])
 }
 

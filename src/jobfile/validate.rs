@@ -454,18 +454,47 @@ fn workload(
     if name.trim().is_empty() {
         return Err(at.error(raw.name.span().start, "a workload name cannot be empty"));
     }
-    let kind = match (&raw.builtin, &raw.command) {
-        (Some(_), Some(command)) => {
-            return Err(at.error(
-                command.span().start,
-                format!("workload \"{name}\" has both \"builtin\" and \"command\"; keep exactly one"),
-            ));
+    let strategies = match &raw.strategies {
+        Some(strategies) => self::strategies(strategies, at)?,
+        None => defaults.strategies.clone(),
+    };
+    let kinds = [
+        ("builtin", raw.builtin.as_ref().map(|value| value.span().start)),
+        ("command", raw.command.as_ref().map(|value| value.span().start)),
+        ("python", raw.python.as_ref().map(|value| value.span().start)),
+    ];
+    let given: Vec<(&str, usize)> =
+        kinds.iter().filter_map(|(key, offset)| offset.map(|offset| (*key, offset))).collect();
+    if let [(first, _), (second, offset), ..] = given[..] {
+        return Err(at.error(
+            offset,
+            format!("workload \"{name}\" has both \"{first}\" and \"{second}\"; keep exactly one"),
+        ));
+    }
+    if raw.python.is_none() {
+        for (key, value) in [("interpreter", &raw.interpreter), ("start_method", &raw.start_method)] {
+            if let Some(value) = value {
+                return Err(at.error(
+                    value.span().start,
+                    format!("\"{key}\" applies to python workloads only; remove it or use \"python\""),
+                ));
+            }
         }
+    }
+    let mut python_axes = Vec::new();
+    let kind = match (&raw.builtin, &raw.command) {
+        _ if raw.python.is_some() => {
+            let python = raw.python.as_ref().expect("checked just above");
+            let (kind, axes) = super::python::validate(raw, python, &strategies, dir, at)?;
+            python_axes = axes;
+            kind
+        }
+        (Some(_), Some(_)) => unreachable!("refused above"),
         (None, None) => {
             return Err(at.error(
                 raw.name.span().start,
                 format!(
-                    "workload \"{name}\" needs \"builtin\" or \"command\" (see `parbench list` for builtins)"
+                    "workload \"{name}\" needs \"builtin\", \"command\" or \"python\" (see `parbench list` for builtins)"
                 ),
             ));
         }
@@ -543,6 +572,7 @@ fn workload(
     };
 
     let param_axes = match (&raw.params, &kind) {
+        (_, WorkloadKind::Python { .. }) => python_axes,
         (None, _) => Vec::new(),
         (Some(params), WorkloadKind::Builtin(spec)) => builtin_params(params, spec, at)?,
         (Some(params), WorkloadKind::Command { .. }) => command_params(params, at)?,
@@ -552,10 +582,7 @@ fn workload(
         name,
         kind,
         param_axes,
-        strategies: match &raw.strategies {
-            Some(strategies) => self::strategies(strategies, at)?,
-            None => defaults.strategies.clone(),
-        },
+        strategies,
         workers: match &raw.workers {
             Some(workers) => self::workers(workers, at)?,
             None => defaults.workers.clone(),

@@ -35,6 +35,8 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "parbench_version",
     "entry_key",
     "peak_rss_bytes",
+    "python",
+    "python_gil",
 ];
 
 /// The csv writer every file of parbench uses: comma, `\n`, quoting only
@@ -95,7 +97,7 @@ pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_name
         record.repetition.to_string(),
         record.status.name().to_owned(),
         seconds(record.wall_s),
-        seconds(record.setup_s),
+        record.setup_s.map(seconds).unwrap_or_default(),
         seconds(record.cpu_s),
         items_per_s,
         record.checksum.clone(),
@@ -106,6 +108,8 @@ pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_name
         env!("CARGO_PKG_VERSION").to_owned(),
         entry.key.clone(),
         record.peak_rss_bytes.map(|bytes| bytes.to_string()).unwrap_or_default(),
+        text_cell(&record.python),
+        record.python_gil.map(|gil| if gil { "enabled" } else { "disabled" }).unwrap_or_default().to_owned(),
     ];
     cells.extend(param_cells(entry, param_names));
     cells

@@ -41,6 +41,7 @@ pub fn describe(
         "job_file": job.path.display().to_string(),
         "job_file_hash": job.source_hash,
         "git_commit": git_commit(&job.dir),
+        "python": python_interpreters(job),
         "written_at": super::timestamp(std::time::SystemTime::now()),
         "order_seed": order_seed,
         "machine_checks": checks.to_json(),
@@ -51,6 +52,30 @@ pub fn describe(
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');
     text
+}
+
+/// Each Python interpreter of the job's `python` workloads, as it described
+/// itself when the job was checked (before any module was imported; the
+/// per-run `python_gil` column says whether the GIL was on during each run).
+fn python_interpreters(job: &Job) -> serde_json::Value {
+    let mut seen = Vec::new();
+    for workload in &job.workloads {
+        if let crate::jobfile::WorkloadKind::Python { interpreters, .. } = &workload.kind {
+            for interpreter in interpreters {
+                let value = json!({
+                    "interpreter": interpreter.name,
+                    "path": interpreter.path.display().to_string(),
+                    "implementation": interpreter.facts.implementation,
+                    "version": interpreter.facts.version,
+                    "gil": if interpreter.facts.gil { "enabled" } else { "disabled" },
+                });
+                if !seen.contains(&value) {
+                    seen.push(value);
+                }
+            }
+        }
+    }
+    serde_json::Value::Array(seen)
 }
 
 fn cpu_model(cpuinfo: &str) -> String {

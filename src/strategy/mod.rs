@@ -5,6 +5,7 @@
 mod chunks;
 mod memory;
 mod processes;
+mod python;
 mod reaper;
 mod serial;
 mod threads;
@@ -105,6 +106,29 @@ pub struct Execution {
     /// summed over the pool (for `argv` commands: each slot's largest
     /// process); 0 for serial and threads, which start none.
     pub children_peak_rss: u64,
+    /// Figures the run measured itself, in place of the runner's clocks:
+    /// a Python run is timed inside Python.
+    pub timed: Option<Timed>,
+    /// The interpreter a Python run ran on (`CPython 3.11.7`) and whether
+    /// its GIL was enabled when the run ended.
+    pub python: Option<(String, bool)>,
+}
+
+/// A run's figures as measured where it ran, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timed {
+    pub wall_s: f64,
+    /// `None` where no moment separates "every worker ready" from the work.
+    pub setup_s: Option<f64>,
+    pub cpu_s: f64,
+}
+
+/// What outlives one run within a group: the Python harness, started by
+/// the group's first run and ended when the session is dropped, so that an
+/// interpreter's start is never part of a run.
+#[derive(Default)]
+pub struct Session {
+    python: Option<(crate::workload::python::PythonWork, crate::workload::python::Harness)>,
 }
 
 /// A cutoff shared by everything that runs on behalf of one run: loops
@@ -171,8 +195,15 @@ pub struct Spread<'a> {
 }
 
 /// Runs `work` over `items` once, spread as `spread` says.
-pub fn execute(spread: Spread<'_>, work: &Work, items: &Items, cutoff: &Cutoff) -> Result<Execution, Failed> {
+pub fn execute(
+    spread: Spread<'_>,
+    work: &Work,
+    items: &Items,
+    cutoff: &Cutoff,
+    session: &mut Session,
+) -> Result<Execution, Failed> {
     match (spread.strategy, work) {
+        (_, Work::Python(python)) => python::run(python, items, spread, cutoff, session),
         (Strategy::Serial, Work::Builtin { spec, params }) => {
             serial::run(&*spec.kernel(params), items, cutoff).map_err(Failed::from)
         }

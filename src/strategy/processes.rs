@@ -82,6 +82,8 @@ pub fn run_builtin(
         finished: ended.finished,
         stderr: ended.stderr,
         children_peak_rss: ended.peak_rss,
+        timed: None,
+        python: None,
     })
 }
 
@@ -108,6 +110,8 @@ pub fn run_command(
                 finished: ended.finished,
                 stderr: ended.stderr,
                 children_peak_rss: ended.peak_rss,
+                timed: None,
+                python: None,
             })
         }
     }
@@ -663,6 +667,8 @@ fn run_argv(
         finished,
         stderr,
         children_peak_rss: slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum(),
+        timed: None,
+        python: None,
     })
 }
 

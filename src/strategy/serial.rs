@@ -35,5 +35,7 @@ pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execut
         setup: Duration::ZERO,
         finished: Instant::now(),
         stderr: Vec::new(),
+        timed: None,
+        python: None,
     })
 }

@@ -80,6 +80,8 @@ pub fn run(
         finished,
         stderr: Vec::new(),
         children_peak_rss: 0,
+        timed: None,
+        python: None,
     })
 }
 

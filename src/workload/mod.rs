@@ -7,6 +7,7 @@ mod command;
 mod crash;
 mod price_crazy;
 mod price_increase;
+pub mod python;
 mod sleep;
 mod spin;
 
@@ -41,6 +42,7 @@ pub trait Kernel: Send + Sync {
 pub enum Work {
     Builtin { spec: &'static BuiltinSpec, params: Params },
     Command(CommandSpec),
+    Python(python::PythonWork),
 }
 
 /// One parameter of a builtin.

@@ -1,0 +1,157 @@
+//! `python = "FILE:FUNCTION"` workloads: the file, each interpreter and the
+//! function checked before anything runs. Each interpreter reads the module
+//! with Python's `ast` (the harness's probe mode), so the module's top level
+//! never runs during `check`.
+
+use std::path::Path;
+
+use toml::{Spanned, Value};
+
+use super::raw::{Axis, RawWorkload};
+use super::suggest::choices;
+use super::validate::find_on_path;
+use super::{Interpreter, JobError, Locator, ParamValue, WorkloadKind};
+use crate::vocab::Strategy;
+use crate::workload::python::{self, Module, START_METHODS};
+
+type Result<T> = std::result::Result<T, JobError>;
+
+/// Parameter axes by name, as `Workload::param_axes` holds them.
+type Axes = Vec<(String, Vec<ParamValue>)>;
+
+/// The workload's kind and its parameter axes (`interpreter`, and
+/// `start_method` when given), sorted by name as every axis is.
+pub(super) fn validate(
+    raw: &RawWorkload,
+    python: &Spanned<String>,
+    strategies: &[Strategy],
+    dir: &Path,
+    at: &Locator,
+) -> Result<(WorkloadKind, Axes)> {
+    if let Some(params) = &raw.params {
+        return Err(at.error(
+            params.span().start,
+            "\"params\" does not apply to python workloads: the function receives the item alone",
+        ));
+    }
+    if let Some(protocol) = &raw.protocol {
+        return Err(at.error(protocol.span().start, "\"protocol\" applies to command workloads only"));
+    }
+    let spec = python.get_ref();
+    let value_at = python.span().start;
+    let Some((file, function)) = spec.rsplit_once(':').filter(|(file, function)| {
+        !file.is_empty() && !function.is_empty() && !function.contains(['/', '.'])
+    }) else {
+        return Err(
+            at.error(value_at, "\"python\" must be \"FILE:FUNCTION\", such as \"prices.py:increase_price\"")
+        );
+    };
+    if !dir.join(file).is_file() {
+        return Err(at.error(
+            value_at,
+            format!("file \"{file}\" does not exist (paths are relative to the job file's folder)"),
+        ));
+    }
+    // Where FUNCTION starts inside the quoted value, when the value is
+    // written plainly (no escapes), so an error can point at the name.
+    let function_at = match at.source.get(value_at..value_at + spec.len() + 2) {
+        Some(text) if text == format!("\"{spec}\"") => value_at + 1 + file.len() + 1,
+        _ => value_at,
+    };
+
+    let mut interpreters = Vec::new();
+    for (name, offset) in texts(raw.interpreter.as_ref(), "interpreter", at)?
+        .unwrap_or_else(|| vec![("python3".to_owned(), value_at)])
+    {
+        if interpreters.iter().any(|known: &Interpreter| known.name == name) {
+            return Err(at.error(offset, "this interpreter is listed twice"));
+        }
+        let path = if name.contains('/') {
+            let path = dir.join(&name);
+            if !path.is_file() {
+                return Err(at.error(
+                    offset,
+                    format!(
+                        "interpreter \"{name}\" does not exist (paths are relative to the job file's folder)"
+                    ),
+                ));
+            }
+            path
+        } else {
+            find_on_path(&name)
+                .ok_or_else(|| at.error(offset, format!("interpreter \"{name}\" is not found on PATH")))?
+        };
+        let probe = python::probe(&path, dir, file).map_err(|why| at.error(offset, why))?;
+        match &probe.module {
+            Module::SyntaxError { line, column, message } => {
+                return Err(
+                    at.error(value_at, format!("{file}:{line}:{column}: {message} (as {name} reads it)"))
+                );
+            }
+            Module::Unreadable(why) => return Err(at.error(value_at, format!("cannot read {file}: {why}"))),
+            Module::Parsed { functions, bound } => {
+                if !functions.iter().chain(bound).any(|defined| defined == function) {
+                    let names: Vec<&str> = functions.iter().map(String::as_str).collect();
+                    let message = if names.is_empty() {
+                        format!("{file} defines no function \"{function}\"; it defines no function at all")
+                    } else {
+                        format!("{file} defines no function \"{function}\"; {}", choices(function, &names))
+                    };
+                    return Err(at.error(function_at, message));
+                }
+            }
+        }
+        interpreters.push(Interpreter { name, path, facts: probe.facts });
+    }
+
+    let mut axes = vec![(
+        "interpreter".to_owned(),
+        interpreters.iter().map(|i| ParamValue::Text(i.name.clone())).collect(),
+    )];
+    if let Some(methods) = texts(raw.start_method.as_ref(), "start_method", at)? {
+        let key_at = raw.start_method.as_ref().map_or(value_at, |value| value.span().start);
+        if !strategies.contains(&Strategy::Processes) {
+            return Err(at.error(
+                key_at,
+                "\"start_method\" applies to processes only, and this workload runs no processes",
+            ));
+        }
+        let mut values = Vec::new();
+        for (method, offset) in methods {
+            if !START_METHODS.contains(&method.as_str()) {
+                return Err(at.error(
+                    offset,
+                    format!("unknown start_method \"{method}\"; {}", choices(&method, START_METHODS)),
+                ));
+            }
+            let value = ParamValue::Text(method);
+            if values.contains(&value) {
+                return Err(at.error(offset, "this start_method is listed twice"));
+            }
+            values.push(value);
+        }
+        axes.push(("start_method".to_owned(), values));
+    }
+    let kind = WorkloadKind::Python { file: file.to_owned(), function: function.to_owned(), interpreters };
+    Ok((kind, axes))
+}
+
+/// The strings of a key that may be an axis, each with its own offset.
+fn texts(value: Option<&Spanned<Axis>>, key: &str, at: &Locator) -> Result<Option<Vec<(String, usize)>>> {
+    let Some(value) = value else { return Ok(None) };
+    let one = |value: &Value, offset: usize| match value {
+        Value::String(text) if !text.is_empty() => Ok((text.clone(), offset)),
+        _ => Err(at.error(offset, format!("\"{key}\" must be a non-empty string or an array of them"))),
+    };
+    match value.get_ref() {
+        Axis::One(single) => Ok(Some(vec![one(single, value.span().start)?])),
+        Axis::Many(values) if values.is_empty() => {
+            Err(at.error(value.span().start, format!("\"{key}\" is an empty array; give at least one value")))
+        }
+        Axis::Many(values) => values
+            .iter()
+            .map(|element| one(element.get_ref(), element.span().start))
+            .collect::<Result<_>>()
+            .map(Some),
+    }
+}

@@ -1,0 +1,504 @@
+//! Python workloads (`python = "FILE:FUNCTION"`): the user's function run by
+//! Python's own `map`, `ThreadPoolExecutor` and `ProcessPoolExecutor`, timed
+//! inside Python. The harness that does it (`python_harness.py`) ships in the
+//! binary; this module starts it, speaks its JSON-lines protocol, and ends it
+//! and every process of its pool, however a run ends.
+//!
+//! One harness serves one group of entries (one list, one interpreter, one
+//! start method): it is started by the group's first run and ended when the
+//! group is done, so the interpreter's start is never part of a run.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// The harness, as shipped: started as `INTERPRETER -c HARNESS MARKER`.
+pub const HARNESS: &str = include_str!("python_harness.py");
+
+/// The first argument after the harness's source: it names the harness's
+/// processes in `ps` (and the tests' scans of /proc).
+pub const MARKER: &str = "parbench-python-harness";
+
+/// The oldest Python the harness is written for.
+pub const MINIMUM_VERSION: &str = "3.8";
+
+/// `start_method` values, as `multiprocessing.get_context` names them.
+pub const START_METHODS: &[&str] = &["fork", "spawn", "forkserver"];
+
+/// A Python function ready to run: which interpreter, which module, which
+/// function, how its process pool starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PythonWork {
+    /// Relative to the job file's folder, where the harness runs.
+    pub file: String,
+    pub function: String,
+    pub interpreter: PathBuf,
+    /// `None`: Python's default for the platform.
+    pub start_method: Option<String>,
+    /// Every item goes to the function as `str` (a `file` list).
+    pub text_items: bool,
+}
+
+/// What an interpreter says of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PythonFacts {
+    /// `CPython`, `PyPy`, …
+    pub implementation: String,
+    /// `3.11.7`
+    pub version: String,
+    /// Whether the GIL is enabled (`sys._is_gil_enabled()`; always before 3.13).
+    pub gil: bool,
+}
+
+impl PythonFacts {
+    /// `CPython 3.11.7`, for the `python` column.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.implementation, self.version)
+    }
+
+    /// `enabled` or `disabled`, for the `python_gil` column.
+    pub fn gil_cell(&self) -> &'static str {
+        gil_cell(self.gil)
+    }
+}
+
+pub fn gil_cell(gil: bool) -> &'static str {
+    if gil { "enabled" } else { "disabled" }
+}
+
+/// What `check` learns of a module and an interpreter without running the
+/// module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub facts: PythonFacts,
+    pub module: Module,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Module {
+    /// Top-level `def`s in file order, and other top-level names (imports,
+    /// assignments, classes) that may hold a callable made at import.
+    Parsed {
+        functions: Vec<String>,
+        bound: Vec<String>,
+    },
+    SyntaxError {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    Unreadable(String),
+}
+
+#[derive(Deserialize)]
+struct RawProbe {
+    too_old: Option<String>,
+    #[serde(flatten)]
+    facts: Option<PythonFacts>,
+    functions: Option<Vec<String>>,
+    #[serde(default)]
+    bound: Vec<String>,
+    syntax_error: Option<RawSyntaxError>,
+    unreadable: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSyntaxError {
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+/// Asks `interpreter` (run in `dir`) what `file` defines, parsing it with
+/// Python's `ast`: the module's top level is not run. The error is one
+/// line, for a located job-file error.
+pub fn probe(interpreter: &Path, dir: &Path, file: &str) -> Result<Probe, String> {
+    let output = Command::new(interpreter)
+        .args(["-c", HARNESS, MARKER, "probe", file])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| {
+            format!("cannot run {}: {}", interpreter.display(), crate::vocab::io_reason(&error))
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let raw: RawProbe = serde_json::from_str(stdout.trim()).map_err(|_| {
+        let why = stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("no answer");
+        format!("{} cannot run parbench's Python harness: {}", interpreter.display(), why.trim())
+    })?;
+    if let Some(version) = raw.too_old {
+        return Err(format!(
+            "{} is Python {version}; parbench's Python harness needs {MINIMUM_VERSION} or later",
+            interpreter.display()
+        ));
+    }
+    let facts = raw.facts.ok_or_else(|| format!("{} did not describe itself", interpreter.display()))?;
+    let module = if let Some(error) = raw.syntax_error {
+        Module::SyntaxError { line: error.line, column: error.column, message: error.message }
+    } else if let Some(why) = raw.unreadable {
+        Module::Unreadable(why)
+    } else {
+        Module::Parsed { functions: raw.functions.unwrap_or_default(), bound: raw.bound }
+    };
+    Ok(Probe { facts, module })
+}
+
+/// The items as the harness receives them: whole numbers as `int`, other
+/// numbers as `float`, text (and every item of a `file` list) as `str`.
+pub fn items_json(numbers: Option<&[f64]>, texts: Option<&[String]>) -> String {
+    let mut json = String::from("[");
+    if let Some(numbers) = numbers {
+        for (index, number) in numbers.iter().enumerate() {
+            if index > 0 {
+                json.push(',');
+            }
+            json.push_str(&number_json(*number));
+        }
+    }
+    if let Some(texts) = texts {
+        for (index, text) in texts.iter().enumerate() {
+            if index > 0 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(text).expect("a string serialises"));
+        }
+    }
+    json.push(']');
+    json
+}
+
+/// A number in the JSON dialect Python's `json` reads: an integer literal
+/// for a whole number (Python makes it an `int`), the shortest exact
+/// decimal otherwise, and Python's names for the values JSON lacks.
+fn number_json(number: f64) -> String {
+    if number.is_nan() {
+        "NaN".to_owned()
+    } else if number.is_infinite() {
+        if number > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+    } else if number.fract() == 0.0 && !(number == 0.0 && number.is_sign_negative()) {
+        format!("{number:.0}")
+    } else {
+        // Rust prints the shortest decimal that reads back to the same f64,
+        // and never with an exponent; a negative zero stays a float.
+        let text = format!("{number}");
+        if text.contains('.') { text } else { format!("{text}.0") }
+    }
+}
+
+/// How one run is asked of the harness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest<'a> {
+    pub strategy: &'a str,
+    pub workers: usize,
+    pub chunksize: Option<usize>,
+    pub start_method: Option<&'a str>,
+}
+
+/// One run's figures, as the harness measured them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PythonRun {
+    pub wall_s: f64,
+    /// `None` for Python's pools, which start their workers inside `map`.
+    pub setup_s: Option<f64>,
+    pub cpu_s: f64,
+    /// `repr` of each result, in input order.
+    pub results: Vec<String>,
+    pub gil: bool,
+}
+
+/// Why a request to the harness came to nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HarnessError {
+    /// The run failed (an exception in the function, a failed import, a
+    /// harness that died): one line.
+    Failed(String),
+    /// The deadline passed or a signal came; the harness and its pool are
+    /// ended already.
+    Stopped,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Reply {
+    Loaded(PythonFacts),
+    Ok { wall_s: f64, setup_s: Option<f64>, cpu_s: f64, results: Vec<String>, gil: bool },
+    Failed { error: String },
+    Error(String),
+}
+
+/// A running harness, in a process group of its own. Dropping it ends the
+/// harness and every process of that group.
+pub struct Harness {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    replies: Receiver<String>,
+    /// Standard error goes to an unnamed temporary file (no pipe to fill);
+    /// what each run added is read after it.
+    stderr: File,
+    stderr_seen: u64,
+    pub facts: PythonFacts,
+}
+
+impl Harness {
+    /// Starts `interpreter` in `dir` with the harness, and loads `file`'s
+    /// `function` with the items. `stopped` says when to give up: a
+    /// deadline passed or a signal came.
+    pub fn start(
+        interpreter: &Path,
+        dir: &Path,
+        file: &str,
+        function: &str,
+        items_json: &str,
+        stopped: &dyn Fn() -> bool,
+        patience: &dyn Fn() -> Duration,
+    ) -> Result<Harness, (HarnessError, Vec<String>)> {
+        use std::os::unix::process::CommandExt;
+        let failed = |message: String| (HarnessError::Failed(message), Vec::new());
+        let stderr = tempfile::tempfile()
+            .map_err(|error| failed(format!("cannot create a temporary file for stderr: {error}")))?;
+        let stderr_for_child =
+            stderr.try_clone().map_err(|error| failed(format!("cannot share the stderr file: {error}")))?;
+        let mut child = Command::new(interpreter)
+            .args(["-c", HARNESS, MARKER])
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr_for_child)
+            .process_group(0)
+            .spawn()
+            .map_err(|error| {
+                failed(format!(
+                    "cannot start \"{}\": {}",
+                    interpreter.display(),
+                    crate::vocab::io_reason(&error)
+                ))
+            })?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, replies) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut harness = Harness {
+            stdin: child.stdin.take(),
+            child,
+            replies,
+            stderr,
+            stderr_seen: 0,
+            facts: PythonFacts { implementation: String::new(), version: String::new(), gil: true },
+        };
+        let request = format!(
+            "{{\"load\":{{\"file\":{},\"function\":{},\"items\":{items_json}}}}}\n",
+            serde_json::to_string(file).expect("a string serialises"),
+            serde_json::to_string(function).expect("a string serialises"),
+        );
+        match harness.ask(&request, stopped, patience) {
+            Ok(Reply::Loaded(facts)) => {
+                harness.facts = facts;
+                Ok(harness)
+            }
+            Ok(Reply::Error(message)) => {
+                let stderr = harness.new_stderr();
+                Err((HarnessError::Failed(format!("cannot load {file}: {message}")), stderr))
+            }
+            Ok(_) => Err((
+                HarnessError::Failed("the harness answered out of turn".to_owned()),
+                harness.new_stderr(),
+            )),
+            Err(error) => Err((error, harness.new_stderr())),
+        }
+    }
+
+    /// One run. The harness times it; the figures come back with the results.
+    pub fn run(
+        &mut self,
+        request: &RunRequest<'_>,
+        stopped: &dyn Fn() -> bool,
+        patience: &dyn Fn() -> Duration,
+    ) -> (Result<PythonRun, HarnessError>, Vec<String>) {
+        let message = serde_json::json!({
+            "run": {
+                "strategy": request.strategy,
+                "workers": request.workers,
+                "chunksize": request.chunksize,
+                "start_method": request.start_method,
+            }
+        });
+        let result = match self.ask(&format!("{message}\n"), stopped, patience) {
+            Ok(Reply::Ok { wall_s, setup_s, cpu_s, results, gil }) => {
+                Ok(PythonRun { wall_s, setup_s, cpu_s, results, gil })
+            }
+            Ok(Reply::Failed { error }) => Err(HarnessError::Failed(error)),
+            Ok(Reply::Error(message)) => Err(HarnessError::Failed(message)),
+            Ok(Reply::Loaded(_)) => Err(HarnessError::Failed("the harness answered out of turn".to_owned())),
+            Err(error) => Err(error),
+        };
+        (result, self.new_stderr())
+    }
+
+    /// Whether the harness can take another run.
+    pub fn alive(&mut self) -> bool {
+        self.stdin.is_some() && matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn ask(
+        &mut self,
+        request: &str,
+        stopped: &dyn Fn() -> bool,
+        patience: &dyn Fn() -> Duration,
+    ) -> Result<Reply, HarnessError> {
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(request.as_bytes()).and_then(|()| stdin.flush()).is_ok(),
+            None => false,
+        };
+        if !written {
+            return Err(self.died());
+        }
+        loop {
+            if stopped() {
+                self.end();
+                return Err(HarnessError::Stopped);
+            }
+            match self.replies.recv_timeout(patience()) {
+                Ok(line) => {
+                    return serde_json::from_str(&line).map_err(|_| {
+                        self.end();
+                        HarnessError::Failed(format!("the harness answered something unexpected: {line:.80}"))
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(self.died()),
+            }
+        }
+    }
+
+    /// The harness's standard output closed: it exited or was killed.
+    fn died(&mut self) -> HarnessError {
+        self.stdin = None;
+        let status = wait_at_most(&mut self.child, Duration::from_secs(1));
+        self.end();
+        let how = match status {
+            Some(status) => describe_exit(status),
+            None => "stopped answering".to_owned(),
+        };
+        let mut tail = String::new();
+        self.stderr.seek(SeekFrom::Start(0)).ok();
+        self.stderr.read_to_string(&mut tail).ok();
+        match tail.lines().rev().find(|line| !line.trim().is_empty()) {
+            Some(line) => HarnessError::Failed(format!("the Python harness {how}: {}", line.trim())),
+            None => HarnessError::Failed(format!("the Python harness {how}")),
+        }
+    }
+
+    /// What the harness wrote to stderr since the last look, line by line.
+    fn new_stderr(&mut self) -> Vec<String> {
+        let mut text = String::new();
+        if self.stderr.seek(SeekFrom::Start(self.stderr_seen)).is_ok() {
+            let _ = self.stderr.read_to_string(&mut text);
+        }
+        self.stderr_seen += text.len() as u64;
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// Ends the harness and every process of its group: SIGTERM first, so
+    /// that multiprocessing's resource tracker (which ignores it) sees its
+    /// clients gone and removes their semaphores, then SIGKILL for anything
+    /// left after a short grace.
+    fn end(&mut self) {
+        self.stdin = None;
+        let group = self.child.id() as libc::pid_t;
+        signal_group(group, libc::SIGTERM);
+        let _ = wait_at_most(&mut self.child, Duration::from_millis(500));
+        let grace = Instant::now() + Duration::from_secs(1);
+        while group_alive(group) && Instant::now() < grace {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        signal_group(group, libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Harness {
+    /// End of input asks the harness to exit (its pools are already shut
+    /// down after each run); whatever is left of its group is then ended.
+    fn drop(&mut self) {
+        if self.stdin.take().is_some() {
+            let _ = wait_at_most(&mut self.child, Duration::from_secs(2));
+        }
+        self.end();
+    }
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        _ => "ended".to_owned(),
+    }
+}
+
+fn wait_at_most(child: &mut Child, patience: Duration) -> Option<std::process::ExitStatus> {
+    let until = Instant::now() + patience;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(2)),
+            _ => return None,
+        }
+    }
+}
+
+fn signal_group(group: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: killpg has no memory effects; a group with no process left
+    // fails with ESRCH.
+    unsafe {
+        libc::killpg(group, signal);
+    }
+}
+
+fn group_alive(group: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the group has a process.
+    unsafe { libc::killpg(group, 0) == 0 }
+}
+
+/// An interpreter as the job file names it: a path (with a `/`, relative to
+/// the job file's folder) or a name looked up on PATH.
+pub fn locate_interpreter(
+    name: &str,
+    dir: &Path,
+    find_on_path: impl Fn(&str) -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    if name.contains('/') {
+        let path = dir.join(name);
+        path.is_file().then_some(path)
+    } else {
+        find_on_path(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_become_ints_and_others_floats() {
+        let numbers = [0.0, 42.0, -3.0, 2.5, 0.1, -0.0, 1e20, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        assert_eq!(
+            items_json(Some(&numbers), None),
+            "[0,42,-3,2.5,0.1,-0.0,100000000000000000000,NaN,Infinity,-Infinity]"
+        );
+        let texts = ["a \"b\"".to_owned(), "7".to_owned()];
+        assert_eq!(items_json(None, Some(&texts)), r#"["a \"b\"","7"]"#);
+    }
+}

@@ -1,0 +1,329 @@
+//! Python workloads (`python = "FILE:FUNCTION"`): the real binary on real job
+//! files and Python modules in a fresh temporary folder. Needs `python3`
+//! (3.8 or later) on PATH, as CI has.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+struct Workdir {
+    dir: TempDir,
+    /// Put into the environment of every parbench this test starts, and so
+    /// inherited by the harness and every process of its pool: a process
+    /// that carries it after parbench has exited was left behind.
+    marker: String,
+}
+
+impl Workdir {
+    fn new() -> Workdir {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Workdir {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+            marker: format!("PARBENCH_PYTHON_TEST={}-{count}", std::process::id()),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("parbench"));
+        let (key, value) = self.marker.split_once('=').unwrap();
+        command.current_dir(self.path()).env(key, value);
+        command
+    }
+
+    fn parbench(&self, args: &[&str]) -> Output {
+        Command::from_std(self.command()).args(args).timeout(Duration::from_secs(300)).output().unwrap()
+    }
+
+    /// Processes that carry this test's marker in their environment.
+    fn left_behind(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+            if environ.split(|byte| *byte == 0).any(|var| var == self.marker.as_bytes()) {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                found.push(format!("{}: {:.120}", entry.file_name().to_string_lossy(), cmdline));
+            }
+        }
+        found
+    }
+
+    fn rows(&self, name: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+        let mut reader = csv::Reader::from_path(self.path().join(name)).unwrap();
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+        let rows = reader
+            .records()
+            .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
+            .collect();
+        (header, rows)
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn job(run: &str, workloads: &str) -> String {
+    format!(
+        "version = 1\nname = \"py\"\n[list]\ngenerator = \"squares\"\nsize = 6\nscale = 42\n[run]\n{run}\n{workloads}"
+    )
+}
+
+const FUNCTIONS: &str = r#"
+import os
+import time
+
+
+def square(price):
+    return price * price
+
+
+def kind(item):
+    return type(item).__name__
+
+
+def fails_on_one_item(price):
+    if price == 42 * 9:
+        raise ValueError("no price may be %d" % price)
+    return price
+
+
+def announce_then_hang(price):
+    open("started-%d" % os.getpid(), "w").close()
+    time.sleep(1000)
+"#;
+
+#[test]
+fn every_strategy_of_a_python_function_gives_the_serial_checksum() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "ok.toml",
+        &job(
+            "strategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\nrepetitions = 2\nwarmup = 0",
+            "[[workload]]\nname = \"sq\"\npython = \"funcs.py:square\"\nstart_method = [\"fork\", \"spawn\"]\n",
+        ),
+    );
+    let output = work.parbench(&["run", "ok.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (header, rows) = work.rows("results/py.csv");
+    assert_eq!(rows.len(), 12, "2 start methods × 3 strategies × 2 repetitions");
+    for row in &rows {
+        assert_eq!(row["status"], "ok", "{row:?}");
+        assert_eq!(row["checksum"], rows[0]["checksum"], "{row:?}");
+        assert_eq!(row["param_interpreter"], "python3");
+        assert!(row["python"].starts_with("CPython 3.") || row["python"].starts_with("PyPy 3."), "{row:?}");
+        assert!(["enabled", "disabled"].contains(&row["python_gil"].as_str()), "{row:?}");
+    }
+    let methods: Vec<&str> = rows.iter().map(|row| row["param_start_method"].as_str()).collect();
+    assert!(methods.contains(&"fork") && methods.contains(&"spawn"), "{methods:?}");
+    let fixed_end = header.iter().position(|column| column.starts_with("param_")).unwrap();
+    assert_eq!(&header[fixed_end - 2..fixed_end], ["python", "python_gil"], "{header:?}");
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+    let env = std::fs::read_to_string(work.path().join("results/py.env.json")).unwrap();
+    let env: serde_json::Value = serde_json::from_str(&env).unwrap();
+    let python = &env["python"][0];
+    assert_eq!(python["interpreter"], "python3", "{env}");
+    assert!(python["version"].as_str().unwrap().starts_with("3."), "{env}");
+}
+
+#[test]
+fn whole_numbers_reach_the_function_as_int_and_text_as_str() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write("list.txt", "one\n2\n");
+    // The run's checksum is that of the results' reprs, one per line, as a
+    // `lines` command's is: a command printing 'int' for every item must
+    // give the same checksum as the function that returns the type's name.
+    for (list, expected) in [
+        ("generator = \"squares\"\nsize = 6\nscale = 42", "int"),
+        ("generator = \"file\"\npath = \"list.txt\"", "str"),
+    ] {
+        let text = job("strategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0", &format!(
+            "[[workload]]\nname = \"kind\"\npython = \"funcs.py:kind\"\n\
+             [[workload]]\nname = \"same\"\ncommand = [\"sed\", \"-u\", \"s/.*/'{expected}'/\"]\nprotocol = \"lines\"\n"
+        ))
+        .replace("generator = \"squares\"\nsize = 6\nscale = 42", list);
+        work.write("kind.toml", &text);
+        let output = work.parbench(&["run", "kind.toml"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let (_, rows) = work.rows("results/py.csv");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["checksum"], rows[1]["checksum"], "{expected}: {rows:?}");
+    }
+}
+
+#[test]
+fn an_exception_fails_its_run_naming_it_and_the_other_runs_complete() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "raise.toml",
+        &job(
+            "strategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\nrepetitions = 2\nwarmup = 0",
+            "[[workload]]\nname = \"bad\"\npython = \"funcs.py:fails_on_one_item\"\n\
+             [[workload]]\nname = \"good\"\npython = \"funcs.py:square\"\n",
+        ),
+    );
+    let output = work.parbench(&["run", "raise.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/py.csv");
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        if row["workload"] == "bad" {
+            assert_eq!(row["status"], "failed", "{row:?}");
+            assert_eq!(row["error"], "ValueError: no price may be 378", "{row:?}");
+        } else {
+            assert_eq!(row["status"], "ok", "{row:?}");
+        }
+    }
+    let log = std::fs::read_to_string(work.path().join("results/py.log")).unwrap();
+    assert!(log.contains("Traceback"), "the traceback is in the log: {log}");
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+#[test]
+fn a_timeout_ends_the_harness_and_every_process_of_its_pool() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "hang.toml",
+        &job(
+            "strategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\ntimeout = \"1s\"",
+            "[[workload]]\nname = \"hang\"\npython = \"funcs.py:announce_then_hang\"\nstart_method = [\"fork\", \"forkserver\"]\n",
+        ),
+    );
+    let output = work.parbench(&["run", "hang.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/py.csv");
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        assert_eq!(row["status"], "timeout", "{row:?}");
+    }
+    let started = std::fs::read_dir(work.path()).unwrap().flatten();
+    let pids = started.filter(|entry| entry.file_name().to_string_lossy().starts_with("started-")).count();
+    assert!(pids >= 4, "the function ran in the harness and in pool processes ({pids} pids)");
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+#[test]
+fn ctrl_c_ends_the_harness_and_its_pool_and_exits_130() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "stop.toml",
+        &job(
+            "strategies = [\"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0",
+            "[[workload]]\nname = \"hang\"\npython = \"funcs.py:announce_then_hang\"\nstart_method = \"spawn\"\n",
+        ),
+    );
+    let child = work
+        .command()
+        .args(["run", "stop.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both pool processes are in the function: the pool is fully up.
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let started = std::fs::read_dir(work.path())
+            .unwrap()
+            .flatten()
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with("started-"))
+            .count();
+        if started >= 2 {
+            break;
+        }
+        assert!(Instant::now() < until, "the pool never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!work.left_behind().is_empty(), "the marker finds the running harness");
+    // SAFETY: kill on the pid of a child we spawned and have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+#[test]
+fn check_refuses_a_function_the_module_does_not_define_and_lists_those_it_does() {
+    let work = Workdir::new();
+    work.write("python/prices.py", "import math\n\ndef increase(price):\n    return price\n\ndef crazy(price):\n    return price\n\nraise SystemExit('the top level must not run')\n");
+    work.write(
+        "missing.toml",
+        &job(
+            "strategies = [\"serial\"]",
+            "[[workload]]\nname = \"w\"\npython = \"python/prices.py:increse\"\n",
+        ),
+    );
+    let output = work.parbench(&["check", "missing.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: missing.toml:11:28: python/prices.py defines no function \"increse\"; expected one of increase, crazy; did you mean \"increase\"?\n"
+    );
+}
+
+#[test]
+fn a_missing_file_interpreter_or_start_method_is_located() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    let cases = [
+        (
+            "python = \"nope.py:f\"",
+            "missing.toml:11:10: file \"nope.py\" does not exist (paths are relative to the job file's folder)",
+        ),
+        (
+            "python = \"funcs.py\"",
+            "missing.toml:11:10: \"python\" must be \"FILE:FUNCTION\", such as \"prices.py:increase_price\"",
+        ),
+        (
+            "python = \"funcs.py:square\"\ninterpreter = [\"python3\", \"python3.99-nowhere\"]",
+            "missing.toml:12:27: interpreter \"python3.99-nowhere\" is not found on PATH",
+        ),
+        (
+            "python = \"funcs.py:square\"\nstart_method = \"fork-exec\"",
+            "missing.toml:12:16: unknown start_method \"fork-exec\"; expected one of fork, spawn, forkserver; did you mean \"fork\"?",
+        ),
+    ];
+    for (workload, expected) in cases {
+        work.write(
+            "missing.toml",
+            &job(
+                "strategies = [\"serial\", \"processes\"]",
+                &format!("[[workload]]\nname = \"w\"\n{workload}\n"),
+            ),
+        );
+        let output = work.parbench(&["check", "missing.toml"]);
+        assert_eq!(output.status.code(), Some(2), "{workload}");
+        assert_eq!(stderr(&output), format!("error: {expected}\n"), "{workload}");
+    }
+}
+
+/// The harness's own tests, on the protocol without parbench.
+#[test]
+fn the_harness_passes_its_python_tests() {
+    let output = std::process::Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s", "tests/python"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
