@@ -195,6 +195,19 @@ def run_job(parbench, folder, name, repetitions, wrap=None):
     return summary, runs, result.stderr
 
 
+def run_repo_job(parbench, folder, path, repetitions):
+    """A job file of this repository (its Python module beside it), run as is
+    with the repetitions given."""
+    job = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", path)
+    command = [parbench, "run", "--quiet", "--repetitions", str(repetitions), "--out", folder, job]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"parbench failed on {path}: {result.stderr}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    with open(os.path.join(folder, name + ".summary.csv")) as handle:
+        return list(csv.DictReader(handle))
+
+
 def pick(rows, **match):
     found = [row for row in rows if all(row[key] == value for key, value in match.items())]
     if len(found) != 1:
@@ -280,6 +293,22 @@ def main():
         speedup = float(pick(heavy, strategy=strategy)["speedup"])
         rows.append((f"price-crazy, 200 items, {strategy} ×2: speedup over serial",
                      f"{speedup:.2f}×", "limit 2.0×", speedup, 1.8))
+
+    # The blog post's own experiment, in Python's own pools (the harness
+    # times each run inside Python): the GIL keeps threads from paying on
+    # the heavy function, processes pay, and no pool pays on the light one.
+    pools = run_repo_job(parbench, folder, "jobs/python-pools.toml", repetitions)
+    crazy = {s: float(pick(pools, workload="crazy", strategy=s)["speedup"]) for s in ("threads", "processes")}
+    rows.append(("python-pools, heavy function, ThreadPoolExecutor ×2: speedup below 1.1 (1.1 / speedup)",
+                 f"{crazy['threads']:.2f}×", "limit 1.1×", 1.1 / crazy["threads"], 1))
+    rows.append(("python-pools, heavy function, ProcessPoolExecutor ×2: speedup over map",
+                 f"{crazy['processes']:.2f}×", "limit 2.0×", crazy["processes"], 1.4))
+    for strategy, pool in (("threads", "ThreadPoolExecutor"), ("processes", "ProcessPoolExecutor")):
+        light_row = pick(pools, workload="light", strategy=strategy)
+        serial_row = pick(pools, workload="light", strategy="serial")
+        rows.append((f"python-pools, light function, {pool} ×2: slower than map (pool / map)",
+                     seconds(float(light_row["median_s"])), seconds(float(serial_row["median_s"])),
+                     1 / float(light_row["speedup"]), 1))
 
     # Is "auto" near the best fixed chunk size? The runs mark auto's entry
     # with the resolved size; when it equals a fixed one, they share a row.
