@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::generator::Generator;
 use crate::jobfile::{Job, ParamValue, WorkloadKind};
 use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, format_number};
 use crate::workload::python::PythonWork;
@@ -188,8 +187,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                 })
                 .cloned()
                 .collect();
-            let text_items = matches!(job.generator, Generator::File { .. });
-            let (work, resolved) = make_work(&workload.kind, &params, text_items);
+            let (work, resolved) = make_work(&workload.kind, &params);
             for &list_size in &job.sizes {
                 let group_index = groups.len();
                 let first = entries.len();
@@ -302,11 +300,7 @@ fn entry_key(
 
 /// The runnable work for one parameter combination, and the full parameter
 /// list it runs with (defaults included).
-fn make_work(
-    kind: &WorkloadKind,
-    params: &[(String, ParamValue)],
-    text_items: bool,
-) -> (Work, Vec<(String, ParamValue)>) {
+fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec<(String, ParamValue)>) {
     match kind {
         WorkloadKind::Builtin(spec) => {
             let given: BTreeMap<String, f64> = params
@@ -339,7 +333,6 @@ fn make_work(
                 function: function.clone(),
                 interpreter,
                 start_method: text("start_method"),
-                text_items,
             };
             (Work::Python(work), params.to_vec())
         }

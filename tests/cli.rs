@@ -155,6 +155,8 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "parbench_version",
             "entry_key",
             "peak_rss_bytes",
+            "python",
+            "python_gil",
             "param_iterations",
             "param_percent",
         ]

@@ -205,20 +205,23 @@ fn a_timeout_ends_the_harness_and_every_process_of_its_pool() {
     work.write(
         "hang.toml",
         &job(
-            "strategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\ntimeout = \"1s\"",
-            "[[workload]]\nname = \"hang\"\npython = \"funcs.py:announce_then_hang\"\nstart_method = [\"fork\", \"forkserver\"]\n",
+            "strategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\ntimeout = \"3s\"",
+            "[[workload]]\nname = \"hang\"\npython = \"funcs.py:announce_then_hang\"\nstart_method = \"forkserver\"\n",
         ),
     );
     let output = work.parbench(&["run", "hang.toml"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let (_, rows) = work.rows("results/py.csv");
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 3);
     for row in &rows {
         assert_eq!(row["status"], "timeout", "{row:?}");
     }
+    // Not a timing assertion on parbench: 3 s is ample for a pool to start,
+    // and this only makes sure the test killed pool processes at all (the
+    // Ctrl-C test below waits for them by event).
     let started = std::fs::read_dir(work.path()).unwrap().flatten();
     let pids = started.filter(|entry| entry.file_name().to_string_lossy().starts_with("started-")).count();
-    assert!(pids >= 4, "the function ran in the harness and in pool processes ({pids} pids)");
+    assert!(pids >= 3, "the function ran in two harnesses and in the pool ({pids} pids)");
     assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
 }
 

@@ -31,13 +31,10 @@ pub fn run(
     };
     if !reuse {
         session.python = None;
+        // A `file` list's lines go as written, as `str`.
         let json = match items {
-            Items::Numbers(numbers) if work.text_items => {
-                let texts: Vec<String> = (0..numbers.len()).map(|index| items.text(index)).collect();
-                items_json(None, Some(&texts))
-            }
             Items::Numbers(numbers) => items_json(Some(numbers), None),
-            Items::Text(texts) => items_json(None, Some(texts)),
+            Items::Text(lines) | Items::Parsed { lines, .. } => items_json(None, Some(lines)),
         };
         let harness = Harness::start(
             &work.interpreter,

@@ -40,8 +40,6 @@ pub struct PythonWork {
     pub interpreter: PathBuf,
     /// `None`: Python's default for the platform.
     pub start_method: Option<String>,
-    /// Every item goes to the function as `str` (a `file` list).
-    pub text_items: bool,
 }
 
 /// What an interpreter says of itself.
@@ -421,10 +419,16 @@ impl Harness {
         let _ = wait_at_most(&mut self.child, Duration::from_millis(500));
         let grace = Instant::now() + Duration::from_secs(1);
         while group_alive(group) && Instant::now() < grace {
+            reap_group(group);
             std::thread::sleep(Duration::from_millis(5));
         }
         signal_group(group, libc::SIGKILL);
         let _ = self.child.wait();
+        let reaped = Instant::now() + Duration::from_secs(1);
+        while group_alive(group) && Instant::now() < reaped {
+            reap_group(group);
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 }
 
@@ -465,6 +469,15 @@ fn signal_group(group: libc::pid_t, signal: libc::c_int) {
     unsafe {
         libc::killpg(group, signal);
     }
+}
+
+/// Reaps the group's processes that are parbench's own children: pool
+/// processes whose harness died come back to parbench when it is their
+/// subreaper, and would otherwise stay zombies.
+fn reap_group(group: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: waitpid on our own children of that group, without blocking.
+    while unsafe { libc::waitpid(-group, &mut status, libc::WNOHANG) } > 0 {}
 }
 
 fn group_alive(group: libc::pid_t) -> bool {
