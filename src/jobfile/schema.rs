@@ -119,7 +119,10 @@ pub fn python(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub fn interpreter(_: &mut SchemaGenerator) -> Schema {
-    with_examples(axis(json!({ "type": "string", "minLength": 1 }), true), json!(["python3", ["python3.12", "python3.13t"]]))
+    with_examples(
+        axis(json!({ "type": "string", "minLength": 1 }), true),
+        json!(["python3", ["python3.12", "python3.13t"]]),
+    )
 }
 
 pub fn start_method(_: &mut SchemaGenerator) -> Schema {
