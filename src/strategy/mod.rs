@@ -243,6 +243,11 @@ pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
         (Strategy::Processes, Work::Builtin { .. }) => {
             Needs { open_files: 3 * workers + 4, processes: 3 * workers }
         }
+        // The Python harness: its two pipes and stderr file, itself and a
+        // reader thread; under processes also its pool, the forkserver and
+        // multiprocessing's resource tracker.
+        (Strategy::Serial, Work::Python(_)) => Needs { open_files: 4, processes: 2 },
+        (Strategy::Processes, Work::Python(_)) => Needs { open_files: 4, processes: workers + 4 },
         (_, Work::Command(command)) => match command.protocol {
             Protocol::Lines => Needs { open_files: 3 * workers + 4, processes: 3 * workers },
             // An argv slot: its thread and its child, whose stdout and
