@@ -245,12 +245,14 @@ mod tests {
             repetition,
             status,
             wall_s,
-            setup_s: 0.0,
+            setup_s: Some(0.0),
             cpu_s: 0.0,
             checksum: String::new(),
             error: String::new(),
             started_at: SystemTime::UNIX_EPOCH,
             peak_rss_bytes: None,
+            python: String::new(),
+            python_gil: None,
         }
     }
 
