@@ -171,8 +171,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
     let mut csv = crate::report::csv::writer(Vec::new());
     csv.write_record(&header).expect("writing to memory");
     for row in &rows {
-        csv.write_record(header.iter().map(|column| row.get(column).map(String::as_str).unwrap_or("")))
-            .expect("writing to memory");
+        csv.write_record(crate::report::csv::cells_of(&header, row)).expect("writing to memory");
     }
     let bytes = csv.into_inner().expect("writing to memory");
     let out = out.map(Path::to_path_buf).unwrap_or(folder);

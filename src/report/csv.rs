@@ -153,8 +153,7 @@ impl<'a> RowWriter<'a> {
         let header = header(&param_names);
         let mut rows = BTreeMap::new();
         for run in prior {
-            let cells: Vec<String> =
-                header.iter().map(|column| run.cells.get(column).cloned().unwrap_or_default()).collect();
+            let cells = cells_of(&header, &run.cells);
             rows.insert((run.record.entry, run.record.repetition), cells);
         }
         Staged::new(&partial, &csv_bytes(&header, rows.values()))?.commit()?;
@@ -331,6 +330,25 @@ pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {
 /// killed writer left incomplete. Cells that parbench 0.1.0 wrote in another
 /// form (bare hex digests, RFC 3339 times) come back in today's, so resumed,
 /// merged and reported rows are all alike.
+/// Columns that hold text from a user or a program, written as
+/// [`text_cell`]s: the guard is taken off on reading and put back on writing.
+fn is_text_column(column: &str) -> bool {
+    matches!(column, "job" | "workload" | "error" | "host") || column.starts_with("param_")
+}
+
+/// A row read back by [`read_rows`], as cells in `header`'s order, guarded
+/// again where they hold text (a number-like parameter stays as it is).
+pub fn cells_of(header: &[String], row: &BTreeMap<String, String>) -> Vec<String> {
+    header
+        .iter()
+        .map(|column| {
+            let cell = row.get(column).cloned().unwrap_or_default();
+            let number = column.starts_with("param_") && cell.parse::<f64>().is_ok();
+            if is_text_column(column) && !number { text_cell(&cell) } else { cell }
+        })
+        .collect()
+}
+
 pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Output { path: path.to_path_buf(), source })?;
     // A complete row ends with a newline; anything after the last one is torn.
@@ -354,6 +372,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, Error> {
         for column in ["checksum", "entry_key"] {
             if let Some(cell) = row.get_mut(column) {
                 *cell = crate::vocab::upgrade_digest(cell);
+            }
+        }
+        for (column, cell) in row.iter_mut() {
+            if is_text_column(column) {
+                *cell = super::unguard_cell(cell).to_owned();
             }
         }
         if let Some(cell) = row.get_mut("started_at")

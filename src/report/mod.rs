@@ -101,10 +101,21 @@ pub fn parse_cell_time(cell: &str) -> Option<SystemTime> {
 /// A cell that came from a user or a program: a leading `=`, `+`, `-`, `@`,
 /// tab or carriage return would make a spreadsheet run it as a formula, so it
 /// is written with a leading `'`.
+/// A text starting with `'` gets one more, so that reading a cell back
+/// ([`unguard_cell`]) takes off exactly what was added.
 pub fn text_cell(text: &str) -> String {
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{text}"),
         _ => text.to_owned(),
+    }
+}
+
+/// The text a [`text_cell`] was made from: the guard belongs to the CSV
+/// cell, never to the name (a job "-neg" is "-neg" everywhere else).
+pub fn unguard_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'')) => rest,
+        _ => cell,
     }
 }
 
@@ -157,6 +168,9 @@ mod tests {
             assert_eq!(text_cell(bad), format!("'{bad}"));
         }
         assert_eq!(text_cell("plain"), "plain");
+        for text in ["-neg", "'quoted", "''", "plain", "'", "=1"] {
+            assert_eq!(unguard_cell(&text_cell(text)), text, "{text} round-trips");
+        }
         assert_eq!(text_cell(""), "");
     }
 
