@@ -783,7 +783,6 @@ fn a_commands_stderr_kept_per_run_is_capped_and_the_log_says_so() {
 
 /// 25
 #[test]
-#[ignore = "issue 17 item 25: fault not fixed yet"]
 fn every_chart_gets_its_own_file_and_large_params_stay_numbers() {
     let work = Workdir::new();
     let job = "version = 1\nname = \"charts\"\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nrepetitions = 2\nwarmup = 0\n\

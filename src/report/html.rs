@@ -425,6 +425,24 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
             .collect();
         slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-")
     };
+    // Two groups may slug alike (`a b` and `a-b`, `percent = -1` and `1`):
+    // each chart gets a file of its own, and a name a file system accepts.
+    let mut used = std::collections::HashSet::new();
+    let mut unique = |name: String| -> String {
+        let mut base = name;
+        if base.len() > 120 {
+            let digest = xxhash_rust::xxh3::xxh3_64(base.as_bytes());
+            base.truncate(100);
+            base = format!("{}-{digest:016x}", base.trim_end_matches('-'));
+        }
+        let mut candidate = base.clone();
+        let mut count = 1;
+        while !used.insert(candidate.clone()) {
+            count += 1;
+            candidate = format!("{base}-{count}");
+        }
+        format!("{candidate}.svg")
+    };
     let mut files = Vec::new();
     for (group, entries) in analysis.groups() {
         if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
@@ -436,15 +454,15 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
                 name.push_str(&format!("-{}", group.host));
             }
             let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
-            files.push((format!("{}.svg", slug(&name)), speedup_chart(&group, &entries, &fits)));
+            files.push((unique(slug(&name)), speedup_chart(&group, &entries, &fits)));
         }
     }
     for (title, lines) in size_series(analysis) {
-        files.push((format!("size-{}.svg", slug(&title)), size_chart(&title, &lines)));
+        files.push((unique(format!("size-{}", slug(&title))), size_chart(&title, &lines)));
     }
     for (key, fits) in cost_groups(answers) {
         let title = super::scaling::workload_title(&key, analysis.hosts.len());
-        files.push((format!("cost-{}.svg", slug(&title)), cost_chart(&title, &fits)));
+        files.push((unique(format!("cost-{}", slug(&title))), cost_chart(&title, &fits)));
     }
     files
 }
