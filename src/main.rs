@@ -13,7 +13,7 @@ fn main() {
         Err(error) if error.is_broken_pipe() => 0,
         Err(parbench::error::Error::Reported(code)) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", parbench::report::shown(&error.to_string()));
             error.exit_code()
         }
     };

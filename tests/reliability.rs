@@ -230,7 +230,6 @@ fn planted_symlinks_in_the_results_folder_leave_their_targets_untouched() {
 
 /// 2
 #[test]
-#[ignore = "issue 17 item 2: fault not fixed yet"]
 fn control_characters_reach_the_terminal_escaped_and_the_csv_exact() {
     let work = Workdir::new();
     let workload = "[[workload]]\nname = \"red\\u001b[31mname\"\ncommand = [\"sh\", \"-c\", \"printf '\\\\033[2Jboom\\\\n' >&2; exit 3\", \"{item}\"]";

@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
 
 pub(crate) fn print(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Terminal)
+    stdout.write_all(reports::shown(text).as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Terminal)
 }
 
 /// Every job is validated before the first one runs.

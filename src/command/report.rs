@@ -24,16 +24,16 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         }
     };
     let answers = analysis::answers::answers(&analysis, args.predict.map(|cpus| cpus as usize));
-    write(&args.markdown, report::markdown::render(&analysis).as_bytes())?;
+    write(&args.markdown, report::shown(&report::markdown::render(&analysis)).as_bytes())?;
     write(&args.json, report::json::render(&analysis, &answers).as_bytes())?;
     write(&args.summary_csv, &report::summary::to_csv(&analysis))?;
     write(&args.scaling_csv, &report::scaling::to_csv(&answers, &analysis.param_names))?;
-    write(&args.html, report::html::render(&analysis, &answers).as_bytes())?;
+    write(&args.html, report::shown(&report::html::render(&analysis, &answers)).as_bytes())?;
     if let Some(dir) = &args.charts {
         std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
         for (name, svg) in report::html::charts(&analysis, &answers) {
             let path = dir.join(name);
-            std::fs::write(&path, svg).map_err(Error::output(&path))?;
+            std::fs::write(&path, report::shown(&svg)).map_err(Error::output(&path))?;
         }
     }
     let mut text = String::new();

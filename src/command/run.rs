@@ -299,7 +299,8 @@ fn run_job(
         }
     });
     if let Some(html) = &html {
-        std::fs::write(html, report::html::render(&analysis, &answers)).map_err(Error::output(html))?;
+        std::fs::write(html, report::shown(&report::html::render(&analysis, &answers)))
+            .map_err(Error::output(html))?;
     }
 
     let records = outcome.records;

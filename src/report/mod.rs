@@ -119,6 +119,29 @@ pub fn unguard_cell(cell: &str) -> &str {
     }
 }
 
+/// Text for a terminal, a Markdown or HTML page or an SVG: control
+/// characters from a name or a command's stderr are shown escaped (`\e` for
+/// ESC, `\x07`, `\u{202e}`), never sent raw, where they would move the
+/// cursor, clear the screen, retitle the window, reorder what is read, or
+/// make XML invalid. Newlines and tabs stay.
+pub fn shown(text: &str) -> String {
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(|c| c != '\n' && c != '\t' && hidden(c)) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{1b}' => out.push_str("\\e"),
+            c if hidden(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Times for people: `2.21 µs`, `16.0 ms`, `4.10 s`.
 pub fn human_seconds(value: f64) -> String {
     let (scaled, unit) = if value < 1e-6 {
@@ -168,6 +191,7 @@ mod tests {
             assert_eq!(text_cell(bad), format!("'{bad}"));
         }
         assert_eq!(text_cell("plain"), "plain");
+        assert_eq!(shown("a\u{1b}[2Jb\x07\n\tc\u{202e}"), "a\\e[2Jb\\x07\n\tc\\u{202e}");
         for text in ["-neg", "'quoted", "''", "plain", "'", "=1"] {
             assert_eq!(unguard_cell(&text_cell(text)), text, "{text} round-trips");
         }

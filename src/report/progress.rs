@@ -57,7 +57,7 @@ impl Reporter for Progress {
         match event {
             Event::RunStarted { entry, .. } => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message(entry.label());
+                    bar.set_message(super::shown(&entry.label()));
                     // "auto" repetitions can outgrow the runs planned.
                     if bar.length().is_some_and(|length| bar.position() >= length) {
                         bar.inc_length(1);
@@ -92,7 +92,7 @@ impl Reporter for Progress {
                     }
                     let mut stderr = std::io::stderr().lock();
                     // Progress is best effort: a closed stderr must not stop the measurements.
-                    let _ = writeln!(stderr, "{line}");
+                    let _ = writeln!(stderr, "{}", super::shown(&line));
                 }
             }
         }
