@@ -119,6 +119,40 @@ pub struct Plan {
     pub groups: Vec<Group>,
     pub skipped: Vec<Skipped>,
     pub cpus: usize,
+    pub origin: Origin,
+}
+
+/// What, besides each entry's definition, its key covers: where the job
+/// file is, which parbench measures, and the files its commands name. Rows
+/// of another origin are another job's, even under the same name.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The job file, as an absolute path where it can be resolved.
+    pub job_file: String,
+    pub version: String,
+    /// Files the commands name (program, scripts), as written in the job.
+    pub inputs: Vec<String>,
+}
+
+impl Origin {
+    fn of(job: &Job) -> Origin {
+        let job_file = std::fs::canonicalize(&job.path).unwrap_or_else(|_| job.path.clone());
+        let mut inputs: Vec<String> = job
+            .workloads
+            .iter()
+            .flat_map(|workload| match &workload.kind {
+                WorkloadKind::Command { inputs, .. } => inputs.iter().map(|(name, _)| name.clone()).collect(),
+                WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => Vec::new(),
+            })
+            .collect();
+        inputs.sort();
+        inputs.dedup();
+        Origin {
+            job_file: job_file.display().to_string(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            inputs,
+        }
+    }
 }
 
 impl Plan {
@@ -140,6 +174,7 @@ pub struct Overrides {
 
 /// Expands a job for a machine with `cpus` logical CPUs.
 pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
+    let origin = Origin::of(job);
     let mut entries = Vec::new();
     let mut groups = Vec::new();
     let mut skipped = Vec::new();
@@ -211,6 +246,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                             }
                             seen_chunks.push(chunk_size);
                             let key = entry_key(
+                                &origin,
                                 &job.generator,
                                 &workload.name,
                                 &workload.kind,
@@ -253,7 +289,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
             }
         }
     }
-    Plan { entries, groups, skipped, cpus }
+    Plan { entries, groups, skipped, cpus, origin }
 }
 
 /// Every combination of the parameter axes; the last axis varies fastest.
@@ -276,6 +312,7 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
 
 #[allow(clippy::too_many_arguments)]
 fn entry_key(
+    origin: &Origin,
     generator: &crate::generator::Generator,
     workload: &str,
     kind: &WorkloadKind,
@@ -287,13 +324,17 @@ fn entry_key(
 ) -> String {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
-        WorkloadKind::Command { argv, protocol } => format!("command {argv:?} {protocol:?}"),
+        WorkloadKind::Command { argv, protocol, inputs } => {
+            format!("command {argv:?} {protocol:?} {inputs:?}")
+        }
         WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
     };
     let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
     let definition = format!(
-        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
-        generator.fingerprint()
+        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}|{:?}|{}",
+        generator.fingerprint(),
+        origin.job_file,
+        origin.version
     );
     crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
 }
@@ -315,7 +356,7 @@ fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec
                 resolved.iter().map(|(name, value)| (name.clone(), ParamValue::Number(*value))).collect();
             (Work::Builtin { spec, params: resolved }, listed)
         }
-        WorkloadKind::Command { argv, protocol } => {
+        WorkloadKind::Command { argv, protocol, .. } => {
             let texts: BTreeMap<String, String> =
                 params.iter().map(|(name, value)| (name.clone(), value.to_string())).collect();
             (Work::Command(CommandSpec::new(argv, &texts, *protocol)), params.to_vec())

@@ -57,9 +57,69 @@ pub fn load(
                 return Ok(Vec::new());
             }
             let rows = read_rows(&source)?;
+            refuse_foreign(&rows, &source, out_dir, job, plan)?;
             Ok(select(rows, plan, mode))
         }
     }
+}
+
+/// Rows of which not one belongs to an entry of this plan were measured
+/// for another job under the same name (another folder, another script,
+/// another parbench): resuming would mix them in or silently drop them.
+/// The reason is told as far as the files on disk tell it.
+fn refuse_foreign(
+    rows: &[BTreeMap<String, String>],
+    source: &Path,
+    out_dir: &Path,
+    job: &str,
+    plan: &Plan,
+) -> Result<(), Error> {
+    let keys: std::collections::HashSet<&str> = plan.entries.iter().map(|entry| entry.key.as_str()).collect();
+    if rows.is_empty()
+        || rows.iter().any(|row| row.get("entry_key").is_some_and(|key| keys.contains(key.as_str())))
+    {
+        return Ok(());
+    }
+    let origin = &plan.origin;
+    let mut reasons = Vec::new();
+    let versions: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|row| row.get("parbench_version")).map(String::as_str).collect();
+    if let Some(other) = versions.iter().find(|version| **version != origin.version) {
+        reasons.push(format!("they were measured by parbench {other}, and this is {}", origin.version));
+    }
+    let env = out_dir.join(format!("{job}.env.json"));
+    let measured_at = std::fs::read_to_string(&env)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json.get("job_file").and_then(|file| file.as_str()).map(str::to_owned));
+    if let Some(file) = measured_at {
+        let resolved =
+            std::fs::canonicalize(&file).map(|path| path.display().to_string()).unwrap_or(file.clone());
+        if resolved != origin.job_file {
+            reasons.push(format!(
+                "they were measured from the job file {file}, and this is {}",
+                origin.job_file
+            ));
+        }
+    }
+    if reasons.is_empty() {
+        let inputs = if origin.inputs.is_empty() {
+            String::new()
+        } else {
+            format!(", or a file its commands name ({}),", origin.inputs.join(", "))
+        };
+        reasons.push(format!(
+            "the job file {}{inputs} has changed since they were measured, or it was moved",
+            origin.job_file
+        ));
+    }
+    Err(Error::Resume(format!(
+        "none of the {} runs in {} belong to job \"{job}\" as it is now: {}; measure it anew with --fresh \
+         (or --out elsewhere to keep those results)",
+        rows.len(),
+        source.display(),
+        reasons.join("; ")
+    )))
 }
 
 fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {

@@ -105,7 +105,7 @@ pub fn restrict(plan: &Plan, planning: &Plan, shard: Shard) -> Plan {
         }
         groups.push(Group { index, entries: first..entries.len(), ..group.clone() });
     }
-    Plan { entries, groups, skipped: plan.skipped.clone(), cpus: plan.cpus }
+    Plan { entries, groups, skipped: plan.skipped.clone(), cpus: plan.cpus, origin: plan.origin.clone() }
 }
 
 #[cfg(test)]

@@ -755,12 +755,18 @@ fn row_set(rows: &[BTreeMap<String, String>]) -> Vec<(String, String, String, St
     let mut set: Vec<_> = rows
         .iter()
         .map(|row| {
-            (
-                row["entry_key"].clone(),
-                row["repetition"].clone(),
-                row["status"].clone(),
-                row["checksum"].clone(),
-            )
+            // What the entry measures: its key also covers where the job
+            // file lies, and these rows may come from two folders.
+            let entry: Vec<&str> = row
+                .iter()
+                .filter(|(column, _)| {
+                    column.starts_with("param_")
+                        || ["workload", "list_size", "strategy", "workers", "chunk_size"]
+                            .contains(&column.as_str())
+                })
+                .map(|(_, cell)| cell.as_str())
+                .collect();
+            (entry.join("|"), row["repetition"].clone(), row["status"].clone(), row["checksum"].clone())
         })
         .collect();
     set.sort();

@@ -459,7 +459,6 @@ fn two_jobs_with_the_same_name_are_refused_before_anything_runs() {
 
 /// 12
 #[test]
-#[ignore = "issue 17 item 12: fault not fixed yet"]
 fn resume_refuses_rows_of_a_job_elsewhere_or_with_another_script() {
     let work = Workdir::new();
     let workload = "[[workload]]\nname = \"script\"\ncommand = [\"sh\", \"work.sh\", \"{item}\"]";

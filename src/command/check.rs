@@ -51,7 +51,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
         let workload = &job.workloads[group.workload];
         let what = match &workload.kind {
             WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
-            WorkloadKind::Command { argv, protocol } => {
+            WorkloadKind::Command { argv, protocol, .. } => {
                 format!("command {argv:?} ({protocol:?} protocol)").to_lowercase()
             }
             WorkloadKind::Python { file, function, .. } => format!("python {file}:{function}"),

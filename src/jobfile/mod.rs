@@ -63,9 +63,14 @@ pub struct Workload {
 #[derive(Debug, Clone)]
 pub enum WorkloadKind {
     Builtin(&'static BuiltinSpec),
+    /// `inputs`: the files the command names (its program, found as it
+    /// will run, and any argument that is a file in the job's folder), each
+    /// with a digest of its content: a run measured with another version of
+    /// a script is not this entry's.
     Command {
         argv: Vec<String>,
         protocol: Protocol,
+        inputs: Vec<(String, String)>,
     },
     /// `python = "FILE:FUNCTION"`; its interpreters and start methods are
     /// the parameter axes `interpreter` and `start_method`.

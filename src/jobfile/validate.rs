@@ -567,7 +567,8 @@ fn workload(
                     "{item} has no meaning with protocol = \"lines\": items arrive one per line on standard input",
                 ));
             }
-            WorkloadKind::Command { argv, protocol }
+            let inputs = named_inputs(&argv, dir);
+            WorkloadKind::Command { argv, protocol, inputs }
         }
     };
 
@@ -654,6 +655,34 @@ fn command_argv(command: &Spanned<Vec<Spanned<String>>>, dir: &Path, at: &Locato
         }
     }
     Ok(args.iter().map(|arg| arg.get_ref().clone()).collect())
+}
+
+/// The files a command names, each with a digest of its bytes: the program
+/// (by path, or as found on PATH) and every argument that is a file in the
+/// job's folder.
+fn named_inputs(argv: &[String], dir: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    if let Some(program) = argv.first()
+        && !program.contains('{')
+    {
+        let found = if program.contains('/') { Some(dir.join(program)) } else { find_on_path(program) };
+        files.extend(found.map(|path| (program.clone(), path)));
+    }
+    for arg in argv.iter().skip(1) {
+        let path = dir.join(arg);
+        if !arg.contains('{') && path.is_file() {
+            files.push((arg.clone(), path));
+        }
+    }
+    files
+        .into_iter()
+        .map(|(name, path)| {
+            let digest = std::fs::read(&path)
+                .map(|bytes| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)))
+                .unwrap_or_else(|_| "unreadable".to_owned());
+            (name, digest)
+        })
+        .collect()
 }
 
 fn looks_like_script(arg: &str) -> bool {
