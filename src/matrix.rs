@@ -30,6 +30,9 @@ pub struct Entry {
     /// a resumed run recognises its rows even when the job file was
     /// reordered or grew; repetitions, warm-up and timeout are not part of it.
     pub key: String,
+    /// The key as parbench 0.1.0 computed it, from the definition alone:
+    /// rows written then carry it, and still resume (see `resume`).
+    pub legacy_key: String,
     pub index: usize,
     pub group: usize,
     pub workload: usize,
@@ -246,7 +249,18 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                             }
                             seen_chunks.push(chunk_size);
                             let key = entry_key(
-                                &origin,
+                                Some(&origin),
+                                &job.generator,
+                                &workload.name,
+                                &workload.kind,
+                                &resolved,
+                                list_size,
+                                strategy,
+                                workers,
+                                chunk_size,
+                            );
+                            let legacy_key = entry_key(
+                                None,
                                 &job.generator,
                                 &workload.name,
                                 &workload.kind,
@@ -258,6 +272,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                             );
                             entries.push(Entry {
                                 key,
+                                legacy_key,
                                 index: entries.len(),
                                 group: group_index,
                                 workload: workload_index,
@@ -312,7 +327,7 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
 
 #[allow(clippy::too_many_arguments)]
 fn entry_key(
-    origin: &Origin,
+    origin: Option<&Origin>,
     generator: &crate::generator::Generator,
     workload: &str,
     kind: &WorkloadKind,
@@ -324,18 +339,22 @@ fn entry_key(
 ) -> String {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
-        WorkloadKind::Command { argv, protocol, inputs } => {
-            format!("command {argv:?} {protocol:?} {inputs:?}")
-        }
+        WorkloadKind::Command { argv, protocol, .. } => format!("command {argv:?} {protocol:?}"),
         WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
     };
     let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
-    let definition = format!(
-        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}|{:?}|{}",
-        generator.fingerprint(),
-        origin.job_file,
-        origin.version
+    let mut definition = format!(
+        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
+        generator.fingerprint()
     );
+    // Without an origin: the key of parbench 0.1.0, the definition alone.
+    if let Some(origin) = origin {
+        let inputs = match kind {
+            WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
+            WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => String::new(),
+        };
+        definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
+    }
     crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
 }
 
@@ -381,8 +400,14 @@ fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec
 }
 
 /// Parameter values as they appear in a CSV cell.
+/// A whole number past 2^53 keeps a decimal point (`1e300` as its digits
+/// and `.0`): pandas reads a 301-digit integer as text, a decimal as the
+/// float it is, and spreadsheets read either as a number.
 pub fn param_cell(value: &ParamValue) -> String {
     match value {
+        ParamValue::Number(number) if number.fract() == 0.0 && number.abs() >= 9.007_199_254_740_992e15 => {
+            format!("{number:.1}")
+        }
         ParamValue::Number(number) => format_number(*number),
         ParamValue::Text(text) => text.clone(),
     }

@@ -74,7 +74,8 @@ fn refuse_foreign(
     job: &str,
     plan: &Plan,
 ) -> Result<(), Error> {
-    let keys: std::collections::HashSet<&str> = plan.entries.iter().map(|entry| entry.key.as_str()).collect();
+    let keys: std::collections::HashSet<&str> =
+        plan.entries.iter().flat_map(|entry| [entry.key.as_str(), entry.legacy_key.as_str()]).collect();
     if rows.is_empty()
         || rows.iter().any(|row| row.get("entry_key").is_some_and(|key| keys.contains(key.as_str())))
     {
@@ -123,8 +124,16 @@ fn refuse_foreign(
 }
 
 fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
-    let entries: HashMap<&str, &crate::matrix::Entry> =
-        plan.entries.iter().map(|entry| (entry.key.as_str(), entry)).collect();
+    // Rows written by parbench 0.1.0 carry the key of the definition alone
+    // (before it covered the job's location, its scripts and parbench's
+    // version): they still match by it. Rows written since carry the full
+    // key, which no legacy key equals, so they match only their own job.
+    let entries: HashMap<&str, &crate::matrix::Entry> = plan
+        .entries
+        .iter()
+        .map(|entry| (entry.legacy_key.as_str(), entry))
+        .chain(plan.entries.iter().map(|entry| (entry.key.as_str(), entry)))
+        .collect();
     let mut kept: BTreeMap<(usize, u32), PriorRun> = BTreeMap::new();
     for cells in rows {
         let Some(entry) = cells.get("entry_key").and_then(|key| entries.get(key.as_str())) else {

@@ -137,14 +137,10 @@ pub fn chunk_auto(list_size: usize, workers: usize) -> usize {
     list_size.div_ceil(chunks).clamp(1, 8192)
 }
 
-/// Numbers as a person writes them: integers without a decimal point, and
-/// numbers too large or too small for that in exponent form (`1e300`, not
-/// 301 digits that pandas and spreadsheets read as text).
+/// Numbers as a person writes them: integers without a decimal point.
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 9.007_199_254_740_992e15 {
         format!("{}", value as i64)
-    } else if value.is_finite() && value != 0.0 && !(1e-6..1e16).contains(&value.abs()) {
-        format!("{value:e}")
     } else {
         format!("{value}")
     }

@@ -4,6 +4,7 @@
 
 use super::csv::writer;
 use super::seconds;
+use super::text_cell;
 use crate::analysis::{Analysis, EntryStats};
 
 pub const ADDED_COLUMNS: &[&str] = &[
@@ -56,8 +57,9 @@ pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
 fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
     let id = &entry.id;
     let mut cells = vec![
-        id.group.job.clone(),
-        id.group.workload.clone(),
+        // Names came back from a CSV unguarded: guard them again.
+        text_cell(&id.group.job),
+        text_cell(&id.group.workload),
         id.group.generator.clone(),
         id.group.list_size.to_string(),
         id.strategy.clone(),
@@ -66,7 +68,8 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
     ];
     for name in &analysis.param_names {
         let value = id.group.params.iter().find(|(param, _)| param == name).map(|(_, value)| value.clone());
-        cells.push(value.unwrap_or_default());
+        let value = value.unwrap_or_default();
+        cells.push(if value.parse::<f64>().is_ok() { value } else { text_cell(&value) });
     }
     let stat = |pick: fn(&crate::stats::Summary) -> f64| entry.wall.as_ref().map(|wall| seconds(pick(wall)));
     let ratio = |value: f64| format!("{value:.4}");
@@ -89,7 +92,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         entry.outliers.to_string(),
         optional(entry.speedup_ci.map(|(low, _)| ratio(low))),
         optional(entry.speedup_ci.map(|(_, high)| ratio(high))),
-        id.group.host.clone(),
+        text_cell(&id.group.host),
         optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}"))),
         optional(entry.karp_flatt().map(ratio)),
         optional(entry.median_ci_level.map(level)),
