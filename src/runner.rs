@@ -11,7 +11,7 @@ use crate::matrix::{Entry, Plan};
 
 mod rounds;
 
-use crate::strategy::{Cutoff, Failed, RunFailure, Session, Spread, execute};
+use crate::strategy::{Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_now, execute};
 use rounds::{Rounds, Step};
 pub use rounds::{Stop, auto_stop};
 
@@ -45,8 +45,9 @@ pub struct RunRecord {
     pub repetition: u32,
     pub status: Status,
     pub wall_s: f64,
-    /// `None` where the strategy has no moment when every worker is ready
-    /// (Python's pools start their workers inside `map`).
+    /// `None` where the strategy has no moment when every worker can take
+    /// work (`argv`: a process per item; Python's pools start their workers
+    /// inside `map`); written as an empty cell.
     pub setup_s: Option<f64>,
     pub cpu_s: f64,
     /// Empty when the run produced no results.
@@ -218,8 +219,10 @@ fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) -> Result<(), Er
     Ok(())
 }
 
-/// One run: wall time from the start (pool start included) to the last
-/// result, CPU time of the runner and every child it waited for.
+/// One run, on the one ruler every strategy shares (docs/RESULTS.md): wall
+/// time from the strategy's start (pool start included) to the moment the
+/// last result is in the runner's hands; CPU time of the runner and that
+/// run's children over exactly that window.
 fn measure(
     entry: &Entry,
     work: &crate::workload::Work,
@@ -229,26 +232,24 @@ fn measure(
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
     crate::strategy::reset_own_peak();
-    let cpu_before = cpu_seconds();
     let cutoff = Cutoff::new(entry.timeout);
-    let started = Instant::now();
     let spread = Spread {
         strategy: entry.strategy,
         workers: entry.workers,
         chunk_size: entry.chunk_size,
         cwd: entry.cwd(),
     };
+    let cpu_before = cpu_now();
+    let started = Instant::now();
     let result = execute(spread, work, items, &cutoff, session);
-    let ended = Instant::now();
-    let cpu_s = (cpu_seconds() - cpu_before).max(0.0);
     let own_peak = crate::strategy::own_peak();
     let mut record = RunRecord {
         entry: entry.index,
         repetition: 0,
         status: Status::Ok,
         wall_s: 0.0,
-        setup_s: Some(0.0),
-        cpu_s,
+        setup_s: None,
+        cpu_s: 0.0,
         checksum: String::new(),
         error: String::new(),
         started_at,
@@ -256,10 +257,13 @@ fn measure(
         python: String::new(),
         python_gil: None,
     };
+    let seconds_since = |finish: Finish| {
+        (finish.at.duration_since(started).as_secs_f64(), finish.cpu.saturating_sub(cpu_before).as_secs_f64())
+    };
     match result {
         Ok(execution) => {
-            record.wall_s = execution.finished.duration_since(started).as_secs_f64();
-            record.setup_s = Some(execution.setup.as_secs_f64());
+            (record.wall_s, record.cpu_s) = seconds_since(execution.finish);
+            record.setup_s = execution.setup.map(|setup| setup.as_secs_f64());
             if let Some(timed) = execution.timed {
                 record.wall_s = timed.wall_s;
                 record.setup_s = timed.setup_s;
@@ -277,7 +281,7 @@ fn measure(
             (record, execution.stderr)
         }
         Err(Failed { failure, stderr }) => {
-            record.wall_s = ended.duration_since(started).as_secs_f64();
+            (record.wall_s, record.cpu_s) = seconds_since(Finish::now(&[]));
             record.status = match failure {
                 RunFailure::Timeout(_) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
@@ -287,18 +291,4 @@ fn measure(
             (record, stderr)
         }
     }
-}
-
-/// User + system CPU seconds of this process and of its waited-for children.
-fn cpu_seconds() -> f64 {
-    fn of(who: libc::c_int) -> f64 {
-        // SAFETY: getrusage fills the struct we own; on failure we count 0.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(who, &mut usage) } != 0 {
-            return 0.0;
-        }
-        let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
-        seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
-    of(libc::RUSAGE_SELF) + of(libc::RUSAGE_CHILDREN)
 }

@@ -71,8 +71,30 @@ fn read_count(reader: &mut impl BufRead) -> io::Result<Option<usize>> {
     Ok(Some(u32::from_le_bytes(count) as usize))
 }
 
+/// The environment variable that gives a worker its runner's process id.
+pub const PARENT_ENV: &str = "PARBENCH_RUNNER_PID";
+
+/// A worker dies with its runner, even a runner killed with -9: it asks for
+/// SIGKILL when its parent dies, then checks the parent is still the runner
+/// that started it (it may have died before the request). The runner
+/// starts workers with posix_spawn, which has no hook to do this in the
+/// child before exec, so the worker does it first thing.
+fn die_with_parent() {
+    let Some(runner) = std::env::var(PARENT_ENV).ok().and_then(|pid| pid.parse::<libc::pid_t>().ok()) else {
+        return;
+    };
+    // SAFETY: prctl with integer arguments and getppid have no memory effects.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != runner {
+            std::process::exit(1);
+        }
+    }
+}
+
 /// `parbench __worker BUILTIN NAME=VALUE...`: serve until stdin closes.
 pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
+    die_with_parent();
     crate::workload::enter_worker();
     let spec = find_builtin(builtin).ok_or_else(|| format!("unknown builtin \"{builtin}\""))?;
     let mut given = std::collections::BTreeMap::new();
@@ -103,11 +125,12 @@ pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
         frame.clear();
         encode_frame(&results, &mut frame);
         writer.write_all(&frame).map_err(io_error)?;
-        // Answer now unless the next chunk is already here: batching writes
-        // while work is queued, never sitting on a result while idle.
-        if reader.buffer().is_empty() {
-            writer.flush().map_err(io_error)?;
-        }
+        // Every result goes out as soon as it is computed, even when the
+        // next chunk is already here: its arrival gives the runner the credit
+        // to send the chunk after, which then overlaps with this worker's
+        // next computation. Holding it back until the queued chunk was done
+        // (as an earlier rule did) let the worker run dry after every pair.
+        writer.flush().map_err(io_error)?;
     }
     writer.flush().map_err(io_error)?;
     Ok(())

@@ -95,11 +95,12 @@ impl From<RunFailure> for Failed {
 #[derive(Debug)]
 pub struct Execution {
     pub outputs: Outputs,
-    /// Time spent starting the pool until every worker could take work.
-    pub setup: Duration,
-    /// When the last result was in hand; the pool's teardown comes after and
-    /// is not part of the wall time.
-    pub finished: Instant,
+    /// Time from the strategy's start until every worker could take work;
+    /// `None` where there is no such moment (`argv`: a process per item).
+    pub setup: Option<Duration>,
+    /// The moment the last result was in the runner's hands, and the CPU
+    /// used until then; the pool's teardown comes after and is not timed.
+    pub finish: Finish,
     /// Standard error of command workloads, kept for the log.
     pub stderr: Vec<String>,
     /// The peak resident memory of the run's worker processes, in bytes,
@@ -129,6 +130,73 @@ pub struct Timed {
 #[derive(Default)]
 pub struct Session {
     python: Option<(crate::workload::python::PythonWork, crate::workload::python::Harness)>,
+}
+
+/// The end of a run's timed region: the instant the last result was in the
+/// runner's hands, and the CPU time used by then.
+#[derive(Debug, Clone, Copy)]
+pub struct Finish {
+    pub at: Instant,
+    /// [`cpu_now`] at that moment, plus what the live children of the run
+    /// (pool workers not yet reaped) had used.
+    pub cpu: Duration,
+}
+
+impl Finish {
+    /// Now, with the CPU of `children`: processes of this run that are still
+    /// alive (idle, waiting for input that will not come) and so not yet
+    /// counted among the reaped children.
+    pub fn now(children: &[u32]) -> Finish {
+        let at = Instant::now();
+        let cpu = cpu_now() + children.iter().map(|pid| child_cpu(*pid)).sum::<Duration>();
+        Finish { at, cpu }
+    }
+}
+
+/// CPU time (user + system) of the runner (every thread) and of every child
+/// it has reaped so far. A run's `cpu_s` is its [`Finish::cpu`] minus this at
+/// its start.
+pub fn cpu_now() -> Duration {
+    // SAFETY: clock_gettime and getrusage fill structs we own; a failure
+    // counts as zero.
+    unsafe {
+        let mut own: libc::timespec = std::mem::zeroed();
+        let own = if libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut own) == 0 {
+            Duration::new(own.tv_sec as u64, own.tv_nsec as u32)
+        } else {
+            Duration::ZERO
+        };
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let children = if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
+            let of = |time: libc::timeval| Duration::new(time.tv_sec as u64, time.tv_usec as u32 * 1000);
+            of(usage.ru_utime) + of(usage.ru_stime)
+        } else {
+            Duration::ZERO
+        };
+        own + children
+    }
+}
+
+/// CPU time a live child has used: the scheduler's nanosecond count from
+/// `/proc/PID/schedstat`, or user + system clock ticks from `/proc/PID/stat`
+/// where the kernel keeps no schedstat.
+fn child_cpu(pid: u32) -> Duration {
+    if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        && let Some(nanos) = text.split_whitespace().next().and_then(|field| field.parse().ok())
+    {
+        return Duration::from_nanos(nanos);
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which may hold spaces), from field 3.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime: fields 14 and 15 of the line, counted from 1.
+    Duration::from_secs_f64((field(11) + field(12)) / ticks)
 }
 
 /// A cutoff shared by everything that runs on behalf of one run: loops

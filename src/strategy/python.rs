@@ -3,9 +3,9 @@
 //! harness alive for the runs of a group, and turns its answers into an
 //! [`Execution`] or a [`Failed`] run.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Session, Spread, Timed};
+use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Session, Spread, Timed};
 use crate::generator::Items;
 use crate::vocab::Strategy;
 use crate::workload::python::{Harness, HarnessError, PythonWork, RunRequest, items_json};
@@ -64,8 +64,9 @@ pub fn run(
     match result {
         Ok(run) => Ok(Execution {
             outputs: Outputs::Text(run.results),
-            setup: Duration::from_secs_f64(run.setup_s.unwrap_or(0.0).max(0.0)),
-            finished: Instant::now(),
+            // Timed inside Python: `timed` below replaces these.
+            setup: run.setup_s.map(|setup| Duration::from_secs_f64(setup.max(0.0))),
+            finish: Finish::now(&[]),
             stderr,
             children_peak_rss: 0,
             timed: Some(Timed { wall_s: run.wall_s, setup_s: run.setup_s, cpu_s: run.cpu_s }),

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Cutoff, Execution, Outputs, RunFailure, numbers};
+use super::{Cutoff, Execution, Finish, Outputs, RunFailure, numbers};
 use crate::generator::Items;
 use crate::workload::Kernel;
 
@@ -32,8 +32,8 @@ pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execut
     Ok(Execution {
         children_peak_rss: 0,
         outputs: Outputs::Numbers(out),
-        setup: Duration::ZERO,
-        finished: Instant::now(),
+        setup: Some(Duration::ZERO),
+        finish: Finish::now(&[]),
         stderr: Vec::new(),
         timed: None,
         python: None,

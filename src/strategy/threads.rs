@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::chunks::Chunks;
-use super::{Cutoff, Execution, Outputs, RunFailure, Spread};
+use super::{Cutoff, Execution, Finish, Outputs, RunFailure, Spread};
 use crate::workload::Kernel;
 
 pub fn run(
@@ -62,7 +62,7 @@ pub fn run(
         }
     });
     drop(chunks);
-    let finished = Instant::now();
+    let stop = Finish::now(&[]);
     // rayon lets a dropped pool's threads wind down on their own; waiting
     // for them (outside the timed region) keeps them from running into the
     // next run: interleaved after threads, a processes pool's setup took
@@ -76,8 +76,8 @@ pub fn run(
     }
     Ok(Execution {
         outputs: Outputs::Numbers(out),
-        setup,
-        finished,
+        setup: Some(setup),
+        finish: stop,
         stderr: Vec::new(),
         children_peak_rss: 0,
         timed: None,
