@@ -258,10 +258,8 @@ fn cost_groups(answers: &Answers) -> Vec<(WorkloadKey, Vec<&CostFit>)> {
 /// Time against list size, log–log: the measured medians, the fitted line
 /// of each way of running, and the break-even sizes.
 fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
-    let all = || fits.iter().flat_map(|fit| fit.points.iter());
-    let (min_x, max_x) =
-        all().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| (lo.min(*x as f64), hi.max(*x as f64)));
-    let (min_y, max_y) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| (lo.min(*y), hi.max(*y)));
+    let ((min_x, max_x), (min_y, max_y)) =
+        extent(fits.iter().flat_map(|fit| fit.points.iter().map(|(size, time)| (*size as f64, *time))));
     if !(min_x > 0.0 && min_y > 0.0 && max_x.is_finite() && max_y.is_finite()) {
         return svg_error();
     }
@@ -370,10 +368,15 @@ fn host(host: &str, hosts: usize) -> String {
     if hosts > 1 { format!(" on {host}") } else { String::new() }
 }
 
+/// The smallest and largest x and y of some points.
+fn extent(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) {
+    points.fold(((f64::MAX, f64::MIN), (f64::MAX, f64::MIN)), |((x0, x1), (y0, y1)), (x, y)| {
+        ((x0.min(x), x1.max(x)), (y0.min(y), y1.max(y)))
+    })
+}
+
 fn size_chart(title: &str, lines: &SizeLines) -> String {
-    let all = || lines.values().flatten();
-    let (min_x, max_x) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| (lo.min(*x), hi.max(*x)));
-    let (min_y, max_y) = all().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| (lo.min(*y), hi.max(*y)));
+    let ((min_x, max_x), (min_y, max_y)) = extent(lines.values().flatten().copied());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();

@@ -76,16 +76,7 @@ pub fn items(value: f64) -> String {
     }
     // Two significant digits: the model is not better than that.
     let magnitude = 10f64.powi((value.abs().max(1.0).log10().floor() as i32 - 1).max(0));
-    let rounded = ((value / magnitude).round() * magnitude) as u64;
-    let digits = rounded.to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    items_exact(((value / magnitude).round() * magnitude) as usize)
 }
 
 fn with_interval(estimate: &Estimate, show: impl Fn(f64) -> String) -> String {
