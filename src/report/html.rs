@@ -82,7 +82,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
         body.push_str(&table(&entries));
         if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
             body.push_str(&format!(
-                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling, the thin lines the fitted USL (solid) and Amdahl (dotted) curves.</figcaption></figure>\n",
+                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling, the thin lines the fitted USL (solid) and Amdahl (dashed) curves.</figcaption></figure>\n",
                 speedup_chart(&group, &entries, &fits)
             ));
         }
@@ -233,10 +233,18 @@ fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScalin
                         });
                 }
                 if let Ok(amdahl) = &fit.amdahl {
-                    let points = curve(&|n| amdahl.speedup(n));
-                    let _ = chart.draw_series(
-                        points.iter().step_by(4).map(|point| Pixel::new(*point, color.mix(0.8))),
-                    );
+                    let _ = chart
+                        .draw_series(DashedLineSeries::new(
+                            curve(&|n| amdahl.speedup(n)),
+                            5,
+                            4,
+                            color.mix(0.6).stroke_width(1),
+                        ))
+                        .map(|series| {
+                            series
+                                .label(format!("{strategy} Amdahl"))
+                                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.mix(0.6)))
+                        });
                 }
             }
         }
