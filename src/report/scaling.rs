@@ -159,38 +159,19 @@ pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
 }
 
 fn break_even_text(break_even: &BreakEvenFit) -> String {
-    let range =
-        format!("{}–{} items", items(break_even.measured.0 as f64), items(break_even.measured.1 as f64));
+    let (smallest, largest) = break_even.measured;
+    let range = format!("{}–{} items", items_exact(smallest), items_exact(largest));
     let interval = |text: &str| match break_even.interval {
         Some((low, high)) => {
-            let high = if high > break_even.measured.1 as f64 {
-                "beyond the measured sizes".to_owned()
-            } else {
-                items(high)
-            };
+            let high =
+                if high > largest as f64 { "beyond the measured sizes".to_owned() } else { items(high) };
             format!("{text} ({}–{high})", items(low))
         }
         None => text.to_owned(),
     };
-    // Where the line's crossing disagrees with the points themselves, say
-    // what the points say.
-    let measured = match (break_even.slower_up_to, break_even.beats_from, break_even.pays_from()) {
-        (Some(slower), Some(beats), Some(from))
-            if slower < beats && !(slower as f64..=beats as f64).contains(&from) =>
-        {
-            format!(
-                " (the measured points put it between {} and {} items: the line fits them loosely)",
-                items_exact(slower),
-                items_exact(beats)
-            )
-        }
-        _ => String::new(),
-    };
-    match (break_even.estimate, break_even.pays_from()) {
-        (_, Some(from)) if from <= break_even.measured.0 as f64 => {
-            format!("pays at every measured size ({range})")
-        }
-        (_, Some(from)) => interval(&format!("pays from about {} items", items(from))) + &measured,
+    let line = match (break_even.estimate, break_even.pays_from()) {
+        (_, Some(from)) if from <= smallest as f64 => format!("pays at every measured size ({range})"),
+        (_, Some(from)) => interval(&format!("pays from about {} items", items(from))),
         (BreakEven::From(beyond), None) => format!(
             "never pays in the measured range ({range}); the lines would cross at about {} items",
             items(beyond)
@@ -198,7 +179,34 @@ fn break_even_text(break_even: &BreakEvenFit) -> String {
         _ => {
             format!("never pays in the measured range ({range}): its cost per item is no lower than serial's")
         }
+    };
+    // Where the lines disagree with the points themselves, say what the
+    // points say.
+    let from = break_even.pays_from();
+    let disagrees = match (break_even.slower_up_to, break_even.beats_from, from) {
+        (Some(slower), Some(beats), Some(from)) => {
+            slower < beats && !(slower as f64..=beats as f64).contains(&from)
+        }
+        (Some(_), None, Some(_)) | (_, Some(_), None) => true,
+        (None, Some(beats), Some(from)) => from > beats as f64,
+        (None, None, _) | (_, None, None) => false,
+    };
+    if !disagrees {
+        return line;
     }
+    let points = match (break_even.slower_up_to, break_even.beats_from) {
+        (Some(slower), Some(beats)) if slower < beats => format!(
+            "the measured points beat serial from {} items, not at {}",
+            items_exact(beats),
+            items_exact(slower)
+        ),
+        (_, Some(beats)) => format!("the measured points beat serial at {} items", items_exact(beats)),
+        (Some(slower), None) => {
+            format!("the measured points do not beat serial up to {} items", items_exact(slower))
+        }
+        (None, None) => return line,
+    };
+    format!("{line}, but {points}: the lines fit them loosely")
 }
 
 pub fn cost_sentence(fit: &CostFit, hosts: usize) -> String {
@@ -543,4 +551,59 @@ pub fn json(answers: &Answers, hosts: usize) -> Value {
         })
         .collect();
     json!({ "workers": workers, "costs": costs, "recommendations": recommendations })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(estimate: BreakEven, slower: Option<usize>, beats: Option<usize>) -> BreakEvenFit {
+        BreakEvenFit {
+            estimate,
+            interval: Some((estimate.items() * 0.9, estimate.items() * 1.2)),
+            measured: (100, 1_000_000),
+            slower_up_to: slower,
+            beats_from: beats,
+        }
+    }
+
+    #[test]
+    fn a_break_even_is_said_with_its_interval_and_checked_against_the_points() {
+        assert_eq!(
+            break_even_text(&fit(BreakEven::From(33_000.0), Some(10_000), Some(100_000))),
+            "pays from about 33,000 items (30,000–40,000)"
+        );
+        assert_eq!(
+            break_even_text(&fit(BreakEven::From(9_000.0), Some(10_000), Some(100_000))),
+            "pays from about 9,000 items (8,100–11,000), but the measured points beat serial from 100,000 items, \
+             not at 10,000: the lines fit them loosely"
+        );
+        assert_eq!(
+            break_even_text(&fit(BreakEven::Never, Some(1_000_000), None)),
+            "never pays in the measured range (100–1,000,000 items): its cost per item is no lower than serial's"
+        );
+        assert!(
+            break_even_text(&fit(BreakEven::Never, Some(10_000), Some(100_000)))
+                .ends_with("but the measured points beat serial from 100,000 items, not at 10,000: the lines fit them loosely")
+        );
+        assert_eq!(
+            break_even_text(&fit(BreakEven::From(5e6), Some(1_000_000), None)),
+            "never pays in the measured range (100–1,000,000 items); the lines would cross at about 5,000,000 items"
+        );
+        assert_eq!(
+            break_even_text(&fit(BreakEven::Always, None, Some(100))),
+            "pays at every measured size (100–1,000,000 items)"
+        );
+    }
+
+    #[test]
+    fn numbers_for_people_and_cells_for_spreadsheets() {
+        assert_eq!(items(33_456.0), "33,000");
+        assert_eq!(items(1_940.0), "1,900");
+        assert_eq!(number(0.00123456), "0.00123");
+        assert_eq!(number(1e-12), "0");
+        assert_eq!(cell(0.000000572196), "0.000000572196");
+        assert_eq!(cell(f64::INFINITY), "inf");
+        assert!(!cell(1e-15).contains('e'));
+    }
 }
