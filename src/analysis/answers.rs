@@ -458,10 +458,18 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
         });
         let measured =
             (by_size.keys().copied().min().unwrap_or(0), by_size.keys().copied().max().unwrap_or(0));
-        // As measured: each size's verdict, from its speedup interval.
+        // As measured: each size's verdict, from its speedup interval; with
+        // too few rounds for an interval (n ≤ 5), the median speedup above 1.
         let measured_beats: Vec<(usize, bool)> = by_size
             .iter()
-            .filter_map(|(size, entry)| Some((*size, entry.verdict? == super::Verdict::Beats)))
+            .filter_map(|(size, entry)| {
+                let beats = match (entry.verdict?, entry.speedup_ci) {
+                    (super::Verdict::Beats, _) => true,
+                    (_, Some(_)) => false,
+                    (_, None) => entry.speedup? > 1.0,
+                };
+                Some((*size, beats))
+            })
             .collect();
         fits.push(CostFit {
             key: key.clone(),
@@ -486,7 +494,8 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
 
 /// Per workload: at each measured size, the strategy and the fewest workers
 /// within [`WORTH`] of the best speedup there (past the host's CPUs only
-/// when the work gained there), or serial when nothing beats it by that.
+/// when the work gained there), or serial when nothing beats it by that;
+/// an entry with a speedup interval must beat serial by its verdict.
 fn recommendations(
     analysis: &Analysis,
     fits: &[WorkerScaling],
@@ -513,6 +522,8 @@ fn recommendations(
                 .iter()
                 .filter(|entry| entry.id.strategy != "serial" && allowed(entry))
                 .filter(|entry| entry.speedup.is_some_and(f64::is_finite))
+                // With an interval, only what surely beats serial.
+                .filter(|entry| entry.speedup_ci.is_none() || entry.verdict == Some(super::Verdict::Beats))
                 .collect();
             let best = candidates.iter().map(|entry| entry.speedup.unwrap_or(0.0)).fold(0.0, f64::max);
             let choice = candidates
