@@ -2,60 +2,54 @@
 //! files and Python modules in a fresh temporary folder. Needs `python3`
 //! (3.8 or later) on PATH, as CI has.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use tempfile::TempDir;
-
+/// A [`common::Workdir`] whose parbench runs carry a marker in their
+/// environment, inherited by the harness and every process of its pool: a
+/// process that carries it after parbench has exited was left behind.
 struct Workdir {
-    dir: TempDir,
-    /// Put into the environment of every parbench this test starts, and so
-    /// inherited by the harness and every process of its pool: a process
-    /// that carries it after parbench has exited was left behind.
-    marker: String,
+    work: common::Workdir,
+    marker: (String, String),
 }
 
 impl Workdir {
     fn new() -> Workdir {
         static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Workdir {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-            marker: format!("PARBENCH_PYTHON_TEST={}-{count}", std::process::id()),
-        }
+        let value = format!("{}-{count}", std::process::id());
+        Workdir { work: common::Workdir::new(), marker: ("PARBENCH_PYTHON_TEST".to_owned(), value) }
     }
 
-    fn path(&self) -> &Path {
-        self.dir.path()
+    fn path(&self) -> &std::path::Path {
+        self.work.path()
     }
 
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn command(&self) -> std::process::Command {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("parbench"));
-        let (key, value) = self.marker.split_once('=').unwrap();
-        command.current_dir(self.path()).env(key, value);
-        command
+    fn write(&self, name: &str, text: &str) {
+        self.work.write(name, text);
     }
 
     fn parbench(&self, args: &[&str]) -> Output {
-        Command::from_std(self.command()).args(args).timeout(Duration::from_secs(300)).output().unwrap()
+        self.work.parbench_with(args, &[(&self.marker.0, &self.marker.1)])
+    }
+
+    /// parbench, to be started and signalled by the test.
+    fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("parbench"));
+        command.current_dir(self.path()).env(&self.marker.0, &self.marker.1);
+        command
     }
 
     /// Processes that carry this test's marker in their environment.
     fn left_behind(&self) -> Vec<String> {
+        let marker = format!("{}={}", self.marker.0, self.marker.1);
         let mut found = Vec::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
-            if environ.split(|byte| *byte == 0).any(|var| var == self.marker.as_bytes()) {
+            if environ.split(|byte| *byte == 0).any(|var| var == marker.as_bytes()) {
                 let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
                 found.push(format!("{}: {:.120}", entry.file_name().to_string_lossy(), cmdline));
@@ -65,13 +59,8 @@ impl Workdir {
     }
 
     fn rows(&self, name: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
-        let mut reader = csv::Reader::from_path(self.path().join(name)).unwrap();
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = reader
-            .records()
-            .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
-            .collect();
-        (header, rows)
+        let path = self.path().join(name);
+        (common::read_csv(&path).0, common::keyed_rows(&path))
     }
 }
 
