@@ -48,7 +48,6 @@ import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: E402
@@ -99,17 +98,20 @@ def cpu_self():
     return time.process_time()
 
 
-def cpu_children():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_of_processes(pids):
-    """CPU seconds of live processes that are not our children (a
-    forkserver's), from /proc; 0 where it cannot be read."""
+def cpu_of_pool(pool):
+    """CPU seconds the pool's worker processes have used so far, read while
+    they still live (they were started inside the timed region, so this is
+    their share of it): the scheduler's nanoseconds from
+    /proc/PID/schedstat, or clock ticks from /proc/PID/stat without it."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in pids:
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        try:
+            with open("/proc/%d/schedstat" % pid) as schedstat:
+                total += int(schedstat.read().split()[0]) / 1e9
+                continue
+        except (OSError, IndexError, ValueError):
+            pass
         try:
             with open("/proc/%d/stat" % pid) as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
@@ -130,7 +132,6 @@ def run(function, items, request):
 
     pool = None
     self_before = cpu_self()
-    children_before = cpu_children()
     started = time.perf_counter()
     try:
         # The timed region: pool creation and map, as the blog post times them.
@@ -153,14 +154,12 @@ def run(function, items, request):
         if isinstance(error, KeyboardInterrupt):
             raise
         return {"failed": {"error": describe_exception(error), "wall_s": wall_s}}
+    # cpu_s over the timed region: the harness's own (every thread), and
+    # the pool's processes, read before the pool is shut down.
     self_after = cpu_self()
-    foreign = 0.0
-    if strategy == "processes" and start_method == "forkserver":
-        foreign = cpu_of_processes(list(getattr(pool, "_processes", None) or {}))
+    pool_cpu = cpu_of_pool(pool) if strategy == "processes" else 0.0
     shutdown(pool)
-    # The pool's processes are reaped by now, so their CPU is in RUSAGE_CHILDREN.
-    children_after = cpu_children()
-    cpu_s = (self_after - self_before) + (children_after - children_before) + foreign
+    cpu_s = (self_after - self_before) + pool_cpu
     return {
         "ok": {
             "wall_s": finished - started,
