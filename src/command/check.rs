@@ -84,5 +84,65 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
     for skipped in &plan.skipped {
         text.push_str(&format!("  skipped: {} × {}: {}\n", skipped.workload, skipped.what, skipped.reason));
     }
+    text.push_str(&estimate_text(job, plan, crate::report::env::memory_bytes()));
+    text
+}
+
+/// What the job will take: memory for the largest list (its items and its
+/// results are held at once), and time from the builtins' documented costs
+/// (`parbench list`), spread over the workers a strategy runs, with a
+/// warning when the memory is more than the machine has.
+fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String {
+    let item_bytes = match &job.generator {
+        crate::generator::Generator::File { lines } => {
+            let items = lines.items.len().max(1);
+            let text: usize = (0..lines.items.len()).map(|index| lines.items.text(index).len()).sum();
+            // A String is 24 bytes and its text; numbers take 8 more each.
+            (text / items + 24 + 8) as f64
+        }
+        _ => 8.0,
+    };
+    let memory =
+        plan.groups.iter().map(|group| 2.0 * item_bytes * group.list_size as f64).fold(0.0, f64::max);
+    let mut seconds = 0.0;
+    let mut uncounted = false;
+    for entry in &plan.entries {
+        let WorkloadKind::Builtin(spec) = &job.workloads[entry.workload].kind else {
+            uncounted = true;
+            continue;
+        };
+        let given = entry
+            .params
+            .iter()
+            .filter_map(|(name, value)| match value {
+                crate::jobfile::ParamValue::Number(number) => Some((name.clone(), *number)),
+                crate::jobfile::ParamValue::Text(_) => None,
+            })
+            .collect();
+        let per_item = (spec.ns_per_item)(&spec.resolve(&given)) * 1e-9;
+        let parallel = entry.workers.clamp(1, plan.cpus.max(1)) as f64;
+        seconds += per_item * entry.list_size as f64 / parallel * entry.runs() as f64;
+    }
+    let duration = if seconds < 1.0 {
+        "under a second".to_owned()
+    } else {
+        let whole = std::time::Duration::from_secs(seconds.min(1e12) as u64);
+        format!("about {}", humantime::format_duration(whole))
+    };
+    let mut text = format!(
+        "  estimate: memory about {} at most (the largest list's items and results); duration {duration} \
+         (from the builtins' documented costs{})\n",
+        crate::report::human_bytes(memory),
+        if uncounted { "; commands' own time not counted" } else { "" }
+    );
+    if let Some(machine) = machine_memory
+        && memory > machine as f64
+    {
+        text.push_str(&format!(
+            "  warning: the memory estimate is more than this machine's {}: make the list smaller, or run it \
+             on a larger machine\n",
+            crate::report::human_bytes(machine as f64)
+        ));
+    }
     text
 }

@@ -85,6 +85,14 @@ fn check_limits<'a>(plans: impl Iterator<Item = &'a Plan>) -> Result<(), Error> 
     let mut files: Option<(u64, String)> = None;
     let mut processes: Option<(u64, String)> = None;
     for plan in plans {
+        // The job file's cap, again after --repetitions and --warmup.
+        if plan.total_runs() > crate::jobfile::MAX_RUNS {
+            return Err(Error::Usage(format!(
+                "this run asks for {} runs of one job; at most {}: give --repetitions or --warmup a smaller number",
+                plan.total_runs(),
+                crate::jobfile::MAX_RUNS
+            )));
+        }
         for entry in &plan.entries {
             let work = &plan.groups[entry.group].work;
             let needs = strategy::needs(entry.strategy, work, entry.workers);

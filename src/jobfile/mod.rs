@@ -23,6 +23,7 @@ use crate::workload::{BuiltinSpec, Protocol};
 
 pub use schema::schema_json;
 pub use suggest::{choices, did_you_mean};
+pub use validate::MAX_RUNS;
 
 /// A job file that has passed every check.
 #[derive(Debug, Clone)]

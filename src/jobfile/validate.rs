@@ -28,6 +28,10 @@ const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(366 * 24
 /// Entries of one workload at most: each runs at least once, so more is a
 /// typo, not a plan.
 const MAX_ENTRIES: usize = 100_000;
+/// Runs of one job at most: ten million runs of the cheapest builtin take
+/// hours; more is a typo (`repetitions = 4294967295`), and the runner's
+/// bookkeeping for them would not fit in memory.
+pub const MAX_RUNS: u64 = 10_000_000;
 
 fn at_most(value: usize, max: usize, offset: usize, key: &str, at: &Locator) -> Result<usize> {
     if value > max {
@@ -113,7 +117,9 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         workloads.push(self::workload(workload, &defaults, &generator, &dir, at)?);
     }
 
-    // A typo in an axis can ask for more entries than any machine holds.
+    // A typo in an axis can ask for more entries than any machine holds;
+    // the caps hold per workload and for the whole job.
+    let (mut job_entries, mut job_runs) = (0usize, 0u64);
     for (workload, raw_workload) in workloads.iter().zip(raw_workloads) {
         let params: usize = workload.param_axes.iter().map(|(_, values)| values.len()).product();
         let entries = params
@@ -126,6 +132,31 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
                 raw_workload.get_ref().name.span().start,
                 format!(
                     "workload \"{}\" expands to {entries} entries (parameters × sizes × strategies × workers × chunk sizes); at most {MAX_ENTRIES}",
+                    workload.name
+                ),
+            ));
+        }
+        job_entries += entries;
+        if job_entries > MAX_ENTRIES {
+            return Err(at.error(
+                raw_workload.get_ref().name.span().start,
+                format!(
+                    "the job expands to {job_entries} entries up to workload \"{}\"; at most {MAX_ENTRIES} in a job",
+                    workload.name
+                ),
+            ));
+        }
+        let repetitions = match workload.repetitions {
+            crate::vocab::Repetitions::Fixed(count) => u64::from(count),
+            crate::vocab::Repetitions::Auto => 1,
+        };
+        job_runs = job_runs.saturating_add((entries as u64).saturating_mul(u64::from(warmup) + repetitions));
+        if job_runs > MAX_RUNS {
+            return Err(at.error(
+                raw_workload.get_ref().name.span().start,
+                format!(
+                    "the job asks for {job_runs} runs up to workload \"{}\" (entries × (warm-up + repetitions)); \
+                     at most {MAX_RUNS} in a job",
                     workload.name
                 ),
             ));

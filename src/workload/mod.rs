@@ -65,6 +65,9 @@ pub struct BuiltinSpec {
     pub summary: &'static str,
     /// What one item costs, in words, for `parbench list`.
     pub cost: &'static str,
+    /// The same cost as a number, nanoseconds per item, for the estimate
+    /// `parbench check` prints.
+    pub ns_per_item: fn(&Params) -> f64,
     pub params: &'static [ParamSpec],
     pub make: fn(&Params) -> Box<dyn Kernel>,
     /// Left out of `parbench list` and suggestions: for parbench's own tests.

@@ -12,6 +12,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
     name: "price-crazy",
     summary: "the seed's heavy function: `iterations` values of p + p², square root twice each, then max(p, min)",
     cost: "proportional to iterations: about 4 ns per iteration per item (0.8 ms at the default)",
+    ns_per_item: |params| 4.0 * param(params, "iterations"),
     params: &[
         ParamSpec {
             name: "iterations",

@@ -8,6 +8,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
     name: "price-increase",
     summary: "item × (1 + percent/100): the seed's light function",
     cost: "a few nanoseconds per item, independent of the parameters",
+    ns_per_item: |_| 3.0,
     params: &[ParamSpec {
         name: "percent",
         default: 10.0,

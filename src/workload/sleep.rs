@@ -9,6 +9,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
     name: "sleep",
     summary: "waits `millis` per item using no CPU: I/O-bound work",
     cost: "millis of wall time per item, almost no CPU",
+    ns_per_item: |params| param(params, "millis") * 1e6,
     params: &[ParamSpec {
         name: "millis",
         default: 10.0,

@@ -9,6 +9,7 @@ pub const SPEC: BuiltinSpec = BuiltinSpec {
     name: "spin",
     summary: "a dependent arithmetic loop, CPU only, no allocation",
     cost: "proportional to iterations: about 1 ns per iteration per item",
+    ns_per_item: |params| param(params, "iterations"),
     params: &[ParamSpec {
         name: "iterations",
         default: 1_000_000.0,
