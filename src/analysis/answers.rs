@@ -624,9 +624,9 @@ mod tests {
         assert_eq!(answers.recommendations[0].capped_at, Some(2));
         // Where the same points come from a host with 8 CPUs, they are a
         // real limit of the work, and no cap applies.
-        let answers = answers(&analysis(8, &entries), None);
-        assert!(!answers.workers[0].stops_at_cpus);
-        assert_eq!(answers.recommendations[0].capped_at, None);
+        let eight = super::answers(&analysis(8, &entries), None);
+        assert!(!eight.workers[0].stops_at_cpus);
+        assert_eq!(eight.recommendations[0].capped_at, None);
     }
 
     #[test]
