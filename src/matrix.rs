@@ -248,19 +248,8 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                                 continue;
                             }
                             seen_chunks.push(chunk_size);
-                            let key = entry_key(
-                                Some(&origin),
-                                &job.generator,
-                                &workload.name,
-                                &workload.kind,
-                                &resolved,
-                                list_size,
-                                strategy,
-                                workers,
-                                chunk_size,
-                            );
-                            let legacy_key = entry_key(
-                                None,
+                            let (key, legacy_key) = entry_keys(
+                                &origin,
                                 &job.generator,
                                 &workload.name,
                                 &workload.kind,
@@ -326,8 +315,9 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
 }
 
 #[allow(clippy::too_many_arguments)]
-fn entry_key(
-    origin: Option<&Origin>,
+/// The entry's key, and its key as parbench 0.1.0 computed it.
+fn entry_keys(
+    origin: &Origin,
     generator: &crate::generator::Generator,
     workload: &str,
     kind: &WorkloadKind,
@@ -336,7 +326,7 @@ fn entry_key(
     strategy: Strategy,
     workers: usize,
     chunk_size: Option<usize>,
-) -> String {
+) -> (String, String) {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
         WorkloadKind::Command { argv, protocol, .. } => format!("command {argv:?} {protocol:?}"),
@@ -347,15 +337,14 @@ fn entry_key(
         "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
         generator.fingerprint()
     );
-    // Without an origin: the key of parbench 0.1.0, the definition alone.
-    if let Some(origin) = origin {
-        let inputs = match kind {
-            WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
-            WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => String::new(),
-        };
-        definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
-    }
-    crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()))
+    // The key of parbench 0.1.0: the definition alone.
+    let legacy = crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()));
+    let inputs = match kind {
+        WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
+        WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => String::new(),
+    };
+    definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
+    (crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes())), legacy)
 }
 
 /// The runnable work for one parameter combination, and the full parameter

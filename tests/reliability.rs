@@ -8,6 +8,8 @@
 //! /proc/*/cmdline), or an order of events the commands themselves write
 //! down. Generous time limits only guard against a hang.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -22,33 +24,26 @@ fn parbench_exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_parbench"))
 }
 
-/// A temporary folder to write job files in and run parbench from, with a
-/// marker unique to it for the names of the processes its commands start.
+/// The shared temporary folder, with a marker unique to it for the names
+/// of the processes its commands start, and a hang guard on every run.
 struct Workdir {
-    dir: tempfile::TempDir,
+    base: common::Workdir,
     marker: String,
+}
+
+impl std::ops::Deref for Workdir {
+    type Target = common::Workdir;
+
+    fn deref(&self) -> &common::Workdir {
+        &self.base
+    }
 }
 
 impl Workdir {
     fn new() -> Workdir {
-        let dir = tempfile::Builder::new().prefix("pbrel").tempdir().expect("a temporary folder");
-        let marker = format!("nap-{}", dir.path().file_name().unwrap().to_string_lossy().replace('.', ""));
-        Workdir { dir, marker }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path().join(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+        let base = common::Workdir::new();
+        let marker = format!("nap-{}", base.path().file_name().unwrap().to_string_lossy().replace('.', ""));
+        Workdir { base, marker }
     }
 
     /// `./nap-MARKER`, a link to `sleep` whose command line carries the marker.
@@ -99,16 +94,6 @@ impl Workdir {
             assert!(started.elapsed() < HANG_GUARD, "no worker ever started");
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    /// A results CSV as header-keyed rows.
-    fn rows(&self, name: &str) -> Vec<BTreeMap<String, String>> {
-        let mut reader = csv::Reader::from_path(self.path().join(name)).unwrap();
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        reader
-            .records()
-            .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
-            .collect()
     }
 
     fn files_in(&self, folder: &str) -> Vec<String> {
