@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A [`common::Workdir`] whose parbench runs carry a marker in their
@@ -228,11 +228,22 @@ fn ctrl_c_ends_the_harness_and_its_pool_and_exits_130() {
     let child = work
         .command()
         .args(["run", "stop.toml"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Both pool processes are in the function: the pool is fully up.
+    wait_for_started(&work, 2);
+    assert!(!work.left_behind().is_empty(), "the marker finds the running harness");
+    // SAFETY: kill on the pid of a child we spawned and have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+/// Waits, up to two minutes, until the function has started in `count`
+/// processes (each leaves a `started-PID` file).
+fn wait_for_started(work: &Workdir, count: usize) {
     let until = Instant::now() + Duration::from_secs(120);
     loop {
         let started = std::fs::read_dir(work.path())
@@ -240,18 +251,43 @@ fn ctrl_c_ends_the_harness_and_its_pool_and_exits_130() {
             .flatten()
             .filter(|entry| entry.file_name().to_string_lossy().starts_with("started-"))
             .count();
-        if started >= 2 {
-            break;
+        if started >= count {
+            return;
         }
-        assert!(Instant::now() < until, "the pool never started");
+        assert!(Instant::now() < until, "the function never started in {count} processes");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!work.left_behind().is_empty(), "the marker finds the running harness");
-    // SAFETY: kill on the pid of a child we spawned and have not reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+/// A parbench killed outright cannot end the harness itself: the kernel
+/// tells the harness (its parent-death signal), which ends its process
+/// group. Polled until gone, with a bound, never timed.
+#[test]
+fn a_killed_parbench_leaves_no_python_process_behind() {
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "kill.toml",
+        &job(
+            "strategies = [\"processes\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0",
+            "[[workload]]\nname = \"hang\"\npython = \"funcs.py:announce_then_hang\"\nstart_method = \"fork\"\n",
+        ),
+    );
+    let mut child = work
+        .command()
+        .args(["run", "kill.toml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_started(&work, 2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while !work.left_behind().is_empty() {
+        assert!(Instant::now() < until, "left behind: {:?}", work.left_behind());
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

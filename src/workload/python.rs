@@ -262,21 +262,28 @@ impl Harness {
             .map_err(|error| failed(format!("cannot create a temporary file for stderr: {error}")))?;
         let stderr_for_child =
             stderr.try_clone().map_err(|error| failed(format!("cannot share the stderr file: {error}")))?;
-        let mut child = Command::new(interpreter)
+        let mut command = Command::new(interpreter);
+        command
             .args(["-c", HARNESS, MARKER])
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr_for_child)
-            .process_group(0)
-            .spawn()
-            .map_err(|error| {
-                failed(format!(
-                    "cannot start \"{}\": {}",
-                    interpreter.display(),
-                    crate::vocab::io_reason(&error)
-                ))
-            })?;
+            .process_group(0);
+        // If parbench dies without ending the harness (a second Ctrl-C, a
+        // SIGKILL), the kernel sends the harness SIGHUP, on which it ends
+        // its own process group.
+        // SAFETY: prctl is async-signal-safe, and nothing else runs between
+        // fork and exec here.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|error| {
+            failed(format!("cannot start \"{}\": {}", interpreter.display(), crate::vocab::io_reason(&error)))
+        })?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (sender, replies) = mpsc::channel();
         std::thread::spawn(move || {

@@ -48,6 +48,7 @@ import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import signal  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: E402
@@ -219,6 +220,10 @@ def probe(path):
 def main():
     if sys.argv[2:3] == ["probe"]:
         return probe(sys.argv[3])
+    # parbench asks the kernel for SIGHUP when it dies: end this process
+    # group then (the pool's processes with it; multiprocessing's resource
+    # tracker ignores SIGTERM, sees its clients gone and cleans up).
+    signal.signal(signal.SIGHUP, lambda *_: os.killpg(0, signal.SIGTERM))
     # The protocol gets private copies of stdin and stdout; fd 0 becomes
     # /dev/null and fd 1 standard error, for the user's code and the pool.
     inbox = os.fdopen(os.dup(0), "r", encoding="utf-8")
