@@ -175,7 +175,15 @@ fn a_pool_pays_from_a_break_even_size_between_the_measured_points_or_never() {
     }
     let csv = dir.path().join("break-even.csv");
     std::fs::write(&csv, rows("break-even", 2, &entries, 7, 0.03)).unwrap();
-    let text = stdout(&parbench(dir.path(), &["report", "--scaling-csv", "s.csv", csv.to_str().unwrap()]));
+    let text = stdout(&parbench(
+        dir.path(),
+        &["report", "--scaling-csv", "s.csv", "--html", "r.html", csv.to_str().unwrap()],
+    ));
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    let section = &html[html.find("<h3>spin</h3>").expect("a cost section for spin")..];
+    let break_even =
+        section.find("<p class=\"break-even\">spin: processes ×2 pays from about").expect("said");
+    assert!(break_even < section.find("data-kind=\"cost\"").expect("a time against size chart"));
     assert!(
         text.contains("increase: processes ×2 never pays in the measured range (100–1,000,000 items)"),
         "{text}"
