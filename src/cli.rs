@@ -117,8 +117,14 @@ pub struct InitArgs {
 
     /// Measure this program, one process per item: a command line in which
     /// {item} stands for the item, such as 'python3 work.py {item}'
-    #[arg(long, value_name = "COMMAND_LINE", conflicts_with = "builtin")]
+    #[arg(long, value_name = "COMMAND_LINE", conflicts_with_all = ["builtin", "python"])]
     pub command: Option<String>,
+
+    /// Measure a Python function under Python's own map and pools: FILE
+    /// (relative to the job file) and the name of a function in it that
+    /// takes one item
+    #[arg(long, value_name = "FILE:FUNCTION", conflicts_with = "builtin")]
+    pub python: Option<String>,
 
     /// Measure this builtin (`parbench list` shows them)
     #[arg(long, value_name = "NAME", default_value = "price-crazy")]

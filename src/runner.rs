@@ -270,13 +270,10 @@ fn measure(
                 record.cpu_s = timed.cpu_s;
             }
             record.checksum = execution.outputs.checksum();
-            record.peak_rss_bytes = Some(own_peak + execution.children_peak_rss);
+            record.peak_rss_bytes = execution.children_peak_rss.map(|children| own_peak + children);
             if let Some((python, gil)) = execution.python {
                 record.python = python;
                 record.python_gil = Some(gil);
-                // The work ran in the interpreter, whose memory is not
-                // measured: the runner's alone would mislead.
-                record.peak_rss_bytes = None;
             }
             (record, execution.stderr)
         }

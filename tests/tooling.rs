@@ -353,6 +353,34 @@ fn init_with_a_command_writes_a_command_workload() {
 }
 
 #[test]
+fn init_with_python_writes_a_python_workload_that_runs() {
+    if !on_path("python3") {
+        return skip("python3");
+    }
+    let work = Workdir::new();
+    work.write("work.py", "def double(x):\n    return 2 * x\n");
+    let output = work.parbench(&["init", "py", "--python", "work.py:double"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = work.read("py.toml");
+    assert!(written.contains(r#"python = "work.py:double""#), "{written}");
+    let check = work.parbench(&["check", "py.toml"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let run = work.parbench(&["run", "--quiet", "--repetitions", "1", "py.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let rows = work.rows("results/py.csv");
+    let statuses: Vec<String> =
+        rows.iter().map(|row| format!("{} {}", row["strategy"], row["status"])).collect();
+    assert_eq!(statuses, ["serial ok", "threads ok", "processes ok"]);
+    // The interpreter and, for processes, its pool's two processes.
+    let peaks: Vec<u64> = rows.iter().map(|row| row["peak_rss_bytes"].parse().unwrap()).collect();
+    assert!(peaks[0] > 0 && peaks[2] > peaks[0] + peaks[0] / 4, "serial, threads, processes ×2: {peaks:?}");
+
+    let missing = work.parbench(&["init", "other", "--python", "work.py"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(stderr(&missing), "error: --python \"work.py\" is not FILE:FUNCTION, such as work.py:price\n");
+}
+
+#[test]
 fn init_refuses_an_unknown_builtin_and_a_broken_command_line() {
     let work = Workdir::new();
     let builtin = work.parbench(&["init", "x", "--builtin", "spinn"]);

@@ -1,5 +1,6 @@
 //! `parbench init`: a commented starter job file that `check` accepts and
-//! that runs in seconds. It never overwrites a file.
+//! that runs in seconds, for a builtin, a command or a Python function. It
+//! never overwrites a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,10 @@ use super::EXIT_OK;
 pub fn init(args: &InitArgs) -> Result<i32, Error> {
     let path = job_path(&args.name);
     let name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
-    let workload = match &args.command {
-        Some(command_line) => command_workload(command_line)?,
-        None => builtin_workload(&args.builtin)?,
+    let workload = match (&args.command, &args.python) {
+        (Some(command_line), _) => command_workload(command_line)?,
+        (None, Some(function)) => python_workload(function)?,
+        (None, None) => builtin_workload(&args.builtin)?,
     };
     let text = starter(&name, &path, &workload);
     // create_new: an existing file, even one created a moment ago by
@@ -96,6 +98,25 @@ fn command_workload(command_line: &str) -> Result<Starter, Error> {
     );
     // Threads run code inside parbench: they do not apply to a command.
     Ok(Starter { strategies: r#"["serial", "processes"]"#, workload })
+}
+
+fn python_workload(function: &str) -> Result<Starter, Error> {
+    let (file, name) =
+        function.rsplit_once(':').filter(|(file, name)| !file.is_empty() && !name.is_empty()).ok_or_else(
+            || Error::Usage(format!("--python {function:?} is not FILE:FUNCTION, such as work.py:price")),
+        )?;
+    let workload = format!(
+        "[[workload]]                 # one table per workload; add more to compare them\n\
+         name = {}\n\
+         # {name}() from {file} (relative to this job file) on one item at a time,\n\
+         # under Python's map, ThreadPoolExecutor and ProcessPoolExecutor, timed\n\
+         # inside Python.\n\
+         python = {}\n\
+         interpreter = \"python3\"      # or an array, such as [\"python3\", \"python3.13t\"]\n",
+        quoted(name),
+        quoted(function),
+    );
+    Ok(Starter { strategies: r#"["serial", "threads", "processes"]"#, workload })
 }
 
 fn quoted(text: &str) -> String {

@@ -105,8 +105,10 @@ pub struct Execution {
     pub stderr: Vec<String>,
     /// The peak resident memory of the run's worker processes, in bytes,
     /// summed over the pool (for `argv` commands: each slot's largest
-    /// process); 0 for serial and threads, which start none.
-    pub children_peak_rss: u64,
+    /// process; for Python, the interpreter and its pool's processes); 0 for
+    /// serial and threads, which start none; None where it could not be
+    /// measured (a Python harness that cannot read /proc).
+    pub children_peak_rss: Option<u64>,
     /// Figures the run measured itself, in place of the runner's clocks:
     /// a Python run is timed inside Python.
     pub timed: Option<Timed>,

@@ -84,7 +84,7 @@ pub fn run_builtin(
         setup: Some(setup),
         finish: ended.stop,
         stderr: ended.stderr,
-        children_peak_rss: ended.peak_rss,
+        children_peak_rss: Some(ended.peak_rss),
         timed: None,
         python: None,
     })
@@ -118,7 +118,7 @@ pub fn run_command(
                 setup: Some(setup),
                 finish: ended.stop,
                 stderr: ended.stderr,
-                children_peak_rss: ended.peak_rss,
+                children_peak_rss: Some(ended.peak_rss),
                 timed: None,
                 python: None,
             })
@@ -752,7 +752,7 @@ fn run_argv(
         setup: None,
         finish: stop,
         stderr,
-        children_peak_rss: slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum(),
+        children_peak_rss: Some(slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum()),
         timed: None,
         python: None,
     })

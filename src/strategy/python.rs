@@ -68,7 +68,7 @@ pub fn run(
             setup: run.setup_s.map(|setup| Duration::from_secs_f64(setup.max(0.0))),
             finish: Finish::now(&[]),
             stderr,
-            children_peak_rss: 0,
+            children_peak_rss: run.peak_rss_bytes,
             timed: Some(Timed { wall_s: run.wall_s, setup_s: run.setup_s, cpu_s: run.cpu_s }),
             python: Some((facts.name(), run.gil)),
         }),

@@ -30,7 +30,7 @@ pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execut
         start = end;
     }
     Ok(Execution {
-        children_peak_rss: 0,
+        children_peak_rss: Some(0),
         outputs: Outputs::Numbers(out),
         setup: Some(Duration::ZERO),
         finish: Finish::now(&[]),

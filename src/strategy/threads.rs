@@ -79,7 +79,7 @@ pub fn run(
         setup: Some(setup),
         finish: stop,
         stderr: Vec::new(),
-        children_peak_rss: 0,
+        children_peak_rss: Some(0),
         timed: None,
         python: None,
     })

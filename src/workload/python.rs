@@ -208,6 +208,9 @@ pub struct PythonRun {
     /// `repr` of each result, in input order.
     pub results: Vec<String>,
     pub gil: bool,
+    /// The interpreter's peak resident memory during the run plus that of
+    /// its pool's processes, in bytes; None where /proc cannot say.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Why a request to the harness came to nothing.
@@ -225,8 +228,18 @@ pub enum HarnessError {
 #[serde(rename_all = "snake_case")]
 enum Reply {
     Loaded(PythonFacts),
-    Ok { wall_s: f64, setup_s: Option<f64>, cpu_s: f64, results: Vec<String>, gil: bool },
-    Failed { error: String },
+    Ok {
+        wall_s: f64,
+        setup_s: Option<f64>,
+        cpu_s: f64,
+        results: Vec<String>,
+        gil: bool,
+        #[serde(default)]
+        peak_rss_bytes: Option<u64>,
+    },
+    Failed {
+        error: String,
+    },
     Error(String),
 }
 
@@ -340,8 +353,8 @@ impl Harness {
             }
         });
         let result = match self.ask(&format!("{message}\n"), stopped, patience) {
-            Ok(Reply::Ok { wall_s, setup_s, cpu_s, results, gil }) => {
-                Ok(PythonRun { wall_s, setup_s, cpu_s, results, gil })
+            Ok(Reply::Ok { wall_s, setup_s, cpu_s, results, gil, peak_rss_bytes }) => {
+                Ok(PythonRun { wall_s, setup_s, cpu_s, results, gil, peak_rss_bytes })
             }
             Ok(Reply::Failed { error }) => Err(HarnessError::Failed(error)),
             Ok(Reply::Error(message)) => Err(HarnessError::Failed(message)),

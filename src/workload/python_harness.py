@@ -16,7 +16,8 @@ never in the protocol, and standard input becomes /dev/null.
     <- {"loaded": {"implementation": "CPython", "version": "3.11.7", "gil": true}}
     -> {"run": {"strategy": "serial"|"threads"|"processes", "workers": N,
                 "chunksize": C, "start_method": null|"fork"|"spawn"|"forkserver"}}
-    <- {"ok": {"wall_s": .., "setup_s": .., "cpu_s": .., "gil": true, "results": [repr, ...]}}
+    <- {"ok": {"wall_s": .., "setup_s": .., "cpu_s": .., "gil": true, "results": [repr, ...],
+               "peak_rss_bytes": N|null}}
     <- {"failed": {"error": "ValueError: message", "wall_s": ..}}
     -> end of input: the harness exits 0.
 
@@ -122,6 +123,40 @@ def cpu_of_pool(pool):
     return total
 
 
+def reset_peak():
+    """Resets this process's resident-memory high-water mark to what it holds
+    now, where Linux allows it (else the mark counts from the start)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+
+
+def peak_of(pid):
+    """A live process's resident-memory high-water mark (VmHWM), in bytes."""
+    with open("/proc/%s/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("no VmHWM")
+
+
+def peak_rss(pool):
+    """The interpreter's peak during the run plus its pool's processes',
+    read while they are alive, after the clock stops; None without /proc."""
+    try:
+        total = peak_of("self")
+        for pid in list(getattr(pool, "_processes", None) or {}):
+            try:
+                total += peak_of(pid)
+            except OSError:
+                pass  # a worker that ended already
+        return total
+    except OSError:
+        return None
+
+
 def run(function, items, request):
     strategy = request["strategy"]
     workers = request["workers"]
@@ -132,6 +167,7 @@ def run(function, items, request):
         context = multiprocessing.get_context(start_method)
 
     pool = None
+    reset_peak()
     self_before = cpu_self()
     started = time.perf_counter()
     try:
@@ -159,6 +195,7 @@ def run(function, items, request):
     # the pool's processes, read before the pool is shut down.
     self_after = cpu_self()
     pool_cpu = cpu_of_pool(pool) if strategy == "processes" else 0.0
+    peak = peak_rss(pool)
     shutdown(pool)
     cpu_s = (self_after - self_before) + pool_cpu
     return {
@@ -168,6 +205,7 @@ def run(function, items, request):
             "cpu_s": cpu_s,
             "gil": gil_enabled(),
             "results": [repr(result) for result in results],
+            "peak_rss_bytes": peak,
         }
     }
 
