@@ -242,7 +242,6 @@ fn measure(
     let cpu_before = cpu_now();
     let started = Instant::now();
     let result = execute(spread, work, items, &cutoff, session);
-    let own_peak = crate::strategy::own_peak();
     let mut record = RunRecord {
         entry: entry.index,
         repetition: 0,
@@ -253,7 +252,7 @@ fn measure(
         checksum: String::new(),
         error: String::new(),
         started_at,
-        peak_rss_bytes: Some(own_peak),
+        peak_rss_bytes: None,
         python: String::new(),
         python_gil: None,
     };
@@ -270,6 +269,7 @@ fn measure(
                 record.cpu_s = timed.cpu_s;
             }
             record.checksum = execution.outputs.checksum();
+            let own_peak = crate::strategy::own_peak();
             record.peak_rss_bytes = execution.children_peak_rss.map(|children| own_peak + children);
             if let Some((python, gil)) = execution.python {
                 record.python = python;
@@ -279,6 +279,7 @@ fn measure(
         }
         Err(Failed { failure, stderr }) => {
             (record.wall_s, record.cpu_s) = seconds_since(Finish::now(&[]));
+            record.peak_rss_bytes = Some(crate::strategy::own_peak());
             record.status = match failure {
                 RunFailure::Timeout(_) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
