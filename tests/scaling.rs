@@ -10,6 +10,8 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 const HEADER: &str = "job,workload,generator,list_size,strategy,workers,chunk_size,repetition,status,wall_s,cpu_s,error,host,cpus";
 
 /// Reproducible multiplicative noise within ±`spread` (SplitMix64).
@@ -57,15 +59,6 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-fn scaling_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|record| header.iter().cloned().zip(record.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
     row[column].parse().unwrap_or_else(|_| panic!("{column}: {:?}", row[column]))
 }
@@ -89,7 +82,7 @@ fn waiting_work_scales_with_no_contention_and_a_flat_karp_flatt() {
     let csv = sleep_job(dir.path());
     let text = stdout(&parbench(dir.path(), &["report", "--scaling-csv", "s.csv", csv.to_str().unwrap()]));
     assert!(text.contains("flat: a fixed serial fraction"), "{text}");
-    let fits = scaling_rows(&dir.path().join("s.csv"));
+    let fits = common::keyed_rows(&dir.path().join("s.csv"));
     let usl = fits.iter().find(|row| row["model"] == "usl").expect("a USL row");
     assert!(number(usl, "sigma") < 0.02 && number(usl, "kappa") < 0.02, "{usl:?}");
     assert!(
@@ -192,7 +185,7 @@ fn a_pool_pays_from_a_break_even_size_between_the_measured_points_or_never() {
         .lines()
         .find(|line| line.contains("spin: processes ×2 pays from about"))
         .unwrap_or_else(|| panic!("{text}"));
-    let fits = scaling_rows(&dir.path().join("s.csv"));
+    let fits = common::keyed_rows(&dir.path().join("s.csv"));
     let spin = fits.iter().find(|row| row["workload"] == "spin" && row["strategy"] == "processes").unwrap();
     let break_even = number(spin, "break_even_items");
     // Serial 10,000 items: 3.0 ms against 5.6 ms; 100,000: 30 ms against 20 ms.
