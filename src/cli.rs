@@ -11,7 +11,7 @@ Exit status:
        (all results are still written), or the results could not be written
   2    nothing was run: a mistake in a job file or in the arguments, results
        another parbench is writing, or an unfinished run to resume or discard
-  130  stopped by Ctrl-C or SIGTERM; the runs measured so far are kept in
+  130  stopped by Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; the runs measured so far are kept in
        results/NAME.csv.partial, and `parbench run --resume` continues
   (`report --baseline` and `slurm --wait` say theirs in their --help)
 

@@ -133,8 +133,11 @@ pub struct Origin {
     /// The job file, as an absolute path where it can be resolved.
     pub job_file: String,
     pub version: String,
-    /// Files the commands name (program, scripts), as written in the job.
+    /// Files the commands name (program, scripts) and Python workloads'
+    /// files, as written in the job.
     pub inputs: Vec<String>,
+    /// The digest of each Python workload's file, by its name in the job.
+    python: Vec<(String, String)>,
 }
 
 impl Origin {
@@ -148,12 +151,27 @@ impl Origin {
                 WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => Vec::new(),
             })
             .collect();
+        let python: Vec<(String, String)> = job
+            .workloads
+            .iter()
+            .filter_map(|workload| match &workload.kind {
+                WorkloadKind::Python { file, .. } => {
+                    let digest = std::fs::read(job.dir.join(file))
+                        .map(|bytes| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)))
+                        .unwrap_or_default();
+                    Some((file.clone(), digest))
+                }
+                _ => None,
+            })
+            .collect();
+        inputs.extend(python.iter().map(|(file, _)| file.clone()));
         inputs.sort();
         inputs.dedup();
         Origin {
             job_file: job_file.display().to_string(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             inputs,
+            python,
         }
     }
 }
@@ -341,7 +359,10 @@ fn entry_keys(
     let legacy = crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()));
     let inputs = match kind {
         WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
-        WorkloadKind::Builtin(_) | WorkloadKind::Python { .. } => String::new(),
+        WorkloadKind::Python { file, .. } => {
+            format!("{:?}", origin.python.iter().find(|(name, _)| name == file))
+        }
+        WorkloadKind::Builtin(_) => String::new(),
     };
     definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
     (crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes())), legacy)
@@ -527,6 +548,29 @@ mod key_tests {
     fn keys(source: &str) -> Vec<(String, String)> {
         let job = crate::jobfile::parse(Path::new("k.toml"), source).unwrap();
         expand(&job, 2, Overrides::default()).entries.iter().map(|e| (e.label(), e.key.clone())).collect()
+    }
+
+    #[test]
+    fn keys_cover_the_job_files_place_and_the_scripts_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = "version = 1\n[list]\ngenerator = \"range\"\nsize = 2\n[run]\nstrategies = [\"serial\"]\n[[workload]]\nname = \"s\"\ncommand = [\"sh\", \"w.sh\", \"{item}\"]\n";
+        let script = |folder: &str, text: &str| {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("w.sh"), text).unwrap();
+        };
+        let key = |folder: &str| {
+            let job = crate::jobfile::parse(&dir.path().join(folder).join("j.toml"), source).unwrap();
+            let entry = &expand(&job, 2, Overrides::default()).entries[0];
+            (entry.key.clone(), entry.legacy_key.clone())
+        };
+        script("a", "echo 1\n");
+        script("b", "echo 1\n");
+        let (a, legacy) = key("a");
+        assert_eq!(key("a").0, a, "the same job, the same key");
+        assert_ne!(key("b").0, a, "another folder");
+        assert_eq!(key("b").1, legacy, "the key of 0.1.0 knew no folder");
+        script("a", "echo 2\n");
+        assert_ne!(key("a").0, a, "another script");
     }
 
     #[test]
