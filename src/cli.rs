@@ -29,6 +29,31 @@ More: `man parbench` (install the pages with `parbench man --out-dir DIR`),
 the job-file contract docs/JOBFILE.md, and its JSON Schema for editors from
 `parbench schema` (docs/jobfile.schema.json; see the README for completions)";
 
+const CHECK_HELP: &str = "\
+Exit status:
+  0    every job file is valid and has something to run
+  2    a mistake in a job file (located, with the valid choices), or a job
+       whose every combination is skipped
+
+Warnings (a parameter the command does not use, an argv command without
+{item}) are printed to stderr and do not change the exit status.
+
+Examples:
+  parbench check jobs/scaling.toml        validate and show the plan
+  parbench check jobs/*.toml              every job file at once";
+
+const MERGE_HELP: &str = "\
+Exit status:
+  0    the shards were merged into NAME.csv and NAME.summary.csv
+  2    shards of different jobs, a missing or repeated shard, a run recorded
+       in two shards, or a file that cannot be read or written
+
+A shell glob that also matches the shards' .summary.csv files is fine: they
+are left out, with a note.
+
+Example:
+  parbench merge results/scaling.shard-*-of-6.csv";
+
 /// Measure how a piece of work scales: serial, threads and processes.
 ///
 /// A job file (TOML) names the work, the input list, the strategies, worker
@@ -49,7 +74,7 @@ pub enum Command {
     Run(RunArgs),
     /// Validate job files and print the plan: entries, groups, skipped
     /// combinations and the number of runs
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = CHECK_HELP)]
     Check {
         /// Job files to check
         #[arg(required = true, value_name = "JOB")]
@@ -61,6 +86,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Join the shards of a run made with --shard (on a cluster) into
     /// results/NAME.csv and its summary
+    #[command(after_help = MERGE_HELP)]
     Merge {
         /// Every shard's per-run CSV: results/NAME.shard-I-of-N.csv
         #[arg(required = true, value_name = "SHARD_CSV")]

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::jobfile::{Job, ParamValue, WorkloadKind};
-use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, format_number};
+use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, count, format_number};
 use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Protocol, Work};
 
@@ -83,7 +83,7 @@ impl Entry {
         for (name, value) in &self.varying {
             label.push_str(&format!(" {name}={value}"));
         }
-        label.push_str(&format!(" · {} items · {}", self.list_size, self.strategy));
+        label.push_str(&format!(" · {} · {}", count(self.list_size as u64, "item", "items"), self.strategy));
         if self.strategy != Strategy::Serial {
             label.push_str(&format!(" ×{}", self.workers));
         }
@@ -256,16 +256,33 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                         } else {
                             vec![None]
                         };
-                        let mut seen_chunks = Vec::new();
+                        let mut seen_chunks: Vec<(Option<usize>, Option<ChunkSize>)> = Vec::new();
                         for chunk in chunks {
                             let chunk_size = chunk.map(|chunk| match chunk {
                                 ChunkSize::Auto => chunk_auto(list_size, workers),
                                 ChunkSize::Fixed(size) => size,
                             });
-                            if seen_chunks.contains(&chunk_size) {
+                            if let Some((_, first)) = seen_chunks.iter().find(|(size, _)| *size == chunk_size)
+                            {
+                                let name = |chunk: Option<ChunkSize>| match (chunk, chunk_size) {
+                                    (Some(ChunkSize::Auto), Some(size)) => format!("chunk auto={size}"),
+                                    (_, size) => format!("chunk {}", size.unwrap_or_default()),
+                                };
+                                let duplicate = Skipped {
+                                    workload: workload.name.clone(),
+                                    what: format!("{strategy} ×{workers} · {}", name(chunk)),
+                                    reason: format!(
+                                        "the same as {} for {}",
+                                        name(*first),
+                                        count(list_size as u64, "item", "items")
+                                    ),
+                                };
+                                if !skipped.contains(&duplicate) {
+                                    skipped.push(duplicate);
+                                }
                                 continue;
                             }
-                            seen_chunks.push(chunk_size);
+                            seen_chunks.push((chunk_size, chunk));
                             let (key, legacy_key) = entry_keys(
                                 &origin,
                                 &job.generator,

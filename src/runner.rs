@@ -95,6 +95,8 @@ pub enum Event<'a> {
     WarmupFinished { entry: &'a Entry },
     /// A measured run ended, with what its commands wrote to stderr.
     RunFinished { entry: &'a Entry, record: &'a RunRecord, stderr: &'a [String] },
+    /// What a user waiting for a run of `entry` should know now.
+    Notice { entry: &'a Entry, text: &'a str },
     /// Every run of `entry` ended.
     EntryFinished { entry: &'a Entry, records: &'a [RunRecord] },
 }
@@ -148,6 +150,10 @@ pub fn run(
                 .find(|record| record.status == Status::Ok)
                 .map(|record| (record.checksum, entry.label()))
         });
+        // A command's answers of the reference run, to show the first that
+        // differs in the log (a builtin's are not kept: they cannot differ).
+        let mut reference_answers: Option<Vec<String>> = None;
+        let verify = job.workloads[group.workload].verify;
         while let Some(step) = rounds.next(&done) {
             match step {
                 Step::Warmup(entry) => {
@@ -156,7 +162,7 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let _ = measure(entry, &group.work, items, &mut session);
+                    let _ = measure(entry, &group.work, items, &mut session, reporters);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                 }
                 Step::Measure(entry, repetition) => {
@@ -165,20 +171,27 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
-                    let (mut record, stderr) = measure(entry, &group.work, items, &mut session);
+                    let (mut record, mut stderr, answers) =
+                        measure(entry, &group.work, items, &mut session, reporters);
                     if record.status == Status::Interrupted {
                         return stop(done, measured);
                     }
                     record.repetition = repetition;
-                    if record.status == Status::Ok {
+                    if record.status == Status::Ok && verify {
                         match &reference {
-                            None => reference = Some((record.checksum.clone(), entry.label())),
+                            None => {
+                                reference = Some((record.checksum.clone(), entry.label()));
+                                reference_answers = answers;
+                            }
                             Some((expected, from)) if *expected != record.checksum => {
                                 record.status = Status::Mismatch;
                                 record.error = format!(
                                     "results differ from those of {from} (checksum {} instead of {expected})",
                                     record.checksum
                                 );
+                                if let (Some(theirs), Some(ours)) = (&reference_answers, &answers) {
+                                    stderr.push(first_difference(from, theirs, ours));
+                                }
                             }
                             Some(_) => {}
                         }
@@ -219,6 +232,19 @@ fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) -> Result<(), Er
     Ok(())
 }
 
+/// `first differing answer: item 3: serial answered "41", this run "57"`.
+fn first_difference(from: &str, theirs: &[String], ours: &[String]) -> String {
+    let index = theirs.iter().zip(ours).position(|(a, b)| a != b).unwrap_or(theirs.len().min(ours.len()));
+    let answer =
+        |answers: &[String]| answers.get(index).map_or("nothing".to_owned(), |answer| format!("{answer:?}"));
+    format!(
+        "first differing answer: item {}: {from} answered {}, this run {}",
+        index + 1,
+        answer(theirs),
+        answer(ours)
+    )
+}
+
 /// One run, on the one ruler every strategy shares (docs/RESULTS.md): wall
 /// time from the strategy's start (pool start included) to the moment the
 /// last result is in the runner's hands; CPU time of the runner and that
@@ -228,7 +254,8 @@ fn measure(
     work: &crate::workload::Work,
     items: &crate::generator::Items,
     session: &mut Session,
-) -> (RunRecord, Vec<String>) {
+    reporters: &mut [&mut dyn Reporter],
+) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
     crate::strategy::reset_own_peak();
@@ -241,7 +268,11 @@ fn measure(
     };
     let cpu_before = cpu_now();
     let started = Instant::now();
-    let result = execute(spread, work, items, &cutoff, session);
+    // A notice is best effort: a reporter that cannot show it stops nothing.
+    let mut notice = |text: String| {
+        let _ = emit(reporters, &Event::Notice { entry, text: &text });
+    };
+    let result = execute(spread, work, items, &cutoff, session, &mut notice);
     let mut record = RunRecord {
         entry: entry.index,
         repetition: 0,
@@ -275,18 +306,22 @@ fn measure(
                 record.python = python;
                 record.python_gil = Some(gil);
             }
-            (record, execution.stderr)
+            let answers = match execution.outputs {
+                crate::strategy::Outputs::Text(lines) => Some(lines),
+                crate::strategy::Outputs::Numbers(_) => None,
+            };
+            (record, execution.stderr, answers)
         }
         Err(Failed { failure, stderr }) => {
             (record.wall_s, record.cpu_s) = seconds_since(Finish::now(&[]));
             record.peak_rss_bytes = Some(crate::strategy::own_peak());
             record.status = match failure {
-                RunFailure::Timeout(_) => Status::Timeout,
+                RunFailure::Timeout(..) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
                 RunFailure::Interrupted => Status::Interrupted,
             };
             record.error = failure.to_string();
-            (record, stderr)
+            (record, stderr, None)
         }
     }
 }

@@ -164,6 +164,11 @@ pub fn upgrade_digest(cell: &str) -> String {
     }
 }
 
+/// `1 entry`, `2 entries`: a count with its noun in the right number.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// An io::Error in words, without Rust's "(os error 2)" suffix.
 pub fn io_reason(error: &io::Error) -> String {
     match error.kind() {

@@ -136,19 +136,30 @@ impl Analysis {
 
 /// Parses rows (column name → cell) of one or more per-run CSVs.
 pub fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
+    analyze_files(&[(String::new(), rows.to_vec())])
+}
+
+/// Parses the rows of several per-run CSVs, each under its name, which
+/// prefixes an error about one of its rows (`results/a.csv: row 2: …`).
+pub fn analyze_files(files: &[(String, Vec<BTreeMap<String, String>>)]) -> Result<Analysis, String> {
     let mut order: Vec<EntryId> = Vec::new();
     let mut runs: BTreeMap<EntryId, Vec<Run>> = BTreeMap::new();
     let mut param_names = BTreeSet::new();
     let mut hosts = BTreeSet::new();
-    for (index, row) in rows.iter().enumerate() {
+    let rows = files
+        .iter()
+        .flat_map(|(name, rows)| rows.iter().enumerate().map(move |(index, row)| (name, index, row)));
+    for (file, index, row) in rows {
+        let at =
+            if file.is_empty() { format!("row {}", index + 2) } else { format!("{file}: row {}", index + 2) };
         let cell = |name: &str| -> Result<&str, String> {
-            row.get(name).map(String::as_str).ok_or_else(|| {
-                format!("row {}: no column \"{name}\"; is this a parbench results CSV?", index + 2)
-            })
+            row.get(name)
+                .map(String::as_str)
+                .ok_or_else(|| format!("{at}: no column \"{name}\"; is this a parbench results CSV?"))
         };
         let number = |name: &str| -> Result<f64, String> {
             let text = cell(name)?;
-            text.parse().map_err(|_| format!("row {}: \"{name}\" is not a number: {text:?}", index + 2))
+            text.parse().map_err(|_| format!("{at}: \"{name}\" is not a number: {text:?}"))
         };
         let params: Vec<(String, String)> = row
             .iter()
@@ -288,7 +299,7 @@ pub fn outliers(values: &[f64]) -> usize {
 pub enum Warning {
     /// The standard deviation is over 10% of the mean; `spread` is their ratio.
     HighVariation { worst: EntryId, spread: f64, entries: usize },
-    /// More workers than the `cpus` of the host.
+    /// More workers than the `cpus` of the host, on CPU-bound work.
     Oversubscribed { worst: EntryId, cpus: usize, entries: usize },
     /// The first run took `ratio` times the median of the others.
     SlowFirstRun { worst: EntryId, ratio: f64, entries: usize },
@@ -316,7 +327,23 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
         {
             variation.push((wall.stddev / wall.mean, &entry.id));
         }
-        if entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != "serial" {
+        // Waiting work (`sleep`, I/O) gains from more workers than CPUs;
+        // work is CPU-bound when its serial run (or, without one, this run
+        // per busy worker) kept a CPU at least 5% busy: waiting work keeps
+        // it under 1%, CPU-bound work on a machine shared tenfold over 5%.
+        let cpu_share = |entry: &EntryStats| match (&entry.wall, entry.median_cpu) {
+            (Some(wall), Some(cpu)) if wall.median > 0.0 => Some(cpu / wall.median),
+            _ => None,
+        };
+        let serial = analysis
+            .entries
+            .iter()
+            .find(|other| other.id.group == entry.id.group && other.id.strategy == "serial")
+            .and_then(cpu_share);
+        let share = serial
+            .or_else(|| cpu_share(entry).map(|share| share / entry.id.workers.min(entry.cpus).max(1) as f64));
+        let busy = share.is_none_or(|share| share >= 0.05);
+        if busy && entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != "serial" {
             oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, &entry.id));
         }
         if let [first, rest @ ..] = entry.walls_in_order.as_slice()

@@ -2,19 +2,18 @@
 
 use std::path::PathBuf;
 
-use super::{EXIT_OK, load_all, print};
+use super::{EXIT_OK, load_all, plan_all, print};
 use crate::error::Error;
 use crate::jobfile::{Job, WorkloadKind};
-use crate::matrix::{self, Overrides, Plan};
+use crate::matrix::{Overrides, Plan};
 use crate::runner::Host;
-use crate::vocab::Repetitions;
+use crate::vocab::{Repetitions, count};
 
 pub fn check(paths: &[PathBuf]) -> Result<i32, Error> {
     let jobs = load_all(paths)?;
     let cpus = Host::detect().cpus;
     let mut text = String::new();
-    for job in &jobs {
-        let plan = matrix::expand(job, cpus, Overrides::default());
+    for (job, plan) in jobs.iter().zip(plan_all(&jobs, cpus, Overrides::default())?) {
         text.push_str(&plan_text(job, &plan));
     }
     print(&text)?;
@@ -37,22 +36,23 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
         )
     };
     let mut text = format!(
-        "{}: job \"{}\" is valid: {} entries in {} groups, {} runs ({} measured, {} warm-up{bound}) on {} CPUs\n",
+        "{}: job \"{}\" is valid: {} in {}, {} ({} measured, {} warm-up{bound}) on {}\n",
         job.path.display(),
         job.name,
-        plan.entries.len(),
-        plan.groups.len(),
-        plan.total_runs(),
+        count(plan.entries.len() as u64, "entry", "entries"),
+        count(plan.groups.len() as u64, "group", "groups"),
+        count(plan.total_runs(), "run", "runs"),
         plan.measured_runs(),
         warmup_runs,
-        plan.cpus,
+        count(plan.cpus as u64, "CPU", "CPUs"),
     );
     for group in &plan.groups {
         let workload = &job.workloads[group.workload];
         let what = match &workload.kind {
             WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
             WorkloadKind::Command { argv, protocol, .. } => {
-                format!("command {argv:?} ({protocol:?} protocol)").to_lowercase()
+                let protocol = if *protocol == crate::workload::Protocol::Lines { "lines" } else { "argv" };
+                format!("command {argv:?}, {protocol} protocol")
             }
             WorkloadKind::Python { file, function, .. } => format!("python {file}:{function}"),
         };

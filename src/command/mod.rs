@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::jobfile::{self, Job};
+use crate::matrix::{self, Overrides, Plan};
 use crate::vocab::io_reason;
 use crate::{analysis, report as reports, worker};
 
@@ -55,9 +56,38 @@ pub(crate) fn print(text: &str) -> Result<(), Error> {
     stdout.write_all(reports::shown(text).as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Terminal)
 }
 
-/// Every job is validated before the first one runs.
+/// Every job is validated before the first one runs; its warnings (likely
+/// mistakes that are not errors) go to stderr.
 pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Job>, Error> {
-    paths.iter().map(|path| jobfile::load(path).map_err(Error::from)).collect()
+    let jobs: Vec<Job> =
+        paths.iter().map(|path| jobfile::load(path).map_err(Error::from)).collect::<Result<_, _>>()?;
+    for warning in jobs.iter().flat_map(|job| &job.workloads).flat_map(|workload| &workload.warnings) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(jobs)
+}
+
+/// Every job's plan, before anything runs; a job whose every combination is
+/// skipped is refused, saying why, instead of writing empty results.
+pub(crate) fn plan_all(jobs: &[Job], cpus: usize, overrides: Overrides) -> Result<Vec<Plan>, Error> {
+    jobs.iter()
+        .map(|job| {
+            let plan = matrix::expand(job, cpus, overrides);
+            if !plan.entries.is_empty() {
+                return Ok(plan);
+            }
+            let why: Vec<String> = plan
+                .skipped
+                .iter()
+                .map(|skipped| format!("{} × {}: {}", skipped.workload, skipped.what, skipped.reason))
+                .collect();
+            Err(Error::Usage(format!(
+                "{}: nothing to run: every combination is skipped ({})",
+                job.path.display(),
+                why.join("; ")
+            )))
+        })
+        .collect()
 }
 
 /// Creates the output folder and proves it writable before anything runs.
@@ -72,21 +102,34 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// The per-run CSVs among `paths`. A shell glob such as
+/// `results/NAME.shard-*.csv` also matches the `.summary.csv` beside each
+/// shard: those are left out, saying so.
+pub(crate) fn per_run_csvs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let (summaries, per_run): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|path| path.to_string_lossy().ends_with(".summary.csv"));
+    for summary in summaries {
+        eprintln!("note: left out {}: a summary, not per-run results", summary.display());
+    }
+    per_run.into_iter().cloned().collect()
+}
+
 /// Reads per-run CSVs and analyses their rows together.
 pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error> {
-    let mut rows = Vec::new();
+    let mut files = Vec::new();
     // Each run once: a file given twice, or a merged CSV beside its shards,
     // would count every run twice and narrow every interval.
-    let mut seen: std::collections::HashMap<[String; 4], &PathBuf> = std::collections::HashMap::new();
-    for path in paths {
+    let mut seen: std::collections::HashMap<[String; 4], PathBuf> = std::collections::HashMap::new();
+    for path in &per_run_csvs(paths) {
         if !path.is_file() {
             return Err(Error::Usage(format!("{}: no such file", path.display())));
         }
-        for row in reports::csv::read_rows(path)? {
+        let rows = reports::csv::read_rows(path)?;
+        for row in &rows {
             let cell = |name: &str| row.get(name).cloned().unwrap_or_default();
             let run = [cell("job"), cell("entry_key"), cell("repetition"), cell("host")];
             if !run[1].is_empty()
-                && let Some(first) = seen.insert(run.clone(), path)
+                && let Some(first) = seen.insert(run.clone(), path.clone())
             {
                 return Err(Error::Usage(format!(
                     "{} and {} both hold repetition {} of entry {} of job {} on host {}; give each run's \
@@ -99,8 +142,8 @@ pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error
                     run[3]
                 )));
             }
-            rows.push(row);
         }
+        files.push((path.display().to_string(), rows));
     }
-    analysis::analyze(&rows).map_err(Error::Usage)
+    analysis::analyze_files(&files).map_err(Error::Usage)
 }

@@ -17,11 +17,13 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if analysis.entries.is_empty() {
         return Err(Error::Usage("the CSVs hold no rows".to_owned()));
     }
-    let write = |path: &Option<std::path::PathBuf>, text: &[u8]| -> Result<(), Error> {
-        match path {
-            Some(path) => std::fs::write(path, text).map_err(Error::output(path)),
-            None => Ok(()),
+    let mut written = Vec::new();
+    let mut write = |path: &Option<std::path::PathBuf>, text: &[u8]| -> Result<(), Error> {
+        if let Some(path) = path {
+            std::fs::write(path, text).map_err(Error::output(path))?;
+            written.push(path.clone());
         }
+        Ok(())
     };
     let answers = analysis::answers::answers(&analysis, args.predict.map(|cpus| cpus as usize));
     write(&args.markdown, report::shown(&report::markdown::render(&analysis)).as_bytes())?;
@@ -34,7 +36,12 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         for (name, svg) in report::html::charts(&analysis, &answers) {
             let path = dir.join(name);
             std::fs::write(&path, report::shown(&svg)).map_err(Error::output(&path))?;
+            written.push(path);
         }
+    }
+    if !written.is_empty() {
+        let names: Vec<String> = written.iter().map(|path| path.display().to_string()).collect();
+        eprintln!("wrote {}", names.join(", "));
     }
     let mut text = String::new();
     if !args.quiet {

@@ -3,43 +3,42 @@
 
 use std::path::Path;
 
-use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, load_all, prepare_out_dir, print};
+use super::{EXIT_OK, EXIT_RUN_FAILED, analysis_of, load_all, plan_all, prepare_out_dir, print};
 use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::machine::Checks;
-use crate::matrix::{self, Overrides, Plan};
+use crate::matrix::{Overrides, Plan};
 use crate::report::env::ShardInfo;
 use crate::runner::{self, Host, Reporter, Status};
-use crate::vocab::shell_word;
+use crate::vocab::{count, shell_word};
 use crate::{analysis, interrupt, limits, lock, report, resume, shard, strategy};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let jobs = load_all(&args.jobs)?;
     refuse_shared_names(&jobs)?;
-    prepare_out_dir(&args.out)?;
-    interrupt::install();
     let host = Host::detect();
     // Read before the first run, while the load is the machine's own.
     let checks = Checks::read(Path::new("/"), host.cpus);
     let mut warned = args.quiet;
     let overrides = Overrides { repetitions: args.repetitions, warmup: args.warmup };
+    let full_plans = plan_all(&jobs, host.cpus, overrides)?;
+    prepare_out_dir(&args.out)?;
+    interrupt::install();
     let plans: Vec<(Plan, Option<ShardInfo>)> = jobs
         .iter()
-        .map(|job| {
-            let full = matrix::expand(job, host.cpus, overrides);
-            match args.shard {
-                Some(shard) => {
-                    let planning = shard::planning_plan(job, overrides);
-                    let info = ShardInfo {
-                        index: shard.index,
-                        count: shard.count,
-                        groups: report::csv::group_names(&planning),
-                    };
-                    (shard::restrict(&full, &planning, shard), Some(info))
-                }
-                None => (full, None),
+        .zip(full_plans)
+        .map(|(job, full)| match args.shard {
+            Some(shard) => {
+                let planning = shard::planning_plan(job, overrides);
+                let info = ShardInfo {
+                    index: shard.index,
+                    count: shard.count,
+                    groups: report::csv::group_names(&planning),
+                };
+                (shard::restrict(&full, &planning, shard), Some(info))
             }
+            None => (full, None),
         })
         .collect();
     check_limits(plans.iter().map(|(plan, _)| plan))?;
@@ -212,7 +211,12 @@ fn run_job(
     let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
     let runs_left = runner::runs_to_do(plan, &prior_records);
     if !prior.is_empty() && !args.quiet {
-        eprintln!("{}: keeping {} runs already measured; {runs_left} runs to go", job.name, prior.len());
+        eprintln!(
+            "{}: keeping {} already measured; {} to go",
+            job.name,
+            count(prior.len() as u64, "run", "runs"),
+            count(runs_left, "run", "runs")
+        );
     }
 
     if !*conditions.warned {
@@ -235,8 +239,8 @@ fn run_job(
         Err(error) => {
             // The rows written so far are intact; say where and how to go on.
             eprintln!(
-                "error: {error}\n{} runs are saved in {}; continue with: {resume_hint}",
-                rows.saved(),
+                "error: {error}\n{} saved in {}; continue with: {resume_hint}",
+                count(rows.saved() as u64, "run is", "runs are"),
                 rows.partial_path().display()
             );
             return Err(error.already_reported());
@@ -244,9 +248,9 @@ fn run_job(
     };
     if outcome.interrupted {
         eprintln!(
-            "\n{}: interrupted; {} runs are saved in {}. Continue with:\n  {resume_hint}",
+            "\n{}: interrupted; {} saved in {}. Continue with:\n  {resume_hint}",
             job.name,
-            rows.saved(),
+            count(rows.saved() as u64, "run is", "runs are"),
             rows.partial_path().display()
         );
         return Ok(JobEnd::Interrupted);
@@ -316,10 +320,16 @@ fn run_job(
     if !args.quiet {
         let mut text = report::table::render(&analysis);
         text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
+        for workload in job.workloads.iter().filter(|workload| !workload.verify) {
+            text.push_str(&format!(
+                "\nunverified: {} (verify = false): its results were recorded, not compared between runs",
+                workload.name
+            ));
+        }
         for skipped in &plan.skipped {
             text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
         }
-        if !plan.skipped.is_empty() {
+        if !plan.skipped.is_empty() || job.workloads.iter().any(|workload| !workload.verify) {
             text.push('\n');
         }
         print(&text)?;
@@ -337,13 +347,18 @@ fn run_job(
             files.push_str(&format!(", {}", html.display()));
         }
         let verdict = if failed == 0 {
-            format!("{} runs ok", records.len())
+            format!("{} ok", count(records.len() as u64, "run", "runs"))
         } else {
-            format!("{failed} of {} runs not ok", records.len())
+            format!("{failed} of {} not ok", count(records.len() as u64, "run", "runs"))
         };
         eprintln!("\n{}: {verdict}; wrote {files}", job.name);
     } else if failed > 0 {
-        eprintln!("{}: {failed} of {} runs not ok; see {}", job.name, records.len(), csv_path.display());
+        eprintln!(
+            "{}: {failed} of {} not ok; see {}",
+            job.name,
+            count(records.len() as u64, "run", "runs"),
+            csv_path.display()
+        );
     }
     Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
 }

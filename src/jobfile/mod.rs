@@ -59,6 +59,12 @@ pub struct Workload {
     pub workers: Vec<WorkerCount>,
     pub repetitions: Repetitions,
     pub chunk_sizes: Vec<ChunkSize>,
+    /// Whether every run's results must equal the group's first (`verify =
+    /// false` for a command whose output differs run to run, a pid, a time).
+    pub verify: bool,
+    /// Likely mistakes that are not errors, located (`FILE:LINE:COLUMN: …`):
+    /// a parameter the command never uses, an argv command without `{item}`.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

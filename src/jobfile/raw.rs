@@ -174,6 +174,11 @@ pub struct RawWorkload {
     #[serde(default)]
     #[schemars(schema_with = "schema::chunk_size")]
     pub chunk_size: Option<Spanned<Axis>>,
+    /// Whether every run's results must equal the group's first (default
+    /// true). false: for a command whose output differs run to run (a pid,
+    /// a time); its runs are recorded, not compared.
+    #[schemars(with = "Option<bool>", example = false)]
+    pub verify: Option<Spanned<bool>>,
 }
 
 /// A value that may be given once or as an array (an axis of the matrix).

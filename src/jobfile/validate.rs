@@ -609,6 +609,12 @@ fn workload(
         (Some(params), WorkloadKind::Builtin(spec)) => builtin_params(params, spec, at)?,
         (Some(params), WorkloadKind::Command { .. }) => command_params(params, at)?,
     };
+    let warnings = match (&raw.command, &kind) {
+        (Some(command), WorkloadKind::Command { protocol, .. }) => {
+            placeholders(command, raw.params.as_ref(), *protocol, at)?
+        }
+        _ => Vec::new(),
+    };
 
     Ok(Workload {
         name,
@@ -627,7 +633,83 @@ fn workload(
             Some(chunk_size) => chunk_sizes(chunk_size, at)?,
             None => defaults.chunk_sizes.clone(),
         },
+        verify: raw.verify.as_ref().is_none_or(|verify| *verify.get_ref()),
+        warnings,
     })
+}
+
+/// The `{NAME}` words of an argument that look like placeholders: braces
+/// around a name, with the name's offset in the argument. Braces around
+/// anything else (an awk program) are not.
+fn placeholder_names(arg: &str) -> Vec<(usize, &str)> {
+    let mut names = Vec::new();
+    let mut from = 0;
+    while let Some(open) = arg[from..].find('{').map(|open| from + open) {
+        let rest = &arg[open + 1..];
+        let name = &rest[..rest.find('}').unwrap_or(0)];
+        let identifier = name.chars().next().is_some_and(|first| first.is_alphabetic() || first == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        if identifier {
+            names.push((open, name));
+        }
+        from = open + 1;
+    }
+    names
+}
+
+/// A `{name}` close to `{item}` or a parameter is a typo: an error. A
+/// parameter no argument uses, and an argv command without `{item}`, are
+/// warnings: every value or item would run the same program.
+fn placeholders(
+    command: &Spanned<Vec<Spanned<String>>>,
+    params: Option<&Spanned<Table>>,
+    protocol: Protocol,
+    at: &Locator,
+) -> Result<Vec<String>> {
+    let param_names: Vec<&str> = params
+        .map(|params| params.get_ref().keys().map(|key| key.get_ref().as_str()).collect())
+        .unwrap_or_default();
+    let known: Vec<&str> = std::iter::once("item").chain(param_names.iter().copied()).collect();
+    let mut used = std::collections::BTreeSet::new();
+    for arg in command.get_ref() {
+        for (_, name) in placeholder_names(arg.get_ref()) {
+            if known.contains(&name) {
+                used.insert(name.to_owned());
+            } else if let Some(close) = super::suggest::did_you_mean(name, known.iter().copied()) {
+                return Err(at.error(
+                    arg.span().start,
+                    format!("\"{{{name}}}\" is not a placeholder; did you mean \"{{{close}}}\"?"),
+                ));
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    if protocol == Protocol::Argv && !used.contains("item") {
+        warnings.push(
+            at.error(
+                command.span().start,
+                "the command has no \"{item}\": every item runs the same program with the same arguments",
+            )
+            .to_string(),
+        );
+    }
+    if let Some(params) = params {
+        for key in params.get_ref().keys() {
+            if !used.contains(key.get_ref().as_str()) {
+                warnings.push(
+                    at.error(
+                        key.span().start,
+                        format!(
+                            "parameter \"{}\" is not used by the command: every value of it runs the same program",
+                            key.get_ref()
+                        ),
+                    )
+                    .to_string(),
+                );
+            }
+        }
+    }
+    Ok(warnings)
 }
 
 fn command_argv(command: &Spanned<Vec<Spanned<String>>>, dir: &Path, at: &Locator) -> Result<Vec<String>> {

@@ -130,6 +130,8 @@ pub struct RowWriter<'a> {
     header: Vec<String>,
     partial: PathBuf,
     final_path: PathBuf,
+    /// `results/NAME.log`, where a failed run's whole story is.
+    log_path: PathBuf,
     writer: csv::Writer<File>,
     /// Every row of this run so far, kept runs of an earlier one included,
     /// by (entry index, repetition).
@@ -148,6 +150,7 @@ impl<'a> RowWriter<'a> {
         prior: &[PriorRun],
     ) -> Result<Self, Error> {
         let final_path = out_dir.join(format!("{base}.csv"));
+        let log_path = out_dir.join(format!("{base}.log"));
         let partial = partial_path(out_dir, base);
         let param_names = param_names(plan);
         let header = header(&param_names);
@@ -164,7 +167,17 @@ impl<'a> RowWriter<'a> {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&partial)
             .map_err(Error::output(&partial))?;
-        Ok(RowWriter { job, host, param_names, header, partial, final_path, writer: writer(file), rows })
+        Ok(RowWriter {
+            job,
+            host,
+            param_names,
+            header,
+            partial,
+            final_path,
+            log_path,
+            writer: writer(file),
+            rows,
+        })
     }
 
     pub fn partial_path(&self) -> &Path {
@@ -193,7 +206,12 @@ impl<'a> RowWriter<'a> {
 impl Reporter for RowWriter<'_> {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
         if let Event::RunFinished { entry, record, .. } = event {
-            let cells = row(self.job, entry, record, self.host, &self.param_names);
+            let mut cells = row(self.job, entry, record, self.host, &self.param_names);
+            if !record.error.is_empty() {
+                let error =
+                    FIXED_COLUMNS.iter().position(|column| *column == "error").expect("a fixed column");
+                cells[error].push_str(&format!(" (see {})", self.log_path.display()));
+            }
             self.writer.write_record(&cells).map_err(|error| csv_error(&self.partial, error))?;
             self.writer.flush().map_err(Error::output(&self.partial))?;
             self.rows.insert((entry.index, record.repetition), cells);

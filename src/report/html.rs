@@ -112,7 +112,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
     let size_series = size_series(analysis);
     if !size_series.is_empty() {
         body.push_str("<h2>Time per item against list size</h2>\n");
-        for (title, lines) in size_series {
+        for (_, title, lines) in size_series {
             body.push_str(&format!(
                 "<section>\n<h3>{}</h3>\n<figure class=\"chart\" data-kind=\"size\">{}<figcaption>Median time per item (log) against list size (log).</figcaption></figure>\n</section>\n",
                 escape(&title),
@@ -333,7 +333,8 @@ type SeriesKey = (String, String, Vec<(String, String)>);
 
 /// For every workload (and parameter set) measured at several list sizes:
 /// time per item against size, one line per strategy and worker count.
-fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
+/// (job, title, lines) of every time-per-item chart.
+fn size_series(analysis: &Analysis) -> Vec<(String, String, SizeLines)> {
     let mut series: BTreeMap<SeriesKey, BTreeMap<String, Points>> = BTreeMap::new();
     for entry in &analysis.entries {
         let Some(wall) = &entry.wall else { continue };
@@ -356,7 +357,7 @@ fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
     series
         .into_iter()
         .filter(|(_, lines)| lines.values().any(|points| points.len() > 1))
-        .map(|((_, workload, params), lines)| {
+        .map(|((job, workload, params), lines)| {
             let mut title = workload;
             for (name, value) in params {
                 title.push_str(&format!(" · {name}={value}"));
@@ -367,7 +368,7 @@ fn size_series(analysis: &Analysis) -> Vec<(String, SizeLines)> {
                     (line, points.into_iter().map(|(size, time)| (size as f64, time)).collect())
                 })
                 .collect();
-            (title, lines)
+            (job, title, lines)
         })
         .collect()
 }
@@ -426,8 +427,11 @@ fn svg_error() -> String {
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"40\"><text x=\"10\" y=\"25\">no chart: nothing to draw</text></svg>".to_owned()
 }
 
-/// Every chart as a standalone SVG file, named after what it shows
-/// (`speedup-WORKLOAD-SIZE.svg`, `size-WORKLOAD.svg`), for `report --charts`.
+/// Every chart as a standalone SVG file, named after the job and what it
+/// shows (`JOB-WORKLOAD-SIZE-speedup.svg`, `JOB-WORKLOAD-time-per-item.svg`,
+/// `JOB-WORKLOAD-cost.svg`),
+/// so that two jobs with the same workloads keep their own, for
+/// `report --charts`.
 pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
     let slug = |text: &str| -> String {
         let slug: String = text
@@ -457,7 +461,7 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
     let mut files = Vec::new();
     for (group, entries) in analysis.groups() {
         if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
-            let mut name = format!("speedup-{}-{}", group.workload, group.list_size);
+            let mut name = format!("{}-{}-{}", group.job, group.workload, group.list_size);
             for (param, value) in &group.params {
                 name.push_str(&format!("-{param}-{value}"));
             }
@@ -465,15 +469,21 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
                 name.push_str(&format!("-{}", group.host));
             }
             let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
-            files.push((unique(slug(&name)), speedup_chart(&group, &entries, &fits)));
+            files.push((unique(format!("{}-speedup", slug(&name))), speedup_chart(&group, &entries, &fits)));
         }
     }
-    for (title, lines) in size_series(analysis) {
-        files.push((unique(format!("size-{}", slug(&title))), size_chart(&title, &lines)));
+    for (job, title, lines) in size_series(analysis) {
+        files.push((
+            unique(format!("{}-time-per-item", slug(&format!("{job}-{title}")))),
+            size_chart(&title, &lines),
+        ));
     }
     for (key, fits) in cost_groups(answers) {
         let title = super::scaling::workload_title(&key, analysis.hosts.len());
-        files.push((unique(format!("cost-{}", slug(&title))), cost_chart(&title, &fits)));
+        files.push((
+            unique(format!("{}-cost", slug(&format!("{}-{title}", key.job)))),
+            cost_chart(&title, &fits),
+        ));
     }
     files
 }

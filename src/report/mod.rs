@@ -78,6 +78,18 @@ pub fn seconds(value: f64) -> String {
     format!("{value:.9}")
 }
 
+/// A ratio for a spreadsheet: `digits` significant digits as a plain
+/// decimal, never `4.76e-4`, so that a speedup of 0.000476 is not written
+/// 0.0005.
+pub fn significant(value: f64, digits: usize) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value:.1}");
+    }
+    let magnitude = value.abs().log10().floor() as i64;
+    let decimals = (digits as i64 - 1 - magnitude).clamp(0, 17) as usize;
+    format!("{value:.decimals$}")
+}
+
 /// RFC 3339 in UTC with microseconds.
 pub fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_micros(time).to_string()
@@ -176,6 +188,16 @@ mod tests {
         );
         assert_eq!(parse_cell_time("2026-11-26T08:26:37.114213Z"), Some(time));
         assert_eq!(parse_cell_time("yesterday"), None);
+    }
+
+    #[test]
+    fn ratios_keep_six_significant_digits_without_exponents() {
+        assert_eq!(significant(0.000476190, 6), "0.000476190");
+        assert_eq!(significant(0.0000133, 6), "0.0000133000");
+        assert_eq!(significant(1.0, 6), "1.00000");
+        assert_eq!(significant(1.91234567, 6), "1.91235");
+        assert_eq!(significant(1234.5, 6), "1234.50");
+        assert_eq!(significant(0.0, 6), "0.0");
     }
 
     #[test]

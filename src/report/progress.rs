@@ -64,6 +64,15 @@ impl Reporter for Progress {
                     }
                 }
             }
+            Event::Notice { entry, text } => {
+                let line = format!("{}: {}: {text}", self.job, entry.label());
+                match &self.bar {
+                    Some(bar) => bar.println(line),
+                    None => {
+                        let _ = writeln!(std::io::stderr().lock(), "{line}");
+                    }
+                }
+            }
             Event::WarmupFinished { .. } | Event::RunFinished { .. } => {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);

@@ -72,7 +72,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         cells.push(if value.parse::<f64>().is_ok() { value } else { text_cell(&value) });
     }
     let stat = |pick: fn(&crate::stats::Summary) -> f64| entry.wall.as_ref().map(|wall| seconds(pick(wall)));
-    let ratio = |value: f64| format!("{value:.4}");
+    let ratio = |value: f64| super::significant(value, 6);
     // Levels and precisions: fractions, with digits enough for 1 - 2/2^n.
     let level = |value: f64| format!("{value:.6}");
     let optional = |value: Option<String>| value.unwrap_or_default();

@@ -10,7 +10,12 @@ use crate::analysis::{
 /// `price-crazy · range 20 items · iterations=100`, and the host where the
 /// results come from several.
 pub fn title(group: &GroupId, hosts: usize) -> String {
-    let mut title = format!("{} · {} {} items", group.workload, group.generator, group.list_size);
+    let mut title = format!(
+        "{} · {} {}",
+        group.workload,
+        group.generator,
+        crate::vocab::count(group.list_size as u64, "item", "items")
+    );
     for (name, value) in &group.params {
         title.push_str(&format!(" · {name}={value}"));
     }

@@ -59,7 +59,8 @@ impl Outputs {
 /// Why a run produced no result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunFailure {
-    Timeout(Duration),
+    /// The limit, and what the run was waiting for when it came.
+    Timeout(Duration, Option<String>),
     Failed(String),
     /// Ctrl-C or SIGTERM arrived during the run.
     Interrupted,
@@ -68,8 +69,12 @@ pub enum RunFailure {
 impl fmt::Display for RunFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunFailure::Timeout(limit) => {
-                write!(f, "timed out after {}", humantime::format_duration(*limit))
+            RunFailure::Timeout(limit, waiting) => {
+                write!(f, "timed out after {}", humantime::format_duration(*limit))?;
+                match waiting {
+                    Some(waiting) => write!(f, ": {waiting}"),
+                    None => Ok(()),
+                }
             }
             RunFailure::Failed(message) => f.write_str(message),
             RunFailure::Interrupted => f.write_str("interrupted"),
@@ -248,7 +253,7 @@ impl Cutoff {
         if crate::interrupt::requested() {
             RunFailure::Interrupted
         } else {
-            RunFailure::Timeout(self.limit.unwrap_or_default())
+            RunFailure::Timeout(self.limit.unwrap_or_default(), None)
         }
     }
 }
@@ -264,13 +269,16 @@ pub struct Spread<'a> {
     pub cwd: &'a Path,
 }
 
-/// Runs `work` over `items` once, spread as `spread` says.
+/// Runs `work` over `items` once, spread as `spread` says. `notice` hears,
+/// on the caller's thread, what a user waiting for the run should know now
+/// (a `lines` worker that has answered nothing for seconds).
 pub fn execute(
     spread: Spread<'_>,
     work: &Work,
     items: &Items,
     cutoff: &Cutoff,
     session: &mut Session,
+    notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     match (spread.strategy, work) {
         (_, Work::Python(python)) => python::run(python, items, spread, cutoff, session),
@@ -281,12 +289,12 @@ pub fn execute(
             threads::run(&*spec.kernel(params), numbers(items)?, spread, cutoff).map_err(Failed::from)
         }
         (Strategy::Processes, Work::Builtin { spec, params }) => {
-            processes::run_builtin(spec, params, items, spread, cutoff)
+            processes::run_builtin(spec, params, items, spread, cutoff, notice)
         }
         // A command under `serial` is a pool of one: one process (or one
         // long-lived worker) at a time.
         (Strategy::Serial | Strategy::Processes, Work::Command(command)) => {
-            processes::run_command(command, items, spread, cutoff)
+            processes::run_command(command, items, spread, cutoff, notice)
         }
         (Strategy::Threads, Work::Command(_)) => {
             Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())

@@ -50,6 +50,7 @@ pub fn run_builtin(
     items: &Items,
     spread: Spread<'_>,
     cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
     // /proc/self/exe is this very binary even after `cargo install` has
@@ -78,7 +79,7 @@ pub fn run_builtin(
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let chunk = spread.chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), spread.workers));
-    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff)?;
+    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff, notice)?;
     Ok(Execution {
         outputs: Outputs::Numbers(out),
         setup: Some(setup),
@@ -95,6 +96,7 @@ pub fn run_command(
     items: &Items,
     spread: Spread<'_>,
     cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     let Spread { workers, chunk_size, cwd, .. } = spread;
     match command.protocol {
@@ -112,7 +114,7 @@ pub fn run_command(
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
             let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
-            let ended = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff)?;
+            let ended = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff, notice)?;
             Ok(Execution {
                 outputs: Outputs::Text(out),
                 setup: Some(setup),
@@ -150,7 +152,7 @@ impl Worker {
             Some(status) => format!(", {}", describe_status(status)),
             None => String::new(),
         };
-        if let Some(line) = first_line(&read_all(&mut self.stderr)) {
+        if let Some(line) = telling_line(&read_all(&mut self.stderr)) {
             text.push_str(&format!(": {line}"));
         }
         text
@@ -309,16 +311,26 @@ enum Note {
 /// stops the run at the first failure or when the cut-off comes. When
 /// `holders` readers have said [`Note::AllIn`] and nothing failed, it calls
 /// `all_in` with the instant of the last result, before the workers end.
+///
+/// With `answers` (a `lines` pool's lines sent and answered, per worker),
+/// it tells `notice` when no worker has answered for [`QUIET`], and the
+/// timeout's error names the workers still owing answers: the usual cause
+/// is a program that does not flush its output after each line.
 fn watch(
     notes: &mpsc::Receiver<Note>,
     threads: usize,
     holders: usize,
     (live, abort, cutoff): (&Live, &AtomicBool, &Cutoff),
     mut all_in: impl FnMut(Option<Instant>),
+    (answers, notice): (Option<&[Answers]>, &mut dyn FnMut(String)),
 ) -> Option<RunFailure> {
     let mut failure = None;
     let mut running = threads;
     let (mut holding, mut last) = (0, None);
+    let answered = || answers.map(|answers| answers.iter().map(Answers::answered).collect::<Vec<_>>());
+    let mut last_answered = answered();
+    let mut quiet_since = Instant::now();
+    let mut told = false;
     while running > 0 {
         match notes.recv_timeout(cutoff.slice()) {
             Ok(Note::AllIn(at)) => {
@@ -338,9 +350,23 @@ fn watch(
                 // and the run, until it chose to exit.
                 stop(notes, &mut running, live);
             }
-            Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {}
+            Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {
+                let now = answered();
+                if now != last_answered {
+                    (last_answered, quiet_since, told) = (now, Instant::now(), false);
+                } else if !told
+                    && quiet_since.elapsed() >= QUIET
+                    && let Some(owing) = answers.and_then(owing)
+                {
+                    told = true;
+                    notice(format!("{owing} for {} s", QUIET.as_secs()));
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {
-                failure.get_or_insert_with(|| cutoff.failure());
+                failure.get_or_insert_with(|| match cutoff.failure() {
+                    RunFailure::Timeout(limit, _) => RunFailure::Timeout(limit, answers.and_then(owing)),
+                    other => other,
+                });
                 abort.store(true, Ordering::Relaxed);
                 stop(notes, &mut running, live);
             }
@@ -348,6 +374,41 @@ fn watch(
         }
     }
     failure
+}
+
+/// How long a `lines` pool may go without an answer before the user is told.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// Lines sent to one worker of a `lines` pool, and lines it answered.
+#[derive(Default)]
+struct Answers {
+    sent: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
+}
+
+impl Answers {
+    fn answered(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+/// `worker 1 has answered 0 of 2 lines; does it flush …?`, for the workers
+/// that owe answers, if any.
+fn owing(answers: &[Answers]) -> Option<String> {
+    let owing: Vec<String> = answers
+        .iter()
+        .enumerate()
+        .filter_map(|(index, answers)| {
+            let (sent, answered) = (answers.sent.load(Ordering::Relaxed), answers.answered());
+            (answered < sent).then(|| format!("worker {} has answered {answered} of {sent} lines", index + 1))
+        })
+        .collect();
+    (!owing.is_empty()).then(|| {
+        format!(
+            "{}; does it flush its output after each line (Python: print(..., flush=True))?",
+            owing.join(", ")
+        )
+    })
 }
 
 /// Ends an abandoned run: kills every slot's process group and every
@@ -390,8 +451,10 @@ fn drive<C: Codec>(
     out: &mut [C::Out],
     chunk: usize,
     cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
 ) -> Result<PoolEnd, Failed> {
     let chunks = Chunks::new(out, chunk);
+    let answers: Vec<Answers> = (0..pool.len()).map(|_| Answers::default()).collect();
     let abort = AtomicBool::new(false);
     let live = Live::new(pool.len());
     let pids: Vec<u32> = pool.iter().map(Worker::pid).collect();
@@ -412,7 +475,7 @@ fn drive<C: Codec>(
                 credit_tx.send(()).expect("the channel has room");
             }
             let (order_tx, order_rx) = mpsc::channel::<usize>();
-            let (chunks, abort, stdin_tx) = (&chunks, &abort, stdin_tx.clone());
+            let (chunks, abort, stdin_tx, answers) = (&chunks, &abort, stdin_tx.clone(), &answers[index]);
             let writer_notes = notes_tx.clone();
             let notes_tx = notes_tx.clone();
             scope.spawn(move || {
@@ -438,10 +501,12 @@ fn drive<C: Codec>(
                         break;
                     };
                     frame.clear();
+                    let lines = range.len();
                     codec.encode(range, &mut frame);
                     if order_tx.send(chunk_index).is_err() || writer.write_all(&frame).is_err() {
                         break;
                     }
+                    answers.sent.fetch_add(lines, Ordering::Relaxed);
                 }
                 // Closing stdin tells the worker there is no more work: not
                 // yet, while the clock runs (see above).
@@ -466,6 +531,7 @@ fn drive<C: Codec>(
                     }
                     done += slot.len();
                     answered = Some(Instant::now());
+                    answers.answered.store(done, Ordering::Relaxed);
                     let _ = credit_tx.send(());
                 };
                 let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
@@ -475,11 +541,13 @@ fn drive<C: Codec>(
         drop((notes_tx, stdin_tx));
         // Two threads a worker, its writer and its reader; one reader holds
         // each worker's results.
-        watch(&notes_rx, 2 * pool.len(), pool.len(), (&live, &abort, cutoff), |last| {
+        let all_in = |last: Option<Instant>| {
             let now = Finish::now(&pids);
             stop = Some(Finish { at: last.unwrap_or(now.at), cpu: now.cpu });
             stdin_rx.try_iter().for_each(drop);
-        })
+        };
+        let answers = C::LINES.then_some(&answers[..]);
+        watch(&notes_rx, 2 * pool.len(), pool.len(), (&live, &abort, cutoff), all_in, (answers, notice))
     });
     drop(stdin_rx);
     let mut failure = failure;
@@ -501,7 +569,7 @@ fn drive<C: Codec>(
         }
         crate::interrupt::untrack_group(worker.pid() as i32);
         let text = budget.read(&mut worker.stderr);
-        let first = first_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
+        let first = telling_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
         match &mut failure {
             Some(RunFailure::Failed(message)) if message.starts_with(&format!("worker {} ", index + 1)) => {
                 if let Some(status) = status {
@@ -537,6 +605,9 @@ fn drive<C: Codec>(
 
 /// How items are written to a worker and results read back.
 trait Codec: Sync {
+    /// Items are lines of text to a program of the user's, which may forget
+    /// to flush its answers.
+    const LINES: bool = false;
     type Out: Send;
     fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>);
     /// Fills `out` with the results of one chunk; `done` counts the items
@@ -581,6 +652,7 @@ struct LineCodec<'a> {
 }
 
 impl Codec for LineCodec<'_> {
+    const LINES: bool = true;
     type Out = String;
 
     fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>) {
@@ -719,7 +791,7 @@ fn run_argv(
                                 describe_exit(status.code(), status.signal()),
                                 index + 1
                             );
-                            if let Some(line) = first_line(&stderr) {
+                            if let Some(line) = telling_line(&stderr) {
                                 message.push_str(&format!(": {line}"));
                             }
                             return Err(message);
@@ -735,7 +807,7 @@ fn run_argv(
             });
         }
         drop(notes_tx);
-        watch(&notes_rx, workers, 0, (&live, &abort, cutoff), |_| {})
+        watch(&notes_rx, workers, 0, (&live, &abort, cutoff), |_| {}, (None, &mut |_| {}))
     });
     // Every child is reaped: their CPU is among the runner's reaped children.
     let stop = Finish::now(&[]);
@@ -800,8 +872,11 @@ fn read_all(file: &mut File) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
-fn first_line(text: &str) -> Option<String> {
-    text.lines().map(str::trim).find(|line| !line.is_empty()).map(|line| {
+/// The line of a program's stderr that names what went wrong: the last
+/// non-empty one (Python's exception after its traceback, a shell's last
+/// complaint), cut at 300 bytes.
+fn telling_line(text: &str) -> Option<String> {
+    text.lines().map(str::trim).rfind(|line| !line.is_empty()).map(|line| {
         let mut line = line.to_owned();
         if line.len() > 300 {
             let cut = (0..=300).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
@@ -817,9 +892,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_line_skips_blank_lines_and_truncates() {
-        assert_eq!(first_line("\n  \nboom\nmore"), Some("boom".to_owned()));
-        assert_eq!(first_line(""), None);
-        assert_eq!(first_line(&"é".repeat(400)).unwrap().chars().count(), 151);
+    fn the_telling_line_is_the_last_non_empty_one_truncated() {
+        assert_eq!(
+            telling_line("Traceback (most recent call last):\n  File \"x\"\nValueError: boom\n  \n"),
+            Some("ValueError: boom".to_owned())
+        );
+        assert_eq!(telling_line(""), None);
+        assert_eq!(telling_line(&"é".repeat(400)).unwrap().chars().count(), 151);
     }
 }

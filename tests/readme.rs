@@ -1,0 +1,187 @@
+//! Every `parbench …` command the README shows, run as shown on a copy of
+//! the repository's files: those that name a file of the repository (or one
+//! an earlier command wrote), in the README's order. `run` is scaled down to
+//! one repetition without warm-up; commands that need a Slurm cluster
+//! (`--submit`) are left to the Slurm tests. A command shown with an
+//! `error:` under it must fail with exit status 2 and print that error;
+//! every other must exit 0. Then every `results/…` and `docs/…` file the
+//! README names must exist.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Workdir, repo, stderr, stdout};
+
+/// A command as the README shows it, and the error line shown under it.
+#[derive(Debug)]
+struct Shown {
+    args: Vec<String>,
+    error: Option<String>,
+}
+
+/// Splits a command line into words: whitespace, with '…' and "…" quoting.
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    let mut started = false;
+    for character in line.chars() {
+        match (quote, character) {
+            (None, '\'' | '"') => {
+                quote = Some(character);
+                started = true;
+            }
+            (Some(open), _) if character == open => quote = None,
+            (None, _) if character.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            _ => {
+                word.push(character);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// parbench's arguments in a shown line, if it is a parbench command:
+/// `parbench …`, `$ parbench …`, or `cargo run [--locked] --release -- …`.
+fn parbench_args(line: &str) -> Option<Vec<String>> {
+    let line = line.trim().trim_start_matches("$ ");
+    // A shell comment ends the command.
+    let line = line.split(" #").next().unwrap_or(line);
+    let words = words(line);
+    if words.first().map(String::as_str) == Some("parbench") {
+        return Some(words[1..].to_vec());
+    }
+    let separator = words.iter().position(|word| word == "--")?;
+    (words.starts_with(&["cargo".into(), "run".into()])
+        && words[..separator].contains(&"--release".to_owned()))
+    .then(|| words[separator + 1..].to_vec())
+}
+
+/// Every parbench command of the README, in order: lines of code blocks and
+/// inline code spans (which may wrap across lines).
+fn shown_commands(readme: &str) -> Vec<Shown> {
+    let mut shown = Vec::new();
+    let mut in_block = false;
+    let mut prose = String::new();
+    let mut lines = readme.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            if let Some(args) = parbench_args(line) {
+                let error =
+                    lines.peek().filter(|next| next.starts_with("error:")).map(|next| next.to_string());
+                shown.push(Shown { args, error });
+            }
+            continue;
+        }
+        prose.push_str(line);
+        prose.push(' ');
+        // Inline code spans, once a paragraph is complete.
+        if line.trim().is_empty() || lines.peek().is_none() {
+            for (index, span) in std::mem::take(&mut prose).split('`').enumerate() {
+                if index % 2 == 1
+                    && let Some(args) = parbench_args(span)
+                {
+                    shown.push(Shown { args, error: None });
+                }
+            }
+        }
+    }
+    shown
+}
+
+/// Copies a folder of the repository, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Options whose value is a file or folder the command writes.
+const OUTPUT_OPTIONS: &[&str] = &["--html", "--markdown", "--json", "--summary-csv", "--charts", "--out"];
+
+#[test]
+fn every_command_the_readme_shows_runs_as_shown() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let work = Workdir::new();
+    for folder in ["jobs", "tests/fixtures", "docs"] {
+        copy_tree(&repo().join(folder), &work.path().join(folder));
+    }
+    // The charts the README shows must be written by its commands.
+    for entry in std::fs::read_dir(work.path().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|extension| extension == "svg") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let shown = shown_commands(&readme);
+    assert!(shown.len() >= 5, "the README shows parbench commands: {shown:?}");
+    let mut ran = Vec::new();
+    for Shown { args, error } in shown {
+        // Job files and result files it reads (not those it writes).
+        let inputs: Vec<&String> = args
+            .iter()
+            .enumerate()
+            .filter(|(index, arg)| {
+                let written = *index > 0 && OUTPUT_OPTIONS.contains(&args[index - 1].as_str());
+                !written && (arg.ends_with(".toml") || arg.ends_with(".csv"))
+            })
+            .map(|(_, arg)| arg)
+            .collect();
+        let runnable = !inputs.is_empty() && inputs.iter().all(|input| work.path().join(input).is_file());
+        if !runnable || args.iter().any(|arg| arg == "--submit") {
+            continue;
+        }
+        let mut scaled = args.clone();
+        if scaled[0] == "run" {
+            scaled.splice(1..1, ["--repetitions", "1", "--warmup", "0"].map(str::to_owned));
+        }
+        let scaled: Vec<&str> = scaled.iter().map(String::as_str).collect();
+        let output = work.parbench(&scaled);
+        let command = format!("parbench {}", args.join(" "));
+        match error {
+            Some(error) => {
+                assert_eq!(output.status.code(), Some(2), "{command}: {}", stdout(&output));
+                assert_eq!(stderr(&output).trim_end(), error, "{command}");
+            }
+            None => assert_eq!(output.status.code(), Some(0), "{command}: {}", stderr(&output)),
+        }
+        ran.push(command);
+    }
+    eprintln!("ran {} commands of the README:\n  {}", ran.len(), ran.join("\n  "));
+    for needed in ["parbench run jobs/seed.toml", "parbench check "] {
+        assert!(ran.iter().any(|command| command.starts_with(needed)), "{needed} was not run: {ran:?}");
+    }
+
+    // The files the README says these commands write.
+    for (index, span) in readme.split('`').enumerate() {
+        let named = index % 2 == 1
+            && (span.starts_with("results/") || span.starts_with("docs/"))
+            && !span.contains(char::is_whitespace)
+            && !span.contains(['*', '…'])
+            && !span.chars().any(|character| character.is_ascii_uppercase());
+        if named && !span.ends_with('/') {
+            assert!(work.path().join(span).exists(), "the README names {span}, which no command wrote");
+        }
+    }
+}
