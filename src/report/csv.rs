@@ -205,9 +205,10 @@ impl<'a> RowWriter<'a> {
 
 impl Reporter for RowWriter<'_> {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        if let Event::RunFinished { entry, record, .. } = event {
+        if let Event::RunFinished { entry, record, stderr } = event {
             let mut cells = row(self.job, entry, record, self.host, &self.param_names);
-            if !record.error.is_empty() {
+            // Where the run wrote to stderr, the log has more than this cell.
+            if !record.error.is_empty() && !stderr.is_empty() {
                 let error =
                     FIXED_COLUMNS.iter().position(|column| *column == "error").expect("a fixed column");
                 cells[error].push_str(&format!(" (see {})", self.log_path.display()));

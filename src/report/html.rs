@@ -386,6 +386,11 @@ fn extent(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) 
 
 fn size_chart(title: &str, lines: &SizeLines) -> String {
     let ((min_x, max_x), (min_y, max_y)) = extent(lines.values().flatten().copied());
+    // A log axis needs positive, finite ends: plotters loops for ever on a
+    // list of 0 items or an infinite time (a garbled CSV).
+    if !(min_x > 0.0 && max_x.is_finite() && max_y > 0.0 && max_y.is_finite()) {
+        return svg_error();
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
