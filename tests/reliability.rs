@@ -789,7 +789,7 @@ fn every_chart_gets_its_own_file_and_large_params_stay_numbers() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let output = work.parbench(&["report", "results/charts.csv", "--charts", "charts"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let speedup = work.files_in("charts").into_iter().filter(|name| name.starts_with("speedup")).count();
+    let speedup = work.files_in("charts").into_iter().filter(|name| name.ends_with("-speedup.svg")).count();
     assert_eq!(speedup, 3, "one speedup chart per group: {:?}", work.files_in("charts"));
     let cells: Vec<String> =
         work.rows("results/charts.csv").iter().map(|row| row["param_percent"].clone()).collect();

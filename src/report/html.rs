@@ -448,18 +448,19 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
     // Two groups may slug alike (`a b` and `a-b`, `percent = -1` and `1`):
     // each chart gets a file of its own, and a name a file system accepts.
     let mut used = std::collections::HashSet::new();
-    let mut unique = |name: String| -> String {
+    // The kind of chart ends the name, whatever is cut or counted before it.
+    let mut unique = |name: String, kind: &str| -> String {
         let mut base = name;
         if base.len() > 120 {
             let digest = xxhash_rust::xxh3::xxh3_64(base.as_bytes());
             base.truncate(100);
             base = format!("{}-{digest:016x}", base.trim_end_matches('-'));
         }
-        let mut candidate = base.clone();
+        let mut candidate = format!("{base}-{kind}");
         let mut count = 1;
         while !used.insert(candidate.clone()) {
             count += 1;
-            candidate = format!("{base}-{count}");
+            candidate = format!("{base}-{count}-{kind}");
         }
         format!("{candidate}.svg")
     };
@@ -474,21 +475,15 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
                 name.push_str(&format!("-{}", group.host));
             }
             let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
-            files.push((unique(format!("{}-speedup", slug(&name))), speedup_chart(&group, &entries, &fits)));
+            files.push((unique(slug(&name), "speedup"), speedup_chart(&group, &entries, &fits)));
         }
     }
     for (job, title, lines) in size_series(analysis) {
-        files.push((
-            unique(format!("{}-time-per-item", slug(&format!("{job}-{title}")))),
-            size_chart(&title, &lines),
-        ));
+        files.push((unique(slug(&format!("{job}-{title}")), "time-per-item"), size_chart(&title, &lines)));
     }
     for (key, fits) in cost_groups(answers) {
         let title = super::scaling::workload_title(&key, analysis.hosts.len());
-        files.push((
-            unique(format!("{}-cost", slug(&format!("{}-{title}", key.job)))),
-            cost_chart(&title, &fits),
-        ));
+        files.push((unique(slug(&format!("{}-{title}", key.job)), "cost"), cost_chart(&title, &fits)));
     }
     files
 }
