@@ -215,7 +215,7 @@ name = "hostile"
 
 [list]
 generator = "range"
-size = [3, 6]
+size = [3, 6, 12]
 
 [run]
 strategies = ["serial", "processes"]
@@ -382,13 +382,19 @@ fn libreoffice_reads_every_csv_as_written() {
     }
     eprintln!("cells checked, by kind: {checked:?}");
     let runs = &checked["hostile"];
-    // 4 workloads × 2 sizes × 2 strategies × 2 repetitions; the failing
+    // 4 workloads × 3 sizes × 2 strategies × 2 repetitions; the failing
     // command has no checksum.
-    assert_eq!(runs.get("date"), Some(&32), "{checked:?}");
-    assert_eq!(runs.get("digest"), Some(&(32 + 24)), "{checked:?}");
-    assert_eq!(runs.get("name"), Some(&32), "{checked:?}");
-    assert!(runs.get("number").is_some_and(|numbers| *numbers > 32 * 6), "{checked:?}");
-    assert!(checked["hostile.summary"].get("number").is_some_and(|numbers| *numbers > 16 * 8), "{checked:?}");
+    assert_eq!(runs.get("date"), Some(&48), "{checked:?}");
+    assert_eq!(runs.get("digest"), Some(&(48 + 36)), "{checked:?}");
+    assert_eq!(runs.get("name"), Some(&48), "{checked:?}");
+    assert!(runs.get("number").is_some_and(|numbers| *numbers > 48 * 6), "{checked:?}");
+    assert!(checked["hostile.summary"].get("number").is_some_and(|numbers| *numbers > 24 * 8), "{checked:?}");
+    // The scaling CSV, where parbench writes one: the cost model over the
+    // three list sizes gives it rows.
+    if let Some(scaling) = checked.get("hostile.scaling") {
+        assert!(scaling.get("name").is_some_and(|names| *names > 0), "{checked:?}");
+        assert!(scaling.get("number").is_some_and(|numbers| *numbers > 0), "{checked:?}");
+    }
     let csv_text = std::fs::read_to_string(work.path().join("results/hostile.csv")).unwrap();
     for hostile in ["'=1+1", "'@SUM(A1)", "'-fails", "'+text", "=HYPERLINK", "'=2+3", ",-5", ",1000000000000"]
     {
