@@ -1,12 +1,19 @@
-//! Pinning threads to CPUs.
+//! Pinning workers to CPUs: one policy for every strategy.
+//!
+//! `[run] pin = "cores"` (the default) gives serial's thread, each thread
+//! worker and each worker process a CPU of its own: one per physical core
+//! first (the lowest-numbered hardware thread of each core, read from
+//! `/sys/devices/system/cpu/cpuN/topology`), SMT siblings only after every
+//! core has one. When a run has more workers than the CPUs parbench may use,
+//! none of its workers is pinned, for threads and processes alike: pinned
+//! round robin, two workers would queue on one CPU while another sat idle.
+//! `pin = "none"` leaves every placement to the scheduler.
 //!
 //! Measured on 2 cores with `price-crazy` on 200 items: unpinned, a
 //! two-thread pool took 76 to 98 ms per run (median 85), because Linux's
-//! scheduler at times woke both threads of the same process on one CPU; pinned
-//! to one allowed CPU each, 78 to 84 ms (median 80), as steady as two
-//! processes. So the `threads` strategy pins worker i to the i-th CPU this
-//! process may use, when there are no more workers than CPUs (with more,
-//! pinned threads would wait on a busy core while another is idle).
+//! scheduler at times woke both threads of the same process on one CPU;
+//! pinned to one allowed CPU each, 78 to 84 ms (median 80), as steady as two
+//! processes.
 
 /// The CPUs this process may run on (its affinity mask, which honours
 /// `taskset` and cgroup cpusets), in ascending order.
@@ -21,14 +28,112 @@ pub fn allowed_cpus() -> Vec<usize> {
     }
 }
 
-/// Pins the calling thread to `cpu`. Best effort: a refusal leaves the
-/// thread where the scheduler puts it.
-pub fn pin_current_thread(cpu: usize) {
-    // SAFETY: as above; sched_setaffinity reads the set we own.
+/// The allowed CPUs in the order workers get them: physical cores first.
+pub fn cpu_order() -> Vec<usize> {
+    by_core(&allowed_cpus(), core_of)
+}
+
+/// The CPU of each of `workers` workers under `pin = "cores"`, or `None`
+/// when there are more workers than allowed CPUs. The topology is read once.
+pub fn assignment(workers: usize) -> Option<Vec<usize>> {
+    static ORDER: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    let order = ORDER.get_or_init(cpu_order);
+    (workers > 0 && workers <= order.len()).then(|| order[..workers].to_vec())
+}
+
+/// (package, core) of a CPU as the kernel reports it; `None` where `/sys`
+/// does not say.
+fn core_of(cpu: usize) -> Option<(u32, u32)> {
+    let read = |name: &str| -> Option<u32> {
+        std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu{cpu}/topology/{name}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((read("physical_package_id")?, read("core_id")?))
+}
+
+/// `cpus` ordered so that the first hardware thread of every core comes
+/// before any second one; a CPU whose core is unknown counts as a core.
+fn by_core(cpus: &[usize], core: impl Fn(usize) -> Option<(u32, u32)>) -> Vec<usize> {
+    let mut seen = std::collections::HashMap::new();
+    let mut ranked: Vec<(usize, usize)> = cpus
+        .iter()
+        .map(|&cpu| {
+            let rank = match core(cpu) {
+                Some(key) => {
+                    let count = seen.entry(key).or_insert(0);
+                    *count += 1;
+                    *count - 1
+                }
+                None => 0,
+            };
+            (rank, cpu)
+        })
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().map(|(_, cpu)| cpu).collect()
+}
+
+fn set_of(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        set
+    }
+}
+
+/// Pins the calling thread to `cpu`. Best effort: a refusal leaves the
+/// thread where the scheduler puts it.
+pub fn pin_current_thread(cpu: usize) {
+    pin_pid(0, cpu);
+}
+
+/// Pins a child process (its main thread, and so every thread it starts
+/// later) to `cpu`. Best effort, as above.
+pub fn pin_process(pid: u32, cpu: usize) {
+    pin_pid(pid as libc::pid_t, cpu);
+}
+
+fn pin_pid(pid: libc::pid_t, cpu: usize) {
+    let set = set_of(cpu);
+    // SAFETY: sched_setaffinity reads the set we own.
+    unsafe {
+        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// The calling thread pinned to a CPU until this is dropped; then its
+/// earlier mask comes back (serial runs in the runner's own thread).
+pub struct PinnedThread {
+    previous: Option<libc::cpu_set_t>,
+}
+
+impl PinnedThread {
+    pub fn new(cpu: Option<usize>) -> PinnedThread {
+        let Some(cpu) = cpu else { return PinnedThread { previous: None } };
+        // SAFETY: as in allowed_cpus.
+        let previous = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0).then_some(set)
+        };
+        if previous.is_some() {
+            pin_current_thread(cpu);
+        }
+        PinnedThread { previous }
+    }
+}
+
+impl Drop for PinnedThread {
+    fn drop(&mut self) {
+        if let Some(set) = &self.previous {
+            // SAFETY: restores the mask read in `new`.
+            unsafe {
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set);
+            }
+        }
     }
 }
 
@@ -49,5 +154,43 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn a_pinned_thread_gets_its_mask_back() {
+        std::thread::spawn(|| {
+            let before = allowed_cpus();
+            {
+                let _pinned = PinnedThread::new(Some(before[0]));
+                assert_eq!(allowed_cpus(), vec![before[0]]);
+            }
+            assert_eq!(allowed_cpus(), before);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn physical_cores_come_before_their_siblings() {
+        // Two cores with two threads each, numbered as Intel does (0/2 and 1/3)
+        // and as AMD does (0/1 and 2/3), and a CPU of unknown topology.
+        let intel = |cpu: usize| Some((0, (cpu % 2) as u32));
+        assert_eq!(by_core(&[0, 1, 2, 3], intel), [0, 1, 2, 3]);
+        let amd = |cpu: usize| Some((0, (cpu / 2) as u32));
+        assert_eq!(by_core(&[0, 1, 2, 3], amd), [0, 2, 1, 3]);
+        assert_eq!(by_core(&[1, 2, 3], amd), [1, 2, 3]);
+        let two_packages = |cpu: usize| Some(((cpu / 4) as u32, (cpu % 2) as u32));
+        assert_eq!(by_core(&[0, 1, 2, 3, 4, 5, 6, 7], two_packages), [0, 1, 4, 5, 2, 3, 6, 7]);
+        assert_eq!(by_core(&[5, 9], |_| None), [5, 9]);
+    }
+
+    #[test]
+    fn no_pinning_past_the_cpus() {
+        let cpus = allowed_cpus().len();
+        let all = assignment(cpus).expect("as many workers as CPUs are pinned");
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, allowed_cpus(), "each allowed CPU once");
+        assert_eq!(assignment(cpus + 1), None);
     }
 }

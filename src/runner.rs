@@ -8,10 +8,11 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
+use crate::vocab::Pin;
 
 mod rounds;
 
-use crate::strategy::{Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_now, execute};
+use crate::strategy::{Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_now, execute, placement};
 use rounds::{Rounds, Step};
 pub use rounds::{Stop, auto_stop};
 
@@ -162,7 +163,7 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let _ = measure(entry, &group.work, items, &mut session, reporters);
+                    let _ = measure(entry, &group.work, items, &mut session, reporters, job.pin);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                 }
                 Step::Measure(entry, repetition) => {
@@ -172,7 +173,7 @@ pub fn run(
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
                     let (mut record, mut stderr, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters);
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin);
                     if record.status == Status::Interrupted {
                         return stop(done, measured);
                     }
@@ -255,16 +256,19 @@ fn measure(
     items: &crate::generator::Items,
     session: &mut Session,
     reporters: &mut [&mut dyn Reporter],
+    pin: Pin,
 ) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
     crate::strategy::reset_own_peak();
     let cutoff = Cutoff::new(entry.timeout);
+    let cpus = placement(pin, entry.workers);
     let spread = Spread {
         strategy: entry.strategy,
         workers: entry.workers,
         chunk_size: entry.chunk_size,
         cwd: entry.cwd(),
+        cpus: cpus.as_deref(),
     };
     let cpu_before = cpu_now();
     let started = Instant::now();

@@ -75,6 +75,36 @@ pub enum Order {
     Grouped,
 }
 
+/// Where the workers of a run may run (`[run] pin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pin {
+    /// Each worker (serial's thread, a pool's thread or process) on a CPU of
+    /// its own, physical cores before their SMT siblings, while there are
+    /// no more workers than CPUs.
+    Cores,
+    /// Wherever the scheduler puts them.
+    None,
+}
+
+impl Pin {
+    pub const NAMES: &'static [&'static str] = &["cores", "none"];
+
+    pub fn parse(name: &str) -> Option<Pin> {
+        match name {
+            "cores" => Some(Pin::Cores),
+            "none" => Some(Pin::None),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pin::Cores => "cores",
+            Pin::None => "none",
+        }
+    }
+}
+
 /// How many measured runs each entry gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repetitions {

@@ -74,3 +74,62 @@ command = ["echo", "{item}"]
         }
     }
 }
+
+/// The CPUs each worker of a run was allowed, as its processes saw them.
+fn allowed_lists(pin: &str, strategy: &str, command: &str, protocol: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let job = format!(
+        r#"
+version = 1
+name = "job"
+[list]
+generator = "range"
+size = 4
+[run]
+strategies = ["{strategy}"]
+workers = 1
+repetitions = 1
+warmup = 0
+pin = "{pin}"
+[[workload]]
+name = "where"
+command = ["sh", "-c", '{command}']
+protocol = "{protocol}"
+"#
+    );
+    let output = run(dir.path(), &job, &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let env = std::fs::read_to_string(dir.path().join("results/job.env.json")).unwrap();
+    assert!(env.contains(&format!("\"pin\": \"{pin}\"")), "{env}");
+    let seen = std::fs::read_to_string(dir.path().join("seen.txt")).unwrap();
+    seen.lines().map(|line| line.trim_start_matches("Cpus_allowed_list:").trim().to_owned()).collect()
+}
+
+#[test]
+fn pin_cores_puts_every_kind_of_worker_on_one_cpu() {
+    let argv = "grep Cpus_allowed_list /proc/self/status >> seen.txt";
+    let lines = "while read item; do grep Cpus_allowed_list /proc/$$/status >> seen.txt; echo $item; done";
+    for (strategy, command, protocol) in
+        [("processes", argv, "argv"), ("serial", lines, "lines"), ("processes", lines, "lines")]
+    {
+        let seen = allowed_lists("cores", strategy, command, protocol);
+        assert_eq!(seen.len(), 4, "{strategy} {protocol}: {seen:?}");
+        for cpus in &seen {
+            assert!(cpus.parse::<usize>().is_ok(), "{strategy} {protocol}: allowed {cpus:?}, not one CPU");
+        }
+    }
+    // Not pinned: what the runner may use (the whole mask, one CPU or more).
+    let seen = allowed_lists("none", "processes", argv, "argv");
+    assert_eq!(seen.len(), 4);
+}
+
+#[test]
+fn an_unknown_pin_is_refused_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = "version = 1\nname = \"job\"\n[list]\ngenerator = \"range\"\nsize = 2\n[run]\nstrategies = [\"serial\"]\npin = \"core\"\n\
+               [[workload]]\nname = \"a\"\nbuiltin = \"spin\"\n";
+    let output = run(dir.path(), job, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("job.toml:8:7: unknown pin \"core\"") && stderr.contains("cores"), "{stderr}");
+}

@@ -11,7 +11,7 @@ use crate::machine::Checks;
 use crate::matrix::{Overrides, Plan};
 use crate::report::env::ShardInfo;
 use crate::runner::{self, Host, Reporter, Status};
-use crate::vocab::{count, shell_word};
+use crate::vocab::{Pin, count, shell_word};
 use crate::{analysis, interrupt, limits, lock, report, resume, shard, strategy};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
@@ -346,10 +346,14 @@ fn run_job(
         if let Some(html) = &html {
             files.push_str(&format!(", {}", html.display()));
         }
+        let pinned = match job.pin {
+            Pin::Cores => "workers pinned to cores",
+            Pin::None => "workers not pinned",
+        };
         let verdict = if failed == 0 {
-            format!("{} ok", count(records.len() as u64, "run", "runs"))
+            format!("{} ok ({pinned})", count(records.len() as u64, "run", "runs"))
         } else {
-            format!("{failed} of {} not ok", count(records.len() as u64, "run", "runs"))
+            format!("{failed} of {} not ok ({pinned})", count(records.len() as u64, "run", "runs"))
         };
         eprintln!("\n{}: {verdict}; wrote {files}", job.name);
     } else if failed > 0 {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::generator::Generator;
 use crate::vocab::{
-    ChunkSize, Order, Precision, Repetitions, Strategy, WorkerCount, format_number, io_reason,
+    ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkerCount, format_number, io_reason,
 };
 use crate::workload::python::PythonFacts;
 use crate::workload::{BuiltinSpec, Protocol};
@@ -39,6 +39,8 @@ pub struct Job {
     pub warmup: u32,
     pub timeout: Option<Duration>,
     pub order: Order,
+    /// Where the workers of every run go.
+    pub pin: Pin,
     /// When `repetitions = "auto"` stops.
     pub precision: Precision,
     /// Seeds the order of the entries in each round; `None`: a fresh seed

@@ -93,6 +93,13 @@ pub struct RawRun {
     #[serde(default)]
     #[schemars(schema_with = "schema::order")]
     pub order: Option<Spanned<String>>,
+    /// Where workers run: "cores" (serial's thread, each pool thread and each
+    /// worker process on a CPU of its own, physical cores first, while the
+    /// workers do not outnumber the CPUs) or "none" (the scheduler decides).
+    /// Default: "cores".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::pin")]
+    pub pin: Option<Spanned<String>>,
     /// Seeds the shuffled order of every round, to run again in the order
     /// env.json recorded. Default: a new seed each run.
     #[schemars(with = "Option<u64>", example = 7)]

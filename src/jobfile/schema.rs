@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::raw::RawJob;
 use super::validate::{MAX_LIST_SIZE, MAX_WORKERS};
 use crate::generator::Generator;
-use crate::vocab::Strategy;
+use crate::vocab::{Pin, Strategy};
 use crate::workload::python::START_METHODS;
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol};
 
@@ -104,6 +104,10 @@ pub fn precision(_: &mut SchemaGenerator) -> Schema {
 
 pub fn order(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "enum": ["interleaved", "grouped"], "examples": ["interleaved"] })
+}
+
+pub fn pin(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "enum": Pin::NAMES, "examples": ["cores"] })
 }
 
 pub fn protocol(_: &mut SchemaGenerator) -> Schema {

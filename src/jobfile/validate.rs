@@ -12,7 +12,7 @@ use super::raw::{Axis, RawJob, RawRun, RawWorkload, Table};
 use super::suggest::choices;
 use super::{Job, JobError, Locator, ParamValue, Workload, WorkloadKind};
 use crate::generator::{self, Generator};
-use crate::vocab::{ChunkSize, Order, Precision, Repetitions, Strategy, WorkerCount, io_reason};
+use crate::vocab::{ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkerCount, io_reason};
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol, find_builtin};
 
 type Result<T> = std::result::Result<T, JobError>;
@@ -83,6 +83,15 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
                 ));
             }
         },
+    };
+    let pin = match &raw.run.get_ref().pin {
+        None => Pin::Cores,
+        Some(pin) => Pin::parse(pin.get_ref()).ok_or_else(|| {
+            at.error(
+                pin.span().start,
+                format!("unknown pin \"{}\"; {}", pin.get_ref(), choices(pin.get_ref(), Pin::NAMES)),
+            )
+        })?,
     };
     let timeout = match &raw.run.get_ref().timeout {
         Some(timeout) => Some(duration(timeout, "timeout", at)?),
@@ -173,6 +182,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         warmup,
         timeout,
         order,
+        pin,
         precision,
         order_seed,
         workloads,

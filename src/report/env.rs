@@ -44,6 +44,7 @@ pub fn describe(
         "python": python_interpreters(job),
         "written_at": super::timestamp(std::time::SystemTime::now()),
         "order_seed": order_seed,
+        "pin": job.pin.name(),
         "machine_checks": checks.to_json(),
     });
     if let Some(shard) = shard {

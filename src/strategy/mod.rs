@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::generator::Items;
-use crate::vocab::Strategy;
+use crate::vocab::{Pin, Strategy};
 use crate::workload::{Protocol, Work};
 
 pub use memory::{own_peak, reset_own_peak};
@@ -260,13 +260,26 @@ impl Cutoff {
 
 /// How one run spreads its items, as plain numbers: the strategy, how many
 /// workers, how many items per dispatch (`None`: the strategy's own auto
-/// size) and where commands run.
+/// size), where commands run and the CPU each worker is pinned to.
 #[derive(Debug, Clone, Copy)]
 pub struct Spread<'a> {
     pub strategy: Strategy,
     pub workers: usize,
     pub chunk_size: Option<usize>,
     pub cwd: &'a Path,
+    /// Worker i runs on `cpus[i]`; `None`: nothing is pinned (see [`placement`]).
+    pub cpus: Option<&'a [usize]>,
+}
+
+/// Where the `workers` workers of a run go under `pin`: one CPU each,
+/// physical cores first (see `affinity.rs`), or `None` with `pin = "none"`
+/// or with more workers than CPUs, for every strategy alike. Call it before
+/// the clock starts: it may read the CPU topology.
+pub fn placement(pin: Pin, workers: usize) -> Option<Vec<usize>> {
+    match pin {
+        Pin::Cores => crate::affinity::assignment(workers),
+        Pin::None => None,
+    }
 }
 
 /// Runs `work` over `items` once, spread as `spread` says. `notice` hears,
@@ -283,7 +296,7 @@ pub fn execute(
     match (spread.strategy, work) {
         (_, Work::Python(python)) => python::run(python, items, spread, cutoff, session),
         (Strategy::Serial, Work::Builtin { spec, params }) => {
-            serial::run(&*spec.kernel(params), items, cutoff).map_err(Failed::from)
+            serial::run(&*spec.kernel(params), items, spread, cutoff).map_err(Failed::from)
         }
         (Strategy::Threads, Work::Builtin { spec, params }) => {
             threads::run(&*spec.kernel(params), numbers(items)?, spread, cutoff).map_err(Failed::from)

@@ -75,7 +75,7 @@ pub fn run_builtin(
             .map_err(|error| error.to_string())
     };
     let started = Instant::now();
-    let mut pool = start_pool(spread.workers, command, Spawn::Parbench, ready)?;
+    let mut pool = start_pool(spread.workers, command, (Spawn::Parbench, spread.cpus), ready)?;
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let chunk = spread.chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), spread.workers));
@@ -98,9 +98,9 @@ pub fn run_command(
     cutoff: &Cutoff,
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
-    let Spread { workers, chunk_size, cwd, .. } = spread;
+    let Spread { workers, chunk_size, cwd, cpus, .. } = spread;
     match command.protocol {
-        Protocol::Argv => run_argv(command, items, workers, cwd, cutoff),
+        Protocol::Argv => run_argv(command, items, spread, cutoff),
         Protocol::Lines => {
             let program = || {
                 let mut program = Command::new(&command.program);
@@ -110,7 +110,8 @@ pub fn run_command(
             let started = Instant::now();
             // A started worker is ready: the spawn returns once the program
             // runs (a failed exec is reported by the spawn itself).
-            let mut pool = start_pool(workers, program, Spawn::Command(&command.program), |_| Ok(()))?;
+            let what = (Spawn::Command(&command.program), cpus);
+            let mut pool = start_pool(workers, program, what, |_| Ok(()))?;
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
             let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
@@ -181,14 +182,20 @@ enum Spawn<'a> {
 fn start_pool(
     workers: usize,
     command: impl Fn() -> Command,
-    what: Spawn<'_>,
+    (what, cpus): (Spawn<'_>, Option<&[usize]>),
     ready: impl Fn(&mut Worker) -> Result<(), String>,
 ) -> Result<Vec<Worker>, RunFailure> {
     let mut pool = Vec::with_capacity(workers);
     let mut failure = None;
-    for _ in 0..workers {
+    for index in 0..workers {
         match spawn(command(), what) {
-            Ok(worker) => pool.push(worker),
+            Ok(worker) => {
+                // Pinned as it starts; threads it starts later inherit it.
+                if let Some(cpus) = cpus {
+                    crate::affinity::pin_process(worker.pid(), cpus[index]);
+                }
+                pool.push(worker);
+            }
             Err(error) => {
                 failure = Some(error);
                 break;
@@ -713,10 +720,10 @@ impl Codec for LineCodec<'_> {
 fn run_argv(
     command: &CommandSpec,
     items: &Items,
-    workers: usize,
-    cwd: &Path,
+    spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, Failed> {
+    let Spread { workers, cwd, cpus, .. } = spread;
     let mut out = vec![String::new(); items.len()];
     let chunks = Chunks::new(&mut out, 1);
     let abort = AtomicBool::new(false);
@@ -733,6 +740,10 @@ fn run_argv(
             let (chunks, abort, live, stderr_lines, budget, notes_tx) =
                 (&chunks, &abort, &live, &stderr_lines, &budget, notes_tx.clone());
             scope.spawn(move || {
+                // A slot's processes inherit its thread's CPU.
+                if let Some(cpus) = cpus {
+                    crate::affinity::pin_current_thread(cpus[slot]);
+                }
                 let mut largest = 0;
                 let result = (|| {
                     // Each item's stderr goes to this slot's file, not a

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Cutoff, Execution, Finish, Outputs, RunFailure, numbers};
+use super::{Cutoff, Execution, Finish, Outputs, RunFailure, Spread, numbers};
 use crate::generator::Items;
 use crate::workload::Kernel;
 
@@ -12,8 +12,18 @@ use crate::workload::Kernel;
 /// check often and fast items pay for it rarely.
 const MAX_BLOCK: usize = 65_536;
 
-pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execution, RunFailure> {
+pub fn run(
+    kernel: &dyn Kernel,
+    items: &Items,
+    spread: Spread<'_>,
+    cutoff: &Cutoff,
+) -> Result<Execution, RunFailure> {
     let numbers = numbers(items)?;
+    // The runner's own thread is serial's worker: pinned for this run like
+    // any pool's worker, its earlier mask back when the guard goes.
+    let started = Instant::now();
+    let _pinned = crate::affinity::PinnedThread::new(spread.cpus.map(|cpus| cpus[0]));
+    let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
     let mut start = 0;
     let mut block = 1;
@@ -32,7 +42,7 @@ pub fn run(kernel: &dyn Kernel, items: &Items, cutoff: &Cutoff) -> Result<Execut
     Ok(Execution {
         children_peak_rss: Some(0),
         outputs: Outputs::Numbers(out),
-        setup: Some(Duration::ZERO),
+        setup: Some(setup),
         finish: Finish::now(&[]),
         stderr: Vec::new(),
         timed: None,

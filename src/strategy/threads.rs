@@ -20,7 +20,7 @@ pub fn run(
 ) -> Result<Execution, RunFailure> {
     let Spread { workers, chunk_size, .. } = spread;
     let started = Instant::now();
-    let cpus = crate::affinity::allowed_cpus();
+    let cpus: Option<Vec<usize>> = spread.cpus.map(<[usize]>::to_vec);
     let exited = Arc::new((Mutex::new(0usize), Condvar::new()));
     let on_exit = Arc::clone(&exited);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -32,10 +32,7 @@ pub fn run(
         .num_threads(workers)
         .thread_name(|index| format!("parbench-worker-{index}"))
         .start_handler(move |index| {
-            // Only when each thread can have a CPU of its own: more threads
-            // than CPUs pinned round robin would queue behind each other on
-            // one core while another sits idle.
-            if !cpus.is_empty() && workers <= cpus.len() {
+            if let Some(cpus) = &cpus {
                 crate::affinity::pin_current_thread(cpus[index]);
             }
         })
