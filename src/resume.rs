@@ -149,7 +149,9 @@ fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<P
         }
         let keep = match mode {
             Mode::Resume => record.status == Status::Ok,
-            Mode::RetryFailed => !matches!(record.status, Status::Failed | Status::Timeout),
+            Mode::RetryFailed => {
+                !matches!(record.status, Status::Failed | Status::Timeout | Status::Unverified)
+            }
             Mode::New | Mode::Fresh => false,
         };
         if keep {
@@ -167,6 +169,7 @@ fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord
         "failed" => Status::Failed,
         "timeout" => Status::Timeout,
         "mismatch" => Status::Mismatch,
+        "unverified" => Status::Unverified,
         _ => return None,
     };
     Some(RunRecord {

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
-use crate::vocab::Pin;
+use crate::vocab::{Pin, Strategy};
 
 mod rounds;
 
@@ -22,6 +22,9 @@ pub enum Status {
     Failed,
     Timeout,
     Mismatch,
+    /// Measured, but nothing to check its results against: the group's
+    /// reference run (serial's) failed.
+    Unverified,
     /// Abandoned for a signal; never recorded.
     Interrupted,
 }
@@ -33,6 +36,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Timeout => "timeout",
             Status::Mismatch => "mismatch",
+            Status::Unverified => "unverified",
             Status::Interrupted => "interrupted",
         }
     }
@@ -143,19 +147,53 @@ pub fn run(
         let mut items = None;
         // Lives as long as the group: a Python workload's harness.
         let mut session = Session::default();
-        // The first correct result in the group is what every other run
-        // must reproduce; a kept run of an earlier invocation counts.
-        let mut reference: Option<(String, String)> = entries.iter().find_map(|entry| {
+        // What every run must reproduce: serial's result where the group
+        // has serial (a kept run of an earlier invocation counts), else the
+        // first correct result in the group.
+        let serial = entries.iter().find(|entry| entry.strategy == Strategy::Serial);
+        let kept_reference = |entry: &Entry| {
             own(&done, entry)
                 .into_iter()
                 .find(|record| record.status == Status::Ok)
                 .map(|record| (record.checksum, entry.label()))
-        });
+        };
+        let mut reference: Option<(String, String)> = match serial {
+            Some(serial) => kept_reference(serial),
+            None => entries.iter().find_map(kept_reference),
+        };
         // A command's answers of the reference run, to show the first that
         // differs in the log (a builtin's are not kept: they cannot differ).
         let mut reference_answers: Option<Vec<String>> = None;
+        // Why there is nothing to check against: serial's reference run failed.
+        let mut unverifiable: Option<String> = None;
         let verify = job.workloads[group.workload].verify;
+        let mut reference_due = serial.filter(|_| verify && reference.is_none());
         while let Some(step) = rounds.next(&done) {
+            if let Some(serial) = reference_due
+                && !matches!(step, Step::Finished(_))
+            {
+                // The rounds run entries in a shuffled order, so serial may
+                // come last: its result is taken first, before anything else
+                // of the group runs, in a run of its own that is not
+                // recorded (shown as a warm-up).
+                reference_due = None;
+                if crate::interrupt::requested() {
+                    return stop(done, measured);
+                }
+                let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
+                emit(reporters, &Event::RunStarted { entry: serial, repetition: None })?;
+                let (record, _, answers) =
+                    measure(serial, &group.work, items, &mut session, reporters, job.pin);
+                emit(reporters, &Event::WarmupFinished { entry: serial })?;
+                match record.status {
+                    Status::Ok => {
+                        reference = Some((record.checksum, serial.label()));
+                        reference_answers = answers;
+                    }
+                    Status::Interrupted => return stop(done, measured),
+                    _ => unverifiable = Some(format!("{} failed: {}", serial.label(), record.error)),
+                }
+            }
             match step {
                 Step::Warmup(entry) => {
                     if crate::interrupt::requested() {
@@ -180,6 +218,10 @@ pub fn run(
                     record.repetition = repetition;
                     if record.status == Status::Ok && verify {
                         match &reference {
+                            None if let Some(why) = &unverifiable => {
+                                record.status = Status::Unverified;
+                                record.error = format!("results not checked: the reference run of {why}");
+                            }
                             None => {
                                 reference = Some((record.checksum.clone(), entry.label()));
                                 reference_answers = answers;

@@ -113,7 +113,8 @@ fn pin_cores_puts_every_kind_of_worker_on_one_cpu() {
         [("processes", argv, "argv"), ("serial", lines, "lines"), ("processes", lines, "lines")]
     {
         let seen = allowed_lists("cores", strategy, command, protocol);
-        assert_eq!(seen.len(), 4, "{strategy} {protocol}: {seen:?}");
+        // Serial also makes the group's reference run, unrecorded.
+        assert!(seen.len() >= 4, "{strategy} {protocol}: {seen:?}");
         for cpus in &seen {
             assert!(cpus.parse::<usize>().is_ok(), "{strategy} {protocol}: allowed {cpus:?}, not one CPU");
         }
@@ -132,4 +133,64 @@ fn an_unknown_pin_is_refused_with_the_choices() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("job.toml:8:7: unknown pin \"core\"") && stderr.contains("cores"), "{stderr}");
+}
+
+#[test]
+fn when_serials_reference_run_fails_the_other_runs_are_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    // Fails the first time it is ever run (serial's reference run, before
+    // anything else of the group), answers its item every time after.
+    let job = r#"
+version = 1
+name = "job"
+[list]
+generator = "range"
+size = 3
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+[[workload]]
+name = "once"
+command = ["sh", "-c", "if [ -e seen ]; then echo {item}; else touch seen; exit 1; fi"]
+"#;
+    let output = run(dir.path(), job, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows = rows(&dir.path().join("results/job.csv"));
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        assert_eq!(row["status"], "unverified", "{row:?}");
+        assert!(row["error"].contains("reference run") && row["error"].contains("serial"), "{row:?}");
+    }
+}
+
+#[test]
+fn serial_is_the_reference_even_when_it_runs_last() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every run after the first answers differently from the first: serial's
+    // reference run sees "0", every measured run "1", so each is a mismatch
+    // against serial, whatever order the rounds take.
+    let job = r#"
+version = 1
+name = "job"
+[list]
+generator = "range"
+size = 1
+[run]
+strategies = ["serial", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+[[workload]]
+name = "drift"
+command = ["sh", "-c", "if [ -e seen ]; then echo 1; else touch seen; echo 0; fi"]
+"#;
+    let output = run(dir.path(), job, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let rows = rows(&dir.path().join("results/job.csv"));
+    assert!(
+        rows.iter().all(|row| row["status"] == "mismatch" && row["error"].contains("serial")),
+        "{rows:?}"
+    );
 }
