@@ -126,7 +126,7 @@ size = 100_000
 [run]
 strategies = ["processes"]
 workers = [2]
-chunk_size = ["auto", 1, 16, 256, 1024, 4096, 8192]
+chunk_size = ["auto", 1, 4, 16, 64, 256, 1024, 4096]
 repetitions = {repetitions}
 [[workload]]
 name = "increase"
@@ -142,11 +142,41 @@ scale = 42
 [run]
 strategies = ["processes"]
 workers = [2]
-chunk_size = ["auto", 1, 2, 4, 8, 16]
+chunk_size = ["auto", 1, 4, 16, 64, 256, 1024, 4096]
 repetitions = {repetitions}
 [[workload]]
 name = "crazy"
 builtin = "price-crazy"
+""",
+    "ruler-sleep": """
+version = 1
+name = "ruler-sleep"
+[list]
+generator = "range"
+size = 8
+[run]
+strategies = ["threads", "processes"]
+workers = [2]
+chunk_size = 1
+repetitions = 15
+[[workload]]
+name = "sleep"
+builtin = "sleep"
+params = {{ millis = 20 }}
+""",
+    "ruler-setup": """
+version = 1
+name = "ruler-setup"
+[list]
+generator = "range"
+size = [10, 5_000_000]
+[run]
+strategies = ["processes"]
+workers = [1, 2, 8]
+repetitions = 15
+[[workload]]
+name = "increase"
+builtin = "price-increase"
 """,
     "true": """
 version = 1
@@ -281,7 +311,7 @@ def main():
                  seconds(threads), seconds(py["threads"] / size), py["threads"] / size / threads, 50))
     rows.append(("processes ×2, chunk 1: time per item (Python chunksize=1)",
                  seconds(chunk_1), seconds(py["processes_1"] / size), py["processes_1"] / size / chunk_1, 10))
-    rows.append((f"processes ×2, chunk auto={auto_row['chunk_size']}: time per item (Python chunksize=1000)",
+    rows.append((f"processes ×2, chunk {auto_row['chunk_size']}: time per item (Python chunksize=1000)",
                  seconds(auto), seconds(py["processes_1000"] / size), py["processes_1000"] / size / auto, 5))
     setups = [float(row["setup_s"]) for row in light_runs if row["strategy"] == "processes"]
     setup = statistics.median(setups)
@@ -310,15 +340,35 @@ def main():
                      seconds(float(light_row["median_s"])), seconds(float(serial_row["median_s"])),
                      1 / float(light_row["speedup"]), 1))
 
-    # Is "auto" near the best fixed chunk size? The runs mark auto's entry
-    # with the resolved size; when it equals a fixed one, they share a row.
+    # Is "auto" (guided chunks) near the best fixed chunk size, 1 ... 4096?
     for name, label in (("chunks", "price-increase, 100,000 items"), ("chunks-heavy", "price-crazy, 200 items")):
-        summary, runs, _ = run_job(parbench, folder, name, repetitions)
+        summary, _, _ = run_job(parbench, folder, name, repetitions)
         medians = {row["chunk_size"]: float(row["median_s"]) for row in summary}
-        auto_size = str(max(1, min(8192, -(-int(runs[0]["list_size"]) // (2 * 64)))))
-        best_size, best = min(medians.items(), key=lambda item: item[1])
-        rows.append((f"processes ×2, {label}: chunk auto={auto_size} against the best, {best_size}",
-                     seconds(medians[auto_size]), seconds(best), best / medians[auto_size], None))
+        auto_size = next(size for size in medians if size.startswith("auto"))
+        fixed = {size: median for size, median in medians.items() if size != auto_size}
+        best_size, best = min(fixed.items(), key=lambda item: item[1])
+        rows.append((f"processes ×2, {label}: chunk {auto_size} against the best fixed, {best_size}",
+                     seconds(medians[auto_size]), seconds(best), best / medians[auto_size], 0.9))
+
+    # The ruler: processes and threads timed alike, worker starts that do
+    # not grow with the list and start side by side.
+    _, sleep_runs, _ = run_job(parbench, folder, "ruler-sleep", 15)
+    def work_time(strategy):
+        return min(float(row["wall_s"]) - float(row["setup_s"] or 0)
+                   for row in sleep_runs if row["strategy"] == strategy and row["status"] == "ok")
+    gap = work_time("processes") - work_time("threads")
+    rows.append(("sleep 20 ms, 8 items, ×2, chunk 1: smallest wall_s−setup_s, processes − threads",
+                 seconds(work_time("processes")), seconds(work_time("threads")), gap * 1e3, ("≤", 0.3, " ms")))
+    _, setup_runs, _ = run_job(parbench, folder, "ruler-setup", 15)
+    def setup(size, workers):
+        return statistics.median(float(row["setup_s"]) for row in setup_runs
+                                 if row["list_size"] == size and row["workers"] == workers)
+    rows.append(("processes ×2 setup_s: 5,000,000 items over 10 items",
+                 seconds(setup("5000000", "2")), seconds(setup("10", "2")),
+                 setup("5000000", "2") / setup("10", "2"), ("≤", 1.3, "×")))
+    rows.append(("processes setup_s on 10 items: ×8 over ×1",
+                 seconds(setup("10", "8")), seconds(setup("10", "1")),
+                 setup("10", "8") / setup("10", "1"), ("≤", 2.5, "×")))
 
     iterations, _, _ = run_job(parbench, folder, "iterations", repetitions)
     low = float(pick(iterations, param_iterations="200000")["median_s"])
@@ -358,16 +408,22 @@ def main():
     print(f"\n{'check':<{width}}  {'parbench':>10}  {'baseline':>12}  {'ratio':>9}  {'target':>8}  result")
     failures = 0
     for check, ours, theirs, ratio, target in rows:
+        # A target is "at least" a ratio, or ("≤", limit, unit) for a value
+        # that must stay at or below a limit.
+        at_most = isinstance(target, tuple)
+        unit = target[2] if at_most else "×"
         if target is None:
             verdict, target_text = "info", "-"
         else:
-            passed = ratio >= target
+            passed = ratio <= target[1] if at_most else ratio >= target
             failures += not passed
             verdict = "pass" if passed else "FAIL"
-            target_text = f"≥ {target:.3g}"
-        print(f"{check:<{width}}  {ours:>10}  {theirs:>12}  {ratio:>8.3g}×  {target_text:>8}  {verdict}")
+            target_text = f"≤ {target[1]:.3g}{unit}" if at_most else f"≥ {target:.3g}"
+        value = f"{ratio:.3g}{unit}"
+        print(f"{check:<{width}}  {ours:>10}  {theirs:>12}  {value:>9}  {target_text:>8}  {verdict}")
     print("\nratio: how many times better parbench is than the baseline (for speedups and")
-    print("rates, the value itself; for memory, 400 MB over the peak).")
+    print("rates, the value itself; for memory, 400 MB over the peak); a row with ≤")
+    print("gives the value itself, which must stay at or below the limit.")
     shutil.rmtree(folder, ignore_errors=True)
     sys.exit(1 if failures else 0)
 

@@ -18,12 +18,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::jobfile::{Job, ParamValue, WorkloadKind};
-use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, chunk_auto, count, format_number};
+use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, count, format_number};
 use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Protocol, Work};
 
 /// One combination that runs `warmup + repetitions` times (with `"auto"`,
 /// as many times as its precision needs).
+/// How `chunk_size = "auto"` reads in labels and the CSV's chunk_size cell.
+pub const AUTO_CHUNKS: &str = "chunk auto:guided";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// A digest of everything that decides what this entry measures, so that
@@ -87,12 +90,10 @@ impl Entry {
         if self.strategy != Strategy::Serial {
             label.push_str(&format!(" ×{}", self.workers));
         }
-        if let Some(chunk) = self.chunk_size {
-            if self.chunk_auto {
-                label.push_str(&format!(" · chunk auto={chunk}"));
-            } else {
-                label.push_str(&format!(" · chunk {chunk}"));
-            }
+        if self.chunk_auto {
+            label.push_str(&format!(" · {AUTO_CHUNKS}"));
+        } else if let Some(chunk) = self.chunk_size {
+            label.push_str(&format!(" · chunk {chunk}"));
         }
         label
     }
@@ -258,14 +259,16 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                         };
                         let mut seen_chunks: Vec<(Option<usize>, Option<ChunkSize>)> = Vec::new();
                         for chunk in chunks {
-                            let chunk_size = chunk.map(|chunk| match chunk {
-                                ChunkSize::Auto => chunk_auto(list_size, workers),
-                                ChunkSize::Fixed(size) => size,
+                            // "auto" is not a size but guided chunks, chosen
+                            // as the run goes (strategy/chunks.rs).
+                            let chunk_size = chunk.and_then(|chunk| match chunk {
+                                ChunkSize::Auto => None,
+                                ChunkSize::Fixed(size) => Some(size),
                             });
                             if let Some((_, first)) = seen_chunks.iter().find(|(size, _)| *size == chunk_size)
                             {
                                 let name = |chunk: Option<ChunkSize>| match (chunk, chunk_size) {
-                                    (Some(ChunkSize::Auto), Some(size)) => format!("chunk auto={size}"),
+                                    (Some(ChunkSize::Auto), _) => AUTO_CHUNKS.to_owned(),
                                     (_, size) => format!("chunk {}", size.unwrap_or_default()),
                                 };
                                 let duplicate = Skipped {
@@ -292,7 +295,11 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                                 list_size,
                                 strategy,
                                 workers,
-                                chunk_size,
+                                if chunk == Some(ChunkSize::Auto) {
+                                    Chunk::Auto
+                                } else {
+                                    Chunk::Fixed(chunk_size)
+                                },
                             );
                             entries.push(Entry {
                                 key,
@@ -349,8 +356,15 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
     combos
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The chunk size an entry's keys cover: guided "auto", or a fixed size
+/// (`None` where chunks do not apply).
+enum Chunk {
+    Auto,
+    Fixed(Option<usize>),
+}
+
 /// The entry's key, and its key as parbench 0.1.0 computed it.
+#[allow(clippy::too_many_arguments)]
 fn entry_keys(
     origin: &Origin,
     generator: &crate::generator::Generator,
@@ -360,7 +374,7 @@ fn entry_keys(
     list_size: usize,
     strategy: Strategy,
     workers: usize,
-    chunk_size: Option<usize>,
+    chunk: Chunk,
 ) -> (String, String) {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
@@ -368,12 +382,24 @@ fn entry_keys(
         WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
     };
     let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
-    let mut definition = format!(
-        "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk_size:?}",
-        generator.fingerprint()
-    );
-    // The key of parbench 0.1.0: the definition alone.
-    let legacy = crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes()));
+    let define = |chunk: &str| {
+        format!(
+            "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk}",
+            generator.fingerprint()
+        )
+    };
+    // The key of parbench 0.1.0: the definition alone, "auto" resolved to
+    // the fixed size it was then.
+    let legacy_chunk = match chunk {
+        Chunk::Auto => Some(list_size.div_ceil(workers.max(1) * 64).clamp(1, 8192)),
+        Chunk::Fixed(size) => size,
+    };
+    let legacy =
+        crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(define(&format!("{legacy_chunk:?}")).as_bytes()));
+    let mut definition = match chunk {
+        Chunk::Auto => define("auto:guided"),
+        Chunk::Fixed(size) => define(&format!("{size:?}")),
+    };
     let inputs = match kind {
         WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
         WorkloadKind::Python { file, .. } => {
@@ -481,9 +507,9 @@ params = { iterations = [5, 6] }
             &labels[..7],
             &[
                 "w iterations=5 · 10 items · serial",
-                "w iterations=5 · 10 items · processes ×1 · chunk auto=1",
+                "w iterations=5 · 10 items · processes ×1 · chunk auto:guided",
                 "w iterations=5 · 10 items · processes ×1 · chunk 3",
-                "w iterations=5 · 10 items · processes ×2 · chunk auto=1",
+                "w iterations=5 · 10 items · processes ×2 · chunk auto:guided",
                 "w iterations=5 · 10 items · processes ×2 · chunk 3",
                 "w iterations=5 · 10 items · threads ×1",
                 "w iterations=5 · 10 items · threads ×2",

@@ -152,21 +152,6 @@ pub enum ChunkSize {
     Fixed(usize),
 }
 
-/// `chunk_size = "auto"` for processes: about 64 chunks per worker, at least
-/// 1 item and at most 8192 (64 KiB of numbers, one pipe buffer).
-///
-/// Measured on 2 cores: with `price-crazy` on 200 items (0.75 ms each), 1, 2
-/// and 4 items per chunk gave speedups of 1.88, 1.85 and 1.75, because the
-/// last chunks to finish leave the other worker idle; with `price-increase`
-/// on 100,000 items, chunks of 782 and 1563 cost 3.0 and 2.6 ms in all, a
-/// dispatch costing a few microseconds. 64 chunks per worker keeps the idle
-/// tail under 2% of a worker's share while fast items still pay well under a
-/// nanosecond each for dispatch.
-pub fn chunk_auto(list_size: usize, workers: usize) -> usize {
-    let chunks = workers.max(1) * 64;
-    list_size.div_ceil(chunks).clamp(1, 8192)
-}
-
 /// Numbers as a person writes them: integers without a decimal point.
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 9.007_199_254_740_992e15 {
@@ -235,15 +220,5 @@ mod tests {
         assert_eq!(upgrade_digest("00000000000001e5"), "x00000000000001e5");
         assert_eq!(upgrade_digest("x00000000000001e5"), "x00000000000001e5");
         assert_eq!(upgrade_digest(""), "");
-    }
-
-    #[test]
-    fn auto_chunks_stay_within_bounds() {
-        assert_eq!(chunk_auto(1, 2), 1);
-        assert_eq!(chunk_auto(20, 2), 1);
-        assert_eq!(chunk_auto(200, 2), 2);
-        assert_eq!(chunk_auto(100_000, 2), 782);
-        assert_eq!(chunk_auto(10_000_000, 2), 8192);
-        assert_eq!(chunk_auto(1000, 0), 16);
     }
 }

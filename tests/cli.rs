@@ -185,7 +185,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "threads" => assert_eq!((workers, row["chunk_size"].as_str()), (2, "")),
             "processes" => {
                 assert_eq!(workers, 2);
-                assert_eq!(row["chunk_size"], "1", "auto for 20 items on 2 workers");
+                assert_eq!(row["chunk_size"], "auto:guided", "auto for 20 items on 2 workers");
                 assert!(row["setup_s"].parse::<f64>().unwrap() > 0.0);
             }
             other => panic!("strategy {other}"),
@@ -302,7 +302,7 @@ strategies = ["serial", "threads"]
         "{text}"
     );
     assert!(text.contains("group 1: spin (builtin spin), range 10 items"), "{text}");
-    assert!(text.contains("spin · 10 items · processes ×2 · chunk auto=1"), "{text}");
+    assert!(text.contains("spin · 10 items · processes ×2 · chunk auto:guided"), "{text}");
     assert!(text.contains("spin · 100 items · processes ×2 · chunk 5"), "{text}");
     assert!(text.contains("skipped: echo × threads: a command runs in its own processes"), "{text}");
 }
@@ -574,7 +574,7 @@ fn a_million_lines_flow_through_cat() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|row| row["status"] == "ok" && row["list_size"] == "1000000"), "{rows:?}");
     assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
-    assert_eq!(rows[1]["chunk_size"], "7813", "auto for a million items on 2 workers");
+    assert_eq!(rows[1]["chunk_size"], "auto:guided", "auto for a million items on 2 workers");
 }
 
 #[test]

@@ -1,55 +1,112 @@
 //! The one way items are handed out: every worker (a thread, a pool
-//! process's writer, an argv slot) takes the next chunk from one shared
-//! counter the moment it is free, and its results go in place into that
-//! chunk's slice of the output. One lock per chunk, never per item.
+//! process's writer, an argv slot) takes the next chunk the moment it is
+//! free, and its results go in place into that chunk's slice of the output.
+//! One lock per chunk, never per item.
+//!
+//! Chunks are of a fixed size, or, for `chunk_size = "auto"` on a processes
+//! pool, *guided*: each chunk is the remaining items over twice the workers
+//! (large chunks first, smaller towards the end, so the last ones to finish
+//! leave the other workers idle only briefly), never smaller than what the
+//! chunks answered so far say takes [`TARGET`] (so that trivial items are
+//! not sent a few at a time), and never more than [`MAX_CHUNK`] items.
 
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A guided chunk holds at most this many items: 64 KiB of numbers, one
+/// pipe buffer.
+pub const MAX_CHUNK: usize = 8192;
+
+/// A guided chunk is made at least this long in work, as measured, so that
+/// its dispatch (a few microseconds) stays a few percent of it.
+const TARGET: Duration = Duration::from_micros(200);
 
 pub struct Chunks<'a, T> {
-    size: usize,
     total: usize,
-    count: usize,
-    next: AtomicUsize,
-    slots: Mutex<Vec<Option<&'a mut [T]>>>,
+    plan: Plan,
+    state: Mutex<State<'a, T>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    Fixed(usize),
+    Guided { workers: usize },
+}
+
+struct State<'a, T> {
+    next: usize,
+    rest: &'a mut [T],
+    slots: Vec<Option<&'a mut [T]>>,
+    /// The fewest items a guided chunk holds, from the measured cost.
+    floor: usize,
 }
 
 impl<'a, T: Send> Chunks<'a, T> {
     /// Cuts `out` into chunks of `size` items (the last may be shorter).
     pub fn new(out: &'a mut [T], size: usize) -> Self {
+        Self::with(out, Plan::Fixed(size.max(1)))
+    }
+
+    /// Guided chunks for `workers` workers (see the module's comment).
+    pub fn guided(out: &'a mut [T], workers: usize) -> Self {
+        Self::with(out, Plan::Guided { workers: workers.max(1) })
+    }
+
+    fn with(out: &'a mut [T], plan: Plan) -> Self {
         let total = out.len();
-        Chunks {
-            size,
-            total,
-            count: total.div_ceil(size),
-            next: AtomicUsize::new(0),
-            slots: Mutex::new(out.chunks_mut(size).map(Some).collect()),
-        }
+        Chunks { total, plan, state: Mutex::new(State { next: 0, rest: out, slots: Vec::new(), floor: 1 }) }
     }
 
     /// The next chunk nobody has claimed: its index and the items it covers.
     pub fn claim(&self) -> Option<(usize, Range<usize>)> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
-        (index < self.count).then(|| (index, index * self.size..((index + 1) * self.size).min(self.total)))
+        let mut state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
+        let remaining = self.total - state.next;
+        if remaining == 0 {
+            return None;
+        }
+        let size = match self.plan {
+            Plan::Fixed(size) => size,
+            Plan::Guided { workers } => remaining.div_ceil(2 * workers).max(state.floor).min(MAX_CHUNK),
+        }
+        .min(remaining);
+        let rest = std::mem::take(&mut state.rest);
+        let (chunk, rest) = rest.split_at_mut(size);
+        state.rest = rest;
+        state.slots.push(Some(chunk));
+        let start = state.next;
+        state.next += size;
+        Some((state.slots.len() - 1, start..start + size))
     }
 
     /// The output of a claimed chunk, to fill; each chunk's is taken once.
     pub fn take(&self, index: usize) -> &'a mut [T] {
-        self.slots.lock().unwrap_or_else(|poison| poison.into_inner())[index]
+        self.state.lock().unwrap_or_else(|poison| poison.into_inner()).slots[index]
             .take()
             .expect("each chunk is taken once")
+    }
+
+    /// A chunk of `items` items was answered `took` after it was sent:
+    /// guided chunks grow to at least [`TARGET`] of work at that rate.
+    pub fn observe(&self, items: usize, took: Duration) {
+        if let Plan::Guided { .. } = self.plan
+            && items > 0
+        {
+            let per_item = took.as_secs_f64() / items as f64;
+            let floor =
+                if per_item > 0.0 { (TARGET.as_secs_f64() / per_item).ceil() as usize } else { MAX_CHUNK };
+            self.state.lock().unwrap_or_else(|poison| poison.into_inner()).floor = floor.clamp(1, MAX_CHUNK);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Chunks;
+    use std::time::Duration;
 
-    #[test]
-    fn every_item_is_in_exactly_one_chunk() {
-        let mut out = vec![0usize; 10];
-        let chunks = Chunks::new(&mut out, 4);
+    use super::{Chunks, MAX_CHUNK};
+
+    fn claim_all(chunks: &Chunks<'_, usize>) -> Vec<std::ops::Range<usize>> {
         let mut ranges = Vec::new();
         while let Some((index, range)) = chunks.claim() {
             let slot = chunks.take(index);
@@ -57,8 +114,43 @@ mod tests {
             slot.iter_mut().for_each(|cell| *cell += 1);
             ranges.push(range);
         }
-        assert_eq!(ranges, [0..4, 4..8, 8..10]);
+        ranges
+    }
+
+    #[test]
+    fn every_item_is_in_exactly_one_chunk() {
+        let mut out = vec![0usize; 10];
+        let chunks = Chunks::new(&mut out, 4);
+        assert_eq!(claim_all(&chunks), [0..4, 4..8, 8..10]);
         drop(chunks);
         assert!(out.iter().all(|cell| *cell == 1));
+    }
+
+    #[test]
+    fn guided_chunks_shrink_towards_the_end_and_cover_everything() {
+        let mut out = vec![0usize; 200];
+        let chunks = Chunks::guided(&mut out, 2);
+        let sizes: Vec<usize> = claim_all(&chunks).iter().map(|range| range.len()).collect();
+        assert_eq!(&sizes[..4], [50, 38, 28, 21]);
+        assert!(sizes.windows(2).all(|pair| pair[0] >= pair[1]), "{sizes:?}");
+        assert_eq!(*sizes.last().unwrap(), 1);
+        drop(chunks);
+        assert!(out.iter().all(|cell| *cell == 1));
+    }
+
+    #[test]
+    fn guided_chunks_of_cheap_items_grow_to_the_target() {
+        let mut out = vec![0usize; 100_000];
+        let chunks = Chunks::guided(&mut out, 2);
+        let (index, first) = chunks.claim().unwrap();
+        assert_eq!(first.len(), MAX_CHUNK);
+        chunks.take(index);
+        // 8192 items answered in 40 µs: 5 ns an item, so 200 µs is 40,000.
+        chunks.observe(first.len(), Duration::from_micros(40));
+        let sizes: Vec<usize> = claim_all(&chunks).iter().map(|range| range.len()).collect();
+        assert!(sizes[..sizes.len() - 1].iter().all(|size| *size == MAX_CHUNK), "{sizes:?}");
+        // Slow items (1 ms each) bring the floor back to one item.
+        chunks.observe(2, Duration::from_millis(2));
+        assert_eq!(chunks.state.lock().unwrap().floor, 1);
     }
 }

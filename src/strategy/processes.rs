@@ -33,7 +33,7 @@ use super::memory;
 use super::reaper::{self, StderrBudget};
 use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, numbers};
 use crate::generator::Items;
-use crate::vocab::{chunk_auto, format_number, io_reason};
+use crate::vocab::{format_number, io_reason};
 use crate::worker;
 use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
 
@@ -78,8 +78,11 @@ pub fn run_builtin(
     let mut pool = start_pool(spread.workers, command, (Spawn::Parbench, spread.cpus), ready)?;
     let setup = started.elapsed();
     let mut out = vec![0.0f64; numbers.len()];
-    let chunk = spread.chunk_size.unwrap_or_else(|| chunk_auto(numbers.len(), spread.workers));
-    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, &mut out, chunk, cutoff, notice)?;
+    let chunks = match spread.chunk_size {
+        Some(size) => Chunks::new(&mut out, size),
+        None => Chunks::guided(&mut out, spread.workers),
+    };
+    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, chunks, cutoff, notice)?;
     Ok(Execution {
         outputs: Outputs::Numbers(out),
         setup: Some(setup),
@@ -114,8 +117,11 @@ pub fn run_command(
             let mut pool = start_pool(workers, program, what, |_| Ok(()))?;
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
-            let chunk = chunk_size.unwrap_or_else(|| chunk_auto(items.len(), workers));
-            let ended = drive(&LineCodec { items }, &mut pool, &mut out, chunk, cutoff, notice)?;
+            let chunks = match chunk_size {
+                Some(size) => Chunks::new(&mut out, size),
+                None => Chunks::guided(&mut out, workers),
+            };
+            let ended = drive(&LineCodec { items }, &mut pool, chunks, cutoff, notice)?;
             Ok(Execution {
                 outputs: Outputs::Text(out),
                 setup: Some(setup),
@@ -455,12 +461,10 @@ struct PoolEnd {
 fn drive<C: Codec>(
     codec: &C,
     pool: &mut [Worker],
-    out: &mut [C::Out],
-    chunk: usize,
+    chunks: Chunks<'_, C::Out>,
     cutoff: &Cutoff,
     notice: &mut dyn FnMut(String),
 ) -> Result<PoolEnd, Failed> {
-    let chunks = Chunks::new(out, chunk);
     let answers: Vec<Answers> = (0..pool.len()).map(|_| Answers::default()).collect();
     let abort = AtomicBool::new(false);
     let live = Live::new(pool.len());
@@ -481,7 +485,8 @@ fn drive<C: Codec>(
             for _ in 0..IN_FLIGHT {
                 credit_tx.send(()).expect("the channel has room");
             }
-            let (order_tx, order_rx) = mpsc::channel::<usize>();
+            // Each chunk sent, and when: the reader times its answer.
+            let (order_tx, order_rx) = mpsc::channel::<(usize, Instant)>();
             let (chunks, abort, stdin_tx, answers) = (&chunks, &abort, stdin_tx.clone(), &answers[index]);
             let writer_notes = notes_tx.clone();
             let notes_tx = notes_tx.clone();
@@ -510,7 +515,9 @@ fn drive<C: Codec>(
                     frame.clear();
                     let lines = range.len();
                     codec.encode(range, &mut frame);
-                    if order_tx.send(chunk_index).is_err() || writer.write_all(&frame).is_err() {
+                    if order_tx.send((chunk_index, Instant::now())).is_err()
+                        || writer.write_all(&frame).is_err()
+                    {
                         break;
                     }
                     answers.sent.fetch_add(lines, Ordering::Relaxed);
@@ -528,7 +535,7 @@ fn drive<C: Codec>(
                 let mut done = 0usize;
                 let mut answered = None;
                 let result = loop {
-                    let Ok(chunk_index) = order_rx.recv() else {
+                    let Ok((chunk_index, sent)) = order_rx.recv() else {
                         let _ = notes_tx.send(Note::AllIn(answered));
                         break codec.finish(&mut reader, done);
                     };
@@ -537,7 +544,9 @@ fn drive<C: Codec>(
                         break Err(error);
                     }
                     done += slot.len();
-                    answered = Some(Instant::now());
+                    let now = Instant::now();
+                    chunks.observe(slot.len(), now - sent);
+                    answered = Some(now);
                     answers.answered.store(done, Ordering::Relaxed);
                     let _ = credit_tx.send(());
                 };
