@@ -378,7 +378,11 @@ fn entry_keys(
 ) -> (String, String) {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
-        WorkloadKind::Command { argv, protocol, .. } => format!("command {argv:?} {protocol:?}"),
+        WorkloadKind::Command { argv, protocol, ready, .. } => match ready {
+            // Without a ready line the identity stays what it was.
+            None => format!("command {argv:?} {protocol:?}"),
+            Some(ready) => format!("command {argv:?} {protocol:?} ready {ready:?}"),
+        },
         WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
     };
     let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
@@ -428,10 +432,11 @@ fn make_work(kind: &WorkloadKind, params: &[(String, ParamValue)]) -> (Work, Vec
                 resolved.iter().map(|(name, value)| (name.clone(), ParamValue::Number(*value))).collect();
             (Work::Builtin { spec, params: resolved }, listed)
         }
-        WorkloadKind::Command { argv, protocol, .. } => {
+        WorkloadKind::Command { argv, protocol, ready, .. } => {
             let texts: BTreeMap<String, String> =
                 params.iter().map(|(name, value)| (name.clone(), value.to_string())).collect();
-            (Work::Command(CommandSpec::new(argv, &texts, *protocol)), params.to_vec())
+            let spec = CommandSpec::new(argv, &texts, *protocol).with_ready(ready.clone());
+            (Work::Command(spec), params.to_vec())
         }
         WorkloadKind::Python { file, function, interpreters } => {
             let text =

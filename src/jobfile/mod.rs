@@ -80,6 +80,8 @@ pub enum WorkloadKind {
         argv: Vec<String>,
         protocol: Protocol,
         inputs: Vec<(String, String)>,
+        /// `ready`: the line a `lines` worker prints once it can take work.
+        ready: Option<String>,
     },
     /// `python = "FILE:FUNCTION"`; its interpreters and start methods are
     /// the parameter axes `interpreter` and `start_method`.

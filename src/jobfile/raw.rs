@@ -143,6 +143,11 @@ pub struct RawWorkload {
     #[serde(default)]
     #[schemars(schema_with = "schema::protocol")]
     pub protocol: Option<Spanned<String>>,
+    /// For a "lines" command only: the exact line each worker prints on
+    /// stdout once it can take work, before any answer. setup_s then runs
+    /// until every worker has printed it; the line is not an answer.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[^\n\r]+$"), example = &"READY")]
+    pub ready: Option<Spanned<String>>,
     /// A Python function run under Python's own map, ThreadPoolExecutor and
     /// ProcessPoolExecutor, timed inside Python: "FILE:FUNCTION", FILE
     /// relative to the job file.

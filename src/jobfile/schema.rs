@@ -170,6 +170,10 @@ pub fn workload(schema: &mut Schema) {
         })
     }));
     rules.push(json!({
+        "if": { "required": ["ready"] },
+        "then": { "properties": { "protocol": { "const": "lines" } }, "required": ["protocol"] },
+    }));
+    rules.push(json!({
         "if": { "required": ["python"] },
         "then": { "not": { "anyOf": [{ "required": ["protocol"] }, { "required": ["params"] }] } },
     }));

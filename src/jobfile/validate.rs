@@ -522,6 +522,11 @@ fn workload(
             }
         }
     }
+    if let Some(ready) = &raw.ready
+        && raw.command.is_none()
+    {
+        return Err(at.error(ready.span().start, READY_LINES_ONLY));
+    }
     let mut python_axes = Vec::new();
     let kind = match (&raw.builtin, &raw.command) {
         _ if raw.python.is_some() => {
@@ -609,7 +614,8 @@ fn workload(
                 ));
             }
             let inputs = named_inputs(&argv, dir);
-            WorkloadKind::Command { argv, protocol, inputs }
+            let ready = ready_line(raw.ready.as_ref(), protocol, at)?;
+            WorkloadKind::Command { argv, protocol, inputs, ready }
         }
     };
 
@@ -1021,4 +1027,21 @@ fn positive(value: &Value, offset: usize, key: &str, at: &Locator) -> Result<usi
             format!("\"{key}\" must be a whole number of at least 1, not {}", type_name(other)),
         )),
     }
+}
+
+const READY_LINES_ONLY: &str = "\"ready\" applies to commands with protocol = \"lines\" only: it is the line each worker prints once it can take work";
+
+/// `ready = "LINE"`: only for a `lines` command, one non-empty line.
+fn ready_line(ready: Option<&Spanned<String>>, protocol: Protocol, at: &Locator) -> Result<Option<String>> {
+    let Some(ready) = ready else { return Ok(None) };
+    if protocol != Protocol::Lines {
+        return Err(at.error(ready.span().start, READY_LINES_ONLY));
+    }
+    let line = ready.get_ref();
+    if line.is_empty() || line.contains(['\n', '\r']) {
+        return Err(
+            at.error(ready.span().start, "\"ready\" must be one non-empty line, without a line break")
+        );
+    }
+    Ok(Some(line.clone()))
 }

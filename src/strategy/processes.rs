@@ -70,9 +70,9 @@ pub fn run_builtin(
         command
     };
     // Ready: every worker has started, built its kernel and said so.
-    let ready = |worker: &mut Worker| {
+    let ready = |_: usize, worker: &mut Worker| {
         worker::read_ready(worker.stdout.as_mut().expect("stdout is piped"))
-            .map_err(|error| error.to_string())
+            .map_err(|error| RunFailure::Failed(error.to_string()))
     };
     let started = Instant::now();
     let mut pool = start_pool(spread.workers, command, (Spawn::Parbench, spread.cpus), ready)?;
@@ -111,10 +111,15 @@ pub fn run_command(
                 program
             };
             let started = Instant::now();
-            // A started worker is ready: the spawn returns once the program
-            // runs (a failed exec is reported by the spawn itself).
+            // A started worker is ready (the spawn returns once the program
+            // runs; a failed exec is reported by the spawn itself) once it
+            // has printed its ready line, where the command declares one.
             let what = (Spawn::Command(&command.program), cpus);
-            let mut pool = start_pool(workers, program, what, |_| Ok(()))?;
+            let ready = |index: usize, worker: &mut Worker| match &command.ready {
+                None => Ok(()),
+                Some(line) => await_ready_line(worker, index, line, cutoff),
+            };
+            let mut pool = start_pool(workers, program, what, ready)?;
             let setup = started.elapsed();
             let mut out = vec![String::new(); items.len()];
             let chunks = match chunk_size {
@@ -189,7 +194,7 @@ fn start_pool(
     workers: usize,
     command: impl Fn() -> Command,
     (what, cpus): (Spawn<'_>, Option<&[usize]>),
-    ready: impl Fn(&mut Worker) -> Result<(), String>,
+    ready: impl Fn(usize, &mut Worker) -> Result<(), RunFailure>,
 ) -> Result<Vec<Worker>, RunFailure> {
     let mut pool = Vec::with_capacity(workers);
     let mut failure = None;
@@ -210,12 +215,19 @@ fn start_pool(
     }
     if failure.is_none() {
         for (index, worker) in pool.iter_mut().enumerate() {
-            if let Err(error) = ready(worker) {
-                kill_group(worker.pid());
-                let why = worker.describe_exit(Duration::from_secs(1));
-                failure =
-                    Some(RunFailure::Failed(format!("worker {} did not start: {error}{why}", index + 1)));
-                break;
+            match ready(index, worker) {
+                Ok(()) => {}
+                Err(RunFailure::Failed(error)) => {
+                    kill_group(worker.pid());
+                    let why = worker.describe_exit(Duration::from_secs(1));
+                    failure =
+                        Some(RunFailure::Failed(format!("worker {} did not start: {error}{why}", index + 1)));
+                    break;
+                }
+                Err(other) => {
+                    failure = Some(other);
+                    break;
+                }
             }
         }
     }
@@ -230,6 +242,66 @@ fn start_pool(
             Err(failure)
         }
     }
+}
+
+/// Reads worker `index`'s first line, byte by byte so that nothing after it
+/// is taken from the pipe, and fails unless it is `line`; gives up at the
+/// run's cut-off.
+fn await_ready_line(
+    worker: &mut Worker,
+    index: usize,
+    line: &str,
+    cutoff: &Cutoff,
+) -> Result<(), RunFailure> {
+    use std::os::fd::AsRawFd;
+    // A ready line is short; a worker that prints this much without a line
+    // break is not printing it.
+    const LONGEST: usize = 64 * 1024;
+    let stdout = worker.stdout.as_mut().expect("stdout is piped");
+    let mut got = Vec::new();
+    loop {
+        let mut poll = libc::pollfd { fd: stdout.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let wait = cutoff.slice().as_millis().max(1) as libc::c_int;
+        // SAFETY: one valid pollfd for the duration of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, wait) };
+        if ready == 0 || (ready < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted) {
+            if cutoff.passed() {
+                return Err(match cutoff.failure() {
+                    RunFailure::Timeout(limit, _) => RunFailure::Timeout(
+                        limit,
+                        Some(format!("worker {} had not printed its ready line \"{line}\"", index + 1)),
+                    ),
+                    other => other,
+                });
+            }
+            continue;
+        }
+        let mut byte = [0u8; 1];
+        match stdout.read(&mut byte) {
+            Ok(0) => {
+                return Err(RunFailure::Failed(format!(
+                    "it exited before printing its ready line \"{line}\""
+                )));
+            }
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) if got.len() >= LONGEST => break,
+            Ok(_) => got.push(byte[0]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(RunFailure::Failed(format!(
+                    "cannot read its ready line \"{line}\": {}",
+                    io_reason(&error)
+                )));
+            }
+        }
+    }
+    let got = String::from_utf8_lossy(&got);
+    let got = got.strip_suffix('\r').unwrap_or(&got);
+    if got == line {
+        return Ok(());
+    }
+    let got: String = got.chars().take(80).collect();
+    Err(RunFailure::Failed(format!("it printed \"{got}\" instead of its ready line \"{line}\"")))
 }
 
 fn spawn(mut command: Command, what: Spawn<'_>) -> Result<Worker, RunFailure> {

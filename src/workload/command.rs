@@ -39,6 +39,8 @@ pub struct CommandSpec {
     pub program: String,
     args: Vec<Vec<Piece>>,
     pub protocol: Protocol,
+    /// `lines` only: the line each worker prints once it can take work.
+    pub ready: Option<String>,
 }
 
 impl CommandSpec {
@@ -46,7 +48,11 @@ impl CommandSpec {
     pub fn new(argv: &[String], params: &BTreeMap<String, String>, protocol: Protocol) -> Self {
         let pieces: Vec<Vec<Piece>> = argv.iter().map(|arg| split(arg, params)).collect();
         let program = render(&pieces[0], "");
-        CommandSpec { program, args: pieces[1..].to_vec(), protocol }
+        CommandSpec { program, args: pieces[1..].to_vec(), protocol, ready: None }
+    }
+
+    pub fn with_ready(self, ready: Option<String>) -> Self {
+        CommandSpec { ready, ..self }
     }
 
     /// The arguments after the program, with `item` substituted.
