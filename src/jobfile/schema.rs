@@ -171,7 +171,14 @@ pub fn workload(schema: &mut Schema) {
     }));
     rules.push(json!({
         "if": { "required": ["ready"] },
-        "then": { "properties": { "protocol": { "const": "lines" } }, "required": ["protocol"] },
+        "then": {
+            "properties": { "protocol": {
+                "const": "lines",
+                "description": "A ready line needs protocol = \"lines\".",
+                "examples": ["lines"],
+            } },
+            "required": ["protocol"],
+        },
     }));
     rules.push(json!({
         "if": { "required": ["python"] },
