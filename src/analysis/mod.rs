@@ -798,6 +798,75 @@ mod fuzz {
             })
     }
 
+    fn run(
+        strategy: &str,
+        workers: &str,
+        size: &str,
+        repetition: &str,
+        wall: &str,
+    ) -> BTreeMap<String, String> {
+        [
+            ("job", "j"),
+            ("host", "h"),
+            ("workload", "w"),
+            ("generator", "range"),
+            ("strategy", strategy),
+            ("chunk_size", ""),
+            ("status", "ok"),
+            ("cpu_s", "0"),
+            ("cpus", "2"),
+            ("error", ""),
+            ("workers", workers),
+            ("list_size", size),
+            ("repetition", repetition),
+            ("wall_s", wall),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect()
+    }
+
+    /// Found hanging (or panicking) the HTML report: 10^15 or "inf" workers
+    /// asked plotters for a label at every worker count (and overflowed
+    /// `usize`), and 10^300 s against 10^18 items made a log axis whose
+    /// ends' ratio overflows, which plotters steps through ~`usize::MAX`
+    /// times. Each case must end, with a report and no panic.
+    #[test]
+    fn huge_worker_counts_sizes_and_times_give_a_report() {
+        for workers in ["inf", "1e15", "100000"] {
+            let rows = vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
+            let analysis = analyze(&rows).unwrap();
+            let answers = crate::analysis::answers::answers(&analysis, Some(64));
+            assert!(
+                crate::report::html::render(&analysis, &answers).contains("</html>"),
+                "workers {workers}"
+            );
+        }
+        for (size, wall) in [("1e18", "1e300"), ("inf", "1e-300"), ("1", "1e300"), ("1e19", "5e-324")] {
+            let mut rows = Vec::new();
+            for list_size in ["1", "4", size] {
+                for repetition in ["1", "2", "3"] {
+                    rows.push(run(
+                        "serial",
+                        "1",
+                        list_size,
+                        repetition,
+                        if list_size == size { wall } else { "1" },
+                    ));
+                    rows.push(run("threads", "2", list_size, repetition, "0.5"));
+                    rows.push(run("processes", "inf", list_size, repetition, wall));
+                }
+            }
+            let analysis = analyze(&rows).unwrap();
+            let answers = crate::analysis::answers::answers(&analysis, Some(64));
+            assert!(
+                crate::report::html::render(&analysis, &answers).contains("</html>"),
+                "{size} items, {wall} s"
+            );
+            let _ = crate::report::html::charts(&analysis, &answers);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 

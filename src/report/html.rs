@@ -162,6 +162,9 @@ fn table(entries: &[&EntryStats]) -> String {
     html
 }
 
+/// The most labels on the workers axis of a speedup chart.
+const MAX_X_LABELS: usize = 32;
+
 /// Speedup against workers, one line per strategy (the best chunk size at
 /// each worker count), and the ideal line.
 fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScaling]) -> String {
@@ -190,7 +193,9 @@ fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScalin
         let _ = chart
             .configure_mesh()
             .light_line_style(WHITE)
-            .x_labels(max_workers + 2)
+            // A label at every worker count, but never more than a chart
+            // holds: a CSV may say 10^15 workers (plotters would make them all).
+            .x_labels(max_workers.min(MAX_X_LABELS) + 2)
             .x_label_formatter(&|x| if x.fract() == 0.0 { format!("{x:.0}") } else { String::new() })
             .x_desc("workers")
             .y_desc("speedup over serial")
@@ -268,10 +273,10 @@ fn cost_groups(answers: &Answers) -> Vec<(WorkloadKey, Vec<&CostFit>)> {
 fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
     let ((min_x, max_x), (min_y, max_y)) =
         extent(fits.iter().flat_map(|fit| fit.points.iter().map(|(size, time)| (*size as f64, *time))));
-    if !(min_x > 0.0 && min_y > 0.0 && max_x.is_finite() && max_y.is_finite()) {
+    let (low_y, high_y) = (min_y / 2.0, max_y * 2.0);
+    if !(log_axis(min_x / 1.5, max_x * 1.5) && log_axis(low_y, high_y)) {
         return svg_error();
     }
-    let (low_y, high_y) = (min_y / 2.0, max_y * 2.0);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
@@ -384,11 +389,18 @@ fn extent(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) 
     })
 }
 
+/// Whether plotters can draw a log axis from `low` to `high` in finite
+/// time: it loops for ever on a list of 0 items or an infinite time, and
+/// for about `usize::MAX` steps where `high / low` overflows (a garbled CSV:
+/// 10^300 s against 10^18 items), or where `low` is subnormal (its first
+/// power of ten rounds to 0, which never grows).
+fn log_axis(low: f64, high: f64) -> bool {
+    low >= f64::MIN_POSITIVE && low < high && (high / low).is_finite()
+}
+
 fn size_chart(title: &str, lines: &SizeLines) -> String {
     let ((min_x, max_x), (min_y, max_y)) = extent(lines.values().flatten().copied());
-    // A log axis needs positive, finite ends: plotters loops for ever on a
-    // list of 0 items or an infinite time (a garbled CSV).
-    if !(min_x > 0.0 && max_x.is_finite() && max_y > 0.0 && max_y.is_finite()) {
+    if !(log_axis(min_x / 1.5, max_x * 1.5) && log_axis(min_y.max(1e-12) / 2.0, max_y * 2.0)) {
         return svg_error();
     }
     let mut svg = String::new();
