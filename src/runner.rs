@@ -312,6 +312,9 @@ fn measure(
         cwd: entry.cwd(),
         cpus: cpus.as_deref(),
     };
+    // Serial works in this thread: pinned before the clock starts, its
+    // earlier mask back once the run is recorded.
+    let _serial_pin = crate::strategy::pin_serial(&spread, work);
     let cpu_before = cpu_now();
     let started = Instant::now();
     // A notice is best effort: a reporter that cannot show it stops nothing.

@@ -282,6 +282,14 @@ pub fn placement(pin: Pin, workers: usize) -> Option<Vec<usize>> {
     }
 }
 
+/// Pins the runner's own thread where a serial run of a builtin works, until
+/// the guard goes; `None` for every other run (pools pin their own workers
+/// inside their timed setup). Called before the clock starts.
+pub fn pin_serial(spread: &Spread<'_>, work: &Work) -> Option<crate::affinity::PinnedThread> {
+    (spread.strategy == Strategy::Serial && matches!(work, Work::Builtin { .. }))
+        .then(|| serial::pin_worker(spread))
+}
+
 /// Runs `work` over `items` once, spread as `spread` says. `notice` hears,
 /// on the caller's thread, what a user waiting for the run should know now
 /// (a `lines` worker that has answered nothing for seconds).
