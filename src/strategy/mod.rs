@@ -29,6 +29,18 @@ pub enum Outputs {
     Text(Vec<String>),
 }
 
+impl From<Vec<f64>> for Outputs {
+    fn from(numbers: Vec<f64>) -> Outputs {
+        Outputs::Numbers(numbers)
+    }
+}
+
+impl From<Vec<String>> for Outputs {
+    fn from(lines: Vec<String>) -> Outputs {
+        Outputs::Text(lines)
+    }
+}
+
 impl Outputs {
     /// A digest of the ordered results: equal for equal results, and
     /// different, with overwhelming probability, for any other.

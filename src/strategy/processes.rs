@@ -77,14 +77,31 @@ pub fn run_builtin(
     let started = Instant::now();
     let mut pool = start_pool(spread.workers, command, (Spawn::Parbench, spread.cpus), ready)?;
     let setup = started.elapsed();
-    let mut out = vec![0.0f64; numbers.len()];
+    let out = vec![0.0f64; numbers.len()];
+    serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice)
+}
+
+/// The part every pool shares once its workers are ready: hands `out`'s
+/// chunks to the workers as they free up and gathers the run's execution.
+fn serve_pool<C: Codec>(
+    codec: &C,
+    pool: &mut [Worker],
+    mut out: Vec<C::Out>,
+    spread: &Spread<'_>,
+    setup: Duration,
+    cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
+) -> Result<Execution, Failed>
+where
+    Outputs: From<Vec<C::Out>>,
+{
     let chunks = match spread.chunk_size {
         Some(size) => Chunks::new(&mut out, size),
         None => Chunks::guided(&mut out, spread.workers),
     };
-    let ended = drive(&BinaryCodec { items: numbers }, &mut pool, chunks, cutoff, notice)?;
+    let ended = drive(codec, pool, chunks, cutoff, notice)?;
     Ok(Execution {
-        outputs: Outputs::Numbers(out),
+        outputs: Outputs::from(out),
         setup: Some(setup),
         finish: ended.stop,
         stderr: ended.stderr,
@@ -101,7 +118,7 @@ pub fn run_command(
     cutoff: &Cutoff,
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
-    let Spread { workers, chunk_size, cwd, cpus, .. } = spread;
+    let Spread { workers, cwd, cpus, .. } = spread;
     match command.protocol {
         Protocol::Argv => run_argv(command, items, spread, cutoff),
         Protocol::Lines => {
@@ -121,21 +138,8 @@ pub fn run_command(
             };
             let mut pool = start_pool(workers, program, what, ready)?;
             let setup = started.elapsed();
-            let mut out = vec![String::new(); items.len()];
-            let chunks = match chunk_size {
-                Some(size) => Chunks::new(&mut out, size),
-                None => Chunks::guided(&mut out, workers),
-            };
-            let ended = drive(&LineCodec { items }, &mut pool, chunks, cutoff, notice)?;
-            Ok(Execution {
-                outputs: Outputs::Text(out),
-                setup: Some(setup),
-                finish: ended.stop,
-                stderr: ended.stderr,
-                children_peak_rss: Some(ended.peak_rss),
-                timed: None,
-                python: None,
-            })
+            let out = vec![String::new(); items.len()];
+            serve_pool(&LineCodec { items }, &mut pool, out, &spread, setup, cutoff, notice)
         }
     }
 }
