@@ -274,9 +274,10 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
     let ((min_x, max_x), (min_y, max_y)) =
         extent(fits.iter().flat_map(|fit| fit.points.iter().map(|(size, time)| (*size as f64, *time))));
     let (low_y, high_y) = (min_y / 2.0, max_y * 2.0);
-    if !(log_axis(min_x / 1.5, max_x * 1.5) && log_axis(low_y, high_y)) {
+    let (Some(x_range), Some(y_range)) = (log_range(min_x / 1.5, max_x * 1.5), log_range(low_y, high_y))
+    else {
         return svg_error();
-    }
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
@@ -286,7 +287,7 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
-            .build_cartesian_2d((min_x / 1.5..max_x * 1.5).log_scale(), (low_y..high_y).log_scale());
+            .build_cartesian_2d(x_range.log_scale(), y_range.log_scale());
         let Ok(mut chart) = chart else { return svg_error() };
         let _ = chart
             .configure_mesh()
@@ -389,20 +390,22 @@ fn extent(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) 
     })
 }
 
-/// Whether plotters can draw a log axis from `low` to `high` in finite
-/// time: it loops for ever on a list of 0 items or an infinite time, and
+/// `low..high` where plotters can draw it as a log axis in finite time,
+/// `None` where it cannot: it loops for ever on a list of 0 items or an infinite time, and
 /// for about `usize::MAX` steps where `high / low` overflows (a garbled CSV:
 /// 10^300 s against 10^18 items), or where `low` is subnormal (its first
 /// power of ten rounds to 0, which never grows).
-fn log_axis(low: f64, high: f64) -> bool {
-    low >= f64::MIN_POSITIVE && low < high && (high / low).is_finite()
+fn log_range(low: f64, high: f64) -> Option<std::ops::Range<f64>> {
+    (low >= f64::MIN_POSITIVE && low < high && (high / low).is_finite()).then_some(low..high)
 }
 
 fn size_chart(title: &str, lines: &SizeLines) -> String {
     let ((min_x, max_x), (min_y, max_y)) = extent(lines.values().flatten().copied());
-    if !(log_axis(min_x / 1.5, max_x * 1.5) && log_axis(min_y.max(1e-12) / 2.0, max_y * 2.0)) {
+    let (Some(x_range), Some(y_range)) =
+        (log_range(min_x / 1.5, max_x * 1.5), log_range(min_y.max(1e-12) / 2.0, max_y * 2.0))
+    else {
         return svg_error();
-    }
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
@@ -412,10 +415,7 @@ fn size_chart(title: &str, lines: &SizeLines) -> String {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
-            .build_cartesian_2d(
-                (min_x / 1.5..max_x * 1.5).log_scale(),
-                (min_y.max(1e-12) / 2.0..max_y * 2.0).log_scale(),
-            );
+            .build_cartesian_2d(x_range.log_scale(), y_range.log_scale());
         let Ok(mut chart) = chart else { return svg_error() };
         let _ = chart
             .configure_mesh()
