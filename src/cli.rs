@@ -124,7 +124,13 @@ pub enum Command {
     },
     /// Serve a builtin as a worker of the processes strategy (internal)
     #[command(name = "__worker", hide = true)]
-    Worker { builtin: String, params: Vec<String> },
+    Worker {
+        /// Fork the pool's workers on request instead of serving
+        #[arg(long)]
+        fork_server: bool,
+        builtin: String,
+        params: Vec<String>,
+    },
 }
 
 const COMPLETIONS_HELP: &str = "\

@@ -11,7 +11,7 @@
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
 use crate::vocab::format_number;
-use crate::workload::{BuiltinSpec, Params, find_builtin};
+use crate::workload::{BuiltinSpec, Kernel, Params, find_builtin};
 
 pub const READY: &[u8; 4] = b"PBW1";
 
@@ -96,6 +96,11 @@ fn die_with_parent() {
 pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
     die_with_parent();
     crate::workload::enter_worker();
+    let kernel = build_kernel(builtin, params)?;
+    serve_kernel(kernel.as_ref())
+}
+
+fn build_kernel(builtin: &str, params: &[String]) -> Result<Box<dyn Kernel>, String> {
     let spec = find_builtin(builtin).ok_or_else(|| format!("unknown builtin \"{builtin}\""))?;
     let mut given = std::collections::BTreeMap::new();
     for param in params {
@@ -103,8 +108,12 @@ pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
         let value: f64 = value.parse().map_err(|_| format!("bad parameter value \"{param}\""))?;
         given.insert(name.to_owned(), value);
     }
-    let kernel = spec.kernel(&spec.resolve(&given));
+    Ok(spec.kernel(&spec.resolve(&given)))
+}
 
+/// Says [`READY`], then computes every frame that comes in on stdin until
+/// it closes.
+fn serve_kernel(kernel: &dyn Kernel) -> Result<(), String> {
     let mut reader = BufReader::with_capacity(1 << 16, io::stdin().lock());
     let mut writer = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let io_error = |error: io::Error| format!("worker i/o: {error}");
@@ -134,6 +143,172 @@ pub fn serve(builtin: &str, params: &[String]) -> Result<(), String> {
     }
     writer.flush().map_err(io_error)?;
     Ok(())
+}
+
+// ------------------------------------------------------------ fork server
+
+/// The flag that makes `parbench __worker` a fork server (see [`fork_workers`]).
+pub const FORK_SERVER: &str = "--fork-server";
+
+/// What the runner sends the fork server for each worker: the CPU to pin
+/// it to (-1: none) as a little-endian i32, then 1 for the last worker (the
+/// server becomes that one itself) or 0, as a little-endian u32, with three
+/// descriptors attached (the worker's stdin, stdout and stderr).
+pub const WORKER_FDS: usize = 3;
+
+/// What the fork server answers each request with: `P` and the new
+/// worker's pid (little-endian i32), or `E` and why it could not start one.
+pub const STARTED: u8 = b'P';
+pub const NOT_STARTED: u8 = b'E';
+
+/// `parbench __worker --fork-server BUILTIN NAME=VALUE...`: the start of a
+/// whole pool for the price of one exec.
+///
+/// Starting a worker by exec costs this binary's start-up (about 0.7 ms of
+/// CPU on a small VM) each time, and eight of them on two cores took seven
+/// times as long as one. The fork server is exec'd once, builds the kernel,
+/// and then forks one worker per request from its stdin, a Unix socket to
+/// the runner. Each fork is made with `CLONE_PARENT`, so that every worker
+/// is the runner's own child, as an exec'd one would be: the runner waits
+/// for it, reaps it, reads its memory peak and counts its CPU time, and the
+/// worker's parent-death signal is tied to the runner. The last request
+/// makes the server itself a worker: a pool of N workers costs one exec and
+/// N - 1 forks, and a pool of one no more than an exec'd worker did.
+pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    use std::io::IoSliceMut;
+    use std::os::fd::RawFd;
+
+    die_with_parent();
+    crate::workload::enter_worker();
+    let kernel = build_kernel(builtin, params)?;
+    // SAFETY: getppid has no memory effects.
+    let runner = unsafe { libc::getppid() };
+    let socket: RawFd = 0;
+    loop {
+        let mut request = [0u8; 8];
+        let mut space = nix::cmsg_space!([RawFd; WORKER_FDS]);
+        let mut iov = [IoSliceMut::new(&mut request)];
+        let message = recvmsg::<()>(socket, &mut iov, Some(&mut space), MsgFlags::empty())
+            .map_err(|error| format!("fork server: cannot read a request: {error}"))?;
+        if message.bytes == 0 {
+            return Ok(());
+        }
+        let bytes = message.bytes;
+        let mut fds = Vec::new();
+        for control in message.cmsgs().map_err(|error| format!("fork server: bad request: {error}"))? {
+            if let ControlMessageOwned::ScmRights(rights) = control {
+                fds.extend(rights);
+            }
+        }
+        let cpu = i32::from_le_bytes(request[..4].try_into().expect("four bytes"));
+        let last = request[4..] != [0; 4];
+        let answer = match fds.as_slice() {
+            [_, _, _] if bytes == request.len() && last => Ok(Fork::Worker),
+            [_, _, _] if bytes == request.len() => fork(),
+            _ => Err(format!("a request came with {} descriptors and {bytes} bytes", fds.len())),
+        };
+        let mut reply = Vec::with_capacity(64);
+        match &answer {
+            // SAFETY: getpid has no memory effects.
+            Ok(Fork::Worker) if last => reply.extend(answer_started(unsafe { libc::getpid() })),
+            Ok(Fork::Worker) => {
+                // The new worker: it serves, and ends as a worker does.
+                return become_worker([fds[0], fds[1], fds[2]], cpu, runner, kernel.as_ref());
+            }
+            Ok(Fork::Server(pid)) => reply.extend(answer_started(*pid)),
+            Err(why) => {
+                reply.push(NOT_STARTED);
+                reply.extend_from_slice(why.as_bytes());
+            }
+        }
+        // SAFETY: writes our own buffer to the socket.
+        if unsafe { libc::write(socket, reply.as_ptr().cast(), reply.len()) } < 0 {
+            return Err(format!("fork server: cannot answer: {}", io::Error::last_os_error()));
+        }
+        if last && answer.is_ok() {
+            // The server itself is the last worker: one fork fewer, and none
+            // at all for a pool of one.
+            return become_worker([fds[0], fds[1], fds[2]], cpu, runner, kernel.as_ref());
+        }
+        for fd in fds {
+            // SAFETY: the descriptors came with the request and are ours.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+fn answer_started(pid: libc::pid_t) -> [u8; 5] {
+    let [a, b, c, d] = pid.to_le_bytes();
+    [STARTED, a, b, c, d]
+}
+
+/// Which side of [`fork`] this is.
+enum Fork {
+    /// The fork server, with the new worker's pid.
+    Server(libc::pid_t),
+    /// The new worker.
+    Worker,
+}
+
+/// Forks one worker as a sibling of the fork server (a child of the
+/// runner), in a process group of its own.
+fn fork() -> Result<Fork, String> {
+    // SAFETY: the raw clone syscall with no new stack forks this process,
+    // which has one thread (the fork server starts none), so no lock can be
+    // held by a thread that does not exist in the child. glibc's own fork
+    // cannot take CLONE_PARENT; glibc 2.34 and later ask the kernel for the
+    // thread id where it matters (raise, abort), so its cached one is not
+    // used after a raw clone. On x86-64 and aarch64 the zero arguments are
+    // the stack and the thread-id pointers, in either order.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::CLONE_PARENT | libc::SIGCHLD, 0, 0, 0, 0) };
+    match pid {
+        -1 => Err(format!("cannot fork a worker: {}", io::Error::last_os_error())),
+        0 => Ok(Fork::Worker),
+        pid => {
+            let pid = pid as libc::pid_t;
+            // Set here as well as in the worker, so that the group exists
+            // before the runner hears of the pid.
+            // SAFETY: setpgid on our fresh child has no memory effects.
+            unsafe { libc::setpgid(pid, pid) };
+            Ok(Fork::Server(pid))
+        }
+    }
+}
+
+/// In a worker just forked by the fork server: takes its three descriptors
+/// as stdin, stdout and stderr, goes into a process group of its own, dies
+/// with the runner, pins itself, and serves.
+fn become_worker(
+    fds: [i32; WORKER_FDS],
+    cpu: i32,
+    runner: libc::pid_t,
+    kernel: &dyn Kernel,
+) -> Result<(), String> {
+    // SAFETY: dup2, close, setpgid, prctl and getppid take integers and
+    // have no memory effects. dup2 over 0 closes this copy of the socket.
+    unsafe {
+        for (fd, target) in fds.iter().zip(0..) {
+            if libc::dup2(*fd, target) < 0 {
+                return Err(format!(
+                    "worker: cannot set up descriptor {target}: {}",
+                    io::Error::last_os_error()
+                ));
+            }
+        }
+        for fd in fds.into_iter().filter(|fd| *fd > 2) {
+            libc::close(fd);
+        }
+        libc::setpgid(0, 0);
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != runner {
+            return Err("worker: parbench ended before the worker started".to_owned());
+        }
+    }
+    if let Ok(cpu) = usize::try_from(cpu) {
+        crate::affinity::pin_current_thread(cpu);
+    }
+    serve_kernel(kernel)
 }
 
 #[cfg(test)]

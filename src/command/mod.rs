@@ -44,10 +44,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Schema => tooling::schema(),
         Command::Completions { shell } => tooling::completions(shell),
         Command::Man { out_dir } => tooling::man(out_dir.as_deref()),
-        Command::Worker { builtin, params } => match worker::serve(&builtin, &params) {
-            Ok(()) => Ok(EXIT_OK),
-            Err(message) => Err(Error::Usage(message)),
-        },
+        Command::Worker { fork_server, builtin, params } => {
+            let served = match fork_server {
+                true => worker::fork_workers(&builtin, &params),
+                false => worker::serve(&builtin, &params),
+            };
+            served.map(|()| EXIT_OK).map_err(Error::Usage)
+        }
     }
 }
 

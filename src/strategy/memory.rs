@@ -46,16 +46,7 @@ fn maxrss_bytes(usage: &libc::rusage) -> u64 {
 /// None if it did not exit in time or the kernel cannot say (before Linux 5.3).
 pub fn exited_child_peak(pid: u32, patience: Duration) -> Option<u64> {
     let pid = libc::pid_t::try_from(pid).ok()?;
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
-    // or -1; we own and close it.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let pidfd = libc::c_int::try_from(pidfd).ok().filter(|fd| *fd >= 0)?;
-    let mut ready = libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 };
-    let millis = libc::c_int::try_from(patience.as_millis()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: one pollfd we own; then the descriptor is closed once.
-    let exited = unsafe { libc::poll(&mut ready, 1, millis) } == 1;
-    unsafe { libc::close(pidfd) };
-    if !exited {
+    if !await_exit(pid, patience) {
         return None;
     }
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -74,6 +65,54 @@ pub fn exited_child_peak(pid: u32, patience: Duration) -> Option<u64> {
         )
     };
     (waited == 0).then(|| maxrss_bytes(&usage))
+}
+
+/// Waits up to `patience` for child `pid` to end, without reaping it. False
+/// if it is still running then, or if the kernel cannot say (before Linux
+/// 5.3, which has no pidfd).
+pub fn await_exit(pid: libc::pid_t, patience: Duration) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
+    // or -1; we own and close it.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let until = std::time::Instant::now() + patience;
+    let Some(pidfd) = libc::c_int::try_from(pidfd).ok().filter(|fd| *fd >= 0) else {
+        return poll_exit(pid, until);
+    };
+    let exited = loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let millis = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        let mut ready = libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd we own.
+        match unsafe { libc::poll(&mut ready, 1, millis) } {
+            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
+            got => break got == 1,
+        }
+    };
+    // SAFETY: the descriptor is ours and closed once.
+    unsafe { libc::close(pidfd) };
+    exited
+}
+
+/// [`await_exit`] where there is no pidfd: asks the kernel every
+/// millisecond.
+fn poll_exit(pid: libc::pid_t, until: std::time::Instant) -> bool {
+    loop {
+        // SAFETY: waitid writes the siginfo we own; WNOWAIT leaves the child
+        // for its owner to reap.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        if unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) } != 0 {
+            return false;
+        }
+        // SAFETY: si_pid is set by a successful waitid (0: not ended yet).
+        if unsafe { info.si_pid() } != 0 {
+            return true;
+        }
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// std's `Child::wait_with_output` for a child whose stdout alone is a

@@ -1,0 +1,108 @@
+//! The fork server that starts a `processes` pool of builtins
+//! (`parbench __worker --fork-server`), driven here as the runner drives it:
+//! a Unix socket on its stdin, one request per worker with the worker's
+//! three descriptors attached, the pid as the answer.
+
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::{Child, Command, Stdio};
+
+use nix::sys::socket::{AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair};
+use parbench::worker::{self, NOT_STARTED, STARTED};
+
+fn start_server() -> (OwnedFd, Child) {
+    let (ours, theirs) =
+        socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).unwrap();
+    let server = Command::new(env!("CARGO_BIN_EXE_parbench"))
+        .args(["__worker", worker::FORK_SERVER, "price-increase", "percent=10"])
+        .env(worker::PARENT_ENV, std::process::id().to_string())
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    (ours, server)
+}
+
+fn answer(socket: &OwnedFd) -> Vec<u8> {
+    let mut answer = [0u8; 1024];
+    // SAFETY: reads into the buffer we own.
+    let got = unsafe { libc::read(socket.as_raw_fd(), answer.as_mut_ptr().cast(), answer.len()) };
+    assert!(got >= 0, "{}", io::Error::last_os_error());
+    answer[..got as usize].to_vec()
+}
+
+/// Asks for one worker; its pid, and our ends of its stdin and stdout.
+fn request(socket: &OwnedFd, last: bool) -> (i32, File, File) {
+    let (child_stdin, stdin) = io::pipe().unwrap();
+    let (stdout, child_stdout) = io::pipe().unwrap();
+    let stderr = tempfile::tempfile().unwrap();
+    let request = [(-1i32).to_le_bytes(), u32::from(last).to_le_bytes()].concat();
+    let fds = [child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), stderr.as_raw_fd()];
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &[IoSlice::new(&request)],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .unwrap();
+    let answer = answer(socket);
+    assert_eq!(answer[0], STARTED, "{}", String::from_utf8_lossy(&answer[1..]));
+    let pid = i32::from_le_bytes(answer[1..5].try_into().unwrap());
+    (pid, File::from(OwnedFd::from(stdin)), File::from(OwnedFd::from(stdout)))
+}
+
+/// Field `index` (1-based, as in proc(5)) of /proc/PID/stat.
+fn stat_field(pid: i32, index: usize) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The name in parentheses may hold spaces; the fields after it do not.
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    after_name.split_whitespace().nth(index - 3).unwrap().parse().unwrap()
+}
+
+fn frame(values: &[f64]) -> Vec<u8> {
+    let mut frame = (values.len() as u32).to_le_bytes().to_vec();
+    values.iter().for_each(|value| frame.extend_from_slice(&value.to_le_bytes()));
+    frame
+}
+
+#[test]
+fn every_worker_is_a_child_of_the_runner_in_its_own_group_and_serves_frames() {
+    let (socket, server) = start_server();
+    let workers: Vec<_> = [false, false, true].into_iter().map(|last| request(&socket, last)).collect();
+    let pids: Vec<i32> = workers.iter().map(|(pid, ..)| *pid).collect();
+    assert_eq!(pids[2], server.id() as i32, "the server itself is the last worker");
+    let me = std::process::id() as i32;
+    for (pid, mut stdin, mut stdout) in workers {
+        assert_eq!(stat_field(pid, 4), me, "worker {pid}'s parent");
+        assert_eq!(stat_field(pid, 5), pid, "worker {pid}'s process group");
+        let mut ready = [0u8; 4];
+        stdout.read_exact(&mut ready).unwrap();
+        assert_eq!(&ready, worker::READY);
+        stdin.write_all(&frame(&[100.0, 2.5])).unwrap();
+        let mut results = [0.0; 2];
+        worker::read_frame(&mut stdout, &mut results).unwrap();
+        assert_eq!(results, [100.0 * 1.1, 2.5 * 1.1]);
+        // The end of its input ends it, and it is ours to reap.
+        drop(stdin);
+        let mut status = 0;
+        // SAFETY: waitpid writes the status we own.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid, "worker {pid} is not our child");
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "worker {pid}: status {status}");
+    }
+}
+
+#[test]
+fn a_request_without_descriptors_is_answered_with_why() {
+    let (socket, mut server) = start_server();
+    let request = [0u8; 8];
+    sendmsg::<()>(socket.as_raw_fd(), &[IoSlice::new(&request)], &[], MsgFlags::empty(), None).unwrap();
+    let answer = answer(&socket);
+    assert_eq!(answer[0], NOT_STARTED);
+    assert!(String::from_utf8_lossy(&answer[1..]).contains("0 descriptors"), "{answer:?}");
+    // The runner closing the socket ends the server.
+    drop(socket);
+    assert!(server.wait().unwrap().success());
+}
