@@ -125,24 +125,34 @@ impl std::fmt::Display for Repetitions {
 
 /// When `repetitions = "auto"` stops repeating an entry: once the 95%
 /// interval of its median lies within `target` of the median (and it has
-/// at least `min_repetitions` runs), or once its measured runs add up to
-/// `max_time` (and it has at least [`Precision::LEAST_RUNS`]).
+/// at least `min_repetitions` runs spread over at least `min_span` of the
+/// clock), or once its measured runs add up to `max_time` (and it has at
+/// least [`Precision::LEAST_RUNS`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Precision {
     /// A fraction: 0.02 is ±2%.
     pub target: f64,
     pub min_repetitions: u32,
+    /// From the start of the first measured run to the end of the last.
+    pub min_span: std::time::Duration,
     pub max_time: std::time::Duration,
 }
 
 impl Precision {
     /// Runs an entry gets however long they take.
     pub const LEAST_RUNS: u32 = 3;
+    /// The default `min_span`.
+    pub const MIN_SPAN: std::time::Duration = std::time::Duration::from_secs(1);
 }
 
 impl Default for Precision {
     fn default() -> Precision {
-        Precision { target: 0.02, min_repetitions: 10, max_time: std::time::Duration::from_secs(5) }
+        Precision {
+            target: 0.02,
+            min_repetitions: 10,
+            min_span: Precision::MIN_SPAN,
+            max_time: std::time::Duration::from_secs(5),
+        }
     }
 }
 

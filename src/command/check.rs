@@ -30,8 +30,9 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
         String::new()
     } else {
         format!(
-            "; \"auto\" may make more or fewer: until ±{}%, at most {} of runs per entry",
+            "; \"auto\" may make more or fewer: until ±{}% over at least {}, at most {} of runs per entry",
             crate::vocab::format_number(job.precision.target * 100.0),
+            humantime::format_duration(job.precision.min_span),
             humantime::format_duration(job.precision.max_time)
         )
     };
@@ -67,9 +68,10 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
             let measured = match entry.repetitions {
                 Repetitions::Fixed(count) => format!("{count} measured"),
                 Repetitions::Auto => format!(
-                    "measured until ±{}% with {} runs or more, or {} of runs",
+                    "measured until ±{}% with {} runs or more over at least {}, or {} of runs",
                     crate::vocab::format_number(entry.precision.target * 100.0),
                     entry.precision.min_repetitions,
+                    humantime::format_duration(entry.precision.min_span),
                     humantime::format_duration(entry.precision.max_time)
                 ),
             };

@@ -39,6 +39,7 @@ const KEYS: &[&str] = &[
     "repetitions",
     "precision",
     "min_repetitions",
+    "min_span",
     "max_time",
     "order_seed",
     "warmup",

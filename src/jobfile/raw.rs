@@ -113,6 +113,13 @@ pub struct RawRun {
     /// Default: 10.
     #[schemars(with = "Option<u32>", range(min = 1), example = 10)]
     pub min_repetitions: Option<Spanned<i64>>,
+    /// With repetitions = "auto": an entry's measured runs spread over at
+    /// least this much of the clock (from the start of its first to the end
+    /// of its last), such as "1s", so that a neighbour's burst on a shared
+    /// machine is a part of its sample, not all of it. Default: "1s".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::duration")]
+    pub min_span: Option<Spanned<String>>,
     /// With repetitions = "auto": the most measuring per entry, such as
     /// "5s"; at least 3 runs are made. Default: "5s".
     #[serde(default)]

@@ -426,7 +426,7 @@ fn repetitions(value: &Spanned<Value>, at: &Locator) -> Result<Repetitions> {
     }
 }
 
-/// `precision`, `min_repetitions` and `max_time`: when "auto" stops.
+/// `precision`, `min_repetitions`, `min_span` and `max_time`: when "auto" stops.
 fn precision(run: &RawRun, at: &Locator) -> Result<Precision> {
     let mut precision = Precision::default();
     if let Some(value) = &run.precision {
@@ -452,6 +452,11 @@ fn precision(run: &RawRun, at: &Locator) -> Result<Precision> {
     if let Some(value) = &run.min_repetitions {
         precision.min_repetitions = count(value, 1, "min_repetitions", at)?;
     }
+    if let Some(value) = &run.min_span {
+        // "0s" turns the rule off; other durations are checked as any.
+        let zero = humantime::parse_duration(value.get_ref().trim()).is_ok_and(|span| span.is_zero());
+        precision.min_span = if zero { std::time::Duration::ZERO } else { duration(value, "min_span", at)? };
+    }
     if let Some(value) = &run.max_time {
         precision.max_time = duration(value, "max_time", at)?;
     }
@@ -470,7 +475,7 @@ fn duration(value: &Spanned<String>, key: &str, at: &Locator) -> Result<std::tim
     match humantime::parse_duration(text.trim()) {
         Ok(duration) if duration > MAX_TIMEOUT => Err(at.error(
             value.span().start,
-            format!("timeout \"{text}\" is longer than the limit of 366 days; a run that long is a typo"),
+            format!("{key} \"{text}\" is longer than the limit of 366 days; a run that long is a typo"),
         )),
         Ok(duration) if !duration.is_zero() => Ok(duration),
         Ok(_) => Err(at.error(value.span().start, format!("{key} must be longer than zero"))),

@@ -7,12 +7,14 @@
 //! are not run again.
 //!
 //! With `repetitions = "auto"` an entry stops once its median is known to
-//! the job's precision, or once its runs add up to `max_time` (see
-//! [`auto_stop`]); the others go on without it. Serial, the group's
+//! the job's precision from runs spread over at least `min_span` of the
+//! clock, or once its runs add up to `max_time` (see [`auto_stop`]); the
+//! others go on without it. Serial, the group's
 //! reference, keeps running as long as another entry of the group does, so
 //! that every round of every entry has a serial time to pair with.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, SystemTime};
 
 use super::{RunRecord, Status};
 use crate::matrix::Entry;
@@ -44,8 +46,13 @@ const FAILURES_ENOUGH: usize = 3;
 /// Whether `"auto"` is done with an entry whose runs so far are `records`.
 pub fn auto_stop<'r>(records: impl Iterator<Item = &'r RunRecord>, precision: &Precision) -> Option<Stop> {
     let (mut walls, mut failures, mut spent) = (Vec::new(), 0, 0.0);
+    // The clock the runs spread over: the first start to the last end.
+    let (mut first, mut last) = (None::<SystemTime>, None::<SystemTime>);
     for record in records {
         spent += record.wall_s;
+        let end = record.started_at + Duration::from_secs_f64(record.wall_s.max(0.0));
+        first = Some(first.map_or(record.started_at, |first| first.min(record.started_at)));
+        last = Some(last.map_or(end, |last| last.max(end)));
         if record.status == Status::Ok {
             walls.push(record.wall_s);
         } else {
@@ -57,19 +64,25 @@ pub fn auto_stop<'r>(records: impl Iterator<Item = &'r RunRecord>, precision: &P
         return Some(Stop::Failing);
     }
     let ok = walls.len();
+    let precise = || {
+        ok >= precision.min_repetitions as usize
+            && crate::precision::estimate(&walls)
+                .and_then(|estimate| estimate.half_width())
+                .is_some_and(|half_width| half_width <= precision.target)
+    };
+    let span = match (first, last) {
+        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
     // The interval only narrows slowly past a few hundred runs: look at it
     // about a hundred times more, not after every run.
     let look = ok <= 200 || ok.is_multiple_of(ok / 100);
-    if ok >= precision.min_repetitions as usize
-        && look
-        && crate::precision::estimate(&walls)
-            .and_then(|estimate| estimate.half_width())
-            .is_some_and(|half_width| half_width <= precision.target)
-    {
+    if look && span >= precision.min_span && precise() {
         return Some(Stop::Converged);
     }
     if runs >= Precision::LEAST_RUNS as usize && spent >= precision.max_time.as_secs_f64() {
-        return Some(Stop::OutOfTime);
+        // Out of time while spreading its runs: precise all the same.
+        return Some(if precise() { Stop::Converged } else { Stop::OutOfTime });
     }
     None
 }
@@ -256,6 +269,10 @@ mod tests {
         }
     }
 
+    fn at(seconds: f64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds)
+    }
+
     fn name(step: &Step<'_>) -> String {
         match step {
             Step::Warmup(entry) => format!("w{}", entry.index),
@@ -264,17 +281,19 @@ mod tests {
         }
     }
 
-    /// Runs the schedule to the end; every measured run takes `wall(entry, repetition)`.
+    /// Runs the schedule to the end; every measured run takes `wall(entry,
+    /// repetition)`, one after the other on a clock that starts at 0.
     fn drive(plan: &Plan, order: Order, seed: u64, wall: impl Fn(usize, u32) -> f64) -> Vec<String> {
         let mut done = BTreeMap::new();
         let mut rounds = Rounds::new(&plan.entries, order, seed, 0);
         let mut steps = Vec::new();
+        let mut clock = 0.0;
         while let Some(step) = rounds.next(&done) {
             if let Step::Measure(entry, repetition) = step {
-                done.insert(
-                    (entry.index, repetition),
-                    record(entry.index, repetition, wall(entry.index, repetition), Status::Ok),
-                );
+                let mut run = record(entry.index, repetition, wall(entry.index, repetition), Status::Ok);
+                run.started_at = at(clock);
+                clock += run.wall_s;
+                done.insert((entry.index, repetition), run);
             }
             steps.push(name(&step));
             assert!(steps.len() < 10_000, "the schedule ends");
@@ -369,11 +388,33 @@ mod tests {
 
     #[test]
     fn the_stop_rule() {
-        let precision =
-            Precision { target: 0.02, min_repetitions: 10, max_time: std::time::Duration::from_secs(5) };
-        let steady: Vec<RunRecord> = (1..=10).map(|round| record(0, round, 0.1, Status::Ok)).collect();
-        assert_eq!(auto_stop(steady.iter(), &precision), Some(Stop::Converged));
-        assert_eq!(auto_stop(steady[..9].iter(), &precision), None, "not before min_repetitions");
+        let precision = Precision {
+            target: 0.02,
+            min_repetitions: 10,
+            min_span: Duration::from_secs(1),
+            max_time: Duration::from_secs(5),
+        };
+        // Ten runs of 0.1 s, one every `every` seconds.
+        let steady = |every: f64, wall: f64| -> Vec<RunRecord> {
+            (1..=10)
+                .map(|round| RunRecord {
+                    started_at: at(every * f64::from(round - 1)),
+                    ..record(0, round, wall, Status::Ok)
+                })
+                .collect()
+        };
+        // Back to back: 0.0 … 1.0 s, the span asked for.
+        assert_eq!(auto_stop(steady(0.1, 0.1).iter(), &precision), Some(Stop::Converged));
+        assert_eq!(auto_stop(steady(0.1, 0.1)[..9].iter(), &precision), None, "not before min_repetitions");
+        // Precise, but all within 0.55 s: a burst could have hit them all.
+        assert_eq!(auto_stop(steady(0.05, 0.1).iter(), &precision), None, "not before min_span");
+        // Spread over 1.0 s with gaps between them (other entries' runs).
+        assert_eq!(auto_stop(steady(0.1, 0.01).iter(), &precision), None, "0.91 s");
+        assert_eq!(auto_stop(steady(0.11, 0.01).iter(), &precision), Some(Stop::Converged), "1.0 s");
+        // Out of time before the span: precise all the same, so converged.
+        assert_eq!(auto_stop(steady(0.0, 0.5).iter(), &precision), Some(Stop::Converged));
+        let unspread = Precision { min_span: Duration::ZERO, ..precision };
+        assert_eq!(auto_stop(steady(0.0, 0.1).iter(), &unspread), Some(Stop::Converged));
         let failing: Vec<RunRecord> = (1..=3).map(|round| record(0, round, 0.1, Status::Failed)).collect();
         assert_eq!(auto_stop(failing.iter(), &precision), Some(Stop::Failing));
         let slow: Vec<RunRecord> = (1..=3).map(|round| record(0, round, 2.0, Status::Ok)).collect();
