@@ -45,6 +45,24 @@ pub fn median(values: &[f64]) -> Option<f64> {
     Some(median_of_sorted(&sorted))
 }
 
+/// The quantiles at `low` and `high` (fractions, 0.25 and 0.75 for the
+/// quartiles), by linear interpolation between order statistics as
+/// spreadsheets and R's default compute them; `None` for no values.
+pub fn quantiles(values: &[f64], low: f64, high: f64) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let quantile = |fraction: f64| {
+        let position = (sorted.len() - 1) as f64 * fraction;
+        let below = position.floor() as usize;
+        let above = position.ceil() as usize;
+        sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
+    };
+    Some((quantile(low), quantile(high)))
+}
+
 fn median_of_sorted(sorted: &[f64]) -> f64 {
     let middle = sorted.len() / 2;
     if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }

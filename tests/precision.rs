@@ -252,6 +252,43 @@ fn the_baseline_names_a_thirty_percent_slowdown() {
     assert!(stdout.contains("too few runs for an interval"), "{stdout}");
 }
 
+/// An entry whose runs spread evenly over ±50% within one run (as a
+/// few-microsecond entry's do), 30% slower: the interval lies past the
+/// threshold, but the middle 80% of the two runs' times overlap; `report`
+/// says it is within the entry's noise and exits 0. 2.5 times as slow, it
+/// is named. The times are made up, so nothing here depends on this machine.
+#[test]
+fn a_shift_within_an_entrys_own_noise_is_said_and_does_not_fail() {
+    let dir = TempDir::new().unwrap();
+    let fast = "version = 1\nname = \"tiny\"\n[list]\ngenerator = \"range\"\nsize = 2\n[run]\n\
+                strategies = [\"serial\"]\nrepetitions = 400\nwarmup = 0\n\
+                [[workload]]\nname = \"inc\"\nbuiltin = \"price-increase\"\n";
+    std::fs::write(dir.path().join("tiny.toml"), fast).unwrap();
+    let output = parbench(dir.path(), &["run", "--quiet", "tiny.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let rows = std::fs::read_to_string(dir.path().join("results/tiny.csv")).unwrap();
+    let noisy = |scale: f64| {
+        common::with_walls(&rows, |row| {
+            let round: f64 = row["repetition"].parse().unwrap();
+            Some(1e-6 * scale * (0.5 + (round * 389.0 % 400.0) / 400.0))
+        })
+    };
+    for (name, scale) in [("old.csv", 1.0), ("new.csv", 1.3), ("far.csv", 2.5)] {
+        std::fs::write(dir.path().join(name), noisy(scale)).unwrap();
+    }
+    let report = parbench(dir.path(), &["report", "--quiet", "--baseline", "old.csv", "new.csv"]);
+    let (stdout, _) = text(&report);
+    assert_eq!(report.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no clear change"), "{stdout}");
+    assert!(stdout.contains("+30.0%"), "{stdout}");
+    assert!(stdout.contains("within this entry's noise"), "{stdout}");
+    assert!(stdout.contains("within its own noise"), "{stdout}");
+    let report = parbench(dir.path(), &["report", "--quiet", "--baseline", "old.csv", "far.csv"]);
+    let (stdout, _) = text(&report);
+    assert_eq!(report.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 slower, 0 faster, 0 without a clear change\n"), "{stdout}");
+}
+
 #[test]
 fn bad_precision_settings_get_one_line_errors() {
     let dir = TempDir::new().unwrap();
@@ -260,6 +297,9 @@ fn bad_precision_settings_get_one_line_errors() {
         ("precision = \"two\"", "precision"),
         ("precision = 2", "precision"),
         ("max_time = \"soon\"", "max_time"),
+        ("min_span = \"soon\"", "min_span"),
+        ("min_span = \"400d\"", "min_span \"400d\" is longer than the limit"),
+        ("min_span = 1", "min_span"),
         ("min_repetitions = 0", "min_repetitions"),
         ("repetitions = \"often\"", "repetitions"),
         ("order_seed = -1", "order_seed"),

@@ -278,17 +278,9 @@ pub fn outliers(values: &[f64]) -> usize {
     if values.len() < 4 {
         return 0;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let quartile = |fraction: f64| {
-        let position = (sorted.len() - 1) as f64 * fraction;
-        let low = position.floor() as usize;
-        let high = position.ceil() as usize;
-        sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
-    };
-    let (q1, q3) = (quartile(0.25), quartile(0.75));
+    let Some((q1, q3)) = crate::stats::quantiles(values, 0.25, 0.75) else { return 0 };
     let reach = 1.5 * (q3 - q1);
-    sorted.iter().filter(|value| **value < q1 - reach || **value > q3 + reach).count()
+    values.iter().filter(|value| **value < q1 - reach || **value > q3 + reach).count()
 }
 
 // ---------------------------------------------------------------- warnings

@@ -6,7 +6,8 @@ use crate::analysis::compare::{Comparison, Unmatched, Verdict};
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
     let mut out = format!(
-        "Against the baseline (threshold {:.0}%; each interval at {:.2}%, so that all {} hold together at 95%):\n",
+        "Against the baseline (threshold {:.0}%; each interval at {:.2}%, so that all {} hold together at 95%; \
+         slower or faster also needs the middle 80% of the two runs' times apart):\n",
         threshold * 100.0,
         comparison.level * 100.0,
         comparison.changes.len()
@@ -16,7 +17,7 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         let verdict = match change.verdict {
             Verdict::Faster => "faster",
             Verdict::Slower => "SLOWER",
-            Verdict::NoClearChange => "no clear change",
+            Verdict::NoClearChange | Verdict::WithinNoise => "no clear change",
         };
         let interval = match change.interval {
             Some((low, high)) => format!("CI {} … {}", percent(low), percent(high)),
@@ -29,6 +30,13 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
             percent(change.ratio),
             entry_label(&change.entry, comparison.hosts)
         ));
+        if change.verdict == Verdict::WithinNoise {
+            out.push_str(&format!(
+                "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread ±{:.0}% around the median)\n",
+                "",
+                change.spread * 50.0
+            ));
+        }
     }
     for (why, entry) in &comparison.unmatched {
         let why = match why {
@@ -40,9 +48,17 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
     }
     let slower = comparison.changes.iter().filter(|change| change.verdict == Verdict::Slower).count();
     let faster = comparison.changes.iter().filter(|change| change.verdict == Verdict::Faster).count();
+    let noise = comparison.changes.iter().filter(|change| change.verdict == Verdict::WithinNoise).count();
     out.push_str(&format!(
-        "{slower} slower, {faster} faster, {} without a clear change\n",
+        "{slower} slower, {faster} faster, {} without a clear change",
         comparison.changes.len() - slower - faster
     ));
+    if noise > 0 {
+        out.push_str(&format!(
+            " ({noise} of them moved past the threshold, but within {} own noise)",
+            if noise == 1 { "its" } else { "their" }
+        ));
+    }
+    out.push('\n');
     out
 }
