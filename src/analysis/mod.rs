@@ -161,6 +161,20 @@ pub fn analyze_files(files: &[(String, Vec<BTreeMap<String, String>>)]) -> Resul
             let text = cell(name)?;
             text.parse().map_err(|_| format!("{at}: \"{name}\" is not a number: {text:?}"))
         };
+        // Counts and times are checked, not saturated: "inf" workers or a
+        // negative time is a damaged file, not a number to compute with.
+        let count = |name: &str| -> Result<u64, String> {
+            let text = cell(name)?;
+            text.parse().map_err(|_| format!("{at}: \"{name}\" is not a whole number: {text:?}"))
+        };
+        let seconds = |name: &str| -> Result<f64, String> {
+            let value = number(name)?;
+            match value.is_finite() && value >= 0.0 {
+                true => Ok(value),
+                false => Err(format!("{at}: \"{name}\" is not a time in seconds: {:?}", cell(name)?)),
+            }
+        };
+        let too_large = |name: &str| format!("{at}: \"{name}\" is too large");
         let params: Vec<(String, String)> = row
             .iter()
             .filter_map(|(name, value)| {
@@ -177,23 +191,23 @@ pub fn analyze_files(files: &[(String, Vec<BTreeMap<String, String>>)]) -> Resul
                 host: cell("host")?.to_owned(),
                 workload: cell("workload")?.to_owned(),
                 generator: cell("generator")?.to_owned(),
-                list_size: number("list_size")? as usize,
+                list_size: usize::try_from(count("list_size")?).map_err(|_| too_large("list_size"))?,
                 params,
             },
             strategy: cell("strategy")?.to_owned(),
-            workers: number("workers")? as usize,
+            workers: usize::try_from(count("workers")?).map_err(|_| too_large("workers"))?,
             chunk_size: cell("chunk_size")?.to_owned(),
         };
         hosts.insert(id.group.host.clone());
         let ok = cell("status")? == "ok";
         let run = Run {
-            repetition: number("repetition")? as u32,
+            repetition: u32::try_from(count("repetition")?).map_err(|_| too_large("repetition"))?,
             ok,
-            wall_s: if ok { number("wall_s")? } else { number("wall_s").unwrap_or(0.0) },
-            cpu_s: number("cpu_s").unwrap_or(0.0),
-            cpus: number("cpus").unwrap_or(0.0) as usize,
+            wall_s: if ok { seconds("wall_s")? } else { seconds("wall_s").unwrap_or(0.0) },
+            cpu_s: seconds("cpu_s").unwrap_or(0.0),
+            cpus: count("cpus").ok().and_then(|cpus| usize::try_from(cpus).ok()).unwrap_or(0),
             error: cell("error").unwrap_or_default().to_owned(),
-            peak_rss_bytes: number("peak_rss_bytes").ok(),
+            peak_rss_bytes: number("peak_rss_bytes").ok().filter(|bytes| bytes.is_finite() && *bytes >= 0.0),
         };
         if !runs.contains_key(&id) {
             order.push(id.clone());
@@ -659,6 +673,22 @@ mod tests {
     }
 
     #[test]
+    fn hostile_counts_and_times_are_named_not_saturated() {
+        let damaged = |column: &str, text: &str| {
+            let mut bad = row("threads", 2, 10, 1, 1.0);
+            bad.insert(column.to_owned(), text.to_owned());
+            analyze(&[bad]).map(|_| ()).unwrap_err()
+        };
+        assert_eq!(damaged("workers", "inf"), "row 2: \"workers\" is not a whole number: \"inf\"");
+        assert_eq!(damaged("workers", "2.5"), "row 2: \"workers\" is not a whole number: \"2.5\"");
+        assert_eq!(damaged("list_size", "-3"), "row 2: \"list_size\" is not a whole number: \"-3\"");
+        assert_eq!(damaged("repetition", "4294967296"), "row 2: \"repetition\" is too large");
+        assert_eq!(damaged("wall_s", "-1"), "row 2: \"wall_s\" is not a time in seconds: \"-1\"");
+        assert_eq!(damaged("wall_s", "NaN"), "row 2: \"wall_s\" is not a time in seconds: \"NaN\"");
+        assert!(analyze(&[row("threads", 2, 10, 1, 1.0)]).is_ok());
+    }
+
+    #[test]
     fn tukey_fences_find_the_straggler() {
         assert_eq!(outliers(&[1.0, 1.01, 0.99, 1.02, 0.98, 5.0]), 1);
         assert_eq!(outliers(&[1.0, 1.01, 0.99, 1.02]), 0);
@@ -818,14 +848,15 @@ mod fuzz {
         .collect()
     }
 
-    /// Found hanging (or panicking) the HTML report: 10^15 or "inf" workers
-    /// asked plotters for a label at every worker count (and overflowed
-    /// `usize`), and 10^300 s against 10^18 items made a log axis whose
-    /// ends' ratio overflows, which plotters steps through ~`usize::MAX`
-    /// times. Each case must end, with a report and no panic.
+    /// Found hanging (or panicking) the HTML report: 10^15 workers asked
+    /// plotters for a label at every worker count (and overflowed `usize`),
+    /// and 10^300 s against 10^18 items made a log axis whose ends' ratio
+    /// overflows, which plotters steps through ~`usize::MAX` times. Each
+    /// case must end, with a report and no panic. ("inf" or "1e15" workers
+    /// are refused before that: a count is a whole number.)
     #[test]
     fn huge_worker_counts_sizes_and_times_give_a_report() {
-        for workers in ["inf", "1e15", "100000"] {
+        for workers in ["1000000000000000", "100000"] {
             let rows = vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
             let analysis = analyze(&rows).unwrap();
             let answers = crate::analysis::answers::answers(&analysis, Some(64));
@@ -834,7 +865,10 @@ mod fuzz {
                 "workers {workers}"
             );
         }
-        for (size, wall) in [("1e18", "1e300"), ("inf", "1e-300"), ("1", "1e300"), ("1e19", "5e-324")] {
+        let huge = "18446744073709551615";
+        for (size, wall) in
+            [("1000000000000000000", "1e300"), (huge, "1e-300"), ("1", "1e300"), (huge, "5e-324")]
+        {
             let mut rows = Vec::new();
             for list_size in ["1", "4", size] {
                 for repetition in ["1", "2", "3"] {
@@ -846,7 +880,7 @@ mod fuzz {
                         if list_size == size { wall } else { "1" },
                     ));
                     rows.push(run("threads", "2", list_size, repetition, "0.5"));
-                    rows.push(run("processes", "inf", list_size, repetition, wall));
+                    rows.push(run("processes", huge, list_size, repetition, wall));
                 }
             }
             let analysis = analyze(&rows).unwrap();
@@ -856,6 +890,10 @@ mod fuzz {
                 "{size} items, {wall} s"
             );
             let _ = crate::report::html::charts(&analysis, &answers);
+        }
+        for workers in ["inf", "1e15"] {
+            let rows = vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
+            assert!(analyze(&rows).unwrap_err().contains("\"workers\" is not a whole number"));
         }
     }
 
