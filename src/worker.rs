@@ -210,8 +210,13 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
         };
         let mut reply = Vec::with_capacity(64);
         match &answer {
-            // SAFETY: getpid has no memory effects.
-            Ok(Fork::Worker) if last => reply.extend(answer_started(unsafe { libc::getpid() })),
+            Ok(Fork::Worker) if last => {
+                // In a group of its own before the runner hears of it, as a
+                // forked worker is.
+                // SAFETY: setpgid and getpid have no memory effects.
+                unsafe { libc::setpgid(0, 0) };
+                reply.extend(answer_started(unsafe { libc::getpid() }))
+            }
             Ok(Fork::Worker) => {
                 // The new worker: it serves, and ends as a worker does.
                 return become_worker([fds[0], fds[1], fds[2]], cpu, runner, kernel.as_ref());
@@ -252,7 +257,7 @@ enum Fork {
 }
 
 /// Forks one worker as a sibling of the fork server (a child of the
-/// runner), in a process group of its own.
+/// runner).
 fn fork() -> Result<Fork, String> {
     // SAFETY: the raw clone syscall with no new stack forks this process,
     // which has one thread (the fork server starts none), so no lock can be
@@ -265,14 +270,10 @@ fn fork() -> Result<Fork, String> {
     match pid {
         -1 => Err(format!("cannot fork a worker: {}", io::Error::last_os_error())),
         0 => Ok(Fork::Worker),
-        pid => {
-            let pid = pid as libc::pid_t;
-            // Set here as well as in the worker, so that the group exists
-            // before the runner hears of the pid.
-            // SAFETY: setpgid on our fresh child has no memory effects.
-            unsafe { libc::setpgid(pid, pid) };
-            Ok(Fork::Server(pid))
-        }
+        // The worker is not the server's child, so the runner, its parent,
+        // puts it into its own group as well (as shells do, parent and
+        // child both, whichever comes first).
+        pid => Ok(Fork::Server(pid as libc::pid_t)),
     }
 }
 

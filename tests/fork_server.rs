@@ -76,11 +76,13 @@ fn every_worker_is_a_child_of_the_runner_in_its_own_group_and_serves_frames() {
     assert_eq!(pids[2], server.id() as i32, "the server itself is the last worker");
     let me = std::process::id() as i32;
     for (pid, mut stdin, mut stdout) in workers {
-        assert_eq!(stat_field(pid, 4), me, "worker {pid}'s parent");
-        assert_eq!(stat_field(pid, 5), pid, "worker {pid}'s process group");
+        // A worker sets itself up (its group, its death signal) before it
+        // says it is ready.
         let mut ready = [0u8; 4];
         stdout.read_exact(&mut ready).unwrap();
         assert_eq!(&ready, worker::READY);
+        assert_eq!(stat_field(pid, 4), me, "worker {pid}'s parent");
+        assert_eq!(stat_field(pid, 5), pid, "worker {pid}'s process group");
         stdin.write_all(&frame(&[100.0, 2.5])).unwrap();
         let mut results = [0.0; 2];
         worker::read_frame(&mut stdout, &mut results).unwrap();

@@ -372,8 +372,13 @@ fn request_workers(
         match &answer[..got] {
             [] => return Err("the fork server ended".to_owned()),
             [worker::STARTED, pid @ ..] if pid.len() == 4 => {
-                let pid = i32::from_le_bytes(pid.try_into().expect("four bytes")) as u32;
-                crate::interrupt::track_group(pid as i32);
+                let pid = i32::from_le_bytes(pid.try_into().expect("four bytes"));
+                // Its own process group, set by its parent as well as by
+                // itself, so that it exists from here on whichever runs first.
+                // SAFETY: setpgid on our own child has no memory effects.
+                unsafe { libc::setpgid(pid, pid) };
+                crate::interrupt::track_group(pid);
+                let pid = pid as u32;
                 pool.push(Worker { pid, stdin: Some(stdin), stdout: Some(stdout), stderr, ended: None });
             }
             [worker::NOT_STARTED, why @ ..] => return Err(String::from_utf8_lossy(why).into_owned()),
