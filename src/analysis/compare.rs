@@ -65,10 +65,10 @@ pub struct Change {
     /// new / old, and its interval; `None` where too few runs hold one.
     pub ratio: f64,
     pub interval: Option<(f64, f64)>,
-    /// The entry's spread: the larger of the two runs' ranges from the 10th
-    /// to the 90th percentile, as a fraction of their medians (0.5: the
-    /// middle 80% of its runs spans 50% of the median).
-    pub spread: f64,
+    /// The entry's spread: of the two runs, the wider range from the 10th
+    /// to the 90th percentile, each end as a fraction of that run's median
+    /// ((0.8, 1.5): from 20% below the median to 50% above it).
+    pub spread: (f64, f64),
     pub verdict: Verdict,
 }
 
@@ -162,10 +162,14 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             }
             _ => Verdict::NoClearChange,
         };
-        let relative_range = |range: Option<(f64, f64)>, median: f64| {
-            range.map_or(0.0, |(low, high)| if median > 0.0 { (high - low) / median } else { 0.0 })
+        let relative = |range: Option<(f64, f64)>, median: f64| match range {
+            Some((low, high)) if median > 0.0 => (low / median, high / median),
+            _ => (1.0, 1.0),
         };
-        let spread = relative_range(old_box, old_median).max(relative_range(new_box, new_median));
+        let spread = [relative(old_box, old_median), relative(new_box, new_median)]
+            .into_iter()
+            .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
+            .unwrap_or((1.0, 1.0));
         comparison.changes.push(Change {
             entry: entry.id.clone(),
             old_median,
@@ -263,9 +267,11 @@ mod tests {
         // …but the middle 80% of the two runs overlap (1.3 × 0.6 < 1.4).
         assert_eq!(threads.verdict, Verdict::WithinNoise);
         assert!(!comparison.any_slower());
-        assert!((threads.spread - 0.8).abs() < 0.01, "{}", threads.spread);
+        let (low, high) = threads.spread;
+        assert!((low - 0.6).abs() < 0.01 && (high - 1.4).abs() < 0.01, "{:?}", threads.spread);
         let words = crate::report::compare::render(&comparison, 0.10);
         assert!(words.contains("within this entry's noise"), "{words}");
+        assert!(words.contains("from -40% to +40% of the median"), "{words}");
         assert!(words.contains("(1 of them moved past the threshold, but within its own noise)"), "{words}");
         // Twice as slow: the middle halves are apart (2 × 0.75 > 1.25), the
         // middle 80% not yet (2 × 0.6 < 1.4).

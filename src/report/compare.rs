@@ -32,9 +32,10 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         ));
         if change.verdict == Verdict::WithinNoise {
             out.push_str(&format!(
-                "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread ±{:.0}% around the median)\n",
+                "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread from {:+.0}% to {:+.0}% of the median)\n",
                 "",
-                change.spread * 50.0
+                (change.spread.0 - 1.0) * 100.0,
+                (change.spread.1 - 1.0) * 100.0
             ));
         }
     }
