@@ -193,7 +193,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
 fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
     let mut first: Option<(&ShardFile, String, String)> = None;
     for shard in shards.values() {
-        let Some(json) = env_json(&shard.path) else { continue };
+        let Some(json) = crate::report::env::read_beside(&shard.path) else { continue };
         let field =
             |name: &str| json.get(name).and_then(|value| value.as_str()).unwrap_or_default().to_owned();
         let (hash, version) = (field("job_file_hash"), field("parbench_version"));
@@ -220,16 +220,10 @@ fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The `.env.json` beside a shard's CSV, where it is there and readable.
-fn env_json(csv: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(csv.with_extension("env.json")).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
 /// The job's groups as a shard's `.env.json` lists them; none where the
 /// file is absent or older than the list.
 fn planned_groups(csv: &Path) -> Vec<String> {
-    let Some(json) = env_json(csv) else { return Vec::new() };
+    let Some(json) = crate::report::env::read_beside(csv) else { return Vec::new() };
     json["shard"]["groups"]
         .as_array()
         .map(|groups| groups.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())

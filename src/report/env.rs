@@ -1,6 +1,7 @@
 //! `results/NAME.env.json`: the machine and the inputs behind a run, so
 //! that numbers from different days and hosts can be told apart.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::json;
@@ -53,6 +54,20 @@ pub fn describe(
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');
     text
+}
+
+/// Where a result file's env.json lies: beside it, `NAME.env.json` for
+/// `NAME.csv` and for its `NAME.summary.csv` alike.
+pub fn beside(csv: &Path) -> PathBuf {
+    let name = csv.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".summary.csv").or_else(|| name.strip_suffix(".csv")).unwrap_or(&name);
+    csv.with_file_name(format!("{stem}.env.json"))
+}
+
+/// The env.json beside a result file, where it is there and readable.
+pub fn read_beside(csv: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(beside(csv)).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Each Python interpreter of the job's `python` workloads, as it described
@@ -154,5 +169,14 @@ mod tests {
         assert_eq!(physical_cores(cpuinfo), Some(3));
         assert_eq!(physical_cores("processor: 0\n"), None);
         assert_eq!(cpu_model("model name\t: AMD EPYC\n"), "AMD EPYC");
+    }
+
+    #[test]
+    fn a_result_file_and_its_summary_share_one_env_json() {
+        for csv in ["results/seed.csv", "results/seed.summary.csv"] {
+            assert_eq!(beside(Path::new(csv)), Path::new("results/seed.env.json"));
+        }
+        let shard = Path::new("out/seed.shard-1-of-2.csv");
+        assert_eq!(beside(shard), Path::new("out/seed.shard-1-of-2.env.json"));
     }
 }
