@@ -191,7 +191,12 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "CSV")]
     pub csvs: Vec<PathBuf>,
 
-    /// Compare against this earlier per-run CSV: faster, slower or no clear change per entry
+    /// Compare against this earlier per-run CSV: faster, slower or no clear change per entry.
+    ///
+    /// Where both CSVs have their NAME.env.json beside them, a warning names
+    /// each machine condition that differed in a way that moves timings
+    /// (load average at start, governor, turbo, build, host, CPU count,
+    /// parbench version); the verdicts and the exit status stay as they are
     #[arg(long, value_name = "OLD.csv")]
     pub baseline: Option<PathBuf>,
 

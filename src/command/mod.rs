@@ -110,11 +110,15 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
 /// shard: those are left out, saying so.
 pub(crate) fn per_run_csvs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let (summaries, per_run): (Vec<&PathBuf>, Vec<&PathBuf>) =
-        paths.iter().partition(|path| path.to_string_lossy().ends_with(".summary.csv"));
+        paths.iter().partition(|path| is_summary(path));
     for summary in summaries {
         eprintln!("note: left out {}: a summary, not per-run results", summary.display());
     }
     per_run.into_iter().cloned().collect()
+}
+
+pub(crate) fn is_summary(path: &std::path::Path) -> bool {
+    path.to_string_lossy().ends_with(".summary.csv")
 }
 
 /// Reads per-run CSVs and analyses their rows together.

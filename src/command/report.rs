@@ -78,6 +78,14 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         let comparison = analysis::compare::compare_hosts(&old, &analysis, threshold, args.any_host);
         text.push('\n');
         text.push_str(&report::compare::render(&comparison, threshold));
+        // The new files' env.json as `analysis_of` read their rows (it has
+        // said already which summaries it left out).
+        let news: Vec<_> = args.csvs.iter().filter(|path| !super::is_summary(path)).cloned().collect();
+        let conditions = report::conditions::compare_files(baseline, &news);
+        text.push_str(&report::compare::condition_warnings(&conditions.differences));
+        if let Some(note) = report::compare::unknown_conditions_note(&conditions) {
+            eprintln!("{note}");
+        }
         if comparison.any_slower() {
             status = EXIT_RUN_FAILED;
         }

@@ -1,5 +1,6 @@
 //! The comparison against a baseline, in words.
 
+use super::conditions::{Compared, Difference};
 use super::human_seconds;
 use super::words::entry_label;
 use crate::analysis::compare::{Comparison, Unmatched, Verdict};
@@ -62,4 +63,82 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
     }
     out.push('\n');
     out
+}
+
+/// One `warning:` line per way the two runs' machines differed that can
+/// move timings; the verdicts stand, the lines say what else could explain
+/// them.
+pub fn condition_warnings(differences: &[Difference]) -> String {
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let build = |debug: bool| if debug { "a debug build" } else { "a release build" };
+    let mut out = String::new();
+    for difference in differences {
+        let what = match difference {
+            Difference::Load { old, new, old_cpus, new_cpus } => {
+                let cpus = if old_cpus == new_cpus {
+                    format!("{old_cpus} CPUs")
+                } else {
+                    format!("{old_cpus} and {new_cpus} CPUs")
+                };
+                format!("the baseline ran at load average {old:.2}, the new run at {new:.2} ({cpus})")
+            }
+            Difference::Governor { old, new } => format!(
+                "the baseline ran with CPU frequency governor {}, the new run with {}",
+                old.join(", "),
+                new.join(", ")
+            ),
+            Difference::Turbo { old, new } => format!(
+                "the baseline ran with turbo boost {}, the new run with turbo boost {}",
+                on_off(*old),
+                on_off(*new)
+            ),
+            Difference::DebugBuild { old, new } => {
+                format!("the baseline ran on {} of parbench, the new run on {}", build(*old), build(*new))
+            }
+            Difference::Host { old, new } => {
+                format!("the baseline ran on host {old}, the new run on host {new}")
+            }
+            Difference::Cpus { old, new } => {
+                format!("the baseline ran on {old} CPUs, the new run on {new}")
+            }
+            Difference::ParbenchVersion { old, new } => {
+                format!("the baseline ran parbench {old}, the new run parbench {new}")
+            }
+        };
+        out.push_str(&format!(
+            "warning: {what}: a slower or faster verdict may be the machine's, not the code's\n"
+        ));
+    }
+    out
+}
+
+/// The one-line note for result files whose conditions could not be
+/// compared (no env.json beside them: files older than env.json, or moved
+/// without it); `None` when every file had one.
+pub fn unknown_conditions_note(compared: &Compared) -> Option<String> {
+    (!compared.unknown.is_empty()).then(|| {
+        let names: Vec<String> = compared.unknown.iter().map(|path| path.display().to_string()).collect();
+        format!(
+            "note: no readable env.json beside {}: the two runs' machine conditions were not compared",
+            names.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busier_machine_is_named_with_both_loads_and_the_cpus() {
+        let load = Difference::Load { old: 0.4, new: 6.8, old_cpus: 2, new_cpus: 2 };
+        assert_eq!(
+            condition_warnings(&[load, Difference::Turbo { old: false, new: true }]),
+            "warning: the baseline ran at load average 0.40, the new run at 6.80 (2 CPUs): a slower or \
+             faster verdict may be the machine's, not the code's\n\
+             warning: the baseline ran with turbo boost off, the new run with turbo boost on: a slower or \
+             faster verdict may be the machine's, not the code's\n"
+        );
+        assert_eq!(condition_warnings(&[]), "");
+    }
 }

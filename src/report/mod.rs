@@ -3,6 +3,7 @@
 //! are thin wrappers around them.
 
 pub mod compare;
+pub mod conditions;
 pub mod csv;
 pub mod env;
 pub mod html;
