@@ -303,6 +303,7 @@ fn measure(
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
     crate::strategy::reset_own_peak();
+    session.prepare_output(work, items.len());
     let cutoff = Cutoff::new(entry.timeout);
     let cpus = placement(pin, entry.workers);
     let spread = Spread {
@@ -357,7 +358,10 @@ fn measure(
             }
             let answers = match execution.outputs {
                 crate::strategy::Outputs::Text(lines) => Some(lines),
-                crate::strategy::Outputs::Numbers(_) => None,
+                numbers => {
+                    session.recycle(numbers);
+                    None
+                }
             };
             (record, execution.stderr, answers)
         }

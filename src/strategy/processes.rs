@@ -47,6 +47,7 @@ pub fn run_builtin(
     spec: &BuiltinSpec,
     params: &Params,
     items: &Items,
+    out: Vec<f64>,
     spread: Spread<'_>,
     cutoff: &Cutoff,
     notice: &mut dyn FnMut(String),
@@ -70,7 +71,6 @@ pub fn run_builtin(
     let start = |pool: &mut Vec<Worker>| fork_pool(&exe, &args, spread.workers, spread.cpus, pool);
     let mut pool = start_pool(start, ready)?;
     let setup = started.elapsed();
-    let out = vec![0.0f64; numbers.len()];
     serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice)
 }
 

@@ -25,6 +25,7 @@ pub fn pin_worker(spread: &Spread<'_>) -> crate::affinity::PinnedThread {
 pub fn run(
     kernel: &dyn Kernel,
     items: &Items,
+    mut out: Vec<f64>,
     spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
@@ -33,7 +34,6 @@ pub fn run(
     // runner (see [`pin_worker`]): serial has nothing to start.
     let _ = spread;
     let setup = Duration::ZERO;
-    let mut out = vec![0.0f64; numbers.len()];
     let mut start = 0;
     let mut block = 1;
     while start < numbers.len() {

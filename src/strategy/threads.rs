@@ -15,6 +15,7 @@ use crate::workload::Kernel;
 pub fn run(
     kernel: &dyn Kernel,
     numbers: &[f64],
+    mut out: Vec<f64>,
     spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
@@ -43,7 +44,6 @@ pub fn run(
     let setup = started.elapsed();
 
     let chunk = chunk_size.unwrap_or_else(|| thread_chunk(numbers.len(), workers));
-    let mut out = vec![0.0f64; numbers.len()];
     let chunks = Chunks::new(&mut out, chunk);
     // Every thread takes the next chunk from a shared counter as soon as it
     // is free, from the first moment: self-scheduling. rayon's work
