@@ -203,49 +203,41 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
         }
         let cpu = i32::from_le_bytes(request[..4].try_into().expect("four bytes"));
         let last = request[4..] != [0; 4];
-        let answer = match fds.as_slice() {
-            [_, _, _] if bytes == request.len() && last => Ok(Fork::Worker),
-            [_, _, _] if bytes == request.len() => fork(),
-            _ => Err(format!("a request came with {} descriptors and {bytes} bytes", fds.len())),
-        };
-        let mut reply = Vec::with_capacity(64);
-        match &answer {
-            Ok(Fork::Worker) if last => {
-                // In a group of its own before the runner hears of it, as a
-                // forked worker is.
-                // SAFETY: setpgid and getpid have no memory effects.
-                unsafe { libc::setpgid(0, 0) };
-                reply.extend(answer_started(unsafe { libc::getpid() }))
-            }
-            Ok(Fork::Worker) => {
+        let worker_fds: Option<[RawFd; WORKER_FDS]> =
+            fds.as_slice().try_into().ok().filter(|_| bytes == request.len());
+        let started = match (worker_fds, last) {
+            (None, _) => Err(format!("a request came with {} descriptors and {bytes} bytes", fds.len())),
+            // The server itself becomes the last worker (below): one fork
+            // fewer, and none at all for a pool of one. It goes into a group
+            // of its own before the runner hears of it, as a forked worker is.
+            // SAFETY: setpgid and getpid have no memory effects.
+            (Some(_), true) => Ok(unsafe {
+                libc::setpgid(0, 0);
+                libc::getpid()
+            }),
+            (Some(worker_fds), false) => match fork() {
                 // The new worker: it serves, and ends as a worker does.
-                return become_worker([fds[0], fds[1], fds[2]], cpu, runner, kernel.as_ref());
-            }
-            Ok(Fork::Server(pid)) => reply.extend(answer_started(*pid)),
-            Err(why) => {
-                reply.push(NOT_STARTED);
-                reply.extend_from_slice(why.as_bytes());
-            }
-        }
+                Ok(Fork::Worker) => return become_worker(worker_fds, cpu, runner, kernel.as_ref()),
+                Ok(Fork::Server(pid)) => Ok(pid),
+                Err(why) => Err(why),
+            },
+        };
+        let reply = match &started {
+            Ok(pid) => [&[STARTED][..], &pid.to_le_bytes()].concat(),
+            Err(why) => [&[NOT_STARTED][..], why.as_bytes()].concat(),
+        };
         // SAFETY: writes our own buffer to the socket.
         if unsafe { libc::write(socket, reply.as_ptr().cast(), reply.len()) } < 0 {
             return Err(format!("fork server: cannot answer: {}", io::Error::last_os_error()));
         }
-        if last && answer.is_ok() {
-            // The server itself is the last worker: one fork fewer, and none
-            // at all for a pool of one.
-            return become_worker([fds[0], fds[1], fds[2]], cpu, runner, kernel.as_ref());
+        if let (Some(worker_fds), true, Ok(_)) = (worker_fds, last, &started) {
+            return become_worker(worker_fds, cpu, runner, kernel.as_ref());
         }
         for fd in fds {
             // SAFETY: the descriptors came with the request and are ours.
             unsafe { libc::close(fd) };
         }
     }
-}
-
-fn answer_started(pid: libc::pid_t) -> [u8; 5] {
-    let [a, b, c, d] = pid.to_le_bytes();
-    [STARTED, a, b, c, d]
 }
 
 /// Which side of [`fork`] this is.

@@ -856,9 +856,10 @@ mod fuzz {
     /// are refused before that: a count is a whole number.)
     #[test]
     fn huge_worker_counts_sizes_and_times_give_a_report() {
+        let serial_and_threads =
+            |workers| vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
         for workers in ["1000000000000000", "100000"] {
-            let rows = vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
-            let analysis = analyze(&rows).unwrap();
+            let analysis = analyze(&serial_and_threads(workers)).unwrap();
             let answers = crate::analysis::answers::answers(&analysis, Some(64));
             assert!(
                 crate::report::html::render(&analysis, &answers).contains("</html>"),
@@ -892,8 +893,8 @@ mod fuzz {
             let _ = crate::report::html::charts(&analysis, &answers);
         }
         for workers in ["inf", "1e15"] {
-            let rows = vec![run("serial", "1", "4", "1", "1"), run("threads", workers, "4", "1", "0.5")];
-            assert!(analyze(&rows).unwrap_err().contains("\"workers\" is not a whole number"));
+            let error = analyze(&serial_and_threads(workers)).unwrap_err();
+            assert!(error.contains("\"workers\" is not a whole number"));
         }
     }
 

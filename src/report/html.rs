@@ -4,6 +4,7 @@
 //! line; for a list-size axis, time per item against list size on log axes.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use plotters::prelude::*;
 
@@ -278,25 +279,7 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
     else {
         return svg_error();
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let chart = ChartBuilder::on(&root)
-            .caption(format!("{title}: time against list size"), ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_range.log_scale(), y_range.log_scale());
-        let Ok(mut chart) = chart else { return svg_error() };
-        let _ = chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_label_formatter(&|size| format!("{size:.0}"))
-            .x_desc("list size (items)")
-            .y_desc("median time")
-            .y_label_formatter(&|value| human_seconds(*value))
-            .draw();
+    log_log_chart(format!("{title}: time against list size"), (x_range, y_range), "median time", |chart| {
         for (index, fit) in fits.iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
             let name = if fit.strategy == "serial" {
@@ -325,10 +308,7 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
                 ));
             }
         }
-        let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
-        let _ = root.present();
-    }
-    svg
+    })
 }
 
 type SizeLines = BTreeMap<String, Vec<(f64, f64)>>;
@@ -395,7 +375,7 @@ fn extent(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) 
 /// for about `usize::MAX` steps where `high / low` overflows (a garbled CSV:
 /// 10^300 s against 10^18 items), or where `low` is subnormal (its first
 /// power of ten rounds to 0, which never grows).
-fn log_range(low: f64, high: f64) -> Option<std::ops::Range<f64>> {
+fn log_range(low: f64, high: f64) -> Option<Range<f64>> {
     (low >= f64::MIN_POSITIVE && low < high && (high / low).is_finite()).then_some(low..high)
 }
 
@@ -406,12 +386,33 @@ fn size_chart(title: &str, lines: &SizeLines) -> String {
     else {
         return svg_error();
     };
+    log_log_chart(format!("{title}: time per item"), (x_range, y_range), "seconds per item", |chart| {
+        for (index, (name, points)) in lines.iter().enumerate() {
+            let color = PALETTE[index % PALETTE.len()];
+            let _ = chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).map(|series| {
+                series
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
+            });
+            let _ = chart.draw_series(points.iter().map(|point| Circle::new(*point, 4, color.filled())));
+        }
+    })
+}
+
+/// A chart over list size and time, both logarithmic: the frame, the axes
+/// and the legend around what `draw` puts in.
+fn log_log_chart(
+    caption: String,
+    (x_range, y_range): (Range<f64>, Range<f64>),
+    y_desc: &str,
+    draw: impl FnOnce(&mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>),
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let chart = ChartBuilder::on(&root)
-            .caption(format!("{title}: time per item"), ("sans-serif", 18))
+            .caption(caption, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
@@ -422,18 +423,10 @@ fn size_chart(title: &str, lines: &SizeLines) -> String {
             .light_line_style(WHITE)
             .x_label_formatter(&|size| format!("{size:.0}"))
             .x_desc("list size (items)")
-            .y_desc("seconds per item")
+            .y_desc(y_desc)
             .y_label_formatter(&|value| human_seconds(*value))
             .draw();
-        for (index, (name, points)) in lines.iter().enumerate() {
-            let color = PALETTE[index % PALETTE.len()];
-            let _ = chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).map(|series| {
-                series
-                    .label(name.clone())
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
-            });
-            let _ = chart.draw_series(points.iter().map(|point| Circle::new(*point, 4, color.filled())));
-        }
+        draw(&mut chart);
         let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
         let _ = root.present();
     }

@@ -280,10 +280,11 @@ fn fork_pool(
     pool: &mut Vec<Worker>,
 ) -> Result<(), RunFailure> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
-    let failed = |what: &str, error: &dyn std::fmt::Display| RunFailure::Failed(format!("{what}: {error}"));
     let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-        .map_err(|error| failed("cannot create a socket for the worker pool", &error))?;
-    let (stderr, stderr_for_child) = stderr_file()?;
+        .map_err(|error| {
+        RunFailure::Failed(format!("cannot create a socket for the worker pool: {error}"))
+    })?;
+    let (mut stderr, stderr_for_child) = stderr_file()?;
     reaper::adopt_orphans();
     let (first, rest) = args.split_first().expect("the worker's arguments start with its command");
     let mut server = Command::new(exe)
@@ -300,7 +301,6 @@ fn fork_pool(
         .spawn()
         .map_err(|error| spawn_failure("parbench worker", &error))?;
     crate::interrupt::track_group(server.id() as i32);
-    let mut stderr = stderr;
     match request_workers(&ours, workers, cpus, pool) {
         Ok(()) => {
             // The server is the last worker now, tracked and waited for as
