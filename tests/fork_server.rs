@@ -1,11 +1,12 @@
 //! The fork server that starts a `processes` pool of builtins
 //! (`parbench __worker --fork-server`), driven here as the runner drives it:
 //! a Unix socket on its stdin, one request per worker with the worker's
-//! three descriptors attached, the pid as the answer.
+//! three descriptors attached (four with shared memory), the pid as the
+//! answer.
 
 use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::{self, IoSlice, Read, Seek, Write};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
 
 use nix::sys::socket::{AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair};
@@ -35,11 +36,19 @@ fn answer(socket: &OwnedFd) -> Vec<u8> {
 
 /// Asks for one worker; its pid, and our ends of its stdin and stdout.
 fn request(socket: &OwnedFd, last: bool) -> (i32, File, File) {
+    let (pid, stdin, stdout, _) = request_with(socket, last, None);
+    (pid, stdin, stdout)
+}
+
+/// As `request`, with the arena's descriptor as a fourth; also the
+/// worker's stderr file.
+fn request_with(socket: &OwnedFd, last: bool, arena: Option<BorrowedFd<'_>>) -> (i32, File, File, File) {
     let (child_stdin, stdin) = io::pipe().unwrap();
     let (stdout, child_stdout) = io::pipe().unwrap();
     let stderr = tempfile::tempfile().unwrap();
     let request = [(-1i32).to_le_bytes(), u32::from(last).to_le_bytes()].concat();
-    let fds = [child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), stderr.as_raw_fd()];
+    let mut fds = vec![child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), stderr.as_raw_fd()];
+    fds.extend(arena.map(|arena| arena.as_raw_fd()));
     sendmsg::<()>(
         socket.as_raw_fd(),
         &[IoSlice::new(&request)],
@@ -51,7 +60,7 @@ fn request(socket: &OwnedFd, last: bool) -> (i32, File, File) {
     let answer = answer(socket);
     assert_eq!(answer[0], STARTED, "{}", String::from_utf8_lossy(&answer[1..]));
     let pid = i32::from_le_bytes(answer[1..5].try_into().unwrap());
-    (pid, File::from(OwnedFd::from(stdin)), File::from(OwnedFd::from(stdout)))
+    (pid, File::from(OwnedFd::from(stdin)), File::from(OwnedFd::from(stdout)), stderr)
 }
 
 /// Field `index` (1-based, as in proc(5)) of /proc/PID/stat.
@@ -60,6 +69,13 @@ fn stat_field(pid: i32, index: usize) -> i32 {
     // The name in parentheses may hold spaces; the fields after it do not.
     let after_name = &stat[stat.rfind(')').unwrap() + 2..];
     after_name.split_whitespace().nth(index - 3).unwrap().parse().unwrap()
+}
+
+fn reap(pid: i32) -> i32 {
+    let mut status = 0;
+    // SAFETY: waitpid writes the status we own.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid, "worker {pid} is not our child");
+    status
 }
 
 fn frame(values: &[f64]) -> Vec<u8> {
@@ -107,4 +123,65 @@ fn a_request_without_descriptors_is_answered_with_why() {
     // The runner closing the socket ends the server.
     drop(socket);
     assert!(server.wait().unwrap().success());
+}
+
+/// A frame that points into the arena: the count with `IN_ARENA` set, then
+/// the byte offset of the items.
+fn arena_frame(count: usize, offset: u64) -> Vec<u8> {
+    [&(count as u32 | worker::IN_ARENA).to_le_bytes()[..], &offset.to_le_bytes()[..]].concat()
+}
+
+#[test]
+fn workers_given_shared_memory_compute_chunks_in_place() {
+    let (socket, _server) = start_server();
+    let arena = worker::Arena::create(2 * 64).unwrap();
+    // A forked worker and the server turned worker, both on one arena:
+    // each gets its own slot of four items and four results.
+    let workers: Vec<_> =
+        [false, true].into_iter().map(|last| request_with(&socket, last, Some(arena.fd()))).collect();
+    for (slot, (pid, mut stdin, mut stdout, _)) in workers.into_iter().enumerate() {
+        let mut ready = [0u8; 4];
+        stdout.read_exact(&mut ready).unwrap();
+        assert_eq!(&ready, worker::READY);
+        let items = [100.0, 2.5, -4.0, slot as f64];
+        let offset = slot * 64;
+        arena.put(offset, &items);
+        stdin.write_all(&arena_frame(items.len(), offset as u64)).unwrap();
+        let mut answer = [0u8; 4];
+        stdout.read_exact(&mut answer).unwrap();
+        assert_eq!(u32::from_le_bytes(answer), items.len() as u32 | worker::IN_ARENA);
+        let mut results = [0.0; 4];
+        arena.get(offset + 32, &mut results);
+        assert_eq!(results, items.map(|item| item * 1.1));
+        // The items are left as they were.
+        let mut kept = [0.0; 4];
+        arena.get(offset, &mut kept);
+        assert_eq!(kept, items);
+        drop(stdin);
+        let status = reap(pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "worker {pid}: status {status}");
+    }
+}
+
+#[test]
+fn a_chunk_outside_the_shared_memory_ends_the_worker_with_why() {
+    let (socket, _server) = start_server();
+    let arena = worker::Arena::create(64).unwrap();
+    let (pid, mut stdin, mut stdout, mut stderr) = request_with(&socket, true, Some(arena.fd()));
+    let mut ready = [0u8; 4];
+    stdout.read_exact(&mut ready).unwrap();
+    // Four items and their results need 64 bytes from offset 8: 72 > 64.
+    stdin.write_all(&arena_frame(4, 8)).unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "no answer for a chunk that does not fit: {rest:?}");
+    let status = reap(pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) != 0, "worker {pid}: status {status}");
+    let mut said = String::new();
+    stderr.rewind().unwrap();
+    stderr.read_to_string(&mut said).unwrap();
+    assert!(
+        said.contains("a chunk of 4 items at byte 8 is not an aligned part of the 64 bytes of shared memory"),
+        "{said}"
+    );
 }

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::chunks::Chunks;
+use super::chunks::{Chunks, MAX_CHUNK};
 use super::memory;
 use super::reaper::{self, StderrBudget};
 use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, numbers};
@@ -67,11 +67,23 @@ pub fn run_builtin(
         worker::read_ready(worker.stdout.as_mut().expect("stdout is piped"))
             .map_err(|error| RunFailure::Failed(error.to_string()))
     };
+    // The largest chunk a worker can be sent, for its slots in the arena.
+    let slot = spread.chunk_size.unwrap_or(MAX_CHUNK).min(numbers.len()).max(1);
     let started = Instant::now();
-    let start = |pool: &mut Vec<Worker>| fork_pool(&exe, &args, spread.workers, spread.cpus, pool);
+    // Where shared memory cannot be had, the chunks go through the pipes.
+    let arena = worker::Arena::create(spread.workers * IN_FLIGHT * slot * 16).ok();
+    let start = |pool: &mut Vec<Worker>| {
+        fork_pool(&exe, &args, spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
+    };
     let mut pool = start_pool(start, ready)?;
     let setup = started.elapsed();
-    serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice)
+    match &arena {
+        Some(arena) => {
+            let codec = SharedCodec { items: numbers, arena, slot };
+            serve_pool(&codec, &mut pool, out, &spread, setup, cutoff, notice)
+        }
+        None => serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice),
+    }
 }
 
 /// The part every pool shares once its workers are ready: hands `out`'s
@@ -277,6 +289,7 @@ fn fork_pool(
     args: &[String],
     workers: usize,
     cpus: Option<&[usize]>,
+    arena: Option<std::os::fd::BorrowedFd<'_>>,
     pool: &mut Vec<Worker>,
 ) -> Result<(), RunFailure> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
@@ -301,7 +314,7 @@ fn fork_pool(
         .spawn()
         .map_err(|error| spawn_failure("parbench worker", &error))?;
     crate::interrupt::track_group(server.id() as i32);
-    match request_workers(&ours, workers, cpus, pool) {
+    match request_workers(&ours, workers, cpus, arena, pool) {
         Ok(()) => {
             // The server is the last worker now, tracked and waited for as
             // that worker.
@@ -329,6 +342,7 @@ fn request_workers(
     socket: &OwnedFd,
     workers: usize,
     cpus: Option<&[usize]>,
+    arena: Option<std::os::fd::BorrowedFd<'_>>,
     pool: &mut Vec<Worker>,
 ) -> Result<(), String> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
@@ -347,7 +361,8 @@ fn request_workers(
             let cpu = cpus.map_or(-1, |cpus| cpus[sent] as i32).to_le_bytes();
             let last = u32::from(sent + 1 == workers).to_le_bytes();
             let request = [cpu, last].concat();
-            let fds = [child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), child_stderr.as_raw_fd()];
+            let mut fds = vec![child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), child_stderr.as_raw_fd()];
+            fds.extend(arena.map(|arena| arena.as_raw_fd()));
             sendmsg::<()>(
                 socket.as_raw_fd(),
                 &[io::IoSlice::new(&request)],
@@ -712,6 +727,7 @@ fn drive<C: Codec>(
             scope.spawn(move || {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
+                let mut sent = 0;
                 while !abort.load(Ordering::Relaxed) {
                     let credit = match credit_rx.try_recv() {
                         Ok(()) => Ok(()),
@@ -733,7 +749,8 @@ fn drive<C: Codec>(
                     };
                     frame.clear();
                     let lines = range.len();
-                    codec.encode(range, &mut frame);
+                    codec.encode(Lane { worker: index, chunk: sent }, range, &mut frame);
+                    sent += 1;
                     if order_tx.send((chunk_index, Instant::now())).is_err()
                         || writer.write_all(&frame).is_err()
                     {
@@ -753,15 +770,17 @@ fn drive<C: Codec>(
                 let mut reader = BufReader::with_capacity(1 << 16, stdout);
                 let mut done = 0usize;
                 let mut answered = None;
+                let mut chunk = 0;
                 let result = loop {
                     let Ok((chunk_index, sent)) = order_rx.recv() else {
                         let _ = notes_tx.send(Note::AllIn(answered));
                         break codec.finish(&mut reader, done);
                     };
                     let slot = chunks.take(chunk_index);
-                    if let Err(error) = codec.decode(&mut reader, slot, done) {
+                    if let Err(error) = codec.decode(Lane { worker: index, chunk }, &mut reader, slot, done) {
                         break Err(error);
                     }
+                    chunk += 1;
                     done += slot.len();
                     let now = Instant::now();
                     chunks.observe(slot.len(), now - sent);
@@ -845,10 +864,16 @@ trait Codec: Sync {
     /// to flush its answers.
     const LINES: bool = false;
     type Out: Send;
-    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>);
+    fn encode(&self, lane: Lane, range: Range<usize>, frame: &mut Vec<u8>);
     /// Fills `out` with the results of one chunk; `done` counts the items
     /// this worker answered before, for the error message.
-    fn decode(&self, reader: &mut BufReader<File>, out: &mut [Self::Out], done: usize) -> Result<(), String>;
+    fn decode(
+        &self,
+        lane: Lane,
+        reader: &mut BufReader<File>,
+        out: &mut [Self::Out],
+        done: usize,
+    ) -> Result<(), String>;
     /// After the last chunk: the worker must have nothing more to say.
     fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String>;
 }
@@ -861,24 +886,99 @@ struct BinaryCodec<'a> {
 impl Codec for BinaryCodec<'_> {
     type Out = f64;
 
-    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>) {
+    fn encode(&self, _: Lane, range: Range<usize>, frame: &mut Vec<u8>) {
         worker::encode_frame(&self.items[range], frame);
     }
 
-    fn decode(&self, reader: &mut BufReader<File>, out: &mut [f64], done: usize) -> Result<(), String> {
-        worker::read_frame(reader, out).map_err(|error| match error.kind() {
-            io::ErrorKind::UnexpectedEof => format!("stopped answering after {done} items"),
-            _ => format!("failed after {done} items: {error}"),
-        })
+    fn decode(
+        &self,
+        _: Lane,
+        reader: &mut BufReader<File>,
+        out: &mut [f64],
+        done: usize,
+    ) -> Result<(), String> {
+        worker::read_frame(reader, out).map_err(|error| answer_error(&error, done))
     }
 
     fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
-        let mut extra = [0u8; 1];
-        match reader.read(&mut extra) {
-            Ok(0) => Ok(()),
-            Ok(_) => Err(format!("sent more results than the {done} items it was given")),
-            Err(error) => Err(format!("failed after {done} items: {error}")),
+        end_of_answers(reader, done)
+    }
+}
+
+fn answer_error(error: &io::Error, done: usize) -> String {
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => format!("stopped answering after {done} items"),
+        _ => format!("failed after {done} items: {error}"),
+    }
+}
+
+fn end_of_answers(reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
+    let mut extra = [0u8; 1];
+    match reader.read(&mut extra) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(format!("sent more results than the {done} items it was given")),
+        Err(error) => Err(format!("failed after {done} items: {error}")),
+    }
+}
+
+/// Which worker a chunk goes to, and how many chunks it was sent before.
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    worker: usize,
+    chunk: usize,
+}
+
+/// Numbers through a [`worker::Arena`]: each worker has [`IN_FLIGHT`] slots
+/// of `slot` items and as many results, used in turn. A frame carries only
+/// the count and the slot's offset, an answer only the count. A slot is
+/// written again only after its chunk was answered and read: the worker's
+/// credits (see `drive`) come back one per answer read, in order.
+struct SharedCodec<'a> {
+    items: &'a [f64],
+    arena: &'a worker::Arena,
+    slot: usize,
+}
+
+impl SharedCodec<'_> {
+    /// The byte offset of `lane`'s slot.
+    fn offset(&self, lane: Lane) -> usize {
+        (lane.worker * IN_FLIGHT + lane.chunk % IN_FLIGHT) * self.slot * 16
+    }
+}
+
+impl Codec for SharedCodec<'_> {
+    type Out = f64;
+
+    fn encode(&self, lane: Lane, range: Range<usize>, frame: &mut Vec<u8>) {
+        let offset = self.offset(lane);
+        let count = range.len();
+        self.arena.put(offset, &self.items[range]);
+        frame.extend_from_slice(&(count as u32 | worker::IN_ARENA).to_le_bytes());
+        frame.extend_from_slice(&(offset as u64).to_le_bytes());
+    }
+
+    fn decode(
+        &self,
+        lane: Lane,
+        reader: &mut BufReader<File>,
+        out: &mut [f64],
+        done: usize,
+    ) -> Result<(), String> {
+        let mut answer = [0u8; 4];
+        reader.read_exact(&mut answer).map_err(|error| answer_error(&error, done))?;
+        let count = u32::from_le_bytes(answer);
+        if count != out.len() as u32 | worker::IN_ARENA {
+            return Err(format!(
+                "failed after {done} items: answered {count:#x} for a chunk of {} in shared memory",
+                out.len()
+            ));
         }
+        self.arena.get(self.offset(lane) + 8 * out.len(), out);
+        Ok(())
+    }
+
+    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
+        end_of_answers(reader, done)
     }
 }
 
@@ -891,7 +991,7 @@ impl Codec for LineCodec<'_> {
     const LINES: bool = true;
     type Out = String;
 
-    fn encode(&self, range: Range<usize>, frame: &mut Vec<u8>) {
+    fn encode(&self, _: Lane, range: Range<usize>, frame: &mut Vec<u8>) {
         match self.items {
             Items::Numbers(numbers) => {
                 for number in &numbers[range] {
@@ -908,7 +1008,13 @@ impl Codec for LineCodec<'_> {
         }
     }
 
-    fn decode(&self, reader: &mut BufReader<File>, out: &mut [String], done: usize) -> Result<(), String> {
+    fn decode(
+        &self,
+        _: Lane,
+        reader: &mut BufReader<File>,
+        out: &mut [String],
+        done: usize,
+    ) -> Result<(), String> {
         let mut line = Vec::new();
         for (offset, slot) in out.iter_mut().enumerate() {
             line.clear();
