@@ -7,7 +7,8 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let cli = parbench::cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = parbench::cli::Cli::worker(&args).unwrap_or_else(|| parbench::cli::Cli::parse_from(args));
     let code = match parbench::run(cli) {
         Ok(code) => code,
         Err(error) if error.is_broken_pipe() => 0,
