@@ -420,10 +420,11 @@ pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
         (Strategy::Serial, Work::Builtin { .. }) => Needs::default(),
         (Strategy::Threads, _) => Needs { open_files: 0, processes: workers },
         // A pool worker: its stdin and stdout pipes and its stderr file in
-        // the runner, a few more while it starts; the child, and a writer
-        // and a reader thread.
+        // the runner, a few more while it starts (the fork server's socket
+        // and stderr, the shared memory); the child, and a writer and a
+        // reader thread.
         (Strategy::Processes, Work::Builtin { .. }) => {
-            Needs { open_files: 3 * workers + 4, processes: 3 * workers }
+            Needs { open_files: 3 * workers + 5, processes: 3 * workers }
         }
         // The Python harness: its two pipes and stderr file, itself and a
         // reader thread; under processes also its pool, the forkserver and
