@@ -173,7 +173,7 @@ size = [10, 5_000_000]
 [run]
 strategies = ["processes"]
 workers = [1, 2, 8]
-repetitions = 31
+repetitions = 61
 [[workload]]
 name = "increase"
 builtin = "price-increase"
@@ -359,7 +359,7 @@ def main():
     gap = work_time("processes") - work_time("threads")
     rows.append(("sleep 20 ms, 8 items, ×2, chunk 1: smallest wall_s−setup_s, processes − threads",
                  seconds(work_time("processes")), seconds(work_time("threads")), gap * 1e3, ("≤", 0.3, " ms")))
-    _, setup_runs, _ = run_job(parbench, folder, "ruler-setup", 31)
+    _, setup_runs, _ = run_job(parbench, folder, "ruler-setup", 61)
     def setup(size, workers):
         return statistics.median(float(row["setup_s"]) for row in setup_runs
                                  if row["list_size"] == size and row["workers"] == workers)
