@@ -247,34 +247,37 @@ impl Arena {
         (offset.is_multiple_of(8) && end.is_some_and(|end| end <= self.len)).then_some(offset as usize)
     }
 
-    /// Copies `values` into the arena at byte `offset`.
+    /// Copies `values` into the arena at byte `offset`, reading them
+    /// without keeping them in the cache (see [`copy_in`]).
+    ///
+    /// # Safety
+    /// No one else (no worker, no other thread) may touch those bytes
+    /// until this returns: the runner writes a chunk's slot only while the
+    /// chunk is its own, before it sends the frame.
     ///
     /// # Panics
     /// If they do not fit: the runner lays the arena out.
-    pub fn put(&self, offset: usize, values: &[f64]) {
+    pub unsafe fn put(&self, offset: usize, values: &[f64]) {
         let offset = self.span(offset as u64, values.len()).expect("the chunk fits in the arena");
-        // SAFETY: in bounds and aligned (checked above); the bytes are the
-        // runner's until it sends the frame (see the type).
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                values.as_ptr(),
-                self.base.as_ptr().add(offset).cast(),
-                values.len(),
-            );
-        }
+        // SAFETY: in bounds and aligned (checked above); unshared (the
+        // caller's promise).
+        unsafe { copy_in(values.as_ptr(), self.base.as_ptr().add(offset).cast(), values.len()) }
     }
 
-    /// Copies `out.len()` values from the arena at byte `offset` into `out`.
+    /// Copies `out.len()` values from the arena at byte `offset` into
+    /// `out`, writing them past the cache (see [`copy_out`]).
+    ///
+    /// # Safety
+    /// No one may write those bytes until this returns: the runner reads a
+    /// chunk's results once the worker has answered for it.
     ///
     /// # Panics
     /// If they do not fit.
-    pub fn get(&self, offset: usize, out: &mut [f64]) {
+    pub unsafe fn get(&self, offset: usize, out: &mut [f64]) {
         let offset = self.span(offset as u64, out.len()).expect("the chunk fits in the arena");
-        // SAFETY: as in `put`; the worker has answered, so the bytes are
-        // the runner's again.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.base.as_ptr().add(offset).cast(), out.as_mut_ptr(), out.len());
-        }
+        // SAFETY: in bounds and aligned (checked above); no writer (the
+        // caller's promise).
+        unsafe { copy_out(self.base.as_ptr().add(offset).cast(), out.as_mut_ptr(), out.len()) }
     }
 
     /// A chunk's items at byte `offset` and the room for its results right
@@ -298,6 +301,66 @@ impl Arena {
                 std::slice::from_raw_parts_mut(items.add(count), count),
             ))
         }
+    }
+}
+
+/// Copies `count` f64 from `src` to `dst`, reading `src` with the hint
+/// that it is not needed again soon. The runner copies every item of a big
+/// list into the arena, run after run: read the ordinary way, 40 MB of
+/// items (5,000,000) pushed everything else out of a 32 MB L3 cache, and
+/// the next pool, whose start touches the kernel's and the program's memory,
+/// took a quarter to a half longer to start (1.3 to 1.5 ms against 1.05 on a
+/// 2-vCPU AMD EPYC VM); with this and [`copy_out`], 1.1 to 1.2.
+///
+/// # Safety
+/// `src` and `dst` are valid and aligned for `count` values and do not overlap.
+unsafe fn copy_in(src: *const f64, dst: *mut f64, count: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_NTA, _mm_prefetch};
+        /// Values in a 64-byte cache line, and how far ahead to fetch.
+        const LINE: usize = 8;
+        const AHEAD: usize = 8 * LINE;
+        let mut done = 0;
+        while done < count {
+            // SAFETY: a prefetch never faults, even past the end; the copy
+            // stays within `count` (the caller's promise).
+            unsafe {
+                _mm_prefetch::<_MM_HINT_NTA>(src.wrapping_add(done + AHEAD).cast());
+                let next = LINE.min(count - done);
+                std::ptr::copy_nonoverlapping(src.add(done), dst.add(done), next);
+                done += next;
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    // SAFETY: the caller's promise.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src, dst, count)
+    }
+}
+
+/// Copies `count` f64 from `src` to `dst` with stores that bypass the cache:
+/// a run's results are read once more, after the clock stops, to check them.
+///
+/// # Safety
+/// As for [`copy_in`].
+unsafe fn copy_out(src: *const f64, dst: *mut f64, count: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: every address is within `count` values of `src` or `dst`,
+    // aligned (the caller's promise); the fence orders the streaming stores
+    // before anything after it.
+    unsafe {
+        use std::arch::x86_64::{_mm_sfence, _mm_stream_si64};
+        for index in 0..count {
+            _mm_stream_si64(dst.add(index).cast(), src.add(index).cast::<i64>().read());
+        }
+        _mm_sfence();
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    // SAFETY: the caller's promise.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src, dst, count)
     }
 }
 
@@ -443,7 +506,7 @@ fn become_worker(fds: &[i32], cpu: i32, runner: libc::pid_t, kernel: &dyn Kernel
     // SAFETY: dup2, close, setpgid, prctl and getppid take integers and
     // have no memory effects. dup2 over 0 closes this copy of the socket.
     unsafe {
-        for (fd, target) in fds.iter().zip(0..) {
+        for (fd, target) in fds[..WORKER_FDS].iter().zip(0..) {
             if libc::dup2(*fd, target) < 0 {
                 return Err(format!(
                     "worker: cannot set up descriptor {target}: {}",
@@ -518,7 +581,8 @@ mod tests {
     #[test]
     fn pipe_and_arena_frames_mix_and_each_gets_its_answer() {
         let arena = Arena::create(64).unwrap();
-        arena.put(16, &[10.0, 20.0]);
+        // SAFETY: nothing else uses the arena.
+        unsafe { arena.put(16, &[10.0, 20.0]) };
         let mut input = Vec::new();
         encode_frame(&[1.0], &mut input);
         input.extend_from_slice(&(2 | IN_ARENA).to_le_bytes());
@@ -530,7 +594,8 @@ mod tests {
         expected.extend_from_slice(&(2 | IN_ARENA).to_le_bytes());
         assert_eq!(output, expected);
         let mut results = [0.0; 2];
-        arena.get(32, &mut results);
+        // SAFETY: the serve loop has ended.
+        unsafe { arena.get(32, &mut results) };
         assert_eq!(results, [10.0 * 1.1, 20.0 * 1.1]);
     }
 
@@ -552,6 +617,7 @@ mod tests {
         // An offset past the end, where the end would overflow.
         let mut input = (1 | IN_ARENA).to_le_bytes().to_vec();
         input.extend_from_slice(&(u64::MAX - 7).to_le_bytes());
-        assert!(serve_bytes(Some(&arena), &input).1.is_err());
+        let error = serve_bytes(Some(&arena), &input).1.unwrap_err();
+        assert!(error.to_string().contains("is not an aligned part of the 64 bytes"), "{error}");
     }
 }

@@ -143,19 +143,43 @@ fn workers_given_shared_memory_compute_chunks_in_place() {
         let mut ready = [0u8; 4];
         stdout.read_exact(&mut ready).unwrap();
         assert_eq!(&ready, worker::READY);
+        // The worker holds its stdin, stdout and stderr, and one copy of
+        // the arena, and no second copy of any of them (what else it holds
+        // came from this test's own start, as the cargo jobserver's pipe).
+        let open: Vec<(String, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                (
+                    entry.file_name().display().to_string(),
+                    std::fs::read_link(entry.path()).unwrap().display().to_string(),
+                )
+            })
+            .collect();
+        let target =
+            |fd: &str| open.iter().find(|(number, _)| number == fd).map(|(_, target)| target.clone());
+        let ours =
+            [target("0"), target("1"), target("2"), Some("/memfd:parbench-chunks (deleted)".to_owned())];
+        for ours in ours {
+            let ours = ours.expect("a descriptor of the worker's");
+            assert_eq!(open.iter().filter(|(_, target)| *target == ours).count(), 1, "{ours} in {open:?}");
+        }
         let items = [100.0, 2.5, -4.0, slot as f64];
         let offset = slot * 64;
-        arena.put(offset, &items);
+        // SAFETY: the worker touches the slot only once it has the frame.
+        unsafe { arena.put(offset, &items) };
         stdin.write_all(&arena_frame(items.len(), offset as u64)).unwrap();
         let mut answer = [0u8; 4];
         stdout.read_exact(&mut answer).unwrap();
         assert_eq!(u32::from_le_bytes(answer), items.len() as u32 | worker::IN_ARENA);
         let mut results = [0.0; 4];
-        arena.get(offset + 32, &mut results);
+        // SAFETY: the worker has answered; it touches the slot no more.
+        unsafe { arena.get(offset + 32, &mut results) };
         assert_eq!(results, items.map(|item| item * 1.1));
         // The items are left as they were.
         let mut kept = [0.0; 4];
-        arena.get(offset, &mut kept);
+        // SAFETY: as above.
+        unsafe { arena.get(offset, &mut kept) };
         assert_eq!(kept, items);
         drop(stdin);
         let status = reap(pid);

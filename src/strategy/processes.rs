@@ -1,5 +1,5 @@
-//! The `processes` strategy: N child processes fed chunks of items over
-//! pipes by whichever worker is free, results put back in input order.
+//! The `processes` strategy: N child processes fed chunks of items by
+//! whichever worker is free, results put back in input order.
 //!
 //! Each worker has a writer thread and a reader thread in the runner. The
 //! writer claims the next chunk from a shared counter only when it holds a
@@ -9,10 +9,12 @@
 //! size can deadlock: the child can always write because the reader is
 //! always reading.
 //!
-//! Two codecs ride on the same pool: a binary one for parbench's own workers
-//! (`parbench __worker`, see `worker.rs`, started by one fork server per
-//! pool: [`fork_pool`]) and a line one for `protocol = "lines"` commands,
-//! each started by its own exec. `protocol = "argv"` commands have no pool: each slot
+//! Three codecs ride on the same pool. Parbench's own workers (`parbench
+//! __worker`, see `worker.rs`, started by one fork server per pool:
+//! [`fork_pool`]) take their chunks through shared memory, a frame on the
+//! pipe saying where (`SharedCodec`), or, where there is none, as binary
+//! frames through the pipe (`BinaryCodec`). `protocol = "lines"` commands,
+//! each started by its own exec, read and write lines (`LineCodec`). `protocol = "argv"` commands have no pool: each slot
 //! thread spawns one process per item.
 
 use std::fs::File;
@@ -43,6 +45,10 @@ use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
 /// other sat idle (speedup 1.75 instead of 1.85 on 200 slow items).
 const IN_FLIGHT: usize = 2;
 
+/// Set (to anything), a builtin pool's chunks go through its pipes rather
+/// than through shared memory (docs/RESULTS.md).
+const NO_SHARED_MEMORY: &str = "PARBENCH_NO_SHARED_MEMORY";
+
 pub fn run_builtin(
     spec: &BuiltinSpec,
     params: &Params,
@@ -70,8 +76,12 @@ pub fn run_builtin(
     // The largest chunk a worker can be sent, for its slots in the arena.
     let slot = spread.chunk_size.unwrap_or(MAX_CHUNK).min(numbers.len()).max(1);
     let started = Instant::now();
-    // Where shared memory cannot be had, the chunks go through the pipes.
-    let arena = worker::Arena::create(spread.workers * IN_FLIGHT * slot * 16).ok();
+    // Where shared memory cannot be had (or is declined), the chunks go
+    // through the pipes.
+    let arena = (spread.workers * IN_FLIGHT)
+        .checked_mul(slot * 16)
+        .filter(|_| std::env::var_os(NO_SHARED_MEMORY).is_none())
+        .and_then(|bytes| worker::Arena::create(bytes).ok());
     let start = |pool: &mut Vec<Worker>| {
         fork_pool(&exe, &args, spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
     };
@@ -970,7 +980,9 @@ impl Codec for SharedCodec<'_> {
     fn encode(&self, lane: Lane, range: Range<usize>, frame: &mut Vec<u8>) {
         let offset = self.offset(lane);
         let count = range.len();
-        self.arena.put(offset, &self.items[range]);
+        // SAFETY: the slot is the runner's: its last chunk was answered and
+        // read before this chunk's credit came back (see the type).
+        unsafe { self.arena.put(offset, &self.items[range]) };
         frame.extend_from_slice(&(count as u32 | worker::IN_ARENA).to_le_bytes());
         frame.extend_from_slice(&(offset as u64).to_le_bytes());
     }
@@ -991,7 +1003,9 @@ impl Codec for SharedCodec<'_> {
                 out.len()
             ));
         }
-        self.arena.get(self.offset(lane) + 8 * out.len(), out);
+        // SAFETY: the worker has answered for this chunk and touches its
+        // slot no more; the writer reuses it only after this credit returns.
+        unsafe { self.arena.get(self.offset(lane) + 8 * out.len(), out) };
         Ok(())
     }
 
