@@ -22,11 +22,12 @@ use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, count, format_nu
 use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Protocol, Work};
 
+/// How `chunk_size = "auto"` (guided chunks) reads in the CSV's chunk_size
+/// cell, in labels and in an entry's key.
+pub const AUTO_CHUNK: &str = "auto:guided";
+
 /// One combination that runs `warmup + repetitions` times (with `"auto"`,
 /// as many times as its precision needs).
-/// How `chunk_size = "auto"` reads in labels and the CSV's chunk_size cell.
-pub const AUTO_CHUNKS: &str = "chunk auto:guided";
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// A digest of everything that decides what this entry measures, so that
@@ -90,12 +91,21 @@ impl Entry {
         if self.strategy != Strategy::Serial {
             label.push_str(&format!(" ×{}", self.workers));
         }
-        if self.chunk_auto {
-            label.push_str(&format!(" · {AUTO_CHUNKS}"));
-        } else if let Some(chunk) = self.chunk_size {
+        let chunk = self.chunk_cell();
+        if !chunk.is_empty() {
             label.push_str(&format!(" · chunk {chunk}"));
         }
         label
+    }
+
+    /// Its chunk size as the CSV's chunk_size cell says it: [`AUTO_CHUNK`],
+    /// a number, or nothing where chunks do not apply.
+    pub fn chunk_cell(&self) -> String {
+        match (self.chunk_auto, self.chunk_size) {
+            (true, _) => AUTO_CHUNK.to_owned(),
+            (false, Some(size)) => size.to_string(),
+            (false, None) => String::new(),
+        }
     }
 }
 
@@ -268,7 +278,7 @@ pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
                             if let Some((_, first)) = seen_chunks.iter().find(|(size, _)| *size == chunk_size)
                             {
                                 let name = |chunk: Option<ChunkSize>| match (chunk, chunk_size) {
-                                    (Some(ChunkSize::Auto), _) => AUTO_CHUNKS.to_owned(),
+                                    (Some(ChunkSize::Auto), _) => format!("chunk {AUTO_CHUNK}"),
                                     (_, size) => format!("chunk {}", size.unwrap_or_default()),
                                 };
                                 let duplicate = Skipped {
@@ -401,7 +411,7 @@ fn entry_keys(
     let legacy =
         crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(define(&format!("{legacy_chunk:?}")).as_bytes()));
     let mut definition = match chunk {
-        Chunk::Auto => define("auto:guided"),
+        Chunk::Auto => define(AUTO_CHUNK),
         Chunk::Fixed(size) => define(&format!("{size:?}")),
     };
     let inputs = match kind {

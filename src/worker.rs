@@ -232,14 +232,6 @@ impl Arena {
         self.fd.as_fd()
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// `offset` as an index, if `values` f64 from there lie in the arena
     /// and are aligned.
     fn span(&self, offset: u64, values: usize) -> Option<usize> {
@@ -248,7 +240,7 @@ impl Arena {
     }
 
     /// Copies `values` into the arena at byte `offset`, reading them
-    /// without keeping them in the cache (see [`copy_in`]).
+    /// without keeping them in the cache (see [`crate::cache`]).
     ///
     /// # Safety
     /// No one else (no worker, no other thread) may touch those bytes
@@ -261,11 +253,14 @@ impl Arena {
         let offset = self.span(offset as u64, values.len()).expect("the chunk fits in the arena");
         // SAFETY: in bounds and aligned (checked above); unshared (the
         // caller's promise).
-        unsafe { copy_in(values.as_ptr(), self.base.as_ptr().add(offset).cast(), values.len()) }
+        unsafe {
+            crate::cache::copy_read_once(values.as_ptr(), self.base.as_ptr().add(offset).cast(), values.len())
+        }
     }
 
     /// Copies `out.len()` values from the arena at byte `offset` into
-    /// `out`, writing them past the cache (see [`copy_out`]).
+    /// `out`, writing them past the cache (see [`crate::cache`]); they are
+    /// read once more, after the clock stops, to check them.
     ///
     /// # Safety
     /// No one may write those bytes until this returns: the runner reads a
@@ -275,9 +270,11 @@ impl Arena {
     /// If they do not fit.
     pub unsafe fn get(&self, offset: usize, out: &mut [f64]) {
         let offset = self.span(offset as u64, out.len()).expect("the chunk fits in the arena");
-        // SAFETY: in bounds and aligned (checked above); no writer (the
-        // caller's promise).
-        unsafe { copy_out(self.base.as_ptr().add(offset).cast(), out.as_mut_ptr(), out.len()) }
+        // SAFETY: in bounds and aligned (checked above); no writer while
+        // this lives (the caller's promise).
+        let results = unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(offset).cast(), out.len()) };
+        // SAFETY: `out` is valid for its length.
+        unsafe { crate::cache::stream(out.as_mut_ptr(), out.len(), |index| results[index]) }
     }
 
     /// A chunk's items at byte `offset` and the room for its results right
@@ -301,66 +298,6 @@ impl Arena {
                 std::slice::from_raw_parts_mut(items.add(count), count),
             ))
         }
-    }
-}
-
-/// Copies `count` f64 from `src` to `dst`, reading `src` with the hint
-/// that it is not needed again soon. The runner copies every item of a big
-/// list into the arena, run after run: read the ordinary way, 40 MB of
-/// items (5,000,000) pushed everything else out of a 32 MB L3 cache, and
-/// the next pool, whose start touches the kernel's and the program's memory,
-/// took a quarter to a half longer to start (1.3 to 1.5 ms against 1.05 on a
-/// 2-vCPU AMD EPYC VM); with this and [`copy_out`], 1.1 to 1.2.
-///
-/// # Safety
-/// `src` and `dst` are valid and aligned for `count` values and do not overlap.
-unsafe fn copy_in(src: *const f64, dst: *mut f64, count: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_NTA, _mm_prefetch};
-        /// Values in a 64-byte cache line, and how far ahead to fetch.
-        const LINE: usize = 8;
-        const AHEAD: usize = 8 * LINE;
-        let mut done = 0;
-        while done < count {
-            // SAFETY: a prefetch never faults, even past the end; the copy
-            // stays within `count` (the caller's promise).
-            unsafe {
-                _mm_prefetch::<_MM_HINT_NTA>(src.wrapping_add(done + AHEAD).cast());
-                let next = LINE.min(count - done);
-                std::ptr::copy_nonoverlapping(src.add(done), dst.add(done), next);
-                done += next;
-            }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    // SAFETY: the caller's promise.
-    unsafe {
-        std::ptr::copy_nonoverlapping(src, dst, count)
-    }
-}
-
-/// Copies `count` f64 from `src` to `dst` with stores that bypass the cache:
-/// a run's results are read once more, after the clock stops, to check them.
-///
-/// # Safety
-/// As for [`copy_in`].
-unsafe fn copy_out(src: *const f64, dst: *mut f64, count: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: every address is within `count` values of `src` or `dst`,
-    // aligned (the caller's promise); the fence orders the streaming stores
-    // before anything after it.
-    unsafe {
-        use std::arch::x86_64::{_mm_sfence, _mm_stream_si64};
-        for index in 0..count {
-            _mm_stream_si64(dst.add(index).cast(), src.add(index).cast::<i64>().read());
-        }
-        _mm_sfence();
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    // SAFETY: the caller's promise.
-    unsafe {
-        std::ptr::copy_nonoverlapping(src, dst, count)
     }
 }
 

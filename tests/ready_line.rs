@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::{Workdir, stderr};
 
 const ANSWER: &str = r#"while read line; do echo "$line done"; done"#;
@@ -24,6 +26,20 @@ warmup = 0
 timeout = "60s"
 {workloads}"#
     )
+}
+
+/// Runs `workloads`, which must fail, and returns its rows, each failed.
+fn failed_rows(workloads: &str) -> Vec<BTreeMap<String, String>> {
+    let dir = Workdir::new();
+    dir.write("job.toml", &job(workloads));
+    let output = dir.parbench(&["run", "--quiet", "job.toml"]);
+    assert!(!output.status.success(), "{}", stderr(&output));
+    let rows = dir.rows("results/job.csv");
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row["status"], "failed", "{row:?}");
+    }
+    rows
 }
 
 #[test]
@@ -65,23 +81,16 @@ ready = "READY"
 
 #[test]
 fn a_worker_that_exits_before_its_ready_line_fails_the_run() {
-    let dir = Workdir::new();
-    dir.write(
-        "job.toml",
-        &job(r#"
+    let rows = failed_rows(
+        r#"
 [[workload]]
 name = "silent"
 command = ["sh", "-c", 'echo nope >&2; exit 3']
 protocol = "lines"
 ready = "READY"
-"#),
+"#,
     );
-    let output = dir.parbench(&["run", "--quiet", "job.toml"]);
-    assert!(!output.status.success(), "{}", stderr(&output));
-    let rows = dir.rows("results/job.csv");
-    assert!(!rows.is_empty());
     for row in &rows {
-        assert_eq!(row["status"], "failed", "{row:?}");
         let error = &row["error"];
         assert!(error.contains("worker 1"), "{row:?}");
         assert!(error.contains(r#"ready line "READY""#), "{row:?}");
@@ -91,25 +100,16 @@ ready = "READY"
 
 #[test]
 fn a_worker_that_prints_another_line_first_fails_the_run() {
-    let dir = Workdir::new();
-    dir.write(
-        "job.toml",
-        &job(&format!(
-            r#"
+    let rows = failed_rows(&format!(
+        r#"
 [[workload]]
 name = "chatty"
 command = ["sh", "-c", 'echo hello; {ANSWER}']
 protocol = "lines"
 ready = "READY"
 "#
-        )),
-    );
-    let output = dir.parbench(&["run", "--quiet", "job.toml"]);
-    assert!(!output.status.success(), "{}", stderr(&output));
-    let rows = dir.rows("results/job.csv");
-    assert!(!rows.is_empty());
+    ));
     for row in &rows {
-        assert_eq!(row["status"], "failed", "{row:?}");
         assert!(row["error"].contains(r#"printed "hello" instead of its ready line "READY""#), "{row:?}");
     }
 }

@@ -145,21 +145,14 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             (Some((_, below_high)), Some((above_low, _))) => above_low > below_high,
             _ => false,
         };
-        let verdict = match interval {
-            Some((low, _)) if low > 1.0 + threshold => {
-                if apart(old_box, new_box) {
-                    Verdict::Slower
-                } else {
-                    Verdict::WithinNoise
-                }
-            }
-            Some((_, high)) if high < 1.0 - threshold => {
-                if apart(new_box, old_box) {
-                    Verdict::Faster
-                } else {
-                    Verdict::WithinNoise
-                }
-            }
+        let (above, below) = match interval {
+            Some((low, high)) => (low > 1.0 + threshold, high < 1.0 - threshold),
+            None => (false, false),
+        };
+        let verdict = match (above, below) {
+            (true, _) if apart(old_box, new_box) => Verdict::Slower,
+            (_, true) if apart(new_box, old_box) => Verdict::Faster,
+            (true, _) | (_, true) => Verdict::WithinNoise,
             _ => Verdict::NoClearChange,
         };
         let relative = |range: Option<(f64, f64)>, median: f64| match range {

@@ -794,25 +794,8 @@ mod fuzz {
             prop::option::of(cell()),
         )
             .prop_map(|(strategy, workers, size, repetition, wall, status, param)| {
-                let mut row: BTreeMap<String, String> = [
-                    ("job", "j"),
-                    ("host", "h"),
-                    ("workload", "w"),
-                    ("generator", "range"),
-                    ("strategy", strategy),
-                    ("chunk_size", ""),
-                    ("status", status),
-                    ("cpu_s", "0"),
-                    ("cpus", "2"),
-                    ("error", ""),
-                ]
-                .into_iter()
-                .map(|(key, value)| (key.to_owned(), value.to_owned()))
-                .collect();
-                row.insert("workers".to_owned(), workers);
-                row.insert("list_size".to_owned(), size);
-                row.insert("repetition".to_owned(), repetition);
-                row.insert("wall_s".to_owned(), wall);
+                let mut row = run(strategy, &workers, &size, &repetition, &wall);
+                row.insert("status".to_owned(), status.to_owned());
                 if let Some(param) = param {
                     row.insert("param_x".to_owned(), param);
                 }

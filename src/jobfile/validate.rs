@@ -94,7 +94,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         })?,
     };
     let timeout = match &raw.run.get_ref().timeout {
-        Some(timeout) => Some(duration(timeout, "timeout", at)?),
+        Some(timeout) => Some(duration(timeout, "timeout", false, at)?),
         None => None,
     };
     let precision = precision(raw.run.get_ref(), at)?;
@@ -453,12 +453,11 @@ fn precision(run: &RawRun, at: &Locator) -> Result<Precision> {
         precision.min_repetitions = count(value, 1, "min_repetitions", at)?;
     }
     if let Some(value) = &run.min_span {
-        // "0s" turns the rule off; other durations are checked as any.
-        let zero = humantime::parse_duration(value.get_ref().trim()).is_ok_and(|span| span.is_zero());
-        precision.min_span = if zero { std::time::Duration::ZERO } else { duration(value, "min_span", at)? };
+        // "0s" turns the rule off.
+        precision.min_span = duration(value, "min_span", true, at)?;
     }
     if let Some(value) = &run.max_time {
-        precision.max_time = duration(value, "max_time", at)?;
+        precision.max_time = duration(value, "max_time", false, at)?;
     }
     Ok(precision)
 }
@@ -470,14 +469,20 @@ fn describe(value: &Value) -> String {
     }
 }
 
-fn duration(value: &Spanned<String>, key: &str, at: &Locator) -> Result<std::time::Duration> {
+/// A duration up to 366 days; zero only where it `may_be_zero`.
+fn duration(
+    value: &Spanned<String>,
+    key: &str,
+    may_be_zero: bool,
+    at: &Locator,
+) -> Result<std::time::Duration> {
     let text = value.get_ref();
     match humantime::parse_duration(text.trim()) {
         Ok(duration) if duration > MAX_TIMEOUT => Err(at.error(
             value.span().start,
             format!("{key} \"{text}\" is longer than the limit of 366 days; a run that long is a typo"),
         )),
-        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(duration) if may_be_zero || !duration.is_zero() => Ok(duration),
         Ok(_) => Err(at.error(value.span().start, format!("{key} must be longer than zero"))),
         Err(_) => Err(at.error(
             value.span().start,

@@ -93,11 +93,7 @@ pub fn row(job: &Job, entry: &Entry, record: &RunRecord, host: &Host, param_name
         entry.list_size.to_string(),
         entry.strategy.name().to_owned(),
         entry.workers.to_string(),
-        if entry.chunk_auto {
-            "auto:guided".to_owned()
-        } else {
-            entry.chunk_size.map(|chunk| chunk.to_string()).unwrap_or_default()
-        },
+        entry.chunk_cell(),
         record.repetition.to_string(),
         record.status.name().to_owned(),
         seconds(record.wall_s),

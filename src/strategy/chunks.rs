@@ -23,7 +23,6 @@ pub const MAX_CHUNK: usize = 8192;
 const TARGET: Duration = Duration::from_micros(200);
 
 pub struct Chunks<'a, T> {
-    total: usize,
     plan: Plan,
     state: Mutex<State<'a, T>>,
 }
@@ -36,8 +35,8 @@ enum Plan {
 
 struct State<'a, T> {
     next: usize,
+    /// The output of the items nobody has claimed yet.
     rest: &'a mut [T],
-    slots: Vec<Option<&'a mut [T]>>,
     /// The fewest items a guided chunk holds, from the measured cost.
     floor: usize,
 }
@@ -54,14 +53,14 @@ impl<'a, T: Send> Chunks<'a, T> {
     }
 
     fn with(out: &'a mut [T], plan: Plan) -> Self {
-        let total = out.len();
-        Chunks { total, plan, state: Mutex::new(State { next: 0, rest: out, slots: Vec::new(), floor: 1 }) }
+        Chunks { plan, state: Mutex::new(State { next: 0, rest: out, floor: 1 }) }
     }
 
-    /// The next chunk nobody has claimed: its index and the items it covers.
-    pub fn claim(&self) -> Option<(usize, Range<usize>)> {
+    /// The next chunk nobody has claimed: the items it covers, and their
+    /// output, to fill (by this worker, or by whoever it hands it to).
+    pub fn claim(&self) -> Option<(Range<usize>, &'a mut [T])> {
         let mut state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
-        let remaining = self.total - state.next;
+        let remaining = state.rest.len();
         if remaining == 0 {
             return None;
         }
@@ -70,20 +69,11 @@ impl<'a, T: Send> Chunks<'a, T> {
             Plan::Guided { workers } => remaining.div_ceil(2 * workers).max(state.floor).min(MAX_CHUNK),
         }
         .min(remaining);
-        let rest = std::mem::take(&mut state.rest);
-        let (chunk, rest) = rest.split_at_mut(size);
+        let (chunk, rest) = std::mem::take(&mut state.rest).split_at_mut(size);
         state.rest = rest;
-        state.slots.push(Some(chunk));
         let start = state.next;
         state.next += size;
-        Some((state.slots.len() - 1, start..start + size))
-    }
-
-    /// The output of a claimed chunk, to fill; each chunk's is taken once.
-    pub fn take(&self, index: usize) -> &'a mut [T] {
-        self.state.lock().unwrap_or_else(|poison| poison.into_inner()).slots[index]
-            .take()
-            .expect("each chunk is taken once")
+        Some((start..start + size, chunk))
     }
 
     /// A chunk of `items` items was answered `took` after it was sent:
@@ -108,8 +98,7 @@ mod tests {
 
     fn claim_all(chunks: &Chunks<'_, usize>) -> Vec<std::ops::Range<usize>> {
         let mut ranges = Vec::new();
-        while let Some((index, range)) = chunks.claim() {
-            let slot = chunks.take(index);
+        while let Some((range, slot)) = chunks.claim() {
             assert_eq!(slot.len(), range.len());
             slot.iter_mut().for_each(|cell| *cell += 1);
             ranges.push(range);
@@ -122,7 +111,6 @@ mod tests {
         let mut out = vec![0usize; 10];
         let chunks = Chunks::new(&mut out, 4);
         assert_eq!(claim_all(&chunks), [0..4, 4..8, 8..10]);
-        drop(chunks);
         assert!(out.iter().all(|cell| *cell == 1));
     }
 
@@ -134,7 +122,6 @@ mod tests {
         assert_eq!(&sizes[..4], [50, 38, 28, 21]);
         assert!(sizes.windows(2).all(|pair| pair[0] >= pair[1]), "{sizes:?}");
         assert_eq!(*sizes.last().unwrap(), 1);
-        drop(chunks);
         assert!(out.iter().all(|cell| *cell == 1));
     }
 
@@ -142,9 +129,8 @@ mod tests {
     fn guided_chunks_of_cheap_items_grow_to_the_target() {
         let mut out = vec![0usize; 100_000];
         let chunks = Chunks::guided(&mut out, 2);
-        let (index, first) = chunks.claim().unwrap();
+        let (first, _) = chunks.claim().unwrap();
         assert_eq!(first.len(), MAX_CHUNK);
-        chunks.take(index);
         // 8192 items answered in 40 µs: 5 ns an item, so 200 µs is 40,000.
         chunks.observe(first.len(), Duration::from_micros(40));
         let sizes: Vec<usize> = claim_all(&chunks).iter().map(|range| range.len()).collect();

@@ -54,10 +54,10 @@ impl Outputs {
                 // Outside the timed region, and read with the hint that
                 // the results are not needed again: a big run's check
                 // would otherwise fill the cache the next run starts with
-                // (see `worker::Arena`'s copies).
+                // (see `crate::cache`).
                 for (index, number) in numbers.iter().enumerate() {
                     if index % 8 == 0 {
-                        fetch_once(numbers.as_ptr().wrapping_add(index + 64));
+                        crate::cache::fetch_once(numbers.as_ptr().wrapping_add(index + 64));
                     }
                     let canonical = if *number == 0.0 { 0.0f64 } else { *number };
                     hasher.update(&canonical.to_bits().to_le_bytes());
@@ -73,20 +73,6 @@ impl Outputs {
         }
         crate::vocab::digest(hasher.digest())
     }
-}
-
-/// Asks for the cache line at `address` with the hint that it is read
-/// once (x86-64's `PREFETCHNTA`; elsewhere nothing). Any address will do: a
-/// prefetch never faults.
-fn fetch_once(address: *const f64) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing the program sees and never faults.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_NTA, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_NTA>(address.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = address;
 }
 
 /// Why a run produced no result.
@@ -215,29 +201,14 @@ impl Session {
     }
 }
 
-/// Writes 0.0 into the first `len` elements of `buffer`. On x86-64 with
-/// stores that bypass the cache: zeroing 40 MB the ordinary way left the
-/// cache full of dirty lines just before the clock started, and the next
-/// pool's start paid for writing them back.
+/// Writes 0.0 into the first `len` elements of `buffer`, past the cache
+/// ([`crate::cache`]): zeroing 40 MB the ordinary way left the cache full
+/// of dirty lines just before the clock started, and the next pool's start
+/// paid for writing them back.
 fn zero(buffer: &mut [std::mem::MaybeUninit<f64>], len: usize) {
     let buffer = &mut buffer[..len];
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: SSE2 is part of x86-64; every address written is an
-        // element of `buffer`, 8-byte aligned as an f64 is; the fence
-        // orders the streaming stores before anything after it.
-        unsafe {
-            use std::arch::x86_64::{_mm_sfence, _mm_stream_si64};
-            for slot in buffer.iter_mut() {
-                _mm_stream_si64(slot.as_mut_ptr().cast::<i64>(), 0);
-            }
-            _mm_sfence();
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    buffer.iter_mut().for_each(|slot| {
-        slot.write(0.0);
-    });
+    // SAFETY: `buffer` holds `len` f64 slots, aligned as f64 are.
+    unsafe { crate::cache::stream(buffer.as_mut_ptr().cast(), len, |_| 0.0) }
 }
 
 /// The end of a run's timed region: the instant the last result was in the
@@ -406,7 +377,7 @@ pub fn execute(
         (_, Work::Python(python)) => python::run(python, items, spread, cutoff, session),
         (Strategy::Serial, Work::Builtin { spec, params }) => {
             let out = session.take_output(items.len());
-            serial::run(&*spec.kernel(params), items, out, spread, cutoff).map_err(Failed::from)
+            serial::run(&*spec.kernel(params), items, out, cutoff).map_err(Failed::from)
         }
         (Strategy::Threads, Work::Builtin { spec, params }) => {
             let out = session.take_output(items.len());

@@ -14,8 +14,9 @@
 //! [`fork_pool`]) take their chunks through shared memory, a frame on the
 //! pipe saying where (`SharedCodec`), or, where there is none, as binary
 //! frames through the pipe (`BinaryCodec`). `protocol = "lines"` commands,
-//! each started by its own exec, read and write lines (`LineCodec`). `protocol = "argv"` commands have no pool: each slot
-//! thread spawns one process per item.
+//! each started by its own exec, read and write lines (`LineCodec`).
+//! `protocol = "argv"` commands have no pool: each slot thread spawns one
+//! process per item.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
@@ -421,14 +422,10 @@ fn request_workers(
 /// kernel refuses, a temporary file.
 fn own_stderr_file() -> Result<(File, File), RunFailure> {
     use nix::sys::memfd::{MFdFlags, memfd_create};
-    let Ok(memory) = memfd_create(c"parbench-worker-stderr", MFdFlags::MFD_CLOEXEC) else {
-        return stderr_file();
-    };
-    let file = File::from(memory);
-    let for_child = file
-        .try_clone()
-        .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
-    Ok((file, for_child))
+    match memfd_create(c"parbench-worker-stderr", MFdFlags::MFD_CLOEXEC) {
+        Ok(memory) => with_second_handle(File::from(memory)),
+        Err(_) => stderr_file(),
+    }
 }
 
 /// An unnamed temporary file for a process's stderr, and a second handle
@@ -436,6 +433,10 @@ fn own_stderr_file() -> Result<(File, File), RunFailure> {
 fn stderr_file() -> Result<(File, File), RunFailure> {
     let file = tempfile::tempfile()
         .map_err(|error| RunFailure::Failed(format!("cannot create a temporary file for stderr: {error}")))?;
+    with_second_handle(file)
+}
+
+fn with_second_handle(file: File) -> Result<(File, File), RunFailure> {
     let for_child = file
         .try_clone()
         .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
@@ -747,15 +748,16 @@ fn drive<C: Codec>(
             for _ in 0..IN_FLIGHT {
                 credit_tx.send(()).expect("the channel has room");
             }
-            // Each chunk sent, and when: the reader times its answer.
-            let (order_tx, order_rx) = mpsc::channel::<(usize, Instant)>();
+            // Each chunk sent, its output, and when: the reader fills the
+            // output from the answer and times it.
+            let (order_tx, order_rx) = mpsc::channel::<(Lane, &mut [C::Out], Instant)>();
             let (chunks, abort, stdin_tx, answers) = (&chunks, &abort, stdin_tx.clone(), &answers[index]);
             let writer_notes = notes_tx.clone();
             let notes_tx = notes_tx.clone();
             scope.spawn(move || {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
-                let mut sent = 0;
+                let mut lane = Lane { worker: index, chunk: 0 };
                 while !abort.load(Ordering::Relaxed) {
                     let credit = match credit_rx.try_recv() {
                         Ok(()) => Ok(()),
@@ -772,18 +774,18 @@ fn drive<C: Codec>(
                     if credit.is_err() {
                         break;
                     }
-                    let Some((chunk_index, range)) = chunks.claim() else {
+                    let Some((range, out)) = chunks.claim() else {
                         break;
                     };
                     frame.clear();
                     let lines = range.len();
-                    codec.encode(Lane { worker: index, chunk: sent }, range, &mut frame);
-                    sent += 1;
-                    if order_tx.send((chunk_index, Instant::now())).is_err()
+                    codec.encode(lane, range, &mut frame);
+                    if order_tx.send((lane, out, Instant::now())).is_err()
                         || writer.write_all(&frame).is_err()
                     {
                         break;
                     }
+                    lane.chunk += 1;
                     answers.sent.fetch_add(lines, Ordering::Relaxed);
                 }
                 // Closing stdin tells the worker there is no more work: not
@@ -798,17 +800,14 @@ fn drive<C: Codec>(
                 let mut reader = BufReader::with_capacity(1 << 16, stdout);
                 let mut done = 0usize;
                 let mut answered = None;
-                let mut chunk = 0;
                 let result = loop {
-                    let Ok((chunk_index, sent)) = order_rx.recv() else {
+                    let Ok((lane, slot, sent)) = order_rx.recv() else {
                         let _ = notes_tx.send(Note::AllIn(answered));
                         break codec.finish(&mut reader, done);
                     };
-                    let slot = chunks.take(chunk_index);
-                    if let Err(error) = codec.decode(Lane { worker: index, chunk }, &mut reader, slot, done) {
+                    if let Err(error) = codec.decode(lane, &mut reader, slot, done) {
                         break Err(error);
                     }
-                    chunk += 1;
                     done += slot.len();
                     let now = Instant::now();
                     chunks.observe(slot.len(), now - sent);
@@ -903,7 +902,14 @@ trait Codec: Sync {
         done: usize,
     ) -> Result<(), String>;
     /// After the last chunk: the worker must have nothing more to say.
-    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String>;
+    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
+        let mut extra = [0u8; 1];
+        match reader.read(&mut extra) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(format!("sent more results than the {done} items it was given")),
+            Err(error) => Err(format!("failed after {done} items: {error}")),
+        }
+    }
 }
 
 /// Numbers as raw little-endian f64 behind a u32 count, both ways.
@@ -927,25 +933,12 @@ impl Codec for BinaryCodec<'_> {
     ) -> Result<(), String> {
         worker::read_frame(reader, out).map_err(|error| answer_error(&error, done))
     }
-
-    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
-        end_of_answers(reader, done)
-    }
 }
 
 fn answer_error(error: &io::Error, done: usize) -> String {
     match error.kind() {
         io::ErrorKind::UnexpectedEof => format!("stopped answering after {done} items"),
         _ => format!("failed after {done} items: {error}"),
-    }
-}
-
-fn end_of_answers(reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
-    let mut extra = [0u8; 1];
-    match reader.read(&mut extra) {
-        Ok(0) => Ok(()),
-        Ok(_) => Err(format!("sent more results than the {done} items it was given")),
-        Err(error) => Err(format!("failed after {done} items: {error}")),
     }
 }
 
@@ -1007,10 +1000,6 @@ impl Codec for SharedCodec<'_> {
         // slot no more; the writer reuses it only after this credit returns.
         unsafe { self.arena.get(self.offset(lane) + 8 * out.len(), out) };
         Ok(())
-    }
-
-    fn finish(&self, reader: &mut BufReader<File>, done: usize) -> Result<(), String> {
-        end_of_answers(reader, done)
     }
 }
 
@@ -1118,9 +1107,10 @@ fn run_argv(
                     let mut stderr_file = tempfile::tempfile()
                         .map_err(|error| format!("cannot create a temporary file for stderr: {error}"))?;
                     while !abort.load(Ordering::Relaxed) {
-                        let Some((index, _)) = chunks.claim() else {
+                        let Some((range, out)) = chunks.claim() else {
                             return Ok(());
                         };
+                        let index = range.start;
                         let item = items.text(index);
                         // std's Command, not subprocess: it spawns with
                         // posix_spawn (vfork) instead of fork, and this is
@@ -1176,7 +1166,7 @@ fn run_argv(
                         }
                         let text = String::from_utf8(stdout)
                             .map_err(|_| format!("item {}: the output is not UTF-8", index + 1))?;
-                        chunks.take(index)[0] = text.trim_end().to_owned();
+                        out[0] = text.trim_end().to_owned();
                     }
                     Ok(())
                 })();
@@ -1189,7 +1179,6 @@ fn run_argv(
     });
     // Every child is reaped: their CPU is among the runner's reaped children.
     let stop = Finish::now(&[]);
-    drop(chunks);
     reaper::end_leftovers();
     let mut stderr = stderr_lines.into_inner().unwrap_or_default();
     stderr.extend(budget.into_inner().unwrap_or_else(|p| p.into_inner()).note());

@@ -26,13 +26,11 @@ pub fn run(
     kernel: &dyn Kernel,
     items: &Items,
     mut out: Vec<f64>,
-    spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
     let numbers = numbers(items)?;
     // The runner's own thread is serial's worker, already pinned by the
     // runner (see [`pin_worker`]): serial has nothing to start.
-    let _ = spread;
     let setup = Duration::ZERO;
     let mut start = 0;
     let mut block = 1;

@@ -51,14 +51,13 @@ pub fn run(
     // 10 ms sleep on 4 threads took 10.6 ms at the median but up to 20 ms
     // when a thread woke late and another ran two items.
     pool.broadcast(|_| {
-        while let Some((index, range)) = chunks.claim() {
+        while let Some((range, out)) = chunks.claim() {
             if cutoff.passed() {
                 break;
             }
-            kernel.apply(&numbers[range], chunks.take(index));
+            kernel.apply(&numbers[range], out);
         }
     });
-    drop(chunks);
     let stop = Finish::now(&[]);
     // rayon lets a dropped pool's threads wind down on their own; waiting
     // for them (outside the timed region) keeps them from running into the
