@@ -10,8 +10,7 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::Plan;
-use crate::report::csv::{FIXED_COLUMNS, write_atomically};
-use crate::report::csv::{read_rows, row_group_name};
+use crate::report::csv::{read_rows, write_atomically};
 use crate::vocab::{WorkerCount, io_reason, shell_word};
 
 /// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
@@ -107,7 +106,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
 
     same_version(&by_index)?;
     let mut rows = Vec::new();
-    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, u32), usize> = BTreeMap::new();
     let mut group_shard: BTreeMap<String, usize> = BTreeMap::new();
     let mut expected: BTreeSet<String> = BTreeSet::new();
     let mut params = BTreeSet::new();
@@ -120,16 +119,19 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
             )));
         }
         expected.extend(planned_groups(&shard.path));
-        for row in read_rows(&shard.path)? {
-            if row.get("job").is_some_and(|job| *job != shard.job) {
+        let table = read_rows(&shard.path)?;
+        let shard_rows =
+            table.rows().map_err(|error| Error::Usage(format!("{}: {error}", shard.path.display())))?;
+        for row in shard_rows {
+            if row.job != shard.job {
                 return Err(Error::Usage(format!(
                     "{} holds rows of job \"{}\", not \"{}\"",
                     shard.path.display(),
-                    row["job"],
+                    row.job,
                     shard.job
                 )));
             }
-            let group = row_group_name(&row);
+            let group = row.group_name();
             match group_shard.get(&group) {
                 Some(other) if other != index => {
                     return Err(Error::Usage(format!(
@@ -142,17 +144,14 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
                     group_shard.insert(group, *index);
                 }
             }
-            let run = (
-                row.get("entry_key").cloned().unwrap_or_default(),
-                row.get("repetition").cloned().unwrap_or_default(),
-            );
+            let run = (row.entry_key.clone(), row.repetition);
             if let Some(other) = seen.insert(run.clone(), *index) {
                 return Err(Error::Usage(format!(
                     "entry {} repetition {} is in shard {other} and in shard {index}; these shards are not of one run",
                     run.0, run.1
                 )));
             }
-            params.extend(row.keys().filter(|name| name.starts_with("param_")).cloned());
+            params.extend(row.params.keys().cloned());
             rows.push(row);
         }
     }
@@ -167,13 +166,8 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
              results were cut: run them with the same parbench and job file"
         )));
     }
-    let header: Vec<String> = FIXED_COLUMNS.iter().map(|column| (*column).to_owned()).chain(params).collect();
-    let mut csv = crate::report::csv::writer(Vec::new());
-    csv.write_record(&header).expect("writing to memory");
-    for row in &rows {
-        csv.write_record(crate::report::csv::cells_of(&header, row)).expect("writing to memory");
-    }
-    let bytes = csv.into_inner().expect("writing to memory");
+    let params: Vec<String> = params.into_iter().collect();
+    let bytes = crate::results::to_csv(&params, &rows);
     let out = out.map(Path::to_path_buf).unwrap_or(folder);
     std::fs::create_dir_all(&out).map_err(Error::output(&out))?;
     let merged = out.join(format!("{}.csv", first.job));

@@ -24,6 +24,7 @@ pub mod machine;
 pub mod matrix;
 pub mod precision;
 pub mod report;
+pub mod results;
 pub mod resume;
 pub mod runner;
 pub mod shard;

@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::time::SystemTime;
 
 use crate::error::Error;
 use crate::matrix::Plan;
-use crate::report::csv::{PriorRun, partial_path, read_rows};
-use crate::runner::{RunRecord, Status};
+use crate::report::csv::{PriorRun, partial_path, read_rows, record_of};
+use crate::results::RunRow;
+use crate::runner::Status;
 
 /// What to do with rows already on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub fn load(
         Mode::Fresh => Ok(Vec::new()),
         Mode::New => {
             if partial.exists() {
-                let rows = read_rows(&partial).map(|rows| rows.len()).unwrap_or(0);
+                let rows = read_rows(&partial).map(|table| table.rows.len()).unwrap_or(0);
                 return Err(Error::Resume(format!(
                     "{} holds {rows} runs of an unfinished run of \"{job}\"; continue it with `{resume_hint}`, \
                      or discard it with `--fresh`",
@@ -56,8 +56,11 @@ pub fn load(
             if !source.exists() {
                 return Ok(Vec::new());
             }
-            let rows = read_rows(&source)?;
-            refuse_foreign(&rows, &source, out_dir, job, plan)?;
+            // A row that does not read (a damaged cell) is measured again.
+            let table = read_rows(&source)?;
+            let all = table.rows.len();
+            let rows: Vec<RunRow> = table.rows.into_iter().filter_map(Result::ok).collect();
+            refuse_foreign(&rows, all, &source, out_dir, job, plan)?;
             Ok(select(rows, plan, mode))
         }
     }
@@ -68,7 +71,8 @@ pub fn load(
 /// another parbench): resuming would mix them in or silently drop them.
 /// The reason is told as far as the files on disk tell it.
 fn refuse_foreign(
-    rows: &[BTreeMap<String, String>],
+    rows: &[RunRow],
+    all: usize,
     source: &Path,
     out_dir: &Path,
     job: &str,
@@ -76,15 +80,13 @@ fn refuse_foreign(
 ) -> Result<(), Error> {
     let keys: std::collections::HashSet<&str> =
         plan.entries.iter().flat_map(|entry| [entry.key.as_str(), entry.legacy_key.as_str()]).collect();
-    if rows.is_empty()
-        || rows.iter().any(|row| row.get("entry_key").is_some_and(|key| keys.contains(key.as_str())))
-    {
+    if all == 0 || rows.iter().any(|row| keys.contains(row.entry_key.as_str())) {
         return Ok(());
     }
     let origin = &plan.origin;
     let mut reasons = Vec::new();
     let versions: std::collections::BTreeSet<&str> =
-        rows.iter().filter_map(|row| row.get("parbench_version")).map(String::as_str).collect();
+        rows.iter().map(|row| row.parbench_version.as_str()).collect();
     if let Some(other) = versions.iter().find(|version| **version != origin.version) {
         reasons.push(format!("they were measured by parbench {other}, and this is {}", origin.version));
     }
@@ -117,13 +119,13 @@ fn refuse_foreign(
     Err(Error::Resume(format!(
         "none of the {} runs in {} belong to job \"{job}\" as it is now: {}; measure it anew with --fresh \
          (or --out elsewhere to keep those results)",
-        rows.len(),
+        all,
         source.display(),
         reasons.join("; ")
     )))
 }
 
-fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
+fn select(rows: Vec<RunRow>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
     // Rows written by parbench 0.1.0 carry the key of the definition alone
     // (before it covered the job's location, its scripts and parbench's
     // version): they still match by it. Rows written since carry the full
@@ -135,13 +137,11 @@ fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<P
         .chain(plan.entries.iter().map(|entry| (entry.key.as_str(), entry)))
         .collect();
     let mut kept: BTreeMap<(usize, u32), PriorRun> = BTreeMap::new();
-    for cells in rows {
-        let Some(entry) = cells.get("entry_key").and_then(|key| entries.get(key.as_str())) else {
+    for row in rows {
+        let Some(entry) = entries.get(row.entry_key.as_str()) else {
             continue;
         };
-        let Some(record) = record_of(&cells, entry.index) else {
-            continue;
-        };
+        let record = record_of(&row, entry.index);
         // A repetition above a smaller --repetitions stays: it was measured,
         // and a run continues what is on disk, it never deletes from it.
         if record.repetition == 0 {
@@ -156,60 +156,8 @@ fn select(rows: Vec<BTreeMap<String, String>>, plan: &Plan, mode: Mode) -> Vec<P
         };
         if keep {
             // A later row for the same run replaces an earlier one.
-            kept.insert((entry.index, record.repetition), PriorRun { record, cells });
+            kept.insert((entry.index, record.repetition), PriorRun { record, row });
         }
     }
     kept.into_values().collect()
-}
-
-fn record_of(cells: &BTreeMap<String, String>, entry: usize) -> Option<RunRecord> {
-    let number = |name: &str| cells.get(name).and_then(|cell| cell.parse::<f64>().ok());
-    let status = match cells.get("status")?.as_str() {
-        "ok" => Status::Ok,
-        "failed" => Status::Failed,
-        "timeout" => Status::Timeout,
-        "mismatch" => Status::Mismatch,
-        "unverified" => Status::Unverified,
-        _ => return None,
-    };
-    Some(RunRecord {
-        entry,
-        repetition: cells.get("repetition")?.parse().ok()?,
-        status,
-        wall_s: number("wall_s")?,
-        setup_s: number("setup_s"),
-        cpu_s: number("cpu_s").unwrap_or(0.0),
-        checksum: cells.get("checksum").cloned().unwrap_or_default(),
-        error: cells.get("error").cloned().unwrap_or_default(),
-        started_at: cells
-            .get("started_at")
-            .and_then(|text| crate::report::parse_cell_time(text))
-            .unwrap_or(SystemTime::UNIX_EPOCH),
-        peak_rss_bytes: cells.get("peak_rss_bytes").and_then(|text| text.parse().ok()),
-        python: cells.get("python").cloned().unwrap_or_default(),
-        python_gil: match cells.get("python_gil").map(String::as_str) {
-            Some("enabled") => Some(true),
-            Some("disabled") => Some(false),
-            _ => None,
-        },
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_torn_last_line_is_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.csv.partial");
-        std::fs::write(&path, "a,b\n1,2\n3,4\n5,6").unwrap();
-        let rows = read_rows(&path).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1]["a"], "3");
-        std::fs::write(&path, "a,b\n1,2\n3\n").unwrap();
-        assert_eq!(read_rows(&path).unwrap().len(), 1, "a short row is dropped");
-        std::fs::write(&path, "a,b").unwrap();
-        assert!(read_rows(&path).unwrap().is_empty());
-    }
 }

@@ -16,31 +16,7 @@ use crate::strategy::{Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_n
 use rounds::{Rounds, Step};
 pub use rounds::{Stop, auto_stop};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Failed,
-    Timeout,
-    Mismatch,
-    /// Measured, but nothing to check its results against: the group's
-    /// reference run (serial's) failed.
-    Unverified,
-    /// Abandoned for a signal; never recorded.
-    Interrupted,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Failed => "failed",
-            Status::Timeout => "timeout",
-            Status::Mismatch => "mismatch",
-            Status::Unverified => "unverified",
-            Status::Interrupted => "interrupted",
-        }
-    }
-}
+pub use crate::vocab::Status;
 
 /// One measured run.
 #[derive(Debug, Clone, PartialEq)]

@@ -44,6 +44,45 @@ impl Strategy {
     }
 }
 
+/// How a measured run ended, as the `status` column of a results file says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Failed,
+    Timeout,
+    Mismatch,
+    /// Measured, but nothing to check its results against: the group's
+    /// reference run (serial's) failed.
+    Unverified,
+    /// Abandoned for a signal; never recorded.
+    Interrupted,
+}
+
+impl Status {
+    /// The statuses a results file holds (an interrupted run is never
+    /// recorded).
+    pub const RECORDED: &'static [Status] =
+        &[Status::Ok, Status::Failed, Status::Timeout, Status::Mismatch, Status::Unverified];
+    /// Their names, in that order.
+    pub const NAMES: &'static [&'static str] = &["ok", "failed", "timeout", "mismatch", "unverified"];
+
+    /// A status as a results file writes it; `None` for any other word.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::RECORDED.iter().copied().find(|status| status.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+            Status::Mismatch => "mismatch",
+            Status::Unverified => "unverified",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -222,6 +261,13 @@ pub fn shell_word(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_statuses_are_named_in_order() {
+        let names: Vec<&str> = Status::RECORDED.iter().map(|status| status.name()).collect();
+        assert_eq!(names, Status::NAMES);
+        assert_eq!(Status::parse("interrupted"), None, "an interrupted run is never recorded");
+    }
 
     #[test]
     fn digests_start_with_a_letter_and_old_ones_get_it() {

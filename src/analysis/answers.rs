@@ -4,6 +4,7 @@
 //! recommendation per workload, with a prediction for a bigger machine).
 //! `report::scaling` says them in words, CSV and charts.
 
+use crate::vocab::Strategy;
 use std::collections::BTreeMap;
 
 use super::scaling::{
@@ -290,17 +291,18 @@ fn estimate(value: f64, intervals: &Option<Vec<Interval>>, index: usize) -> Esti
 }
 
 fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling> {
-    let Some(serial) = entries.iter().find(|entry| entry.id.strategy == "serial" && entry.wall.is_some())
+    let Some(serial) =
+        entries.iter().find(|entry| entry.id.strategy == Strategy::Serial && entry.wall.is_some())
     else {
         return Vec::new();
     };
     // Per strategy and worker count, the chunk size with the best speedup.
     let mut best: BTreeMap<(&str, usize), &EntryStats> = BTreeMap::new();
-    for entry in entries.iter().filter(|entry| entry.id.strategy != "serial") {
+    for entry in entries.iter().filter(|entry| entry.id.strategy != Strategy::Serial) {
         let Some(speedup) = entry.speedup.filter(|speedup| speedup.is_finite() && *speedup > 0.0) else {
             continue;
         };
-        let slot = best.entry((entry.id.strategy.as_str(), entry.id.workers)).or_insert(entry);
+        let slot = best.entry((entry.id.strategy.name(), entry.id.workers)).or_insert(entry);
         if slot.speedup.is_some_and(|current| speedup > current) {
             *slot = entry;
         }
@@ -419,7 +421,7 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
     let mut series: BTreeMap<(WorkloadKey, String, usize), BTreeMap<usize, &EntryStats>> = BTreeMap::new();
     for entry in &analysis.entries {
         let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
-        let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy.clone(), entry.id.workers);
+        let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy.name().to_owned(), entry.id.workers);
         let slot = series.entry(key).or_default().entry(entry.id.group.list_size).or_insert(entry);
         if slot.wall.is_some_and(|current| wall.median < current.median) {
             *slot = entry;
@@ -435,8 +437,8 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
             by_size.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
         let Some(line) = scaling::fit_cost(&pairs(&sizes, &medians)) else { continue };
         let serial = series
-            .get(&(key.clone(), "serial".to_owned(), 1))
-            .filter(|serial| strategy != "serial" && serial.len() >= COST_MIN_SIZES);
+            .get(&(key.clone(), Strategy::Serial.name().to_owned(), 1))
+            .filter(|serial| strategy != Strategy::Serial.name() && serial.len() >= COST_MIN_SIZES);
         let mut rounds: Vec<BTreeMap<u32, f64>> = by_size.values().map(|entry| round_walls(entry)).collect();
         let serial_line = serial.and_then(|serial| {
             let sizes: Vec<f64> = serial.keys().map(|size| *size as f64).collect();
@@ -516,11 +518,13 @@ fn recommendations(
                 capped_at = Some(fit.cpus);
             }
             let allowed = |entry: &EntryStats| {
-                !capped.iter().any(|fit| fit.strategy == entry.id.strategy && entry.id.workers > fit.cpus)
+                !capped
+                    .iter()
+                    .any(|fit| fit.strategy == entry.id.strategy.name() && entry.id.workers > fit.cpus)
             };
             let candidates: Vec<&&EntryStats> = entries
                 .iter()
-                .filter(|entry| entry.id.strategy != "serial" && allowed(entry))
+                .filter(|entry| entry.id.strategy != Strategy::Serial && allowed(entry))
                 .filter(|entry| entry.speedup.is_some_and(f64::is_finite))
                 // With an interval, only what surely beats serial.
                 .filter(|entry| entry.speedup_ci.is_none() || entry.verdict == Some(super::Verdict::Beats))
@@ -537,14 +541,14 @@ fn recommendations(
             choices.push(match choice {
                 Some(entry) => Choice {
                     list_size: group.list_size,
-                    strategy: entry.id.strategy.clone(),
+                    strategy: entry.id.strategy.name().to_owned(),
                     workers: entry.id.workers,
                     speedup: entry.speedup.unwrap_or(f64::NAN),
                     speedup_ci: entry.speedup_ci,
                 },
                 None => Choice {
                     list_size: group.list_size,
-                    strategy: "serial".to_owned(),
+                    strategy: Strategy::Serial.name().to_owned(),
                     workers: 1,
                     speedup: 1.0,
                     speedup_ci: None,
@@ -602,7 +606,7 @@ mod tests {
                 rows.push(row);
             }
         }
-        super::super::analyze(&rows).unwrap()
+        super::super::analyze_cells(&rows).unwrap()
     }
 
     #[test]

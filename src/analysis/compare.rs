@@ -184,7 +184,7 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::analyze;
+    use crate::analysis::analyze_cells as analyze;
     use crate::report::words::entry_label;
 
     const STEADY: [f64; 10] = [0.99, 1.0, 1.01, 1.0, 0.995, 1.005, 0.998, 1.002, 1.0, 0.997];

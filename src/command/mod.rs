@@ -126,16 +126,19 @@ pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error
     let mut files = Vec::new();
     // Each run once: a file given twice, or a merged CSV beside its shards,
     // would count every run twice and narrow every interval.
-    let mut seen: std::collections::HashMap<[String; 4], PathBuf> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<(String, String, u32, String), PathBuf> =
+        std::collections::HashMap::new();
     for path in &per_run_csvs(paths) {
         if !path.is_file() {
             return Err(Error::Usage(format!("{}: no such file", path.display())));
         }
-        let rows = reports::csv::read_rows(path)?;
+        let name = path.display().to_string();
+        let rows = reports::csv::read_rows(path)?
+            .rows()
+            .map_err(|error| Error::Usage(format!("{name}: {error}")))?;
         for row in &rows {
-            let cell = |name: &str| row.get(name).cloned().unwrap_or_default();
-            let run = [cell("job"), cell("entry_key"), cell("repetition"), cell("host")];
-            if !run[1].is_empty()
+            let run = (row.job.clone(), row.entry_key.clone(), row.repetition, row.host.clone());
+            if !run.1.is_empty()
                 && let Some(first) = seen.insert(run.clone(), path.clone())
             {
                 return Err(Error::Usage(format!(
@@ -143,14 +146,14 @@ pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error
                      rows once (a merged CSV already holds its shards' rows)",
                     first.display(),
                     path.display(),
-                    run[2],
-                    run[1],
-                    run[0],
-                    run[3]
+                    run.2,
+                    run.1,
+                    run.0,
+                    run.3
                 )));
             }
         }
-        files.push((path.display().to_string(), rows));
+        files.push((name, rows));
     }
     analysis::analyze_files(&files).map_err(Error::Usage)
 }

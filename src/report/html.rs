@@ -3,6 +3,7 @@
 //! for each group, speedup against workers per strategy beside the ideal
 //! line; for a list-size axis, time per item against list size on log axes.
 
+use crate::vocab::Strategy;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -81,7 +82,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
             ));
         }
         body.push_str(&table(&entries));
-        if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
+        if entries.iter().any(|entry| entry.id.strategy != Strategy::Serial && entry.speedup.is_some()) {
             body.push_str(&format!(
                 "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling, the thin lines the fitted USL (solid) and Amdahl (dashed) curves.</figcaption></figure>\n",
                 speedup_chart(&group, &entries, &fits)
@@ -170,9 +171,9 @@ const MAX_X_LABELS: usize = 32;
 /// each worker count), and the ideal line.
 fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScaling]) -> String {
     let mut lines: BTreeMap<String, BTreeMap<usize, f64>> = BTreeMap::new();
-    for entry in entries.iter().filter(|entry| entry.id.strategy != "serial") {
+    for entry in entries.iter().filter(|entry| entry.id.strategy != Strategy::Serial) {
         if let Some(speedup) = entry.speedup {
-            let line = lines.entry(entry.id.strategy.clone()).or_default();
+            let line = lines.entry(entry.id.strategy.name().to_owned()).or_default();
             let best = line.entry(entry.id.workers).or_insert(speedup);
             *best = best.max(speedup);
         }
@@ -282,8 +283,8 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
     log_log_chart(format!("{title}: time against list size"), (x_range, y_range), "median time", |chart| {
         for (index, fit) in fits.iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
-            let name = if fit.strategy == "serial" {
-                "serial".to_owned()
+            let name = if fit.strategy == Strategy::Serial.name() {
+                Strategy::Serial.name().to_owned()
             } else {
                 format!("{} ×{}", fit.strategy, fit.workers)
             };
@@ -330,8 +331,8 @@ fn size_series(analysis: &Analysis) -> Vec<(String, String, SizeLines)> {
             format!("{}{}", id.group.workload, host(&id.group.host, analysis.hosts.len())),
             id.group.params.clone(),
         );
-        let line = if id.strategy == "serial" {
-            "serial".to_owned()
+        let line = if id.strategy == Strategy::Serial {
+            Strategy::Serial.name().to_owned()
         } else {
             format!("{} ×{}", id.strategy, id.workers)
         };
@@ -471,7 +472,7 @@ pub fn charts(analysis: &Analysis, answers: &Answers) -> Vec<(String, String)> {
     };
     let mut files = Vec::new();
     for (group, entries) in analysis.groups() {
-        if entries.iter().any(|entry| entry.id.strategy != "serial" && entry.speedup.is_some()) {
+        if entries.iter().any(|entry| entry.id.strategy != Strategy::Serial && entry.speedup.is_some()) {
             let mut name = format!("{}-{}-{}", group.job, group.workload, group.list_size);
             for (param, value) in &group.params {
                 name.push_str(&format!("-{param}-{value}"));

@@ -26,7 +26,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
                 "generator": id.group.generator,
                 "list_size": id.group.list_size,
                 "params": params,
-                "strategy": id.strategy,
+                "strategy": id.strategy.name(),
                 "workers": id.workers,
                 "chunk_size": id.chunk_size.parse::<u64>().ok(),
                 "runs": entry.runs,

@@ -18,6 +18,8 @@ pub mod words;
 
 use std::time::SystemTime;
 
+pub use crate::results::{cell_time, parse_cell_time, seconds, text_cell, unguard_cell};
+
 /// The columns of an entry in the exported tables (Markdown, HTML).
 pub const ENTRY_COLUMNS: [&str; 16] = [
     "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers", "memory",
@@ -31,7 +33,7 @@ pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 16] {
         entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
     };
     [
-        entry.id.strategy.clone(),
+        entry.id.strategy.name().to_owned(),
         entry.id.workers.to_string(),
         entry.id.chunk_size.clone(),
         time(|wall| wall.median),
@@ -73,12 +75,6 @@ pub fn human_bytes(bytes: f64) -> String {
     }
 }
 
-/// Seconds as a spreadsheet reads them: plain decimals, never `1.2e-5`,
-/// nanosecond resolution.
-pub fn seconds(value: f64) -> String {
-    format!("{value:.9}")
-}
-
 /// A ratio for a spreadsheet: `digits` significant digits as a plain
 /// decimal, never `4.76e-4`, so that a speedup of 0.000476 is not written
 /// 0.0005.
@@ -94,42 +90,6 @@ pub fn significant(value: f64, digits: usize) -> String {
 /// RFC 3339 in UTC with microseconds.
 pub fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_micros(time).to_string()
-}
-
-/// A time in a CSV cell: UTC, as `2026-11-26 08:26:37.114`. Excel,
-/// LibreOffice and Google Sheets read this as a date-time; RFC 3339's
-/// `…T…Z` LibreOffice reads as text, and Excel keeps no more than
-/// milliseconds.
-pub fn cell_time(time: SystemTime) -> String {
-    let rfc3339 = humantime::format_rfc3339_millis(time).to_string();
-    rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
-}
-
-/// A time cell in the form [`cell_time`] writes, or RFC 3339 as parbench
-/// 0.1.0 wrote it.
-pub fn parse_cell_time(cell: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(cell).ok()
-}
-
-/// A cell that came from a user or a program: a leading `=`, `+`, `-`, `@`,
-/// tab or carriage return would make a spreadsheet run it as a formula, so it
-/// is written with a leading `'`.
-/// A text starting with `'` gets one more, so that reading a cell back
-/// ([`unguard_cell`]) takes off exactly what was added.
-pub fn text_cell(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
-}
-
-/// The text a [`text_cell`] was made from: the guard belongs to the CSV
-/// cell, never to the name (a job "-neg" is "-neg" everywhere else).
-pub fn unguard_cell(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'')) => rest,
-        _ => cell,
-    }
 }
 
 /// Text for a terminal, a Markdown or HTML page or an SVG: control

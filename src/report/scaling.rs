@@ -2,6 +2,7 @@
 //! what the fits of `analysis::answers` mean for a person choosing a
 //! strategy, a worker count and a list size.
 
+use crate::vocab::Strategy;
 use serde_json::{Value, json};
 
 use super::csv::writer;
@@ -225,8 +226,8 @@ pub fn cost_sentence(fit: &CostFit, hosts: usize) -> String {
 }
 
 fn how(choice: &Choice) -> String {
-    if choice.strategy == "serial" {
-        "serial".to_owned()
+    if choice.strategy == Strategy::Serial.name() {
+        Strategy::Serial.name().to_owned()
     } else {
         format!("{} ×{}", choice.strategy, choice.workers)
     }
@@ -246,7 +247,7 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
             let sizes: Vec<String> = choices.iter().map(|choice| items_exact(choice.list_size)).collect();
             let gains: Vec<String> = choices
                 .iter()
-                .filter(|choice| choice.strategy != "serial")
+                .filter(|choice| choice.strategy != Strategy::Serial.name())
                 .map(|choice| words::ratio(choice.speedup))
                 .collect();
             let gains = if gains.is_empty() { String::new() } else { format!(" ({})", gains.join(", ")) };

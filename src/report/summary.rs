@@ -62,7 +62,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         text_cell(&id.group.workload),
         id.group.generator.clone(),
         id.group.list_size.to_string(),
-        id.strategy.clone(),
+        id.strategy.name().to_owned(),
         id.workers.to_string(),
         id.chunk_size.clone(),
     ];

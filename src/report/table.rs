@@ -48,7 +48,7 @@ pub fn render(analysis: &Analysis) -> String {
                 format!("{} of {} failed", entry.failures, entry.runs)
             };
             lines.push([
-                id.strategy.clone(),
+                id.strategy.name().to_owned(),
                 id.workers.to_string(),
                 if id.chunk_size.is_empty() { dash() } else { id.chunk_size.clone() },
                 median,

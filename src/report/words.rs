@@ -6,6 +6,7 @@ use super::human_seconds;
 use crate::analysis::{
     self, Analysis, Crossover, EntryId, GroupId, Point, Series, SeriesVerdict, Verdict, Warning,
 };
+use crate::vocab::Strategy;
 
 /// `price-crazy · range 20 items · iterations=100`, and the host where the
 /// results come from several.
@@ -27,8 +28,8 @@ pub fn title(group: &GroupId, hosts: usize) -> String {
 
 /// `processes ×2 chunk 4`, `serial`.
 pub fn how(id: &EntryId) -> String {
-    let mut text = id.strategy.clone();
-    if id.strategy != "serial" {
+    let mut text = id.strategy.name().to_owned();
+    if id.strategy != Strategy::Serial {
         text.push_str(&format!(" ×{}", id.workers));
     }
     if !id.chunk_size.is_empty() {

@@ -1,0 +1,209 @@
+//! Where a way of running a workload starts to beat serial, along each
+//! axis the job varies (list size, parameters), as data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Analysis, GroupId, Verdict};
+use crate::vocab::Strategy;
+
+/// One way of running a workload at one point, against serial: where
+/// several chunk sizes were measured, the one whose speedup interval starts
+/// highest, and how many there were to choose from (the choice is made
+/// after measuring, and the words say so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub speedup: f64,
+    pub interval: Option<(f64, f64)>,
+    pub verdict: Verdict,
+    /// The chunk size chosen and the number measured, where more than one.
+    pub chunk_of: Option<(String, usize)>,
+}
+
+/// Where a way of running a workload starts to beat serial.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Crossover {
+    /// Nothing varies in the job: the one point measured.
+    Point { group: GroupId, strategy: Strategy, workers: usize, point: Point },
+    /// Along one axis (`size`, the list size, or a parameter's name), the
+    /// others held at `fixed`.
+    Series(Series),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub workload: String,
+    /// The host, where the rows come from more than one.
+    pub host: Option<String>,
+    pub axis: String,
+    pub strategy: Strategy,
+    pub workers: usize,
+    /// The other axes that vary in the job, with their value along this series.
+    pub fixed: Vec<(String, String)>,
+    /// The first and last value of the axis measured.
+    pub first: String,
+    pub last: String,
+    pub verdict: SeriesVerdict,
+    /// The best speedup along the axis and where it was measured.
+    pub best: (String, Point),
+    /// Some point was the best of several chunk sizes.
+    pub chunk_chosen: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeriesVerdict {
+    /// Beats serial at every value measured.
+    Everywhere,
+    /// Beats serial from this value on, with this point there.
+    From(String, Point),
+    /// Beats serial nowhere from some value to the end; `slower`: its
+    /// interval lies below 1 at every value.
+    Never { slower: bool },
+}
+
+impl Crossover {
+    pub fn beats(&self) -> bool {
+        match self {
+            Crossover::Point { point, .. } => point.verdict == Verdict::Beats,
+            Crossover::Series(series) => !matches!(series.verdict, SeriesVerdict::Never { .. }),
+        }
+    }
+}
+
+/// Which chunk size represents an entry's (group, strategy, workers): the
+/// one whose interval's low end is highest (a sure gain over a lucky one).
+fn better(a: &Point, b: &Point) -> bool {
+    let low = |point: &Point| point.interval.map_or(f64::NEG_INFINITY, |(low, _)| low);
+    low(a).total_cmp(&low(b)).then(a.speedup.total_cmp(&b.speedup)).is_gt()
+}
+
+/// For each workload and way of running it, where it starts to beat serial
+/// along each axis of the job (list size, or a parameter that varies).
+/// Without an axis, the verdict at the one point measured.
+pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
+    // One point per (group, strategy, workers): chunk sizes vary with the
+    // list size under "auto", so they are folded together, and where a
+    // group measured several, the best is chosen and said to be.
+    let mut best: BTreeMap<(GroupId, Strategy, usize), Point> = BTreeMap::new();
+    let mut chunks: BTreeMap<(GroupId, Strategy, usize), usize> = BTreeMap::new();
+    for entry in &analysis.entries {
+        if entry.id.strategy == Strategy::Serial {
+            continue;
+        }
+        if let (Some(speedup), Some(verdict)) = (entry.speedup, entry.verdict) {
+            let key = (entry.id.group.clone(), entry.id.strategy, entry.id.workers);
+            *chunks.entry(key.clone()).or_default() += 1;
+            let point = Point {
+                speedup,
+                interval: entry.speedup_ci,
+                verdict,
+                chunk_of: Some((entry.id.chunk_size.clone(), 0)),
+            };
+            match best.get(&key) {
+                Some(held) if !better(&point, held) => {}
+                _ => {
+                    best.insert(key, point);
+                }
+            }
+        }
+    }
+    for (key, point) in &mut best {
+        let count = chunks[key];
+        point.chunk_of = point.chunk_of.take().filter(|_| count > 1).map(|(chunk, _)| (chunk, count));
+    }
+    // Axes: the list size and every parameter with more than one value.
+    let mut axes: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for (group, _, _) in best.keys() {
+        axes.entry((group.job.clone(), group.workload.clone(), "size".to_owned()))
+            .or_default()
+            .insert(group.list_size.to_string());
+        for (name, value) in &group.params {
+            axes.entry((group.job.clone(), group.workload.clone(), name.clone()))
+                .or_default()
+                .insert(value.clone());
+        }
+    }
+    let varying = |job: &str, workload: &str, axis: &str| {
+        axes.get(&(job.to_owned(), workload.to_owned(), axis.to_owned()))
+            .is_some_and(|values| values.len() > 1)
+    };
+    let several_hosts = analysis.hosts.len() > 1;
+
+    let mut found = Vec::new();
+    // Series: everything fixed but one axis.
+    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, Point)>> = BTreeMap::new();
+    for ((group, strategy, workers), point) in &best {
+        let mut any_axis = false;
+        let axis_values: Vec<(String, String)> =
+            std::iter::once(("size".to_owned(), group.list_size.to_string()))
+                .chain(group.params.iter().cloned())
+                .collect();
+        for (axis, value) in &axis_values {
+            if !varying(&group.job, &group.workload, axis) {
+                continue;
+            }
+            any_axis = true;
+            let fixed: Vec<(String, String)> = axis_values
+                .iter()
+                .filter(|(other, _)| other != axis && varying(&group.job, &group.workload, other))
+                .cloned()
+                .collect();
+            let numeric: f64 = value.parse().unwrap_or(f64::NAN);
+            let host = several_hosts.then(|| group.host.clone());
+            series
+                .entry((
+                    group.workload.clone(),
+                    host,
+                    axis.clone(),
+                    *strategy,
+                    *workers,
+                    fixed,
+                    group.job.clone(),
+                ))
+                .or_default()
+                .push((numeric, value.clone(), point.clone()));
+        }
+        if !any_axis {
+            found.push(Crossover::Point {
+                group: group.clone(),
+                strategy: *strategy,
+                workers: *workers,
+                point: point.clone(),
+            });
+        }
+    }
+    for ((workload, host, axis, strategy, workers, fixed, _), mut points) in series {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        // The first point from which it stays ahead, surely.
+        let from = (0..points.len())
+            .find(|start| points[*start..].iter().all(|point| point.2.verdict == Verdict::Beats));
+        let (_, best_value, best_point) = points
+            .iter()
+            .max_by(|a, b| a.2.speedup.total_cmp(&b.2.speedup))
+            .cloned()
+            .expect("a series has points");
+        let verdict = match from {
+            Some(0) => SeriesVerdict::Everywhere,
+            Some(start) => SeriesVerdict::From(points[start].1.clone(), points[start].2.clone()),
+            None => {
+                SeriesVerdict::Never { slower: points.iter().all(|point| point.2.verdict == Verdict::Slower) }
+            }
+        };
+        found.push(Crossover::Series(Series {
+            workload,
+            host,
+            axis,
+            strategy,
+            workers,
+            fixed,
+            first: points[0].1.clone(),
+            last: points[points.len() - 1].1.clone(),
+            verdict,
+            chunk_chosen: points.iter().any(|point| point.2.chunk_of.is_some()),
+            best: (best_value, best_point),
+        }));
+    }
+    found
+}
+
+/// (workload, host where several, axis, strategy, workers, the other axes' values, job).
+type SeriesKey = (String, Option<String>, String, Strategy, usize, Vec<(String, String)>, String);

@@ -1,0 +1,214 @@
+//! Statistics per entry: its runs gathered from the rows, the median and
+//! its interval, outliers, memory, and its speedup against the group's
+//! serial entry.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::verdicts::against_serial;
+use super::{Analysis, EntryId, GroupId, Verdict, scaling};
+use crate::precision;
+use crate::results::RunRow;
+use crate::stats::{self, Summary};
+use crate::vocab::{Status, Strategy};
+
+#[derive(Debug, Clone)]
+pub struct EntryStats {
+    pub id: EntryId,
+    pub runs: usize,
+    pub failures: usize,
+    /// Over the ok runs.
+    pub wall: Option<Summary>,
+    pub walls: Vec<f64>,
+    /// The order-statistic interval of the median at `median_ci_level`;
+    /// `None` where too few runs reach 95%.
+    pub median_ci: Option<(f64, f64)>,
+    /// The interval's actual level, or where there is none, what min … max
+    /// would have covered; `None` without ok runs.
+    pub median_ci_level: Option<f64>,
+    /// The interval's larger half-width as a fraction of the median.
+    pub precision: Option<f64>,
+    pub outliers: usize,
+    pub median_cpu: Option<f64>,
+    /// Over the ok runs that recorded it, in bytes.
+    pub median_peak_rss: Option<f64>,
+    /// The median over rounds of serial's time / this entry's time; exactly
+    /// 1 for serial itself.
+    pub speedup: Option<f64>,
+    pub speedup_ci: Option<(f64, f64)>,
+    pub speedup_ci_level: Option<f64>,
+    /// Against serial, from `speedup_ci`; `None` for serial and where the
+    /// group has no serial entry.
+    pub verdict: Option<Verdict>,
+    /// Ok runs as (round, wall seconds), rounds ascending: the pairs behind
+    /// speedups.
+    pub rounds: Vec<(u32, f64)>,
+    /// Wall seconds of every run, failed ones included: the time spent measuring.
+    pub spent_s: f64,
+    pub first_error: Option<String>,
+    /// Logical CPUs of the host that ran it.
+    pub cpus: usize,
+    /// Ok walls in repetition order, for the first-run check.
+    pub walls_in_order: Vec<f64>,
+}
+
+impl EntryStats {
+    pub fn efficiency(&self) -> Option<f64> {
+        self.speedup.map(|speedup| speedup / self.id.workers.max(1) as f64)
+    }
+
+    /// The Karp–Flatt metric of a pool's speedup; `None` for serial and
+    /// for one worker.
+    pub fn karp_flatt(&self) -> Option<f64> {
+        if self.id.strategy == Strategy::Serial {
+            return None;
+        }
+        scaling::karp_flatt(self.id.workers as f64, self.speedup?)
+    }
+}
+
+/// One measured run, as a row says it.
+#[derive(Debug, Clone)]
+struct Run {
+    repetition: u32,
+    ok: bool,
+    wall_s: f64,
+    cpu_s: f64,
+    cpus: usize,
+    error: String,
+    /// None in rows of versions before the column.
+    peak_rss_bytes: Option<f64>,
+}
+
+/// Analyses the rows of one or more per-run CSVs.
+pub fn analyze(rows: &[RunRow]) -> Result<Analysis, String> {
+    analyze_files(&[(String::new(), rows.to_vec())])
+}
+
+/// Analyses the rows of several per-run CSVs, each under its name, which
+/// prefixes an error about one of its rows (`results/a.csv: row 2: …`).
+pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String> {
+    let mut order: Vec<EntryId> = Vec::new();
+    let mut runs: BTreeMap<EntryId, Vec<Run>> = BTreeMap::new();
+    let mut param_names = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let rows = files
+        .iter()
+        .flat_map(|(name, rows)| rows.iter().enumerate().map(move |(index, row)| (name, index, row)));
+    for (file, index, row) in rows {
+        let at =
+            if file.is_empty() { format!("row {}", index + 2) } else { format!("{file}: row {}", index + 2) };
+        // A negative or not-a-number time is a damaged file, not a number
+        // to compute with.
+        let time = |value: f64| (value.is_finite() && value >= 0.0).then_some(value);
+        param_names.extend(row.params.keys().cloned());
+        let id = EntryId {
+            group: GroupId {
+                job: row.job.clone(),
+                host: row.host.clone(),
+                workload: row.workload.clone(),
+                generator: row.generator.clone(),
+                list_size: row.list_size,
+                params: row.param_values().map(|(name, value)| (name.to_owned(), value.to_owned())).collect(),
+            },
+            strategy: row.strategy,
+            workers: row.workers,
+            chunk_size: row.chunk_size.clone(),
+        };
+        hosts.insert(id.group.host.clone());
+        let ok = row.status == Status::Ok;
+        let wall_s = match time(row.wall_s) {
+            Some(wall) => wall,
+            None if ok => {
+                return Err(format!("{at}: \"wall_s\" is not a time in seconds: \"{}\"", row.wall_s));
+            }
+            None => 0.0,
+        };
+        let run = Run {
+            repetition: row.repetition,
+            ok,
+            wall_s,
+            cpu_s: time(row.cpu_s).unwrap_or(0.0),
+            cpus: row.cpus,
+            error: row.error.clone(),
+            peak_rss_bytes: row.peak_rss_bytes.map(|bytes| bytes as f64),
+        };
+        if !runs.contains_key(&id) {
+            order.push(id.clone());
+        }
+        runs.entry(id).or_default().push(run);
+    }
+
+    // Entries grouped, groups in order of first appearance.
+    let mut groups: Vec<(GroupId, Vec<EntryId>)> = Vec::new();
+    for id in order {
+        let group = id.group.clone();
+        match groups.iter_mut().find(|(existing, _)| *existing == group) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((group, vec![id])),
+        }
+    }
+
+    let mut entries = Vec::new();
+    for (_, ids) in &groups {
+        let serial_rounds: Option<Vec<(u32, f64)>> = ids
+            .iter()
+            .find(|id| id.strategy == Strategy::Serial)
+            .map(|id| ok_rounds(&runs[id]))
+            .filter(|rounds| !rounds.is_empty());
+        for id in ids {
+            let mut entry_runs = runs[id].clone();
+            entry_runs.sort_by_key(|run| run.repetition);
+            let rounds = ok_rounds(&entry_runs);
+            let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
+            let wall = stats::summarize(&walls);
+            let median = precision::estimate(&walls);
+            let (speedup, verdict) = against_serial(id.strategy, serial_rounds.as_deref(), &rounds);
+            entries.push(EntryStats {
+                id: id.clone(),
+                runs: entry_runs.len(),
+                failures: entry_runs.iter().filter(|run| !run.ok).count(),
+                median_ci: median.and_then(|median| median.interval),
+                median_ci_level: median.map(|median| median.level),
+                precision: median.and_then(|median| median.half_width()),
+                outliers: outliers(&walls),
+                median_cpu: stats::median(
+                    &entry_runs.iter().filter(|run| run.ok).map(|run| run.cpu_s).collect::<Vec<_>>(),
+                ),
+                median_peak_rss: stats::median(
+                    &entry_runs
+                        .iter()
+                        .filter(|run| run.ok)
+                        .filter_map(|run| run.peak_rss_bytes)
+                        .collect::<Vec<_>>(),
+                ),
+                speedup: speedup.map(|speedup| speedup.median),
+                speedup_ci: speedup.and_then(|speedup| speedup.interval),
+                speedup_ci_level: speedup.map(|speedup| speedup.level),
+                verdict,
+                first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
+                cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
+                spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
+                walls_in_order: walls.clone(),
+                rounds,
+                walls,
+                wall,
+            });
+        }
+    }
+    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
+}
+
+/// Ok runs as (round, wall seconds).
+fn ok_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
+    runs.iter().filter(|run| run.ok).map(|run| (run.repetition, run.wall_s)).collect()
+}
+
+/// Values outside Tukey's fences (1.5 interquartile ranges beyond the quartiles).
+pub fn outliers(values: &[f64]) -> usize {
+    if values.len() < 4 {
+        return 0;
+    }
+    let Some((q1, q3)) = crate::stats::quantiles(values, 0.25, 0.75) else { return 0 };
+    let reach = 1.5 * (q3 - q1);
+    values.iter().filter(|value| **value < q1 - reach || **value > q3 + reach).count()
+}

@@ -1,0 +1,118 @@
+//! Advice a user can act on, as data: high variation, oversubscription, a
+//! slow first run, a failed serial entry, precision not reached, too few
+//! runs.
+
+use super::{Analysis, EntryId, EntryStats, GroupId};
+use crate::stats;
+use crate::vocab::Strategy;
+
+/// Advice a user can act on: one per kind of problem, naming the worst case
+/// and how many entries share it (`entries`, the worst one included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// The standard deviation is over 10% of the mean; `spread` is their ratio.
+    HighVariation { worst: EntryId, spread: f64, entries: usize },
+    /// More workers than the `cpus` of the host, on CPU-bound work.
+    Oversubscribed { worst: EntryId, cpus: usize, entries: usize },
+    /// The first run took `ratio` times the median of the others.
+    SlowFirstRun { worst: EntryId, ratio: f64, entries: usize },
+    /// The group's serial entry has no ok run, so no speedup exists there.
+    SerialFailed { group: GroupId },
+    /// `repetitions = "auto"` stopped at `max_time` short of its goal: the
+    /// `precision` it reached (`None`: no 95% interval at all) after `runs`
+    /// taking `spent_s`. One per entry.
+    PrecisionNotReached { entry: EntryId, precision: Option<f64>, runs: usize, spent_s: f64 },
+    /// Too few ok runs for any 95% interval of the median (at most 5): the
+    /// fewest `runs` of them, and the `level` min … max has there.
+    TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
+}
+
+pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
+    // (how bad, entry) per kind.
+    let mut variation: Vec<(f64, &EntryId)> = Vec::new();
+    let mut oversubscribed: Vec<(f64, &EntryId)> = Vec::new();
+    let mut slow_first: Vec<(f64, &EntryId)> = Vec::new();
+    for entry in &analysis.entries {
+        if let Some(wall) = &entry.wall
+            && wall.count >= 3
+            && wall.mean > 0.0
+            && wall.stddev / wall.mean > 0.10
+        {
+            variation.push((wall.stddev / wall.mean, &entry.id));
+        }
+        // Waiting work (`sleep`, I/O) gains from more workers than CPUs;
+        // work is CPU-bound when its serial run (or, without one, this run
+        // per busy worker) kept a CPU at least 5% busy: waiting work keeps
+        // it under 1%, CPU-bound work on a machine shared tenfold over 5%.
+        let cpu_share = |entry: &EntryStats| match (&entry.wall, entry.median_cpu) {
+            (Some(wall), Some(cpu)) if wall.median > 0.0 => Some(cpu / wall.median),
+            _ => None,
+        };
+        let serial = analysis
+            .entries
+            .iter()
+            .find(|other| other.id.group == entry.id.group && other.id.strategy == Strategy::Serial)
+            .and_then(cpu_share);
+        let share = serial
+            .or_else(|| cpu_share(entry).map(|share| share / entry.id.workers.min(entry.cpus).max(1) as f64));
+        let busy = share.is_none_or(|share| share >= 0.05);
+        if busy && entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != Strategy::Serial {
+            oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, &entry.id));
+        }
+        if let [first, rest @ ..] = entry.walls_in_order.as_slice()
+            && rest.len() >= 2
+            && let Some(typical) = stats::median(rest)
+            && typical > 0.0
+            && *first > 1.5 * typical
+        {
+            slow_first.push((first / typical, &entry.id));
+        }
+    }
+    let worst = |cases: &mut Vec<(f64, &EntryId)>| -> Option<(f64, EntryId, usize)> {
+        cases.sort_by(|a, b| b.0.total_cmp(&a.0));
+        cases.first().map(|(value, id)| (*value, (*id).clone(), cases.len()))
+    };
+    let mut warnings = Vec::new();
+    if let Some((spread, worst, entries)) = worst(&mut variation) {
+        warnings.push(Warning::HighVariation { worst, spread, entries });
+    }
+    if let Some((_, worst, entries)) = worst(&mut oversubscribed) {
+        let cpus = analysis.entries.iter().map(|entry| entry.cpus).max().unwrap_or(0);
+        warnings.push(Warning::Oversubscribed { worst, cpus, entries });
+    }
+    if let Some((ratio, worst, entries)) = worst(&mut slow_first) {
+        warnings.push(Warning::SlowFirstRun { worst, ratio, entries });
+    }
+    for (group, entries) in analysis.groups() {
+        if let Some(serial) = entries.iter().find(|entry| entry.id.strategy == Strategy::Serial)
+            && serial.wall.is_none()
+        {
+            warnings.push(Warning::SerialFailed { group });
+        }
+    }
+    if let Some(goal) = analysis.precision_goal {
+        for entry in &analysis.entries {
+            let reached = entry.precision.is_some_and(|precision| precision <= goal);
+            if !reached && entry.wall.is_some() {
+                warnings.push(Warning::PrecisionNotReached {
+                    entry: entry.id.clone(),
+                    precision: entry.precision,
+                    runs: entry.runs,
+                    spent_s: entry.spent_s,
+                });
+            }
+        }
+    }
+    let mut few: Vec<&EntryStats> =
+        analysis.entries.iter().filter(|entry| entry.wall.is_some() && entry.median_ci.is_none()).collect();
+    few.sort_by_key(|entry| entry.walls.len());
+    if let Some(worst) = few.first() {
+        warnings.push(Warning::TooFewRuns {
+            worst: worst.id.clone(),
+            runs: worst.walls.len(),
+            level: worst.median_ci_level.unwrap_or(0.0),
+            entries: few.len(),
+        });
+    }
+    warnings
+}
