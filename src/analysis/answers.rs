@@ -55,7 +55,7 @@ pub struct WorkerPoint {
 /// A fitted model's parameter with its 95% bootstrap interval (over
 /// rounds); the interval is absent when too few resamples could be fitted.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
+pub struct FittedParameter {
     pub value: f64,
     pub interval: Option<Interval>,
 }
@@ -63,7 +63,7 @@ pub struct Estimate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AmdahlFit {
     pub model: Amdahl,
-    pub serial_fraction: Estimate,
+    pub serial_fraction: FittedParameter,
     pub rms: f64,
     /// Where the measured points stop gaining at the host's CPUs, the fit
     /// counts a worker count past them as that many CPUs: Amdahl's law is
@@ -81,11 +81,11 @@ impl AmdahlFit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UslFit {
     pub model: Usl,
-    pub sigma: Estimate,
-    pub kappa: Estimate,
+    pub sigma: FittedParameter,
+    pub kappa: FittedParameter,
     /// N* and the speedup there; absent when κ = 0 (no peak).
-    pub peak_workers: Option<Estimate>,
-    pub peak_speedup: Option<Estimate>,
+    pub peak_workers: Option<FittedParameter>,
+    pub peak_speedup: Option<FittedParameter>,
     pub rms: f64,
 }
 
@@ -147,7 +147,7 @@ impl WorkerScaling {
         Some(Prediction {
             workers,
             model,
-            speedup: Estimate { value, interval },
+            speedup: FittedParameter { value, interval },
             largest_measured: measured,
             extrapolated: target > EXTRAPOLATION * measured as f64,
         })
@@ -167,7 +167,7 @@ pub enum Model {
 pub struct Prediction {
     pub workers: usize,
     pub model: Model,
-    pub speedup: Estimate,
+    pub speedup: FittedParameter,
     /// The largest worker count the model stands on.
     pub largest_measured: usize,
     /// Beyond twice that.
@@ -183,8 +183,8 @@ pub struct CostFit {
     /// (list size, median seconds).
     pub points: Vec<(usize, f64)>,
     pub line: CostLine,
-    pub fixed_s: Estimate,
-    pub per_item_s: Estimate,
+    pub fixed_s: FittedParameter,
+    pub per_item_s: FittedParameter,
     pub rms: f64,
     /// Against serial's line; absent for serial itself.
     pub break_even: Option<BreakEvenFit>,
@@ -286,8 +286,11 @@ fn pairs(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
     xs.iter().copied().zip(ys.iter().copied()).collect()
 }
 
-fn estimate(value: f64, intervals: &Option<Vec<Interval>>, index: usize) -> Estimate {
-    Estimate { value, interval: intervals.as_ref().and_then(|intervals| intervals.get(index).copied()) }
+fn estimate(value: f64, intervals: &Option<Vec<Interval>>, index: usize) -> FittedParameter {
+    FittedParameter {
+        value,
+        interval: intervals.as_ref().and_then(|intervals| intervals.get(index).copied()),
+    }
 }
 
 fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling> {

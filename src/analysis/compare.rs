@@ -17,7 +17,7 @@
 //!
 //! *Faster* is the mirror image. Where the interval lies past the threshold
 //! but the two runs' middle 80% overlap, the verdict is
-//! [`Verdict::WithinNoise`]: a shift this entry's own spread makes between
+//! [`ChangeVerdict::WithinNoise`]: a shift this entry's own spread makes between
 //! two runs of an unchanged job, said as such. Otherwise *no clear change*
 //! (so also for an entry with too few runs for an interval at that level).
 //!
@@ -26,11 +26,9 @@
 //! machine moves many runs in a row, or a whole run, which no interval from
 //! inside one run can see. An entry whose runs spread widely within one run
 //! (a few-microsecond entry, say) shows that it is exposed to such bursts,
-//! and its median moves between runs by a part of that spread. Measured on
-//! a shared 2-vCPU machine (docs/RESULTS.md has the tables): 20 unchanged
-//! runs of the seed job compared in all 380 ordered pairs raised an alarm
-//! in 28-64% of them on the interval alone; with both conditions at a 10%
-//! threshold, and runs spread over at least 1 s (`min_span`), in 0.5%.
+//! and its median moves between runs by a part of that spread: between
+//! unchanged runs, the interval alone raises false alarms far more often
+//! than both conditions together (docs/RESULTS.md has the measurements).
 //!
 //! With many entries, some 95% interval would miss by chance alone; the
 //! intervals are widened so that all of them hold together with 95%
@@ -48,7 +46,7 @@ use crate::stats::quantiles;
 pub const TAIL: f64 = 0.10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum ChangeVerdict {
     Faster,
     Slower,
     NoClearChange,
@@ -69,7 +67,7 @@ pub struct Change {
     /// to the 90th percentile, each end as a fraction of that run's median
     /// ((0.8, 1.5): from 20% below the median to 50% above it).
     pub spread: (f64, f64),
-    pub verdict: Verdict,
+    pub verdict: ChangeVerdict,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,7 +91,7 @@ pub enum Unmatched {
 
 impl Comparison {
     pub fn any_slower(&self) -> bool {
-        self.changes.iter().any(|change| change.verdict == Verdict::Slower)
+        self.changes.iter().any(|change| change.verdict == ChangeVerdict::Slower)
     }
 }
 
@@ -150,10 +148,10 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             None => (false, false),
         };
         let verdict = match (above, below) {
-            (true, _) if apart(old_box, new_box) => Verdict::Slower,
-            (_, true) if apart(new_box, old_box) => Verdict::Faster,
-            (true, _) | (_, true) => Verdict::WithinNoise,
-            _ => Verdict::NoClearChange,
+            (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
+            (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
+            (true, _) | (_, true) => ChangeVerdict::WithinNoise,
+            _ => ChangeVerdict::NoClearChange,
         };
         let relative = |range: Option<(f64, f64)>, median: f64| match range {
             Some((low, high)) if median > 0.0 => (low / median, high / median),
@@ -232,14 +230,14 @@ mod tests {
         let named: Vec<String> = slower
             .changes
             .iter()
-            .filter(|c| c.verdict == Verdict::Slower)
+            .filter(|c| c.verdict == ChangeVerdict::Slower)
             .map(|c| entry_label(&c.entry, slower.hosts))
             .collect();
         assert_eq!(named, ["w · range 10 items · threads ×2"]);
         let same = compare(&old, &analyze(&rows(1.02)).unwrap(), 0.05);
         assert!(!same.any_slower());
         let faster = compare(&old, &analyze(&rows(0.7)).unwrap(), 0.05);
-        assert_eq!(faster.changes[1].verdict, Verdict::Faster);
+        assert_eq!(faster.changes[1].verdict, ChangeVerdict::Faster);
     }
 
     /// 1000 runs spread as a few-microsecond entry's do: evenly from 0.5
@@ -258,7 +256,7 @@ mod tests {
         // The interval alone would call it slower: its low end is past 1.10…
         assert!(threads.interval.unwrap().0 > 1.10, "{:?}", threads.interval);
         // …but the middle 80% of the two runs overlap (1.3 × 0.6 < 1.4).
-        assert_eq!(threads.verdict, Verdict::WithinNoise);
+        assert_eq!(threads.verdict, ChangeVerdict::WithinNoise);
         assert!(!comparison.any_slower());
         let (low, high) = threads.spread;
         assert!((low - 0.6).abs() < 0.01 && (high - 1.4).abs() < 0.01, "{:?}", threads.spread);
@@ -269,15 +267,15 @@ mod tests {
         // Twice as slow: the middle halves are apart (2 × 0.75 > 1.25), the
         // middle 80% not yet (2 × 0.6 < 1.4).
         let twice = compare(&old, &analyze(&rows_with(&noisy(), 2.0)).unwrap(), 0.10);
-        assert_eq!(twice.changes[1].verdict, Verdict::WithinNoise);
+        assert_eq!(twice.changes[1].verdict, ChangeVerdict::WithinNoise);
         // 2.5 times as slow: apart (2.5 × 0.6 > 1.4), and named.
         let far = compare(&old, &analyze(&rows_with(&noisy(), 2.5)).unwrap(), 0.10);
-        assert_eq!(far.changes[1].verdict, Verdict::Slower);
+        assert_eq!(far.changes[1].verdict, ChangeVerdict::Slower);
         // Faster is the mirror image.
         let faster = compare(&new, &old, 0.10);
-        assert_eq!(faster.changes[1].verdict, Verdict::WithinNoise);
+        assert_eq!(faster.changes[1].verdict, ChangeVerdict::WithinNoise);
         let halved = compare(&analyze(&rows_with(&noisy(), 2.5)).unwrap(), &old, 0.10);
-        assert_eq!(halved.changes[1].verdict, Verdict::Faster);
+        assert_eq!(halved.changes[1].verdict, ChangeVerdict::Faster);
     }
 
     #[test]
@@ -285,9 +283,12 @@ mod tests {
         let old = analyze(&rows(1.0)).unwrap();
         // 8% slower, beyond doubt and apart from the old runs, but under 10%.
         let small = compare(&old, &analyze(&rows(1.08)).unwrap(), 0.10);
-        assert_eq!(small.changes[1].verdict, Verdict::NoClearChange);
+        assert_eq!(small.changes[1].verdict, ChangeVerdict::NoClearChange);
         let same = compare(&old, &analyze(&rows(1.08)).unwrap(), 0.05);
-        assert_eq!(same.changes[1].verdict, Verdict::Slower);
-        assert_eq!(compare(&old, &analyze(&rows(1.3)).unwrap(), 0.10).changes[1].verdict, Verdict::Slower);
+        assert_eq!(same.changes[1].verdict, ChangeVerdict::Slower);
+        assert_eq!(
+            compare(&old, &analyze(&rows(1.3)).unwrap(), 0.10).changes[1].verdict,
+            ChangeVerdict::Slower
+        );
     }
 }

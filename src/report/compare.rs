@@ -3,7 +3,7 @@
 use super::conditions::{Compared, Difference};
 use super::human_seconds;
 use super::words::entry_label;
-use crate::analysis::compare::{Comparison, Unmatched, Verdict};
+use crate::analysis::compare::{ChangeVerdict, Comparison, Unmatched};
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
     let mut out = format!(
@@ -16,9 +16,9 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
     let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
     for change in &comparison.changes {
         let verdict = match change.verdict {
-            Verdict::Faster => "faster",
-            Verdict::Slower => "SLOWER",
-            Verdict::NoClearChange | Verdict::WithinNoise => "no clear change",
+            ChangeVerdict::Faster => "faster",
+            ChangeVerdict::Slower => "SLOWER",
+            ChangeVerdict::NoClearChange | ChangeVerdict::WithinNoise => "no clear change",
         };
         let interval = match change.interval {
             Some((low, high)) => format!("CI {} … {}", percent(low), percent(high)),
@@ -31,7 +31,7 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
             percent(change.ratio),
             entry_label(&change.entry, comparison.hosts)
         ));
-        if change.verdict == Verdict::WithinNoise {
+        if change.verdict == ChangeVerdict::WithinNoise {
             out.push_str(&format!(
                 "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread from {:+.0}% to {:+.0}% of the median)\n",
                 "",
@@ -48,9 +48,10 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         };
         out.push_str(&format!("  {why}: {}\n", entry_label(entry, comparison.hosts)));
     }
-    let slower = comparison.changes.iter().filter(|change| change.verdict == Verdict::Slower).count();
-    let faster = comparison.changes.iter().filter(|change| change.verdict == Verdict::Faster).count();
-    let noise = comparison.changes.iter().filter(|change| change.verdict == Verdict::WithinNoise).count();
+    let slower = comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::Slower).count();
+    let faster = comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::Faster).count();
+    let noise =
+        comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::WithinNoise).count();
     out.push_str(&format!(
         "{slower} slower, {faster} faster, {} without a clear change",
         comparison.changes.len() - slower - faster

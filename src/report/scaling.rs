@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::csv::writer;
 use super::{human_seconds, text_cell, words};
 use crate::analysis::answers::{
-    Answers, BreakEvenFit, Choice, CostFit, Estimate, Model, Prediction, Recommendation, WorkerScaling,
-    WorkloadKey,
+    Answers, BreakEvenFit, Choice, CostFit, FittedParameter, Model, Prediction, Recommendation,
+    WorkerScaling, WorkloadKey,
 };
 use crate::analysis::scaling::{BreakEven, Trend};
 
@@ -80,7 +80,7 @@ pub fn items(value: f64) -> String {
     items_exact(((value / magnitude).round() * magnitude) as usize)
 }
 
-fn with_interval(estimate: &Estimate, show: impl Fn(f64) -> String) -> String {
+fn with_interval(estimate: &FittedParameter, show: impl Fn(f64) -> String) -> String {
     let show = |value: f64| if value.is_finite() { show(value) } else { "∞".to_owned() };
     match estimate.interval {
         Some((low, high)) => format!("{} ({}–{})", show(estimate.value), show(low), show(high)),
@@ -359,7 +359,7 @@ fn cell(value: f64) -> String {
     if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
-fn estimate_cells(estimate: Option<&Estimate>) -> [String; 3] {
+fn estimate_cells(estimate: Option<&FittedParameter>) -> [String; 3] {
     match estimate {
         Some(estimate) => {
             let (low, high) = estimate
@@ -447,7 +447,7 @@ pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
 
 // ---------------------------------------------------------------- JSON
 
-fn estimate_json(estimate: Option<&Estimate>) -> Value {
+fn estimate_json(estimate: Option<&FittedParameter>) -> Value {
     match estimate {
         Some(estimate) => json!({
             "value": finite(estimate.value),

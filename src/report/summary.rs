@@ -7,45 +7,84 @@ use super::seconds;
 use super::text_cell;
 use crate::analysis::{Analysis, EntryStats};
 
-pub const ADDED_COLUMNS: &[&str] = &[
-    "median_ci_low_s",
-    "median_ci_high_s",
-    "outliers",
-    "speedup_ci_low",
-    "speedup_ci_high",
-    "host",
-    "median_peak_rss_bytes",
-    "karp_flatt",
-    "median_ci_level",
-    "precision",
-    "speedup_ci_level",
-    "verdict",
+/// A column of the summary: its name and its cell for an entry.
+pub struct SummaryColumn {
+    pub name: &'static str,
+    pub cell: fn(&EntryStats) -> String,
+}
+
+const fn column(name: &'static str, cell: fn(&EntryStats) -> String) -> SummaryColumn {
+    SummaryColumn { name, cell }
+}
+
+/// The columns before the job's `param_NAME` columns, in file order. Names
+/// came back from a CSV unguarded: they are guarded again.
+pub const LEAD: &[SummaryColumn] = &[
+    column("job", |entry| text_cell(&entry.id.group.job)),
+    column("workload", |entry| text_cell(&entry.id.group.workload)),
+    column("generator", |entry| entry.id.group.generator.clone()),
+    column("list_size", |entry| entry.id.group.list_size.to_string()),
+    column("strategy", |entry| entry.id.strategy.name().to_owned()),
+    column("workers", |entry| entry.id.workers.to_string()),
+    column("chunk_size", |entry| entry.id.chunk_size.clone()),
 ];
 
+/// The columns after the parameters, in file order: the documented ones,
+/// then (from `median_ci_low_s`) those this version adds, only ever at the
+/// end.
+pub const TAIL: &[SummaryColumn] = &[
+    column("runs", |entry| entry.runs.to_string()),
+    column("failures", |entry| entry.failures.to_string()),
+    column("median_s", |entry| stat(entry, |wall| wall.median)),
+    column("mean_s", |entry| stat(entry, |wall| wall.mean)),
+    column("stddev_s", |entry| stat(entry, |wall| wall.stddev)),
+    column("min_s", |entry| stat(entry, |wall| wall.min)),
+    column("max_s", |entry| stat(entry, |wall| wall.max)),
+    column("median_cpu_s", |entry| optional(entry.median_cpu.map(seconds))),
+    column("speedup", |entry| optional(entry.speedup.map(ratio))),
+    column("efficiency", |entry| optional(entry.efficiency().map(ratio))),
+    column("median_ci_low_s", |entry| optional(entry.median_ci.map(|(low, _)| seconds(low)))),
+    column("median_ci_high_s", |entry| optional(entry.median_ci.map(|(_, high)| seconds(high)))),
+    column("outliers", |entry| entry.outliers.to_string()),
+    column("speedup_ci_low", |entry| optional(entry.speedup_ci.map(|(low, _)| ratio(low)))),
+    column("speedup_ci_high", |entry| optional(entry.speedup_ci.map(|(_, high)| ratio(high)))),
+    column("host", |entry| text_cell(&entry.id.group.host)),
+    column("median_peak_rss_bytes", |entry| {
+        optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}")))
+    }),
+    column("karp_flatt", |entry| optional(entry.karp_flatt().map(ratio))),
+    column("median_ci_level", |entry| optional(entry.median_ci_level.map(level))),
+    column("precision", |entry| optional(entry.precision.map(level))),
+    column("speedup_ci_level", |entry| optional(entry.speedup_ci_level.map(level))),
+    column("verdict", |entry| {
+        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default()
+    }),
+];
+
+fn stat(entry: &EntryStats, pick: fn(&crate::stats::Summary) -> f64) -> String {
+    optional(entry.wall.as_ref().map(|wall| seconds(pick(wall))))
+}
+
+fn ratio(value: f64) -> String {
+    super::significant(value, 6)
+}
+
+/// Levels and precisions: fractions, with digits enough for 1 - 2/2^n.
+fn level(value: f64) -> String {
+    format!("{value:.6}")
+}
+
+fn optional(value: Option<String>) -> String {
+    value.unwrap_or_default()
+}
+
 pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
-    let mut header: Vec<String> =
-        ["job", "workload", "generator", "list_size", "strategy", "workers", "chunk_size"]
-            .iter()
-            .map(|column| (*column).to_owned())
-            .collect();
-    header.extend(analysis.param_names.iter().map(|name| format!("param_{name}")));
-    header.extend(
-        [
-            "runs",
-            "failures",
-            "median_s",
-            "mean_s",
-            "stddev_s",
-            "min_s",
-            "max_s",
-            "median_cpu_s",
-            "speedup",
-            "efficiency",
-        ]
+    let header: Vec<String> = LEAD
         .iter()
-        .chain(ADDED_COLUMNS)
-        .map(|column| (*column).to_owned()),
-    );
+        .map(|column| column.name.to_owned())
+        .chain(analysis.param_names.iter().map(|name| format!("param_{name}")))
+        .chain(TAIL.iter().map(|column| column.name.to_owned()))
+        .collect();
     let mut csv = writer(Vec::new());
     csv.write_record(&header).expect("writing to memory");
     for entry in &analysis.entries {
@@ -55,50 +94,15 @@ pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
 }
 
 fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
-    let id = &entry.id;
-    let mut cells = vec![
-        // Names came back from a CSV unguarded: guard them again.
-        text_cell(&id.group.job),
-        text_cell(&id.group.workload),
-        id.group.generator.clone(),
-        id.group.list_size.to_string(),
-        id.strategy.name().to_owned(),
-        id.workers.to_string(),
-        id.chunk_size.clone(),
-    ];
-    for name in &analysis.param_names {
-        let value = id.group.params.iter().find(|(param, _)| param == name).map(|(_, value)| value.clone());
+    let params = analysis.param_names.iter().map(|name| {
+        let value =
+            entry.id.group.params.iter().find(|(param, _)| param == name).map(|(_, value)| value.clone());
         let value = value.unwrap_or_default();
-        cells.push(if value.parse::<f64>().is_ok() { value } else { text_cell(&value) });
-    }
-    let stat = |pick: fn(&crate::stats::Summary) -> f64| entry.wall.as_ref().map(|wall| seconds(pick(wall)));
-    let ratio = |value: f64| super::significant(value, 6);
-    // Levels and precisions: fractions, with digits enough for 1 - 2/2^n.
-    let level = |value: f64| format!("{value:.6}");
-    let optional = |value: Option<String>| value.unwrap_or_default();
-    cells.extend([
-        entry.runs.to_string(),
-        entry.failures.to_string(),
-        optional(stat(|wall| wall.median)),
-        optional(stat(|wall| wall.mean)),
-        optional(stat(|wall| wall.stddev)),
-        optional(stat(|wall| wall.min)),
-        optional(stat(|wall| wall.max)),
-        optional(entry.median_cpu.map(seconds)),
-        optional(entry.speedup.map(ratio)),
-        optional(entry.efficiency().map(ratio)),
-        optional(entry.median_ci.map(|(low, _)| seconds(low))),
-        optional(entry.median_ci.map(|(_, high)| seconds(high))),
-        entry.outliers.to_string(),
-        optional(entry.speedup_ci.map(|(low, _)| ratio(low))),
-        optional(entry.speedup_ci.map(|(_, high)| ratio(high))),
-        text_cell(&id.group.host),
-        optional(entry.median_peak_rss.map(|bytes| format!("{bytes:.0}"))),
-        optional(entry.karp_flatt().map(ratio)),
-        optional(entry.median_ci_level.map(level)),
-        optional(entry.precision.map(level)),
-        optional(entry.speedup_ci_level.map(level)),
-        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default(),
-    ]);
-    cells
+        if value.parse::<f64>().is_ok() { value } else { text_cell(&value) }
+    });
+    LEAD.iter()
+        .map(|column| (column.cell)(entry))
+        .chain(params)
+        .chain(TAIL.iter().map(|column| (column.cell)(entry)))
+        .collect()
 }
