@@ -310,38 +310,6 @@ fn join_words(parts: &[String]) -> String {
 
 /// The columns of `results/NAME.scaling.csv` after `param_NAME…` and
 /// `model`; see docs/RESULTS.md.
-pub const COLUMNS: &[&str] = &[
-    "points",
-    "serial_fraction",
-    "serial_fraction_low",
-    "serial_fraction_high",
-    "sigma",
-    "sigma_low",
-    "sigma_high",
-    "kappa",
-    "kappa_low",
-    "kappa_high",
-    "peak_workers",
-    "peak_workers_low",
-    "peak_workers_high",
-    "peak_speedup",
-    "peak_speedup_low",
-    "peak_speedup_high",
-    "fixed_s",
-    "fixed_s_low",
-    "fixed_s_high",
-    "per_item_s",
-    "per_item_s_low",
-    "per_item_s_high",
-    "break_even_items",
-    "break_even_items_low",
-    "break_even_items_high",
-    "rms",
-    "workers",
-    "host",
-    "job",
-];
-
 /// A cell for a number: plain decimals with about six significant digits
 /// (never an exponent), `inf` for infinity.
 fn cell(value: f64) -> String {
@@ -371,76 +339,134 @@ fn estimate_cells(estimate: Option<&FittedParameter>) -> [String; 3] {
     }
 }
 
-pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
-    let mut header: Vec<String> =
-        ["workload", "generator", "list_size", "strategy"].iter().map(|name| (*name).to_owned()).collect();
-    header.extend(param_names.iter().map(|name| format!("param_{name}")));
-    header.push("model".to_owned());
-    header.extend(COLUMNS.iter().map(|name| (*name).to_owned()));
-    let mut csv = writer(Vec::new());
-    csv.write_record(&header).expect("writing to memory");
-    let lead = |key: &WorkloadKey, list_size: String, strategy: &str, model: &str| {
-        let mut cells =
-            vec![text_cell(&key.workload), text_cell(&key.generator), list_size, strategy.to_owned()];
+/// One row of `NAME.scaling.csv`: a model fitted to a workload run one
+/// way. [`ScalingRow::columns`] is the one place its columns are named and
+/// written, in file order.
+#[derive(Default)]
+struct ScalingRow<'a> {
+    key: Option<&'a WorkloadKey>,
+    /// Empty for the cost model, which spans list sizes.
+    list_size: String,
+    strategy: &'a str,
+    model: &'static str,
+    points: usize,
+    serial_fraction: Option<&'a FittedParameter>,
+    sigma: Option<&'a FittedParameter>,
+    kappa: Option<&'a FittedParameter>,
+    peak_workers: Option<&'a FittedParameter>,
+    peak_speedup: Option<&'a FittedParameter>,
+    fixed_s: Option<&'a FittedParameter>,
+    per_item_s: Option<&'a FittedParameter>,
+    /// The break-even list size and its interval.
+    break_even_items: Option<(f64, Option<(f64, f64)>)>,
+    rms: Option<f64>,
+    /// The cost model's worker count; empty for the others.
+    workers: Option<usize>,
+}
+
+impl ScalingRow<'_> {
+    /// (column, cell) in file order; the parameters follow `list_size`.
+    fn columns(&self, param_names: &[String]) -> Vec<(String, String)> {
+        let key =
+            |pick: fn(&WorkloadKey) -> &String| self.key.map(|key| text_cell(pick(key))).unwrap_or_default();
+        let mut columns = vec![
+            ("workload".to_owned(), key(|key| &key.workload)),
+            ("generator".to_owned(), key(|key| &key.generator)),
+            ("list_size".to_owned(), self.list_size.clone()),
+            ("strategy".to_owned(), self.strategy.to_owned()),
+        ];
         for name in param_names {
-            let value = key.params.iter().find(|(param, _)| param == name).map(|(_, value)| text_cell(value));
-            cells.push(value.unwrap_or_default());
+            let value = self.key.and_then(|key| key.params.iter().find(|(param, _)| param == name));
+            columns.push((
+                format!("param_{name}"),
+                value.map(|(_, value)| text_cell(value)).unwrap_or_default(),
+            ));
         }
-        cells.push(model.to_owned());
-        cells
+        columns.push(("model".to_owned(), self.model.to_owned()));
+        columns.push(("points".to_owned(), self.points.to_string()));
+        let fitted = [
+            ("serial_fraction", self.serial_fraction),
+            ("sigma", self.sigma),
+            ("kappa", self.kappa),
+            ("peak_workers", self.peak_workers),
+            ("peak_speedup", self.peak_speedup),
+            ("fixed_s", self.fixed_s),
+            ("per_item_s", self.per_item_s),
+        ];
+        let break_even =
+            self.break_even_items.map(|(items, interval)| FittedParameter { value: items, interval });
+        for (name, estimate) in fitted.into_iter().chain([("break_even_items", break_even.as_ref())]) {
+            let [value, low, high] = estimate_cells(estimate);
+            columns.extend([
+                (name.to_owned(), value),
+                (format!("{name}_low"), low),
+                (format!("{name}_high"), high),
+            ]);
+        }
+        columns.extend([
+            ("rms".to_owned(), self.rms.map(cell).unwrap_or_default()),
+            ("workers".to_owned(), self.workers.map(|workers| workers.to_string()).unwrap_or_default()),
+            ("host".to_owned(), key(|key| &key.host)),
+            ("job".to_owned(), key(|key| &key.job)),
+        ]);
+        columns
+    }
+}
+
+pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
+    let mut csv = writer(Vec::new());
+    let header: Vec<String> =
+        ScalingRow::default().columns(param_names).into_iter().map(|(name, _)| name).collect();
+    csv.write_record(&header).expect("writing to memory");
+    let mut write = |row: ScalingRow<'_>| {
+        let cells: Vec<String> = row.columns(param_names).into_iter().map(|(_, cell)| cell).collect();
+        csv.write_record(&cells).expect("writing to memory");
     };
-    for fit in &answers.workers {
-        let key = crate::analysis::answers::WorkloadKey {
-            job: fit.group.job.clone(),
-            host: fit.group.host.clone(),
-            workload: fit.group.workload.clone(),
-            generator: fit.group.generator.clone(),
-            params: fit.group.params.clone(),
-        };
-        let tail = |cells: &mut Vec<String>| {
-            cells.extend([String::new(), text_cell(&key.host), text_cell(&key.job)]);
+    let keys: Vec<WorkloadKey> = answers.workers.iter().map(|fit| WorkloadKey::of(&fit.group)).collect();
+    for (fit, key) in answers.workers.iter().zip(&keys) {
+        let lead = |model| ScalingRow {
+            key: Some(key),
+            list_size: fit.group.list_size.to_string(),
+            strategy: &fit.strategy,
+            model,
+            points: fit.points.len(),
+            ..ScalingRow::default()
         };
         if let Ok(amdahl) = &fit.amdahl {
-            let mut cells = lead(&key, fit.group.list_size.to_string(), &fit.strategy, "amdahl");
-            cells.push(fit.points.len().to_string());
-            cells.extend(estimate_cells(Some(&amdahl.serial_fraction)));
-            cells.extend(std::iter::repeat_n(String::new(), 21));
-            cells.push(cell(amdahl.rms));
-            tail(&mut cells);
-            csv.write_record(&cells).expect("writing to memory");
+            write(ScalingRow {
+                serial_fraction: Some(&amdahl.serial_fraction),
+                rms: Some(amdahl.rms),
+                ..lead("amdahl")
+            });
         }
         if let Ok(usl) = &fit.usl {
-            let mut cells = lead(&key, fit.group.list_size.to_string(), &fit.strategy, "usl");
-            cells.push(fit.points.len().to_string());
-            cells.extend(std::iter::repeat_n(String::new(), 3));
-            cells.extend(estimate_cells(Some(&usl.sigma)));
-            cells.extend(estimate_cells(Some(&usl.kappa)));
-            cells.extend(estimate_cells(usl.peak_workers.as_ref()));
-            cells.extend(estimate_cells(usl.peak_speedup.as_ref()));
-            cells.extend(std::iter::repeat_n(String::new(), 9));
-            cells.push(cell(usl.rms));
-            tail(&mut cells);
-            csv.write_record(&cells).expect("writing to memory");
+            write(ScalingRow {
+                sigma: Some(&usl.sigma),
+                kappa: Some(&usl.kappa),
+                peak_workers: usl.peak_workers.as_ref(),
+                peak_speedup: usl.peak_speedup.as_ref(),
+                rms: Some(usl.rms),
+                ..lead("usl")
+            });
         }
     }
     for fit in &answers.costs {
-        let mut cells = lead(&fit.key, String::new(), &fit.strategy, "cost");
-        cells.push(fit.points.len().to_string());
-        cells.extend(std::iter::repeat_n(String::new(), 15));
-        cells.extend(estimate_cells(Some(&fit.fixed_s)));
-        cells.extend(estimate_cells(Some(&fit.per_item_s)));
-        match &fit.break_even {
-            Some(break_even) => {
-                let (low, high) = break_even
-                    .interval
-                    .map_or((String::new(), String::new()), |(low, high)| (cell(low), cell(high)));
-                cells.extend([cell(break_even.estimate.items()), low, high]);
-            }
-            None => cells.extend(std::iter::repeat_n(String::new(), 3)),
-        }
-        cells.push(cell(fit.rms));
-        cells.extend([fit.workers.to_string(), text_cell(&fit.key.host), text_cell(&fit.key.job)]);
-        csv.write_record(&cells).expect("writing to memory");
+        write(ScalingRow {
+            key: Some(&fit.key),
+            list_size: String::new(),
+            strategy: &fit.strategy,
+            model: "cost",
+            points: fit.points.len(),
+            fixed_s: Some(&fit.fixed_s),
+            per_item_s: Some(&fit.per_item_s),
+            break_even_items: fit
+                .break_even
+                .as_ref()
+                .map(|break_even| (break_even.estimate.items(), break_even.interval)),
+            rms: Some(fit.rms),
+            workers: Some(fit.workers),
+            ..ScalingRow::default()
+        });
     }
     csv.into_inner().expect("writing to memory")
 }
