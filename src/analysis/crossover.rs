@@ -83,14 +83,14 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
     // One point per (group, strategy, workers): chunk sizes vary with the
     // list size under "auto", so they are folded together, and where a
     // group measured several, the best is chosen and said to be.
-    let mut best: BTreeMap<(GroupId, Strategy, usize), Point> = BTreeMap::new();
-    let mut chunks: BTreeMap<(GroupId, Strategy, usize), usize> = BTreeMap::new();
+    let mut best: BTreeMap<(GroupId, ByName, usize), Point> = BTreeMap::new();
+    let mut chunks: BTreeMap<(GroupId, ByName, usize), usize> = BTreeMap::new();
     for entry in &analysis.entries {
         if entry.id.strategy == Strategy::Serial {
             continue;
         }
         if let (Some(speedup), Some(verdict)) = (entry.speedup, entry.verdict) {
-            let key = (entry.id.group.clone(), entry.id.strategy, entry.id.workers);
+            let key = (entry.id.group.clone(), ByName(entry.id.strategy), entry.id.workers);
             *chunks.entry(key.clone()).or_default() += 1;
             let point = Point {
                 speedup,
@@ -165,7 +165,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
         if !any_axis {
             found.push(Crossover::Point {
                 group: group.clone(),
-                strategy: *strategy,
+                strategy: strategy.0,
                 workers: *workers,
                 point: point.clone(),
             });
@@ -192,7 +192,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
             workload,
             host,
             axis,
-            strategy,
+            strategy: strategy.0,
             workers,
             fixed,
             first: points[0].1.clone(),
@@ -206,4 +206,21 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
 }
 
 /// (workload, host where several, axis, strategy, workers, the other axes' values, job).
-type SeriesKey = (String, Option<String>, String, Strategy, usize, Vec<(String, String)>, String);
+type SeriesKey = (String, Option<String>, String, ByName, usize, Vec<(String, String)>, String);
+
+/// A strategy ordered by its name, so that crossovers are listed in the
+/// same order whatever order the vocabulary declares strategies in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByName(Strategy);
+
+impl Ord for ByName {
+    fn cmp(&self, other: &ByName) -> std::cmp::Ordering {
+        self.0.name().cmp(other.0.name())
+    }
+}
+
+impl PartialOrd for ByName {
+    fn partial_cmp(&self, other: &ByName) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}

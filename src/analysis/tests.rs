@@ -126,6 +126,24 @@ fn the_crossover_is_where_a_strategy_starts_to_stay_ahead() {
 }
 
 #[test]
+fn crossovers_are_listed_by_strategy_name_as_before_strategies_were_typed() {
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        rows.push(row("serial", 1, 10, repetition, 2.0));
+        rows.push(row("threads", 2, 10, repetition, 1.0));
+        rows.push(row("processes", 2, 10, repetition, 1.0));
+    }
+    let strategies: Vec<Strategy> = crossover(&analyze(&rows).unwrap())
+        .iter()
+        .map(|found| match found {
+            Crossover::Point { strategy, .. } => *strategy,
+            Crossover::Series(series) => series.strategy,
+        })
+        .collect();
+    assert_eq!(strategies, [Strategy::Processes, Strategy::Threads]);
+}
+
+#[test]
 fn the_best_chunk_size_is_named_as_chosen_after_measuring() {
     let mut rows = Vec::new();
     for repetition in 1..=10 {
