@@ -117,11 +117,7 @@ fn caps(
     let (mut job_entries, mut job_runs) = (0usize, 0u64);
     for (workload, raw_workload) in workloads.iter().zip(raw_workloads) {
         let params: usize = workload.param_axes.iter().map(|(_, values)| values.len()).product();
-        let entries = params
-            .saturating_mul(sizes)
-            .saturating_mul(workload.strategies.len())
-            .saturating_mul(workload.workers.len())
-            .saturating_mul(workload.chunk_sizes.len());
+        let entries = params.saturating_mul(sizes).saturating_mul(entries_per_list(workload));
         if entries > MAX_ENTRIES {
             return Err(at.error(
                 raw_workload.get_ref().name.span().start,
@@ -161,6 +157,24 @@ fn caps(
     Ok(())
 }
 
+/// The entries of one parameter set and one list size, as the plan will
+/// have them (before it drops worker counts that resolve alike): none for a
+/// strategy that does not run the workload, and the `workers` and
+/// `chunk_size` axes only where the strategy's descriptor takes them.
+fn entries_per_list(workload: &Workload) -> usize {
+    let kind = workload.kind.work_kind();
+    workload
+        .strategies
+        .iter()
+        .filter(|strategy| strategy.refusal(kind).is_none())
+        .map(|strategy| {
+            let workers = if strategy.takes_workers() { workload.workers.len() } else { 1 };
+            let chunks = if strategy.takes_chunks(kind) { workload.chunk_sizes.len() } else { 1 };
+            workers.saturating_mul(chunks)
+        })
+        .fold(0, usize::saturating_add)
+}
+
 fn valid_name(text: &str) -> bool {
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     !text.is_empty() && text.chars().all(valid) && !text.starts_with('.')
@@ -195,4 +209,35 @@ fn default_name(at: &Locator) -> Result<String> {
         ));
     }
     Ok(cleaned)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// A job of `strategies` for `workload`, with 1,024 worker counts and
+    /// 200 chunk sizes: 204,800 entries for a strategy that takes both.
+    fn job(strategies: &str, workload: &str) -> String {
+        let workers: Vec<String> = (1..=1024).map(|count| count.to_string()).collect();
+        let chunks: Vec<String> = (1..=200).map(|size| size.to_string()).collect();
+        format!(
+            "version = 1\n[list]\ngenerator = \"range\"\nsize = 3\n[run]\nstrategies = {strategies}\n\
+             workers = [{}]\nchunk_size = [{}]\nrepetitions = 1\n[[workload]]\nname = \"w\"\n{workload}\n",
+            workers.join(", "),
+            chunks.join(", ")
+        )
+    }
+
+    #[test]
+    fn the_entry_cap_counts_only_the_axes_a_strategy_takes() {
+        let parse = |source: String| crate::jobfile::parse(Path::new("cap.toml"), &source);
+        // Processes chunk a builtin: 1,024 × 200 entries, past the cap.
+        let error = parse(job("[\"serial\", \"processes\"]", "builtin = \"spin\"")).unwrap_err();
+        assert!(error.message.contains("expands to 204801 entries"), "{error}");
+        // An argv command takes no chunk size, and threads do not run it:
+        // serial's one entry and 1,024 processes entries.
+        let command = "command = [\"echo\", \"{item}\"]";
+        let job = parse(job("[\"serial\", \"threads\", \"processes\"]", command)).unwrap();
+        assert_eq!(job.workloads[0].chunk_sizes.len(), 200);
+    }
 }
