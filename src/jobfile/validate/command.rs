@@ -63,6 +63,8 @@ pub(super) fn kind(
     Ok(WorkloadKind::Command { argv, protocol, inputs, ready })
 }
 
+/// A command's parameters: each an axis of strings, numbers or booleans,
+/// substituted as text; `item` is the item's own name.
 pub(super) fn params(params: &Spanned<Table>, at: &Locator) -> Result<Vec<(String, Vec<ParamValue>)>> {
     let mut axes = Vec::new();
     for (key, value) in params.get_ref() {
