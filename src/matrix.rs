@@ -11,16 +11,20 @@
 //!    the group is checked against), then the others in file order;
 //! 5. worker counts in file order (after `"cpus"` is resolved; a count that
 //!    resolves to one already listed is measured once);
-//! 6. chunk sizes in file order (`processes` only).
+//! 6. chunk sizes in file order, where the strategy's descriptor takes
+//!    them (`processes`, except for `argv` commands).
+//!
+//! Which strategy runs which workload, and which take worker counts and
+//! chunk sizes, is the strategy's [`crate::vocab::Descriptor`]'s to say.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::jobfile::{Job, ParamValue, WorkloadKind};
+use crate::jobfile::{Job, ParamValue, Workload, WorkloadKind};
 use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, count, format_number};
 use crate::workload::python::PythonWork;
-use crate::workload::{CommandSpec, Protocol, Work};
+use crate::workload::{CommandSpec, Work};
 
 /// How `chunk_size = "auto"` (guided chunks) reads in the CSV's chunk_size
 /// cell, in labels and in an entry's key.
@@ -88,7 +92,7 @@ impl Entry {
             label.push_str(&format!(" {name}={value}"));
         }
         label.push_str(&format!(" · {} · {}", count(self.list_size as u64, "item", "items"), self.strategy));
-        if self.strategy != Strategy::Serial {
+        if self.strategy.takes_workers() {
             label.push_str(&format!(" ×{}", self.workers));
         }
         let chunk = self.chunk_cell();
@@ -206,146 +210,208 @@ pub struct Overrides {
 
 /// Expands a job for a machine with `cpus` logical CPUs.
 pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
-    let origin = Origin::of(job);
-    let mut entries = Vec::new();
-    let mut groups = Vec::new();
-    let mut skipped = Vec::new();
+    let mut plan =
+        Plan { entries: Vec::new(), groups: Vec::new(), skipped: Vec::new(), cpus, origin: Origin::of(job) };
+    for (index, workload) in job.workloads.iter().enumerate() {
+        expand_workload(&mut plan, &Expansion { job, overrides, index, workload });
+    }
+    plan
+}
 
-    for (workload_index, workload) in job.workloads.iter().enumerate() {
-        let is_command = matches!(workload.kind, WorkloadKind::Command { .. });
-        let uses_chunks = !matches!(workload.kind, WorkloadKind::Command { protocol: Protocol::Argv, .. });
-        if is_command && workload.strategies.contains(&Strategy::Threads) {
-            skipped.push(Skipped {
-                workload: workload.name.clone(),
-                what: "threads".to_owned(),
-                reason:
-                    "a command runs in its own processes, so a pool of threads inside parbench does not apply"
-                        .to_owned(),
+/// What every entry of one workload shares.
+struct Expansion<'a> {
+    job: &'a Job,
+    overrides: Overrides,
+    /// The workload's place in the job.
+    index: usize,
+    workload: &'a Workload,
+}
+
+impl Expansion<'_> {
+    fn skip(&self, what: String, reason: String) -> Skipped {
+        Skipped { workload: self.workload.name.clone(), what, reason }
+    }
+}
+
+/// One group: a workload with one parameter combination and one list size.
+struct GroupOf<'a> {
+    index: usize,
+    params: &'a [(String, ParamValue)],
+    varying: &'a [(String, ParamValue)],
+    list_size: usize,
+}
+
+/// Adds one workload's groups and entries, and what it leaves out, to `plan`.
+fn expand_workload(plan: &mut Plan, expansion: &Expansion<'_>) {
+    let workload = expansion.workload;
+    let strategies = strategies(expansion, &mut plan.skipped);
+    let worker_counts = worker_counts(expansion, plan.cpus, &mut plan.skipped);
+    // Each strategy with each of its worker counts, in the documented order.
+    let spreads: Vec<(Strategy, usize)> = strategies
+        .iter()
+        .flat_map(|&strategy| {
+            let counts = if strategy.takes_workers() { worker_counts.clone() } else { vec![1] };
+            counts.into_iter().map(move |workers| (strategy, workers))
+        })
+        .collect();
+    for params in combinations(&workload.param_axes) {
+        let varying: Vec<(String, ParamValue)> = params
+            .iter()
+            .filter(|(name, _)| {
+                workload.param_axes.iter().any(|(axis, values)| axis == name && values.len() > 1)
+            })
+            .cloned()
+            .collect();
+        let (work, resolved) = make_work(&workload.kind, &params);
+        for &list_size in &expansion.job.sizes {
+            let group = GroupOf { index: plan.groups.len(), params: &resolved, varying: &varying, list_size };
+            let first = plan.entries.len();
+            for &(strategy, workers) in &spreads {
+                push_chunks(plan, expansion, &group, strategy, workers);
+            }
+            plan.groups.push(Group {
+                index: group.index,
+                workload: expansion.index,
+                list_size,
+                work: work.clone(),
+                entries: first..plan.entries.len(),
             });
         }
-        let strategies: Vec<Strategy> = std::iter::once(Strategy::Serial)
-            .filter(|serial| workload.strategies.contains(serial))
-            .chain(workload.strategies.iter().copied().filter(|s| *s != Strategy::Serial))
-            .filter(|strategy| !(is_command && *strategy == Strategy::Threads))
-            .collect();
+    }
+}
 
-        let mut worker_counts: Vec<usize> = Vec::new();
-        for count in &workload.workers {
-            let resolved = count.resolve(cpus);
-            if worker_counts.contains(&resolved) {
-                skipped.push(Skipped {
-                    workload: workload.name.clone(),
-                    what: format!("workers {count:?}")
-                        .replace("Fixed(", "")
-                        .replace(')', "")
-                        .replace("Cpus", "\"cpus\""),
-                    reason: format!("resolves to {resolved} workers on this machine, already measured"),
-                });
-            } else {
-                worker_counts.push(resolved);
-            }
-        }
-
-        for params in combinations(&workload.param_axes) {
-            let varying: Vec<(String, ParamValue)> = params
-                .iter()
-                .filter(|(name, _)| {
-                    workload.param_axes.iter().any(|(axis, values)| axis == name && values.len() > 1)
-                })
-                .cloned()
-                .collect();
-            let (work, resolved) = make_work(&workload.kind, &params);
-            for &list_size in &job.sizes {
-                let group_index = groups.len();
-                let first = entries.len();
-                for &strategy in &strategies {
-                    let counts: &[usize] = if strategy == Strategy::Serial { &[1] } else { &worker_counts };
-                    for &workers in counts {
-                        let chunks: Vec<Option<ChunkSize>> = if strategy == Strategy::Processes && uses_chunks
-                        {
-                            workload.chunk_sizes.iter().copied().map(Some).collect()
-                        } else {
-                            vec![None]
-                        };
-                        let mut seen_chunks: Vec<(Option<usize>, Option<ChunkSize>)> = Vec::new();
-                        for chunk in chunks {
-                            // "auto" is not a size but guided chunks, chosen
-                            // as the run goes (strategy/chunks.rs).
-                            let chunk_size = chunk.and_then(|chunk| match chunk {
-                                ChunkSize::Auto => None,
-                                ChunkSize::Fixed(size) => Some(size),
-                            });
-                            if let Some((_, first)) = seen_chunks.iter().find(|(size, _)| *size == chunk_size)
-                            {
-                                let name = |chunk: Option<ChunkSize>| match (chunk, chunk_size) {
-                                    (Some(ChunkSize::Auto), _) => format!("chunk {AUTO_CHUNK}"),
-                                    (_, size) => format!("chunk {}", size.unwrap_or_default()),
-                                };
-                                let duplicate = Skipped {
-                                    workload: workload.name.clone(),
-                                    what: format!("{strategy} ×{workers} · {}", name(chunk)),
-                                    reason: format!(
-                                        "the same as {} for {}",
-                                        name(*first),
-                                        count(list_size as u64, "item", "items")
-                                    ),
-                                };
-                                if !skipped.contains(&duplicate) {
-                                    skipped.push(duplicate);
-                                }
-                                continue;
-                            }
-                            seen_chunks.push((chunk_size, chunk));
-                            let (key, legacy_key) = entry_keys(
-                                &origin,
-                                &job.generator,
-                                &workload.name,
-                                &workload.kind,
-                                &resolved,
-                                list_size,
-                                strategy,
-                                workers,
-                                if chunk == Some(ChunkSize::Auto) {
-                                    Chunk::Auto
-                                } else {
-                                    Chunk::Fixed(chunk_size)
-                                },
-                            );
-                            entries.push(Entry {
-                                key,
-                                legacy_key,
-                                index: entries.len(),
-                                group: group_index,
-                                workload: workload_index,
-                                workload_name: workload.name.clone(),
-                                params: resolved.clone(),
-                                varying: varying.clone(),
-                                generator: job.generator.name(),
-                                list_size,
-                                strategy,
-                                workers,
-                                chunk_size,
-                                chunk_auto: chunk == Some(ChunkSize::Auto),
-                                repetitions: overrides.repetitions.unwrap_or(workload.repetitions),
-                                precision: job.precision,
-                                warmup: overrides.warmup.unwrap_or(job.warmup),
-                                timeout: job.timeout,
-                                dir: job.dir.clone(),
-                            });
-                        }
-                    }
-                }
-                groups.push(Group {
-                    index: group_index,
-                    workload: workload_index,
-                    list_size,
-                    work: work.clone(),
-                    entries: first..entries.len(),
-                });
-            }
+/// The workload's strategies that run it, `serial` first (the reference);
+/// the others are skipped with the reason their descriptor gives.
+fn strategies(expansion: &Expansion<'_>, skipped: &mut Vec<Skipped>) -> Vec<Strategy> {
+    let workload = expansion.workload;
+    let kind = workload.kind.work_kind();
+    for strategy in &workload.strategies {
+        if let Some(reason) = strategy.refusal(kind) {
+            skipped.push(expansion.skip(strategy.to_string(), reason.to_owned()));
         }
     }
-    Plan { entries, groups, skipped, cpus, origin }
+    let serial = std::iter::once(Strategy::Serial).filter(|serial| workload.strategies.contains(serial));
+    let others = workload.strategies.iter().copied().filter(|strategy| *strategy != Strategy::Serial);
+    serial.chain(others).filter(|strategy| strategy.refusal(kind).is_none()).collect()
+}
+
+/// The worker counts as resolved on this machine, each once; a count that
+/// resolves to one already listed is skipped.
+fn worker_counts(expansion: &Expansion<'_>, cpus: usize, skipped: &mut Vec<Skipped>) -> Vec<usize> {
+    let mut counts: Vec<usize> = Vec::new();
+    for count in &expansion.workload.workers {
+        let resolved = count.resolve(cpus);
+        if counts.contains(&resolved) {
+            let reason = format!("resolves to {resolved} workers on this machine, already measured");
+            skipped.push(expansion.skip(format!("workers {count}"), reason));
+        } else {
+            counts.push(resolved);
+        }
+    }
+    counts
+}
+
+/// Adds the entries of one strategy and worker count: one per chunk size
+/// where the strategy takes them, else one; a chunk size the same as one
+/// already added is skipped.
+fn push_chunks(
+    plan: &mut Plan,
+    expansion: &Expansion<'_>,
+    group: &GroupOf<'_>,
+    strategy: Strategy,
+    workers: usize,
+) {
+    let workload = expansion.workload;
+    let chunks: Vec<Option<ChunkSize>> = if strategy.takes_chunks(workload.kind.work_kind()) {
+        workload.chunk_sizes.iter().copied().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    let mut added: Vec<Option<ChunkSize>> = Vec::new();
+    for chunk in chunks {
+        if let Some(first) = added.iter().find(|earlier| fixed_size(**earlier) == fixed_size(chunk)) {
+            let duplicate = expansion.skip(
+                format!("{strategy} ×{workers} · chunk {}", chunk_label(chunk)),
+                format!(
+                    "the same as chunk {} for {}",
+                    chunk_label(*first),
+                    count(group.list_size as u64, "item", "items")
+                ),
+            );
+            if !plan.skipped.contains(&duplicate) {
+                plan.skipped.push(duplicate);
+            }
+            continue;
+        }
+        added.push(chunk);
+        let entry = entry(expansion, group, plan.entries.len(), &plan.origin, strategy, workers, chunk);
+        plan.entries.push(entry);
+    }
+}
+
+/// A fixed chunk size; `None` for guided "auto" and where chunks do not
+/// apply ("auto" is not a size but chunks chosen as the run goes, see
+/// strategy/chunks.rs).
+fn fixed_size(chunk: Option<ChunkSize>) -> Option<usize> {
+    match chunk {
+        Some(ChunkSize::Fixed(size)) => Some(size),
+        Some(ChunkSize::Auto) | None => None,
+    }
+}
+
+/// A chunk size as labels and skipped entries name it.
+fn chunk_label(chunk: Option<ChunkSize>) -> String {
+    match chunk {
+        Some(ChunkSize::Auto) => AUTO_CHUNK.to_owned(),
+        Some(ChunkSize::Fixed(size)) => size.to_string(),
+        None => "0".to_owned(),
+    }
+}
+
+fn entry(
+    expansion: &Expansion<'_>,
+    group: &GroupOf<'_>,
+    index: usize,
+    origin: &Origin,
+    strategy: Strategy,
+    workers: usize,
+    chunk: Option<ChunkSize>,
+) -> Entry {
+    let (job, workload) = (expansion.job, expansion.workload);
+    let chunk_auto = chunk == Some(ChunkSize::Auto);
+    let chunk_size = fixed_size(chunk);
+    let (key, legacy_key) = entry_keys(
+        origin,
+        &job.generator,
+        &workload.name,
+        &workload.kind,
+        group.params,
+        group.list_size,
+        strategy,
+        workers,
+        if chunk_auto { Chunk::Auto } else { Chunk::Fixed(chunk_size) },
+    );
+    Entry {
+        key,
+        legacy_key,
+        index,
+        group: group.index,
+        workload: expansion.index,
+        workload_name: workload.name.clone(),
+        params: group.params.to_vec(),
+        varying: group.varying.to_vec(),
+        generator: job.generator.name(),
+        list_size: group.list_size,
+        strategy,
+        workers,
+        chunk_size,
+        chunk_auto,
+        repetitions: expansion.overrides.repetitions.unwrap_or(workload.repetitions),
+        precision: job.precision,
+        warmup: expansion.overrides.warmup.unwrap_or(job.warmup),
+        timeout: job.timeout,
+        dir: job.dir.clone(),
+    }
 }
 
 /// Every combination of the parameter axes; the last axis varies fastest.
@@ -373,7 +439,8 @@ enum Chunk {
     Fixed(Option<usize>),
 }
 
-/// The entry's key, and its key as parbench 0.1.0 computed it.
+/// The entry's key, and its key as parbench 0.1.0 computed it. The text
+/// hashed is frozen, `Debug` forms included: rows on disk carry its digest.
 #[allow(clippy::too_many_arguments)]
 fn entry_keys(
     origin: &Origin,
@@ -581,6 +648,44 @@ command = ["echo", "{item}"]
         );
         assert_eq!(labels(&plan), vec!["echo · 3 items · serial", "echo · 3 items · processes ×2"]);
         assert_eq!(plan.skipped[0].what, "threads");
+    }
+
+    #[test]
+    fn a_lines_command_takes_chunk_sizes_and_skips_threads_with_the_descriptors_reason() {
+        let plan = plan(
+            r#"
+version = 1
+[list]
+generator = "range"
+size = 3
+[run]
+strategies = ["threads", "processes", "serial"]
+workers = [2, "cpus"]
+chunk_size = [1, "auto"]
+[[workload]]
+name = "cat"
+command = ["cat"]
+protocol = "lines"
+"#,
+            2,
+        );
+        assert_eq!(
+            labels(&plan),
+            vec![
+                "cat · 3 items · serial",
+                "cat · 3 items · processes ×2 · chunk 1",
+                "cat · 3 items · processes ×2 · chunk auto:guided",
+            ]
+        );
+        let skipped: Vec<(&str, &str)> =
+            plan.skipped.iter().map(|skip| (skip.what.as_str(), skip.reason.as_str())).collect();
+        assert_eq!(
+            skipped,
+            vec![
+                ("threads", Strategy::Threads.refusal(crate::vocab::WorkKind::Lines).unwrap()),
+                ("workers \"cpus\"", "resolves to 2 workers on this machine, already measured"),
+            ]
+        );
     }
 
     #[test]

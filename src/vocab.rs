@@ -1,6 +1,7 @@
-//! The vocabulary every layer shares: the names of strategies, worker
-//! counts, chunk sizes and orders as job files write them, and how numbers
-//! and errors are put into words. It imports nothing of the crate, so that
+//! The vocabulary every layer shares: the strategies (each with its
+//! [`Descriptor`]: what it runs, who works, whether it takes chunk sizes),
+//! worker counts, chunk sizes and orders as job files write them, and how
+//! numbers and errors are put into words. It imports nothing of the crate, so that
 //! any module may use it without pulling in another layer.
 
 use std::fmt;
@@ -13,34 +14,116 @@ pub enum Strategy {
     Processes,
 }
 
+/// What a strategy is asked to run, as far as choosing one goes: a builtin,
+/// a command that gets each item as an argument (`argv`) or one per line on
+/// its standard input (`lines`), or a Python function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkKind {
+    Builtin,
+    Argv,
+    Lines,
+    Python,
+}
+
+/// Who does the work of a strategy's runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    /// One worker, always: the runner's own thread, or one process (one
+    /// `lines` worker, one Python interpreter) at a time. The `workers`
+    /// axis does not apply.
+    One,
+    /// N threads inside the runner (inside the interpreter, for Python).
+    Threads,
+    /// N processes.
+    Processes,
+}
+
+/// Everything the layers need to know of one strategy, in one place: its
+/// name, which work it runs (and why not the rest), who does the work and
+/// whether its entries take the `chunk_size` axis. The job file, the plan,
+/// the strategies and the Python harness all ask here.
+#[derive(Debug)]
+pub struct Descriptor {
+    pub name: &'static str,
+    /// One line for `parbench list`.
+    pub summary: &'static str,
+    pub workers: Workers,
+    /// The work it runs; any other is left out of the plan.
+    pub runs: &'static [WorkKind],
+    /// Why it does not run the rest, as the plan's skipped entries say it.
+    pub refusal: &'static str,
+    /// The work whose entries take the `chunk_size` axis: an `argv` command
+    /// takes one item per process, and a pool of threads has its own size.
+    pub chunked: &'static [WorkKind],
+}
+
+const SERIAL: Descriptor = Descriptor {
+    name: "serial",
+    summary: "one item after another in the runner's own thread (always 1 worker)",
+    workers: Workers::One,
+    runs: &[WorkKind::Builtin, WorkKind::Argv, WorkKind::Lines, WorkKind::Python],
+    refusal: "",
+    chunked: &[],
+};
+
+const THREADS: Descriptor = Descriptor {
+    name: "threads",
+    summary: "a pool of N OS threads inside the runner, sharing the items in chunks",
+    workers: Workers::Threads,
+    runs: &[WorkKind::Builtin, WorkKind::Python],
+    refusal: "a command runs in its own processes, so a pool of threads inside parbench does not apply",
+    chunked: &[],
+};
+
+const PROCESSES: Descriptor = Descriptor {
+    name: "processes",
+    summary: "N child processes fed chunks over pipes by whoever is free; results back in input order",
+    workers: Workers::Processes,
+    runs: &[WorkKind::Builtin, WorkKind::Argv, WorkKind::Lines, WorkKind::Python],
+    refusal: "",
+    chunked: &[WorkKind::Builtin, WorkKind::Lines, WorkKind::Python],
+};
+
 impl Strategy {
-    pub const NAMES: &'static [&'static str] = &["serial", "threads", "processes"];
+    /// Every strategy, in the order job-file errors and `parbench list` name them.
+    pub const ALL: [Strategy; 3] = [Strategy::Serial, Strategy::Threads, Strategy::Processes];
+
+    pub const NAMES: &'static [&'static str] = &[SERIAL.name, THREADS.name, PROCESSES.name];
+
+    pub const fn descriptor(self) -> &'static Descriptor {
+        match self {
+            Strategy::Serial => &SERIAL,
+            Strategy::Threads => &THREADS,
+            Strategy::Processes => &PROCESSES,
+        }
+    }
 
     pub fn parse(name: &str) -> Option<Strategy> {
-        match name {
-            "serial" => Some(Strategy::Serial),
-            "threads" => Some(Strategy::Threads),
-            "processes" => Some(Strategy::Processes),
-            _ => None,
-        }
+        Strategy::ALL.into_iter().find(|strategy| strategy.name() == name)
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Serial => "serial",
-            Strategy::Threads => "threads",
-            Strategy::Processes => "processes",
-        }
+        self.descriptor().name
     }
 
     pub fn describe(self) -> &'static str {
-        match self {
-            Strategy::Serial => "one item after another in the runner's own thread (always 1 worker)",
-            Strategy::Threads => "a pool of N OS threads inside the runner, sharing the items in chunks",
-            Strategy::Processes => {
-                "N child processes fed chunks over pipes by whoever is free; results back in input order"
-            }
-        }
+        self.descriptor().summary
+    }
+
+    /// Why this strategy does not run `kind`; `None` where it does.
+    pub fn refusal(self, kind: WorkKind) -> Option<&'static str> {
+        let descriptor = self.descriptor();
+        (!descriptor.runs.contains(&kind)).then_some(descriptor.refusal)
+    }
+
+    /// Whether its entries of `kind` have a chunk size of their own.
+    pub fn takes_chunks(self, kind: WorkKind) -> bool {
+        self.descriptor().chunked.contains(&kind)
+    }
+
+    /// Whether its entries take the `workers` axis (without it, one worker).
+    pub fn takes_workers(self) -> bool {
+        self.descriptor().workers != Workers::One
     }
 }
 
@@ -94,6 +177,16 @@ pub enum WorkerCount {
     Fixed(usize),
     /// The logical CPUs of the machine that runs the job.
     Cpus,
+}
+
+/// As a job file writes it: `4`, or `"cpus"`.
+impl fmt::Display for WorkerCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkerCount::Fixed(count) => write!(f, "{count}"),
+            WorkerCount::Cpus => f.write_str("\"cpus\""),
+        }
+    }
 }
 
 impl WorkerCount {
@@ -267,6 +360,50 @@ mod tests {
         let names: Vec<&str> = Status::RECORDED.iter().map(|status| status.name()).collect();
         assert_eq!(names, Status::NAMES);
         assert_eq!(Status::parse("interrupted"), None, "an interrupted run is never recorded");
+    }
+
+    #[test]
+    fn every_strategy_is_named_and_parsed_by_its_descriptor() {
+        assert_eq!(Strategy::NAMES.len(), Strategy::ALL.len());
+        for (strategy, name) in Strategy::ALL.into_iter().zip(Strategy::NAMES) {
+            assert_eq!(strategy.name(), *name);
+            assert_eq!(Strategy::parse(name), Some(strategy));
+        }
+        assert_eq!(Strategy::parse("thread"), None);
+    }
+
+    #[test]
+    fn a_strategy_that_refuses_work_says_why_and_chunks_only_what_it_runs() {
+        let kinds = [WorkKind::Builtin, WorkKind::Argv, WorkKind::Lines, WorkKind::Python];
+        for strategy in Strategy::ALL {
+            for kind in kinds {
+                if let Some(reason) = strategy.refusal(kind) {
+                    assert!(!reason.is_empty(), "{strategy} refuses {kind:?} without a reason");
+                    assert!(
+                        !strategy.takes_chunks(kind),
+                        "{strategy} chunks {kind:?}, which it does not run"
+                    );
+                }
+            }
+        }
+        assert!(
+            Strategy::Threads
+                .refusal(WorkKind::Lines)
+                .unwrap()
+                .starts_with("a command runs in its own processes")
+        );
+        assert_eq!(Strategy::Threads.refusal(WorkKind::Python), None);
+        assert!(
+            Strategy::Processes.takes_chunks(WorkKind::Lines)
+                && !Strategy::Processes.takes_chunks(WorkKind::Argv)
+        );
+        assert!(!Strategy::Serial.takes_workers() && Strategy::Threads.takes_workers());
+    }
+
+    #[test]
+    fn worker_counts_read_as_a_job_file_writes_them() {
+        assert_eq!(WorkerCount::Fixed(4).to_string(), "4");
+        assert_eq!(WorkerCount::Cpus.to_string(), "\"cpus\"");
     }
 
     #[test]

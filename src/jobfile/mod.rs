@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::generator::Generator;
 use crate::vocab::{
-    ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkerCount, format_number, io_reason,
+    ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkKind, WorkerCount, format_number, io_reason,
 };
 use crate::workload::python::PythonFacts;
 use crate::workload::{BuiltinSpec, Protocol};
@@ -90,6 +90,18 @@ pub enum WorkloadKind {
         function: String,
         interpreters: Vec<Interpreter>,
     },
+}
+
+impl WorkloadKind {
+    /// What a strategy is asked to run: the key to [`Strategy::descriptor`].
+    pub fn work_kind(&self) -> WorkKind {
+        match self {
+            WorkloadKind::Builtin(_) => WorkKind::Builtin,
+            WorkloadKind::Command { protocol: Protocol::Argv, .. } => WorkKind::Argv,
+            WorkloadKind::Command { protocol: Protocol::Lines, .. } => WorkKind::Lines,
+            WorkloadKind::Python { .. } => WorkKind::Python,
+        }
+    }
 }
 
 /// A Python interpreter of a job, found and asked what it is when the job

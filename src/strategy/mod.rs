@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::generator::Items;
-use crate::vocab::{Pin, Strategy};
+use crate::vocab::{Pin, Strategy, WorkKind};
 use crate::workload::{Protocol, Work};
 
 pub use memory::{own_peak, reset_own_peak};
@@ -373,6 +373,11 @@ pub fn execute(
     session: &mut Session,
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
+    // The strategy's descriptor says what it runs; the plan leaves out the
+    // rest, and nothing else may reach the match below.
+    if let Some(reason) = spread.strategy.refusal(work_kind(work)) {
+        return Err(RunFailure::Failed(reason.to_owned()).into());
+    }
     match (spread.strategy, work) {
         (_, Work::Python(python)) => python::run(python, items, spread, cutoff, session),
         (Strategy::Serial, Work::Builtin { spec, params }) => {
@@ -388,13 +393,8 @@ pub fn execute(
             processes::run_builtin(spec, params, items, out, spread, cutoff, notice)
         }
         // A command under `serial` is a pool of one: one process (or one
-        // long-lived worker) at a time.
-        (Strategy::Serial | Strategy::Processes, Work::Command(command)) => {
-            processes::run_command(command, items, spread, cutoff, notice)
-        }
-        (Strategy::Threads, Work::Command(_)) => {
-            Err(RunFailure::Failed("threads do not apply to command workloads".to_owned()).into())
-        }
+        // long-lived worker) at a time; `threads` was refused above.
+        (_, Work::Command(command)) => processes::run_command(command, items, spread, cutoff, notice),
     }
 }
 
@@ -407,6 +407,10 @@ pub struct Needs {
 }
 
 pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
+    if strategy.refusal(work_kind(work)).is_some() {
+        // Never run (see `execute`), so it takes nothing.
+        return Needs::default();
+    }
     let workers = workers as u64;
     match (strategy, work) {
         (Strategy::Serial, Work::Builtin { .. }) => Needs::default(),
@@ -429,6 +433,18 @@ pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
             // stderr pipes (and, while it starts, its other ends) it holds.
             Protocol::Argv => Needs { open_files: 4 * workers, processes: 2 * workers },
         },
+    }
+}
+
+/// What a strategy is asked to run, the key to its descriptor.
+fn work_kind(work: &Work) -> WorkKind {
+    match work {
+        Work::Builtin { .. } => WorkKind::Builtin,
+        Work::Command(command) => match command.protocol {
+            Protocol::Argv => WorkKind::Argv,
+            Protocol::Lines => WorkKind::Lines,
+        },
+        Work::Python(_) => WorkKind::Python,
     }
 }
 

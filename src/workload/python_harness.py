@@ -181,6 +181,9 @@ def run(function, items, request):
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
             results = list(pool.map(function, items, chunksize=chunksize))
         else:
+            # Defensive only: parbench sends only a strategy whose descriptor
+            # (Strategy::descriptor in vocab.rs) says it runs Python; the plan
+            # leaves the others out and `strategy::execute` refuses them.
             raise ValueError("unknown strategy %r" % strategy)
         finished = time.perf_counter()
     except BaseException as error:  # the user's function may raise anything
