@@ -109,6 +109,18 @@ fn ticks_per_second() -> f64 {
     if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
+/// What a run's window says of other load, as its row records it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Evidence {
+    /// CPU time the rest of the machine used during the run; `None` where
+    /// `/proc/stat` could not be read.
+    pub foreign_cpu_s: Option<f64>,
+    /// The VM's steal time during the run.
+    pub steal_s: Option<f64>,
+    /// Whether other load took CPU time the run needed ([`Judge::judge`]).
+    pub disturbed: bool,
+}
+
 /// The share of the CPU time a run needed that other load may take before
 /// the run counts as disturbed (see `docs/RESULTS.md`, "Other load").
 pub const TOLERANCE: f64 = 0.10;
@@ -157,8 +169,10 @@ impl Demand {
 /// Decides, run after run, which runs other load disturbed. It keeps the
 /// tick-counted evidence of the last runs, so that a run too short for the
 /// ticks' resolution is judged together with the runs just before it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Judge {
+    /// The machine's logical CPUs.
+    cpus: usize,
     recent: VecDeque<Pooled>,
 }
 
@@ -171,8 +185,23 @@ struct Pooled {
 }
 
 impl Judge {
-    pub fn new() -> Judge {
-        Judge::default()
+    pub fn new(cpus: usize) -> Judge {
+        Judge { cpus: cpus.max(1), recent: VecDeque::new() }
+    }
+
+    /// The CPUs a run of `workers` could keep busy: its workers, at most the
+    /// machine's.
+    pub fn demand(&self, window_s: f64, cpu_s: f64, workers: usize) -> Demand {
+        Demand { wall_s: window_s, cpu_s, workers, cpus: self.cpus }
+    }
+
+    /// [`Judge::judge`], with the evidence a row records.
+    pub fn evidence(&mut self, demand: Demand, window: &Window) -> Evidence {
+        Evidence {
+            foreign_cpu_s: window.foreign_cpu_s(demand.cpu_s),
+            steal_s: window.steal_s,
+            disturbed: self.judge(demand, window),
+        }
     }
 
     /// Whether other load disturbed a run: whether, during its window, other
@@ -276,36 +305,36 @@ mod tests {
 
     #[test]
     fn a_stall_marks_a_run_that_fits_the_machine() {
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(2);
         // Two threads on two CPUs, 50 ms, a quiet machine.
         assert!(!judge.judge(demand(0.05, 2, 2), &window(0.1, Some(0.0001))));
         // Two hogs beside it: tasks waited for a quarter of the window.
         assert!(judge.judge(demand(0.05, 2, 2), &window(0.1, Some(0.026))));
         // A stall under the floor is a kernel thread's wake-up.
-        assert!(!Judge::new().judge(demand(0.002, 1, 2), &window(0.0, Some(0.0004))));
+        assert!(!Judge::new(2).judge(demand(0.002, 1, 2), &window(0.0, Some(0.0004))));
     }
 
     #[test]
     fn other_load_on_cpus_the_run_leaves_idle_does_not_disturb_it() {
         // Serial on 16 CPUs, with a hog on another CPU the whole second: no
         // stall, and the foreign CPU fits in the 15 idle CPUs.
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(16);
         assert!(!judge.judge(demand(1.0, 1, 16), &window(2.0, Some(0.0))));
         // Without pressure counters, the ticks say the same.
-        assert!(!Judge::new().judge(demand(1.0, 1, 16), &window(2.0, None)));
+        assert!(!Judge::new(16).judge(demand(1.0, 1, 16), &window(2.0, None)));
         // Twenty hogs do not fit: a run of 4 CPU-seconds takes 4·21/16 s,
         // every CPU busy all along, and others took 80 CPU-seconds.
         let crowded = Demand { wall_s: 4.0 * 21.0 / 16.0, cpu_s: 4.0, workers: 1, cpus: 16 };
-        assert!(Judge::new().judge(crowded, &window(84.0, None)));
+        assert!(Judge::new(16).judge(crowded, &window(84.0, None)));
     }
 
     #[test]
     fn more_workers_than_cpus_are_judged_by_the_foreign_cpu_alone() {
         // Eight threads on two CPUs stall on each other: no evidence of others.
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(2);
         assert!(!judge.judge(demand(1.0, 8, 2), &window(2.0, Some(0.9))));
         // The machine busier than the run by half a CPU: others took it.
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(2);
         let run = Demand { wall_s: 1.0, cpu_s: 1.5, workers: 8, cpus: 2 };
         assert!(judge.judge(run, &window(2.0, Some(0.9))));
     }
@@ -315,7 +344,7 @@ mod tests {
         let cpus = 2;
         let resolution = resolution_s(cpus);
         let short = resolution / 20.0;
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(cpus);
         let busy_run = Demand { wall_s: short, cpu_s: short * 0.5, workers: 8, cpus };
         // Alone, too short to judge however busy the machine looks.
         assert!(!judge.judge(busy_run, &window(2.0 * short, None)));
@@ -333,10 +362,10 @@ mod tests {
 
     #[test]
     fn steal_past_the_tolerance_disturbs_even_a_run_that_did_not_stall() {
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(2);
         let w = Window { busy_s: Some(1.0), steal_s: Some(0.3), stalled_s: Some(0.0) };
         assert!(judge.judge(demand(1.0, 1, 2), &w));
         let w = Window { busy_s: Some(1.0), steal_s: Some(0.01), stalled_s: Some(0.0) };
-        assert!(!Judge::new().judge(demand(1.0, 1, 2), &w));
+        assert!(!Judge::new(2).judge(demand(1.0, 1, 2), &w));
     }
 }
