@@ -145,13 +145,20 @@ pub fn run(
         let verify = job.workloads[group.workload].verify;
         let mut reference_due = serial.filter(|_| verify && reference.is_none());
         while let Some(step) = rounds.next(&done) {
+            // Serial's own first run (a warm-up or a measured one) is the
+            // reference where it comes first, as the first round has it.
+            if reference_due
+                .is_some_and(|serial| step_entry(&step).is_some_and(|entry| entry.index == serial.index))
+            {
+                reference_due = None;
+            }
             if let Some(serial) = reference_due
                 && !matches!(step, Step::Finished(_))
             {
-                // The rounds run entries in a shuffled order, so serial may
-                // come last: its result is taken first, before anything else
-                // of the group runs, in a run of its own that is not
-                // recorded (shown as a warm-up).
+                // Serial's runs all kept from an earlier invocation failed
+                // or were not kept (grouped order, serial not first): its
+                // result is taken before anything else of the group runs, in
+                // a run of its own that is not recorded (shown as a warm-up).
                 reference_due = None;
                 if crate::interrupt::requested() {
                     return stop(done, measured);
@@ -177,8 +184,23 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let _ = measure(entry, &group.work, items, &mut session, reporters, job.pin);
+                    let (record, _, answers) =
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin);
                     emit(reporters, &Event::WarmupFinished { entry })?;
+                    if verify
+                        && reference.is_none()
+                        && unverifiable.is_none()
+                        && Some(entry.index) == serial.map(|s| s.index)
+                    {
+                        match record.status {
+                            Status::Ok => {
+                                reference = Some((record.checksum, entry.label()));
+                                reference_answers = answers;
+                            }
+                            Status::Interrupted => return stop(done, measured),
+                            _ => unverifiable = Some(format!("{} failed: {}", entry.label(), record.error)),
+                        }
+                    }
                 }
                 Step::Measure(entry, repetition) => {
                     if crate::interrupt::requested() {
@@ -192,6 +214,16 @@ pub fn run(
                         return stop(done, measured);
                     }
                     record.repetition = repetition;
+                    let is_serial = serial.is_some_and(|serial| serial.index == entry.index);
+                    if verify
+                        && is_serial
+                        && reference.is_none()
+                        && unverifiable.is_none()
+                        && record.status != Status::Ok
+                    {
+                        // Serial's first run was to be the reference.
+                        unverifiable = Some(format!("{} failed: {}", entry.label(), record.error));
+                    }
                     if record.status == Status::Ok && verify {
                         match &reference {
                             None if let Some(why) = &unverifiable => {
@@ -226,6 +258,13 @@ pub fn run(
         }
     }
     Ok(Outcome { records: done.into_values().collect(), measured, interrupted: false })
+}
+
+fn step_entry<'a>(step: &Step<'a>) -> Option<&'a Entry> {
+    match step {
+        Step::Warmup(entry) | Step::Measure(entry, _) => Some(entry),
+        Step::Finished(_) => None,
+    }
 }
 
 fn own(done: &BTreeMap<(usize, u32), RunRecord>, entry: &Entry) -> Vec<RunRecord> {

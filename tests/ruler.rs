@@ -138,8 +138,9 @@ fn an_unknown_pin_is_refused_with_the_choices() {
 #[test]
 fn when_serials_reference_run_fails_the_other_runs_are_unverified() {
     let dir = tempfile::tempdir().unwrap();
-    // Fails the first time it is ever run (serial's reference run, before
-    // anything else of the group), answers its item every time after.
+    // Fails the first time it is ever run (serial's first run, the
+    // group's reference, which opens the first round), answers its item
+    // every time after.
     let job = r#"
 version = 1
 name = "job"
@@ -159,18 +160,23 @@ command = ["sh", "-c", "if [ -e seen ]; then echo {item}; else touch seen; exit 
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let rows = rows(&dir.path().join("results/job.csv"));
     assert_eq!(rows.len(), 4);
-    for row in &rows {
+    let first = |row: &&std::collections::BTreeMap<String, String>| {
+        row["strategy"] == "serial" && row["repetition"] == "1"
+    };
+    let reference = rows.iter().find(first).unwrap();
+    assert_eq!(reference["status"], "failed", "{reference:?}");
+    for row in rows.iter().filter(|row| !first(row)) {
         assert_eq!(row["status"], "unverified", "{row:?}");
         assert!(row["error"].contains("reference run") && row["error"].contains("serial"), "{row:?}");
     }
 }
 
 #[test]
-fn serial_is_the_reference_even_when_it_runs_last() {
+fn serial_opens_the_first_round_and_is_the_reference() {
     let dir = tempfile::tempdir().unwrap();
     // Every run after the first answers differently from the first: serial's
-    // reference run sees "0", every measured run "1", so each is a mismatch
-    // against serial, whatever order the rounds take.
+    // first run sees "0" and is the reference, every later run "1", so each
+    // is a mismatch against serial, whatever order the later rounds take.
     let job = r#"
 version = 1
 name = "job"
@@ -189,8 +195,15 @@ command = ["sh", "-c", "if [ -e seen ]; then echo 1; else touch seen; echo 0; fi
     let output = run(dir.path(), job, &[]);
     assert_eq!(output.status.code(), Some(1));
     let rows = rows(&dir.path().join("results/job.csv"));
+    assert_eq!(rows.len(), 4);
+    let first = |row: &&std::collections::BTreeMap<String, String>| {
+        row["strategy"] == "serial" && row["repetition"] == "1"
+    };
+    assert!(rows.iter().filter(first).all(|row| row["status"] == "ok"), "{rows:?}");
     assert!(
-        rows.iter().all(|row| row["status"] == "mismatch" && row["error"].contains("serial")),
+        rows.iter()
+            .filter(|row| !first(row))
+            .all(|row| row["status"] == "mismatch" && row["error"].contains("serial")),
         "{rows:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! Which run comes next. `Interleaved`: rounds; each round runs every entry
 //! of the group that still needs runs once, in an order shuffled anew for
-//! every round from the run's order seed, so that neither a slow drift of
+//! every round from the run's order seed (serial first in the first round:
+//! its first run is the reference the others' results are checked against), so that neither a slow drift of
 //! the machine nor what ran just before favours one strategy. `Grouped`:
 //! each entry's runs back to back. Either way an entry's warm-ups run right
 //! before its first measured run, and runs already recorded (a resumed run)
@@ -190,6 +191,16 @@ impl<'a> Rounds<'a> {
         self.round += 1;
         let round = self.round;
         shuffle(&mut active, self.seed ^ u64::from(round).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        if round == 1 {
+            // Serial's first run is the group's reference (the results every
+            // other run must reproduce): measured first, it is taken from a
+            // recorded run instead of an extra one.
+            if let Some(at) =
+                active.iter().position(|index| self.entries[*index].strategy == Strategy::Serial)
+            {
+                active[..=at].rotate_right(1);
+            }
+        }
         for index in active {
             self.planned[index] = round;
             let entry = &self.entries[index];
