@@ -11,6 +11,7 @@
 pub mod affinity;
 pub mod analysis;
 pub mod cache;
+pub mod child;
 pub mod cli;
 pub mod cluster;
 pub mod command;
