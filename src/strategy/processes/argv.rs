@@ -68,7 +68,10 @@ pub(super) fn run(
             });
         }
         drop(notes_tx);
-        watch(&notes_rx, workers, 0, (&slots.live, &slots.abort, cutoff), |_| {}, (None, &mut |_| {}))
+        // Each item's process has its stdin closed from the start.
+        let release: &dyn Fn() = &|| {};
+        let watched = (&slots.live, &slots.abort, cutoff, release);
+        watch(&notes_rx, workers, 0, watched, |_| {}, (None, &mut |_| {}))
     });
     // Every child is reaped: their CPU is among the runner's reaped children.
     let stop = Finish::now(&[]);

@@ -83,7 +83,7 @@ pub(super) fn watch(
     notes: &mpsc::Receiver<Note>,
     threads: usize,
     holders: usize,
-    (live, abort, cutoff): (&Live, &AtomicBool, &Cutoff),
+    (live, abort, cutoff, release): (&Live, &AtomicBool, &Cutoff, &dyn Fn()),
     mut all_in: impl FnMut(Option<Instant>),
     (tallies, notice): (Option<&[LineTally]>, &mut dyn FnMut(String)),
 ) -> Option<RunFailure> {
@@ -111,7 +111,7 @@ pub(super) fn watch(
                 // The failed slot's processes go too: a worker that failed
                 // but lives on, not reading, would hold its writer thread,
                 // and the run, until it chose to exit.
-                stop(notes, &mut running, live);
+                stop(notes, &mut running, live, release);
             }
             Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {
                 let now = answered();
@@ -131,7 +131,7 @@ pub(super) fn watch(
                     other => other,
                 });
                 abort.store(true, Ordering::Relaxed);
-                stop(notes, &mut running, live);
+                stop(notes, &mut running, live, release);
             }
             Err(RecvTimeoutError::Disconnected) => running = 0,
         }
@@ -174,13 +174,17 @@ fn owing(tallies: &[LineTally]) -> Option<String> {
     })
 }
 
-/// Ends an abandoned run: kills every slot's process group and every
-/// descendant of parbench, again and again until every thread has ended.
+/// Ends an abandoned run: closes the input of the workers whose writers
+/// have handed it back (`release`: a worker that did nothing wrong then
+/// ends by itself, and its reader with it), kills every slot's process
+/// group and every descendant of parbench, again and again until every
+/// thread has ended.
 /// An argv slot may be between spawn and registering its pid; a child that
 /// left its group (`setsid`) may hold a pipe open, and is found only as a
 /// descendant (an orphaned one comes back to parbench, its subreaper).
-fn stop(notes: &mpsc::Receiver<Note>, running: &mut usize, live: &Live) {
+fn stop(notes: &mpsc::Receiver<Note>, running: &mut usize, live: &Live, release: &dyn Fn()) {
     while *running > 0 {
+        release();
         live.kill();
         match notes.recv_timeout(Duration::from_millis(20)) {
             Ok(Note::Ended(_)) => *running -= 1,
@@ -312,13 +316,15 @@ pub(super) fn drive<C: Codec>(
         drop((notes_tx, stdin_tx));
         // Two threads a worker, its writer and its reader; one reader holds
         // each worker's results.
+        let release = || stdin_rx.try_iter().for_each(drop);
         let all_in = |last: Option<Instant>| {
             let now = Finish::now(&pids);
             stop = Some(Finish { at: last.unwrap_or(now.at), cpu: now.cpu });
             stdin_rx.try_iter().for_each(drop);
         };
         let tallies = C::LINES.then_some(&tallies[..]);
-        watch(&notes_rx, 2 * pool.len(), pool.len(), (&live, &abort, cutoff), all_in, (tallies, notice))
+        let watched = (&live, &abort, cutoff, &release as &dyn Fn());
+        watch(&notes_rx, 2 * pool.len(), pool.len(), watched, all_in, (tallies, notice))
     });
     drop(stdin_rx);
     let mut failure = failure;
@@ -368,5 +374,122 @@ pub(super) fn drive<C: Codec>(
             failure: RunFailure::Failed("the pool ended without all of its results".to_owned()),
             stderr,
         }),
+    }
+}
+
+/// The driver against workers in this process: each a thread behind a pair
+/// of pipes, as hyperfine tests its scheduler with a mock executor. No
+/// process is started, killed or reaped.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::processes::codecs::BinaryCodec;
+    use crate::worker::encode_frame;
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+
+    /// What an in-process worker does with each chunk it reads.
+    #[derive(Clone, Copy)]
+    enum Behaviour {
+        /// Answers every chunk with its items doubled.
+        Doubles,
+        /// Answers its first `n` chunks, then reads one more and ends
+        /// without an answer, as a crashed process would.
+        DiesAfter(usize),
+        /// Answers its first chunk with one result too many.
+        AnswersWrong,
+    }
+
+    /// Reads one frame of numbers; `None` at the end of input.
+    fn read_items(reader: &mut impl Read) -> Option<Vec<f64>> {
+        let mut count = [0u8; 4];
+        reader.read_exact(&mut count).ok()?;
+        let mut items = vec![0.0f64; u32::from_le_bytes(count) as usize];
+        reader.read_exact(bytemuck::cast_slice_mut(&mut items)).ok()?;
+        Some(items)
+    }
+
+    fn pipe_worker(behaviour: Behaviour) -> Worker {
+        let (mut their_stdin, stdin) = std::io::pipe().unwrap();
+        let (stdout, mut their_stdout) = std::io::pipe().unwrap();
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            while let Some(items) = read_items(&mut their_stdin) {
+                let mut results: Vec<f64> = items.iter().map(|item| item * 2.0).collect();
+                match behaviour {
+                    Behaviour::DiesAfter(chunks) if answered == chunks => return,
+                    Behaviour::AnswersWrong => results.push(0.0),
+                    _ => {}
+                }
+                let mut frame = Vec::new();
+                encode_frame(&results, &mut frame);
+                if their_stdout.write_all(&frame).is_err() {
+                    return;
+                }
+                answered += 1;
+            }
+        });
+        Worker {
+            group: None,
+            stdin: Some(File::from(OwnedFd::from(stdin))),
+            stdout: Some(File::from(OwnedFd::from(stdout))),
+            stderr: tempfile::tempfile().unwrap(),
+        }
+    }
+
+    /// Drives `items` through a pool of workers behaving as given, in
+    /// chunks of `size`.
+    fn run(behaviours: &[Behaviour], items: &[f64], size: usize) -> (Vec<f64>, Result<PoolEnd, Failed>) {
+        let mut pool: Vec<Worker> = behaviours.iter().map(|behaviour| pipe_worker(*behaviour)).collect();
+        let mut out = vec![f64::NAN; items.len()];
+        let chunks = Chunks::new(&mut out, size);
+        let ended = drive(&BinaryCodec { items }, &mut pool, chunks, &Cutoff::new(None), &mut |_| {});
+        (out, ended)
+    }
+
+    fn message(ended: Result<PoolEnd, Failed>) -> String {
+        match ended {
+            Ok(_) => panic!("the run should have failed"),
+            Err(Failed { failure: RunFailure::Failed(message), .. }) => message,
+            Err(Failed { failure, .. }) => panic!("failed otherwise: {failure}"),
+        }
+    }
+
+    #[test]
+    fn every_answer_lands_in_input_order_whichever_worker_gave_it() {
+        let items: Vec<f64> = (0..1000).map(f64::from).collect();
+        for workers in [1, 2, 3] {
+            for size in [1, 7, 1000] {
+                let (out, ended) = run(&vec![Behaviour::Doubles; workers], &items, size);
+                let ended = ended.unwrap_or_else(|failed| panic!("{}", failed.failure));
+                assert!(out.iter().zip(&items).all(|(got, item)| *got == item * 2.0), "{workers} x {size}");
+                assert!(ended.stderr.is_empty());
+                assert_eq!(ended.peak_rss, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_worker_that_dies_mid_chunk_fails_the_run_saying_how_far_it_got() {
+        let items: Vec<f64> = (0..100).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::DiesAfter(2)], &items, 10);
+        assert_eq!(message(ended), "worker 1 (pid 0) stopped answering after 20 items");
+    }
+
+    #[test]
+    fn a_dying_worker_fails_the_run_though_another_one_is_healthy() {
+        let items: Vec<f64> = (0..400).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::Doubles, Behaviour::DiesAfter(0)], &items, 10);
+        assert_eq!(message(ended), "worker 2 (pid 0) stopped answering after 0 items");
+    }
+
+    #[test]
+    fn a_worker_that_answers_wrongly_fails_the_run_with_what_it_said() {
+        let items: Vec<f64> = (0..30).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::AnswersWrong], &items, 10);
+        assert_eq!(
+            message(ended),
+            "worker 1 (pid 0) failed after 0 items: sent 11 results for a chunk of 10"
+        );
     }
 }
