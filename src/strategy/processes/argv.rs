@@ -149,10 +149,11 @@ impl Slots<'_> {
         if read.is_ok() {
             group.await_end();
         }
-        // Out of the watcher's reach before the reap (see `Live`).
+        // Out of the watcher's and the interrupt handler's reach before
+        // the reap (see `Live`).
         self.live.set(slot, None);
-        let reaped = group.end_with_peak();
         crate::interrupt::untrack_group(group.pid() as i32);
+        let reaped = group.end_with_peak();
         read.map_err(|error| format!("item {}: {error}", index + 1))?;
         let (status, peak) = reaped.map_err(|error| format!("item {}: {error}", index + 1))?;
         let stderr = self.budget.lock().unwrap_or_else(|p| p.into_inner()).read(stderr_file);
