@@ -51,14 +51,7 @@ impl Outputs {
             Outputs::Numbers(numbers) => {
                 hasher.update(b"n");
                 // -0.0 and 0.0 are the same result; NaN is hashed by its bits.
-                // Outside the timed region, and read with the hint that
-                // the results are not needed again: a big run's check
-                // would otherwise fill the cache the next run starts with
-                // (see `crate::cache`).
-                for (index, number) in numbers.iter().enumerate() {
-                    if index % 8 == 0 {
-                        crate::cache::fetch_once(numbers.as_ptr().wrapping_add(index + 64));
-                    }
+                for number in numbers {
                     let canonical = if *number == 0.0 { 0.0f64 } else { *number };
                     hasher.update(&canonical.to_bits().to_le_bytes());
                 }
@@ -178,9 +171,7 @@ impl Session {
         }
         self.output.clear();
         self.output.reserve(len);
-        zero(self.output.spare_capacity_mut(), len);
-        // SAFETY: `zero` wrote the first `len` elements.
-        unsafe { self.output.set_len(len) };
+        self.output.resize(len, 0.0);
     }
 
     /// The prepared buffer (a new one if none was prepared).
@@ -199,16 +190,6 @@ impl Session {
             self.output = numbers;
         }
     }
-}
-
-/// Writes 0.0 into the first `len` elements of `buffer`, past the cache
-/// ([`crate::cache`]): zeroing 40 MB the ordinary way left the cache full
-/// of dirty lines just before the clock started, and the next pool's start
-/// paid for writing them back.
-fn zero(buffer: &mut [std::mem::MaybeUninit<f64>], len: usize) {
-    let buffer = &mut buffer[..len];
-    // SAFETY: `buffer` holds `len` f64 slots, aligned as f64 are.
-    unsafe { crate::cache::stream(buffer.as_mut_ptr().cast(), len, |_| 0.0) }
 }
 
 /// The end of a run's timed region: the instant the last result was in the

@@ -69,8 +69,7 @@ impl Arena {
         (offset.is_multiple_of(8) && end.is_some_and(|end| end <= self.len)).then_some(offset as usize)
     }
 
-    /// Copies `values` into the arena at byte `offset`, reading them
-    /// without keeping them in the cache (see [`crate::cache`]).
+    /// Copies `values` into the arena at byte `offset`.
     ///
     /// # Safety
     /// No one else (no worker, no other thread) may touch those bytes
@@ -81,16 +80,20 @@ impl Arena {
     /// If they do not fit: the runner lays the arena out.
     pub unsafe fn put(&self, offset: usize, values: &[f64]) {
         let offset = self.span(offset as u64, values.len()).expect("the chunk fits in the arena");
-        // SAFETY: in bounds and aligned (checked above); unshared (the
-        // caller's promise).
+        // SAFETY: in bounds and aligned (checked above), and `values`, the
+        // runner's own memory, cannot overlap the mapping; no one else
+        // touches those bytes meanwhile (the caller's promise).
         unsafe {
-            crate::cache::copy_read_once(values.as_ptr(), self.base.as_ptr().add(offset).cast(), values.len())
+            std::ptr::copy_nonoverlapping(
+                values.as_ptr(),
+                self.base.as_ptr().add(offset).cast(),
+                values.len(),
+            )
         }
     }
 
     /// Copies `out.len()` values from the arena at byte `offset` into
-    /// `out`, writing them past the cache (see [`crate::cache`]); they are
-    /// read once more, after the clock stops, to check them.
+    /// `out`.
     ///
     /// # Safety
     /// No one may write those bytes until this returns: the runner reads a
@@ -103,8 +106,7 @@ impl Arena {
         // SAFETY: in bounds and aligned (checked above); no writer while
         // this lives (the caller's promise).
         let results = unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(offset).cast(), out.len()) };
-        // SAFETY: `out` is valid for its length.
-        unsafe { crate::cache::stream(out.as_mut_ptr(), out.len(), |index| results[index]) }
+        out.copy_from_slice(results);
     }
 
     /// A chunk's items at byte `offset` and the room for its results right
