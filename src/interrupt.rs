@@ -6,6 +6,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// The exit status of a run stopped by a signal, as shells report Ctrl-C.
@@ -43,16 +46,18 @@ pub fn install() {
         signal_hook::consts::SIGQUIT,
     ] {
         // SAFETY: the handler only swaps an atomic, reads the table, and
-        // calls killpg and _exit, all async-signal-safe.
+        // calls killpg (nix's wrapper adds no allocation or lock) and
+        // _exit, all async-signal-safe.
         let _ = unsafe {
             signal_hook::low_level::register(signal, || {
                 if REQUESTED.swap(true, Ordering::SeqCst) {
                     for slot in &GROUPS {
                         let pgid = slot.load(Ordering::Acquire);
                         if pgid > 0 {
-                            libc::killpg(pgid, libc::SIGKILL);
+                            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
                         }
                     }
+                    // nix has no wrapper for _exit.
                     libc::_exit(EXIT_INTERRUPTED);
                 }
             })

@@ -10,7 +10,7 @@
 
 pub mod affinity;
 pub mod analysis;
-pub mod cache;
+pub mod child;
 pub mod cli;
 pub mod cluster;
 pub mod command;

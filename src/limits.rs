@@ -17,19 +17,12 @@ impl Limit {
     }
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-type Resource = libc::__rlimit_resource_t;
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-type Resource = libc::c_int;
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 fn read(resource: Resource) -> Option<Limit> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes the struct we own.
-    if unsafe { libc::getrlimit(resource, &mut limit) } != 0 {
-        return None;
-    }
-    let value = |raw: libc::rlim_t| (raw != libc::RLIM_INFINITY).then_some(raw);
-    Some(Limit { soft: value(limit.rlim_cur), hard: value(limit.rlim_max) })
+    let (soft, hard) = getrlimit(resource).ok()?;
+    let value = |raw: u64| (raw != nix::sys::resource::RLIM_INFINITY).then_some(raw);
+    Some(Limit { soft: value(soft), hard: value(hard) })
 }
 
 /// Raises the soft limit to `needed` (at most to the hard limit), if it is
@@ -40,28 +33,24 @@ fn raise(resource: Resource, needed: u64) {
         return;
     }
     let target = limit.hard.map_or(needed, |hard| needed.min(hard));
-    let new = libc::rlimit { rlim_cur: target, rlim_max: limit.hard.unwrap_or(libc::RLIM_INFINITY) };
-    // SAFETY: setrlimit reads the struct we own; raising a soft limit up to
-    // the hard one is always permitted.
-    unsafe {
-        libc::setrlimit(resource, &new);
-    }
+    // Raising a soft limit up to the hard one is always permitted.
+    let _ = setrlimit(resource, target, limit.hard.unwrap_or(nix::sys::resource::RLIM_INFINITY));
 }
 
 pub fn open_files() -> Option<Limit> {
-    read(libc::RLIMIT_NOFILE)
+    read(Resource::RLIMIT_NOFILE)
 }
 
 pub fn processes() -> Option<Limit> {
-    read(libc::RLIMIT_NPROC)
+    read(Resource::RLIMIT_NPROC)
 }
 
 pub fn raise_open_files(needed: u64) {
-    raise(libc::RLIMIT_NOFILE, needed);
+    raise(Resource::RLIMIT_NOFILE, needed);
 }
 
 pub fn raise_processes(needed: u64) {
-    raise(libc::RLIMIT_NPROC, needed);
+    raise(Resource::RLIMIT_NPROC, needed);
 }
 
 #[cfg(test)]

@@ -111,6 +111,8 @@ impl Drop for Workdir {
     /// Whatever a failed test left running goes too.
     fn drop(&mut self) {
         for pid in self.marked() {
+            // SAFETY: kill takes integers and touches no memory; a pid that
+            // has ended fails.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         }
     }
@@ -163,6 +165,8 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill takes integers and touches no memory; the child is ours
+    // and not yet waited for, so its pid is its own.
     unsafe { libc::kill(child.id() as libc::pid_t, signal) };
 }
 
@@ -606,6 +610,8 @@ fn a_failed_final_write_keeps_the_previous_set_and_says_how_to_resume() {
     let before = work.read("results/set.csv");
     let limit = csv.max(summary) + 8;
     let mut command = work.command(&["run", "--quiet", "--fresh", "--out", "results", &job]);
+    // SAFETY: the hook runs between fork and exec and calls only
+    // setrlimit, which is async-signal-safe, on a struct on its own stack.
     unsafe {
         command.pre_exec(move || {
             let rlimit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
@@ -718,6 +724,7 @@ fn job_files_that_are_not_regular_files_are_refused() {
     let work = Workdir::new();
     let fifo = work.path().join("fifo.toml");
     let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `path` is a NUL-terminated string that outlives the call.
     assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
     for file in ["fifo.toml", "/dev/zero"] {
         let output = work.parbench(&["check", file]);

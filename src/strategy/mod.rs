@@ -3,7 +3,7 @@
 //! match in [`execute`] is the one place that picks one.
 
 mod chunks;
-mod memory;
+mod peak;
 mod processes;
 mod python;
 mod reaper;
@@ -20,7 +20,7 @@ use crate::generator::Items;
 use crate::vocab::{Pin, Strategy, WorkKind};
 use crate::workload::{Protocol, Work};
 
-pub use memory::{own_peak, reset_own_peak};
+pub use peak::{own_peak, reset_own_peak};
 
 /// The results of one run, in input order.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,14 +51,7 @@ impl Outputs {
             Outputs::Numbers(numbers) => {
                 hasher.update(b"n");
                 // -0.0 and 0.0 are the same result; NaN is hashed by its bits.
-                // Outside the timed region, and read with the hint that
-                // the results are not needed again: a big run's check
-                // would otherwise fill the cache the next run starts with
-                // (see `crate::cache`).
-                for (index, number) in numbers.iter().enumerate() {
-                    if index % 8 == 0 {
-                        crate::cache::fetch_once(numbers.as_ptr().wrapping_add(index + 64));
-                    }
+                for number in numbers {
                     let canonical = if *number == 0.0 { 0.0f64 } else { *number };
                     hasher.update(&canonical.to_bits().to_le_bytes());
                 }
@@ -178,9 +171,7 @@ impl Session {
         }
         self.output.clear();
         self.output.reserve(len);
-        zero(self.output.spare_capacity_mut(), len);
-        // SAFETY: `zero` wrote the first `len` elements.
-        unsafe { self.output.set_len(len) };
+        self.output.resize(len, 0.0);
     }
 
     /// The prepared buffer (a new one if none was prepared).
@@ -199,16 +190,6 @@ impl Session {
             self.output = numbers;
         }
     }
-}
-
-/// Writes 0.0 into the first `len` elements of `buffer`, past the cache
-/// ([`crate::cache`]): zeroing 40 MB the ordinary way left the cache full
-/// of dirty lines just before the clock started, and the next pool's start
-/// paid for writing them back.
-fn zero(buffer: &mut [std::mem::MaybeUninit<f64>], len: usize) {
-    let buffer = &mut buffer[..len];
-    // SAFETY: `buffer` holds `len` f64 slots, aligned as f64 are.
-    unsafe { crate::cache::stream(buffer.as_mut_ptr().cast(), len, |_| 0.0) }
 }
 
 /// The end of a run's timed region: the instant the last result was in the
@@ -236,24 +217,17 @@ impl Finish {
 /// it has reaped so far. A run's `cpu_s` is its [`Finish::cpu`] minus this at
 /// its start.
 pub fn cpu_now() -> Duration {
-    // SAFETY: clock_gettime and getrusage fill structs we own; a failure
-    // counts as zero.
-    unsafe {
-        let mut own: libc::timespec = std::mem::zeroed();
-        let own = if libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut own) == 0 {
-            Duration::new(own.tv_sec as u64, own.tv_nsec as u32)
-        } else {
-            Duration::ZERO
-        };
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let children = if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
-            let of = |time: libc::timeval| Duration::new(time.tv_sec as u64, time.tv_usec as u32 * 1000);
-            of(usage.ru_utime) + of(usage.ru_stime)
-        } else {
-            Duration::ZERO
-        };
-        own + children
-    }
+    use nix::sys::resource::{UsageWho, getrusage};
+    use nix::time::{ClockId, clock_gettime};
+    // A failure counts as zero.
+    let own = clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(Duration::ZERO, |own| Duration::new(own.tv_sec() as u64, own.tv_nsec() as u32));
+    let children = getrusage(UsageWho::RUSAGE_CHILDREN).map_or(Duration::ZERO, |usage| {
+        let of =
+            |time: nix::sys::time::TimeVal| Duration::new(time.tv_sec() as u64, time.tv_usec() as u32 * 1000);
+        of(usage.user_time()) + of(usage.system_time())
+    });
+    own + children
 }
 
 /// CPU time a live child has used: the scheduler's nanosecond count from
@@ -271,8 +245,8 @@ fn child_cpu(pid: u32) -> Duration {
     // Fields after the command name (which may hold spaces), from field 3.
     let fields: Vec<&str> =
         stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    use nix::unistd::{SysconfVar, sysconf};
+    let ticks = sysconf(SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100).max(1) as f64;
     let field = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime: fields 14 and 15 of the line, counted from 1.
     Duration::from_secs_f64((field(11) + field(12)) / ticks)

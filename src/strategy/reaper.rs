@@ -15,15 +15,16 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::sync::Once;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 /// Makes parbench the parent of its orphaned descendants; once per process.
 pub fn adopt_orphans() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: prctl with integer arguments only; failure (a kernel
-        // without it) leaves the group kills as the only defence.
-        unsafe {
-            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        }
+        // A failure (a kernel without it) leaves the group kills as the only
+        // defence.
+        let _ = nix::sys::prctl::set_child_subreaper(true);
     });
 }
 
@@ -55,10 +56,9 @@ fn descendants() -> Vec<(i32, i32)> {
 /// Kills every descendant of parbench.
 pub fn kill_descendants() {
     for (pid, _) in descendants() {
-        // SAFETY: kill has no memory effects; a pid that ended fails.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-        }
+        // A pid that ended fails. (One that a slot reaped since /proc was
+        // read could name another process by now: the window is one scan.)
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
 }
 
@@ -67,13 +67,11 @@ pub fn kill_descendants() {
 pub fn end_leftovers() {
     let me = std::process::id() as i32;
     for (pid, parent) in descendants() {
-        // SAFETY: as above; waitpid on a child of ours that was just killed.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            if parent == me {
-                let mut status = 0;
-                libc::waitpid(pid, &mut status, 0);
-            }
+        let pid = Pid::from_raw(pid);
+        // A child of parbench's is killed before it is reaped, never after.
+        let _ = kill(pid, Signal::SIGKILL);
+        if parent == me {
+            let _ = nix::sys::wait::waitpid(pid, None);
         }
     }
 }

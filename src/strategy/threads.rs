@@ -1,7 +1,7 @@
 //! `threads`: a pool of exactly N OS threads, built inside the timed region
 //! as the seed's `ThreadPoolExecutor` was, each pinned to a CPU (see
 //! `affinity.rs` for why). The threads share the list in indexed chunks
-//! taken from one atomic counter by whoever is free (as the processes pool
+//! claimed under one lock (`Chunks`) by whoever is free (as the processes pool
 //! does), and write the results straight into their chunk's slice of the
 //! output, in order.
 

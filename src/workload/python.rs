@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -246,7 +246,7 @@ enum Reply {
 /// A running harness, in a process group of its own. Dropping it ends the
 /// harness and every process of that group.
 pub struct Harness {
-    child: Child,
+    group: crate::child::Group,
     stdin: Option<ChildStdin>,
     replies: Receiver<String>,
     /// Standard error goes to an unnamed temporary file (no pipe to fill);
@@ -269,7 +269,6 @@ impl Harness {
         stopped: &dyn Fn() -> bool,
         patience: &dyn Fn() -> Duration,
     ) -> Result<Harness, (HarnessError, Vec<String>)> {
-        use std::os::unix::process::CommandExt;
         let failed = |message: String| (HarnessError::Failed(message), Vec::new());
         let stderr = tempfile::tempfile()
             .map_err(|error| failed(format!("cannot create a temporary file for stderr: {error}")))?;
@@ -281,20 +280,12 @@ impl Harness {
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(stderr_for_child)
-            .process_group(0);
+            .stderr(stderr_for_child);
         // If parbench dies without ending the harness (a second Ctrl-C, a
         // SIGKILL), the kernel sends the harness SIGHUP, on which it ends
         // its own process group.
-        // SAFETY: prctl is async-signal-safe, and nothing else runs between
-        // fork and exec here.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP);
-                Ok(())
-            });
-        }
-        let mut child = command.spawn().map_err(|error| {
+        let tether = crate::child::Tether::Signal(nix::sys::signal::Signal::SIGHUP);
+        let mut child = crate::child::spawn(&mut command, tether).map_err(|error| {
             failed(format!("cannot start \"{}\": {}", interpreter.display(), crate::vocab::io_reason(&error)))
         })?;
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -309,7 +300,7 @@ impl Harness {
         });
         let mut harness = Harness {
             stdin: child.stdin.take(),
-            child,
+            group: crate::child::Group::new(child.id()),
             replies,
             stderr,
             stderr_seen: 0,
@@ -366,7 +357,7 @@ impl Harness {
 
     /// Whether the harness can take another run.
     pub fn alive(&mut self) -> bool {
-        self.stdin.is_some() && matches!(self.child.try_wait(), Ok(None))
+        self.stdin.is_some() && !self.group.await_exit(Duration::ZERO)
     }
 
     fn ask(
@@ -403,10 +394,10 @@ impl Harness {
     /// The harness's standard output closed: it exited or was killed.
     fn died(&mut self) -> HarnessError {
         self.stdin = None;
-        let status = wait_at_most(&mut self.child, Duration::from_secs(1));
-        self.end();
+        let exited = self.group.await_exit(Duration::from_secs(1));
+        let status = self.end().filter(|_| exited);
         let how = match status {
-            Some(status) => describe_exit(status),
+            Some(status) => crate::child::describe_exit(status),
             None => "stopped answering".to_owned(),
         };
         let mut tail = String::new();
@@ -431,24 +422,29 @@ impl Harness {
     /// Ends the harness and every process of its group: SIGTERM first, so
     /// that multiprocessing's resource tracker (which ignores it) sees its
     /// clients gone and removes their semaphores, then SIGKILL for anything
-    /// left after a short grace.
-    fn end(&mut self) {
+    /// left after a short grace. The harness, the group's leader, is reaped
+    /// only after that (see [`crate::child`]); its status.
+    fn end(&mut self) -> Option<std::process::ExitStatus> {
+        use nix::sys::signal::Signal;
         self.stdin = None;
-        let group = self.child.id() as libc::pid_t;
-        signal_group(group, libc::SIGTERM);
-        let _ = wait_at_most(&mut self.child, Duration::from_millis(500));
-        let grace = Instant::now() + Duration::from_secs(1);
-        while group_alive(group) && Instant::now() < grace {
-            reap_group(group);
-            std::thread::sleep(Duration::from_millis(5));
+        let group = self.group.pid() as libc::pid_t;
+        if self.group.ended().is_none() {
+            self.group.signal(Signal::SIGTERM);
+            let _ = self.group.await_exit(Duration::from_millis(500));
+            let grace = Instant::now() + Duration::from_secs(1);
+            while running_in_group(group) && Instant::now() < grace {
+                reap_group(group);
+                std::thread::sleep(Duration::from_millis(5));
+            }
         }
-        signal_group(group, libc::SIGKILL);
-        let _ = self.child.wait();
+        let status = self.group.end();
         let reaped = Instant::now() + Duration::from_secs(1);
-        while group_alive(group) && Instant::now() < reaped {
+        while running_in_group(group) && Instant::now() < reaped {
             reap_group(group);
             std::thread::sleep(Duration::from_millis(1));
         }
+        reap_group(group);
+        status
     }
 }
 
@@ -457,52 +453,45 @@ impl Drop for Harness {
     /// down after each run); whatever is left of its group is then ended.
     fn drop(&mut self) {
         if self.stdin.take().is_some() {
-            let _ = wait_at_most(&mut self.child, Duration::from_secs(2));
+            let _ = self.group.await_exit(Duration::from_secs(2));
         }
         self.end();
     }
 }
 
-fn describe_exit(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(signal)) => format!("was killed by signal {signal}"),
-        _ => "ended".to_owned(),
+/// Whether a process of the group is still running (a zombie is not).
+fn running_in_group(group: libc::pid_t) -> bool {
+    members(group).iter().any(|(_, zombie)| !zombie)
+}
+
+/// Reaps the group's zombies that are parbench's own children, but its
+/// leader (the harness, reaped by its `Group`): pool processes whose
+/// harness died come back to parbench when it is their subreaper, and would
+/// otherwise stay zombies.
+fn reap_group(group: libc::pid_t) {
+    use nix::sys::wait::{WaitPidFlag, waitpid};
+    for (pid, _) in members(group).into_iter().filter(|(pid, zombie)| *zombie && *pid != group) {
+        let _ = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
     }
 }
 
-fn wait_at_most(child: &mut Child, patience: Duration) -> Option<std::process::ExitStatus> {
-    let until = Instant::now() + patience;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(2)),
-            _ => return None,
+/// The processes of process group `group`, and whether each is a zombie,
+/// from /proc.
+fn members(group: libc::pid_t) -> Vec<(libc::pid_t, bool)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|end| &stat[end + 1..]) else { continue };
+        let mut fields = after.split_whitespace();
+        let zombie = fields.next() == Some("Z");
+        if fields.nth(1).and_then(|field| field.parse::<libc::pid_t>().ok()) == Some(group) {
+            found.push((pid, zombie));
         }
     }
-}
-
-fn signal_group(group: libc::pid_t, signal: libc::c_int) {
-    // SAFETY: killpg has no memory effects; a group with no process left
-    // fails with ESRCH.
-    unsafe {
-        libc::killpg(group, signal);
-    }
-}
-
-/// Reaps the group's processes that are parbench's own children: pool
-/// processes whose harness died come back to parbench when it is their
-/// subreaper, and would otherwise stay zombies.
-fn reap_group(group: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: waitpid on our own children of that group, without blocking.
-    while unsafe { libc::waitpid(-group, &mut status, libc::WNOHANG) } > 0 {}
-}
-
-fn group_alive(group: libc::pid_t) -> bool {
-    // SAFETY: signal 0 only checks that the group has a process.
-    unsafe { libc::killpg(group, 0) == 0 }
+    found
 }
 
 /// An interpreter as the job file names it: a path (with a `/`, relative to

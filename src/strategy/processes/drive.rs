@@ -1,0 +1,495 @@
+//! The pool driver: moves chunks to a pool's workers and results back, and
+//! the one watch-and-kill loop that pools and `argv` slots share.
+//!
+//! Each worker has a writer thread and a reader thread in the runner. The
+//! writer claims the next chunk (see `Chunks`) only when it holds a
+//! credit (at most [`IN_FLIGHT`] chunks per worker are unanswered), so a free
+//! worker always gets the next chunk and a busy one never hoards. The writer
+//! and reader never wait on each other's pipe, so no list size and no result
+//! size can deadlock: the child can always write because the reader is
+//! always reading.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use super::codecs::{Codec, Lane};
+use super::{IN_FLIGHT, Worker, telling_line};
+use crate::child::{Group, describe_exit};
+use crate::strategy::chunks::Chunks;
+use crate::strategy::reaper::{self, StderrBudget};
+use crate::strategy::{Cutoff, Failed, Finish, RunFailure};
+
+/// The process group each slot (a pool worker, or an argv slot's current
+/// child) runs now, so that the watcher can kill what is running.
+///
+/// A slot holds a pid only while that process is unreaped: its owner clears
+/// the slot before it reaps the process, and [`Live::kill`] signals under
+/// the slot's lock, so no signal can reach a group whose leader was reaped
+/// (see [`crate::child`]).
+pub(super) struct Live {
+    slots: Vec<Mutex<Option<u32>>>,
+    /// Whether an abandoned run also kills every descendant of parbench:
+    /// always, but for a pool of in-process workers in a test, which has
+    /// none of its own and must not end other tests' processes.
+    descendants: bool,
+}
+
+impl Live {
+    pub(super) fn new(slots: usize, descendants: bool) -> Self {
+        Live { slots: (0..slots).map(|_| Mutex::new(None)).collect(), descendants }
+    }
+
+    pub(super) fn set(&self, slot: usize, pid: Option<u32>) {
+        *self.slots[slot].lock().unwrap_or_else(|poison| poison.into_inner()) = pid;
+    }
+
+    /// Kills the group of every slot.
+    fn kill(&self) {
+        for pid in &self.slots {
+            if let Some(pid) = *pid.lock().unwrap_or_else(|poison| poison.into_inner()) {
+                crate::child::kill_unreaped_group(pid);
+            }
+        }
+        if self.descendants {
+            reaper::kill_descendants();
+        }
+    }
+}
+
+/// What a slot's thread tells the watcher.
+pub(super) enum Note {
+    /// A pool worker's reader holds every result of that worker, the last
+    /// taken at this instant (`None`: the worker got no chunk).
+    AllIn(Option<Instant>),
+    /// A thread of a slot ended, and why it failed.
+    Ended(Result<(), String>),
+}
+
+/// The one watch-and-kill loop, on the runner's own thread, for pools and
+/// argv slots alike: it waits for `threads` threads of the slots to end, and
+/// stops the run at the first failure or when the cut-off comes. When
+/// `holders` readers have said [`Note::AllIn`] and nothing failed, it calls
+/// `all_in` with the instant of the last result, before the workers end.
+///
+/// With `tallies` (a `lines` pool's lines sent and answered, per worker),
+/// it tells `notice` when no worker has answered for [`QUIET`], and the
+/// timeout's error names the workers still owing answers: the usual cause
+/// is a program that does not flush its output after each line.
+pub(super) fn watch(
+    notes: &mpsc::Receiver<Note>,
+    threads: usize,
+    holders: usize,
+    (live, abort, cutoff, release): (&Live, &AtomicBool, &Cutoff, &dyn Fn()),
+    mut all_in: impl FnMut(Option<Instant>),
+    (tallies, notice): (Option<&[LineTally]>, &mut dyn FnMut(String)),
+) -> Option<RunFailure> {
+    let mut failure = None;
+    let mut running = threads;
+    let (mut holding, mut last) = (0, None);
+    let answered = || tallies.map(|tallies| tallies.iter().map(LineTally::answered).collect::<Vec<_>>());
+    let mut last_answered = answered();
+    let mut quiet_since = Instant::now();
+    let mut told = false;
+    while running > 0 {
+        match notes.recv_timeout(cutoff.slice()) {
+            Ok(Note::AllIn(at)) => {
+                holding += 1;
+                last = last.max(at);
+                if holding == holders && failure.is_none() {
+                    all_in(last);
+                }
+            }
+            Ok(Note::Ended(Ok(()))) => running -= 1,
+            Ok(Note::Ended(Err(message))) => {
+                running -= 1;
+                failure.get_or_insert(RunFailure::Failed(message));
+                abort.store(true, Ordering::Relaxed);
+                // The failed slot's processes go too: a worker that failed
+                // but lives on, not reading, would hold its writer thread,
+                // and the run, until it chose to exit.
+                stop(notes, &mut running, live, release);
+            }
+            Err(RecvTimeoutError::Timeout) if !cutoff.passed() => {
+                let now = answered();
+                if now != last_answered {
+                    (last_answered, quiet_since, told) = (now, Instant::now(), false);
+                } else if !told
+                    && quiet_since.elapsed() >= QUIET
+                    && let Some(owing) = tallies.and_then(owing)
+                {
+                    told = true;
+                    notice(format!("{owing} for {} s", QUIET.as_secs()));
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                failure.get_or_insert_with(|| match cutoff.failure() {
+                    RunFailure::Timeout(limit, _) => RunFailure::Timeout(limit, tallies.and_then(owing)),
+                    other => other,
+                });
+                abort.store(true, Ordering::Relaxed);
+                stop(notes, &mut running, live, release);
+            }
+            Err(RecvTimeoutError::Disconnected) => running = 0,
+        }
+    }
+    failure
+}
+
+/// How long a `lines` pool may go without an answer before the user is told.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// Lines sent to one worker of a `lines` pool, and lines it answered.
+#[derive(Default)]
+pub(super) struct LineTally {
+    sent: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
+}
+
+impl LineTally {
+    fn answered(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+/// `worker 1 has answered 0 of 2 lines; does it flush …?`, for the workers
+/// that owe answers, if any.
+fn owing(tallies: &[LineTally]) -> Option<String> {
+    let owing: Vec<String> = tallies
+        .iter()
+        .enumerate()
+        .filter_map(|(index, tally)| {
+            let (sent, answered) = (tally.sent.load(Ordering::Relaxed), tally.answered());
+            (answered < sent).then(|| format!("worker {} has answered {answered} of {sent} lines", index + 1))
+        })
+        .collect();
+    (!owing.is_empty()).then(|| {
+        format!(
+            "{}; does it flush its output after each line (Python: print(..., flush=True))?",
+            owing.join(", ")
+        )
+    })
+}
+
+/// Ends an abandoned run: closes the input of the workers whose writers
+/// have handed it back (`release`: a worker that did nothing wrong then
+/// ends by itself, and its reader with it), kills every slot's process
+/// group and every descendant of parbench, again and again until every
+/// thread has ended.
+/// An argv slot may be between spawn and registering its pid; a child that
+/// left its group (`setsid`) may hold a pipe open, and is found only as a
+/// descendant (an orphaned one comes back to parbench, its subreaper).
+fn stop(notes: &mpsc::Receiver<Note>, running: &mut usize, live: &Live, release: &dyn Fn()) {
+    while *running > 0 {
+        release();
+        live.kill();
+        match notes.recv_timeout(Duration::from_millis(20)) {
+            Ok(Note::Ended(_)) => *running -= 1,
+            Ok(Note::AllIn(_)) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => *running = 0,
+        }
+    }
+}
+
+/// How a pool's run ended.
+pub(super) struct PoolEnd {
+    /// The end of the timed region: the last result in hand.
+    pub(super) stop: Finish,
+    /// Whatever the workers wrote to stderr.
+    pub(super) stderr: Vec<String>,
+    /// The sum of the workers' peak resident memory, in bytes.
+    pub(super) peak_rss: u64,
+}
+
+/// Moves items to workers and results back.
+///
+/// The clock stops when every reader holds its worker's last result, while
+/// every worker still waits for input: only then are the workers' stdins
+/// closed, so that their end of output, exit and reaping all come after
+/// the timed region, as a thread pool's teardown does, and their CPU time is
+/// read at that moment.
+///
+/// Then each worker's group is killed (whatever a command left behind in
+/// it) before the worker is reaped, never after (see [`crate::child`]).
+pub(super) fn drive<C: Codec>(
+    codec: &C,
+    pool: &mut [Worker],
+    chunks: Chunks<'_, C::Out>,
+    cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
+) -> Result<PoolEnd, Failed> {
+    let tallies: Vec<LineTally> = (0..pool.len()).map(|_| LineTally::default()).collect();
+    let abort = AtomicBool::new(false);
+    let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
+    let processes = !pids.is_empty();
+    let live = Live::new(pool.len(), processes);
+    let (notes_tx, notes_rx) = mpsc::channel::<Note>();
+    // Each writer hands its worker's stdin back here once it has sent every
+    // chunk it will send; the pipes close after the clock stops.
+    let (stdin_tx, stdin_rx) = mpsc::channel::<BufWriter<File>>();
+    let mut stop = None;
+
+    let failure = std::thread::scope(|scope| {
+        for (index, worker) in pool.iter_mut().enumerate() {
+            live.set(index, worker.group.as_ref().map(Group::pid));
+            let pid = worker.pid();
+            let stdin = worker.stdin.take().expect("stdin is piped");
+            let stdout = worker.stdout.take().expect("stdout is piped");
+            let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(IN_FLIGHT);
+            for _ in 0..IN_FLIGHT {
+                credit_tx.send(()).expect("the channel has room");
+            }
+            // Each chunk sent, its output, and when: the reader fills the
+            // output from the answer and times it.
+            let (order_tx, order_rx) = mpsc::channel::<(Lane, &mut [C::Out], Instant)>();
+            let (chunks, abort, stdin_tx, tally) = (&chunks, &abort, stdin_tx.clone(), &tallies[index]);
+            let writer_notes = notes_tx.clone();
+            let notes_tx = notes_tx.clone();
+            scope.spawn(move || {
+                let mut writer = BufWriter::with_capacity(1 << 16, stdin);
+                let mut frame = Vec::new();
+                let mut lane = Lane { worker: index, chunk: 0 };
+                while !abort.load(Ordering::Relaxed) {
+                    let credit = match credit_rx.try_recv() {
+                        Ok(()) => Ok(()),
+                        Err(TryRecvError::Empty) => {
+                            // About to wait: whatever is buffered must reach
+                            // the worker first, or it waits for us.
+                            if writer.flush().is_err() {
+                                break;
+                            }
+                            credit_rx.recv().map_err(|_| ())
+                        }
+                        Err(TryRecvError::Disconnected) => Err(()),
+                    };
+                    if credit.is_err() {
+                        break;
+                    }
+                    let Some((range, out)) = chunks.claim() else {
+                        break;
+                    };
+                    frame.clear();
+                    let lines = range.len();
+                    codec.encode(lane, range, &mut frame);
+                    if order_tx.send((lane, out, Instant::now())).is_err()
+                        || writer.write_all(&frame).is_err()
+                    {
+                        break;
+                    }
+                    lane.chunk += 1;
+                    tally.sent.fetch_add(lines, Ordering::Relaxed);
+                }
+                // Closing stdin tells the worker there is no more work: not
+                // yet, while the clock runs (see above).
+                if writer.flush().is_ok() {
+                    let _ = stdin_tx.send(writer);
+                }
+                drop(order_tx);
+                let _ = writer_notes.send(Note::Ended(Ok(())));
+            });
+            scope.spawn(move || {
+                let mut reader = BufReader::with_capacity(1 << 16, stdout);
+                let mut done = 0usize;
+                let mut answered = None;
+                let result = loop {
+                    let Ok((lane, slot, sent)) = order_rx.recv() else {
+                        let _ = notes_tx.send(Note::AllIn(answered));
+                        break codec.finish(&mut reader, done);
+                    };
+                    if let Err(error) = codec.decode(lane, &mut reader, slot, done) {
+                        break Err(error);
+                    }
+                    done += slot.len();
+                    let now = Instant::now();
+                    chunks.observe(slot.len(), now - sent);
+                    answered = Some(now);
+                    tally.answered.store(done, Ordering::Relaxed);
+                    let _ = credit_tx.send(());
+                };
+                let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
+                let _ = notes_tx.send(Note::Ended(result));
+            });
+        }
+        drop((notes_tx, stdin_tx));
+        // Two threads a worker, its writer and its reader; one reader holds
+        // each worker's results.
+        let release = || stdin_rx.try_iter().for_each(drop);
+        let all_in = |last: Option<Instant>| {
+            let now = Finish::now(&pids);
+            stop = Some(Finish { at: last.unwrap_or(now.at), cpu: now.cpu });
+            stdin_rx.try_iter().for_each(drop);
+        };
+        let tallies = C::LINES.then_some(&tallies[..]);
+        let watched = (&live, &abort, cutoff, &release as &dyn Fn());
+        watch(&notes_rx, 2 * pool.len(), pool.len(), watched, all_in, (tallies, notice))
+    });
+    drop(stdin_rx);
+    let mut failure = failure;
+
+    // The clock has stopped: no more kills from the watcher. Each worker's
+    // peak memory is read from the kernel as it exits, then its group is
+    // killed (grandchildren a command left behind: reaping the leader does
+    // not end its group), and only then is it reaped.
+    drop(live);
+    let mut stderr = Vec::new();
+    let mut budget = StderrBudget::new();
+    let mut peak_rss = 0;
+    for (index, worker) in pool.iter_mut().enumerate() {
+        let (status, peak) = worker.end_after(Duration::from_secs(5));
+        peak_rss += peak.unwrap_or(0);
+        let text = budget.read(&mut worker.stderr);
+        let first = telling_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
+        match &mut failure {
+            Some(RunFailure::Failed(message)) if message.starts_with(&format!("worker {} ", index + 1)) => {
+                if let Some(status) = status {
+                    message.push_str(&format!(" ({})", describe_exit(status)));
+                }
+                message.push_str(&first);
+            }
+            // Every answer in, and then a crash or an exit status other
+            // than 0: the worker says its work went wrong.
+            None if status.is_some_and(|status| !status.success()) => {
+                failure = Some(RunFailure::Failed(format!(
+                    "worker {} (pid {}) {} after its last answer{first}",
+                    index + 1,
+                    worker.pid(),
+                    describe_exit(status.expect("checked above"))
+                )));
+            }
+            _ => {}
+        }
+        stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
+    }
+    stderr.extend(budget.note());
+    if processes {
+        reaper::end_leftovers();
+    }
+    match (failure, stop) {
+        (Some(failure), _) => Err(Failed { failure, stderr }),
+        (None, Some(stop)) => Ok(PoolEnd { stop, stderr, peak_rss }),
+        (None, None) => Err(Failed {
+            failure: RunFailure::Failed("the pool ended without all of its results".to_owned()),
+            stderr,
+        }),
+    }
+}
+
+/// The driver against workers in this process: each a thread behind a pair
+/// of pipes, as hyperfine tests its scheduler with a mock executor. No
+/// process is started, killed or reaped.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::processes::codecs::BinaryCodec;
+    use crate::worker::encode_frame;
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+
+    /// What an in-process worker does with each chunk it reads.
+    #[derive(Clone, Copy)]
+    enum Behaviour {
+        /// Answers every chunk with its items doubled.
+        Doubles,
+        /// Answers its first `n` chunks, then reads one more and ends
+        /// without an answer, as a crashed process would.
+        DiesAfter(usize),
+        /// Answers its first chunk with one result too many.
+        AnswersWrong,
+    }
+
+    /// Reads one frame of numbers; `None` at the end of input.
+    fn read_items(reader: &mut impl Read) -> Option<Vec<f64>> {
+        let mut count = [0u8; 4];
+        reader.read_exact(&mut count).ok()?;
+        let mut items = vec![0.0f64; u32::from_le_bytes(count) as usize];
+        reader.read_exact(bytemuck::cast_slice_mut(&mut items)).ok()?;
+        Some(items)
+    }
+
+    fn pipe_worker(behaviour: Behaviour) -> Worker {
+        let (mut their_stdin, stdin) = std::io::pipe().unwrap();
+        let (stdout, mut their_stdout) = std::io::pipe().unwrap();
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            while let Some(items) = read_items(&mut their_stdin) {
+                let mut results: Vec<f64> = items.iter().map(|item| item * 2.0).collect();
+                match behaviour {
+                    Behaviour::DiesAfter(chunks) if answered == chunks => return,
+                    Behaviour::AnswersWrong => results.push(0.0),
+                    _ => {}
+                }
+                let mut frame = Vec::new();
+                encode_frame(&results, &mut frame);
+                if their_stdout.write_all(&frame).is_err() {
+                    return;
+                }
+                answered += 1;
+            }
+        });
+        Worker {
+            group: None,
+            stdin: Some(File::from(OwnedFd::from(stdin))),
+            stdout: Some(File::from(OwnedFd::from(stdout))),
+            stderr: tempfile::tempfile().unwrap(),
+        }
+    }
+
+    /// Drives `items` through a pool of workers behaving as given, in
+    /// chunks of `size`.
+    fn run(behaviours: &[Behaviour], items: &[f64], size: usize) -> (Vec<f64>, Result<PoolEnd, Failed>) {
+        let mut pool: Vec<Worker> = behaviours.iter().map(|behaviour| pipe_worker(*behaviour)).collect();
+        let mut out = vec![f64::NAN; items.len()];
+        let chunks = Chunks::new(&mut out, size);
+        let ended = drive(&BinaryCodec { items }, &mut pool, chunks, &Cutoff::new(None), &mut |_| {});
+        (out, ended)
+    }
+
+    fn message(ended: Result<PoolEnd, Failed>) -> String {
+        match ended {
+            Ok(_) => panic!("the run should have failed"),
+            Err(Failed { failure: RunFailure::Failed(message), .. }) => message,
+            Err(Failed { failure, .. }) => panic!("failed otherwise: {failure}"),
+        }
+    }
+
+    #[test]
+    fn every_answer_lands_in_input_order_whichever_worker_gave_it() {
+        let items: Vec<f64> = (0..1000).map(f64::from).collect();
+        for workers in [1, 2, 3] {
+            for size in [1, 7, 1000] {
+                let (out, ended) = run(&vec![Behaviour::Doubles; workers], &items, size);
+                let ended = ended.unwrap_or_else(|failed| panic!("{}", failed.failure));
+                assert!(out.iter().zip(&items).all(|(got, item)| *got == item * 2.0), "{workers} x {size}");
+                assert!(ended.stderr.is_empty());
+                assert_eq!(ended.peak_rss, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_worker_that_dies_mid_chunk_fails_the_run_saying_how_far_it_got() {
+        let items: Vec<f64> = (0..100).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::DiesAfter(2)], &items, 10);
+        assert_eq!(message(ended), "worker 1 (pid 0) stopped answering after 20 items");
+    }
+
+    #[test]
+    fn a_dying_worker_fails_the_run_though_another_one_is_healthy() {
+        let items: Vec<f64> = (0..400).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::Doubles, Behaviour::DiesAfter(0)], &items, 10);
+        assert_eq!(message(ended), "worker 2 (pid 0) stopped answering after 0 items");
+    }
+
+    #[test]
+    fn a_worker_that_answers_wrongly_fails_the_run_with_what_it_said() {
+        let items: Vec<f64> = (0..30).map(f64::from).collect();
+        let (_, ended) = run(&[Behaviour::AnswersWrong], &items, 10);
+        assert_eq!(
+            message(ended),
+            "worker 1 (pid 0) failed after 0 items: sent 11 results for a chunk of 10"
+        );
+    }
+}

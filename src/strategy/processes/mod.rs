@@ -1,0 +1,263 @@
+//! The `processes` strategy: N child processes fed chunks of items by
+//! whichever worker is free, results put back in input order.
+//!
+//! One room per concern: `start.rs` starts a pool and waits for it to be
+//! ready, `drive.rs` moves chunks and results and watches for failures and
+//! the cut-off, `codecs.rs` says how items and results are written, and
+//! `argv.rs` runs a process per item. Every child is started, waited for,
+//! killed and described through [`crate::child`].
+//!
+//! Three codecs ride on the same pool. Parbench's own workers (`parbench
+//! __worker`, see `worker.rs`, started by one fork server per pool:
+//! `start::fork_pool`) take their chunks through shared memory, a frame on the
+//! pipe saying where (`SharedCodec`), or, where there is none, as binary
+//! frames through the pipe (`BinaryCodec`). `protocol = "lines"` commands,
+//! each started by its own exec, read and write lines (`LineCodec`).
+//! `protocol = "argv"` commands have no pool: each slot thread spawns one
+//! process per item.
+
+mod argv;
+mod codecs;
+mod drive;
+mod start;
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use super::chunks::{Chunks, MAX_CHUNK};
+use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Spread, numbers};
+use crate::child::{Group, describe_exit};
+use crate::generator::Items;
+use crate::worker;
+use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
+use codecs::{BinaryCodec, Codec, LineCodec, SharedCodec};
+use start::{await_ready_line, exec_pool, fork_pool, spawn, start_pool};
+
+/// Chunks a worker may have unanswered: one it works on and one waiting in
+/// its pipe, so it never waits for the runner between chunks. A third cut
+/// the cost of chunk size 1 on fast items by a quarter but left up to two
+/// chunks queued behind a busy worker at the end of the list while the
+/// other sat idle (a lower speedup on a list of few slow items).
+const IN_FLIGHT: usize = 2;
+
+/// Set (to anything), a builtin pool's chunks go through its pipes rather
+/// than through shared memory (docs/RESULTS.md).
+const NO_SHARED_MEMORY: &str = "PARBENCH_NO_SHARED_MEMORY";
+
+pub fn run_builtin(
+    spec: &BuiltinSpec,
+    params: &Params,
+    items: &Items,
+    out: Vec<f64>,
+    spread: Spread<'_>,
+    cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
+) -> Result<Execution, Failed> {
+    let numbers = numbers(items)?;
+    // /proc/self/exe is this very binary even after `cargo install` has
+    // replaced the file it was started from; the path may name a new
+    // version by then, or nothing.
+    let exe = match Path::new("/proc/self/exe") {
+        proc if proc.exists() => proc.to_path_buf(),
+        _ => std::env::current_exe()
+            .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?,
+    };
+    let args = worker::args(spec, params);
+    // Ready: every worker has started, built its kernel and said so.
+    let ready = |_: usize, worker: &mut Worker| {
+        worker::read_ready(worker.stdout.as_mut().expect("stdout is piped until the pool is driven"))
+            .map_err(|error| RunFailure::Failed(error.to_string()))
+    };
+    // The largest chunk a worker can be sent, for its slots in the arena.
+    let slot = spread.chunk_size.unwrap_or(MAX_CHUNK).min(numbers.len()).max(1);
+    let started = Instant::now();
+    // Where shared memory cannot be had (or is declined), or where there is
+    // no fork server to hand it to the workers, the chunks go through the
+    // pipes.
+    let arena = (spread.workers * IN_FLIGHT)
+        .checked_mul(slot * 16)
+        .filter(|_| worker::FORK_SERVER_CLONES && std::env::var_os(NO_SHARED_MEMORY).is_none())
+        .and_then(|bytes| worker::Arena::create(bytes).ok());
+    let start = |pool: &mut Vec<Worker>| match worker::FORK_SERVER_CLONES {
+        true => {
+            fork_pool(&exe, &args, spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
+        }
+        false => exec_pool(&exe, &args, spread.workers, spread.cpus, pool),
+    };
+    let mut pool = start_pool(start, ready)?;
+    let setup = started.elapsed();
+    match &arena {
+        Some(arena) => {
+            let codec = SharedCodec { items: numbers, arena, slot };
+            serve_pool(&codec, &mut pool, out, &spread, setup, cutoff, notice)
+        }
+        None => serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice),
+    }
+}
+
+/// The part every pool shares once its workers are ready: hands `out`'s
+/// chunks to the workers as they free up and gathers the run's execution.
+fn serve_pool<C: Codec>(
+    codec: &C,
+    pool: &mut [Worker],
+    mut out: Vec<C::Out>,
+    spread: &Spread<'_>,
+    setup: Duration,
+    cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
+) -> Result<Execution, Failed>
+where
+    Outputs: From<Vec<C::Out>>,
+{
+    let chunks = match spread.chunk_size {
+        Some(size) => Chunks::new(&mut out, size),
+        None => Chunks::guided(&mut out, spread.workers),
+    };
+    let ended = drive::drive(codec, pool, chunks, cutoff, notice)?;
+    Ok(Execution {
+        outputs: Outputs::from(out),
+        setup: Some(setup),
+        finish: ended.stop,
+        stderr: ended.stderr,
+        children_peak_rss: Some(ended.peak_rss),
+        timed: None,
+        python: None,
+    })
+}
+
+pub fn run_command(
+    command: &CommandSpec,
+    items: &Items,
+    spread: Spread<'_>,
+    cutoff: &Cutoff,
+    notice: &mut dyn FnMut(String),
+) -> Result<Execution, Failed> {
+    let Spread { workers, cwd, cpus, .. } = spread;
+    match command.protocol {
+        Protocol::Argv => argv::run(command, items, spread, cutoff),
+        Protocol::Lines => {
+            let program = || {
+                let mut program = Command::new(&command.program);
+                program.args(command.args_for("")).current_dir(cwd);
+                program
+            };
+            let started = Instant::now();
+            // A started worker is ready (the spawn returns once the program
+            // runs; a failed exec is reported by the spawn itself) once it
+            // has printed its ready line, where the command declares one.
+            let ready = |index: usize, worker: &mut Worker| match &command.ready {
+                None => Ok(()),
+                Some(line) => await_ready_line(worker, index, line, cutoff),
+            };
+            let start = |pool: &mut Vec<Worker>| {
+                for index in 0..workers {
+                    let worker = spawn(program(), &command.program)?;
+                    // Pinned as it starts; threads it starts later inherit it.
+                    if let Some(cpus) = cpus {
+                        crate::affinity::pin_process(worker.pid(), cpus[index]);
+                    }
+                    pool.push(worker);
+                }
+                Ok(())
+            };
+            let mut pool = start_pool(start, ready)?;
+            let setup = started.elapsed();
+            let out = vec![String::new(); items.len()];
+            serve_pool(&LineCodec { items }, &mut pool, out, &spread, setup, cutoff, notice)
+        }
+    }
+}
+
+/// One child process of a pool, or, in tests of the driver, a worker in
+/// this process behind a pair of pipes (no group).
+struct Worker {
+    group: Option<Group>,
+    /// Taken by the driver, which hands them to its threads.
+    stdin: Option<File>,
+    stdout: Option<File>,
+    /// Standard error goes to an unnamed temporary file, read after the run:
+    /// no thread, and no pipe that could fill up.
+    stderr: File,
+}
+
+impl Worker {
+    fn new(pid: u32, stdin: File, stdout: File, stderr: File) -> Worker {
+        Worker { group: Some(Group::new(pid)), stdin: Some(stdin), stdout: Some(stdout), stderr }
+    }
+
+    /// Its pid, for messages (0 for a worker in this process).
+    fn pid(&self) -> u32 {
+        self.group.as_ref().map_or(0, Group::pid)
+    }
+
+    /// Waits up to `patience` for the worker to end by itself, kills its
+    /// group and reaps it (see [`Group::end_after`]), and forgets its group.
+    fn end_after(&mut self, patience: Duration) -> (Option<ExitStatus>, Option<u64>) {
+        let Some(group) = &mut self.group else { return (None, None) };
+        crate::interrupt::untrack_group(group.pid() as i32);
+        group.end_after(patience)
+    }
+
+    /// Kills it and reaps it, and forgets its group.
+    fn end(&mut self) {
+        if let Some(group) = &mut self.group {
+            crate::interrupt::untrack_group(group.pid() as i32);
+            group.end();
+        }
+    }
+
+    /// ", exited with status 3: first stderr line" for a worker that failed
+    /// to start: it is killed, given `patience` to have ended by itself
+    /// first.
+    fn describe_end(&mut self, patience: Duration) -> String {
+        let mut text = match self.end_after(patience).0 {
+            Some(status) => format!(", {}", describe_exit(status)),
+            None => String::new(),
+        };
+        if let Some(line) = telling_line(&read_all(&mut self.stderr)) {
+            text.push_str(&format!(": {line}"));
+        }
+        text
+    }
+}
+
+fn read_all(file: &mut File) -> String {
+    let mut text = Vec::new();
+    if file.rewind().is_ok() {
+        let _ = file.read_to_end(&mut text);
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// The line of a program's stderr that names what went wrong: the last
+/// non-empty one (Python's exception after its traceback, a shell's last
+/// complaint), cut at 300 bytes.
+fn telling_line(text: &str) -> Option<String> {
+    text.lines().map(str::trim).rfind(|line| !line.is_empty()).map(|line| {
+        let mut line = line.to_owned();
+        if line.len() > 300 {
+            let cut = (0..=300).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
+            line.truncate(cut);
+            line.push('…');
+        }
+        line
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_telling_line_is_the_last_non_empty_one_truncated() {
+        assert_eq!(
+            telling_line("Traceback (most recent call last):\n  File \"x\"\nValueError: boom\n  \n"),
+            Some("ValueError: boom".to_owned())
+        );
+        assert_eq!(telling_line(""), None);
+        assert_eq!(telling_line(&"é".repeat(400)).unwrap().chars().count(), 151);
+    }
+}

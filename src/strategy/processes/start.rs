@@ -1,0 +1,339 @@
+//! Starting a pool: parbench's own workers through one fork server (or by
+//! an exec each where the fork server's clone is not compiled), `lines`
+//! workers by an exec each, and the wait for every worker to say it is
+//! ready.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use super::{Worker, read_all, telling_line};
+use crate::child::{Group, Tether, describe_exit};
+use crate::strategy::reaper;
+use crate::strategy::{Cutoff, RunFailure};
+use crate::vocab::io_reason;
+use crate::worker;
+
+/// Starts a pool's workers with `start` (which adds them to the pool as
+/// they start) and waits until every one is `ready`. If one cannot start,
+/// the others are killed and the run fails.
+///
+/// The workers start side by side and are awaited afterwards, so that the
+/// pool is ready in about the time of its slowest start plus a spawn or a
+/// fork each, not the sum of their starts.
+pub(super) fn start_pool(
+    start: impl FnOnce(&mut Vec<Worker>) -> Result<(), RunFailure>,
+    ready: impl Fn(usize, &mut Worker) -> Result<(), RunFailure>,
+) -> Result<Vec<Worker>, RunFailure> {
+    let mut pool = Vec::new();
+    let mut failure = start(&mut pool).err();
+    if failure.is_none() {
+        for (index, worker) in pool.iter_mut().enumerate() {
+            match ready(index, worker) {
+                Ok(()) => {}
+                Err(RunFailure::Failed(error)) => {
+                    let why = worker.describe_end(Duration::from_secs(1));
+                    failure =
+                        Some(RunFailure::Failed(format!("worker {} did not start: {error}{why}", index + 1)));
+                    break;
+                }
+                Err(other) => {
+                    failure = Some(other);
+                    break;
+                }
+            }
+        }
+    }
+    match failure {
+        None => Ok(pool),
+        Some(failure) => {
+            pool.iter_mut().for_each(Worker::end);
+            Err(failure)
+        }
+    }
+}
+
+/// Requests the fork server may have unanswered: enough to keep it forking
+/// while the runner makes the next worker's pipes, few enough that the
+/// descriptors in flight stay far below any open-file limit.
+const FORK_WINDOW: usize = 8;
+
+/// Starts `workers` of parbench's own workers through one fork server
+/// (`parbench __worker --fork-server`, see [`worker::fork_workers`]): one
+/// exec for the whole pool, then a fork per worker, each the runner's own
+/// child; the server becomes the last worker itself. Workers started by
+/// exec each pay this binary's start-up, and a fork of the small server
+/// costs a fraction of an exec. The runner makes each worker's pipes and
+/// stderr file and sends them over a Unix socket; the server answers with
+/// the worker's pid.
+pub(super) fn fork_pool(
+    exe: &Path,
+    args: &[String],
+    workers: usize,
+    cpus: Option<&[usize]>,
+    arena: Option<std::os::fd::BorrowedFd<'_>>,
+    pool: &mut Vec<Worker>,
+) -> Result<(), RunFailure> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|error| {
+        RunFailure::Failed(format!("cannot create a socket for the worker pool: {error}"))
+    })?;
+    let (mut stderr, stderr_for_child) = own_stderr_file()?;
+    reaper::adopt_orphans();
+    let (first, rest) = args.split_first().expect("the worker's arguments start with its command");
+    // The server ties itself to the runner (worker/): no pre_exec here, so
+    // that std spawns it with posix_spawn.
+    let server = crate::child::spawn(
+        Command::new(exe)
+            .arg(first)
+            .arg(worker::FORK_SERVER)
+            .args(rest)
+            .stdin(Stdio::from(theirs))
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(stderr_for_child)),
+        Tether::Itself,
+    )
+    .map_err(|error| spawn_failure("parbench worker", &error))?;
+    let mut server = Group::new(server.id());
+    crate::interrupt::track_group(server.pid() as i32);
+    match request_workers(&ours, workers, cpus, arena, pool) {
+        Ok(()) => {
+            // The server is the last worker now, tracked and waited for as
+            // that worker.
+            crate::interrupt::untrack_group(server.pid() as i32);
+            Ok(())
+        }
+        Err(why) => {
+            crate::interrupt::untrack_group(server.pid() as i32);
+            let status = server.end();
+            let said = telling_line(&read_all(&mut stderr))
+                .or_else(|| status.filter(|status| !status.success()).map(describe_exit));
+            let why = match said {
+                Some(said) => format!("{why} (the fork server: {said})"),
+                None => why,
+            };
+            Err(RunFailure::Failed(format!("cannot start worker {}: {why}", pool.len() + 1)))
+        }
+    }
+}
+
+/// Sends the fork server a request per worker, a window at a time, and
+/// adds each worker it starts to `pool`; why not, if one did not start.
+fn request_workers(
+    socket: &OwnedFd,
+    workers: usize,
+    cpus: Option<&[usize]>,
+    arena: Option<std::os::fd::BorrowedFd<'_>>,
+    pool: &mut Vec<Worker>,
+) -> Result<(), String> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    use std::collections::VecDeque;
+    use std::os::fd::{AsFd, AsRawFd};
+    let mut waiting: VecDeque<(File, File, File)> = VecDeque::new();
+    let mut sent = 0;
+    while pool.len() < workers {
+        while sent < workers && waiting.len() < FORK_WINDOW {
+            let pipe = |what: &str| {
+                io::pipe().map_err(|error| format!("cannot create its {what} pipe: {}", io_reason(&error)))
+            };
+            let (child_stdin, stdin) = pipe("input")?;
+            let (stdout, child_stdout) = pipe("output")?;
+            let (stderr, child_stderr) = own_stderr_file().map_err(|failure| failure.to_string())?;
+            let cpu = cpus.map_or(-1, |cpus| cpus[sent] as i32).to_le_bytes();
+            let last = u32::from(sent + 1 == workers).to_le_bytes();
+            let request = [cpu, last].concat();
+            let mut fds = vec![child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), child_stderr.as_raw_fd()];
+            fds.extend(arena.map(|arena| arena.as_raw_fd()));
+            sendmsg::<()>(
+                socket.as_raw_fd(),
+                &[io::IoSlice::new(&request)],
+                &[ControlMessage::ScmRights(&fds)],
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            )
+            .map_err(|error| format!("cannot ask for it: {error}"))?;
+            waiting.push_back((File::from(OwnedFd::from(stdin)), File::from(OwnedFd::from(stdout)), stderr));
+            sent += 1;
+        }
+        let mut answer = [0u8; 1024];
+        let got = loop {
+            match nix::unistd::read(socket.as_fd(), &mut answer) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(error) => return Err(format!("no answer: {}", io_reason(&io::Error::from(error)))),
+                Ok(got) => break got,
+            }
+        };
+        let (stdin, stdout, stderr) = waiting.pop_front().expect("an answer follows a request");
+        match &answer[..got] {
+            [] => return Err("the fork server ended".to_owned()),
+            [worker::STARTED, pid @ ..] if pid.len() == 4 => {
+                let pid = i32::from_le_bytes(pid.try_into().expect("four bytes"));
+                // Its own process group, set by its parent as well as by
+                // itself, so that it exists from here on whichever runs first.
+                let _ = nix::unistd::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
+                crate::interrupt::track_group(pid);
+                pool.push(Worker::new(pid as u32, stdin, stdout, stderr));
+            }
+            [worker::NOT_STARTED, why @ ..] => return Err(String::from_utf8_lossy(why).into_owned()),
+            _ => return Err("the fork server answered something else".to_owned()),
+        }
+    }
+    Ok(())
+}
+
+/// A file in memory for the stderr of one of parbench's own workers, which
+/// write there only why they failed, and a second handle to give the
+/// worker. A `memfd` is made in a fraction of the time of a file in the
+/// temporary folder, and a pool makes one a worker while its start is
+/// timed. Where the
+/// kernel refuses, a temporary file.
+fn own_stderr_file() -> Result<(File, File), RunFailure> {
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    match memfd_create(c"parbench-worker-stderr", MFdFlags::MFD_CLOEXEC) {
+        Ok(memory) => with_second_handle(File::from(memory)),
+        Err(_) => stderr_file(),
+    }
+}
+
+/// An unnamed temporary file for a process's stderr, and a second handle
+/// to give the process: on disk, as a user's program may write a lot there.
+fn stderr_file() -> Result<(File, File), RunFailure> {
+    let file = tempfile::tempfile()
+        .map_err(|error| RunFailure::Failed(format!("cannot create a temporary file for stderr: {error}")))?;
+    with_second_handle(file)
+}
+
+fn with_second_handle(file: File) -> Result<(File, File), RunFailure> {
+    let for_child = file
+        .try_clone()
+        .map_err(|error| RunFailure::Failed(format!("cannot share the stderr file: {error}")))?;
+    Ok((file, for_child))
+}
+
+/// Reads worker `index`'s first line, byte by byte so that nothing after it
+/// is taken from the pipe, and fails unless it is `line`; gives up at the
+/// run's cut-off.
+pub(super) fn await_ready_line(
+    worker: &mut Worker,
+    index: usize,
+    line: &str,
+    cutoff: &Cutoff,
+) -> Result<(), RunFailure> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    // A ready line is short; a worker that prints this much without a line
+    // break is not printing it.
+    const LONGEST: usize = 64 * 1024;
+    let stdout = worker.stdout.as_mut().expect("stdout is piped");
+    let mut got = Vec::new();
+    loop {
+        let wait = PollTimeout::try_from(cutoff.slice().as_millis().max(1)).unwrap_or(PollTimeout::MAX);
+        let ready = poll(&mut [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)], wait);
+        if matches!(ready, Ok(0) | Err(nix::errno::Errno::EINTR)) {
+            if cutoff.passed() {
+                return Err(match cutoff.failure() {
+                    RunFailure::Timeout(limit, _) => RunFailure::Timeout(
+                        limit,
+                        Some(format!("worker {} had not printed its ready line \"{line}\"", index + 1)),
+                    ),
+                    other => other,
+                });
+            }
+            continue;
+        }
+        let mut byte = [0u8; 1];
+        match stdout.read(&mut byte) {
+            Ok(0) => {
+                return Err(RunFailure::Failed(format!(
+                    "it exited before printing its ready line \"{line}\""
+                )));
+            }
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) if got.len() >= LONGEST => break,
+            Ok(_) => got.push(byte[0]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(RunFailure::Failed(format!(
+                    "cannot read its ready line \"{line}\": {}",
+                    io_reason(&error)
+                )));
+            }
+        }
+    }
+    let got = String::from_utf8_lossy(&got);
+    let got = got.strip_suffix('\r').unwrap_or(&got);
+    if got == line {
+        return Ok(());
+    }
+    let got: String = got.chars().take(80).collect();
+    Err(RunFailure::Failed(format!("it printed \"{got}\" instead of its ready line \"{line}\"")))
+}
+
+/// Starts one worker of a `lines` pool: the user's `program`, in a process
+/// group of its own, killed when parbench dies (a user's program cannot be
+/// asked to do this itself, so it pays for a fork; parbench's workers do
+/// not).
+pub(super) fn spawn(mut command: Command, program: &str) -> Result<Worker, RunFailure> {
+    let (stderr, stderr_for_child) = stderr_file()?;
+    reaper::adopt_orphans();
+    let child = crate::child::spawn(
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::from(stderr_for_child)),
+        Tether::Signal(Signal::SIGKILL),
+    )
+    .map_err(|error| spawn_failure(program, &error))?;
+    Ok(piped_worker(child, stderr))
+}
+
+/// Starts `workers` of parbench's own workers by one exec each, where the
+/// fork server's raw clone was not argued for (see `worker::fork_server`):
+/// their chunks go through the pipes.
+pub(super) fn exec_pool(
+    exe: &Path,
+    args: &[String],
+    workers: usize,
+    cpus: Option<&[usize]>,
+    pool: &mut Vec<Worker>,
+) -> Result<(), RunFailure> {
+    reaper::adopt_orphans();
+    for index in 0..workers {
+        let (stderr, stderr_for_child) = own_stderr_file()?;
+        let child = crate::child::spawn(
+            Command::new(exe)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::from(stderr_for_child)),
+            Tether::Itself,
+        )
+        .map_err(|error| spawn_failure("parbench worker", &error))?;
+        if let Some(cpus) = cpus {
+            crate::affinity::pin_process(child.id(), cpus[index]);
+        }
+        pool.push(piped_worker(child, stderr));
+    }
+    Ok(())
+}
+
+/// A worker from a child just spawned with piped stdin and stdout; its
+/// group is tracked for Ctrl-C from here on, and it is waited for by pid
+/// (std's handle does not wait on drop).
+fn piped_worker(mut child: std::process::Child, stderr: File) -> Worker {
+    crate::interrupt::track_group(child.id() as i32);
+    let stdin = child.stdin.take().map(|pipe| File::from(OwnedFd::from(pipe)));
+    let stdout = child.stdout.take().map(|pipe| File::from(OwnedFd::from(pipe)));
+    let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
+        unreachable!("both were piped");
+    };
+    Worker::new(child.id(), stdin, stdout, stderr)
+}
+
+pub(super) fn spawn_failure(program: &str, error: &io::Error) -> RunFailure {
+    RunFailure::Failed(format!("cannot start \"{program}\": {}", io_reason(error)))
+}
