@@ -311,7 +311,8 @@ fn run_job(
         }
     });
     if let Some(html) = &html {
-        std::fs::write(html, report::shown(&report::html::render(&analysis, &answers)))
+        let times = report::run_times::RunTimes::read(std::slice::from_ref(&csv_path));
+        std::fs::write(html, report::shown(&report::html::render_with_runs(&analysis, &answers, &times)))
             .map_err(Error::output(html))?;
     }
 

@@ -10,6 +10,8 @@ use std::ops::Range;
 use plotters::prelude::*;
 
 use super::human_seconds;
+use super::run_times::RunTimes;
+use super::runs_chart::{self, EntryRuns, RunPoint};
 use super::words;
 use crate::analysis::answers::{Answers, CostFit, WorkerScaling, WorkloadKey};
 use crate::analysis::{Analysis, EntryStats, GroupId};
@@ -24,6 +26,12 @@ const PALETTE: [RGBColor; 6] = [
 ];
 
 pub fn render(analysis: &Analysis, answers: &Answers) -> String {
+    render_with_runs(analysis, answers, &RunTimes::default())
+}
+
+/// The page, with each run's start and disturbance from `times` for the
+/// charts of every run (without them the timelines are left empty).
+pub fn render_with_runs(analysis: &Analysis, answers: &Answers, times: &RunTimes) -> String {
     let jobs: Vec<&str> = {
         let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.group.job.as_str()).collect();
         jobs.dedup();
@@ -35,6 +43,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
         analysis.entries.len(),
         escape(&analysis.hosts.iter().cloned().collect::<Vec<_>>().join(", "))
     );
+    body.push_str(&answer_first(analysis, answers));
     let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         body.push_str("<h2>Where parallelism pays</h2>\n<ul class=\"crossover\">\n");
@@ -88,8 +97,10 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
                 speedup_chart(&group, &entries, &fits)
             ));
         }
+        body.push_str(&runs_chart::strip_chart(&entry_runs(&entries, times)));
         body.push_str("</section>\n");
     }
+    body.push_str(&timelines(analysis, times));
     let cost_groups = cost_groups(answers);
     if !cost_groups.is_empty() {
         body.push_str("<h2>Time against list size: where a pool pays</h2>\n");
@@ -129,8 +140,10 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
 }
 
 const STYLE: &str = "
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; display: block; max-width: 100%; overflow-x: auto; }
+figure.chart svg { display: block; max-width: 100%; height: auto; }
+ul.answer li { margin-bottom: 0.3em; }
 th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 0 0 1.5em; }
@@ -146,23 +159,116 @@ let points = 0;
 charts.forEach(svg => { points += svg.querySelectorAll('circle').length; });
 document.body.dataset.charts = String(charts.length);
 document.body.dataset.points = String(points);
+// Whether the page fits its window, and how many runs the charts drew.
+document.body.dataset.scrollWidth = String(document.documentElement.scrollWidth);
+document.body.dataset.clientWidth = String(document.documentElement.clientWidth);
+document.body.dataset.runsDrawn = String(document.querySelectorAll('figure.chart svg circle.run').length);
 ";
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+// ---------------------------------------------------------------- the answer first, every run
+
+/// The recommendations, before anything else on the page.
+fn answer_first(analysis: &Analysis, answers: &Answers) -> String {
+    if answers.recommendations.is_empty() {
+        return String::new();
+    }
+    let hosts = analysis.hosts.len();
+    let mut html = String::from("<h2>The answer</h2>\n<ul class=\"answer\">\n");
+    for recommendation in &answers.recommendations {
+        html.push_str(&format!(
+            "<li>{}</li>\n",
+            escape(&super::scaling::recommendation_sentence(recommendation, hosts))
+        ));
+    }
+    html.push_str("</ul>\n");
+    html
+}
+
+/// [`super::ENTRY_COLUMNS`] with the verdict and the speedup right after
+/// the entry's name, so that a narrow window shows them before it scrolls.
+const ANSWER_FIRST_COLUMNS: [usize; 16] = [0, 1, 2, 13, 11, 12, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15];
+
 fn table(entries: &[&EntryStats]) -> String {
-    let header: String = super::ENTRY_COLUMNS.iter().map(|column| format!("<th>{column}</th>")).collect();
+    let header: String = ANSWER_FIRST_COLUMNS
+        .iter()
+        .map(|index| format!("<th>{}</th>", super::ENTRY_COLUMNS[*index]))
+        .collect();
     let mut html = format!("<table>\n<tr>{header}</tr>\n");
     for entry in entries {
+        let cells = super::entry_cells(entry);
         let cells: String =
-            super::entry_cells(entry).iter().map(|cell| format!("<td>{}</td>", escape(cell))).collect();
+            ANSWER_FIRST_COLUMNS.iter().map(|index| format!("<td>{}</td>", escape(&cells[*index]))).collect();
         html.push_str(&format!("<tr>{cells}</tr>\n"));
     }
     html.push_str("</table>\n");
     html
 }
+
+fn entry_label(entry: &EntryStats) -> String {
+    let mut label = entry.id.strategy.clone();
+    if entry.id.strategy != "serial" {
+        label.push_str(&format!(" ×{}", entry.id.workers));
+        match entry.id.chunk_size.as_str() {
+            "" | "auto" => {}
+            chunk if chunk.parse::<u64>().is_ok() => label.push_str(&format!(" chunk {chunk}")),
+            chunk => label.push_str(&format!(" {chunk}")),
+        }
+    }
+    label
+}
+
+/// The ok runs of each entry, with their starts from the rows.
+fn entry_runs(entries: &[&EntryStats], times: &RunTimes) -> Vec<EntryRuns> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let runs = entry
+                .rounds
+                .iter()
+                .map(|(repetition, wall_s)| {
+                    let (started_s, disturbed) = times.of(&entry.id, *repetition);
+                    RunPoint { wall_s: *wall_s, started_s, disturbed }
+                })
+                .collect();
+            Some(EntryRuns {
+                label: entry_label(entry),
+                runs,
+                median: entry.wall.as_ref()?.median,
+                interval: entry.median_ci,
+            })
+        })
+        .collect()
+}
+
+/// One timeline of every run per job.
+fn timelines(analysis: &Analysis, times: &RunTimes) -> String {
+    let hosts = analysis.hosts.len();
+    let mut jobs: Vec<(String, Vec<EntryRuns>)> = Vec::new();
+    for (group, entries) in analysis.groups() {
+        let mut runs = entry_runs(&entries, times);
+        for entry in &mut runs {
+            entry.label = format!("{} · {}", words::title(&group, hosts), entry.label);
+        }
+        match jobs.iter_mut().find(|(job, _)| *job == group.job) {
+            Some((_, all)) => all.extend(runs),
+            None => jobs.push((group.job.clone(), runs)),
+        }
+    }
+    let mut html = String::new();
+    for (job, entries) in &jobs {
+        let chart = runs_chart::timeline_chart(entries);
+        if !chart.is_empty() {
+            html.push_str(&format!("<section>\n<h3>{}</h3>\n{chart}</section>\n", escape(job)));
+        }
+    }
+    if html.is_empty() { html } else { format!("<h2>Every run in time order</h2>\n{html}") }
+}
+
+// ---------------------------------------------------------------- the speedup charts
 
 /// The most labels on the workers axis of a speedup chart.
 const MAX_X_LABELS: usize = 32;

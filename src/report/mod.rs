@@ -11,6 +11,8 @@ pub mod json;
 pub mod log;
 pub mod markdown;
 pub mod progress;
+pub mod run_times;
+pub mod runs_chart;
 pub mod scaling;
 pub mod summary;
 pub mod table;
