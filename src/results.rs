@@ -41,6 +41,13 @@ pub struct RunRow {
     pub peak_rss_bytes: Option<u64>,
     pub python: String,
     pub python_gil: Option<bool>,
+    /// CPU time the rest of the machine used during the run (see
+    /// `crate::interference`); `None` in rows of older versions.
+    pub foreign_cpu_s: Option<f64>,
+    /// The VM's steal time during the run.
+    pub steal_s: Option<f64>,
+    /// Whether other load took CPU time the run needed.
+    pub disturbed: Option<bool>,
     /// The `param_NAME` cells by NAME, as the file holds them (a text
     /// value keeps its [`text_cell`] guard; see [`RunRow::param`]).
     pub params: BTreeMap<String, String>,
@@ -161,6 +168,29 @@ pub const COLUMNS: &[Column] = &[
             Ok(())
         },
     ),
+    column(
+        "foreign_cpu_s",
+        |row| row.foreign_cpu_s.map(seconds).unwrap_or_default(),
+        |row, cell| maybe(cell, number).map(|n| row.foreign_cpu_s = n),
+    ),
+    column(
+        "steal_s",
+        |row| row.steal_s.map(seconds).unwrap_or_default(),
+        |row, cell| maybe(cell, number).map(|n| row.steal_s = n),
+    ),
+    column(
+        "disturbed",
+        |row| row.disturbed.map(|disturbed| disturbed.to_string()).unwrap_or_default(),
+        |row, cell| {
+            row.disturbed = match cell {
+                "true" => Some(true),
+                "false" => Some(false),
+                "" => None,
+                _ => return Err(Problem::NotOneOf(&["true", "false"])),
+            };
+            Ok(())
+        },
+    ),
 ];
 
 const fn needed(
@@ -241,6 +271,9 @@ impl RunRow {
             peak_rss_bytes: None,
             python: String::new(),
             python_gil: None,
+            foreign_cpu_s: None,
+            steal_s: None,
+            disturbed: None,
             params: BTreeMap::new(),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
+use crate::interference::{Counters, Evidence, Judge};
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
 use crate::vocab::{Pin, Strategy};
@@ -42,6 +43,9 @@ pub struct RunRecord {
     pub python: String,
     /// Whether that interpreter's GIL was enabled; `None` for other runs.
     pub python_gil: Option<bool>,
+    /// What the machine's counters said of other load during the run;
+    /// `None` in rows of older versions.
+    pub load: Option<Evidence>,
 }
 
 /// Where the runs happen, for every row.
@@ -123,6 +127,9 @@ pub fn run(
         let mut items = None;
         // Lives as long as the group: a Python workload's harness.
         let mut session = Session::default();
+        // Which runs other load disturbed: judged run by run, each with the
+        // runs measured just before it (warm-ups too).
+        let mut judge = Judge::new(Host::detect().cpus);
         // What every run must reproduce: serial's result where the group
         // has serial (a kept run of an earlier invocation counts), else the
         // first correct result in the group.
@@ -166,7 +173,7 @@ pub fn run(
                 let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                 emit(reporters, &Event::RunStarted { entry: serial, repetition: None })?;
                 let (record, _, answers) =
-                    measure(serial, &group.work, items, &mut session, reporters, job.pin);
+                    measure(serial, &group.work, items, &mut session, reporters, job.pin, &mut judge);
                 emit(reporters, &Event::WarmupFinished { entry: serial })?;
                 match record.status {
                     Status::Ok => {
@@ -185,7 +192,7 @@ pub fn run(
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
                     let (record, _, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin);
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin, &mut judge);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                     if verify
                         && reference.is_none()
@@ -209,7 +216,7 @@ pub fn run(
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
                     let (mut record, mut stderr, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin);
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin, &mut judge);
                     if record.status == Status::Interrupted {
                         return stop(done, measured);
                     }
@@ -314,6 +321,7 @@ fn measure(
     session: &mut Session,
     reporters: &mut [&mut dyn Reporter],
     pin: Pin,
+    judge: &mut Judge,
 ) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
@@ -331,6 +339,9 @@ fn measure(
     // Serial works in this thread: pinned before the clock starts, its
     // earlier mask back once the run is recorded.
     let _serial_pin = crate::strategy::pin_serial(&spread, work);
+    // The machine's counters, read just outside the clock on either side.
+    let counters_before = Counters::now();
+    let window_start = Instant::now();
     let cpu_before = cpu_now();
     let started = Instant::now();
     // A notice is best effort: a reporter that cannot show it stops nothing.
@@ -338,6 +349,8 @@ fn measure(
         let _ = emit(reporters, &Event::Notice { entry, text: &text });
     };
     let result = execute(spread, work, items, &cutoff, session, &mut notice);
+    let window_s = window_start.elapsed().as_secs_f64();
+    let window = counters_before.until(&Counters::now());
     let mut record = RunRecord {
         entry: entry.index,
         repetition: 0,
@@ -351,11 +364,12 @@ fn measure(
         peak_rss_bytes: None,
         python: String::new(),
         python_gil: None,
+        load: None,
     };
     let seconds_since = |finish: Finish| {
         (finish.at.duration_since(started).as_secs_f64(), finish.cpu.saturating_sub(cpu_before).as_secs_f64())
     };
-    match result {
+    let (mut record, stderr, answers) = match result {
         Ok(execution) => {
             (record.wall_s, record.cpu_s) = seconds_since(execution.finish);
             record.setup_s = execution.setup.map(|setup| setup.as_secs_f64());
@@ -391,5 +405,8 @@ fn measure(
             record.error = failure.to_string();
             (record, stderr, None)
         }
-    }
+    };
+    let demand = judge.demand(window_s, record.cpu_s, entry.workers);
+    record.load = Some(judge.evidence(demand, &window));
+    (record, stderr, answers)
 }

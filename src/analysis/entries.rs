@@ -101,19 +101,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         // to compute with.
         let time = |value: f64| (value.is_finite() && value >= 0.0).then_some(value);
         param_names.extend(row.params.keys().cloned());
-        let id = EntryId {
-            group: GroupId {
-                job: row.job.clone(),
-                host: row.host.clone(),
-                workload: row.workload.clone(),
-                generator: row.generator.clone(),
-                list_size: row.list_size,
-                params: row.param_values().map(|(name, value)| (name.to_owned(), value.to_owned())).collect(),
-            },
-            strategy: row.strategy,
-            workers: row.workers,
-            chunk_size: row.chunk_size.clone(),
-        };
+        let id = EntryId::of(row);
         hosts.insert(id.group.host.clone());
         let ok = row.status == Status::Ok;
         let wall_s = match time(row.wall_s) {

@@ -38,6 +38,25 @@ pub struct EntryId {
     pub chunk_size: String,
 }
 
+impl EntryId {
+    /// The entry a per-run row belongs to.
+    pub fn of(row: &crate::results::RunRow) -> EntryId {
+        EntryId {
+            group: GroupId {
+                job: row.job.clone(),
+                host: row.host.clone(),
+                workload: row.workload.clone(),
+                generator: row.generator.clone(),
+                list_size: row.list_size,
+                params: row.param_values().map(|(name, value)| (name.to_owned(), value.to_owned())).collect(),
+            },
+            strategy: row.strategy,
+            workers: row.workers,
+            chunk_size: row.chunk_size.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupId {
     pub job: String,

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use super::text_cell;
 use crate::error::Error;
+use crate::interference::Evidence;
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan, param_cell};
 pub use crate::results::{RunRow, RunTable, header, writer};
@@ -67,6 +68,9 @@ pub fn measured(job: &Job, entry: &Entry, record: &RunRecord, host: &Host) -> Ru
         peak_rss_bytes: record.peak_rss_bytes,
         python: record.python.clone(),
         python_gil: record.python_gil,
+        foreign_cpu_s: record.load.and_then(|load| load.foreign_cpu_s),
+        steal_s: record.load.and_then(|load| load.steal_s),
+        disturbed: record.load.map(|load| load.disturbed),
         params: param_cells(entry),
     }
 }
@@ -86,6 +90,11 @@ pub fn record_of(row: &RunRow, entry: usize) -> RunRecord {
         peak_rss_bytes: row.peak_rss_bytes,
         python: row.python.clone(),
         python_gil: row.python_gil,
+        load: row.disturbed.map(|disturbed| Evidence {
+            foreign_cpu_s: row.foreign_cpu_s,
+            steal_s: row.steal_s,
+            disturbed,
+        }),
     }
 }
 

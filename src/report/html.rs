@@ -209,8 +209,8 @@ fn table(entries: &[&EntryStats]) -> String {
 }
 
 fn entry_label(entry: &EntryStats) -> String {
-    let mut label = entry.id.strategy.clone();
-    if entry.id.strategy != "serial" {
+    let mut label = entry.id.strategy.name().to_owned();
+    if entry.id.strategy != Strategy::Serial {
         label.push_str(&format!(" ×{}", entry.id.workers));
         match entry.id.chunk_size.as_str() {
             "" | "auto" => {}

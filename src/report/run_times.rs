@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::analysis::{EntryId, GroupId};
+use crate::analysis::EntryId;
+use crate::results::RunRow;
 
 /// (start, seconds since the Unix epoch; disturbed) of each run, by entry and repetition.
 #[derive(Debug, Clone, Default)]
@@ -14,50 +15,29 @@ pub struct RunTimes {
 }
 
 impl RunTimes {
-    /// The runs of per-run rows, as `report::csv::read_rows` gives them; a
-    /// row whose entry cells do not parse is left out (the analysis has
-    /// already said what is wrong with it).
-    pub fn from_rows(rows: &[BTreeMap<String, String>]) -> RunTimes {
-        let mut runs = BTreeMap::new();
-        for row in rows {
-            let cell = |name: &str| row.get(name).map(String::as_str).unwrap_or_default();
-            let (Ok(list_size), Ok(workers), Ok(repetition)) =
-                (cell("list_size").parse(), cell("workers").parse(), cell("repetition").parse())
-            else {
-                continue;
-            };
-            let params = row
-                .iter()
-                .filter_map(|(name, value)| {
-                    let param = name.strip_prefix("param_")?;
-                    (!value.is_empty()).then(|| (param.to_owned(), value.clone()))
-                })
-                .collect();
-            let id = EntryId {
-                group: GroupId {
-                    job: cell("job").to_owned(),
-                    host: cell("host").to_owned(),
-                    workload: cell("workload").to_owned(),
-                    generator: cell("generator").to_owned(),
-                    list_size,
-                    params,
-                },
-                strategy: cell("strategy").to_owned(),
-                workers,
-                chunk_size: cell("chunk_size").to_owned(),
-            };
-            let started = super::parse_cell_time(cell("started_at"))
-                .and_then(|time| time.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
-                .map(|since| since.as_secs_f64());
-            runs.insert((id, repetition), (started, cell("disturbed") == "true"));
-        }
+    /// The runs of per-run rows.
+    pub fn from_rows(rows: &[RunRow]) -> RunTimes {
+        let runs = rows
+            .iter()
+            .map(|row| {
+                let started = row
+                    .started_at
+                    .and_then(|time| time.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
+                    .map(|since| since.as_secs_f64());
+                ((EntryId::of(row), row.repetition), (started, row.disturbed == Some(true)))
+            })
+            .collect();
         RunTimes { runs }
     }
 
-    /// The runs of per-run CSV files; a file that cannot be read adds none.
+    /// The runs of per-run CSV files; a file or a row that cannot be read
+    /// adds none (the analysis has already said what is wrong with it).
     pub fn read(paths: &[PathBuf]) -> RunTimes {
-        let rows: Vec<BTreeMap<String, String>> =
-            paths.iter().filter_map(|path| super::csv::read_rows(path).ok()).flatten().collect();
+        let rows: Vec<RunRow> = paths
+            .iter()
+            .filter_map(|path| super::csv::read_rows(path).ok())
+            .flat_map(|table| table.rows.into_iter().flatten())
+            .collect();
         RunTimes::from_rows(&rows)
     }
 

@@ -46,21 +46,24 @@ const FAILURES_ENOUGH: usize = 3;
 
 /// Whether `"auto"` is done with an entry whose runs so far are `records`.
 pub fn auto_stop<'r>(records: impl Iterator<Item = &'r RunRecord>, precision: &Precision) -> Option<Stop> {
-    let (mut walls, mut failures, mut spent) = (Vec::new(), 0, 0.0);
+    let (mut walls, mut failures, mut spent, mut runs) = (Vec::new(), 0, 0.0, 0);
     // The clock the runs spread over: the first start to the last end.
     let (mut first, mut last) = (None::<SystemTime>, None::<SystemTime>);
     for record in records {
         spent += record.wall_s;
+        runs += 1;
         let end = record.started_at + Duration::from_secs_f64(record.wall_s.max(0.0));
         first = Some(first.map_or(record.started_at, |first| first.min(record.started_at)));
         last = Some(last.map_or(end, |last| last.max(end)));
-        if record.status == Status::Ok {
-            walls.push(record.wall_s);
-        } else {
-            failures += 1;
+        let disturbed = record.load.is_some_and(|load| load.disturbed);
+        match record.status {
+            // Other load took CPU it needed: it says nothing of the entry's
+            // precision, and the entry is measured again (within max_time).
+            Status::Ok if disturbed => {}
+            Status::Ok => walls.push(record.wall_s),
+            _ => failures += 1,
         }
     }
-    let runs = walls.len() + failures;
     if failures >= FAILURES_ENOUGH {
         return Some(Stop::Failing);
     }
@@ -277,6 +280,7 @@ mod tests {
             peak_rss_bytes: None,
             python: String::new(),
             python_gil: None,
+            load: None,
         }
     }
 
