@@ -216,24 +216,18 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "CSV")]
     pub csvs: Vec<PathBuf>,
 
-    /// Compare against this earlier per-run CSV: faster, slower or no clear change per entry.
-    ///
-    /// Where both CSVs have their NAME.env.json beside them, a warning names
-    /// each machine condition that differed in a way that moves timings
-    /// (load average at start, governor, turbo, build, host, CPU count,
-    /// parbench version); the verdicts and the exit status stay as they are
+    /// Compare against this earlier per-run CSV: faster, slower or no clear
+    /// change per entry; warns of machine conditions that differed
     #[arg(long, value_name = "OLD.csv")]
     pub baseline: Option<PathBuf>,
 
     /// With --baseline: pair entries whatever host measured them (by default
-    /// only entries of the same host are compared, and a baseline of another
-    /// single host is refused)
+    /// only the same host's, refusing another host's baseline)
     #[arg(long)]
     pub any_host: bool,
 
-    /// With --baseline: how much slower, in percent, counts as slower (see
-    /// docs/RESULTS.md for why 10%; 5% or less suits a quiet dedicated
-    /// machine)
+    /// With --baseline: how much slower, in percent, counts as slower (5% or
+    /// less suits a quiet dedicated machine)
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub threshold: f64,
 
