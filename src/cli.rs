@@ -136,10 +136,10 @@ pub enum Command {
 impl Cli {
     /// The command line of a pool's worker (`__worker [--fork-server]
     /// BUILTIN NAME=VALUE...`), read without building the whole parser:
-    /// every pool of a builtin starts `parbench` once, and clap's parser
-    /// of every command took 0.1 ms of CPU and 40 page faults of that start
-    /// (0.81 ms and 141 in all, on a 2-vCPU VM). Anything else, or anything
-    /// unusual (a flag where a name belongs), is left to clap.
+    /// every pool of a builtin starts `parbench` once, and building clap's
+    /// parser of every command is a measurable share of that start.
+    /// Anything else, or anything unusual (a flag where a name belongs), is
+    /// left to clap.
     pub fn worker(args: &[std::ffi::OsString]) -> Option<Cli> {
         let mut args = args.iter().skip(1).map(|arg| arg.to_str());
         if args.next()? != Some("__worker") {
@@ -216,27 +216,18 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "CSV")]
     pub csvs: Vec<PathBuf>,
 
-    /// Compare against this earlier per-run CSV: faster, slower or no clear change per entry.
-    ///
-    /// Where both CSVs have their NAME.env.json beside them, a warning names
-    /// each machine condition that differed in a way that moves timings
-    /// (load average at start, governor, turbo, build, host, CPU count,
-    /// parbench version); the verdicts and the exit status stay as they are
+    /// Compare against this earlier per-run CSV: faster, slower or no clear
+    /// change per entry; warns of machine conditions that differed
     #[arg(long, value_name = "OLD.csv")]
     pub baseline: Option<PathBuf>,
 
     /// With --baseline: pair entries whatever host measured them (by default
-    /// only entries of the same host are compared, and a baseline of another
-    /// single host is refused)
+    /// only the same host's, refusing another host's baseline)
     #[arg(long)]
     pub any_host: bool,
 
-    /// With --baseline: how much slower, in percent, counts as slower. The
-    /// default was 5% until unchanged runs of the seed job on a shared
-    /// 2-vCPU machine were seen to move steady entries' medians by up to 13%
-    /// between runs (their intervals' low ends up to +8%): 10% keeps those
-    /// quiet and still names a 30% slowdown. On a quiet dedicated machine,
-    /// 5% or less is fair
+    /// With --baseline: how much slower, in percent, counts as slower (5% or
+    /// less suits a quiet dedicated machine)
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub threshold: f64,
 
