@@ -64,6 +64,12 @@ impl Workdir {
     }
 }
 
+/// Where PATH finds `program`, as parbench looks for it.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -355,4 +361,85 @@ fn the_harness_passes_its_python_tests() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// A module that imports what the interpreter lacks is refused by `check`,
+/// before any run, naming the module, the interpreter's path and the
+/// `interpreter` key that points elsewhere.
+#[test]
+fn check_names_a_module_the_interpreter_cannot_import_and_the_way_out() {
+    let work = Workdir::new();
+    work.write("work.py", "import json\nimport parbench_no_such_module\n\n\ndef f(x):\n    return x\n");
+    // A module beside the file imports, as the harness will import it.
+    work.write("helper.py", "");
+    work.write("fine.py", "import helper\ntry:\n    import parbench_optional\nexcept ImportError:\n    pass\n\n\ndef f(x):\n    return x\n");
+    let python3 = which("python3").expect("python3 on PATH");
+    for (workload, at) in
+        [("python = \"work.py:f\"", "11:10"), ("python = \"work.py:f\"\ninterpreter = \"python3\"", "12:15")]
+    {
+        work.write(
+            "job.toml",
+            &job("strategies = [\"serial\"]", &format!("[[workload]]\nname = \"w\"\n{workload}\n")),
+        );
+        let output = work.command().args(["check", "job.toml"]).env_remove("VIRTUAL_ENV").output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{workload}");
+        let error = stderr(&output);
+        assert!(
+            error.starts_with(&format!(
+                "error: job.toml:{at}: work.py:2 imports parbench_no_such_module, which {} (CPython ",
+                python3.display()
+            )),
+            "{error}"
+        );
+        assert!(error.contains("set interpreter = \"PATH/TO/VENV/bin/python\""), "{error}");
+    }
+    work.write(
+        "job.toml",
+        &job("strategies = [\"serial\"]", "[[workload]]\nname = \"w\"\npython = \"fine.py:f\"\n"),
+    );
+    let output = work.parbench(&["check", "job.toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// With a virtual environment active, a job without `interpreter` runs that
+/// environment's python even where PATH finds another python3 first, and
+/// env.json and `check` name it.
+#[test]
+fn the_active_virtual_environment_is_the_default_interpreter() {
+    let work = Workdir::new();
+    let venv = work.path().join("venv");
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    if !made.status.success() {
+        eprintln!("skipped: python3 -m venv is not available: {}", stderr(&made));
+        return;
+    }
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "job.toml",
+        &job(
+            "strategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0",
+            "[[workload]]\nname = \"w\"\npython = \"funcs.py:square\"\n",
+        ),
+    );
+    let python = venv.join("bin/python");
+    let active = |args: &[&str]| work.command().args(args).env("VIRTUAL_ENV", &venv).output().unwrap();
+    let check = active(&["check", "job.toml"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let plan = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(plan.contains("(python funcs.py:square in CPython "), "{plan}");
+    assert!(plan.contains(&format!(" {}), ", python.display())), "{plan}");
+    let run = active(&["run", "--quiet", "job.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("results/py.env.json")).unwrap())
+            .unwrap();
+    assert_eq!(env["python"][0]["path"], python.display().to_string(), "{env}");
+    assert_eq!(env["python"][0]["interpreter"], "python3", "{env}");
+    let (_, rows) = work.rows("results/py.csv");
+    assert_eq!(rows[0]["status"], "ok");
+    assert_eq!(rows[0]["param_interpreter"], "python3");
 }

@@ -1,11 +1,13 @@
-//! Every `parbench …` command the README shows, run as shown on a copy of
+//! Every `parbench …` command the README and the pages it sends readers to
+//! (docs/USAGE.md, docs/PERFORMANCE.md) show, run as shown on a copy of
 //! the repository's files: those that name a file of the repository (or one
 //! an earlier command wrote), in the README's order. `run` is scaled down to
 //! one repetition without warm-up; commands that need a Slurm cluster
 //! (`--submit`) are left to the Slurm tests. A command shown with an
 //! `error:` under it must fail with exit status 2 and print that error;
 //! every other must exit 0. Then every `results/…` and `docs/…` file the
-//! README names must exist.
+//! pages name must exist, every relative link of theirs must lead to a
+//! file, and the README must stay a user's page: at most 350 lines.
 
 mod common;
 
@@ -120,9 +122,42 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Options whose value is a file or folder the command writes.
 const OUTPUT_OPTIONS: &[&str] = &["--html", "--markdown", "--json", "--summary-csv", "--charts", "--out"];
 
+/// The README and the pages holding what it once held, in reading order:
+/// the commands of one may read files an earlier one wrote.
+const PAGES: &[&str] = &["README.md", "docs/PERFORMANCE.md", "docs/USAGE.md"];
+
+fn pages() -> String {
+    PAGES
+        .iter()
+        .map(|page| std::fs::read_to_string(repo().join(page)).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_readme_is_a_users_page_and_its_links_lead_to_files() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(lines <= 350, "README.md has {lines} lines; measurements and guides belong in docs/");
+    for heading in ["## For Python developers", "## From source with Cargo"] {
+        assert!(readme.contains(&format!("\n{heading}\n")), "the README opens a door: {heading}");
+    }
+    for page in PAGES {
+        let text = std::fs::read_to_string(repo().join(page)).unwrap();
+        let folder = repo().join(page).parent().unwrap().to_path_buf();
+        for link in text.split("](").skip(1) {
+            let target = link.split(')').next().unwrap().split('#').next().unwrap();
+            if target.is_empty() || target.contains("://") {
+                continue;
+            }
+            assert!(folder.join(target).exists(), "{page} links to {target}, which is not there");
+        }
+    }
+}
+
 #[test]
 fn every_command_the_readme_shows_runs_as_shown() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let readme = pages();
     let work = Workdir::new();
     for folder in ["jobs", "tests/fixtures", "docs"] {
         copy_tree(&repo().join(folder), &work.path().join(folder));
@@ -132,6 +167,14 @@ fn every_command_the_readme_shows_runs_as_shown() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|extension| extension == "svg") {
             std::fs::remove_file(path).unwrap();
+        }
+    }
+    // The Python files the pages show, each headed by a `# NAME.py` line,
+    // are written where the reader writes them: their commands run on them.
+    for block in readme.split("```python\n").skip(1) {
+        let code = block.split("```").next().unwrap_or_default();
+        if let Some(name) = code.lines().next().and_then(|line| line.strip_prefix("# ")) {
+            work.write(name, code);
         }
     }
     let shown = shown_commands(&readme);
@@ -148,7 +191,10 @@ fn every_command_the_readme_shows_runs_as_shown() {
             })
             .map(|(_, arg)| arg)
             .collect();
-        let runnable = !inputs.is_empty() && inputs.iter().all(|input| work.path().join(input).is_file());
+        // `init` reads nothing and writes a job file later commands run.
+        let runnable = (args.first().is_some_and(|command| command == "init")
+            && !args.iter().any(|arg| arg.starts_with('[')))
+            || (!inputs.is_empty() && inputs.iter().all(|input| work.path().join(input).is_file()));
         if !runnable || args.iter().any(|arg| arg == "--submit") {
             continue;
         }
@@ -169,7 +215,12 @@ fn every_command_the_readme_shows_runs_as_shown() {
         ran.push(command);
     }
     eprintln!("ran {} commands of the README:\n  {}", ran.len(), ran.join("\n  "));
-    for needed in ["parbench run jobs/seed.toml", "parbench check "] {
+    for needed in [
+        "parbench run jobs/seed.toml",
+        "parbench check ",
+        "parbench init my-job --python work.py:my_function",
+        "parbench run my-job.toml",
+    ] {
         assert!(ran.iter().any(|command| command.starts_with(needed)), "{needed} was not run: {ran:?}");
     }
 

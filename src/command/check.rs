@@ -55,7 +55,26 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
                 let protocol = if *protocol == crate::workload::Protocol::Lines { "lines" } else { "argv" };
                 format!("command {argv:?}, {protocol} protocol")
             }
-            WorkloadKind::Python { file, function, .. } => format!("python {file}:{function}"),
+            // Which python runs it, found where: the default depends on the
+            // active virtual environment, so the plan says which it found.
+            WorkloadKind::Python { file, function, interpreters } => {
+                let python = match &group.work {
+                    crate::workload::Work::Python(work) => {
+                        interpreters.iter().find(|i| i.path == work.interpreter)
+                    }
+                    _ => None,
+                };
+                match python {
+                    Some(python) => {
+                        format!(
+                            "python {file}:{function} in {} {}",
+                            python.facts.name(),
+                            python.path.display()
+                        )
+                    }
+                    None => format!("python {file}:{function}"),
+                }
+            }
         };
         text.push_str(&format!(
             "  group {}: {} ({what}), {} {} items\n",

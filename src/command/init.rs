@@ -47,11 +47,33 @@ fn job_path(name: &str) -> PathBuf {
     if name.ends_with(".toml") { PathBuf::from(name) } else { PathBuf::from(format!("{name}.toml")) }
 }
 
-/// What the starter measures: its [run] strategies and its [[workload]].
+/// What the starter measures: its [list], its [run] strategies and worker
+/// counts, and its [[workload]].
 struct Starter {
+    list: &'static str,
     strategies: &'static str,
+    workers: &'static str,
     workload: String,
 }
+
+/// The seed's own list, for builtins and commands that take numbers.
+const SQUARES: &str = "\
+[list]                       # the input list
+generator = \"squares\"        # item i = i^2 * scale; or range, random, constant, file
+size = 100                   # items; an array such as [100, 10_000] is an axis
+scale = 42
+";
+
+/// A Python function's first list: 0, 1, 2, … as ints, or the user's own
+/// inputs from a file, one per line.
+const PYTHON_LIST: &str = "\
+[list]                       # the items your function receives, one per call
+generator = \"range\"          # 0, 1, 2, ... as int; or squares, random, constant, file
+size = 100                   # items; an array such as [100, 10_000] is an axis
+# Your own inputs instead, one per line of a text file (each arrives as a str):
+# generator = \"file\"
+# path = \"inputs.txt\"          # relative to this job file
+";
 
 fn builtin_workload(builtin: &str) -> Result<Starter, Error> {
     let spec: &BuiltinSpec = find_builtin(builtin).filter(|spec| !spec.hidden).ok_or_else(|| {
@@ -78,7 +100,12 @@ fn builtin_workload(builtin: &str) -> Result<Starter, Error> {
             params.join(", ")
         ));
     }
-    Ok(Starter { strategies: r#"["serial", "threads", "processes"]"#, workload })
+    Ok(Starter {
+        list: SQUARES,
+        strategies: r#"["serial", "threads", "processes"]"#,
+        workers: "[2]",
+        workload,
+    })
 }
 
 fn command_workload(command_line: &str) -> Result<Starter, Error> {
@@ -97,7 +124,7 @@ fn command_workload(command_line: &str) -> Result<Starter, Error> {
         quoted(program.as_deref().filter(|name| !name.is_empty()).unwrap_or("command")),
     );
     // Threads run code inside parbench: they do not apply to a command.
-    Ok(Starter { strategies: r#"["serial", "processes"]"#, workload })
+    Ok(Starter { list: SQUARES, strategies: r#"["serial", "processes"]"#, workers: "[2]", workload })
 }
 
 fn python_workload(function: &str) -> Result<Starter, Error> {
@@ -112,11 +139,20 @@ fn python_workload(function: &str) -> Result<Starter, Error> {
          # under Python's map, ThreadPoolExecutor and ProcessPoolExecutor, timed\n\
          # inside Python.\n\
          python = {}\n\
-         interpreter = \"python3\"      # or an array, such as [\"python3\", \"python3.13t\"]\n",
+         # The python that runs it: by default the active virtual environment's\n\
+         # ($VIRTUAL_ENV/bin/python), else python3 on PATH. Name another, or an\n\
+         # array to compare them: [\".venv/bin/python\", \"python3.13t\"].\n\
+         # interpreter = \".venv/bin/python\"\n",
         quoted(name),
         quoted(function),
     );
-    Ok(Starter { strategies: r#"["serial", "threads", "processes"]"#, workload })
+    Ok(Starter {
+        list: PYTHON_LIST,
+        strategies: r#"["serial", "threads", "processes"]"#,
+        // At 2 and at every CPU: whether a second worker pays, and all of them.
+        workers: r#"[2, "cpus"]"#,
+        workload,
+    })
 }
 
 fn quoted(text: &str) -> String {
@@ -147,21 +183,21 @@ fn starter(name: &str, path: &Path, workload: &Starter) -> String {
 version = 1                  # the job-file format version
 {name_line}description = \"A starter experiment: does parallelism pay for this work?\"
 
-[list]                       # the input list
-generator = \"squares\"        # item i = i^2 * scale; or range, random, constant, file
-size = 100                   # items; an array such as [100, 10_000] is an axis
-scale = 42
-
+{list}
 [run]                        # how to run every workload
 strategies = {strategies}  # serial is the reference
-workers = [2]                # worker counts, or \"cpus\"; an array is an axis
-repetitions = 5              # measured runs of each entry, or \"auto\" (until precise)
+workers = {workers}{}# worker counts, or \"cpus\"; an array is an axis
+repetitions = \"auto\"         # measured runs of each entry until the median is sure
+                             # to ±2% (at most 5 s of runs each), or a number
 warmup = 1                   # unmeasured runs before them
 chunk_size = \"auto\"          # items per dispatch to a worker, or a number
 timeout = \"60s\"              # per run; \"500ms\", \"2m\", \"1h\"
 
 {workload}",
+        padding(workload.workers.len() + 10),
+        list = workload.list,
         strategies = workload.strategies,
+        workers = workload.workers,
         workload = workload.workload,
     )
 }

@@ -60,13 +60,16 @@ pub(super) fn validate(
     };
 
     let mut interpreters = Vec::new();
-    for (name, offset) in texts(raw.interpreter.as_ref(), "interpreter", at)?
-        .unwrap_or_else(|| vec![("python3".to_owned(), value_at)])
-    {
+    let given = texts(raw.interpreter.as_ref(), "interpreter", at)?;
+    let defaulted = given.is_none();
+    for (name, offset) in given.unwrap_or_else(|| vec![(DEFAULT_INTERPRETER.to_owned(), value_at)]) {
         if interpreters.iter().any(|known: &Interpreter| known.name == name) {
             return Err(at.error(offset, "this interpreter is listed twice"));
         }
-        let path = if name.contains('/') {
+        let venv = defaulted.then(python::active_virtualenv_python).flatten();
+        let path = if let Some(venv) = venv {
+            venv
+        } else if name.contains('/') {
             let path = dir.join(&name);
             if !path.is_file() {
                 return Err(at.error(
@@ -89,7 +92,7 @@ pub(super) fn validate(
                 );
             }
             Module::Unreadable(why) => return Err(at.error(value_at, format!("cannot read {file}: {why}"))),
-            Module::Parsed { functions, bound } => {
+            Module::Parsed { functions, bound, missing } => {
                 if !functions.iter().chain(bound).any(|defined| defined == function) {
                     let names: Vec<&str> = functions.iter().map(String::as_str).collect();
                     let message = if names.is_empty() {
@@ -98,6 +101,11 @@ pub(super) fn validate(
                         format!("{file} defines no function \"{function}\"; {}", choices(function, &names))
                     };
                     return Err(at.error(function_at, message));
+                }
+                if let Some(import) = missing.first() {
+                    return Err(
+                        at.error(offset, missing_import(file, import, &path, &probe.facts, defaulted))
+                    );
                 }
             }
         }
@@ -134,6 +142,37 @@ pub(super) fn validate(
     }
     let kind = WorkloadKind::Python { file: file.to_owned(), function: function.to_owned(), interpreters };
     Ok((kind, axes))
+}
+
+/// The interpreter a workload without `interpreter` runs, and its
+/// `param_interpreter` value: the active virtual environment's python when
+/// there is one, else python3 on PATH. The value stays "python3" either way,
+/// so the rows of one job compare across machines; env.json names the path.
+const DEFAULT_INTERPRETER: &str = "python3";
+
+/// Why a module cannot run under this interpreter, and the two ways out:
+/// install the module there, or point `interpreter` at a python that has it.
+fn missing_import(
+    file: &str,
+    import: &python::MissingImport,
+    path: &Path,
+    facts: &python::PythonFacts,
+    defaulted: bool,
+) -> String {
+    let found = match (defaulted, python::active_virtualenv_python()) {
+        (true, Some(venv)) if venv == path => "the default: the active virtual environment's python",
+        (true, _) => "the default: no virtual environment is active, so python3 on PATH",
+        (false, _) => "as the job names it",
+    };
+    let which = format!("{} ({}, {found})", path.display(), facts.name());
+    format!(
+        "{file}:{} imports {}, which {which} cannot find; install it for that python \
+         ({} -m pip install PACKAGE), or set interpreter = \"PATH/TO/VENV/bin/python\" \
+         in this workload to the python of the virtual environment that has it",
+        import.line,
+        import.module,
+        path.display()
+    )
 }
 
 /// The strings of a key that may be an axis, each with its own offset.

@@ -162,7 +162,8 @@ pub struct RawWorkload {
     #[schemars(schema_with = "schema::python")]
     pub python: Option<Spanned<String>>,
     /// The interpreter of a `python` workload: a program on PATH or a path
-    /// relative to the job file (default "python3"); an array is an axis.
+    /// relative to the job file (default: the active virtual environment's
+    /// python, else "python3" on PATH); an array is an axis.
     #[serde(default)]
     #[schemars(schema_with = "schema::interpreter")]
     pub interpreter: Option<Spanned<Axis>>,

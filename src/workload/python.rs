@@ -27,6 +27,15 @@ pub const MARKER: &str = "parbench-python-harness";
 /// The oldest Python the harness is written for.
 pub const MINIMUM_VERSION: &str = "3.8";
 
+/// The Python a job without `interpreter` runs when a virtual environment
+/// is active: `$VIRTUAL_ENV/bin/python`, the one whose packages the user
+/// installed, even where PATH names another python3 first.
+pub fn active_virtualenv_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("VIRTUAL_ENV").filter(|venv| !venv.is_empty())?;
+    let python = Path::new(&venv).join("bin").join("python");
+    python.is_file().then_some(python)
+}
+
 /// `start_method` values, as `multiprocessing.get_context` names them.
 pub const START_METHODS: &[&str] = &["fork", "spawn", "forkserver"];
 
@@ -84,6 +93,9 @@ pub enum Module {
     Parsed {
         functions: Vec<String>,
         bound: Vec<String>,
+        /// Modules imported at the top level that the interpreter cannot
+        /// find from the module's folder, with their lines.
+        missing: Vec<MissingImport>,
     },
     SyntaxError {
         line: usize,
@@ -91,6 +103,13 @@ pub enum Module {
         message: String,
     },
     Unreadable(String),
+}
+
+/// A top-level import the interpreter cannot satisfy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MissingImport {
+    pub module: String,
+    pub line: usize,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +120,8 @@ struct RawProbe {
     functions: Option<Vec<String>>,
     #[serde(default)]
     bound: Vec<String>,
+    #[serde(default)]
+    missing: Vec<MissingImport>,
     syntax_error: Option<RawSyntaxError>,
     unreadable: Option<String>,
 }
@@ -142,7 +163,11 @@ pub fn probe(interpreter: &Path, dir: &Path, file: &str) -> Result<Probe, String
     } else if let Some(why) = raw.unreadable {
         Module::Unreadable(why)
     } else {
-        Module::Parsed { functions: raw.functions.unwrap_or_default(), bound: raw.bound }
+        Module::Parsed {
+            functions: raw.functions.unwrap_or_default(),
+            bound: raw.bound,
+            missing: raw.missing,
+        }
     };
     Ok(Probe { facts, module })
 }

@@ -226,6 +226,38 @@ def facts():
     }
 
 
+def missing_imports(tree, path):
+    """The modules FILE imports at its top level that this interpreter
+    cannot find, with their lines, looked up as the harness will import
+    FILE: its folder first on sys.path. Nothing is imported: find_spec of a
+    top-level name only searches. Imports inside try, if or a function are
+    left alone: they may be optional."""
+    import ast
+    import importlib.util
+
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    missing = []
+    try:
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            for top in (name.split(".")[0] for name in names):
+                try:
+                    found = importlib.util.find_spec(top) is not None
+                except (ImportError, ValueError):
+                    found = False
+                if not found and all(top != known["module"] for known in missing):
+                    missing.append({"module": top, "line": node.lineno})
+    finally:
+        sys.path.remove(folder)
+    return missing
+
+
 def probe(path):
     """What `parbench check` needs to know of FILE, without running it: its
     top-level functions (and other top-level names, which may be callables
@@ -254,6 +286,7 @@ def probe(path):
                 bound.append(node.name)
         answer["functions"] = functions
         answer["bound"] = bound
+        answer["missing"] = missing_imports(tree, path)
     sys.stdout.write(json.dumps(answer) + "\n")
     return 0
 
