@@ -157,6 +157,9 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "peak_rss_bytes",
             "python",
             "python_gil",
+            "foreign_cpu_s",
+            "steal_s",
+            "disturbed",
             "param_iterations",
             "param_percent",
         ]
@@ -232,6 +235,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "precision",
             "speedup_ci_level",
             "verdict",
+            "disturbed_runs",
         ]
     );
     assert_eq!(summary.len(), 6);

@@ -224,6 +224,14 @@ pub struct Choice {
     pub workers: usize,
     pub speedup: f64,
     pub speedup_ci: Option<Interval>,
+    /// What the speedup is against: `None` for serial; where the group has
+    /// no serial entry, the measured entry with the fewest workers
+    /// (strategy, workers), and the choice is that entry where nothing
+    /// clearly beats it.
+    pub reference: Option<(String, usize)>,
+    /// Other entries were measured, but none clearly beats the reference:
+    /// they are within its noise (or slower).
+    pub rest_within_noise: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -525,36 +533,82 @@ fn recommendations(
                     .iter()
                     .any(|fit| fit.strategy == entry.id.strategy.name() && entry.id.workers > fit.cpus)
             };
-            let candidates: Vec<&&EntryStats> = entries
+            let serial = entries.iter().find(|entry| entry.id.strategy == Strategy::Serial);
+            // Without serial, the entries are compared among themselves,
+            // against the one with the fewest workers (threads before
+            // processes), round by round as speedups are.
+            let reference = match serial {
+                Some(_) => None,
+                None => entries
+                    .iter()
+                    .filter(|entry| !entry.rounds.is_empty())
+                    .min_by_key(|entry| (entry.id.workers, entry.id.strategy)),
+            };
+            let against = |entry: &EntryStats| -> (Option<f64>, Option<Interval>, Option<super::Verdict>) {
+                match reference {
+                    None => (entry.speedup, entry.speedup_ci, entry.verdict),
+                    Some(base) => match crate::precision::speedup(&base.rounds, &entry.rounds) {
+                        Some(estimate) => (
+                            Some(estimate.median),
+                            estimate.interval,
+                            Some(super::Verdict::of(estimate.interval)),
+                        ),
+                        None => (None, None, None),
+                    },
+                }
+            };
+            let is_reference = |entry: &EntryStats| {
+                reference.is_some_and(|base| base.id == entry.id) || entry.id.strategy == Strategy::Serial
+            };
+            let measured_others =
+                entries.iter().filter(|entry| !is_reference(entry) && entry.wall.is_some()).count();
+            let candidates: Vec<(&&EntryStats, f64, Option<Interval>)> = entries
                 .iter()
-                .filter(|entry| entry.id.strategy != Strategy::Serial && allowed(entry))
-                .filter(|entry| entry.speedup.is_some_and(f64::is_finite))
-                // With an interval, only what surely beats serial.
-                .filter(|entry| entry.speedup_ci.is_none() || entry.verdict == Some(super::Verdict::Beats))
+                .filter(|entry| !is_reference(entry) && allowed(entry))
+                // A speedup past the CPUs the entry could use is no basis.
+                .filter(|entry| super::warnings::beyond_cpus(analysis, entry).is_none())
+                .filter_map(|entry| {
+                    let (speedup, interval, verdict) = against(entry);
+                    let speedup = speedup.filter(|speedup| speedup.is_finite())?;
+                    // Only what surely beats the reference, by its verdict.
+                    (verdict == Some(super::Verdict::Beats)).then_some((entry, speedup, interval))
+                })
                 .collect();
-            let best = candidates.iter().map(|entry| entry.speedup.unwrap_or(0.0)).fold(0.0, f64::max);
+            let best = candidates.iter().map(|(_, speedup, _)| *speedup).fold(0.0, f64::max);
             let choice = candidates
                 .iter()
-                .filter(|entry| best >= WORTH && entry.speedup.unwrap_or(0.0) * WORTH >= best)
-                .min_by(|a, b| {
-                    a.id.workers
-                        .cmp(&b.id.workers)
-                        .then(b.speedup.unwrap_or(0.0).total_cmp(&a.speedup.unwrap_or(0.0)))
+                .filter(|(_, speedup, _)| best >= WORTH && speedup * WORTH >= best)
+                .min_by(|(a, a_speedup, _), (b, b_speedup, _)| {
+                    a.id.workers.cmp(&b.id.workers).then(b_speedup.total_cmp(a_speedup))
                 });
-            choices.push(match choice {
-                Some(entry) => Choice {
+            let reference_cell = reference.map(|base| (base.id.strategy.name().to_owned(), base.id.workers));
+            choices.push(match (choice, reference) {
+                (Some((entry, speedup, interval)), _) => Choice {
                     list_size: group.list_size,
                     strategy: entry.id.strategy.name().to_owned(),
                     workers: entry.id.workers,
-                    speedup: entry.speedup.unwrap_or(f64::NAN),
-                    speedup_ci: entry.speedup_ci,
+                    speedup: *speedup,
+                    speedup_ci: *interval,
+                    reference: reference_cell,
+                    rest_within_noise: false,
                 },
-                None => Choice {
+                (None, Some(base)) => Choice {
+                    list_size: group.list_size,
+                    strategy: base.id.strategy.name().to_owned(),
+                    workers: base.id.workers,
+                    speedup: 1.0,
+                    speedup_ci: None,
+                    reference: reference_cell,
+                    rest_within_noise: measured_others > 0,
+                },
+                (None, None) => Choice {
                     list_size: group.list_size,
                     strategy: Strategy::Serial.name().to_owned(),
                     workers: 1,
                     speedup: 1.0,
                     speedup_ci: None,
+                    reference: None,
+                    rest_within_noise: measured_others > 0,
                 },
             });
         }

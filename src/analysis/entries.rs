@@ -49,7 +49,21 @@ pub struct EntryStats {
     pub cpus: usize,
     /// Ok walls in repetition order, for the first-run check.
     pub walls_in_order: Vec<f64>,
+    /// Every ok run as (round, wall seconds, disturbed by other load),
+    /// rounds ascending, whether or not the statistics above use it.
+    pub ok_runs: Vec<(u32, f64, bool)>,
+    /// Ok runs that other load disturbed (the `disturbed` column).
+    pub disturbed_runs: usize,
+    /// The statistics above include disturbed runs: fewer than
+    /// [`UNDISTURBED_ENOUGH`] undisturbed ones were left.
+    pub from_disturbed: bool,
 }
+
+/// The fewest undisturbed ok runs for an entry's statistics to leave the
+/// disturbed ones out (the fewest the rank test of `report --baseline` can
+/// judge); where all its runs hold a 95% interval, the undisturbed ones
+/// must hold one too (see `docs/RESULTS.md`, "Other load").
+pub const UNDISTURBED_ENOUGH: usize = 3;
 
 impl EntryStats {
     pub fn efficiency(&self) -> Option<f64> {
@@ -77,6 +91,7 @@ struct Run {
     error: String,
     /// None in rows of versions before the column.
     peak_rss_bytes: Option<f64>,
+    disturbed: bool,
 }
 
 /// Analyses the rows of one or more per-run CSVs.
@@ -119,6 +134,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             cpus: row.cpus,
             error: row.error.clone(),
             peak_rss_bytes: row.peak_rss_bytes.map(|bytes| bytes as f64),
+            disturbed: row.disturbed == Some(true),
         };
         if !runs.contains_key(&id) {
             order.push(id.clone());
@@ -136,17 +152,43 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         }
     }
 
+    // Each entry's runs, in round order, with the ones its statistics use:
+    // the undisturbed ones where enough are left, else all ok ones.
+    for entry_runs in runs.values_mut() {
+        entry_runs.sort_by_key(|run| run.repetition);
+    }
+    let used = |entry_runs: &[Run]| -> (Vec<(u32, f64)>, bool) {
+        let quiet: Vec<(u32, f64)> = entry_runs
+            .iter()
+            .filter(|run| run.ok && !run.disturbed)
+            .map(|run| (run.repetition, run.wall_s))
+            .collect();
+        let disturbed = entry_runs.iter().any(|run| run.ok && run.disturbed);
+        let all = ok_rounds(entry_runs);
+        let interval = |rounds: &[(u32, f64)]| {
+            let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
+            precision::estimate(&walls).is_some_and(|estimate| estimate.interval.is_some())
+        };
+        // Enough: at least UNDISTURBED_ENOUGH, and an interval wherever all
+        // the runs would have one.
+        let enough = quiet.len() >= UNDISTURBED_ENOUGH && (interval(&quiet) || !interval(&all));
+        if !disturbed || enough { (quiet, false) } else { (all, true) }
+    };
     let mut entries = Vec::new();
     for (_, ids) in &groups {
         let serial_rounds: Option<Vec<(u32, f64)>> = ids
             .iter()
             .find(|id| id.strategy == Strategy::Serial)
-            .map(|id| ok_rounds(&runs[id]))
+            .map(|id| used(&runs[id]).0)
             .filter(|rounds| !rounds.is_empty());
         for id in ids {
-            let mut entry_runs = runs[id].clone();
-            entry_runs.sort_by_key(|run| run.repetition);
-            let rounds = ok_rounds(&entry_runs);
+            let entry_runs = runs[id].clone();
+            let (rounds, from_disturbed) = used(&entry_runs);
+            let ok_runs: Vec<(u32, f64, bool)> = entry_runs
+                .iter()
+                .filter(|run| run.ok)
+                .map(|run| (run.repetition, run.wall_s, run.disturbed))
+                .collect();
             let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
             let wall = stats::summarize(&walls);
             let median = precision::estimate(&walls);
@@ -177,6 +219,9 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
                 spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
                 walls_in_order: walls.clone(),
+                disturbed_runs: ok_runs.iter().filter(|run| run.2).count(),
+                from_disturbed,
+                ok_runs,
                 rounds,
                 walls,
                 wall,

@@ -25,6 +25,40 @@ pub enum Warning {
     /// Too few ok runs for any 95% interval of the median (at most 5): the
     /// fewest `runs` of them, and the `level` min … max has there.
     TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
+    /// Other load took CPU time some runs needed (`disturbed`): per entry,
+    /// its disturbed ok runs, its ok runs, and whether its statistics had
+    /// to include them (fewer than `UNDISTURBED_ENOUGH` undisturbed left).
+    Disturbed { entries: Vec<(EntryId, usize, usize, bool)> },
+    /// A speedup of CPU-bound work above the CPUs the entry could use (its
+    /// workers or the host's CPUs, the lesser), by more than 5%: a serial
+    /// that other load slowed, or caches (superlinear speedups exist). One
+    /// per entry; recommendations never rest on such a point alone.
+    BeyondCpus { entry: EntryId, speedup: f64, cpus_usable: usize },
+}
+
+/// How far past the CPUs it could use a speedup may go before it is named:
+/// the spread of a paired speedup on a quiet machine stays within it.
+pub const BEYOND_CPUS_MARGIN: f64 = 1.05;
+
+/// The share of a CPU serial must keep busy for its work to count as
+/// CPU-bound in the physics check.
+pub const CPU_BOUND_SHARE: f64 = 0.5;
+
+/// Whether an entry's speedup passes the CPUs it could use, on CPU-bound
+/// work (serial kept at least [`CPU_BOUND_SHARE`] of a CPU busy); the
+/// number of those CPUs.
+pub fn beyond_cpus(analysis: &Analysis, entry: &EntryStats) -> Option<usize> {
+    let speedup = entry.speedup?;
+    if entry.id.strategy == Strategy::Serial || entry.cpus == 0 {
+        return None;
+    }
+    let serial = analysis
+        .entries
+        .iter()
+        .find(|other| other.id.group == entry.id.group && other.id.strategy == Strategy::Serial)?;
+    let share = serial.median_cpu? / serial.wall.as_ref()?.median;
+    let usable = entry.id.workers.min(entry.cpus).max(1);
+    (share >= CPU_BOUND_SHARE && speedup > usable as f64 * BEYOND_CPUS_MARGIN).then_some(usable)
 }
 
 pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
@@ -103,8 +137,28 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
             }
         }
     }
+    let disturbed: Vec<(EntryId, usize, usize, bool)> = analysis
+        .entries
+        .iter()
+        .filter(|entry| entry.disturbed_runs > 0)
+        .map(|entry| (entry.id.clone(), entry.disturbed_runs, entry.ok_runs.len(), entry.from_disturbed))
+        .collect();
+    if !disturbed.is_empty() {
+        warnings.push(Warning::Disturbed { entries: disturbed });
+    }
+    for entry in &analysis.entries {
+        if let (Some(cpus_usable), Some(speedup)) = (beyond_cpus(analysis, entry), entry.speedup) {
+            warnings.push(Warning::BeyondCpus { entry: entry.id.clone(), speedup, cpus_usable });
+        }
+    }
     let mut few: Vec<&EntryStats> =
-        analysis.entries.iter().filter(|entry| entry.wall.is_some() && entry.median_ci.is_none()).collect();
+        // An entry short of undisturbed runs is named by `Disturbed` instead:
+        // more repetitions would not help it, a quieter machine would.
+        analysis
+            .entries
+            .iter()
+            .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none() && entry.disturbed_runs == 0)
+            .collect();
     few.sort_by_key(|entry| entry.walls.len());
     if let Some(worst) = few.first() {
         warnings.push(Warning::TooFewRuns {

@@ -279,7 +279,15 @@ fn run_job(
         )?;
         let env = report::csv::Staged::new(
             &env_path,
-            report::env::describe(job, host, shard, conditions.order_seed, conditions.checks).as_bytes(),
+            report::env::describe(
+                job,
+                host,
+                shard,
+                conditions.order_seed,
+                conditions.checks,
+                &report::env::OtherLoad::of(&outcome.records),
+            )
+            .as_bytes(),
         )?;
         summary.commit()?;
         scaling.commit()?;

@@ -20,6 +20,32 @@ pub struct ShardInfo {
     pub groups: Vec<String>,
 }
 
+/// What other load did during a job's measured runs, for env.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OtherLoad {
+    /// Measured runs with the machine's counters read around them.
+    pub runs: usize,
+    /// Of those, the runs other load disturbed.
+    pub disturbed_runs: usize,
+    /// CPU seconds the rest of the machine used during those runs.
+    pub foreign_cpu_s: f64,
+    pub steal_s: f64,
+}
+
+impl OtherLoad {
+    /// The totals of the records that carry evidence.
+    pub fn of(records: &[crate::runner::RunRecord]) -> OtherLoad {
+        let mut totals = OtherLoad::default();
+        for load in records.iter().filter_map(|record| record.load) {
+            totals.runs += 1;
+            totals.disturbed_runs += usize::from(load.disturbed);
+            totals.foreign_cpu_s += load.foreign_cpu_s.unwrap_or(0.0);
+            totals.steal_s += load.steal_s.unwrap_or(0.0);
+        }
+        totals
+    }
+}
+
 /// `order_seed` orders the rounds; `checks` is what the machine checks found.
 pub fn describe(
     job: &Job,
@@ -27,6 +53,7 @@ pub fn describe(
     shard: Option<&ShardInfo>,
     order_seed: u64,
     checks: &Checks,
+    other_load: &OtherLoad,
 ) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let mut value = json!({
@@ -47,6 +74,12 @@ pub fn describe(
         "order_seed": order_seed,
         "pin": job.pin.name(),
         "machine_checks": checks.to_json(),
+        "other_load": {
+            "runs": other_load.runs,
+            "disturbed_runs": other_load.disturbed_runs,
+            "foreign_cpu_s": other_load.foreign_cpu_s,
+            "steal_s": other_load.steal_s,
+        },
     });
     if let Some(shard) = shard {
         value["shard"] = json!({ "index": shard.index, "count": shard.count, "groups": shard.groups });

@@ -226,12 +226,13 @@ fn entry_runs(entries: &[&EntryStats], times: &RunTimes) -> Vec<EntryRuns> {
     entries
         .iter()
         .filter_map(|entry| {
+            // Every ok run, the disturbed ones the statistics leave out too.
             let runs = entry
-                .rounds
+                .ok_runs
                 .iter()
-                .map(|(repetition, wall_s)| {
-                    let (started_s, disturbed) = times.of(&entry.id, *repetition);
-                    RunPoint { wall_s: *wall_s, started_s, disturbed }
+                .map(|(repetition, wall_s, disturbed)| {
+                    let (started_s, _) = times.of(&entry.id, *repetition);
+                    RunPoint { wall_s: *wall_s, started_s, disturbed: *disturbed }
                 })
                 .collect();
             Some(EntryRuns {

@@ -245,17 +245,35 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
         .iter()
         .map(|(name, choices)| {
             let sizes: Vec<String> = choices.iter().map(|choice| items_exact(choice.list_size)).collect();
+            let is_reference = |choice: &&&Choice| {
+                choice.strategy == Strategy::Serial.name()
+                    || choice.reference.as_ref().is_some_and(|(strategy, workers)| {
+                        *strategy == choice.strategy && *workers == choice.workers
+                    })
+            };
             let gains: Vec<String> = choices
                 .iter()
-                .filter(|choice| choice.strategy != Strategy::Serial.name())
+                .filter(|choice| !is_reference(choice))
                 .map(|choice| words::ratio(choice.speedup))
                 .collect();
             let gains = if gains.is_empty() { String::new() } else { format!(" ({})", gains.join(", ")) };
-            format!("{name} at {} items{gains}", join_words(&sizes))
+            let noise = if choices.iter().any(|choice| is_reference(&choice) && choice.rest_within_noise) {
+                ": nothing measured clearly beats it, the rest are within noise or slower"
+            } else {
+                ""
+            };
+            format!("{name} at {} items{gains}{noise}", join_words(&sizes))
         })
         .collect();
     let mut sentence =
         format!("{}: use {}", workload_title(&recommendation.key, hosts), join_words(&clauses));
+    if let Some((strategy, workers)) =
+        recommendation.choices.iter().find_map(|choice| choice.reference.as_ref())
+    {
+        sentence.push_str(&format!(
+            "; serial was not measured, so each pool is compared with {strategy} ×{workers}, the fewest workers measured"
+        ));
+    }
     if let Some(cpus) = recommendation.capped_at {
         sentence.push_str(&format!("; more workers gain nothing on this host's {cpus} CPUs"));
     }

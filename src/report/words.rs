@@ -103,6 +103,34 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
                 human_seconds(*spent_s)
             )
         }
+        Warning::Disturbed { entries } => {
+            let total: usize = entries.iter().map(|(_, disturbed, _, _)| disturbed).sum();
+            let runs: usize = entries.iter().map(|(_, _, runs, _)| runs).sum();
+            let named: Vec<String> = entries
+                .iter()
+                .map(|(id, disturbed, runs, included)| {
+                    let label = entry_label(id, hosts);
+                    let note = if *included { ", kept: too few undisturbed runs" } else { "" };
+                    format!("{label} {disturbed} of {runs}{note}")
+                })
+                .collect();
+            let kept = entries.iter().any(|(_, _, _, included)| *included);
+            format!(
+                "other load on the machine took CPU that {total} of {runs} runs needed ({}); the medians, intervals \
+             and speedups are of the undisturbed runs{}",
+                named.join(", "),
+                if kept { " except where marked" } else { "" }
+            ) + "; an entry left with 5 undisturbed runs or fewer has no 95% interval: measure on a quieter machine, \
+                 or raise max_time"
+        }
+        Warning::BeyondCpus { entry, speedup, cpus_usable } => format!(
+            "{} is {}× faster than serial with {cpus_usable} CPU{} to use: more than those CPUs can give to CPU-bound \
+             work. Likely a serial slowed by other load, or caches (the pool's share of the data fits where \
+             serial's did not); not a basis for a recommendation",
+            entry_label(entry, hosts),
+            ratio(*speedup),
+            if *cpus_usable == 1 { "" } else { "s" }
+        ),
         Warning::TooFewRuns { worst, runs, level, entries } => format!(
             "too few runs for a 95% interval of the median in {}{}: min … max of {runs} covers it {} of the time, \
              and it takes 6: use repetitions = \"auto\"",
