@@ -300,3 +300,112 @@ mod fuzz {
         }
     }
 }
+
+fn disturbed(mut row: BTreeMap<String, String>, disturbed: bool) -> BTreeMap<String, String> {
+    row.insert("disturbed".to_owned(), disturbed.to_string());
+    row
+}
+
+#[test]
+fn disturbed_runs_are_left_out_where_enough_undisturbed_ones_are_left() {
+    // Ten rounds; rounds 4 and 5 of serial ran beside a hog and took twice
+    // as long.
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        let hog = repetition == 4 || repetition == 5;
+        rows.push(disturbed(row("serial", 1, 10, repetition, if hog { 2.0 } else { 1.0 }), hog));
+        rows.push(disturbed(row("threads", 2, 10, repetition, 0.5), false));
+    }
+    let analysis = analyze(&rows).unwrap();
+    let (serial, threads) = (&analysis.entries[0], &analysis.entries[1]);
+    assert_eq!((serial.disturbed_runs, serial.from_disturbed, serial.ok_runs.len()), (2, false, 10));
+    assert_eq!(serial.walls.len(), 8, "the statistics leave the disturbed runs out");
+    assert_eq!(serial.wall.as_ref().unwrap().max, 1.0);
+    // The speedup pairs only rounds where serial was undisturbed: exactly 2.
+    assert_eq!(threads.speedup_ci, Some((2.0, 2.0)));
+    assert!(warnings(&analysis).iter().any(|warning| matches!(
+        warning,
+        Warning::Disturbed { entries } if entries.len() == 1 && entries[0].1 == 2 && !entries[0].3
+    )));
+    // Six rounds, two disturbed: four undisturbed hold no interval where six
+    // did, so all are kept, and the warning says so.
+    let few: Vec<_> = rows.into_iter().filter(|row| row["repetition"].parse::<u32>().unwrap() <= 6).collect();
+    let analysis = analyze(&few).unwrap();
+    assert_eq!((analysis.entries[0].walls.len(), analysis.entries[0].from_disturbed), (6, true));
+    assert!(
+        warnings(&analysis)
+            .iter()
+            .any(|warning| matches!(warning, Warning::Disturbed { entries } if entries[0].3))
+    );
+}
+
+#[test]
+fn a_cpu_bound_speedup_past_the_usable_cpus_is_named_and_never_recommended() {
+    // Two CPUs; serial kept its CPU busy, threads ×2 came out 3× faster
+    // (serial's rounds fell in a busier minute).
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        rows.push(row("serial", 1, 10, repetition, 3.0));
+        rows.push(row("threads", 2, 10, repetition, 1.0));
+    }
+    let analysis = analyze(&rows).unwrap();
+    assert!(warnings(&analysis).iter().any(|warning| matches!(
+        warning,
+        Warning::BeyondCpus { speedup, cpus_usable: 2, .. } if (*speedup - 3.0).abs() < 1e-9
+    )));
+    let answers = answers::answers(&analysis, None);
+    let choice = &answers.recommendations[0].choices[0];
+    assert_eq!((choice.strategy.as_str(), choice.workers), ("serial", 1), "{choice:?}");
+    // 1.9× on two CPUs is physics, not a warning.
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        rows.push(row("serial", 1, 10, repetition, 1.9));
+        rows.push(row("threads", 2, 10, repetition, 1.0));
+    }
+    let analysis = analyze(&rows).unwrap();
+    assert!(!warnings(&analysis).iter().any(|warning| matches!(warning, Warning::BeyondCpus { .. })));
+    let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
+    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 2), "{choice:?}");
+}
+
+#[test]
+fn without_serial_the_entries_are_compared_with_the_fewest_workers() {
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        let drift = 1.0 + f64::from(repetition % 3) / 10.0;
+        rows.push(row("threads", 1, 10, repetition, 0.04 * drift));
+        rows.push(row("threads", 2, 10, repetition, 0.02 * drift));
+    }
+    let analysis = analyze(&rows).unwrap();
+    let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
+    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 2), "{choice:?}");
+    assert_eq!(choice.reference, Some(("threads".to_owned(), 1)));
+    assert!((choice.speedup - 2.0).abs() < 1e-9, "{choice:?}");
+    // Nothing clearly faster: the fewest workers, never serial.
+    let mut rows = Vec::new();
+    for repetition in 1..=10 {
+        let noise = 1.0 + f64::from(repetition % 4) / 100.0;
+        let other = 1.0 + f64::from((repetition + 2) % 4) / 100.0;
+        rows.push(row("threads", 1, 10, repetition, 0.04 * noise));
+        rows.push(row("processes", 2, 10, repetition, 0.04 * other));
+    }
+    let analysis = analyze(&rows).unwrap();
+    let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
+    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 1), "{choice:?}");
+    assert!(choice.rest_within_noise);
+}
+
+#[test]
+fn no_clear_difference_is_never_recommended_over_serial() {
+    // Three rounds: processes ×2 measured 1.08× faster, with no interval.
+    let mut rows = Vec::new();
+    for repetition in 1..=3 {
+        rows.push(row("serial", 1, 100, repetition, 1.08));
+        rows.push(row("processes", 2, 100, repetition, 1.0));
+    }
+    let analysis = analyze(&rows).unwrap();
+    assert_eq!(analysis.entries[1].verdict, Some(Verdict::NoClearDifference));
+    let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
+    assert_eq!(choice.strategy, "serial", "{choice:?}");
+    assert!(choice.rest_within_noise);
+}
