@@ -156,10 +156,9 @@ pub struct Session {
 impl Session {
     /// Makes the next run's output buffer ready before the clock starts:
     /// `len` zeros, written, so that no page of it is first touched while
-    /// the run is timed. The same memory serves run after run. A fresh
-    /// buffer of 5,000,000 results cost the run that filled it about
-    /// 10,000 page faults: 6 to 8 of the 25 ms of a 2-process run on a
-    /// 2-vCPU VM.
+    /// the run is timed. The same memory serves run after run: a fresh
+    /// buffer's page faults (about 10,000 for 5,000,000 results) would
+    /// otherwise land in the run that first fills it.
     pub fn prepare_output(&mut self, work: &Work, len: usize) {
         if !matches!(work, Work::Builtin { .. }) {
             return;
