@@ -177,7 +177,48 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
         &out.join(format!("{}.summary.csv", first.job)),
         &crate::report::summary::to_csv(&analysis),
     )?;
+    if let Some(env) = merged_env(&by_index) {
+        write_atomically(&out.join(format!("{}.env.json", first.job)), env.as_bytes())?;
+    }
     Ok(merged)
+}
+
+/// The merged results' env.json, so that `report --baseline` on merged
+/// results checks the machines' conditions as it does for one run's: the
+/// first shard's, without its `shard` part, with every shard's host,
+/// time and machine checks under `merged_shards` and the other-load
+/// totals added up. `None` where no shard has one.
+fn merged_env(shards: &BTreeMap<usize, &ShardFile>) -> Option<String> {
+    let envs: Vec<serde_json::Value> =
+        shards.values().filter_map(|shard| crate::report::env::read_beside(&shard.path)).collect();
+    let mut merged = envs.first()?.clone();
+    if let Some(object) = merged.as_object_mut() {
+        object.remove("shard");
+    }
+    merged["merged_shards"] = envs
+        .iter()
+        .map(|env| {
+            serde_json::json!({
+                "index": env["shard"]["index"],
+                "host": env["host"],
+                "written_at": env["written_at"],
+                "machine_checks": env["machine_checks"],
+            })
+        })
+        .collect();
+    if envs.iter().all(|env| env["other_load"].is_object()) {
+        let total =
+            |field: &str| envs.iter().filter_map(|env| env["other_load"][field].as_f64()).sum::<f64>();
+        merged["other_load"] = serde_json::json!({
+            "runs": total("runs") as u64,
+            "disturbed_runs": total("disturbed_runs") as u64,
+            "foreign_cpu_s": total("foreign_cpu_s"),
+            "steal_s": total("steal_s"),
+        });
+    }
+    let mut text = serde_json::to_string_pretty(&merged).ok()?;
+    text.push('\n');
+    Some(text)
 }
 
 /// The shards were measured from one version of the job file by one

@@ -80,6 +80,11 @@ impl EntryStats {
     }
 }
 
+/// The longest time a results file may claim for a run: a century. A
+/// larger one (`1e308`) is a damaged or forged cell, refused with its row
+/// and column as `NaN` is.
+pub const LONGEST_RUN_S: f64 = 100.0 * 365.25 * 24.0 * 3600.0;
+
 /// One measured run, as a row says it.
 #[derive(Debug, Clone)]
 struct Run {
@@ -112,9 +117,10 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
     for (file, index, row) in rows {
         let at =
             if file.is_empty() { format!("row {}", index + 2) } else { format!("{file}: row {}", index + 2) };
-        // A negative or not-a-number time is a damaged file, not a number
-        // to compute with.
-        let time = |value: f64| (value.is_finite() && value >= 0.0).then_some(value);
+        // A negative, not-a-number or past-a-century time is a damaged
+        // file, not a number to compute with.
+        let time =
+            |value: f64| (value.is_finite() && (0.0..=LONGEST_RUN_S).contains(&value)).then_some(value);
         param_names.extend(row.params.keys().cloned());
         let id = EntryId::of(row);
         hosts.insert(id.group.host.clone());
@@ -122,7 +128,14 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         let wall_s = match time(row.wall_s) {
             Some(wall) => wall,
             None if ok => {
-                return Err(format!("{at}: \"wall_s\" is not a time in seconds: \"{}\"", row.wall_s));
+                return Err(format!(
+                    "{at}: \"wall_s\" is not a time a run can take (0 to a century, in seconds): \"{}\"",
+                    if row.wall_s.abs() >= 1e15 {
+                        format!("{:e}", row.wall_s)
+                    } else {
+                        row.wall_s.to_string()
+                    }
+                ));
             }
             None => 0.0,
         };

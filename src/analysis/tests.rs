@@ -65,8 +65,13 @@ fn hostile_counts_and_times_are_named_not_saturated() {
     assert_eq!(damaged("workers", "2.5"), "row 2: \"workers\" is not a whole number: \"2.5\"");
     assert_eq!(damaged("list_size", "-3"), "row 2: \"list_size\" is not a whole number: \"-3\"");
     assert_eq!(damaged("repetition", "4294967296"), "row 2: \"repetition\" is too large");
-    assert_eq!(damaged("wall_s", "-1"), "row 2: \"wall_s\" is not a time in seconds: \"-1\"");
-    assert_eq!(damaged("wall_s", "NaN"), "row 2: \"wall_s\" is not a time in seconds: \"NaN\"");
+    let refused = |cell: &str| {
+        format!("row 2: \"wall_s\" is not a time a run can take (0 to a century, in seconds): \"{cell}\"")
+    };
+    assert_eq!(damaged("wall_s", "-1"), refused("-1"));
+    assert_eq!(damaged("wall_s", "NaN"), refused("NaN"));
+    assert_eq!(damaged("wall_s", "1e308"), refused("1e308"));
+    assert!(damaged("wall_s", "3155760001").starts_with("row 2"), "a century and a second");
     assert!(analyze(&[row("threads", 2, 10, 1, 1.0)]).is_ok());
 }
 

@@ -110,7 +110,8 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
 }
 
 /// What the job will take: memory for the largest list (its items and its
-/// results are held at once), and time from the builtins' documented costs
+/// results are held at once, and a builtin processes pool's shared memory
+/// for its chunks), and time from the builtins' documented costs
 /// (`parbench list`), spread over the workers a strategy runs, with a
 /// warning when the memory is more than the machine has.
 fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String {
@@ -123,8 +124,18 @@ fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String 
         }
         _ => 8.0,
     };
-    let memory =
-        plan.groups.iter().map(|group| 2.0 * item_bytes * group.list_size as f64).fold(0.0, f64::max);
+    // A builtin processes pool also maps shared memory for its chunks.
+    let arena = |entry: &crate::matrix::Entry| match &job.workloads[entry.workload].kind {
+        WorkloadKind::Builtin(_) if entry.strategy == crate::vocab::Strategy::Processes => {
+            crate::strategy::arena_bytes(entry.workers, entry.chunk_size, entry.list_size).unwrap_or(0) as f64
+        }
+        _ => 0.0,
+    };
+    let memory = plan
+        .entries
+        .iter()
+        .map(|entry| 2.0 * item_bytes * entry.list_size as f64 + arena(entry))
+        .fold(0.0, f64::max);
     let mut seconds = 0.0;
     let mut uncounted = false;
     for entry in &plan.entries {
@@ -151,7 +162,8 @@ fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String 
         format!("about {}", humantime::format_duration(whole))
     };
     let mut text = format!(
-        "  estimate: memory about {} at most (the largest list's items and results); duration {duration} \
+        "  estimate: memory about {} at most (the largest list's items and results, and a processes pool's \
+         shared memory); duration {duration} \
          (from the builtins' documented costs{})\n",
         crate::report::human_bytes(memory),
         if uncounted { "; commands' own time not counted" } else { "" }

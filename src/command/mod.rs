@@ -64,8 +64,11 @@ pub(crate) fn print(text: &str) -> Result<(), Error> {
 pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Job>, Error> {
     let jobs: Vec<Job> =
         paths.iter().map(|path| jobfile::load(path).map_err(Error::from)).collect::<Result<_, _>>()?;
-    for warning in jobs.iter().flat_map(|job| &job.workloads).flat_map(|workload| &workload.warnings) {
-        eprintln!("warning: {warning}");
+    for job in &jobs {
+        for warning in job.warnings.iter().chain(job.workloads.iter().flat_map(|workload| &workload.warnings))
+        {
+            eprintln!("warning: {warning}");
+        }
     }
     Ok(jobs)
 }

@@ -49,6 +49,8 @@ pub struct Job {
     pub workloads: Vec<Workload>,
     /// A digest of the file's bytes, to tell results of different versions apart.
     pub source_hash: String,
+    /// Likely mistakes of the job as a whole that are not errors, located.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -96,7 +96,7 @@ pub fn render(analysis: &Analysis) -> String {
         }
         for entry in &entries {
             if let Some(error) = &entry.first_error {
-                out.push_str(&format!("  ! {}: {error}\n", words::how(&entry.id)));
+                out.push_str(&format!("  ! {}: {}\n", words::how(&entry.id), words::error_line(error)));
             }
         }
     }

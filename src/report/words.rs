@@ -27,6 +27,23 @@ pub fn title(group: &GroupId, hosts: usize) -> String {
 }
 
 /// `processes ×2 chunk 4`, `serial`.
+/// The characters of a run's error a terminal line shows; a longer one
+/// (a program may print megabytes to stderr) is cut there.
+pub const ERROR_LINE_CHARS: usize = 300;
+
+/// A run's error as one terminal line: its first line, cut at
+/// [`ERROR_LINE_CHARS`], saying where the rest is.
+pub fn error_line(error: &str) -> String {
+    let first = error.lines().next().unwrap_or_default();
+    let shown: String = first.chars().take(ERROR_LINE_CHARS).collect();
+    let left = error.chars().count() - shown.chars().count();
+    if left == 0 {
+        shown
+    } else {
+        format!("{shown}… ({left} more characters in the run's `error` cell of the per-run CSV)")
+    }
+}
+
 pub fn how(id: &EntryId) -> String {
     let mut text = id.strategy.name().to_owned();
     if id.strategy != Strategy::Serial {
@@ -232,7 +249,20 @@ fn series_sentence(series: &Series) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ratio;
+    use super::{error_line, ratio};
+
+    #[test]
+    fn a_long_error_is_cut_to_a_line_that_says_where_the_rest_is() {
+        assert_eq!(error_line("exited 1"), "exited 1");
+        let long = "x".repeat(5_000_000);
+        let line = error_line(&long);
+        assert!(line.len() < 500, "{}", line.len());
+        assert!(
+            line.ends_with("(4999700 more characters in the run's `error` cell of the per-run CSV)"),
+            "{line}"
+        );
+        assert!(error_line("first\nsecond").starts_with("first… (7 more"));
+    }
 
     #[test]
     fn ratios_keep_three_significant_digits_when_small() {

@@ -21,6 +21,7 @@ use crate::vocab::{Pin, Strategy, WorkKind};
 use crate::workload::{Protocol, Work};
 
 pub use peak::{own_peak, reset_own_peak};
+pub use processes::arena_bytes;
 
 /// The results of one run, in input order.
 #[derive(Debug, Clone, PartialEq)]

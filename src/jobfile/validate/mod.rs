@@ -87,7 +87,33 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
 
     caps(&workloads, raw_workloads, sizes.len(), settings.warmup, at)?;
 
+    // A name a spreadsheet reads as a number ("0123" becomes 123) loses
+    // its form there; the CSV keeps it, so this is said, not refused.
+    let mut warnings = Vec::new();
+    let mut numeric = |what: &str, text: &str, offset: usize| {
+        if reads_as_number(text) {
+            warnings.push(
+                at.error(
+                    offset,
+                    format!(
+                        "{what} \"{text}\" reads as a number in a spreadsheet (LibreOffice and Excel show \
+                         \"0123\" as 123); a name with a letter keeps its form there"
+                    ),
+                )
+                .to_string(),
+            );
+        }
+    };
+    if let Some(raw_name) = &raw.name {
+        numeric("job name", &name, raw_name.span().start);
+    }
+    for raw_workload in raw_workloads {
+        let workload_name = raw_workload.get_ref().name.get_ref();
+        numeric("workload name", workload_name, raw_workload.get_ref().name.span().start);
+    }
+
     Ok(Job {
+        warnings,
         name,
         description: raw.description,
         path: at.path.to_path_buf(),
@@ -103,6 +129,14 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         workloads,
         source_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(at.source.as_bytes())),
     })
+}
+
+/// Whether a spreadsheet would read `text` as a number: digits, with at
+/// most a sign, a point and an exponent.
+pub(crate) fn reads_as_number(text: &str) -> bool {
+    text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text.parse::<f64>().is_ok()
 }
 
 /// A typo in an axis can ask for more entries than any machine holds; the

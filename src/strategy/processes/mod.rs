@@ -47,6 +47,21 @@ const IN_FLIGHT: usize = 2;
 /// than through shared memory (docs/RESULTS.md).
 const NO_SHARED_MEMORY: &str = "PARBENCH_NO_SHARED_MEMORY";
 
+/// The items of a worker's slot in the arena: the largest chunk it can be
+/// sent.
+fn slot_items(chunk_size: Option<usize>, items: usize) -> usize {
+    chunk_size.unwrap_or(MAX_CHUNK).min(items).max(1)
+}
+
+/// The bytes of the shared memory a builtin pool of `workers` maps over
+/// `items` (each worker's slots hold a chunk's items and results); `None`
+/// where its chunks go through pipes instead (no fork server here).
+pub fn arena_bytes(workers: usize, chunk_size: Option<usize>, items: usize) -> Option<usize> {
+    (workers * IN_FLIGHT)
+        .checked_mul(slot_items(chunk_size, items) * 16)
+        .filter(|_| worker::FORK_SERVER_CLONES)
+}
+
 pub fn run_builtin(
     spec: &BuiltinSpec,
     params: &Params,
@@ -72,14 +87,13 @@ pub fn run_builtin(
             .map_err(|error| RunFailure::Failed(error.to_string()))
     };
     // The largest chunk a worker can be sent, for its slots in the arena.
-    let slot = spread.chunk_size.unwrap_or(MAX_CHUNK).min(numbers.len()).max(1);
+    let slot = slot_items(spread.chunk_size, numbers.len());
     let started = Instant::now();
     // Where shared memory cannot be had (or is declined), or where there is
     // no fork server to hand it to the workers, the chunks go through the
     // pipes.
-    let arena = (spread.workers * IN_FLIGHT)
-        .checked_mul(slot * 16)
-        .filter(|_| worker::FORK_SERVER_CLONES && std::env::var_os(NO_SHARED_MEMORY).is_none())
+    let arena = arena_bytes(spread.workers, spread.chunk_size, numbers.len())
+        .filter(|_| std::env::var_os(NO_SHARED_MEMORY).is_none())
         .and_then(|bytes| worker::Arena::create(bytes).ok());
     let start = |pool: &mut Vec<Worker>| match worker::FORK_SERVER_CLONES {
         true => {
