@@ -42,8 +42,10 @@ fn rows(
     for round in 1..=rounds {
         for (workload, size, strategy, workers, seconds) in entries {
             let wall = seconds * noise.factor(spread);
+            // A sleep keeps no CPU busy; spin work keeps its workers busy.
+            let cpu = if workload.starts_with("sleep") { wall * 0.01 } else { wall };
             text.push_str(&format!(
-                "{job},{workload},range,{size},{strategy},{workers},,{round},ok,{wall:.9},{wall:.9},,host,{cpus}\n"
+                "{job},{workload},range,{size},{strategy},{workers},,{round},ok,{wall:.9},{cpu:.9},,host,{cpus}\n"
             ));
         }
     }
