@@ -240,7 +240,8 @@ fn the_baseline_names_a_thirty_percent_slowdown() {
     let same = parbench(dir.path(), &["report", "--baseline", "old.csv", "old.csv"]);
     assert_eq!(same.status.code(), Some(0), "{:?}", text(&same));
     assert!(text(&same).0.contains("0 slower, 0 faster, 2 without a clear change"), "{:?}", text(&same));
-    // Five runs cannot hold the intervals: a ratio is shown, no verdict.
+    // Five runs cannot hold the intervals: the rank test judges instead,
+    // every new run past every old one × 1.10 (p = 1/252).
     let few = |name: &str, scale: f64| {
         std::fs::write(dir.path().join(name), steady(&rows, 0.02, scale, 5.0)).unwrap()
     };
@@ -248,8 +249,11 @@ fn the_baseline_names_a_thirty_percent_slowdown() {
     few("new5.csv", 1.3);
     let report = parbench(dir.path(), &["report", "--baseline", "old5.csv", "new5.csv"]);
     let (stdout, _) = text(&report);
-    assert_eq!(report.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("too few runs for an interval"), "{stdout}");
+    assert_eq!(report.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("too few runs for an interval; 5 against 5 runs, rank test p = 0.004"),
+        "{stdout}"
+    );
 }
 
 /// An entry whose runs spread evenly over ±50% within one run (as a

@@ -18,8 +18,16 @@
 //! *Faster* is the mirror image. Where the interval lies past the threshold
 //! but the two runs' middle 80% overlap, the verdict is
 //! [`ChangeVerdict::WithinNoise`]: a shift this entry's own spread makes between
-//! two runs of an unchanged job, said as such. Otherwise *no clear change*
-//! (so also for an entry with too few runs for an interval at that level).
+//! two runs of an unchanged job, said as such. Otherwise *no clear change*.
+//!
+//! An entry with too few runs for an interval at that level (an expensive
+//! job measured 3 times) is judged by the exact rank test instead
+//! ([`crate::precision::rank_test`]): *slower* when every new run lies
+//! above every old run × (1 + threshold) and the test's p-value is at most
+//! 5% (1/20 at 3 runs against 3: the fewest that can reach it). With fewer
+//! than [`RANK_RUNS`] runs on a side no order of the runs is evidence
+//! enough, and the entry is [`ChangeVerdict::NotJudged`], said and counted
+//! apart, never silently passed.
 //!
 //! Why the second condition: the interval is right about the runs taken,
 //! but it takes them as independent, while a neighbour's burst on a shared
@@ -38,12 +46,21 @@
 use std::collections::BTreeMap;
 
 use super::{Analysis, EntryId, EntryStats};
-use crate::precision::{LEVEL, ratio_of_medians};
-use crate::stats::quantiles;
+use crate::precision::{LEVEL, rank_test, ratio_of_medians};
+use crate::stats::{median, quantiles};
 
 /// The share of an entry's runs left out at each end of its spread: its
 /// 10th to 90th percentiles.
 pub const TAIL: f64 = 0.10;
+
+/// Runs needed on each side for the rank test to reach 5%: complete
+/// separation of 3 against 3 has p = 1/20, of 2 against 2 only 1/6.
+pub const RANK_RUNS: usize = 3;
+
+/// The rank test's one-sided level, for entries without an interval. Not
+/// widened over the entries as the intervals are: at 3 runs a side 1/20 is
+/// the smallest p-value there is, and a gate that cannot fire is worse.
+pub const RANK_LEVEL: f64 = 0.05;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeVerdict {
@@ -53,6 +70,9 @@ pub enum ChangeVerdict {
     /// The interval lies past the threshold, but the middle 80% of the two
     /// runs' times overlap: not sure, and said so.
     WithinNoise,
+    /// Too few runs for an interval and fewer than [`RANK_RUNS`] on a side
+    /// for the rank test: nothing can be said either way.
+    NotJudged,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +88,14 @@ pub struct Change {
     /// ((0.8, 1.5): from 20% below the median to 50% above it).
     pub spread: (f64, f64),
     pub verdict: ChangeVerdict,
+    /// The runs compared: (old, new).
+    pub runs: (usize, usize),
+    /// Where there is no interval and both sides have [`RANK_RUNS`] runs:
+    /// the rank test's p-value that the new runs lie past the old ones ×
+    /// (1 ± threshold), in the direction of the change.
+    pub rank_p: Option<f64>,
+    /// Whether only disturbed runs were left to compare: (old, new).
+    pub disturbed_only: (bool, bool),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,6 +121,54 @@ impl Comparison {
     pub fn any_slower(&self) -> bool {
         self.changes.iter().any(|change| change.verdict == ChangeVerdict::Slower)
     }
+
+    pub fn count(&self, verdict: ChangeVerdict) -> usize {
+        self.changes.iter().filter(|change| change.verdict == verdict).count()
+    }
+}
+
+/// The entry's wall times that count in a comparison, and whether they are
+/// disturbed runs only. A disturbed run (other load took CPU it needed)
+/// counts only where no undisturbed one is left; every verdict below is
+/// made from these times alone, so this is the one place that decides.
+/// `EntryStats` does not yet say which of its runs were disturbed, so for
+/// now every ok run counts.
+fn comparable_walls(entry: &EntryStats) -> (Vec<f64>, bool) {
+    (entry.walls.clone(), false)
+}
+
+/// The verdict of an entry too small for an interval: the exact rank test
+/// of the new runs against the old ones moved by the threshold, each way.
+fn rank_verdict(old: &[f64], new: &[f64], threshold: f64) -> (ChangeVerdict, Option<f64>) {
+    if old.len() < RANK_RUNS || new.len() < RANK_RUNS {
+        return (ChangeVerdict::NotJudged, None);
+    }
+    let scaled = |factor: f64| old.iter().map(|wall| wall * factor).collect::<Vec<f64>>();
+    let (high_old, low_old) = (scaled(1.0 + threshold), scaled(1.0 - threshold));
+    let max = |walls: &[f64]| walls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = |walls: &[f64]| walls.iter().copied().fold(f64::INFINITY, f64::min);
+    let slower_p = rank_test(&high_old, new);
+    let faster_p = rank_test(new, &low_old);
+    let passes = |p: Option<f64>| p.is_some_and(|p| p <= RANK_LEVEL);
+    if min(new) > max(&high_old) && passes(slower_p) {
+        (ChangeVerdict::Slower, slower_p)
+    } else if max(new) < min(&low_old) && passes(faster_p) {
+        (ChangeVerdict::Faster, faster_p)
+    } else if median(new) >= median(old) {
+        (ChangeVerdict::NoClearChange, slower_p)
+    } else {
+        (ChangeVerdict::NoClearChange, faster_p)
+    }
+}
+
+/// One entry found in both files, with the times that count.
+struct Pair {
+    id: EntryId,
+    old_walls: Vec<f64>,
+    new_walls: Vec<f64>,
+    old_median: f64,
+    new_median: f64,
+    disturbed_only: (bool, bool),
 }
 
 fn key(id: &EntryId, with_host: bool) -> EntryId {
@@ -126,32 +202,42 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             continue;
         };
         matched.insert(id);
-        match (&before.wall, &entry.wall) {
-            (Some(old_wall), Some(new_wall)) => {
-                pairs.push((*before, old_wall.median, entry, new_wall.median))
-            }
+        let (old_walls, old_disturbed) = comparable_walls(before);
+        let (new_walls, new_disturbed) = comparable_walls(entry);
+        match (median(&old_walls), median(&new_walls)) {
+            (Some(old_median), Some(new_median)) => pairs.push(Pair {
+                id: entry.id.clone(),
+                old_walls,
+                new_walls,
+                old_median,
+                new_median,
+                disturbed_only: (old_disturbed, new_disturbed),
+            }),
             _ => comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone())),
         }
     }
     comparison.level = 1.0 - (1.0 - LEVEL) / pairs.len().max(1) as f64;
-    for (before, old_median, entry, new_median) in pairs {
-        let (ratio, interval) = ratio_of_medians(&entry.walls, &before.walls, comparison.level)
+    for pair in pairs {
+        let Pair { id, old_walls, new_walls, old_median, new_median, disturbed_only } = pair;
+        let (ratio, interval) = ratio_of_medians(&new_walls, &old_walls, comparison.level)
             .unwrap_or((new_median / old_median, None));
         let spread_of = |walls: &[f64]| quantiles(walls, TAIL, 1.0 - TAIL);
-        let (old_box, new_box) = (spread_of(&before.walls), spread_of(&entry.walls));
+        let (old_box, new_box) = (spread_of(&old_walls), spread_of(&new_walls));
         let apart = |below: Option<(f64, f64)>, above: Option<(f64, f64)>| match (below, above) {
             (Some((_, below_high)), Some((above_low, _))) => above_low > below_high,
             _ => false,
         };
-        let (above, below) = match interval {
-            Some((low, high)) => (low > 1.0 + threshold, high < 1.0 - threshold),
-            None => (false, false),
-        };
-        let verdict = match (above, below) {
-            (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
-            (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
-            (true, _) | (_, true) => ChangeVerdict::WithinNoise,
-            _ => ChangeVerdict::NoClearChange,
+        let (verdict, rank_p) = match interval {
+            Some((low, high)) => {
+                let verdict = match (low > 1.0 + threshold, high < 1.0 - threshold) {
+                    (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
+                    (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
+                    (true, _) | (_, true) => ChangeVerdict::WithinNoise,
+                    _ => ChangeVerdict::NoClearChange,
+                };
+                (verdict, None)
+            }
+            None => rank_verdict(&old_walls, &new_walls, threshold),
         };
         let relative = |range: Option<(f64, f64)>, median: f64| match range {
             Some((low, high)) if median > 0.0 => (low / median, high / median),
@@ -162,13 +248,16 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
             .unwrap_or((1.0, 1.0));
         comparison.changes.push(Change {
-            entry: entry.id.clone(),
+            entry: id,
             old_median,
             new_median,
             ratio,
             interval,
             spread,
             verdict,
+            runs: (old_walls.len(), new_walls.len()),
+            rank_p,
+            disturbed_only,
         });
     }
     for entry in &old.entries {
@@ -290,5 +379,54 @@ mod tests {
             compare(&old, &analyze(&rows(1.3)).unwrap(), 0.10).changes[1].verdict,
             ChangeVerdict::Slower
         );
+    }
+
+    /// SplitMix64: a seeded stream of draws, the same on every machine.
+    fn draws(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) as f64 / u64::MAX as f64
+        }
+    }
+
+    #[test]
+    fn three_unchanged_runs_a_side_are_called_slower_at_most_one_time_in_twenty() {
+        let mut draw = draws(25);
+        // Spread as a short entry's runs are: from 0.5 to 1.5 of the median.
+        let mut runs = || [0.5 + draw(), 0.5 + draw(), 0.5 + draw()];
+        let (mut judged, mut slower, mut faster) = (0, 0, 0);
+        for _ in 0..200 {
+            let old = analyze(&rows_with(&runs(), 1.0)).unwrap();
+            let new = analyze(&rows_with(&runs(), 1.0)).unwrap();
+            for threshold in [0.0, 0.10] {
+                let comparison = compare(&old, &new, threshold);
+                assert!(comparison.changes.iter().all(|change| change.interval.is_none()));
+                judged += comparison.changes.len();
+                slower += comparison.count(ChangeVerdict::Slower);
+                faster += comparison.count(ChangeVerdict::Faster);
+            }
+        }
+        assert_eq!(judged, 800);
+        assert!(slower * 20 <= judged, "{slower} of {judged} called slower");
+        assert!(faster * 20 <= judged, "{faster} of {judged} called faster");
+        // A rule that fires on anything (p ≤ 1/6, say) would exceed it.
+        let (old, new) = ([1.0, 1.2, 1.4], [1.3, 1.5, 1.7]);
+        assert_eq!(rank_verdict(&old, &new, 0.0).0, ChangeVerdict::NoClearChange);
+    }
+
+    #[test]
+    fn three_runs_a_side_apart_past_the_threshold_are_judged_and_two_are_not() {
+        let old = [1.0, 1.01, 1.02];
+        let slower = [1.2, 1.21, 1.22];
+        assert_eq!(rank_verdict(&old, &slower, 0.10), (ChangeVerdict::Slower, Some(0.05)));
+        assert_eq!(rank_verdict(&slower, &old, 0.10), (ChangeVerdict::Faster, Some(0.05)));
+        // Apart, but not past old × 1.20.
+        assert_eq!(rank_verdict(&old, &slower, 0.20).0, ChangeVerdict::NoClearChange);
+        assert_eq!(rank_verdict(&old[..2], &slower[..2], 0.10), (ChangeVerdict::NotJudged, None));
+        assert_eq!(rank_verdict(&old, &slower[..2], 0.10).0, ChangeVerdict::NotJudged);
     }
 }

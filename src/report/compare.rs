@@ -3,12 +3,13 @@
 use super::conditions::{Compared, Difference};
 use super::human_seconds;
 use super::words::entry_label;
-use crate::analysis::compare::{ChangeVerdict, Comparison, Unmatched};
+use crate::analysis::compare::{ChangeVerdict, Comparison, RANK_RUNS, Unmatched};
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
     let mut out = format!(
         "Against the baseline (threshold {:.0}%; each interval at {:.2}%, so that all {} hold together at 95%; \
-         slower or faster also needs the middle 80% of the two runs' times apart):\n",
+         slower or faster also needs the middle 80% of the two runs' times apart; without an interval, \
+         every new run past every old one ± the threshold, rank test p ≤ 5%):\n",
         threshold * 100.0,
         comparison.level * 100.0,
         comparison.changes.len()
@@ -19,10 +20,17 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
             ChangeVerdict::Faster => "faster",
             ChangeVerdict::Slower => "SLOWER",
             ChangeVerdict::NoClearChange | ChangeVerdict::WithinNoise => "no clear change",
+            ChangeVerdict::NotJudged => "not judged",
         };
-        let interval = match change.interval {
-            Some((low, high)) => format!("CI {} … {}", percent(low), percent(high)),
-            None => "too few runs for an interval".to_owned(),
+        let (old_runs, new_runs) = change.runs;
+        let interval = match (change.interval, change.rank_p) {
+            (Some((low, high)), _) => format!("CI {} … {}", percent(low), percent(high)),
+            (None, Some(p)) => format!(
+                "too few runs for an interval; {old_runs} against {new_runs} runs, rank test p = {p:.3}"
+            ),
+            (None, None) => format!(
+                "too few runs for an interval or a rank test: {old_runs} against {new_runs} runs, {RANK_RUNS} a side are needed"
+            ),
         };
         out.push_str(&format!(
             "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({interval})  {}\n",
@@ -39,6 +47,18 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
                 (change.spread.1 - 1.0) * 100.0
             ));
         }
+        let disturbed = match change.disturbed_only {
+            (true, true) => Some("both runs"),
+            (true, false) => Some("the baseline"),
+            (false, true) => Some("the new run"),
+            (false, false) => None,
+        };
+        if let Some(which) = disturbed {
+            out.push_str(&format!(
+                "{:19}only disturbed runs (other load took CPU they needed) were left in {which}: compared all the same\n",
+                ""
+            ));
+        }
     }
     for (why, entry) in &comparison.unmatched {
         let why = match why {
@@ -48,19 +68,22 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         };
         out.push_str(&format!("  {why}: {}\n", entry_label(entry, comparison.hosts)));
     }
-    let slower = comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::Slower).count();
-    let faster = comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::Faster).count();
-    let noise =
-        comparison.changes.iter().filter(|change| change.verdict == ChangeVerdict::WithinNoise).count();
+    let slower = comparison.count(ChangeVerdict::Slower);
+    let faster = comparison.count(ChangeVerdict::Faster);
+    let noise = comparison.count(ChangeVerdict::WithinNoise);
+    let not_judged = comparison.count(ChangeVerdict::NotJudged);
     out.push_str(&format!(
         "{slower} slower, {faster} faster, {} without a clear change",
-        comparison.changes.len() - slower - faster
+        comparison.changes.len() - slower - faster - not_judged
     ));
     if noise > 0 {
         out.push_str(&format!(
             " ({noise} of them moved past the threshold, but within {} own noise)",
             if noise == 1 { "its" } else { "their" }
         ));
+    }
+    if not_judged > 0 {
+        out.push_str(&format!(", {not_judged} not judged (too few runs: {RANK_RUNS} a side are needed)"));
     }
     out.push('\n');
     out
