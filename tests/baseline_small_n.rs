@@ -81,3 +81,30 @@ fn two_runs_each_are_not_judged_and_counted_apart() {
         "{out}"
     );
 }
+
+#[test]
+fn disturbed_runs_count_only_where_no_undisturbed_one_is_left() {
+    let work = Workdir::new();
+    // The new run: three quiet runs as fast as before, and three runs beside
+    // a hog, ten times slower, marked disturbed: no change.
+    let header = "job,workload,generator,list_size,strategy,workers,chunk_size,repetition,status,wall_s,cpu_s,error,host,disturbed";
+    let rows = |walls: &[(f64, bool)]| {
+        let mut text = format!("{header}\n");
+        for (index, (wall, disturbed)) in walls.iter().enumerate() {
+            text.push_str(&format!("j,w,range,4,serial,1,,{},ok,{wall},{wall},,h,{disturbed}\n", index + 1));
+        }
+        text
+    };
+    work.write("old.csv", &rows(&[(0.01, false), (0.0101, false), (0.0099, false)]));
+    work.write(
+        "new.csv",
+        &rows(&[(0.01, false), (0.1, true), (0.0102, false), (0.1, true), (0.0098, false), (0.1, true)]),
+    );
+    let output = work.parbench(&["report", "--baseline", "old.csv", "new.csv"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // Only disturbed runs left: they count, and the line says so.
+    work.write("hogged.csv", &rows(&[(0.1, true), (0.101, true), (0.099, true)]));
+    let output = work.parbench(&["report", "--baseline", "old.csv", "hogged.csv"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("only disturbed runs"), "{}", stdout(&output));
+}

@@ -131,10 +131,13 @@ impl Comparison {
 /// disturbed runs only. A disturbed run (other load took CPU it needed)
 /// counts only where no undisturbed one is left; every verdict below is
 /// made from these times alone, so this is the one place that decides.
-/// `EntryStats` does not yet say which of its runs were disturbed, so for
-/// now every ok run counts.
 fn comparable_walls(entry: &EntryStats) -> (Vec<f64>, bool) {
-    (entry.walls.clone(), false)
+    let quiet: Vec<f64> = entry.ok_runs.iter().filter(|run| !run.2).map(|run| run.1).collect();
+    if quiet.is_empty() && !entry.ok_runs.is_empty() {
+        (entry.ok_runs.iter().map(|run| run.1).collect(), true)
+    } else {
+        (quiet, false)
+    }
 }
 
 /// The verdict of an entry too small for an interval: the exact rank test

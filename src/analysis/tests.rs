@@ -253,8 +253,7 @@ mod fuzz {
             );
         }
         let huge = "18446744073709551615";
-        for (size, wall) in
-            [("1000000000000000000", "3e9"), (huge, "1e-300"), ("1", "3e9"), (huge, "5e-324")]
+        for (size, wall) in [("1000000000000000000", "3e9"), (huge, "1e-300"), ("1", "3e9"), (huge, "5e-324")]
         {
             let mut rows = Vec::new();
             for list_size in ["1", "4", size] {
