@@ -151,6 +151,10 @@ pub struct Demand {
     pub workers: usize,
     /// The machine's logical CPUs.
     pub cpus: usize,
+    /// The run's work is done by the runner's own threads alone (serial and
+    /// threads on a builtin): no process of its own (a pool's fork server,
+    /// a worker starting, a harness) can wait for a CPU beside them.
+    pub threads_only: bool,
 }
 
 impl Demand {
@@ -162,7 +166,7 @@ impl Demand {
     /// Whether the run alone fits the machine, so that any wait for a CPU
     /// during it was caused by other load.
     fn fits(&self) -> bool {
-        self.workers < self.cpus || (self.workers == self.cpus && self.cpus > 1)
+        self.threads_only && (self.workers < self.cpus || (self.workers == self.cpus && self.cpus > 1))
     }
 }
 
@@ -191,8 +195,8 @@ impl Judge {
 
     /// The CPUs a run of `workers` could keep busy: its workers, at most the
     /// machine's.
-    pub fn demand(&self, window_s: f64, cpu_s: f64, workers: usize) -> Demand {
-        Demand { wall_s: window_s, cpu_s, workers, cpus: self.cpus }
+    pub fn demand(&self, window_s: f64, cpu_s: f64, workers: usize, threads_only: bool) -> Demand {
+        Demand { wall_s: window_s, cpu_s, workers, cpus: self.cpus, threads_only }
     }
 
     /// [`Judge::judge`], with the evidence a row records.
@@ -207,8 +211,9 @@ impl Judge {
     /// Whether other load disturbed a run: whether, during its window, other
     /// programs (or the hypervisor) took CPU time the run needed.
     ///
-    /// - Where the run fits the machine (its workers fewer than the CPUs, or
-    ///   as many, with more than one) and the kernel counts CPU pressure: any
+    /// - Where the run's own threads do its work and fit the machine (its
+    ///   workers fewer than the CPUs, or as many, with more than one) and
+    ///   the kernel counts CPU pressure: any
     ///   time a runnable task waited for a CPU was caused by others, and the
     ///   run is disturbed when that stall passes [`TOLERANCE`] of its wall
     ///   time (and [`STALL_FLOOR_S`]).
@@ -220,7 +225,9 @@ impl Judge {
     pub fn judge(&mut self, demand: Demand, window: &Window) -> bool {
         let needed = demand.cpus_needed() as f64;
         let idle_cpus = (demand.cpus.max(1) as f64 - needed).max(0.0);
-        let foreign = window.foreign_cpu_s(demand.cpu_s);
+        // Unclamped: a short window catches a whole 10 ms tick or none, so
+        // only the sum over many windows is unbiased, negative parts too.
+        let foreign = window.busy_s.map(|busy| busy - demand.cpu_s);
         let steal = window.steal_s.unwrap_or(0.0);
         let stall = if demand.fits() { window.stalled_s } else { None };
         let Some(foreign) = foreign else {
@@ -232,7 +239,7 @@ impl Judge {
                 // pressure counter does not see, by the ticks.
                 steal
             } else {
-                (foreign + steal - idle_cpus * demand.wall_s).max(0.0)
+                foreign + steal - idle_cpus * demand.wall_s
             },
             needed_s: needed * demand.wall_s,
         };
@@ -296,7 +303,7 @@ mod tests {
     }
 
     fn demand(wall_s: f64, workers: usize, cpus: usize) -> Demand {
-        Demand { wall_s, cpu_s: wall_s * workers.min(cpus) as f64, workers, cpus }
+        Demand { wall_s, cpu_s: wall_s * workers.min(cpus) as f64, workers, cpus, threads_only: true }
     }
 
     fn window(busy_s: f64, stalled_s: Option<f64>) -> Window {
@@ -324,7 +331,8 @@ mod tests {
         assert!(!Judge::new(16).judge(demand(1.0, 1, 16), &window(2.0, None)));
         // Twenty hogs do not fit: a run of 4 CPU-seconds takes 4·21/16 s,
         // every CPU busy all along, and others took 80 CPU-seconds.
-        let crowded = Demand { wall_s: 4.0 * 21.0 / 16.0, cpu_s: 4.0, workers: 1, cpus: 16 };
+        let crowded =
+            Demand { wall_s: 4.0 * 21.0 / 16.0, cpu_s: 4.0, workers: 1, cpus: 16, threads_only: true };
         assert!(Judge::new(16).judge(crowded, &window(84.0, None)));
     }
 
@@ -335,7 +343,7 @@ mod tests {
         assert!(!judge.judge(demand(1.0, 8, 2), &window(2.0, Some(0.9))));
         // The machine busier than the run by half a CPU: others took it.
         let mut judge = Judge::new(2);
-        let run = Demand { wall_s: 1.0, cpu_s: 1.5, workers: 8, cpus: 2 };
+        let run = Demand { wall_s: 1.0, cpu_s: 1.5, workers: 8, cpus: 2, threads_only: true };
         assert!(judge.judge(run, &window(2.0, Some(0.9))));
     }
 
@@ -345,7 +353,7 @@ mod tests {
         let resolution = resolution_s(cpus);
         let short = resolution / 20.0;
         let mut judge = Judge::new(cpus);
-        let busy_run = Demand { wall_s: short, cpu_s: short * 0.5, workers: 8, cpus };
+        let busy_run = Demand { wall_s: short, cpu_s: short * 0.5, workers: 8, cpus, threads_only: true };
         // Alone, too short to judge however busy the machine looks.
         assert!(!judge.judge(busy_run, &window(2.0 * short, None)));
         // Pooled with enough busy neighbours, it is judged disturbed.
@@ -355,7 +363,7 @@ mod tests {
         assert!(verdicts[..7].iter().all(|disturbed| !disturbed), "{verdicts:?}");
         assert!(verdicts[10..].iter().all(|disturbed| *disturbed), "{verdicts:?}");
         // Quiet neighbours: the pool clears once the quiet runs fill it.
-        let quiet = Demand { wall_s: short, cpu_s: short * 2.0, workers: 8, cpus };
+        let quiet = Demand { wall_s: short, cpu_s: short * 2.0, workers: 8, cpus, threads_only: true };
         let verdicts: Vec<bool> = (0..30).map(|_| judge.judge(quiet, &window(2.0 * short, None))).collect();
         assert!(verdicts[25..].iter().all(|disturbed| !disturbed), "{verdicts:?}");
     }

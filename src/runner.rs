@@ -349,6 +349,9 @@ fn measure(
         let _ = emit(reporters, &Event::Notice { entry, text: &text });
     };
     let result = execute(spread, work, items, &cutoff, session, &mut notice);
+    // parbench's own CPU over the whole window: the timed run's, and a
+    // pool's start and end around it (its workers are reaped by now).
+    let own_window_cpu_s = cpu_now().saturating_sub(cpu_before).as_secs_f64();
     let window_s = window_start.elapsed().as_secs_f64();
     let window = counters_before.until(&Counters::now());
     let mut record = RunRecord {
@@ -406,7 +409,12 @@ fn measure(
             (record, stderr, None)
         }
     };
-    let demand = judge.demand(window_s, record.cpu_s, entry.workers);
+    // A pool of processes (its fork server, its workers starting) or a
+    // Python harness can make tasks of parbench's own wait for a CPU: only
+    // the runner's own threads let a wait be read as other load.
+    let threads_only =
+        matches!(work, crate::workload::Work::Builtin { .. }) && entry.strategy != Strategy::Processes;
+    let demand = judge.demand(window_s, record.cpu_s.max(own_window_cpu_s), entry.workers, threads_only);
     record.load = Some(judge.evidence(demand, &window));
     (record, stderr, answers)
 }

@@ -122,7 +122,6 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
         }
         Warning::Disturbed { entries } => {
             let total: usize = entries.iter().map(|(_, disturbed, _, _)| disturbed).sum();
-            let runs: usize = entries.iter().map(|(_, _, runs, _)| runs).sum();
             let named: Vec<String> = entries
                 .iter()
                 .map(|(id, disturbed, runs, included)| {
@@ -133,7 +132,7 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
                 .collect();
             let kept = entries.iter().any(|(_, _, _, included)| *included);
             format!(
-                "other load on the machine took CPU that {total} of {runs} runs needed ({}); the medians, intervals \
+                "other load on the machine took CPU that {total} runs needed ({}); the medians, intervals \
              and speedups are of the undisturbed runs{}",
                 named.join(", "),
                 if kept { " except where marked" } else { "" }
