@@ -365,6 +365,13 @@ fn libreoffice_reads_every_csv_as_written() {
                         "{place}: {cell:?} was read as {value}"
                     );
                     *kinds.entry("number").or_default() += 1;
+                } else if row_index > 0 && matches!(cell.as_str(), "true" | "false") {
+                    // `disturbed`: a spreadsheet boolean with the same truth,
+                    // so that a filter on TRUE finds the disturbed runs.
+                    assert_eq!(sheet_cell.kind, "bool", "{place}: {cell:?} is not a boolean: {sheet_cell:?}");
+                    let truth = if cell == "true" { "1" } else { "0" };
+                    assert_eq!(value, truth, "{place}: {cell:?}");
+                    *kinds.entry("bool").or_default() += 1;
                 } else {
                     // Names, digests, statuses, errors: text, exactly as written.
                     assert_eq!(sheet_cell.kind, "text", "{place}: {cell:?} is not text: {sheet_cell:?}");
@@ -387,6 +394,8 @@ fn libreoffice_reads_every_csv_as_written() {
     assert_eq!(runs.get("date"), Some(&48), "{checked:?}");
     assert_eq!(runs.get("digest"), Some(&(48 + 36)), "{checked:?}");
     assert_eq!(runs.get("name"), Some(&48), "{checked:?}");
+    // Every run, failed or not, says whether other load disturbed it.
+    assert_eq!(runs.get("bool"), Some(&48), "{checked:?}");
     assert!(runs.get("number").is_some_and(|numbers| *numbers > 48 * 6), "{checked:?}");
     assert!(checked["hostile.summary"].get("number").is_some_and(|numbers| *numbers > 24 * 8), "{checked:?}");
     // The scaling CSV, where parbench writes one: the cost model over the
