@@ -132,9 +132,9 @@ impl Comparison {
 /// counts only where no undisturbed one is left; every verdict below is
 /// made from these times alone, so this is the one place that decides.
 fn comparable_walls(entry: &EntryStats) -> (Vec<f64>, bool) {
-    let quiet: Vec<f64> = entry.ok_runs.iter().filter(|run| !run.2).map(|run| run.1).collect();
+    let quiet: Vec<f64> = entry.ok_runs.iter().filter(|run| !run.disturbed).map(|run| run.wall_s).collect();
     if quiet.is_empty() && !entry.ok_runs.is_empty() {
-        (entry.ok_runs.iter().map(|run| run.1).collect(), true)
+        (entry.ok_runs.iter().map(|run| run.wall_s).collect(), true)
     } else {
         (quiet, false)
     }

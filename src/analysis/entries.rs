@@ -49,9 +49,9 @@ pub struct EntryStats {
     pub cpus: usize,
     /// Ok walls in repetition order, for the first-run check.
     pub walls_in_order: Vec<f64>,
-    /// Every ok run as (round, wall seconds, disturbed by other load),
-    /// rounds ascending, whether or not the statistics above use it.
-    pub ok_runs: Vec<(u32, f64, bool)>,
+    /// Every ok run, rounds ascending, whether or not the statistics above
+    /// use it.
+    pub ok_runs: Vec<OkRun>,
     /// Ok runs that other load disturbed (the `disturbed` column).
     pub disturbed_runs: usize,
     /// The statistics above include disturbed runs: fewer than
@@ -80,6 +80,17 @@ impl EntryStats {
     }
 }
 
+/// One ok run of an entry, as the charts of every run draw it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OkRun {
+    pub repetition: u32,
+    pub wall_s: f64,
+    /// Other load took CPU time it needed (the `disturbed` column).
+    pub disturbed: bool,
+    /// `None` in rows without a readable `started_at`.
+    pub started_at: Option<std::time::SystemTime>,
+}
+
 /// The longest time a results file may claim for a run: a century. A
 /// larger one (`1e308`) is a damaged or forged cell, refused with its row
 /// and column as `NaN` is.
@@ -97,6 +108,7 @@ struct Run {
     /// None in rows of versions before the column.
     peak_rss_bytes: Option<f64>,
     disturbed: bool,
+    started_at: Option<std::time::SystemTime>,
 }
 
 /// Analyses the rows of one or more per-run CSVs.
@@ -148,6 +160,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             error: row.error.clone(),
             peak_rss_bytes: row.peak_rss_bytes.map(|bytes| bytes as f64),
             disturbed: row.disturbed == Some(true),
+            started_at: row.started_at,
         };
         if !runs.contains_key(&id) {
             order.push(id.clone());
@@ -197,10 +210,15 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         for id in ids {
             let entry_runs = runs[id].clone();
             let (rounds, from_disturbed) = used(&entry_runs);
-            let ok_runs: Vec<(u32, f64, bool)> = entry_runs
+            let ok_runs: Vec<OkRun> = entry_runs
                 .iter()
                 .filter(|run| run.ok)
-                .map(|run| (run.repetition, run.wall_s, run.disturbed))
+                .map(|run| OkRun {
+                    repetition: run.repetition,
+                    wall_s: run.wall_s,
+                    disturbed: run.disturbed,
+                    started_at: run.started_at,
+                })
                 .collect();
             let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
             let wall = stats::summarize(&walls);
@@ -232,7 +250,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
                 spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
                 walls_in_order: walls.clone(),
-                disturbed_runs: ok_runs.iter().filter(|run| run.2).count(),
+                disturbed_runs: ok_runs.iter().filter(|run| run.disturbed).count(),
                 from_disturbed,
                 ok_runs,
                 rounds,

@@ -25,7 +25,7 @@ mod warnings;
 pub use crate::precision::Verdict;
 use crate::vocab::Strategy;
 pub use crossover::{Crossover, Point, Series, SeriesVerdict, crossover};
-pub use entries::{EntryStats, analyze, analyze_files, outliers};
+pub use entries::{EntryStats, OkRun, analyze, analyze_files, outliers};
 pub use warnings::{Warning, warnings};
 
 /// What identifies an entry in a results file: its group and how it ran.

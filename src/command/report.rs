@@ -30,13 +30,7 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     write(&args.json, report::json::render(&analysis, &answers).as_bytes())?;
     write(&args.summary_csv, &report::summary::to_csv(&analysis))?;
     write(&args.scaling_csv, &report::scaling::to_csv(&answers, &analysis.param_names))?;
-    if args.html.is_some() {
-        let times = report::run_times::RunTimes::read(&super::per_run_csvs(&args.csvs));
-        write(
-            &args.html,
-            report::shown(&report::html::render_with_runs(&analysis, &answers, &times)).as_bytes(),
-        )?;
-    }
+    write(&args.html, report::shown(&report::html::render(&analysis, &answers)).as_bytes())?;
     if let Some(dir) = &args.charts {
         std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
         for (name, svg) in report::html::charts(&analysis, &answers) {

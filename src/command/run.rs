@@ -319,8 +319,7 @@ fn run_job(
         }
     });
     if let Some(html) = &html {
-        let times = report::run_times::RunTimes::read(std::slice::from_ref(&csv_path));
-        std::fs::write(html, report::shown(&report::html::render_with_runs(&analysis, &answers, &times)))
+        std::fs::write(html, report::shown(&report::html::render(&analysis, &answers)))
             .map_err(Error::output(html))?;
     }
 

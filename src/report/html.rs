@@ -10,7 +10,6 @@ use std::ops::Range;
 use plotters::prelude::*;
 
 use super::human_seconds;
-use super::run_times::RunTimes;
 use super::runs_chart::{self, EntryRuns, RunPoint};
 use super::words;
 use crate::analysis::answers::{Answers, CostFit, WorkerScaling, WorkloadKey};
@@ -26,12 +25,6 @@ const PALETTE: [RGBColor; 6] = [
 ];
 
 pub fn render(analysis: &Analysis, answers: &Answers) -> String {
-    render_with_runs(analysis, answers, &RunTimes::default())
-}
-
-/// The page, with each run's start and disturbance from `times` for the
-/// charts of every run (without them the timelines are left empty).
-pub fn render_with_runs(analysis: &Analysis, answers: &Answers, times: &RunTimes) -> String {
     let jobs: Vec<&str> = {
         let mut jobs: Vec<&str> = analysis.entries.iter().map(|entry| entry.id.group.job.as_str()).collect();
         jobs.dedup();
@@ -97,10 +90,10 @@ pub fn render_with_runs(analysis: &Analysis, answers: &Answers, times: &RunTimes
                 speedup_chart(&group, &entries, &fits)
             ));
         }
-        body.push_str(&runs_chart::strip_chart(&entry_runs(&entries, times)));
+        body.push_str(&runs_chart::strip_chart(&entry_runs(&entries)));
         body.push_str("</section>\n");
     }
-    body.push_str(&timelines(analysis, times));
+    body.push_str(&timelines(analysis));
     let cost_groups = cost_groups(answers);
     if !cost_groups.is_empty() {
         body.push_str("<h2>Time against list size: where a pool pays</h2>\n");
@@ -208,35 +201,26 @@ fn table(entries: &[&EntryStats]) -> String {
     html
 }
 
-fn entry_label(entry: &EntryStats) -> String {
-    let mut label = entry.id.strategy.name().to_owned();
-    if entry.id.strategy != Strategy::Serial {
-        label.push_str(&format!(" ×{}", entry.id.workers));
-        match entry.id.chunk_size.as_str() {
-            "" | "auto" => {}
-            chunk if chunk.parse::<u64>().is_ok() => label.push_str(&format!(" chunk {chunk}")),
-            chunk => label.push_str(&format!(" {chunk}")),
-        }
-    }
-    label
-}
-
-/// The ok runs of each entry, with their starts from the rows.
-fn entry_runs(entries: &[&EntryStats], times: &RunTimes) -> Vec<EntryRuns> {
+/// The ok runs of each entry, the disturbed ones the statistics leave out
+/// too.
+fn entry_runs(entries: &[&EntryStats]) -> Vec<EntryRuns> {
     entries
         .iter()
         .filter_map(|entry| {
-            // Every ok run, the disturbed ones the statistics leave out too.
             let runs = entry
                 .ok_runs
                 .iter()
-                .map(|(repetition, wall_s, disturbed)| {
-                    let (started_s, _) = times.of(&entry.id, *repetition);
-                    RunPoint { wall_s: *wall_s, started_s, disturbed: *disturbed }
+                .map(|run| RunPoint {
+                    wall_s: run.wall_s,
+                    started_s: run
+                        .started_at
+                        .and_then(|time| time.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
+                        .map(|since| since.as_secs_f64()),
+                    disturbed: run.disturbed,
                 })
                 .collect();
             Some(EntryRuns {
-                label: entry_label(entry),
+                label: words::how(&entry.id),
                 runs,
                 median: entry.wall.as_ref()?.median,
                 interval: entry.median_ci,
@@ -246,11 +230,11 @@ fn entry_runs(entries: &[&EntryStats], times: &RunTimes) -> Vec<EntryRuns> {
 }
 
 /// One timeline of every run per job.
-fn timelines(analysis: &Analysis, times: &RunTimes) -> String {
+fn timelines(analysis: &Analysis) -> String {
     let hosts = analysis.hosts.len();
     let mut jobs: Vec<(String, Vec<EntryRuns>)> = Vec::new();
     for (group, entries) in analysis.groups() {
-        let mut runs = entry_runs(&entries, times);
+        let mut runs = entry_runs(&entries);
         for entry in &mut runs {
             entry.label = format!("{} · {}", words::title(&group, hosts), entry.label);
         }

@@ -11,7 +11,6 @@ pub mod json;
 pub mod log;
 pub mod markdown;
 pub mod progress;
-pub mod run_times;
 pub mod runs_chart;
 pub mod scaling;
 pub mod summary;

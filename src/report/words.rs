@@ -26,7 +26,6 @@ pub fn title(group: &GroupId, hosts: usize) -> String {
     title
 }
 
-/// `processes ×2 chunk 4`, `serial`.
 /// The characters of a run's error a terminal line shows; a longer one
 /// (a program may print megabytes to stderr) is cut there.
 pub const ERROR_LINE_CHARS: usize = 300;
@@ -44,6 +43,7 @@ pub fn error_line(error: &str) -> String {
     }
 }
 
+/// `processes ×2 chunk 4`, `serial`.
 pub fn how(id: &EntryId) -> String {
     let mut text = id.strategy.name().to_owned();
     if id.strategy != Strategy::Serial {

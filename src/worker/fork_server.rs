@@ -24,7 +24,7 @@ pub const WORKER_FDS: usize = 3;
 pub const STARTED: u8 = b'P';
 pub const NOT_STARTED: u8 = b'E';
 
-/// Whether this build has the fork server's raw clone (see [`fork`]): only
+/// Whether this build has the fork server's raw clone (see [`clone_parent`]): only
 /// for the targets whose C library and clone argument order it was argued
 /// for. Elsewhere the runner starts each worker by an exec, and their
 /// chunks go through the pipes.
@@ -50,6 +50,11 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
     crate::child::tie_itself();
     crate::workload::enter_worker();
     let kernel = build_kernel(builtin, params)?;
+    // The raw clone in `fork` is sound only in a process of one thread. The
+    // server starts none, and after the kernel is built it does nothing
+    // that could (it reads requests and forks): counted once here, not on
+    // every fork of a pool's start.
+    let single_threaded = single_threaded();
     let runner = nix::unistd::getppid();
     let socket: RawFd = 0;
     loop {
@@ -83,7 +88,7 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
                 let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
                 Ok(nix::unistd::getpid().as_raw())
             }
-            (true, false) => match fork() {
+            (true, false) => match single_threaded.clone().and_then(|()| clone_parent()) {
                 // The new worker: it serves, and ends as a worker does.
                 Ok(Fork::Worker) => return become_worker(fds, cpu, runner, kernel.as_ref()),
                 Ok(Fork::Server(pid)) => Ok(pid),
@@ -108,7 +113,7 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
     }
 }
 
-/// Which side of [`fork`] this is.
+/// Which side of [`clone_parent`] this is.
 enum Fork {
     /// The fork server, with the new worker's pid.
     Server(libc::pid_t),
@@ -116,27 +121,18 @@ enum Fork {
     Worker,
 }
 
-/// How many threads this process has: /proc/self/status's `Threads:`.
-fn threads() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("Threads:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Forks one worker as a sibling of the fork server (a child of the
-/// runner), or says why it cannot.
-fn fork() -> Result<Fork, String> {
-    // The raw clone below is sound only in a process of one thread; the
-    // fork server starts none, and this checks that nothing (a library, a
-    // later change) has started one since.
-    match threads() {
-        Some(1) => {}
-        Some(threads) => {
-            return Err(format!("cannot fork a worker: the fork server has {threads} threads, not 1"));
-        }
-        None => return Err("cannot fork a worker: cannot count the fork server's threads".to_owned()),
+/// Whether this process has one thread (/proc/self/status's `Threads:`),
+/// or why a raw clone cannot be made here.
+fn single_threaded() -> Result<(), String> {
+    let threads = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+        let line = status.lines().find(|line| line.starts_with("Threads:"))?;
+        line.split_whitespace().nth(1)?.parse::<usize>().ok()
+    });
+    match threads {
+        Some(1) => Ok(()),
+        Some(threads) => Err(format!("cannot fork a worker: the fork server has {threads} threads, not 1")),
+        None => Err("cannot fork a worker: cannot count the fork server's threads".to_owned()),
     }
-    clone_parent()
 }
 
 /// The fork itself: `clone(CLONE_PARENT | SIGCHLD)`, which glibc's `fork`
@@ -144,8 +140,9 @@ fn fork() -> Result<Fork, String> {
 #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn clone_parent() -> Result<Fork, String> {
     // SAFETY: the raw clone syscall with no new stack forks this process
-    // as `fork` would, into a copy of its one thread (checked by `fork`),
-    // so no lock can be held by a thread that does not exist in the child.
+    // as `fork` would, into a copy of its one thread (its only caller forks
+    // after `single_threaded` said so), so no lock can be held by a thread
+    // that does not exist in the child.
     // glibc 2.34 and later (this target's C library; older ones are not
     // supported by Rust's std on these targets either) ask the kernel for
     // the thread id where they need it (raise, abort) instead of a cached
