@@ -1284,23 +1284,19 @@ fn report_reads_several_hosts_and_exports_every_format() {
 
 /// Headless Chromium opens the HTML report of a real run: no console
 /// message, the charts' points in the DOM, and a screenshot that is not blank.
-/// Skipped where Chromium is not installed, unless PARBENCH_REQUIRE_BROWSER=1
+/// Ignored where Chromium is not installed, unless PARBENCH_REQUIRE_BROWSER=1
 /// (CI sets it after installing Debian's chromium).
 #[test]
+#[cfg_attr(not(has_chromium), ignore = "needs chromium on PATH")]
 fn the_html_report_renders_in_a_browser() {
-    let chromium = ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path).map(|dir| dir.join(name)).find(|path| path.is_file())
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path).map(|dir| dir.join(name)).find(|path| path.is_file())
+            })
         })
-    });
-    let Some(chromium) = chromium else {
-        assert!(
-            std::env::var("PARBENCH_REQUIRE_BROWSER").is_err(),
-            "PARBENCH_REQUIRE_BROWSER is set but no chromium"
-        );
-        eprintln!("skipped: no chromium on PATH");
-        return;
-    };
+        .expect("PARBENCH_REQUIRE_BROWSER is set but there is no chromium on PATH");
     let work = Workdir::new();
     work.write(
         "scaling.toml",
@@ -1453,21 +1449,11 @@ fn shards_run_locally_merge_to_the_rows_of_one_run() {
     assert!(stderr(&other).contains("is a shard of job \"other\""), "{}", stderr(&other));
 }
 
-/// A real Slurm cluster, as `.ci/slurm-up` starts one; skipped unless
-/// PARBENCH_SLURM=1 says it is there (CI sets it).
-fn slurm_available() -> bool {
-    if std::env::var("PARBENCH_SLURM").is_ok_and(|value| value == "1") {
-        return true;
-    }
-    eprintln!("skipped: PARBENCH_SLURM=1 is not set");
-    false
-}
-
+/// A real Slurm cluster, as `.ci/slurm-up` starts one: these tests are
+/// ignored unless PARBENCH_SLURM=1 says it is there (CI sets it).
 #[test]
+#[cfg_attr(not(has_slurm), ignore = "needs a Slurm cluster: .ci/slurm-up, then PARBENCH_SLURM=1")]
 fn a_slurm_array_gives_the_rows_of_a_local_run() {
-    if !slurm_available() {
-        return;
-    }
     let work = Workdir::new();
     work.write("sharded.toml", SHARDED);
     assert_eq!(work.parbench(&["run", "--quiet", "sharded.toml"]).status.code(), Some(0));
@@ -1499,10 +1485,8 @@ fn a_slurm_array_gives_the_rows_of_a_local_run() {
 }
 
 #[test]
+#[cfg_attr(not(has_slurm), ignore = "needs a Slurm cluster: .ci/slurm-up, then PARBENCH_SLURM=1")]
 fn a_failing_slurm_task_is_named_with_its_log() {
-    if !slurm_available() {
-        return;
-    }
     let work = Workdir::new();
     work.write(
         "failing.toml",

@@ -78,16 +78,9 @@ params = { iterations = 5 }
 workers = [2, 3, 4]
 "#;
 
-fn cpus_here() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
 #[test]
+#[cfg_attr(not(has_taskset_and_2_cpus), ignore = "needs taskset and at least 2 CPUs")]
 fn shards_on_nodes_with_different_cpu_counts_merge_to_the_groups_of_one_run() {
-    if cpus_here() < 2 || std::process::Command::new("taskset").arg("-V").output().is_err() {
-        eprintln!("skipped: needs taskset and at least 2 CPUs");
-        return;
-    }
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     std::fs::write(dir.join("nodes.toml"), JOB).unwrap();

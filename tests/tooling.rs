@@ -1,8 +1,9 @@
 //! parbench at home in editors, shells and spreadsheets: the job-file JSON
 //! Schema, shell completions, the man page, `init`, `--version` and the
-//! memory column. Each test runs the real binary; where a test needs a tool
-//! that is not parbench (a JSON Schema validator, bash, man) and the machine
-//! lacks it, it says `skipped`, unless CI's PARBENCH_REQUIRE_TOOLS=1 is set.
+//! memory column. Each test runs the real binary; a test that needs a tool
+//! that is not parbench (a JSON Schema validator, bash, man) is ignored,
+//! with its reason, where the build found no such tool (build.rs), unless
+//! CI's PARBENCH_REQUIRE_TOOLS=1 is set.
 
 mod common;
 
@@ -15,20 +16,6 @@ use common::{Workdir, keyed_rows, repo, stderr, stdout};
 /// parbench where the folder does not matter (schema, completions, man).
 fn parbench(args: &[&str]) -> Output {
     Workdir::new().parbench(args)
-}
-
-/// Whether a test that needs `what` may be skipped on this machine.
-fn skip(what: &str) {
-    assert!(
-        std::env::var("PARBENCH_REQUIRE_TOOLS").is_err(),
-        "PARBENCH_REQUIRE_TOOLS is set but {what} is missing"
-    );
-    eprintln!("skipped: {what} is missing");
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 fn job_files() -> Vec<PathBuf> {
@@ -112,14 +99,10 @@ fn every_property(
 
 /// Validates each JSON document against the schema with Python's
 /// `jsonschema` (Draft 7): one line per document, `ok` or the first error.
-/// None where python3 or the package is missing.
-fn validate(schema: &str, documents: &[serde_json::Value]) -> Option<Vec<String>> {
+fn validate(schema: &str, documents: &[serde_json::Value]) -> Vec<String> {
     const SCRIPT: &str = r#"
 import json, sys
-try:
-    import jsonschema
-except ImportError:
-    sys.exit(3)
+import jsonschema
 payload = json.load(sys.stdin)
 jsonschema.Draft7Validator.check_schema(payload["schema"])
 validator = jsonschema.Draft7Validator(payload["schema"])
@@ -127,9 +110,6 @@ for document in payload["documents"]:
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     print("ok" if not errors else "invalid at /%s: %s" % ("/".join(map(str, errors[0].path)), errors[0].message))
 "#;
-    if !on_path("python3") {
-        return None;
-    }
     let payload = serde_json::json!({
         "schema": serde_json::from_str::<serde_json::Value>(schema).unwrap(),
         "documents": documents,
@@ -143,11 +123,8 @@ for document in payload["documents"]:
         .unwrap();
     child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
-    if output.status.code() == Some(3) {
-        return None;
-    }
     assert!(output.status.success(), "the validator failed: {}", stderr(&output));
-    Some(stdout(&output).lines().map(str::to_owned).collect())
+    stdout(&output).lines().map(str::to_owned).collect()
 }
 
 fn toml_to_json(source: &str) -> serde_json::Value {
@@ -156,6 +133,7 @@ fn toml_to_json(source: &str) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn every_job_file_names_the_schema_and_validates_against_it() {
     let schema = schema_output();
     let mut documents = Vec::new();
@@ -169,9 +147,7 @@ fn every_job_file_names_the_schema_and_validates_against_it() {
         );
         documents.push(toml_to_json(&source));
     }
-    let Some(verdicts) = validate(&schema, &documents) else {
-        return skip("python3 with the jsonschema package");
-    };
+    let verdicts = validate(&schema, &documents);
     for (path, verdict) in job_files().iter().zip(&verdicts) {
         assert_eq!(verdict, "ok", "{}", path.display());
     }
@@ -181,6 +157,7 @@ fn every_job_file_names_the_schema_and_validates_against_it() {
 /// Each mistake is refused by the schema and, as the schema promises, by
 /// `parbench check`; the unchanged seed job passes both.
 #[test]
+#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn the_schema_rejects_what_parbench_check_rejects() {
     let seed = std::fs::read_to_string(repo().join("jobs/seed.toml")).unwrap();
     let mistakes: &[(&str, &str, &str, &str)] = &[
@@ -212,9 +189,7 @@ fn the_schema_rejects_what_parbench_check_rejects() {
         assert_eq!(check.status.success(), from.is_empty(), "{what}: parbench check: {}", stderr(&check));
         documents.push(toml_to_json(&broken));
     }
-    let Some(verdicts) = validate(&schema_output(), &documents) else {
-        return skip("python3 with the jsonschema package");
-    };
+    let verdicts = validate(&schema_output(), &documents);
     for ((what, _, _, expected), verdict) in mistakes.iter().zip(&verdicts) {
         assert!(verdict.starts_with(expected), "{what}: expected {expected:?}, got {verdict:?}");
     }
@@ -223,12 +198,10 @@ fn the_schema_rejects_what_parbench_check_rejects() {
 // ---------------------------------------------------------------- shells and man
 
 #[test]
+#[cfg_attr(not(has_bash), ignore = "needs bash on PATH")]
 fn bash_completion_is_valid_bash_and_completes_subcommands() {
     let output = parbench(&["completions", "bash"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    if !on_path("bash") {
-        return skip("bash");
-    }
     let work = Workdir::new();
     let script = work.path().join("parbench.bash");
     std::fs::write(&script, &output.stdout).unwrap();
@@ -278,15 +251,13 @@ fn completions_exist_for_five_shells_and_refuse_others() {
 }
 
 #[test]
+#[cfg_attr(not(has_man), ignore = "needs man on PATH")]
 fn the_man_page_renders_without_warnings() {
     let output = parbench(&["man"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let roff = stdout(&output);
     for page in ["parbench", "parbench-run", "parbench-check", "parbench-report", "parbench-init"] {
         assert!(roff.contains(&format!(".TH {page} 1")), "no page {page}");
-    }
-    if !on_path("man") {
-        return skip("man");
     }
     let mut man = std::process::Command::new("man")
         .args(["--warnings", "-l", "-"])
@@ -353,10 +324,8 @@ fn init_with_a_command_writes_a_command_workload() {
 }
 
 #[test]
+#[cfg_attr(not(has_python3), ignore = "needs python3 on PATH")]
 fn init_with_python_writes_a_python_workload_that_runs() {
-    if !on_path("python3") {
-        return skip("python3");
-    }
     let work = Workdir::new();
     work.write("work.py", "def double(x):\n    return 2 * x\n");
     let output = work.parbench(&["init", "py", "--python", "work.py:double"]);
@@ -399,15 +368,14 @@ fn init_refuses_an_unknown_builtin_and_a_broken_command_line() {
 }
 
 #[test]
+#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn the_starter_job_runs_and_validates_against_the_schema() {
     let work = Workdir::new();
     assert!(work.parbench(&["init"]).status.success());
     let run = work.parbench(&["run", "--quiet", "job.toml"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let source = std::fs::read_to_string(work.path().join("job.toml")).unwrap();
-    let Some(verdicts) = validate(&schema_output(), &[toml_to_json(&source)]) else {
-        return skip("python3 with the jsonschema package");
-    };
+    let verdicts = validate(&schema_output(), &[toml_to_json(&source)]);
     assert_eq!(verdicts, ["ok"]);
 }
 
