@@ -217,17 +217,26 @@ impl Finish {
 /// it has reaped so far. A run's `cpu_s` is its [`Finish::cpu`] minus this at
 /// its start.
 pub fn cpu_now() -> Duration {
-    use nix::sys::resource::{UsageWho, getrusage};
+    own_cpu() + reaped_children_cpu()
+}
+
+/// CPU time (user + system) of the runner itself, every thread of it.
+pub fn own_cpu() -> Duration {
     use nix::time::{ClockId, clock_gettime};
     // A failure counts as zero.
-    let own = clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
-        .map_or(Duration::ZERO, |own| Duration::new(own.tv_sec() as u64, own.tv_nsec() as u32));
-    let children = getrusage(UsageWho::RUSAGE_CHILDREN).map_or(Duration::ZERO, |usage| {
+    clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(Duration::ZERO, |own| Duration::new(own.tv_sec() as u64, own.tv_nsec() as u32))
+}
+
+/// CPU time (user + system) of every child the runner has reaped so far
+/// (and of the children they waited for).
+pub fn reaped_children_cpu() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_CHILDREN).map_or(Duration::ZERO, |usage| {
         let of =
             |time: nix::sys::time::TimeVal| Duration::new(time.tv_sec() as u64, time.tv_usec() as u32 * 1000);
         of(usage.user_time()) + of(usage.system_time())
-    });
-    own + children
+    })
 }
 
 /// CPU time a live child has used: the scheduler's nanosecond count from
@@ -403,9 +412,10 @@ pub fn needs(strategy: Strategy, work: &Work, workers: usize) -> Needs {
         (Strategy::Processes, Work::Python(_)) => Needs { open_files: 4, processes: workers + 4 },
         (_, Work::Command(command)) => match command.protocol {
             Protocol::Lines => Needs { open_files: 3 * workers + 4, processes: 3 * workers },
-            // An argv slot: its thread and its child, whose stdout and
-            // stderr pipes (and, while it starts, its other ends) it holds.
-            Protocol::Argv => Needs { open_files: 4 * workers, processes: 2 * workers },
+            // An argv slot: its thread and its child; its stdout and stderr
+            // files, their copies for the child while it starts, and stdin's
+            // /dev/null.
+            Protocol::Argv => Needs { open_files: 5 * workers, processes: 2 * workers },
         },
     }
 }

@@ -1,13 +1,27 @@
 //! `protocol = "argv"` commands: no pool, one process per item, up to
 //! `workers` at once, each slot a thread that claims the next item (a chunk
 //! of one), spawns, collects and waits.
+//!
+//! # The ruler
+//!
+//! A command's time is its processes' time, as hyperfine's is: the clock
+//! starts as the first slot starts its first process (the command line
+//! built) and stops when the last process has ended, seen by `waitid`
+//! before it is reaped. What is parbench's own lies outside: the slots'
+//! threads, their CPUs and output files are ready before, and the slots
+//! leave one start line together; killing the last items' groups, reaping
+//! them and reading their output come after. A process writes its stdout
+//! and stderr into its slot's two files, not into pipes: the runner only
+//! waits for it to end, as hyperfine's `wait` does, and reads the output
+//! after. Between two items of one slot parbench reaps the first, reads its
+//! output and builds the next command line.
 
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Barrier, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use super::drive::{Live, Note, watch};
 use super::telling_line;
@@ -15,7 +29,9 @@ use crate::child::{Group, Tether, describe_exit};
 use crate::generator::Items;
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
-use crate::strategy::{Cutoff, Execution, Failed, Finish, Outputs, Spread};
+use crate::strategy::{
+    Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, Timed, own_cpu, reaped_children_cpu,
+};
 use crate::vocab::io_reason;
 use crate::workload::CommandSpec;
 
@@ -29,6 +45,30 @@ struct Slots<'a> {
     live: Live,
     stderr_lines: Mutex<Vec<String>>,
     budget: Mutex<StderrBudget>,
+    /// The start line every slot leaves from, once all are ready.
+    start_line: Barrier,
+}
+
+/// A moment on the command's ruler: the instant and the runner's own CPU
+/// time then.
+type Mark = (Instant, Duration);
+
+/// When a slot started its first process and when its last one ended.
+#[derive(Debug, Default, Clone, Copy)]
+struct Span {
+    first: Option<Mark>,
+    last: Option<Mark>,
+}
+
+impl Span {
+    /// The span of two slots together: the earlier start, the later end.
+    fn and(self, other: Span) -> Span {
+        let pick = |a: Option<Mark>, b: Option<Mark>, earlier: bool| match (a, b) {
+            (Some(a), Some(b)) => Some(if (a.0 <= b.0) == earlier { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        Span { first: pick(self.first, other.first, true), last: pick(self.last, other.last, false) }
+    }
 }
 
 pub(super) fn run(
@@ -39,8 +79,14 @@ pub(super) fn run(
 ) -> Result<Execution, Failed> {
     let workers = spread.workers;
     let mut out = vec![String::new(); items.len()];
+    // Each slot's two files, made before any item starts.
+    let mut slot_files = (0..workers)
+        .map(|_| SlotFiles::new())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| RunFailure::Failed(format!("cannot create a temporary file for output: {error}")))?;
     // Each slot's largest process: slots run theirs one after another.
     let slot_peaks: Vec<AtomicU64> = (0..workers).map(|_| AtomicU64::new(0)).collect();
+    let slot_spans: Vec<Mutex<Span>> = (0..workers).map(|_| Mutex::new(Span::default())).collect();
     let (notes_tx, notes_rx) = mpsc::channel::<Note>();
     reaper::adopt_orphans();
     let slots = Slots {
@@ -52,18 +98,23 @@ pub(super) fn run(
         live: Live::new(workers, true),
         stderr_lines: Mutex::new(Vec::new()),
         budget: Mutex::new(StderrBudget::new()),
+        start_line: Barrier::new(workers),
     };
+    let children_before = reaped_children_cpu();
     let failure = std::thread::scope(|scope| {
-        for (slot, slot_peak) in slot_peaks.iter().enumerate() {
+        let slot_state = slot_peaks.iter().zip(&slot_spans).zip(slot_files.iter_mut());
+        for (slot, ((slot_peak, slot_span), files)) in slot_state.enumerate() {
             let (slots, notes_tx) = (&slots, notes_tx.clone());
             scope.spawn(move || {
                 // A slot's processes inherit its thread's CPU.
                 if let Some(cpus) = slots.spread.cpus {
                     crate::affinity::pin_current_thread(cpus[slot]);
                 }
-                let mut largest = 0;
-                let result = slots.serve(slot, &mut largest);
+                slots.start_line.wait();
+                let (mut largest, mut span) = (0, Span::default());
+                let result = slots.serve(slot, files, &mut largest, &mut span);
                 slot_peak.store(largest, Ordering::Relaxed);
+                *slot_span.lock().unwrap_or_else(|p| p.into_inner()) = span;
                 let _ = notes_tx.send(Note::Ended(result));
             });
         }
@@ -74,6 +125,7 @@ pub(super) fn run(
         watch(&notes_rx, workers, 0, watched, |_| {}, (None, &mut |_| {}))
     });
     // Every child is reaped: their CPU is among the runner's reaped children.
+    let children_cpu = reaped_children_cpu().saturating_sub(children_before);
     let stop = Finish::now(&[]);
     reaper::end_leftovers();
     let Slots { stderr_lines, budget, .. } = slots;
@@ -82,6 +134,16 @@ pub(super) fn run(
     if let Some(failure) = failure {
         return Err(Failed { failure, stderr });
     }
+    let span = slot_spans.into_iter().map(|span| span.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let timed = match span.fold(Span::default(), Span::and) {
+        Span { first: Some((started, own_before)), last: Some((ended, own_after)) } => Some(Timed {
+            wall_s: ended.saturating_duration_since(started).as_secs_f64(),
+            setup_s: None,
+            cpu_s: (own_after.saturating_sub(own_before) + children_cpu).as_secs_f64(),
+        }),
+        // No item: the runner's own clock.
+        _ => None,
+    };
     Ok(Execution {
         outputs: Outputs::Text(out),
         // A process per item: no moment when "every worker can take work".
@@ -89,24 +151,27 @@ pub(super) fn run(
         finish: stop,
         stderr,
         children_peak_rss: Some(slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum()),
-        timed: None,
+        timed,
         python: None,
     })
 }
 
 impl Slots<'_> {
     /// One slot's loop: runs items until none is left or the run is
-    /// abandoned; `largest` is its largest process's peak memory.
-    fn serve(&self, slot: usize, largest: &mut u64) -> Result<(), String> {
-        // Each item's stderr goes to this slot's file, not a pipe read into
-        // memory: a command may write gigabytes.
-        let mut stderr_file = tempfile::tempfile()
-            .map_err(|error| format!("cannot create a temporary file for stderr: {error}"))?;
+    /// abandoned; `largest` is its largest process's peak memory, `span`
+    /// when its first process started and its last ended.
+    fn serve(
+        &self,
+        slot: usize,
+        files: &mut SlotFiles,
+        largest: &mut u64,
+        span: &mut Span,
+    ) -> Result<(), String> {
         while !self.abort.load(Ordering::Relaxed) {
             let Some((range, out)) = self.chunks.claim() else {
                 return Ok(());
             };
-            let (result, peak) = self.run_item(slot, range.start, &mut stderr_file)?;
+            let (result, peak) = self.run_item(slot, range.start, files, span)?;
             *largest = (*largest).max(peak);
             out[0] = result;
         }
@@ -114,49 +179,57 @@ impl Slots<'_> {
     }
 
     /// Runs item `index` in one process; its output and the process's peak
-    /// memory.
-    fn run_item(&self, slot: usize, index: usize, stderr_file: &mut File) -> Result<(String, u64), String> {
+    /// memory. `span` gets the instant the process starts (if it is the
+    /// slot's first) and the instant it is seen to end.
+    fn run_item(
+        &self,
+        slot: usize,
+        index: usize,
+        files: &mut SlotFiles,
+        span: &mut Span,
+    ) -> Result<(String, u64), String> {
         let command = self.command;
         let item = self.items.text(index);
-        let stderr_for_child = stderr_file
-            .set_len(0)
-            .and_then(|()| stderr_file.rewind())
-            .and_then(|()| stderr_file.try_clone())
-            .map_err(|error| format!("cannot reuse the stderr file: {error}"))?;
+        // The slot's files are empty here (see `SlotFiles::take`); the
+        // child writes at the offsets it shares with them.
+        let (stdout_for_child, stderr_for_child) =
+            files.for_child().map_err(|error| format!("cannot reuse the output files: {error}"))?;
+        let mut program = Command::new(&command.program);
+        program
+            .args(command.args_for(&item))
+            .current_dir(self.spread.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(stdout_for_child))
+            .stderr(Stdio::from(stderr_for_child));
+        if span.first.is_none() {
+            let own = own_cpu();
+            span.first = Some((Instant::now(), own));
+        }
         // Not tied to parbench by a parent-death signal: that hook would
         // make std fork instead of using posix_spawn (vfork), and this is
         // the one place a spawn per item is the hot path (the figures are
         // in the commit that chose posix_spawn). The group kills and the
         // reaper of orphans end whatever an item leaves.
-        let mut child = crate::child::spawn(
-            Command::new(&command.program)
-                .args(command.args_for(&item))
-                .current_dir(self.spread.cwd)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::from(stderr_for_child)),
-            Tether::Loose,
-        )
-        .map_err(|error| format!("cannot start \"{}\": {}", command.program, io_reason(&error)))?;
-        let mut group = Group::new(child.id());
+        let pid = crate::child::spawn(&mut program, Tether::Loose)
+            .map_err(|error| format!("cannot start \"{}\": {}", command.program, io_reason(&error)))?
+            .id();
+        let mut group = Group::new(pid);
         crate::interrupt::track_group(group.pid() as i32);
         self.live.set(slot, Some(group.pid()));
-        // Reads stdout to its end, then waits for the process to end,
-        // unreaped, so that whatever it left running can go with its group
-        // before it is reaped.
-        let mut stdout = Vec::new();
-        let read = child.stdout.take().map_or(Ok(0), |mut pipe| pipe.read_to_end(&mut stdout));
-        if read.is_ok() {
-            group.await_end();
-        }
+        // Waits for the process to end, unreaped, so that whatever it left
+        // running can go with its group before it is reaped.
+        group.await_end();
+        let ended = Instant::now();
+        span.last = Some((ended, own_cpu()));
         // Out of the watcher's and the interrupt handler's reach before
         // the reap (see `Live`).
         self.live.set(slot, None);
         crate::interrupt::untrack_group(group.pid() as i32);
-        let reaped = group.end_with_peak();
-        read.map_err(|error| format!("item {}: {error}", index + 1))?;
-        let (status, peak) = reaped.map_err(|error| format!("item {}: {error}", index + 1))?;
-        let stderr = self.budget.lock().unwrap_or_else(|p| p.into_inner()).read(stderr_file);
+        let (status, peak) = group.end_with_peak().map_err(|error| format!("item {}: {error}", index + 1))?;
+        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = files.take(&mut budget);
+        drop(budget);
+        let (stdout, stderr) = taken.map_err(|error| format!("item {}: {error}", index + 1))?;
         if !stderr.trim().is_empty() {
             let mut lines = self.stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
             lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
@@ -173,4 +246,50 @@ impl Slots<'_> {
             String::from_utf8(stdout).map_err(|_| format!("item {}: the output is not UTF-8", index + 1))?;
         Ok((text.trim_end().to_owned(), peak))
     }
+}
+
+/// A slot's stdout and stderr files: each of its processes writes into
+/// them, and the slot reads them once the process has ended.
+struct SlotFiles {
+    stdout: File,
+    stderr: File,
+}
+
+impl SlotFiles {
+    /// Two empty temporary files: on disk, not in memory, since a command
+    /// may write gigabytes.
+    fn new() -> std::io::Result<SlotFiles> {
+        Ok(SlotFiles { stdout: tempfile::tempfile()?, stderr: tempfile::tempfile()? })
+    }
+
+    /// The child's stdout and stderr: the same open files, so that it
+    /// writes at the offsets they share.
+    fn for_child(&self) -> std::io::Result<(File, File)> {
+        Ok((self.stdout.try_clone()?, self.stderr.try_clone()?))
+    }
+
+    /// What the ended process wrote (stderr as far as `budget` goes), and
+    /// both files emptied for the next. A file is judged by its size, not
+    /// its offset (a command may reopen /dev/stdout); one left empty, as
+    /// most stderr is, is left as it is.
+    fn take(&mut self, budget: &mut StderrBudget) -> std::io::Result<(Vec<u8>, String)> {
+        let mut stdout = Vec::new();
+        if self.stdout.metadata()?.len() > 0 {
+            self.stdout.rewind()?;
+            self.stdout.read_to_end(&mut stdout)?;
+            empty(&mut self.stdout)?;
+        }
+        let mut stderr = String::new();
+        if self.stderr.metadata()?.len() > 0 {
+            stderr = budget.read(&mut self.stderr);
+            empty(&mut self.stderr)?;
+        }
+        Ok((stdout, stderr))
+    }
+}
+
+/// Empties a slot's file for the next process.
+fn empty(file: &mut File) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.rewind()
 }
