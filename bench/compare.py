@@ -368,6 +368,8 @@ def main():
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, Linux {platform.release()}")
     print(f"python: {platform.python_version()}; repetitions: {repetitions} (slow ones {slow_repetitions})")
     if args.only == "hyperfine":
+        if not shutil.which("hyperfine"):
+            sys.exit("no hyperfine on PATH (Debian: apt install hyperfine)")
         return finish(hyperfine_rows(parbench, folder), folder, args.no_fail)
     print("running Python's concurrent.futures ...", file=sys.stderr)
     script = os.path.join(folder, "concurrent_futures_experiment.py")

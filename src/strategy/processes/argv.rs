@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex, mpsc};
+use std::sync::{Mutex, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
 use super::drive::{Live, Note, watch};
@@ -45,8 +45,10 @@ struct Slots<'a> {
     live: Live,
     stderr_lines: Mutex<Vec<String>>,
     budget: Mutex<StderrBudget>,
-    /// The start line every slot leaves from, once all are ready.
-    start_line: Barrier,
+    /// The start line: held shut (written) while the slots are started,
+    /// each slot passes it (reads) once all are; a failed thread start
+    /// that unwinds opens it too, so no slot waits for ever.
+    start_line: RwLock<()>,
 }
 
 /// A moment on the command's ruler: the instant and the runner's own CPU
@@ -98,10 +100,11 @@ pub(super) fn run(
         live: Live::new(workers, true),
         stderr_lines: Mutex::new(Vec::new()),
         budget: Mutex::new(StderrBudget::new()),
-        start_line: Barrier::new(workers),
+        start_line: RwLock::new(()),
     };
     let children_before = reaped_children_cpu();
     let failure = std::thread::scope(|scope| {
+        let shut = slots.start_line.write().unwrap_or_else(|p| p.into_inner());
         let slot_state = slot_peaks.iter().zip(&slot_spans).zip(slot_files.iter_mut());
         for (slot, ((slot_peak, slot_span), files)) in slot_state.enumerate() {
             let (slots, notes_tx) = (&slots, notes_tx.clone());
@@ -110,7 +113,7 @@ pub(super) fn run(
                 if let Some(cpus) = slots.spread.cpus {
                     crate::affinity::pin_current_thread(cpus[slot]);
                 }
-                slots.start_line.wait();
+                drop(slots.start_line.read().unwrap_or_else(|p| p.into_inner()));
                 let (mut largest, mut span) = (0, Span::default());
                 let result = slots.serve(slot, files, &mut largest, &mut span);
                 slot_peak.store(largest, Ordering::Relaxed);
@@ -118,6 +121,7 @@ pub(super) fn run(
                 let _ = notes_tx.send(Note::Ended(result));
             });
         }
+        drop(shut);
         drop(notes_tx);
         // Each item's process has its stdin closed from the start.
         let release: &dyn Fn() = &|| {};
@@ -226,10 +230,8 @@ impl Slots<'_> {
         self.live.set(slot, None);
         crate::interrupt::untrack_group(group.pid() as i32);
         let (status, peak) = group.end_with_peak().map_err(|error| format!("item {}: {error}", index + 1))?;
-        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
-        let taken = files.take(&mut budget);
-        drop(budget);
-        let (stdout, stderr) = taken.map_err(|error| format!("item {}: {error}", index + 1))?;
+        let (stdout, stderr) =
+            files.take(&self.budget).map_err(|error| format!("item {}: {error}", index + 1))?;
         if !stderr.trim().is_empty() {
             let mut lines = self.stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
             lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
@@ -269,27 +271,28 @@ impl SlotFiles {
     }
 
     /// What the ended process wrote (stderr as far as `budget` goes), and
-    /// both files emptied for the next. A file is judged by its size, not
-    /// its offset (a command may reopen /dev/stdout); one left empty, as
-    /// most stderr is, is left as it is.
-    fn take(&mut self, budget: &mut StderrBudget) -> std::io::Result<(Vec<u8>, String)> {
+    /// a fresh file in place of each one it wrote into: a process it left
+    /// behind (one that left its group) may still hold the old one, and
+    /// must not write into the next item's output. A file is judged by its
+    /// size and its offset (a command may reopen or truncate /dev/stdout);
+    /// one left untouched, as most stderr is, is kept.
+    fn take(&mut self, budget: &Mutex<StderrBudget>) -> std::io::Result<(Vec<u8>, String)> {
         let mut stdout = Vec::new();
-        if self.stdout.metadata()?.len() > 0 {
+        if written(&mut self.stdout)? {
             self.stdout.rewind()?;
             self.stdout.read_to_end(&mut stdout)?;
-            empty(&mut self.stdout)?;
+            self.stdout = tempfile::tempfile()?;
         }
         let mut stderr = String::new();
-        if self.stderr.metadata()?.len() > 0 {
-            stderr = budget.read(&mut self.stderr);
-            empty(&mut self.stderr)?;
+        if written(&mut self.stderr)? {
+            stderr = budget.lock().unwrap_or_else(|p| p.into_inner()).read(&mut self.stderr);
+            self.stderr = tempfile::tempfile()?;
         }
         Ok((stdout, stderr))
     }
 }
 
-/// Empties a slot's file for the next process.
-fn empty(file: &mut File) -> std::io::Result<()> {
-    file.set_len(0)?;
-    file.rewind()
+/// Whether a process wrote into (or moved the offset of) a slot's file.
+fn written(file: &mut File) -> std::io::Result<bool> {
+    Ok(file.metadata()?.len() > 0 || file.stream_position()? > 0)
 }
