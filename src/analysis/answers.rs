@@ -234,6 +234,18 @@ pub struct Choice {
     pub rest_within_noise: bool,
 }
 
+impl Choice {
+    /// Whether the choice is what the speedups are against (serial, or the
+    /// reference of a group without serial): nothing clearly beat it.
+    pub fn is_reference(&self) -> bool {
+        self.strategy == Strategy::Serial.name()
+            || self
+                .reference
+                .as_ref()
+                .is_some_and(|(strategy, workers)| *strategy == self.strategy && *workers == self.workers)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recommendation {
     pub key: WorkloadKey,

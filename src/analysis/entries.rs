@@ -52,8 +52,6 @@ pub struct EntryStats {
     /// Every ok run, rounds ascending, whether or not the statistics above
     /// use it.
     pub ok_runs: Vec<OkRun>,
-    /// Ok runs that other load disturbed (the `disturbed` column).
-    pub disturbed_runs: usize,
     /// The statistics above include disturbed runs: fewer than
     /// [`UNDISTURBED_ENOUGH`] undisturbed ones were left.
     pub from_disturbed: bool,
@@ -66,6 +64,11 @@ pub struct EntryStats {
 pub const UNDISTURBED_ENOUGH: usize = 3;
 
 impl EntryStats {
+    /// Ok runs that other load disturbed (the `disturbed` column).
+    pub fn disturbed_runs(&self) -> usize {
+        self.ok_runs.iter().filter(|run| run.disturbed).count()
+    }
+
     pub fn efficiency(&self) -> Option<f64> {
         self.speedup.map(|speedup| speedup / self.id.workers.max(1) as f64)
     }
@@ -202,14 +205,16 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
     };
     let mut entries = Vec::new();
     for (_, ids) in &groups {
-        let serial_rounds: Option<Vec<(u32, f64)>> = ids
+        let used_by_entry: Vec<(Vec<(u32, f64)>, bool)> = ids.iter().map(|id| used(&runs[id])).collect();
+        let serial_rounds: Option<&[(u32, f64)]> = ids
             .iter()
-            .find(|id| id.strategy == Strategy::Serial)
-            .map(|id| used(&runs[id]).0)
+            .zip(&used_by_entry)
+            .find(|(id, _)| id.strategy == Strategy::Serial)
+            .map(|(_, (rounds, _))| rounds.as_slice())
             .filter(|rounds| !rounds.is_empty());
-        for id in ids {
-            let entry_runs = runs[id].clone();
-            let (rounds, from_disturbed) = used(&entry_runs);
+        for (id, (rounds, from_disturbed)) in ids.iter().zip(&used_by_entry) {
+            let (rounds, from_disturbed) = (rounds.clone(), *from_disturbed);
+            let entry_runs = &runs[id];
             let ok_runs: Vec<OkRun> = entry_runs
                 .iter()
                 .filter(|run| run.ok)
@@ -223,7 +228,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
             let wall = stats::summarize(&walls);
             let median = precision::estimate(&walls);
-            let (speedup, verdict) = against_serial(id.strategy, serial_rounds.as_deref(), &rounds);
+            let (speedup, verdict) = against_serial(id.strategy, serial_rounds, &rounds);
             entries.push(EntryStats {
                 id: id.clone(),
                 runs: entry_runs.len(),
@@ -250,7 +255,6 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
                 spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
                 walls_in_order: walls.clone(),
-                disturbed_runs: ok_runs.iter().filter(|run| run.disturbed).count(),
                 from_disturbed,
                 ok_runs,
                 rounds,

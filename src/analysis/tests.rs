@@ -322,7 +322,7 @@ fn disturbed_runs_are_left_out_where_enough_undisturbed_ones_are_left() {
     }
     let analysis = analyze(&rows).unwrap();
     let (serial, threads) = (&analysis.entries[0], &analysis.entries[1]);
-    assert_eq!((serial.disturbed_runs, serial.from_disturbed, serial.ok_runs.len()), (2, false, 10));
+    assert_eq!((serial.disturbed_runs(), serial.from_disturbed, serial.ok_runs.len()), (2, false, 10));
     assert_eq!(serial.walls.len(), 8, "the statistics leave the disturbed runs out");
     assert_eq!(serial.wall.as_ref().unwrap().max, 1.0);
     // The speedup pairs only rounds where serial was undisturbed: exactly 2.

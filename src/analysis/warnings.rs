@@ -140,8 +140,8 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
     let disturbed: Vec<(EntryId, usize, usize, bool)> = analysis
         .entries
         .iter()
-        .filter(|entry| entry.disturbed_runs > 0)
-        .map(|entry| (entry.id.clone(), entry.disturbed_runs, entry.ok_runs.len(), entry.from_disturbed))
+        .filter(|entry| entry.disturbed_runs() > 0)
+        .map(|entry| (entry.id.clone(), entry.disturbed_runs(), entry.ok_runs.len(), entry.from_disturbed))
         .collect();
     if !disturbed.is_empty() {
         warnings.push(Warning::Disturbed { entries: disturbed });
@@ -157,7 +157,7 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
         analysis
             .entries
             .iter()
-            .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none() && entry.disturbed_runs == 0)
+            .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none() && entry.disturbed_runs() == 0)
             .collect();
     few.sort_by_key(|entry| entry.walls.len());
     if let Some(worst) = few.first() {

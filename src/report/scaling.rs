@@ -245,19 +245,13 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
         .iter()
         .map(|(name, choices)| {
             let sizes: Vec<String> = choices.iter().map(|choice| items_exact(choice.list_size)).collect();
-            let is_reference = |choice: &&&Choice| {
-                choice.strategy == Strategy::Serial.name()
-                    || choice.reference.as_ref().is_some_and(|(strategy, workers)| {
-                        *strategy == choice.strategy && *workers == choice.workers
-                    })
-            };
             let gains: Vec<String> = choices
                 .iter()
-                .filter(|choice| !is_reference(choice))
+                .filter(|choice| !choice.is_reference())
                 .map(|choice| words::ratio(choice.speedup))
                 .collect();
             let gains = if gains.is_empty() { String::new() } else { format!(" ({})", gains.join(", ")) };
-            let noise = if choices.iter().any(|choice| is_reference(&choice) && choice.rest_within_noise) {
+            let noise = if choices.iter().any(|choice| choice.is_reference() && choice.rest_within_noise) {
                 ": nothing measured clearly beats it, the rest are within noise or slower"
             } else {
                 ""

@@ -59,7 +59,7 @@ pub const TAIL: &[SummaryColumn] = &[
     column("verdict", |entry| {
         entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default()
     }),
-    column("disturbed_runs", |entry| entry.disturbed_runs.to_string()),
+    column("disturbed_runs", |entry| entry.disturbed_runs().to_string()),
 ];
 
 fn stat(entry: &EntryStats, pick: fn(&crate::stats::Summary) -> f64) -> String {

@@ -50,7 +50,7 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
     crate::child::tie_itself();
     crate::workload::enter_worker();
     let kernel = build_kernel(builtin, params)?;
-    // The raw clone in `fork` is sound only in a process of one thread. The
+    // The raw clone in `clone_parent` is sound only in a process of one thread. The
     // server starts none, and after the kernel is built it does nothing
     // that could (it reads requests and forks): counted once here, not on
     // every fork of a pool's start.

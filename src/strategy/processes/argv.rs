@@ -65,11 +65,10 @@ struct Span {
 impl Span {
     /// The span of two slots together: the earlier start, the later end.
     fn and(self, other: Span) -> Span {
-        let pick = |a: Option<Mark>, b: Option<Mark>, earlier: bool| match (a, b) {
-            (Some(a), Some(b)) => Some(if (a.0 <= b.0) == earlier { a } else { b }),
-            (a, b) => a.or(b),
-        };
-        Span { first: pick(self.first, other.first, true), last: pick(self.last, other.last, false) }
+        Span {
+            first: self.first.into_iter().chain(other.first).min_by_key(|(at, _)| *at),
+            last: self.last.into_iter().chain(other.last).max_by_key(|(at, _)| *at),
+        }
     }
 }
 
