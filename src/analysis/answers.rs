@@ -11,7 +11,10 @@ use super::scaling::{
     self, AMDAHL_MIN_COUNTS, Amdahl, BreakEven, COST_MIN_SIZES, CostLine, Interval, Trend, USL_MIN_COUNTS,
     Usl,
 };
-use super::{Analysis, EntryStats, GroupId};
+use super::{Analysis, Busy, EntryId, EntryStats, GroupId};
+
+mod recommend;
+use recommend::recommendations;
 
 /// How much better than the fewest workers more workers must be to be
 /// worth recommending: within this, the cheaper choice wins.
@@ -19,6 +22,10 @@ pub const WORTH: f64 = 1.05;
 /// Predictions beyond this multiple of the largest measured worker count
 /// are extrapolations and say so.
 pub const EXTRAPOLATION: f64 = 2.0;
+
+/// A worker count or a list size measured but not judged (busy), and why:
+/// left out of a fit.
+pub type LeftOut = (usize, Busy);
 
 /// A workload with its parameters, on one host, in one job: what a
 /// recommendation is about.
@@ -103,6 +110,10 @@ pub struct WorkerScaling {
     pub usl: Result<UslFit, usize>,
     /// Workers were measured past the host's CPUs and gained nothing there.
     pub stops_at_cpus: bool,
+    /// Worker counts measured but not judged (busy), ascending: left out of
+    /// `points` and of every fit. Where they leave fewer than
+    /// [`AMDAHL_MIN_COUNTS`] points, nothing is fitted.
+    pub left_out: Vec<LeftOut>,
     /// Per-round speedups of each point, for predictions' intervals.
     rounds: Vec<Vec<f64>>,
 }
@@ -188,6 +199,22 @@ pub struct CostFit {
     pub rms: f64,
     /// Against serial's line; absent for serial itself.
     pub break_even: Option<BreakEvenFit>,
+    /// List sizes measured but not judged (busy), ascending: left out of
+    /// `points` and of the line.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A way of running a workload that would have had a cost line, but for
+/// list sizes not judged (busy): fewer than [`COST_MIN_SIZES`] are left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostNotFitted {
+    pub key: WorkloadKey,
+    pub strategy: String,
+    pub workers: usize,
+    /// The list sizes judged.
+    pub sizes: Vec<usize>,
+    /// The list sizes not judged, ascending.
+    pub left_out: Vec<LeftOut>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -249,7 +276,14 @@ impl Choice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recommendation {
     pub key: WorkloadKey,
+    /// One per list size where something could be chosen.
     pub choices: Vec<Choice>,
+    /// The entries not judged (busy), in list-size order: never chosen, and
+    /// never what a choice is compared with.
+    pub not_judged: Vec<(EntryId, Busy)>,
+    /// List sizes where nothing could be chosen: what the others are
+    /// compared with (serial) was not judged, or nothing else was.
+    pub undecided: Vec<usize>,
     /// The host's CPUs, where more workers than that gained nothing.
     pub capped_at: Option<usize>,
     /// With `--predict N`: the best choice's strategy at the largest size,
@@ -261,6 +295,7 @@ pub struct Recommendation {
 pub struct Answers {
     pub workers: Vec<WorkerScaling>,
     pub costs: Vec<CostFit>,
+    pub costs_not_fitted: Vec<CostNotFitted>,
     pub recommendations: Vec<Recommendation>,
 }
 
@@ -269,9 +304,9 @@ pub struct Answers {
 pub fn answers(analysis: &Analysis, predict: Option<usize>) -> Answers {
     let workers: Vec<WorkerScaling> =
         analysis.groups().iter().flat_map(|(group, entries)| worker_scaling(group, entries)).collect();
-    let costs = cost_fits(analysis);
+    let (costs, costs_not_fitted) = cost_fits(analysis);
     let recommendations = recommendations(analysis, &workers, predict);
-    Answers { workers, costs, recommendations }
+    Answers { workers, costs, costs_not_fitted, recommendations }
 }
 
 /// Each round's speedup of `entry` over `serial`, by round.
@@ -314,14 +349,21 @@ fn estimate(value: f64, intervals: &Option<Vec<Interval>>, index: usize) -> Fitt
 }
 
 fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling> {
+    // A serial not judged (busy) has ok runs: its pools are left out below.
     let Some(serial) =
-        entries.iter().find(|entry| entry.id.strategy == Strategy::Serial && entry.wall.is_some())
+        entries.iter().find(|entry| entry.id.strategy == Strategy::Serial && !entry.ok_runs.is_empty())
     else {
         return Vec::new();
     };
-    // Per strategy and worker count, the chunk size with the best speedup.
+    // Per strategy and worker count, the chunk size with the best speedup;
+    // and those where no chunk size was judged (busy).
     let mut best: BTreeMap<(&str, usize), &EntryStats> = BTreeMap::new();
+    let mut busy: BTreeMap<(&str, usize), Busy> = BTreeMap::new();
     for entry in entries.iter().filter(|entry| entry.id.strategy != Strategy::Serial) {
+        if let Some(not_judged) = entry.busy {
+            busy.entry((entry.id.strategy.name(), entry.id.workers)).or_insert(not_judged);
+            continue;
+        }
         let Some(speedup) = entry.speedup.filter(|speedup| speedup.is_finite() && *speedup > 0.0) else {
             continue;
         };
@@ -330,15 +372,21 @@ fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling
             *slot = entry;
         }
     }
-    let mut by_strategy: BTreeMap<&str, Vec<&EntryStats>> = BTreeMap::new();
+    busy.retain(|key, _| !best.contains_key(key));
+    let mut by_strategy: BTreeMap<&str, (Vec<&EntryStats>, Vec<LeftOut>)> = BTreeMap::new();
     for ((strategy, _), entry) in best {
-        by_strategy.entry(strategy).or_default().push(entry);
+        by_strategy.entry(strategy).or_default().0.push(entry);
+    }
+    for ((strategy, workers), not_judged) in busy {
+        by_strategy.entry(strategy).or_default().1.push((workers, not_judged));
     }
     let cpus = entries.iter().map(|entry| entry.cpus).max().unwrap_or(0);
+    // Too few worker counts for a fit are said only where some were left
+    // out: the fit that would have been is missing.
     by_strategy
         .into_iter()
-        .filter(|(_, points)| points.len() >= AMDAHL_MIN_COUNTS)
-        .map(|(strategy, points)| fit_workers(group, strategy, cpus, serial, &points))
+        .filter(|(_, (points, left_out))| points.len() + left_out.len() >= AMDAHL_MIN_COUNTS)
+        .map(|(strategy, (points, left_out))| fit_workers(group, strategy, cpus, serial, &points, left_out))
         .collect()
 }
 
@@ -348,7 +396,10 @@ fn fit_workers(
     cpus: usize,
     serial: &EntryStats,
     entries: &[&EntryStats],
+    left_out: Vec<LeftOut>,
 ) -> WorkerScaling {
+    // Fewer judged points than a shape needs: nothing is fitted.
+    let enough = entries.len() >= AMDAHL_MIN_COUNTS;
     let points: Vec<WorkerPoint> = entries
         .iter()
         .map(|entry| {
@@ -375,11 +426,12 @@ fn fit_workers(
     };
     let beyond = best_within(&|workers| workers > cpus);
     let within = best_within(&|workers| workers <= cpus);
-    let stops_at_cpus = cpus > 0 && beyond.is_finite() && within.is_finite() && beyond <= within * WORTH;
+    let stops_at_cpus =
+        enough && cpus > 0 && beyond.is_finite() && within.is_finite() && beyond <= within * WORTH;
     let capped_at = stops_at_cpus.then_some(cpus);
 
     let effective: Vec<f64> = xs.iter().map(|n| capped_at.map_or(*n, |cpus| n.min(cpus as f64))).collect();
-    let amdahl = match scaling::fit_amdahl(&pairs(&effective, &speedups)) {
+    let amdahl = match scaling::fit_amdahl(&pairs(&effective, &speedups)).filter(|_| enough) {
         Some(model) => {
             let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
                 scaling::fit_amdahl(&pairs(&effective, medians)).map(|fit| vec![fit.serial_fraction])
@@ -417,7 +469,7 @@ fn fit_workers(
         group: group.clone(),
         strategy: strategy.to_owned(),
         cpus,
-        karp_flatt_trend: scaling::karp_flatt_change(&karp_flatt).map(|change| {
+        karp_flatt_trend: scaling::karp_flatt_change(&karp_flatt).filter(|_| enough).map(|change| {
             let interval = scaling::bootstrap_rounds(&rounds, |medians| {
                 let values: Vec<(f64, f64)> = xs
                     .iter()
@@ -432,29 +484,65 @@ fn fit_workers(
         amdahl,
         usl,
         stops_at_cpus,
+        left_out,
         rounds,
     }
 }
 
 /// Per workload and way of running it (strategy and workers; chunk sizes
 /// folded, as `auto` changes them with the size), over three or more list
-/// sizes: its cost line, and where it crosses serial's.
-fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
-    // (workload, strategy, workers) → size → the fastest entry at that size.
-    let mut series: BTreeMap<(WorkloadKey, String, usize), BTreeMap<usize, &EntryStats>> = BTreeMap::new();
+/// sizes judged: its cost line, and where it crosses serial's; and the
+/// ways that sizes not judged (busy) left with too few.
+fn cost_fits(analysis: &Analysis) -> (Vec<CostFit>, Vec<CostNotFitted>) {
+    // (workload, strategy, workers) → size → the fastest entry at that
+    // size; and the sizes where no entry of it was judged.
+    type Way = (WorkloadKey, String, usize);
+    let mut series: BTreeMap<Way, BTreeMap<usize, &EntryStats>> = BTreeMap::new();
+    let mut busy: BTreeMap<Way, BTreeMap<usize, Busy>> = BTreeMap::new();
     for entry in &analysis.entries {
-        let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
         let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy.name().to_owned(), entry.id.workers);
+        if let Some(not_judged) = entry.busy {
+            busy.entry(key).or_default().entry(entry.id.group.list_size).or_insert(not_judged);
+            continue;
+        }
+        let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
         let slot = series.entry(key).or_default().entry(entry.id.group.list_size).or_insert(entry);
         if slot.wall.is_some_and(|current| wall.median < current.median) {
             *slot = entry;
         }
     }
+    let left_out = |way: &Way| -> Vec<LeftOut> {
+        let judged = series.get(way);
+        busy.get(way)
+            .into_iter()
+            .flatten()
+            .filter(|(size, _)| !judged.is_some_and(|judged| judged.contains_key(size)))
+            .map(|(size, not_judged)| (*size, *not_judged))
+            .collect()
+    };
     let mut fits = Vec::new();
-    for ((key, strategy, workers), by_size) in &series {
-        if by_size.len() < COST_MIN_SIZES {
+    let mut not_fitted = Vec::new();
+    for way in series.keys().chain(busy.keys().filter(|way| !series.contains_key(*way))) {
+        let (key, strategy, workers) = way;
+        let sizes: Vec<usize> =
+            series.get(way).map(|by_size| by_size.keys().copied().collect()).unwrap_or_default();
+        let left_out = left_out(way);
+        if sizes.len() < COST_MIN_SIZES
+            && !left_out.is_empty()
+            && sizes.len() + left_out.len() >= COST_MIN_SIZES
+        {
+            not_fitted.push(CostNotFitted {
+                key: key.clone(),
+                strategy: strategy.clone(),
+                workers: *workers,
+                sizes,
+                left_out,
+            });
             continue;
         }
+        let Some(by_size) = series.get(way).filter(|by_size| by_size.len() >= COST_MIN_SIZES) else {
+            continue;
+        };
         let sizes: Vec<f64> = by_size.keys().map(|size| *size as f64).collect();
         let medians: Vec<f64> =
             by_size.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
@@ -512,131 +600,10 @@ fn cost_fits(analysis: &Analysis) -> Vec<CostFit> {
                 slower_up_to: measured_beats.iter().filter(|(_, beats)| !beats).map(|(size, _)| *size).max(),
                 beats_from: measured_beats.iter().filter(|(_, beats)| *beats).map(|(size, _)| *size).min(),
             }),
+            left_out,
         });
     }
-    fits
-}
-
-/// Per workload: at each measured size, the strategy and the fewest workers
-/// within [`WORTH`] of the best speedup there (past the host's CPUs only
-/// when the work gained there), or serial when nothing beats it by that;
-/// an entry with a speedup interval must beat serial by its verdict.
-fn recommendations(
-    analysis: &Analysis,
-    fits: &[WorkerScaling],
-    predict: Option<usize>,
-) -> Vec<Recommendation> {
-    let mut by_workload: BTreeMap<WorkloadKey, Vec<(GroupId, Vec<&EntryStats>)>> = BTreeMap::new();
-    for (group, entries) in analysis.groups() {
-        by_workload.entry(WorkloadKey::of(&group)).or_default().push((group, entries));
-    }
-    let mut recommendations = Vec::new();
-    for (key, groups) in by_workload {
-        let mut choices = Vec::new();
-        let mut capped_at = None;
-        for (group, entries) in &groups {
-            let capped: Vec<&WorkerScaling> =
-                fits.iter().filter(|fit| fit.group == *group && fit.stops_at_cpus).collect();
-            if let Some(fit) = capped.first() {
-                capped_at = Some(fit.cpus);
-            }
-            let allowed = |entry: &EntryStats| {
-                !capped
-                    .iter()
-                    .any(|fit| fit.strategy == entry.id.strategy.name() && entry.id.workers > fit.cpus)
-            };
-            let serial = entries.iter().find(|entry| entry.id.strategy == Strategy::Serial);
-            // Without serial, the entries are compared among themselves,
-            // against the one with the fewest workers (threads before
-            // processes), round by round as speedups are.
-            let reference = match serial {
-                Some(_) => None,
-                None => entries
-                    .iter()
-                    .filter(|entry| !entry.rounds.is_empty())
-                    .min_by_key(|entry| (entry.id.workers, entry.id.strategy)),
-            };
-            let against = |entry: &EntryStats| -> (Option<f64>, Option<Interval>, Option<super::Verdict>) {
-                match reference {
-                    None => (entry.speedup, entry.speedup_ci, entry.verdict),
-                    Some(base) => match crate::precision::speedup(&base.rounds, &entry.rounds) {
-                        Some(estimate) => (
-                            Some(estimate.median),
-                            estimate.interval,
-                            Some(super::Verdict::of(estimate.interval)),
-                        ),
-                        None => (None, None, None),
-                    },
-                }
-            };
-            let is_reference = |entry: &EntryStats| {
-                reference.is_some_and(|base| base.id == entry.id) || entry.id.strategy == Strategy::Serial
-            };
-            let measured_others =
-                entries.iter().filter(|entry| !is_reference(entry) && entry.wall.is_some()).count();
-            let candidates: Vec<(&&EntryStats, f64, Option<Interval>)> = entries
-                .iter()
-                .filter(|entry| !is_reference(entry) && allowed(entry))
-                // A speedup past the CPUs the entry could use is no basis.
-                .filter(|entry| super::warnings::beyond_cpus(analysis, entry).is_none())
-                .filter_map(|entry| {
-                    let (speedup, interval, verdict) = against(entry);
-                    let speedup = speedup.filter(|speedup| speedup.is_finite())?;
-                    // Only what surely beats the reference, by its verdict.
-                    (verdict == Some(super::Verdict::Beats)).then_some((entry, speedup, interval))
-                })
-                .collect();
-            let best = candidates.iter().map(|(_, speedup, _)| *speedup).fold(0.0, f64::max);
-            let choice = candidates
-                .iter()
-                .filter(|(_, speedup, _)| best >= WORTH && speedup * WORTH >= best)
-                .min_by(|(a, a_speedup, _), (b, b_speedup, _)| {
-                    a.id.workers.cmp(&b.id.workers).then(b_speedup.total_cmp(a_speedup))
-                });
-            let reference_cell = reference.map(|base| (base.id.strategy.name().to_owned(), base.id.workers));
-            choices.push(match (choice, reference) {
-                (Some((entry, speedup, interval)), _) => Choice {
-                    list_size: group.list_size,
-                    strategy: entry.id.strategy.name().to_owned(),
-                    workers: entry.id.workers,
-                    speedup: *speedup,
-                    speedup_ci: *interval,
-                    reference: reference_cell,
-                    rest_within_noise: false,
-                },
-                (None, Some(base)) => Choice {
-                    list_size: group.list_size,
-                    strategy: base.id.strategy.name().to_owned(),
-                    workers: base.id.workers,
-                    speedup: 1.0,
-                    speedup_ci: None,
-                    reference: reference_cell,
-                    rest_within_noise: measured_others > 0,
-                },
-                (None, None) => Choice {
-                    list_size: group.list_size,
-                    strategy: Strategy::Serial.name().to_owned(),
-                    workers: 1,
-                    speedup: 1.0,
-                    speedup_ci: None,
-                    reference: None,
-                    rest_within_noise: measured_others > 0,
-                },
-            });
-        }
-        choices.sort_by_key(|choice| choice.list_size);
-        let prediction = predict.and_then(|workers| {
-            // The largest size's choice, or any strategy fitted there.
-            let largest = choices.last()?;
-            let fit = fits
-                .iter()
-                .filter(|fit| WorkloadKey::of(&fit.group) == key && fit.group.list_size == largest.list_size)
-                .max_by_key(|fit| (fit.strategy == largest.strategy, fit.usl.is_ok()))?;
-            fit.predict(workers).map(|prediction| (fit.strategy.clone(), prediction))
-        });
-        recommendations.push(Recommendation { key, choices, capped_at, prediction });
-    }
-    recommendations
+    (fits, not_fitted)
 }
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ pub struct Series {
     pub best: (String, Point),
     /// Some point was the best of several chunk sizes.
     pub chunk_chosen: bool,
+    /// Values of the axis where it was measured but not judged (busy), left
+    /// out of the verdict above, in axis order.
+    pub not_judged: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,9 +88,14 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
     // group measured several, the best is chosen and said to be.
     let mut best: BTreeMap<(GroupId, ByName, usize), Point> = BTreeMap::new();
     let mut chunks: BTreeMap<(GroupId, ByName, usize), usize> = BTreeMap::new();
+    // Measured, but no chunk size of it judged: said to be left out.
+    let mut busy: BTreeSet<(GroupId, ByName, usize)> = BTreeSet::new();
     for entry in &analysis.entries {
         if entry.id.strategy == Strategy::Serial {
             continue;
+        }
+        if entry.busy.is_some() {
+            busy.insert((entry.id.group.clone(), ByName(entry.id.strategy), entry.id.workers));
         }
         if let (Some(speedup), Some(verdict)) = (entry.speedup, entry.verdict) {
             let key = (entry.id.group.clone(), ByName(entry.id.strategy), entry.id.workers);
@@ -110,9 +118,10 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
         let count = chunks[key];
         point.chunk_of = point.chunk_of.take().filter(|_| count > 1).map(|(chunk, _)| (chunk, count));
     }
+    busy.retain(|key| !best.contains_key(key));
     // Axes: the list size and every parameter with more than one value.
     let mut axes: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-    for (group, _, _) in best.keys() {
+    for (group, _, _) in best.keys().chain(&busy) {
         axes.entry((group.job.clone(), group.workload.clone(), "size".to_owned()))
             .or_default()
             .insert(group.list_size.to_string());
@@ -128,41 +137,36 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
     };
     let several_hosts = analysis.hosts.len() > 1;
 
-    let mut found = Vec::new();
-    // Series: everything fixed but one axis.
-    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, Point)>> = BTreeMap::new();
-    for ((group, strategy, workers), point) in &best {
-        let mut any_axis = false;
+    // The series a point belongs to (one per axis that varies), with its
+    // value on that axis; none where nothing varies.
+    let series_of = |group: &GroupId, strategy: ByName, workers: usize| -> Vec<(SeriesKey, String)> {
         let axis_values: Vec<(String, String)> =
             std::iter::once(("size".to_owned(), group.list_size.to_string()))
                 .chain(group.params.iter().cloned())
                 .collect();
-        for (axis, value) in &axis_values {
-            if !varying(&group.job, &group.workload, axis) {
-                continue;
-            }
-            any_axis = true;
-            let fixed: Vec<(String, String)> = axis_values
-                .iter()
-                .filter(|(other, _)| other != axis && varying(&group.job, &group.workload, other))
-                .cloned()
-                .collect();
-            let numeric: f64 = value.parse().unwrap_or(f64::NAN);
-            let host = several_hosts.then(|| group.host.clone());
-            series
-                .entry((
-                    group.workload.clone(),
-                    host,
-                    axis.clone(),
-                    *strategy,
-                    *workers,
-                    fixed,
-                    group.job.clone(),
-                ))
-                .or_default()
-                .push((numeric, value.clone(), point.clone()));
-        }
-        if !any_axis {
+        axis_values
+            .iter()
+            .filter(|(axis, _)| varying(&group.job, &group.workload, axis))
+            .map(|(axis, value)| {
+                let fixed: Vec<(String, String)> = axis_values
+                    .iter()
+                    .filter(|(other, _)| other != axis && varying(&group.job, &group.workload, other))
+                    .cloned()
+                    .collect();
+                let host = several_hosts.then(|| group.host.clone());
+                let key =
+                    (group.workload.clone(), host, axis.clone(), strategy, workers, fixed, group.job.clone());
+                (key, value.clone())
+            })
+            .collect()
+    };
+
+    let mut found = Vec::new();
+    // Series: everything fixed but one axis.
+    let mut series: BTreeMap<SeriesKey, Vec<(f64, String, Point)>> = BTreeMap::new();
+    for ((group, strategy, workers), point) in &best {
+        let along = series_of(group, *strategy, *workers);
+        if along.is_empty() {
             found.push(Crossover::Point {
                 group: group.clone(),
                 strategy: strategy.0,
@@ -170,8 +174,21 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
                 point: point.clone(),
             });
         }
+        for (key, value) in along {
+            let numeric: f64 = value.parse().unwrap_or(f64::NAN);
+            series.entry(key).or_default().push((numeric, value, point.clone()));
+        }
     }
-    for ((workload, host, axis, strategy, workers, fixed, _), mut points) in series {
+    let mut not_judged: BTreeMap<SeriesKey, Vec<(f64, String)>> = BTreeMap::new();
+    for (group, strategy, workers) in &busy {
+        for (key, value) in series_of(group, *strategy, *workers) {
+            not_judged.entry(key).or_default().push((value.parse().unwrap_or(f64::NAN), value));
+        }
+    }
+    for (key, mut points) in series {
+        let mut left_out = not_judged.remove(&key).unwrap_or_default();
+        left_out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let (workload, host, axis, strategy, workers, fixed, _) = key;
         points.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         // The first point from which it stays ahead, surely.
         let from = (0..points.len())
@@ -200,6 +217,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
             verdict,
             chunk_chosen: points.iter().any(|point| point.2.chunk_of.is_some()),
             best: (best_value, best_point),
+            not_judged: left_out.into_iter().map(|(_, value)| value).collect(),
         }));
     }
     found

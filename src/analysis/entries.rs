@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::busy::Busy;
 use super::verdicts::against_serial;
 use super::{Analysis, EntryId, GroupId, Verdict, scaling};
 use crate::precision;
@@ -16,7 +17,7 @@ pub struct EntryStats {
     pub id: EntryId,
     pub runs: usize,
     pub failures: usize,
-    /// Over the ok runs.
+    /// Over the undisturbed ok runs, as every statistic below is.
     pub wall: Option<Summary>,
     pub walls: Vec<f64>,
     /// The order-statistic interval of the median at `median_ci_level`;
@@ -29,39 +30,35 @@ pub struct EntryStats {
     pub precision: Option<f64>,
     pub outliers: usize,
     pub median_cpu: Option<f64>,
-    /// Over the ok runs that recorded it, in bytes.
+    /// Over the undisturbed ok runs that recorded it, in bytes.
     pub median_peak_rss: Option<f64>,
-    /// The median over rounds of serial's time / this entry's time; exactly
-    /// 1 for serial itself.
+    /// The median over the rounds where both were undisturbed of serial's
+    /// time / this entry's time; exactly 1 for serial itself; `None` where
+    /// the entry is not judged (`busy`).
     pub speedup: Option<f64>,
     pub speedup_ci: Option<(f64, f64)>,
     pub speedup_ci_level: Option<f64>,
-    /// Against serial, from `speedup_ci`; `None` for serial and where the
-    /// group has no serial entry.
+    /// Against serial, from `speedup_ci`; `None` for serial, where the
+    /// group has no serial entry, and where the entry is not judged.
     pub verdict: Option<Verdict>,
-    /// Ok runs as (round, wall seconds), rounds ascending: the pairs behind
-    /// speedups.
+    /// Not judged (busy): too few undisturbed runs of its own, or of its
+    /// group's serial entry, are left. Such an entry has no speedup and no
+    /// verdict, and nothing downstream uses it.
+    pub busy: Option<Busy>,
+    /// Undisturbed ok runs as (round, wall seconds), rounds ascending: the
+    /// pairs behind speedups.
     pub rounds: Vec<(u32, f64)>,
     /// Wall seconds of every run, failed ones included: the time spent measuring.
     pub spent_s: f64,
     pub first_error: Option<String>,
     /// Logical CPUs of the host that ran it.
     pub cpus: usize,
-    /// Ok walls in repetition order, for the first-run check.
+    /// Undisturbed ok walls in repetition order, for the first-run check.
     pub walls_in_order: Vec<f64>,
-    /// Every ok run, rounds ascending, whether or not the statistics above
-    /// use it.
+    /// Every ok run, rounds ascending, the disturbed ones (which the
+    /// statistics above leave out) included.
     pub ok_runs: Vec<OkRun>,
-    /// The statistics above include disturbed runs: fewer than
-    /// [`UNDISTURBED_ENOUGH`] undisturbed ones were left.
-    pub from_disturbed: bool,
 }
-
-/// The fewest undisturbed ok runs for an entry's statistics to leave the
-/// disturbed ones out (the fewest the rank test of `report --baseline` can
-/// judge); where all its runs hold a 95% interval, the undisturbed ones
-/// must hold one too (see `docs/RESULTS.md`, "Other load").
-pub const UNDISTURBED_ENOUGH: usize = 3;
 
 impl EntryStats {
     /// Ok runs that other load disturbed (the `disturbed` column).
@@ -181,54 +178,44 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         }
     }
 
-    // Each entry's runs, in round order, with the ones its statistics use:
-    // the undisturbed ones where enough are left, else all ok ones.
+    // Each entry's runs, in round order; its statistics use the undisturbed
+    // ok ones alone.
     for entry_runs in runs.values_mut() {
         entry_runs.sort_by_key(|run| run.repetition);
     }
-    let used = |entry_runs: &[Run]| -> (Vec<(u32, f64)>, bool) {
-        let quiet: Vec<(u32, f64)> = entry_runs
+    let ok_runs = |entry_runs: &[Run]| -> Vec<OkRun> {
+        entry_runs
             .iter()
-            .filter(|run| run.ok && !run.disturbed)
-            .map(|run| (run.repetition, run.wall_s))
-            .collect();
-        let disturbed = entry_runs.iter().any(|run| run.ok && run.disturbed);
-        let all = ok_rounds(entry_runs);
-        let interval = |rounds: &[(u32, f64)]| {
-            let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
-            precision::estimate(&walls).is_some_and(|estimate| estimate.interval.is_some())
-        };
-        // Enough: at least UNDISTURBED_ENOUGH, and an interval wherever all
-        // the runs would have one.
-        let enough = quiet.len() >= UNDISTURBED_ENOUGH && (interval(&quiet) || !interval(&all));
-        if !disturbed || enough { (quiet, false) } else { (all, true) }
+            .filter(|run| run.ok)
+            .map(|run| OkRun {
+                repetition: run.repetition,
+                wall_s: run.wall_s,
+                disturbed: run.disturbed,
+                started_at: run.started_at,
+            })
+            .collect()
     };
     let mut entries = Vec::new();
     for (_, ids) in &groups {
-        let used_by_entry: Vec<(Vec<(u32, f64)>, bool)> = ids.iter().map(|id| used(&runs[id])).collect();
-        let serial_rounds: Option<&[(u32, f64)]> = ids
-            .iter()
-            .zip(&used_by_entry)
-            .find(|(id, _)| id.strategy == Strategy::Serial)
-            .map(|(_, (rounds, _))| rounds.as_slice())
-            .filter(|rounds| !rounds.is_empty());
-        for (id, (rounds, from_disturbed)) in ids.iter().zip(&used_by_entry) {
-            let (rounds, from_disturbed) = (rounds.clone(), *from_disturbed);
+        let serial = ids.iter().find(|id| id.strategy == Strategy::Serial);
+        let serial_rounds: Option<Vec<(u32, f64)>> =
+            serial.map(|id| undisturbed_rounds(&runs[id])).filter(|rounds| !rounds.is_empty());
+        let serial_busy = serial.and_then(|id| Busy::of(&ok_runs(&runs[id])));
+        for id in ids {
             let entry_runs = &runs[id];
-            let ok_runs: Vec<OkRun> = entry_runs
-                .iter()
-                .filter(|run| run.ok)
-                .map(|run| OkRun {
-                    repetition: run.repetition,
-                    wall_s: run.wall_s,
-                    disturbed: run.disturbed,
-                    started_at: run.started_at,
-                })
-                .collect();
+            let ok_runs = ok_runs(entry_runs);
+            // Its own runs first; then serial's, which it would be judged against.
+            let busy = Busy::of(&ok_runs)
+                .or(serial_busy.filter(|_| id.strategy != Strategy::Serial).map(Busy::of_serial));
+            let rounds = undisturbed_rounds(entry_runs);
+            let quiet = || entry_runs.iter().filter(|run| run.ok && !run.disturbed);
             let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
             let wall = stats::summarize(&walls);
             let median = precision::estimate(&walls);
-            let (speedup, verdict) = against_serial(id.strategy, serial_rounds, &rounds);
+            let (speedup, verdict) = match busy {
+                Some(_) => (None, None),
+                None => against_serial(id.strategy, serial_rounds.as_deref(), &rounds),
+            };
             entries.push(EntryStats {
                 id: id.clone(),
                 runs: entry_runs.len(),
@@ -237,15 +224,9 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 median_ci_level: median.map(|median| median.level),
                 precision: median.and_then(|median| median.half_width()),
                 outliers: outliers(&walls),
-                median_cpu: stats::median(
-                    &entry_runs.iter().filter(|run| run.ok).map(|run| run.cpu_s).collect::<Vec<_>>(),
-                ),
+                median_cpu: stats::median(&quiet().map(|run| run.cpu_s).collect::<Vec<_>>()),
                 median_peak_rss: stats::median(
-                    &entry_runs
-                        .iter()
-                        .filter(|run| run.ok)
-                        .filter_map(|run| run.peak_rss_bytes)
-                        .collect::<Vec<_>>(),
+                    &quiet().filter_map(|run| run.peak_rss_bytes).collect::<Vec<_>>(),
                 ),
                 speedup: speedup.map(|speedup| speedup.median),
                 speedup_ci: speedup.and_then(|speedup| speedup.interval),
@@ -255,7 +236,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
                 spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
                 walls_in_order: walls.clone(),
-                from_disturbed,
+                busy,
                 ok_runs,
                 rounds,
                 walls,
@@ -266,9 +247,9 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
     Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
 }
 
-/// Ok runs as (round, wall seconds).
-fn ok_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
-    runs.iter().filter(|run| run.ok).map(|run| (run.repetition, run.wall_s)).collect()
+/// Undisturbed ok runs as (round, wall seconds).
+fn undisturbed_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
+    runs.iter().filter(|run| run.ok && !run.disturbed).map(|run| (run.repetition, run.wall_s)).collect()
 }
 
 /// Values outside Tukey's fences (1.5 interquartile ranges beyond the quartiles).

@@ -11,10 +11,15 @@
 //! level (see [`crate::precision`]); a speedup is the median of serial's
 //! time over the entry's time round by round, and its verdict comes from
 //! its interval: *beats serial* only when the whole interval lies above 1.
+//!
+//! Runs that other load disturbed are left out of every statistic; an
+//! entry left with too few undisturbed ones is not judged (see
+//! [`Busy`]), and nothing here answers from it.
 
 use std::collections::BTreeSet;
 
 pub mod answers;
+mod busy;
 pub mod compare;
 mod crossover;
 mod entries;
@@ -24,6 +29,7 @@ mod warnings;
 
 pub use crate::precision::Verdict;
 use crate::vocab::Strategy;
+pub use busy::{Busy, RunsOf, UNDISTURBED_ENOUGH};
 pub use crossover::{Crossover, Point, Series, SeriesVerdict, crossover};
 pub use entries::{EntryStats, OkRun, analyze, analyze_files, outliers};
 pub use warnings::{Warning, warnings};

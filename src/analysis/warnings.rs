@@ -2,7 +2,7 @@
 //! slow first run, a failed serial entry, precision not reached, too few
 //! runs.
 
-use super::{Analysis, EntryId, EntryStats, GroupId};
+use super::{Analysis, Busy, EntryId, EntryStats, GroupId, RunsOf};
 use crate::stats;
 use crate::vocab::Strategy;
 
@@ -25,10 +25,14 @@ pub enum Warning {
     /// Too few ok runs for any 95% interval of the median (at most 5): the
     /// fewest `runs` of them, and the `level` min … max has there.
     TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
-    /// Other load took CPU time some runs needed (`disturbed`): per entry,
-    /// its disturbed ok runs, its ok runs, and whether its statistics had
-    /// to include them (fewer than `UNDISTURBED_ENOUGH` undisturbed left).
-    Disturbed { entries: Vec<(EntryId, usize, usize, bool)> },
+    /// Other load took CPU time some runs needed (`disturbed`).
+    Disturbed {
+        /// Per entry with such runs: its disturbed ok runs, which its
+        /// statistics leave out, and its ok runs.
+        left_out: Vec<(EntryId, usize, usize)>,
+        /// The entries not judged (busy), and why.
+        not_judged: Vec<(EntryId, Busy)>,
+    },
     /// A speedup of CPU-bound work above the CPUs the entry could use (its
     /// workers or the host's CPUs, the lesser), by more than 5%: a serial
     /// that other load slowed, or caches (superlinear speedups exist). One
@@ -118,8 +122,9 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
         warnings.push(Warning::SlowFirstRun { worst, ratio, entries });
     }
     for (group, entries) in analysis.groups() {
+        // Ok runs all disturbed leave no median, but serial did not fail.
         if let Some(serial) = entries.iter().find(|entry| entry.id.strategy == Strategy::Serial)
-            && serial.wall.is_none()
+            && serial.ok_runs.is_empty()
         {
             warnings.push(Warning::SerialFailed { group });
         }
@@ -137,14 +142,16 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
             }
         }
     }
-    let disturbed: Vec<(EntryId, usize, usize, bool)> = analysis
+    let left_out: Vec<(EntryId, usize, usize)> = analysis
         .entries
         .iter()
         .filter(|entry| entry.disturbed_runs() > 0)
-        .map(|entry| (entry.id.clone(), entry.disturbed_runs(), entry.ok_runs.len(), entry.from_disturbed))
+        .map(|entry| (entry.id.clone(), entry.disturbed_runs(), entry.ok_runs.len()))
         .collect();
-    if !disturbed.is_empty() {
-        warnings.push(Warning::Disturbed { entries: disturbed });
+    let not_judged: Vec<(EntryId, Busy)> =
+        analysis.entries.iter().filter_map(|entry| Some((entry.id.clone(), entry.busy?))).collect();
+    if !left_out.is_empty() || !not_judged.is_empty() {
+        warnings.push(Warning::Disturbed { left_out, not_judged });
     }
     for entry in &analysis.entries {
         if let (Some(cpus_usable), Some(speedup)) = (beyond_cpus(analysis, entry), entry.speedup) {
@@ -152,12 +159,13 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
         }
     }
     let mut few: Vec<&EntryStats> =
-        // An entry short of undisturbed runs is named by `Disturbed` instead:
-        // more repetitions would not help it, a quieter machine would.
+        // An entry not judged for its own disturbed runs is named by
+        // `Disturbed` instead: a quieter machine would help it.
         analysis
             .entries
             .iter()
-            .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none() && entry.disturbed_runs() == 0)
+            .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none())
+            .filter(|entry| !entry.busy.is_some_and(|busy| busy.runs_of == RunsOf::Entry))
             .collect();
     few.sort_by_key(|entry| entry.walls.len());
     if let Some(worst) = few.first() {

@@ -95,15 +95,23 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
     }
     body.push_str(&timelines(analysis));
     let cost_groups = cost_groups(answers);
-    if !cost_groups.is_empty() {
+    if !cost_groups.is_empty() || !answers.costs_not_fitted.is_empty() {
         body.push_str("<h2>Time against list size: where a pool pays</h2>\n");
+    }
+    for unfitted in &answers.costs_not_fitted {
+        body.push_str(&format!(
+            "<p class=\"break-even\">{}</p>\n",
+            escape(&super::scaling::cost_not_fitted_sentence(unfitted, hosts))
+        ));
+    }
+    if !cost_groups.is_empty() {
         for (key, fits) in &cost_groups {
             body.push_str(&format!(
                 "<section>\n<h3>{}</h3>\n",
                 escape(&super::scaling::workload_title(key, hosts))
             ));
             body.push_str(&recommendation(key));
-            for fit in fits.iter().filter(|fit| fit.break_even.is_some()) {
+            for fit in fits.iter().filter(|fit| fit.break_even.is_some() || !fit.left_out.is_empty()) {
                 body.push_str(&format!(
                     "<p class=\"break-even\">{}</p>\n",
                     escape(&super::scaling::cost_sentence(fit, hosts))

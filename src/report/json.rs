@@ -45,7 +45,8 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
                 "median_ci_level": entry.median_ci_level,
                 "precision": entry.precision,
                 "speedup_ci_level": entry.speedup_ci_level,
-                "verdict": entry.verdict.map(crate::report::words::verdict),
+                "verdict": Some(words::entry_verdict(entry)).filter(|verdict| !verdict.is_empty()),
+                "busy": entry.busy.as_ref().map(super::scaling::busy_json),
                 "efficiency": entry.efficiency(),
                 "karp_flatt": entry.karp_flatt(),
             })

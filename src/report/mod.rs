@@ -50,7 +50,7 @@ pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 16] {
         entry.median_peak_rss.map(human_bytes).unwrap_or_default(),
         entry.speedup.map(ratio).unwrap_or_default(),
         entry.speedup_ci.map(|(low, high)| format!("{} … {}", ratio(low), ratio(high))).unwrap_or_default(),
-        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default(),
+        words::entry_verdict(entry),
         entry.runs.to_string(),
         entry.failures.to_string(),
     ]

@@ -3,15 +3,18 @@
 //! strategy, a worker count and a list size.
 
 use crate::vocab::Strategy;
-use serde_json::{Value, json};
 
 use super::csv::writer;
 use super::{human_seconds, text_cell, words};
 use crate::analysis::answers::{
-    Answers, BreakEvenFit, Choice, CostFit, FittedParameter, Model, Prediction, Recommendation,
-    WorkerScaling, WorkloadKey,
+    Answers, BreakEvenFit, Choice, CostFit, CostNotFitted, FittedParameter, LeftOut, Model, Prediction,
+    Recommendation, WorkerScaling, WorkloadKey,
 };
-use crate::analysis::scaling::{BreakEven, Trend};
+use crate::analysis::scaling::{BreakEven, COST_MIN_SIZES, Trend};
+use crate::analysis::{Busy, RunsOf};
+
+mod json;
+pub use json::{busy_json, json};
 
 /// The sections printed after the table: how it scales, where pools pay,
 /// and what to use. Empty when nothing could be fitted.
@@ -31,8 +34,9 @@ pub fn text(answers: &Answers, hosts: usize) -> String {
         answers
             .costs
             .iter()
-            .filter(|fit| fit.break_even.is_some())
+            .filter(|fit| fit.break_even.is_some() || !fit.left_out.is_empty())
             .map(|fit| cost_sentence(fit, hosts))
+            .chain(answers.costs_not_fitted.iter().map(|unfitted| cost_not_fitted_sentence(unfitted, hosts)))
             .collect(),
     );
     section(
@@ -156,7 +160,31 @@ pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
             cpus = fit.cpus
         ));
     }
+    if !fit.left_out.is_empty() {
+        // Worker counts not judged for one reason are named together: all
+        // of them, where serial was not judged.
+        let mut reasons: Vec<(String, Vec<String>)> = Vec::new();
+        for (workers, busy) in &fit.left_out {
+            let reason = words::busy(busy);
+            match reasons.iter_mut().find(|(said, _)| *said == reason) {
+                Some((_, counts)) => counts.push(format!("×{workers}")),
+                None => reasons.push((reason, vec![format!("×{workers}")])),
+            }
+        }
+        let named: Vec<String> =
+            reasons.iter().map(|(reason, counts)| format!("{} ({reason})", counts.join(", "))).collect();
+        parts.push(format!("not judged (busy), left out: {}: {}", named.join(", "), words::JUDGE_AGAIN));
+    }
     format!("{} · {}: {}", words::title(&fit.group, hosts), fit.strategy, parts.join("; "))
+}
+
+/// `1,000 items (busy: 3 of 6 runs disturbed), 10,000 items (…)`.
+fn sizes_not_judged(left_out: &[LeftOut]) -> String {
+    let sizes: Vec<String> = left_out
+        .iter()
+        .map(|(size, busy)| format!("{} items ({})", items_exact(*size), words::busy(busy)))
+        .collect();
+    sizes.join(", ")
 }
 
 fn break_even_text(break_even: &BreakEvenFit) -> String {
@@ -222,7 +250,30 @@ pub fn cost_sentence(fit: &CostFit, hosts: usize) -> String {
         human_seconds(fit.line.per_item_s),
         fit.rms * 100.0
     ));
+    if !fit.left_out.is_empty() {
+        text.push_str(&format!(
+            "; not judged (busy), left out: {}: {}",
+            sizes_not_judged(&fit.left_out),
+            words::JUDGE_AGAIN
+        ));
+    }
     text
+}
+
+/// A cost line that list sizes not judged (busy) left unfitted.
+pub fn cost_not_fitted_sentence(unfitted: &CostNotFitted, hosts: usize) -> String {
+    let how = if unfitted.strategy == Strategy::Serial.name() {
+        format!("{} (what every pool's break-even is measured against)", unfitted.strategy)
+    } else {
+        format!("{} ×{}", unfitted.strategy, unfitted.workers)
+    };
+    format!(
+        "{}: {how}: no cost line: {} of the {COST_MIN_SIZES} list sizes it needs are judged; not judged (busy): {}: {}",
+        workload_title(&unfitted.key, hosts),
+        unfitted.sizes.len(),
+        sizes_not_judged(&unfitted.left_out),
+        words::JUDGE_AGAIN
+    )
 }
 
 fn how(choice: &Choice) -> String {
@@ -259,15 +310,19 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
             format!("{name} at {} items{gains}{noise}", join_words(&sizes))
         })
         .collect();
-    let mut sentence =
-        format!("{}: use {}", workload_title(&recommendation.key, hosts), join_words(&clauses));
+    let mut sentence = match clauses.is_empty() {
+        false => format!("{}: use {}", workload_title(&recommendation.key, hosts), join_words(&clauses)),
+        true => format!("{}: no recommendation", workload_title(&recommendation.key, hosts)),
+    };
     if let Some((strategy, workers)) =
         recommendation.choices.iter().find_map(|choice| choice.reference.as_ref())
     {
+        let which = if recommendation.not_judged.is_empty() { "measured" } else { "judged" };
         sentence.push_str(&format!(
-            "; serial was not measured, so each pool is compared with {strategy} ×{workers}, the fewest workers measured"
+            "; serial was not measured, so each pool is compared with {strategy} ×{workers}, the fewest workers {which}"
         ));
     }
+    sentence.push_str(&not_judged_text(recommendation));
     if let Some(cpus) = recommendation.capped_at {
         sentence.push_str(&format!("; more workers gain nothing on this host's {cpus} CPUs"));
     }
@@ -276,6 +331,35 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
     }
     sentence.push('.');
     sentence
+}
+
+/// What a recommendation could not judge, and what to do: empty where it
+/// judged everything. An entry not judged for its serial's runs is said
+/// with that serial.
+fn not_judged_text(recommendation: &Recommendation) -> String {
+    let named: Vec<String> = recommendation
+        .not_judged
+        .iter()
+        .filter(|(_, busy)| busy.runs_of == RunsOf::Entry)
+        .map(|(id, busy)| {
+            format!("{} at {} items ({})", words::how(id), items_exact(id.group.list_size), words::busy(busy))
+        })
+        .collect();
+    if named.is_empty() && recommendation.undecided.is_empty() {
+        return String::new();
+    }
+    let mut text = String::new();
+    if !named.is_empty() {
+        text.push_str(&format!(
+            "; not judged (busy), so neither recommended nor compared with: {}",
+            named.join(", ")
+        ));
+    }
+    if !recommendation.undecided.is_empty() {
+        let sizes: Vec<String> = recommendation.undecided.iter().map(|size| items_exact(*size)).collect();
+        text.push_str(&format!("; nothing judged to choose from at {} items", join_words(&sizes)));
+    }
+    format!("{text}: {}", words::JUDGE_AGAIN)
 }
 
 pub fn prediction_text(strategy: &str, prediction: &Prediction) -> String {
@@ -484,113 +568,6 @@ pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------- JSON
-
-fn estimate_json(estimate: Option<&FittedParameter>) -> Value {
-    match estimate {
-        Some(estimate) => json!({
-            "value": finite(estimate.value),
-            "interval": estimate.interval.map(|(low, high)| [finite(low), finite(high)]),
-        }),
-        None => Value::Null,
-    }
-}
-
-/// JSON has no infinity: null stands for it (documented).
-fn finite(value: f64) -> Value {
-    if value.is_finite() { json!(value) } else { Value::Null }
-}
-
-pub fn json(answers: &Answers, hosts: usize) -> Value {
-    let workers: Vec<Value> = answers
-        .workers
-        .iter()
-        .map(|fit| {
-            json!({
-                "workload": fit.group.workload,
-                "host": fit.group.host,
-                "list_size": fit.group.list_size,
-                "params": fit.group.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "strategy": fit.strategy,
-                "cpus": fit.cpus,
-                "points": fit.points.iter().map(|point| json!({
-                    "workers": point.workers,
-                    "speedup": finite(point.speedup),
-                    "karp_flatt": point.karp_flatt.map(finite),
-                })).collect::<Vec<_>>(),
-                "karp_flatt_trend": fit.karp_flatt_trend.map(|trend| match trend {
-                    Trend::Flat => "flat",
-                    Trend::Rising => "rising",
-                    Trend::Falling => "falling",
-                }),
-                "amdahl": fit.amdahl.as_ref().ok().map(|amdahl| json!({
-                    "serial_fraction": estimate_json(Some(&amdahl.serial_fraction)),
-                    "rms": amdahl.rms,
-                    "capped_at_cpus": amdahl.capped_at,
-                })),
-                "usl": fit.usl.as_ref().ok().map(|usl| json!({
-                    "sigma": estimate_json(Some(&usl.sigma)),
-                    "kappa": estimate_json(Some(&usl.kappa)),
-                    "peak_workers": estimate_json(usl.peak_workers.as_ref()),
-                    "peak_speedup": estimate_json(usl.peak_speedup.as_ref()),
-                    "rms": usl.rms,
-                })),
-                "stops_at_cpus": fit.stops_at_cpus,
-                "sentence": worker_sentence(fit, hosts),
-            })
-        })
-        .collect();
-    let costs: Vec<Value> = answers
-        .costs
-        .iter()
-        .map(|fit| {
-            json!({
-                "workload": fit.key.workload,
-                "host": fit.key.host,
-                "params": fit.key.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "strategy": fit.strategy,
-                "workers": fit.workers,
-                "points": fit.points.iter().map(|(size, seconds)| json!([size, seconds])).collect::<Vec<_>>(),
-                "fixed_s": estimate_json(Some(&fit.fixed_s)),
-                "per_item_s": estimate_json(Some(&fit.per_item_s)),
-                "rms": fit.rms,
-                "break_even_items": fit.break_even.as_ref().map(|break_even| json!({
-                    "value": finite(break_even.estimate.items()),
-                    "never": break_even.estimate == BreakEven::Never,
-                    "interval": break_even.interval.map(|(low, high)| [finite(low), finite(high)]),
-                    "pays_in_measured_range": break_even.pays_from().is_some(),
-                })),
-                "sentence": fit.break_even.is_some().then(|| cost_sentence(fit, hosts)),
-            })
-        })
-        .collect();
-    let recommendations: Vec<Value> = answers
-        .recommendations
-        .iter()
-        .map(|recommendation| {
-            json!({
-                "workload": recommendation.key.workload,
-                "host": recommendation.key.host,
-                "params": recommendation.key.params.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "choices": recommendation.choices.iter().map(|choice| json!({
-                    "list_size": choice.list_size,
-                    "strategy": choice.strategy,
-                    "workers": choice.workers,
-                    "speedup": finite(choice.speedup),
-                })).collect::<Vec<_>>(),
-                "capped_at_cpus": recommendation.capped_at,
-                "prediction": recommendation.prediction.as_ref().map(|(strategy, prediction)| json!({
-                    "strategy": strategy,
-                    "workers": prediction.workers,
-                    "model": match prediction.model { Model::Usl => "usl", Model::Amdahl => "amdahl" },
-                    "speedup": estimate_json(Some(&prediction.speedup)),
-                    "extrapolated": prediction.extrapolated,
-                })),
-                "sentence": recommendation_sentence(recommendation, hosts),
-            })
-        })
-        .collect();
-    json!({ "workers": workers, "costs": costs, "recommendations": recommendations })
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use super::csv::writer;
 use super::seconds;
 use super::text_cell;
-use crate::analysis::{Analysis, EntryStats};
+use crate::analysis::{Analysis, EntryStats, RunsOf};
 
 /// A column of the summary: its name and its cell for an entry.
 pub struct SummaryColumn {
@@ -56,10 +56,16 @@ pub const TAIL: &[SummaryColumn] = &[
     column("median_ci_level", |entry| optional(entry.median_ci_level.map(level))),
     column("precision", |entry| optional(entry.precision.map(level))),
     column("speedup_ci_level", |entry| optional(entry.speedup_ci_level.map(level))),
-    column("verdict", |entry| {
-        entry.verdict.map(|verdict| crate::report::words::verdict(verdict).to_owned()).unwrap_or_default()
-    }),
+    column("verdict", crate::report::words::entry_verdict),
     column("disturbed_runs", |entry| entry.disturbed_runs().to_string()),
+    column("not_judged", |entry| {
+        match entry.busy.map(|busy| busy.runs_of) {
+            None => "",
+            Some(RunsOf::Entry) => "busy",
+            Some(RunsOf::Serial) => "serial busy",
+        }
+        .to_owned()
+    }),
 ];
 
 fn stat(entry: &EntryStats, pick: fn(&crate::stats::Summary) -> f64) -> String {

@@ -67,10 +67,7 @@ pub fn render(analysis: &Analysis) -> String {
                     .speedup_ci
                     .map(|(low, high)| format!("{} … {}", ratio(low), ratio(high)))
                     .unwrap_or_default(),
-                entry
-                    .verdict
-                    .map(|verdict| crate::report::words::verdict(verdict).to_owned())
-                    .unwrap_or_default(),
+                words::entry_verdict(entry),
                 status,
             ]);
         }

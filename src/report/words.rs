@@ -4,7 +4,8 @@
 
 use super::human_seconds;
 use crate::analysis::{
-    self, Analysis, Crossover, EntryId, GroupId, Point, Series, SeriesVerdict, Verdict, Warning,
+    self, Analysis, Busy, Crossover, EntryId, EntryStats, GroupId, Point, RunsOf, Series, SeriesVerdict,
+    Verdict, Warning,
 };
 use crate::vocab::Strategy;
 
@@ -120,27 +121,45 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
                 human_seconds(*spent_s)
             )
         }
-        Warning::Disturbed { entries } => {
-            let total: usize = entries.iter().map(|(_, disturbed, _, _)| disturbed).sum();
-            let named: Vec<String> = entries
+        Warning::Disturbed { left_out, not_judged } => {
+            let total: usize = left_out.iter().map(|(_, disturbed, _)| disturbed).sum();
+            let named: Vec<String> = left_out
                 .iter()
-                .map(|(id, disturbed, runs, included)| {
-                    let label = entry_label(id, hosts);
-                    let note = if *included { ", kept: too few undisturbed runs" } else { "" };
-                    format!("{label} {disturbed} of {runs}{note}")
+                .map(|(id, disturbed, runs)| format!("{} {disturbed} of {runs}", entry_label(id, hosts)))
+                .collect();
+            let mut sentence = format!(
+                "other load on the machine took CPU that {} needed; the medians, intervals and speedups \
+                 leave them out ({})",
+                crate::vocab::count(total as u64, "run", "runs"),
+                named.join(", ")
+            );
+            // An entry not judged for its serial's runs is said with that serial.
+            let busy: Vec<String> = not_judged
+                .iter()
+                .filter(|(_, busy)| busy.runs_of == RunsOf::Entry)
+                .map(|(id, own)| {
+                    let behind = not_judged
+                        .iter()
+                        .filter(|(other, busy)| busy.runs_of == RunsOf::Serial && other.group == id.group)
+                        .count();
+                    let behind = match behind {
+                        0 => String::new(),
+                        1 => " and the entry judged against it".to_owned(),
+                        _ => format!(" and the {behind} entries judged against it"),
+                    };
+                    format!("{} ({}){behind}", entry_label(id, hosts), self::busy(own))
                 })
                 .collect();
-            let kept = entries.iter().any(|(_, _, _, included)| *included);
-            format!(
-                "other load on the machine took CPU that {total} runs needed ({}); the medians, intervals \
-             and speedups are of the undisturbed runs{}",
-                named.join(", "),
-                if kept { " except where marked" } else { "" }
-            ) + "; an entry left with 5 undisturbed runs or fewer has no 95% interval: measure on a quieter machine, \
-                 or raise max_time"
+            if !busy.is_empty() {
+                sentence.push_str(&format!(
+                    "; too few undisturbed runs are left to judge {}: not judged (busy); {JUDGE_AGAIN}",
+                    busy.join(", ")
+                ));
+            }
+            sentence
         }
         Warning::BeyondCpus { entry, speedup, cpus_usable } => format!(
-            "{} is {}× faster than serial with {cpus_usable} CPU{} to use: more than those CPUs can give to CPU-bound \
+            "{} is {} faster than serial with {cpus_usable} CPU{} to use: more than those CPUs can give to CPU-bound \
              work. Likely a serial slowed by other load, or caches (the pool's share of the data fits where \
              serial's did not); not a basis for a recommendation",
             entry_label(entry, hosts),
@@ -164,6 +183,30 @@ fn percent(fraction: f64) -> String {
     let text =
         if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };
     format!("{text}%")
+}
+
+/// What to do about an entry not judged (busy).
+pub const JUDGE_AGAIN: &str = "run again when the machine is quiet, or set fixed repetitions";
+
+/// `busy: 3 of 6 runs disturbed`, or `busy: 3 of 6 serial runs disturbed`
+/// where its group's serial entry is what is not judged.
+pub fn busy(busy: &Busy) -> String {
+    let whose = match busy.runs_of {
+        RunsOf::Entry => "",
+        RunsOf::Serial => "serial ",
+    };
+    format!("busy: {} of {} {whose}runs disturbed", busy.disturbed, busy.runs)
+}
+
+/// An entry's verdict as the tables and the summary say it: its verdict,
+/// `not judged (busy: 3 of 6 runs disturbed)`, or nothing (serial, or no
+/// serial to judge it against).
+pub fn entry_verdict(entry: &EntryStats) -> String {
+    match (entry.busy, entry.verdict) {
+        (Some(busy), _) => format!("not judged ({})", self::busy(&busy)),
+        (None, Some(verdict)) => self::verdict(verdict).to_owned(),
+        (None, None) => String::new(),
+    }
 }
 
 /// The verdict of a speedup interval, as the crossover and the tables say it.
@@ -226,11 +269,16 @@ fn series_sentence(series: &Series) -> String {
     if series.chunk_chosen {
         context.push_str("; at each point the best of several chunk sizes, chosen after measuring");
     }
+    if !series.not_judged.is_empty() {
+        let values: Vec<String> = series.not_judged.iter().map(|value| name(value)).collect();
+        context.push_str(&format!("; not judged (busy) at {}, left out: {JUDGE_AGAIN}", values.join(", ")));
+    }
+    let everywhere = if series.not_judged.is_empty() { "everywhere measured" } else { "everywhere judged" };
     let (best_value, best_point) = &series.best;
     let best = format!("{} at {}", ratio(best_point.speedup), name(best_value));
     match &series.verdict {
         SeriesVerdict::Everywhere => {
-            format!("{who} beats serial everywhere measured ({axis} {range}; best {best}){context}")
+            format!("{who} beats serial {everywhere} ({axis} {range}; best {best}){context}")
         }
         SeriesVerdict::From(value, point) => format!(
             "{who} beats serial from {} on ({} there; best {best}){context}",
@@ -238,7 +286,7 @@ fn series_sentence(series: &Series) -> String {
             speedup_and_interval(point)
         ),
         SeriesVerdict::Never { slower: true } => {
-            format!("{who} is slower than serial everywhere measured ({axis} {range}; best {best}){context}")
+            format!("{who} is slower than serial {everywhere} ({axis} {range}; best {best}){context}")
         }
         SeriesVerdict::Never { slower: false } => {
             format!("{who} never clearly beats serial for {axis} {range} (best {best}){context}")
