@@ -1,23 +1,33 @@
-//! Other load on the machine during a run, and whether it took CPU the run
-//! needed.
+//! Other load on the machine during a run, and whether it harmed the run.
 //!
-//! Three counters of the whole machine are read just before a run's clock
-//! starts and just after it stops (outside the timed region):
+//! The judgement rests on what the run's own workers suffered: the kernel
+//! keeps, for every task, the time it was runnable but waited for a CPU
+//! (`run_delay`, the second field of `/proc/PID/task/TID/schedstat`,
+//! readable without privileges where the kernel has `CONFIG_SCHED_INFO`).
+//! A run's *delay* is that time summed over the tasks that did its work:
+//! serial's thread over the timed region; a pool's threads, or its
+//! processes' main threads, over their lives; an argv item's process's
+//! main thread; a Python function's interpreter thread, pool threads or
+//! pool processes, and the interpreter's other threads beside a pool. Each
+//! strategy reads them as they end (see `strategy::Finish::workers`):
+//! after the clock stops, but for an argv item's process, read between two
+//! items of a slot as its reap is.
 //!
-//! - `/proc/stat`'s first line: the machine's busy time (user, nice,
-//!   system, irq, softirq) and `steal`, the time a hypervisor gave this
-//!   VM's CPUs to others, in clock ticks (10 ms on Linux);
-//! - `/proc/pressure/cpu`'s `some total`: microseconds during which at least
-//!   one runnable task waited for a CPU (Linux 4.20 and later, where PSI is
-//!   enabled).
+//! Some of that wait is the run's own doing, never harm from others: more
+//! workers than usable CPUs wait for each other, and parbench's own tasks
+//! beside the workers (a pool's dispatch threads, a Python pool's manager
+//! thread, the runner's slot threads) can take a worker's CPU for as long
+//! as they run. [`judge`] takes both off and marks the run disturbed when
+//! what is left passes [`TOLERANCE`] of the CPU time the run needed and
+//! [`DELAY_FLOOR_S`]. The rule and its measured rates are in
+//! `docs/RESULTS.md` ("Other load").
 //!
-//! A run's *foreign* CPU is the machine's busy time over its window minus
-//! the run's own (`cpu_s`: the runner and the run's workers). Whether that
-//! other load *disturbed* the run is decided by [`Judge`], whose rules are
-//! stated in `docs/RESULTS.md` ("Other load").
+//! The VM's steal time (`/proc/stat`), which no task's wait shows, marks a
+//! run too ([`stolen`]). The foreign CPU time (the machine's busy time over
+//! the window less parbench's own) stays in the row as context.
 
-use std::collections::VecDeque;
 use std::path::Path;
+use std::time::Duration;
 
 /// The machine's counters at one moment; a counter that could not be read
 /// is `None` and its evidence is missing.
@@ -25,7 +35,6 @@ use std::path::Path;
 pub struct Counters {
     busy_ticks: Option<u64>,
     steal_ticks: Option<u64>,
-    stalled_us: Option<u64>,
 }
 
 impl Counters {
@@ -39,9 +48,7 @@ impl Counters {
     pub fn read(root: &Path) -> Counters {
         let stat = std::fs::read_to_string(root.join("proc/stat")).ok();
         let (busy_ticks, steal_ticks) = stat.as_deref().and_then(parse_stat).unzip();
-        let stalled_us =
-            std::fs::read_to_string(root.join("proc/pressure/cpu")).ok().as_deref().and_then(parse_pressure);
-        Counters { busy_ticks, steal_ticks, stalled_us }
+        Counters { busy_ticks, steal_ticks }
     }
 
     /// What the machine did between `self` (before) and `after`.
@@ -52,10 +59,6 @@ impl Counters {
         Window {
             busy_s: ticks(self.busy_ticks, after.busy_ticks),
             steal_s: ticks(self.steal_ticks, after.steal_ticks),
-            stalled_s: after
-                .stalled_us
-                .zip(self.stalled_us)
-                .and_then(|(after, before)| Some(after.checked_sub(before)? as f64 / 1e6)),
         }
     }
 }
@@ -66,14 +69,12 @@ pub struct Window {
     /// CPU time the whole machine was busy, every CPU added up.
     pub busy_s: Option<f64>,
     pub steal_s: Option<f64>,
-    /// Time during which some runnable task waited for a CPU.
-    pub stalled_s: Option<f64>,
 }
 
 impl Window {
     /// CPU time the rest of the machine used: its busy time less the run's
-    /// own `cpu_s`, never below zero (the busy time is counted in ticks, the
-    /// run's in nanoseconds, so a quiet window can come out a tick short).
+    /// own, never below zero (the busy time is counted in ticks, the run's
+    /// in nanoseconds, so a quiet window can come out a tick short).
     pub fn foreign_cpu_s(&self, own_cpu_s: f64) -> Option<f64> {
         self.busy_s.map(|busy| (busy - own_cpu_s).max(0.0))
     }
@@ -97,16 +98,58 @@ fn parse_stat(text: &str) -> Option<(u64, u64)> {
     Some((user + nice + system + irq + softirq, steal))
 }
 
-/// `total=` of the `some` line of `/proc/pressure/cpu`, in microseconds.
-fn parse_pressure(text: &str) -> Option<u64> {
-    let line = text.lines().find(|line| line.starts_with("some "))?;
-    line.split_whitespace().find_map(|field| field.strip_prefix("total="))?.parse().ok()
-}
-
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions and only reads a constant.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+/// One task's scheduler counters: the CPU time it ran and the time it was
+/// runnable but waited for a CPU.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sched {
+    pub cpu: Duration,
+    pub delay: Duration,
+}
+
+impl std::ops::Add for Sched {
+    type Output = Sched;
+    fn add(self, other: Sched) -> Sched {
+        Sched { cpu: self.cpu + other.cpu, delay: self.delay + other.delay }
+    }
+}
+
+impl Sched {
+    /// What happened between `before` and `self`, each counter never below zero.
+    pub fn since(self, before: Sched) -> Sched {
+        Sched { cpu: self.cpu.saturating_sub(before.cpu), delay: self.delay.saturating_sub(before.delay) }
+    }
+
+    /// The counters of a `schedstat` file's text: "CPU_NS DELAY_NS SLICES".
+    pub fn parse(text: &str) -> Option<Sched> {
+        let mut fields = text.split_whitespace().map(|field| field.parse::<u64>().ok());
+        let cpu = fields.next()??;
+        let delay = fields.next()??;
+        Some(Sched { cpu: Duration::from_nanos(cpu), delay: Duration::from_nanos(delay) })
+    }
+
+    /// The counters of one task (`/proc/PID/schedstat` is the thread group
+    /// leader's, `/proc/PID/task/TID/schedstat` any thread's). A zombie's
+    /// are still there until it is reaped. `None` where the kernel keeps
+    /// none or the task is gone.
+    pub fn of_file(path: &str) -> Option<Sched> {
+        Sched::parse(&std::fs::read_to_string(path).ok()?)
+    }
+
+    /// The counters of the calling thread.
+    pub fn this_thread() -> Option<Sched> {
+        Sched::of_file("/proc/thread-self/schedstat")
+    }
+
+    /// Both counts, or nothing where either is missing.
+    pub fn both(one: Option<Sched>, other: Option<Sched>) -> Option<Sched> {
+        Some(one? + other?)
+    }
 }
 
 /// What a run's window says of other load, as its row records it.
@@ -117,152 +160,88 @@ pub struct Evidence {
     pub foreign_cpu_s: Option<f64>,
     /// The VM's steal time during the run.
     pub steal_s: Option<f64>,
-    /// Whether other load took CPU time the run needed ([`Judge::judge`]).
+    /// Time the run's workers were runnable but waited for a CPU, added
+    /// up; `None` where the kernel keeps no such counter.
+    pub run_delay_s: Option<f64>,
+    /// Whether other load harmed the run ([`judge`]).
     pub disturbed: bool,
 }
 
-/// The share of the CPU time a run needed that other load may take before
-/// the run counts as disturbed (see `docs/RESULTS.md`, "Other load").
+/// The share of the CPU time a run needed that its workers may have waited
+/// for a CPU, beyond what the run itself explains, before the run counts as
+/// disturbed (see `docs/RESULTS.md`, "Other load").
 pub const TOLERANCE: f64 = 0.10;
 
-/// The least stall, in seconds, that can mark a run: below it, a kernel
-/// thread's wake-up or the pool's own start explains the wait.
-pub const STALL_FLOOR_S: f64 = 0.000_5;
+/// The least unexplained wait, in seconds, that can mark a run: below it,
+/// a kernel thread's wake-up or a timer tick explains it.
+pub const DELAY_FLOOR_S: f64 = 0.000_5;
 
-/// How much CPU time a window must have needed before the tick-counted
-/// evidence (busy and steal time) can judge it; shorter runs are judged
-/// with the runs measured just before them. The kernel prints the sum over
-/// its CPUs in clock ticks (10 ms), and accounts each CPU's time at its
-/// scheduler tick (4 ms at the common 250 Hz), so a window's figure is off
-/// by up to a clock tick, plus a scheduler tick a CPU, at each end; the
-/// tolerance must see past that.
-pub fn resolution_s(cpus: usize) -> f64 {
-    const SCHEDULER_TICK_S: f64 = 0.004;
-    let error = 2.0 / ticks_per_second() + 2.0 * SCHEDULER_TICK_S * cpus.max(1) as f64;
-    error / TOLERANCE
-}
-
-/// What a run asked of the machine.
+/// What a run asked of the machine, and what its own tasks did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Demand {
+    /// The run's timed region, in seconds.
     pub wall_s: f64,
-    pub cpu_s: f64,
     /// The run's workers (1 for serial).
     pub workers: usize,
-    /// The machine's logical CPUs.
+    /// The CPUs the runner may use.
     pub cpus: usize,
-    /// The run's work is done by the runner's own threads alone (serial and
-    /// threads on a builtin): no process of its own (a pool's fork server,
-    /// a worker starting, a harness) can wait for a CPU beside them.
-    pub threads_only: bool,
+    /// CPU time parbench's own tasks other than the workers used during
+    /// the run (the run's `cpu_s` less the workers'): the longest they can
+    /// have kept a worker from a CPU.
+    pub helpers_cpu_s: f64,
 }
 
 impl Demand {
-    /// The CPUs the run could keep busy: its workers, at most the machine's.
+    /// The CPUs the run could keep busy: its workers, at most the usable CPUs.
     pub fn cpus_needed(&self) -> usize {
         self.workers.clamp(1, self.cpus.max(1))
     }
 
-    /// Whether the run alone fits the machine, so that any wait for a CPU
-    /// during it was caused by other load.
-    fn fits(&self) -> bool {
-        self.threads_only && (self.workers < self.cpus || (self.workers == self.cpus && self.cpus > 1))
+    /// The wait the run explains itself: with more workers than CPUs the
+    /// extra ones wait all along, and parbench's own helpers take a
+    /// worker's CPU while they run.
+    pub fn own_delay_s(&self) -> f64 {
+        self.workers.saturating_sub(self.cpus.max(1)) as f64 * self.wall_s + self.helpers_cpu_s.max(0.0)
     }
 }
 
-/// Decides, run after run, which runs other load disturbed. It keeps the
-/// tick-counted evidence of the last runs, so that a run too short for the
-/// ticks' resolution is judged together with the runs just before it.
-#[derive(Debug)]
-pub struct Judge {
-    /// The machine's logical CPUs.
-    cpus: usize,
-    recent: VecDeque<Pooled>,
+/// Whether other load harmed a run whose workers waited `delay_s` for a
+/// CPU in all: the wait beyond what the run explains itself passes
+/// [`TOLERANCE`] of the CPU time it needed and [`DELAY_FLOOR_S`]. Judged on
+/// this run's own evidence alone, however short.
+pub fn judge(demand: Demand, delay_s: f64) -> bool {
+    let unexplained = delay_s - demand.own_delay_s();
+    let needed = demand.cpus_needed() as f64 * demand.wall_s;
+    unexplained > DELAY_FLOOR_S && unexplained > TOLERANCE * needed
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Pooled {
-    /// CPU time others took beyond what the run left free.
-    excess_s: f64,
-    /// CPU time the run needed: its CPUs over its wall time.
-    needed_s: f64,
+/// The least steal, in seconds, that can mark a run: two of `/proc/stat`'s
+/// 10 ms ticks, so that one tick caught at either end of a short window
+/// does not.
+pub const STEAL_FLOOR_S: f64 = 0.02;
+
+/// Whether the hypervisor took a run's CPUs from it: a task the host does
+/// not run still counts as running in the guest, so steal never shows in
+/// the run delay. The steal over the window passes [`STEAL_FLOOR_S`] and
+/// [`TOLERANCE`] of the CPU time the run needed.
+pub fn stolen(demand: Demand, steal_s: f64) -> bool {
+    steal_s > STEAL_FLOOR_S && steal_s > TOLERANCE * demand.cpus_needed() as f64 * demand.wall_s
 }
 
-impl Judge {
-    pub fn new(cpus: usize) -> Judge {
-        Judge { cpus: cpus.max(1), recent: VecDeque::new() }
+/// [`judge`] and [`stolen`], with the evidence a row records; `own_cpu_s`
+/// is parbench's own CPU over the run's whole window (the runner, its
+/// children, a Python harness), which the foreign CPU leaves out. Without
+/// the workers' wait the run is judged by steal alone: no evidence is no
+/// harm shown.
+pub fn evidence(demand: Demand, window: &Window, own_cpu_s: f64, delay: Option<Duration>) -> Evidence {
+    let run_delay_s = delay.map(|delay| delay.as_secs_f64());
+    Evidence {
+        foreign_cpu_s: window.foreign_cpu_s(own_cpu_s),
+        steal_s: window.steal_s,
+        run_delay_s,
+        disturbed: run_delay_s.is_some_and(|delay| judge(demand, delay))
+            || window.steal_s.is_some_and(|steal| stolen(demand, steal)),
     }
-
-    /// The CPUs a run of `workers` could keep busy: its workers, at most the
-    /// machine's.
-    pub fn demand(&self, window_s: f64, cpu_s: f64, workers: usize, threads_only: bool) -> Demand {
-        Demand { wall_s: window_s, cpu_s, workers, cpus: self.cpus, threads_only }
-    }
-
-    /// [`Judge::judge`], with the evidence a row records.
-    pub fn evidence(&mut self, demand: Demand, window: &Window) -> Evidence {
-        Evidence {
-            foreign_cpu_s: window.foreign_cpu_s(demand.cpu_s),
-            steal_s: window.steal_s,
-            disturbed: self.judge(demand, window),
-        }
-    }
-
-    /// Whether other load disturbed a run: whether, during its window, other
-    /// programs (or the hypervisor) took CPU time the run needed.
-    ///
-    /// - Where the run's own threads do its work and fit the machine (its
-    ///   workers fewer than the CPUs, or as many, with more than one) and
-    ///   the kernel counts CPU pressure: any
-    ///   time a runnable task waited for a CPU was caused by others, and the
-    ///   run is disturbed when that stall passes [`TOLERANCE`] of its wall
-    ///   time (and [`STALL_FLOOR_S`]).
-    /// - Otherwise, and always for steal: the foreign CPU time and the steal
-    ///   beyond the CPUs the run left idle, over the CPU time it needed,
-    ///   must stay under [`TOLERANCE`]; judged on this run's window, pooled
-    ///   with the windows of the runs just before it until they reach
-    ///   [`resolution_s`].
-    pub fn judge(&mut self, demand: Demand, window: &Window) -> bool {
-        let needed = demand.cpus_needed() as f64;
-        let idle_cpus = (demand.cpus.max(1) as f64 - needed).max(0.0);
-        // Unclamped: a short window catches a whole 10 ms tick or none, so
-        // only the sum over many windows is unbiased, negative parts too.
-        let foreign = window.busy_s.map(|busy| busy - demand.cpu_s);
-        let steal = window.steal_s.unwrap_or(0.0);
-        let stall = if demand.fits() { window.stalled_s } else { None };
-        let Some(foreign) = foreign else {
-            return stall.is_some_and(|stall| stalled_past(stall, demand.wall_s));
-        };
-        let this = Pooled {
-            excess_s: if stall.is_some() {
-                // Others' CPU is judged by the stall; steal, which the
-                // pressure counter does not see, by the ticks.
-                steal
-            } else {
-                foreign + steal - idle_cpus * demand.wall_s
-            },
-            needed_s: needed * demand.wall_s,
-        };
-        self.recent.push_front(this);
-        let resolution = resolution_s(demand.cpus);
-        let mut pooled = Pooled { excess_s: 0.0, needed_s: 0.0 };
-        let mut taken = 0;
-        for run in &self.recent {
-            pooled.excess_s += run.excess_s;
-            pooled.needed_s += run.needed_s;
-            taken += 1;
-            if pooled.needed_s >= resolution {
-                break;
-            }
-        }
-        self.recent.truncate(taken);
-        let by_ticks = pooled.needed_s >= resolution && pooled.excess_s > TOLERANCE * pooled.needed_s;
-        by_ticks || stall.is_some_and(|stall| stalled_past(stall, demand.wall_s))
-    }
-}
-
-fn stalled_past(stall_s: f64, wall_s: f64) -> bool {
-    stall_s > STALL_FLOOR_S && stall_s > TOLERANCE * wall_s
 }
 
 #[cfg(test)]
@@ -271,109 +250,110 @@ mod tests {
 
     const STAT: &str =
         "cpu  36977 0 10263 3225459 2063 0 163 949 0 0\ncpu0 16051 0 4808 1615937 897 0 69 407 0 0\n";
-    const PRESSURE: &str = "some avg10=0.43 avg60=3.55 avg300=5.71 total=44057781\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
 
     #[test]
     fn the_counters_are_read_from_proc() {
         assert_eq!(parse_stat(STAT), Some((36977 + 10263 + 163, 949)));
-        assert_eq!(parse_pressure(PRESSURE), Some(44057781));
         assert_eq!(parse_stat("intr 1 2 3\n"), None);
         assert_eq!(parse_stat("cpu 1 x 3 4\n"), None);
-        assert_eq!(parse_pressure("full avg10=0 total=5\n"), None);
+        assert_eq!(
+            Sched::parse("172944 2500 1\n"),
+            Some(Sched { cpu: Duration::from_nanos(172_944), delay: Duration::from_nanos(2500) })
+        );
+        assert_eq!(Sched::parse("172944\n"), None);
+        assert_eq!(Sched::parse("x 1 2\n"), None);
     }
 
     #[test]
     fn a_window_is_the_difference_and_a_missing_counter_stays_missing() {
         let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("proc/pressure")).unwrap();
+        let before = Counters::read(root.path());
+        assert_eq!(before.busy_ticks, None);
+        std::fs::create_dir_all(root.path().join("proc")).unwrap();
         std::fs::write(root.path().join("proc/stat"), STAT).unwrap();
         let before = Counters::read(root.path());
-        assert_eq!(before.stalled_us, None);
         std::fs::write(root.path().join("proc/stat"), "cpu  37077 0 10263 3225459 2063 0 163 959 0 0\n")
             .unwrap();
-        std::fs::write(root.path().join("proc/pressure/cpu"), PRESSURE).unwrap();
-        let after = Counters::read(root.path());
-        let window = before.until(&after);
+        let window = before.until(&Counters::read(root.path()));
         let tick = 1.0 / ticks_per_second();
         assert!((window.busy_s.unwrap() - 100.0 * tick).abs() < 1e-9, "{window:?}");
         assert!((window.steal_s.unwrap() - 10.0 * tick).abs() < 1e-9, "{window:?}");
-        assert_eq!(window.stalled_s, None);
         assert_eq!(window.foreign_cpu_s(0.25), Some((100.0 * tick - 0.25).max(0.0)));
         assert_eq!(window.foreign_cpu_s(5.0), Some(0.0));
+        assert_eq!(Counters::default().until(&before).busy_s, None);
+    }
+
+    #[test]
+    fn this_threads_counters_grow_as_it_runs() {
+        let Some(before) = Sched::this_thread() else {
+            // A kernel without CONFIG_SCHED_INFO: nothing to read, and the
+            // runs are never judged disturbed (see `evidence`).
+            return;
+        };
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(20) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let spent = Sched::this_thread().unwrap().since(before);
+        assert!(spent.cpu >= Duration::from_millis(15), "{spent:?}");
+        assert_eq!(Sched::both(Some(spent), None), None);
+        assert_eq!(Sched::both(Some(spent), Some(spent)).unwrap().cpu, spent.cpu * 2);
     }
 
     fn demand(wall_s: f64, workers: usize, cpus: usize) -> Demand {
-        Demand { wall_s, cpu_s: wall_s * workers.min(cpus) as f64, workers, cpus, threads_only: true }
-    }
-
-    fn window(busy_s: f64, stalled_s: Option<f64>) -> Window {
-        Window { busy_s: Some(busy_s), steal_s: Some(0.0), stalled_s }
+        Demand { wall_s, workers, cpus, helpers_cpu_s: 0.0 }
     }
 
     #[test]
-    fn a_stall_marks_a_run_that_fits_the_machine() {
-        let mut judge = Judge::new(2);
-        // Two threads on two CPUs, 50 ms, a quiet machine.
-        assert!(!judge.judge(demand(0.05, 2, 2), &window(0.1, Some(0.0001))));
-        // Two hogs beside it: tasks waited for a quarter of the window.
-        assert!(judge.judge(demand(0.05, 2, 2), &window(0.1, Some(0.026))));
-        // A stall under the floor is a kernel thread's wake-up.
-        assert!(!Judge::new(2).judge(demand(0.002, 1, 2), &window(0.0, Some(0.0004))));
+    fn a_wait_past_the_tolerance_and_the_floor_marks_a_run() {
+        // Serial, 50 ms: a hog on its CPU took half of it.
+        assert!(judge(demand(0.05, 1, 2), 0.025));
+        // A kernel thread's wake-up: 0.1 ms of 50.
+        assert!(!judge(demand(0.05, 1, 2), 0.000_1));
+        // A short run is judged alone: 9 ms of work that took 61 ms.
+        assert!(judge(demand(0.061, 2, 2), 0.1));
+        // A 2 ms run that waited 0.4 ms: 20%, but under the floor.
+        assert!(!judge(demand(0.002, 1, 2), 0.000_4));
+        // Two workers on two CPUs: the same wait is half the share.
+        assert!(judge(demand(0.05, 1, 2), 0.006));
+        assert!(!judge(demand(0.05, 2, 2), 0.006));
     }
 
     #[test]
-    fn other_load_on_cpus_the_run_leaves_idle_does_not_disturb_it() {
-        // Serial on 16 CPUs, with a hog on another CPU the whole second: no
-        // stall, and the foreign CPU fits in the 15 idle CPUs.
-        let mut judge = Judge::new(16);
-        assert!(!judge.judge(demand(1.0, 1, 16), &window(2.0, Some(0.0))));
-        // Without pressure counters, the ticks say the same.
-        assert!(!Judge::new(16).judge(demand(1.0, 1, 16), &window(2.0, None)));
-        // Twenty hogs do not fit: a run of 4 CPU-seconds takes 4·21/16 s,
-        // every CPU busy all along, and others took 80 CPU-seconds.
-        let crowded =
-            Demand { wall_s: 4.0 * 21.0 / 16.0, cpu_s: 4.0, workers: 1, cpus: 16, threads_only: true };
-        assert!(Judge::new(16).judge(crowded, &window(84.0, None)));
+    fn the_wait_of_more_workers_than_cpus_is_their_own() {
+        // Eight CPU-bound threads on two CPUs for a second: six wait all along.
+        assert!(!judge(demand(1.0, 8, 2), 6.0));
+        // And a hog beside them took a further half CPU: others' doing.
+        assert!(judge(demand(1.0, 8, 2), 6.5));
+        // A Python pool's manager thread ran 12 ms of the 20: it can have
+        // kept the workers waiting that long, no longer.
+        let pool = Demand { helpers_cpu_s: 0.012, ..demand(0.02, 2, 2) };
+        assert!(!judge(pool, 0.014));
+        assert!(judge(pool, 0.030));
     }
 
     #[test]
-    fn more_workers_than_cpus_are_judged_by_the_foreign_cpu_alone() {
-        // Eight threads on two CPUs stall on each other: no evidence of others.
-        let mut judge = Judge::new(2);
-        assert!(!judge.judge(demand(1.0, 8, 2), &window(2.0, Some(0.9))));
-        // The machine busier than the run by half a CPU: others took it.
-        let mut judge = Judge::new(2);
-        let run = Demand { wall_s: 1.0, cpu_s: 1.5, workers: 8, cpus: 2, threads_only: true };
-        assert!(judge.judge(run, &window(2.0, Some(0.9))));
+    fn without_a_run_delay_a_run_is_not_judged_disturbed() {
+        let window = Window { busy_s: Some(2.0), steal_s: Some(0.0) };
+        let quiet = evidence(demand(1.0, 1, 2), &window, 1.0, None);
+        assert_eq!(
+            quiet,
+            Evidence { foreign_cpu_s: Some(1.0), steal_s: Some(0.0), run_delay_s: None, disturbed: false }
+        );
+        let harmed = evidence(demand(1.0, 1, 2), &window, 1.0, Some(Duration::from_millis(300)));
+        assert!(harmed.disturbed);
+        assert_eq!(harmed.run_delay_s, Some(0.3));
     }
 
     #[test]
-    fn a_short_run_is_judged_with_the_runs_before_it() {
-        let cpus = 2;
-        let resolution = resolution_s(cpus);
-        let short = resolution / 20.0;
-        let mut judge = Judge::new(cpus);
-        let busy_run = Demand { wall_s: short, cpu_s: short * 0.5, workers: 8, cpus, threads_only: true };
-        // Alone, too short to judge however busy the machine looks.
-        assert!(!judge.judge(busy_run, &window(2.0 * short, None)));
-        // Pooled with enough busy neighbours, it is judged disturbed.
-        let verdicts: Vec<bool> =
-            (0..30).map(|_| judge.judge(busy_run, &window(2.0 * short, None))).collect();
-        // Ten runs reach the resolution: the first eight pools are short.
-        assert!(verdicts[..7].iter().all(|disturbed| !disturbed), "{verdicts:?}");
-        assert!(verdicts[10..].iter().all(|disturbed| *disturbed), "{verdicts:?}");
-        // Quiet neighbours: the pool clears once the quiet runs fill it.
-        let quiet = Demand { wall_s: short, cpu_s: short * 2.0, workers: 8, cpus, threads_only: true };
-        let verdicts: Vec<bool> = (0..30).map(|_| judge.judge(quiet, &window(2.0 * short, None))).collect();
-        assert!(verdicts[25..].iter().all(|disturbed| !disturbed), "{verdicts:?}");
-    }
-
-    #[test]
-    fn steal_past_the_tolerance_disturbs_even_a_run_that_did_not_stall() {
-        let mut judge = Judge::new(2);
-        let w = Window { busy_s: Some(1.0), steal_s: Some(0.3), stalled_s: Some(0.0) };
-        assert!(judge.judge(demand(1.0, 1, 2), &w));
-        let w = Window { busy_s: Some(1.0), steal_s: Some(0.01), stalled_s: Some(0.0) };
-        assert!(!Judge::new(2).judge(demand(1.0, 1, 2), &w));
+    fn steal_past_the_tolerance_and_two_ticks_marks_a_run_whatever_its_wait() {
+        let stolen_from = |steal_s: f64| Window { busy_s: Some(1.0), steal_s: Some(steal_s) };
+        let quiet_wait = Some(Duration::ZERO);
+        assert!(evidence(demand(1.0, 1, 2), &stolen_from(0.3), 1.0, quiet_wait).disturbed);
+        assert!(evidence(demand(1.0, 1, 2), &stolen_from(0.3), 1.0, None).disturbed);
+        assert!(!evidence(demand(1.0, 1, 2), &stolen_from(0.05), 1.0, quiet_wait).disturbed);
+        // One tick in a 5 ms run is no evidence.
+        assert!(!evidence(demand(0.005, 1, 2), &stolen_from(0.01), 0.005, quiet_wait).disturbed);
     }
 }

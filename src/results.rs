@@ -46,8 +46,12 @@ pub struct RunRow {
     pub foreign_cpu_s: Option<f64>,
     /// The VM's steal time during the run.
     pub steal_s: Option<f64>,
-    /// Whether other load took CPU time the run needed.
+    /// Whether other load harmed the run (see `crate::interference`).
     pub disturbed: Option<bool>,
+    /// The time the run's tasks were runnable but waited for a CPU, added
+    /// up: the evidence `disturbed` is judged by; `None` in rows of older
+    /// versions and where the kernel keeps no such counter.
+    pub run_delay_s: Option<f64>,
     /// The `param_NAME` cells by NAME, as the file holds them (a text
     /// value keeps its [`text_cell`] guard; see [`RunRow::param`]).
     pub params: BTreeMap<String, String>,
@@ -191,6 +195,11 @@ pub const COLUMNS: &[Column] = &[
             Ok(())
         },
     ),
+    column(
+        "run_delay_s",
+        |row| row.run_delay_s.map(seconds).unwrap_or_default(),
+        |row, cell| maybe(cell, number).map(|n| row.run_delay_s = n),
+    ),
 ];
 
 const fn needed(
@@ -274,6 +283,7 @@ impl RunRow {
             foreign_cpu_s: None,
             steal_s: None,
             disturbed: None,
+            run_delay_s: None,
             params: BTreeMap::new(),
         }
     }

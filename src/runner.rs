@@ -2,20 +2,22 @@
 //! group. The runner measures and checks; it never prints. Everything a user
 //! sees or a file receives goes through [`Reporter`]s, fed [`Event`]s.
 
-use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
-use crate::interference::{Counters, Evidence, Judge};
+use crate::interference::{self, Counters, Demand, Evidence, Sched};
 use crate::jobfile::Job;
 use crate::matrix::{Entry, Plan};
 use crate::vocab::{Pin, Strategy};
 
 mod rounds;
+mod tally;
 
-use crate::strategy::{Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_now, execute, placement};
+use crate::strategy::{
+    Cutoff, Failed, Finish, RunFailure, Session, Spread, cpu_now, execute, own_cpu, placement,
+};
 use rounds::{Rounds, Step};
-pub use rounds::{Stop, auto_stop};
+pub use tally::{MAX_AUTO_RUNS, Stop, Tally, busy_streak};
 
 pub use crate::vocab::Status;
 
@@ -82,8 +84,8 @@ pub enum Event<'a> {
     RunFinished { entry: &'a Entry, record: &'a RunRecord, stderr: &'a [String] },
     /// What a user waiting for a run of `entry` should know now.
     Notice { entry: &'a Entry, text: &'a str },
-    /// Every run of `entry` ended.
-    EntryFinished { entry: &'a Entry, records: &'a [RunRecord] },
+    /// Every run of `entry` ended; what they came to.
+    EntryFinished { entry: &'a Entry, tally: &'a Tally },
 }
 
 /// Consumes events: the progress display, the CSV file, the log.
@@ -94,12 +96,40 @@ pub trait Reporter {
 /// What a run of the plan came to.
 #[derive(Debug)]
 pub struct Outcome {
-    /// Every measured run, kept ones of an earlier run included, in plan order.
-    pub records: Vec<RunRecord>,
+    /// Every measured run, kept ones of an earlier run included, counted.
+    pub totals: Totals,
     /// Runs measured now.
     pub measured: usize,
     /// A signal asked parbench to stop before the plan was done.
     pub interrupted: bool,
+}
+
+/// What every run of a plan came to, counted as the runs end: the runner
+/// keeps no row (the CSV does), so its memory stays flat in the number of
+/// runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub runs: usize,
+    pub not_ok: usize,
+    /// Runs with evidence of other load (a run delay read), and of them
+    /// the disturbed ones, the foreign CPU and the steal time over them.
+    pub judged: usize,
+    pub disturbed: usize,
+    pub foreign_cpu_s: f64,
+    pub steal_s: f64,
+}
+
+impl Totals {
+    fn count(&mut self, record: &RunRecord) {
+        self.runs += 1;
+        self.not_ok += usize::from(record.status != Status::Ok);
+        if let Some(load) = record.load.filter(|load| load.run_delay_s.is_some()) {
+            self.judged += 1;
+            self.disturbed += usize::from(load.disturbed);
+            self.foreign_cpu_s += load.foreign_cpu_s.unwrap_or(0.0);
+            self.steal_s += load.steal_s.unwrap_or(0.0);
+        }
+    }
 }
 
 /// Runs each entry of `plan` that `prior` does not already hold, in the
@@ -114,31 +144,32 @@ pub fn run(
     order_seed: u64,
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<Outcome, Error> {
-    let mut done: BTreeMap<(usize, u32), RunRecord> =
-        prior.iter().map(|record| ((record.entry, record.repetition), record.clone())).collect();
+    let mut totals = Totals::default();
+    for record in prior {
+        totals.count(record);
+    }
     let mut measured = 0;
-    let stop = |done: BTreeMap<(usize, u32), RunRecord>, measured| {
-        Ok(Outcome { records: done.into_values().collect(), measured, interrupted: true })
-    };
+    let stop = |totals: Totals, measured| Ok(Outcome { totals, measured, interrupted: true });
     for group in &plan.groups {
         let entries = &plan.entries[group.entries.clone()];
-        let mut rounds = Rounds::new(entries, job.order, order_seed, group.index);
+        let mut rounds = Rounds::new(entries, job.order, order_seed, group.index, prior);
         // Made on the first run: a group with nothing left to run needs no list.
         let mut items = None;
         // Lives as long as the group: a Python workload's harness.
         let mut session = Session::default();
-        // Which runs other load disturbed: judged run by run, each with the
-        // runs measured just before it (warm-ups too).
-        let mut judge = Judge::new(Host::detect().cpus);
+        // The CPUs the runner may use: a run's own workers beyond them wait
+        // for a CPU, which is no harm of other load.
+        let usable_cpus = Host::detect().cpus;
         // What every run must reproduce: serial's result where the group
         // has serial (a kept run of an earlier invocation counts), else the
         // first correct result in the group.
         let serial = entries.iter().find(|entry| entry.strategy == Strategy::Serial);
         let kept_reference = |entry: &Entry| {
-            own(&done, entry)
-                .into_iter()
-                .find(|record| record.status == Status::Ok)
-                .map(|record| (record.checksum, entry.label()))
+            prior
+                .iter()
+                .filter(|record| record.entry == entry.index && record.status == Status::Ok)
+                .min_by_key(|record| record.repetition)
+                .map(|record| (record.checksum.clone(), entry.label()))
         };
         let mut reference: Option<(String, String)> = match serial {
             Some(serial) => kept_reference(serial),
@@ -151,7 +182,10 @@ pub fn run(
         let mut unverifiable: Option<String> = None;
         let verify = job.workloads[group.workload].verify;
         let mut reference_due = serial.filter(|_| verify && reference.is_none());
-        while let Some(step) = rounds.next(&done) {
+        while let Some(step) = rounds.next() {
+            // The time each step takes, parbench's own work around the run
+            // included, counts against its entry's `max_time`.
+            let step_started = Instant::now();
             // Serial's own first run (a warm-up or a measured one) is the
             // reference where it comes first, as the first round has it.
             if reference_due
@@ -168,32 +202,35 @@ pub fn run(
                 // a run of its own that is not recorded (shown as a warm-up).
                 reference_due = None;
                 if crate::interrupt::requested() {
-                    return stop(done, measured);
+                    return stop(totals, measured);
                 }
                 let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                 emit(reporters, &Event::RunStarted { entry: serial, repetition: None })?;
                 let (record, _, answers) =
-                    measure(serial, &group.work, items, &mut session, reporters, job.pin, &mut judge);
+                    measure(serial, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
                 emit(reporters, &Event::WarmupFinished { entry: serial })?;
+                rounds.spend(serial, step_started.elapsed());
                 match record.status {
                     Status::Ok => {
                         reference = Some((record.checksum, serial.label()));
                         reference_answers = answers;
                     }
-                    Status::Interrupted => return stop(done, measured),
+                    Status::Interrupted => return stop(totals, measured),
                     _ => unverifiable = Some(format!("{} failed: {}", serial.label(), record.error)),
                 }
             }
+            let step_started = Instant::now();
             match step {
                 Step::Warmup(entry) => {
                     if crate::interrupt::requested() {
-                        return stop(done, measured);
+                        return stop(totals, measured);
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
                     let (record, _, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin, &mut judge);
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
                     emit(reporters, &Event::WarmupFinished { entry })?;
+                    rounds.spend(entry, step_started.elapsed());
                     if verify
                         && reference.is_none()
                         && unverifiable.is_none()
@@ -204,21 +241,21 @@ pub fn run(
                                 reference = Some((record.checksum, entry.label()));
                                 reference_answers = answers;
                             }
-                            Status::Interrupted => return stop(done, measured),
+                            Status::Interrupted => return stop(totals, measured),
                             _ => unverifiable = Some(format!("{} failed: {}", entry.label(), record.error)),
                         }
                     }
                 }
                 Step::Measure(entry, repetition) => {
                     if crate::interrupt::requested() {
-                        return stop(done, measured);
+                        return stop(totals, measured);
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
                     let (mut record, mut stderr, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin, &mut judge);
+                        measure(entry, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
                     if record.status == Status::Interrupted {
-                        return stop(done, measured);
+                        return stop(totals, measured);
                     }
                     record.repetition = repetition;
                     let is_serial = serial.is_some_and(|serial| serial.index == entry.index);
@@ -255,16 +292,18 @@ pub fn run(
                         }
                     }
                     emit(reporters, &Event::RunFinished { entry, record: &record, stderr: &stderr })?;
-                    done.insert((entry.index, repetition), record);
+                    rounds.record(entry, &record);
+                    rounds.spend(entry, step_started.elapsed());
+                    totals.count(&record);
                     measured += 1;
                 }
                 Step::Finished(entry) => {
-                    emit(reporters, &Event::EntryFinished { entry, records: &own(&done, entry) })?;
+                    emit(reporters, &Event::EntryFinished { entry, tally: rounds.tally(entry) })?;
                 }
             }
         }
     }
-    Ok(Outcome { records: done.into_values().collect(), measured, interrupted: false })
+    Ok(Outcome { totals, measured, interrupted: false })
 }
 
 fn step_entry<'a>(step: &Step<'a>) -> Option<&'a Entry> {
@@ -272,10 +311,6 @@ fn step_entry<'a>(step: &Step<'a>) -> Option<&'a Entry> {
         Step::Warmup(entry) | Step::Measure(entry, _) => Some(entry),
         Step::Finished(_) => None,
     }
-}
-
-fn own(done: &BTreeMap<(usize, u32), RunRecord>, entry: &Entry) -> Vec<RunRecord> {
-    done.range((entry.index, 0)..=(entry.index, u32::MAX)).map(|(_, record)| record.clone()).collect()
 }
 
 /// Runs still to do, warm-ups included, when `prior` is already measured.
@@ -321,7 +356,7 @@ fn measure(
     session: &mut Session,
     reporters: &mut [&mut dyn Reporter],
     pin: Pin,
-    judge: &mut Judge,
+    usable_cpus: usize,
 ) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
@@ -339,9 +374,11 @@ fn measure(
     // Serial works in this thread: pinned before the clock starts, its
     // earlier mask back once the run is recorded.
     let _serial_pin = crate::strategy::pin_serial(&spread, work);
-    // The machine's counters, read just outside the clock on either side.
+    // The machine's counters, and this thread's (serial's worker), read
+    // just outside the clock on either side.
     let counters_before = Counters::now();
-    let window_start = Instant::now();
+    let thread_before = Sched::this_thread();
+    let own_before = own_cpu();
     let cpu_before = cpu_now();
     let started = Instant::now();
     // A notice is best effort: a reporter that cannot show it stops nothing.
@@ -349,10 +386,11 @@ fn measure(
         let _ = emit(reporters, &Event::Notice { entry, text: &text });
     };
     let result = execute(spread, work, items, &cutoff, session, &mut notice);
+    let thread_after = Sched::this_thread();
+    let runner_cpu_s = own_cpu().saturating_sub(own_before).as_secs_f64();
     // parbench's own CPU over the whole window: the timed run's, and a
     // pool's start and end around it (its workers are reaped by now).
     let own_window_cpu_s = cpu_now().saturating_sub(cpu_before).as_secs_f64();
-    let window_s = window_start.elapsed().as_secs_f64();
     let window = counters_before.until(&Counters::now());
     let mut record = RunRecord {
         entry: entry.index,
@@ -372,6 +410,15 @@ fn measure(
     let seconds_since = |finish: Finish| {
         (finish.at.duration_since(started).as_secs_f64(), finish.cpu.saturating_sub(cpu_before).as_secs_f64())
     };
+    // The processes doing a run's work: the runner itself for serial and
+    // threads on a builtin, else its children (a pool, a command's
+    // processes, a Python harness and its pool), whose peak memory is the
+    // run's `peak_rss_bytes`.
+    let runner_works =
+        matches!(work, crate::workload::Work::Builtin { .. }) && entry.strategy != Strategy::Processes;
+    // What the run's workers and parbench's tasks beside them did (see
+    // `crate::interference`), and a Python harness's CPU over its request.
+    let (mut workers, mut helpers, mut harness_cpu_s) = (None, Some(Sched::default()), None);
     let (mut record, stderr, answers) = match result {
         Ok(execution) => {
             (record.wall_s, record.cpu_s) = seconds_since(execution.finish);
@@ -380,10 +427,19 @@ fn measure(
                 record.wall_s = timed.wall_s;
                 record.setup_s = timed.setup_s;
                 record.cpu_s = timed.cpu_s;
+                harness_cpu_s = timed.harness_cpu_s;
             }
+            helpers = execution.finish.helpers;
+            workers = match execution.finish.workers {
+                // Serial on a builtin works in this thread.
+                None if runner_works && entry.strategy == Strategy::Serial => {
+                    thread_after.zip(thread_before).map(|(after, before)| after.since(before))
+                }
+                counters => counters,
+            };
             record.checksum = execution.outputs.checksum();
-            let own_peak = crate::strategy::own_peak();
-            record.peak_rss_bytes = execution.children_peak_rss.map(|children| own_peak + children);
+            record.peak_rss_bytes =
+                if runner_works { Some(crate::strategy::own_peak()) } else { execution.children_peak_rss };
             if let Some((python, gil)) = execution.python {
                 record.python = python;
                 record.python_gil = Some(gil);
@@ -399,7 +455,7 @@ fn measure(
         }
         Err(Failed { failure, stderr }) => {
             (record.wall_s, record.cpu_s) = seconds_since(Finish::now(&[]));
-            record.peak_rss_bytes = Some(crate::strategy::own_peak());
+            record.peak_rss_bytes = runner_works.then(crate::strategy::own_peak);
             record.status = match failure {
                 RunFailure::Timeout(..) => Status::Timeout,
                 RunFailure::Failed(_) => Status::Failed,
@@ -409,12 +465,28 @@ fn measure(
             (record, stderr, None)
         }
     };
-    // A pool of processes (its fork server, its workers starting) or a
-    // Python harness can make tasks of parbench's own wait for a CPU: only
-    // the runner's own threads let a wait be read as other load.
-    let threads_only =
-        matches!(work, crate::workload::Work::Builtin { .. }) && entry.strategy != Strategy::Processes;
-    let demand = judge.demand(window_s, record.cpu_s.max(own_window_cpu_s), entry.workers, threads_only);
-    record.load = Some(judge.evidence(demand, &window));
+    // Other load: the wait of the run's workers and of the tasks a strategy
+    // reads beside them, less what the run's own other tasks can explain:
+    // the CPU time parbench's own tasks other than the workers used (the
+    // runner's threads beside serial's or the pool's; a harness's other
+    // threads). A command's own threads and children are its work, not
+    // parbench's.
+    // (The runner only waits while a Python function runs: the harness
+    // reads its own threads.)
+    let helpers_cpu = helpers.map_or(0.0, |helpers| helpers.cpu.as_secs_f64());
+    let helpers_cpu_s = match (workers, work) {
+        (Some(workers), _) if runner_works => (runner_cpu_s - workers.cpu.as_secs_f64()).max(0.0),
+        (_, crate::workload::Work::Python(_)) => helpers_cpu,
+        _ => runner_cpu_s + helpers_cpu,
+    };
+    let demand = Demand {
+        wall_s: record.wall_s,
+        workers: if entry.strategy == Strategy::Serial { 1 } else { entry.workers },
+        cpus: usable_cpus,
+        helpers_cpu_s,
+    };
+    let delay = Sched::both(workers, helpers).map(|tasks| tasks.delay);
+    let own_cpu_s = own_window_cpu_s + harness_cpu_s.unwrap_or(0.0);
+    record.load = Some(interference::evidence(demand, &window, own_cpu_s.max(record.cpu_s), delay));
     (record, stderr, answers)
 }

@@ -32,6 +32,8 @@ impl Workdir {
     }
 
     fn parbench(&self, args: &[&str]) -> Output {
+        // parbench runs take turns: one beside another would be other load.
+        let _turn = common::measuring();
         Command::cargo_bin("parbench")
             .unwrap()
             .current_dir(self.path())
@@ -160,6 +162,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "foreign_cpu_s",
             "steal_s",
             "disturbed",
+            "run_delay_s",
             "param_iterations",
             "param_percent",
         ]
@@ -236,6 +239,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "speedup_ci_level",
             "verdict",
             "disturbed_runs",
+            "not_judged",
         ]
     );
     assert_eq!(summary.len(), 6);

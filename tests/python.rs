@@ -102,6 +102,12 @@ def fails_on_one_item(price):
 def announce_then_hang(price):
     open("started-%d" % os.getpid(), "w").close()
     time.sleep(1000)
+
+
+def exits_on_one_item(price):
+    if price == 42 * 9:
+        os._exit(9)
+    return price
 "#;
 
 #[test]
@@ -129,7 +135,7 @@ fn every_strategy_of_a_python_function_gives_the_serial_checksum() {
     let methods: Vec<&str> = rows.iter().map(|row| row["param_start_method"].as_str()).collect();
     assert!(methods.contains(&"fork") && methods.contains(&"spawn"), "{methods:?}");
     let fixed_end = header.iter().position(|column| column.starts_with("param_")).unwrap();
-    assert_eq!(&header[fixed_end - 5..fixed_end - 3], ["python", "python_gil"], "{header:?}");
+    assert_eq!(&header[fixed_end - 6..fixed_end - 4], ["python", "python_gil"], "{header:?}");
     assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
     let env = std::fs::read_to_string(work.path().join("results/py.env.json")).unwrap();
     let env: serde_json::Value = serde_json::from_str(&env).unwrap();
@@ -190,6 +196,32 @@ fn an_exception_fails_its_run_naming_it_and_the_other_runs_complete() {
     }
     let log = std::fs::read_to_string(work.path().join("results/py.log")).unwrap();
     assert!(log.contains("Traceback"), "the traceback is in the log: {log}");
+    assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
+}
+
+#[test]
+fn a_python_runs_error_names_its_own_cause_not_an_earlier_runs() {
+    // Processes first, in one harness: the pool's worker exits, Python says
+    // BrokenProcessPool in a traceback; then threads, where the harness
+    // itself exits with status 9 and writes nothing.
+    let work = Workdir::new();
+    work.write("funcs.py", FUNCTIONS);
+    work.write(
+        "exit.toml",
+        &job(
+            "strategies = [\"processes\", \"threads\"]\nworkers = 2\nrepetitions = 1\nwarmup = 0\norder = \"grouped\"",
+            "[[workload]]\nname = \"exit\"\npython = \"funcs.py:exits_on_one_item\"\n",
+        ),
+    );
+    let output = work.parbench(&["run", "exit.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let (_, rows) = work.rows("results/py.csv");
+    let error =
+        |strategy: &str| rows.iter().find(|row| row["strategy"] == strategy).unwrap()["error"].clone();
+    assert!(error("processes").contains("BrokenProcessPool"), "{rows:?}");
+    let threads = error("threads");
+    assert!(threads.starts_with("the Python harness exited with status 9"), "{threads}");
+    assert!(!threads.contains("BrokenProcessPool"), "the threads run quotes the processes run: {threads}");
     assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
 }
 

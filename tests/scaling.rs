@@ -53,6 +53,8 @@ fn rows(
 }
 
 fn parbench(dir: &Path, args: &[&str]) -> Output {
+    // parbench runs take turns: one beside another would be other load.
+    let _turn = common::measuring();
     Command::cargo_bin("parbench").unwrap().current_dir(dir).args(args).output().unwrap()
 }
 
@@ -238,7 +240,7 @@ fn run_writes_the_scaling_csv_with_the_documented_columns() {
     std::fs::write(
         dir.path().join("job.toml"),
         "version = 1\nname = \"tiny\"\n[list]\ngenerator = \"range\"\nsize = 8\n\
-         [run]\nstrategies = [\"serial\", \"threads\"]\nworkers = [1, 2, 3, 4]\nrepetitions = 3\nwarmup = 0\n\
+         [run]\nstrategies = [\"serial\", \"threads\"]\nworkers = [1, 2, 3, 4]\nrepetitions = 5\nwarmup = 0\n\
          [[workload]]\nname = \"spin\"\nbuiltin = \"spin\"\nparams = { iterations = 1000 }\n",
     )
     .unwrap();

@@ -188,7 +188,7 @@ version = 1                  # the job-file format version
 strategies = {strategies}  # serial is the reference
 workers = {workers}{}# worker counts, or \"cpus\"; an array is an axis
 repetitions = \"auto\"         # measured runs of each entry until the median is sure
-                             # to ±2% (at most 5 s of runs each), or a number
+                             # to ±2% (at most about 5 s each), or a number
 warmup = 1                   # unmeasured runs before them
 chunk_size = \"auto\"          # items per dispatch to a worker, or a number
 timeout = \"60s\"              # per run; \"500ms\", \"2m\", \"1h\"

@@ -10,7 +10,7 @@ use crate::jobfile::Job;
 use crate::machine::Checks;
 use crate::matrix::{Overrides, Plan};
 use crate::report::env::ShardInfo;
-use crate::runner::{self, Host, Reporter, Status};
+use crate::runner::{self, Host, Reporter};
 use crate::vocab::{Pin, count, shell_word};
 use crate::{analysis, interrupt, limits, lock, report, resume, shard, strategy};
 
@@ -285,7 +285,7 @@ fn run_job(
                 shard,
                 conditions.order_seed,
                 conditions.checks,
-                &report::env::OtherLoad::of(&outcome.records),
+                &report::env::OtherLoad::of(&outcome.totals),
             )
             .as_bytes(),
         )?;
@@ -323,8 +323,8 @@ fn run_job(
             .map_err(Error::output(html))?;
     }
 
-    let records = outcome.records;
-    let failed = records.iter().filter(|record| record.status != Status::Ok).count();
+    let totals = outcome.totals;
+    let failed = totals.not_ok;
     if !args.quiet {
         let mut text = report::table::render(&analysis);
         text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
@@ -354,23 +354,107 @@ fn run_job(
         if let Some(html) = &html {
             files.push_str(&format!(", {}", html.display()));
         }
-        let pinned = match job.pin {
-            Pin::Cores => "workers pinned to cores",
-            Pin::None => "workers not pinned",
+        let ending = Ending {
+            runs: totals.runs,
+            failed,
+            not_judged: analysis.entries.iter().filter(|entry| entry.busy.is_some()).count(),
+            pinned: pinned_entries(plan, job.pin),
+            entries: plan.entries.len(),
         };
-        let verdict = if failed == 0 {
-            format!("{} ok ({pinned})", count(records.len() as u64, "run", "runs"))
-        } else {
-            format!("{failed} of {} not ok ({pinned})", count(records.len() as u64, "run", "runs"))
-        };
-        eprintln!("\n{}: {verdict}; wrote {files}", job.name);
+        eprintln!("\n{}: {}; wrote {files}", job.name, ending.words());
     } else if failed > 0 {
         eprintln!(
             "{}: {failed} of {} not ok; see {}",
             job.name,
-            count(records.len() as u64, "run", "runs"),
+            count(totals.runs as u64, "run", "runs"),
             csv_path.display()
         );
     }
     Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
+
+/// What the line a run ends with counts.
+struct Ending {
+    runs: usize,
+    failed: usize,
+    /// Entries not judged (busy): other load disturbed too many of their runs.
+    not_judged: usize,
+    /// Entries whose workers were pinned to CPUs, of `entries`.
+    pinned: usize,
+    entries: usize,
+}
+
+impl Ending {
+    /// `1964 runs ok (workers pinned to cores), 2 entries not judged (busy)`.
+    fn words(&self) -> String {
+        let runs = count(self.runs as u64, "run", "runs");
+        let mut text = match self.failed {
+            0 => format!("{runs} ok"),
+            failed => format!("{failed} of {runs} not ok"),
+        };
+        text.push_str(&match (self.pinned, self.entries) {
+            (0, _) => " (nothing pinned)".to_owned(),
+            (pinned, entries) if pinned == entries => " (workers pinned to cores)".to_owned(),
+            (pinned, entries) => format!(" (workers pinned to cores in {pinned} of {entries} entries)"),
+        });
+        if self.not_judged > 0 {
+            text.push_str(&format!(
+                ", {} not judged (busy)",
+                count(self.not_judged as u64, "entry", "entries")
+            ));
+        }
+        text
+    }
+}
+
+/// How many entries of `plan` had their workers pinned under `pin`: one CPU
+/// each where `strategy::placement` gives them one; never a Python
+/// workload's, whose interpreter places its own threads and processes
+/// (`strategy::python` takes no placement).
+fn pinned_entries(plan: &Plan, pin: Pin) -> usize {
+    plan.entries
+        .iter()
+        .filter(|entry| !matches!(plan.groups[entry.group].work, crate::workload::Work::Python(_)))
+        .filter(|entry| strategy::placement(pin, entry.workers).is_some())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(source: &str) -> Plan {
+        let job = crate::jobfile::parse(Path::new("jobs/test.toml"), source).unwrap();
+        crate::matrix::expand(&job, 1, Overrides::default())
+    }
+
+    #[test]
+    fn the_closing_line_counts_entries_not_judged_and_says_pinned_only_where_something_was() {
+        let ending =
+            |failed, not_judged, pinned| Ending { runs: 40, failed, not_judged, pinned, entries: 4 }.words();
+        assert_eq!(ending(0, 0, 4), "40 runs ok (workers pinned to cores)");
+        assert_eq!(ending(0, 2, 4), "40 runs ok (workers pinned to cores), 2 entries not judged (busy)");
+        assert_eq!(ending(3, 1, 0), "3 of 40 runs not ok (nothing pinned), 1 entry not judged (busy)");
+        assert_eq!(ending(0, 0, 1), "40 runs ok (workers pinned to cores in 1 of 4 entries)");
+        let job = |pin: &str, workload: &str| {
+            format!(
+                "version = 1\n[list]\ngenerator = \"range\"\nsize = 4\n[run]\nstrategies = [\"serial\"]\n\
+                 pin = \"{pin}\"\n[[workload]]\nname = \"w\"\n{workload}\n"
+            )
+        };
+        // Serial of a builtin works in the runner's pinned thread; one of a
+        // command in its pinned slot; Python never, and nothing with "none".
+        let builtin = "builtin = \"spin\"";
+        let command = "command = [\"true\"]";
+        assert_eq!(pinned_entries(&plan(&job("cores", builtin)), Pin::Cores), 1);
+        assert_eq!(pinned_entries(&plan(&job("cores", command)), Pin::Cores), 1);
+        assert_eq!(pinned_entries(&plan(&job("none", builtin)), Pin::None), 0);
+        assert_eq!(
+            pinned_entries(
+                &plan(&job("cores", "python = \"python/prices.py:increase_price_crazy\"")),
+                Pin::Cores
+            ),
+            0
+        );
+    }
 }

@@ -71,6 +71,7 @@ pub fn measured(job: &Job, entry: &Entry, record: &RunRecord, host: &Host) -> Ru
         foreign_cpu_s: record.load.and_then(|load| load.foreign_cpu_s),
         steal_s: record.load.and_then(|load| load.steal_s),
         disturbed: record.load.map(|load| load.disturbed),
+        run_delay_s: record.load.and_then(|load| load.run_delay_s),
         params: param_cells(entry),
     }
 }
@@ -93,6 +94,7 @@ pub fn record_of(row: &RunRow, entry: usize) -> RunRecord {
         load: row.disturbed.map(|disturbed| Evidence {
             foreign_cpu_s: row.foreign_cpu_s,
             steal_s: row.steal_s,
+            run_delay_s: row.run_delay_s,
             disturbed,
         }),
     }
@@ -114,10 +116,15 @@ pub struct RowWriter<'a> {
     final_path: PathBuf,
     /// `results/NAME.log`, where a failed run's whole story is.
     log_path: PathBuf,
-    writer: csv::Writer<File>,
-    /// Every row of this run so far, kept runs of an earlier one included,
-    /// by (entry index, repetition).
-    rows: BTreeMap<(usize, u32), RunRow>,
+    file: File,
+    /// Where each row of this run so far (kept runs of an earlier one
+    /// included) starts in the `.partial`, in the order written: (entry
+    /// index, repetition) and offset; a row ends where the next begins. The
+    /// rows themselves stay on disk, so the runner's memory grows by 16
+    /// bytes a run, not by a row's strings.
+    index: Vec<(u32, u32, u64)>,
+    /// The `.partial`'s length so far.
+    written: u64,
 }
 
 impl<'a> RowWriter<'a> {
@@ -135,9 +142,14 @@ impl<'a> RowWriter<'a> {
         let log_path = out_dir.join(format!("{base}.log"));
         let partial = partial_path(out_dir, base);
         let param_names = param_names(plan);
-        let rows: BTreeMap<(usize, u32), RunRow> =
-            prior.iter().map(|run| ((run.record.entry, run.record.repetition), run.row.clone())).collect();
-        Staged::new(&partial, &crate::results::to_csv(&param_names, rows.values()))?.commit()?;
+        let mut content = crate::results::to_csv(&param_names, std::iter::empty());
+        let mut index = Vec::with_capacity(prior.len());
+        for run in prior {
+            let bytes = row_bytes(&run.row.to_record(&param_names));
+            index.push((entry_number(run.record.entry), run.record.repetition, content.len() as u64));
+            content.extend_from_slice(&bytes);
+        }
+        Staged::new(&partial, &content)?.commit()?;
         // The rename put a file of ours at this name; never follow a link
         // someone planted since.
         let file = OpenOptions::new()
@@ -145,7 +157,8 @@ impl<'a> RowWriter<'a> {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&partial)
             .map_err(Error::output(&partial))?;
-        Ok(RowWriter { job, host, param_names, partial, final_path, log_path, writer: writer(file), rows })
+        let written = content.len() as u64;
+        Ok(RowWriter { job, host, param_names, partial, final_path, log_path, file, index, written })
     }
 
     pub fn partial_path(&self) -> &Path {
@@ -154,21 +167,60 @@ impl<'a> RowWriter<'a> {
 
     /// Rows on disk in the `.partial` so far.
     pub fn saved(&self) -> usize {
-        self.rows.len()
+        self.index.len()
     }
 
-    /// Writes the complete `NAME.csv`, rows in plan order, beside its final
-    /// name; [`RowWriter::close`] removes the `.partial` once the whole set of
+    /// Writes the complete `NAME.csv`, rows in plan order (each entry's by
+    /// repetition), beside its final name, from the rows in the `.partial`;
+    /// [`RowWriter::close`] removes the `.partial` once the whole set of
     /// result files is in place.
     pub fn stage(&mut self) -> Result<Staged, Error> {
-        self.writer.flush().map_err(Error::output(&self.partial))?;
-        Staged::new(&self.final_path, &crate::results::to_csv(&self.param_names, self.rows.values()))
+        self.file.flush().map_err(Error::output(&self.partial))?;
+        // Our own file, read back without following a link planted since.
+        let mut partial = Vec::with_capacity(usize::try_from(self.written).unwrap_or(0));
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&self.partial)
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut partial))
+            .map_err(Error::output(&self.partial))?;
+        let end = |at: usize| self.index.get(at + 1).map_or(self.written, |next| next.2);
+        let mut order: Vec<usize> = (0..self.index.len()).collect();
+        // By key, and for a key written twice the later row.
+        order.sort_by_key(|at| (self.index[*at].0, self.index[*at].1, std::cmp::Reverse(*at)));
+        order.dedup_by_key(|at| (self.index[*at].0, self.index[*at].1));
+        let mut content = crate::results::to_csv(&self.param_names, std::iter::empty());
+        for at in order {
+            let row = usize::try_from(self.index[at].2)
+                .ok()
+                .zip(usize::try_from(end(at)).ok())
+                .and_then(|(start, end)| partial.get(start..end));
+            let Some(row) = row else {
+                let source = std::io::Error::other("the file is shorter than the rows written into it");
+                return Err(Error::Output { path: self.partial.clone(), source });
+            };
+            content.extend_from_slice(row);
+        }
+        Staged::new(&self.final_path, &content)
     }
 
     /// The run's files are all in place: the `.partial` has served.
     pub fn close(self) {
         let _ = std::fs::remove_file(&self.partial);
     }
+}
+
+/// An entry's index as the row index keeps it (a plan holds far fewer
+/// entries than 2³²).
+fn entry_number(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+/// One row as the CSV writer writes it, quoting and line end included.
+fn row_bytes(cells: &[String]) -> Vec<u8> {
+    let mut csv = writer(Vec::new());
+    csv.write_record(cells).expect("writing to memory");
+    csv.into_inner().expect("writing to memory")
 }
 
 impl Reporter for RowWriter<'_> {
@@ -179,21 +231,13 @@ impl Reporter for RowWriter<'_> {
             if !record.error.is_empty() && !stderr.is_empty() {
                 row.error.push_str(&format!(" (see {})", self.log_path.display()));
             }
-            let cells = row.to_record(&self.param_names);
-            self.writer.write_record(&cells).map_err(|error| csv_error(&self.partial, error))?;
-            self.writer.flush().map_err(Error::output(&self.partial))?;
-            self.rows.insert((entry.index, record.repetition), row);
+            let bytes = row_bytes(&row.to_record(&self.param_names));
+            self.file.write_all(&bytes).map_err(Error::output(&self.partial))?;
+            self.index.push((entry_number(entry.index), record.repetition, self.written));
+            self.written += bytes.len() as u64;
         }
         Ok(())
     }
-}
-
-fn csv_error(path: &Path, error: csv::Error) -> Error {
-    let source = match error.into_kind() {
-        csv::ErrorKind::Io(error) => error,
-        other => std::io::Error::other(format!("{other:?}")),
-    };
-    Error::Output { path: path.to_path_buf(), source }
 }
 
 /// A file written in full, and synced, under an unpredictable name beside

@@ -33,16 +33,14 @@ pub struct OtherLoad {
 }
 
 impl OtherLoad {
-    /// The totals of the records that carry evidence.
-    pub fn of(records: &[crate::runner::RunRecord]) -> OtherLoad {
-        let mut totals = OtherLoad::default();
-        for load in records.iter().filter_map(|record| record.load) {
-            totals.runs += 1;
-            totals.disturbed_runs += usize::from(load.disturbed);
-            totals.foreign_cpu_s += load.foreign_cpu_s.unwrap_or(0.0);
-            totals.steal_s += load.steal_s.unwrap_or(0.0);
+    /// The totals of the runs that carry evidence.
+    pub fn of(totals: &crate::runner::Totals) -> OtherLoad {
+        OtherLoad {
+            runs: totals.judged,
+            disturbed_runs: totals.disturbed,
+            foreign_cpu_s: totals.foreign_cpu_s,
+            steal_s: totals.steal_s,
         }
-        totals
     }
 }
 

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::human_seconds;
 use crate::error::Error;
 use crate::matrix::Plan;
-use crate::runner::{Event, Reporter, Status};
+use crate::runner::{Event, Reporter};
 use crate::stats;
 
 pub struct Progress {
@@ -78,26 +78,27 @@ impl Reporter for Progress {
                     bar.inc(1);
                 }
             }
-            Event::EntryFinished { entry, records } => {
+            Event::EntryFinished { entry, tally } => {
                 self.entries_done += 1;
                 if self.bar.is_none() && self.entries_total > 0 {
-                    let walls: Vec<f64> = records
-                        .iter()
-                        .filter(|record| record.status == Status::Ok)
-                        .map(|record| record.wall_s)
-                        .collect();
-                    let ok = walls.len();
-                    let median = stats::median(&walls).map(human_seconds).unwrap_or_else(|| "-".to_owned());
+                    // The median of the runs the table uses: undisturbed ok ones.
+                    let median = stats::median(tally.quiet_walls())
+                        .map(human_seconds)
+                        .unwrap_or_else(|| "-".to_owned());
                     let mut line = format!(
-                        "{} [{}/{}] {}: median {median}, {ok} of {} ok",
+                        "{} [{}/{}] {}: median {median}, {} of {} ok",
                         self.job,
                         self.entries_done,
                         self.entries_total,
                         entry.label(),
-                        records.len()
+                        tally.ok,
+                        tally.runs
                     );
-                    if let Some(bad) = records.iter().find(|record| record.status != Status::Ok) {
-                        line.push_str(&format!(" ({}: {})", bad.status.name(), bad.error));
+                    if tally.disturbed > 0 {
+                        line.push_str(&format!(" ({} disturbed, left out of the median)", tally.disturbed));
+                    }
+                    if let Some((status, error)) = &tally.first_bad {
+                        line.push_str(&format!(" ({}: {error})", status.name()));
                     }
                     let mut stderr = std::io::stderr().lock();
                     // Progress is best effort: a closed stderr must not stop the measurements.

@@ -9,17 +9,19 @@
 //!
 //! With `repetitions = "auto"` an entry stops once its median is known to
 //! the job's precision from runs spread over at least `min_span` of the
-//! clock, or once its runs add up to `max_time` (see [`auto_stop`]); the
+//! clock, or once it has taken `max_time`, or the machine stays busy (see
+//! [`Tally::auto_stop`]); the
 //! others go on without it. Serial, the group's
 //! reference, keeps running as long as another entry of the group does, so
 //! that every round of every entry has a serial time to pair with.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, SystemTime};
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
 
-use super::{RunRecord, Status};
+use super::RunRecord;
+use super::tally::{Stop, Tally};
 use crate::matrix::Entry;
-use crate::vocab::{Order, Precision, Repetitions, Strategy};
+use crate::vocab::{Order, Repetitions, Strategy};
 
 /// One thing the runner does, in order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,67 +30,6 @@ pub(super) enum Step<'a> {
     Measure(&'a Entry, u32),
     /// The entry needs no more runs.
     Finished(&'a Entry),
-}
-
-/// Why `"auto"` stopped repeating an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
-    /// The interval of the median is within the precision.
-    Converged,
-    /// Its runs took `max_time` before that.
-    OutOfTime,
-    /// Three runs failed: more would not tell more.
-    Failing,
-}
-
-/// Failed runs after which `"auto"` gives up on an entry.
-const FAILURES_ENOUGH: usize = 3;
-
-/// Whether `"auto"` is done with an entry whose runs so far are `records`.
-pub fn auto_stop<'r>(records: impl Iterator<Item = &'r RunRecord>, precision: &Precision) -> Option<Stop> {
-    let (mut walls, mut failures, mut spent, mut runs) = (Vec::new(), 0, 0.0, 0);
-    // The clock the runs spread over: the first start to the last end.
-    let (mut first, mut last) = (None::<SystemTime>, None::<SystemTime>);
-    for record in records {
-        spent += record.wall_s;
-        runs += 1;
-        let end = record.started_at + Duration::from_secs_f64(record.wall_s.max(0.0));
-        first = Some(first.map_or(record.started_at, |first| first.min(record.started_at)));
-        last = Some(last.map_or(end, |last| last.max(end)));
-        let disturbed = record.load.is_some_and(|load| load.disturbed);
-        match record.status {
-            // Other load took CPU it needed: it says nothing of the entry's
-            // precision, and the entry is measured again (within max_time).
-            Status::Ok if disturbed => {}
-            Status::Ok => walls.push(record.wall_s),
-            _ => failures += 1,
-        }
-    }
-    if failures >= FAILURES_ENOUGH {
-        return Some(Stop::Failing);
-    }
-    let ok = walls.len();
-    let precise = || {
-        ok >= precision.min_repetitions as usize
-            && crate::precision::estimate(&walls)
-                .and_then(|estimate| estimate.half_width())
-                .is_some_and(|half_width| half_width <= precision.target)
-    };
-    let span = match (first, last) {
-        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
-        _ => Duration::ZERO,
-    };
-    // The interval only narrows slowly past a few hundred runs: look at it
-    // about a hundred times more, not after every run.
-    let look = ok <= 200 || ok.is_multiple_of(ok / 100);
-    if look && span >= precision.min_span && precise() {
-        return Some(Stop::Converged);
-    }
-    if runs >= Precision::LEAST_RUNS as usize && spent >= precision.max_time.as_secs_f64() {
-        // Out of time while spreading its runs: precise all the same.
-        return Some(if precise() { Stop::Converged } else { Stop::OutOfTime });
-    }
-    None
 }
 
 pub(super) struct Rounds<'a> {
@@ -102,14 +43,33 @@ pub(super) struct Rounds<'a> {
     planned: Vec<u32>,
     warmed: Vec<bool>,
     finished: Vec<bool>,
+    /// Per entry: its runs so far, and the repetitions an earlier
+    /// invocation measured (not run again).
+    tallies: Vec<Tally>,
+    kept: Vec<BTreeSet<u32>>,
     queue: VecDeque<Step<'a>>,
 }
 
 impl<'a> Rounds<'a> {
     /// `seed` is the run's order seed; `group` tells this group's rounds
     /// from another's.
-    pub(super) fn new(entries: &'a [Entry], order: Order, seed: u64, group: usize) -> Rounds<'a> {
+    /// `prior`: runs an earlier invocation measured, of any entry.
+    pub(super) fn new(
+        entries: &'a [Entry],
+        order: Order,
+        seed: u64,
+        group: usize,
+        prior: &[RunRecord],
+    ) -> Rounds<'a> {
         let mut state = seed ^ (group as u64).wrapping_mul(0xA24B_AED4_963E_E407);
+        let mut tallies = vec![Tally::default(); entries.len()];
+        let mut kept = vec![BTreeSet::new(); entries.len()];
+        for record in prior {
+            if let Some(index) = entries.iter().position(|entry| entry.index == record.entry) {
+                tallies[index].keep(record);
+                kept[index].insert(record.repetition);
+            }
+        }
         Rounds {
             entries,
             order,
@@ -119,16 +79,40 @@ impl<'a> Rounds<'a> {
             planned: vec![0; entries.len()],
             warmed: vec![false; entries.len()],
             finished: vec![false; entries.len()],
+            tallies,
+            kept,
             queue: VecDeque::new(),
         }
     }
 
+    fn local(&self, entry: &Entry) -> usize {
+        self.entries.iter().position(|other| other.index == entry.index).expect("an entry of this group")
+    }
+
+    /// Counts a measured run of `entry`.
+    pub(super) fn record(&mut self, entry: &Entry, record: &RunRecord) {
+        let index = self.local(entry);
+        self.tallies[index].record(record);
+    }
+
+    /// Adds time `entry` took: one of its runs or warm-ups, and parbench's
+    /// work around it.
+    pub(super) fn spend(&mut self, entry: &Entry, time: Duration) {
+        let index = self.local(entry);
+        self.tallies[index].spend(time);
+    }
+
+    /// What `entry`'s runs came to so far.
+    pub(super) fn tally(&self, entry: &Entry) -> &Tally {
+        &self.tallies[self.local(entry)]
+    }
+
     /// The next step, given every run recorded so far.
-    pub(super) fn next(&mut self, done: &BTreeMap<(usize, u32), RunRecord>) -> Option<Step<'a>> {
+    pub(super) fn next(&mut self) -> Option<Step<'a>> {
         while self.queue.is_empty() {
             let more = match self.order {
-                Order::Interleaved => self.plan_round(done),
-                Order::Grouped => self.plan_grouped(done),
+                Order::Interleaved => self.plan_round(),
+                Order::Grouped => self.plan_grouped(),
             };
             if !more && self.queue.is_empty() {
                 return None;
@@ -140,34 +124,27 @@ impl<'a> Rounds<'a> {
     /// Whether entry `index` (within the group) needs no run beyond those
     /// already planned; `others_running`: another entry of the group still
     /// needs runs.
-    fn satisfied(
-        &self,
-        index: usize,
-        done: &BTreeMap<(usize, u32), RunRecord>,
-        others_running: bool,
-    ) -> bool {
+    fn satisfied(&mut self, index: usize, others_running: bool) -> bool {
         let entry = &self.entries[index];
         match entry.repetitions {
             Repetitions::Fixed(count) => self.planned[index] >= count,
-            Repetitions::Auto => {
-                let records =
-                    done.range((entry.index, 0)..=(entry.index, u32::MAX)).map(|(_, record)| record);
-                match auto_stop(records, &entry.precision) {
-                    None => false,
-                    Some(Stop::Converged) => {
-                        !(self.order == Order::Interleaved
-                            && entry.strategy == Strategy::Serial
-                            && others_running)
-                    }
-                    Some(Stop::OutOfTime | Stop::Failing) => true,
+            Repetitions::Auto => match self.tallies[index].auto_stop(&entry.precision) {
+                None => false,
+                // Serial goes on beside the others, within its own max_time.
+                Some(Stop::Converged) => {
+                    !(self.order == Order::Interleaved
+                        && entry.strategy == Strategy::Serial
+                        && others_running)
+                        || self.tallies[index].out_of_time(&entry.precision)
                 }
-            }
+                Some(Stop::OutOfTime | Stop::Failing | Stop::Busy | Stop::Enough) => true,
+            },
         }
     }
 
     /// Marks entries that need nothing more as finished (queueing their
     /// `Finished`), then plans the next round; `false` when all are finished.
-    fn plan_round(&mut self, done: &BTreeMap<(usize, u32), RunRecord>) -> bool {
+    fn plan_round(&mut self) -> bool {
         // Entries other than serial first: serial's decision depends on them.
         let mut indices: Vec<usize> = (0..self.entries.len()).collect();
         indices.sort_by_key(|index| self.entries[*index].strategy == Strategy::Serial);
@@ -179,7 +156,7 @@ impl<'a> Rounds<'a> {
             let others_running = (0..self.entries.len()).any(|other| {
                 other != index && !self.finished[other] && self.entries[other].strategy != Strategy::Serial
             });
-            if self.satisfied(index, done, others_running) {
+            if self.satisfied(index, others_running) {
                 self.finished[index] = true;
                 newly_finished.push(index);
             }
@@ -206,18 +183,17 @@ impl<'a> Rounds<'a> {
         }
         for index in active {
             self.planned[index] = round;
-            let entry = &self.entries[index];
-            if !done.contains_key(&(entry.index, round)) {
+            if !self.kept[index].contains(&round) {
                 self.measure(index, round);
             }
         }
         true
     }
 
-    fn plan_grouped(&mut self, done: &BTreeMap<(usize, u32), RunRecord>) -> bool {
+    fn plan_grouped(&mut self) -> bool {
         while self.current < self.entries.len() {
             let index = self.current;
-            if self.satisfied(index, done, false) {
+            if self.satisfied(index, false) {
                 self.finished[index] = true;
                 self.queue.push_back(Step::Finished(&self.entries[index]));
                 self.current += 1;
@@ -225,7 +201,7 @@ impl<'a> Rounds<'a> {
             }
             self.planned[index] += 1;
             let repetition = self.planned[index];
-            if !done.contains_key(&(self.entries[index].index, repetition)) {
+            if !self.kept[index].contains(&repetition) {
                 self.measure(index, repetition);
                 return true;
             }
@@ -256,6 +232,7 @@ fn shuffle(items: &mut [usize], seed: u64) {
 mod tests {
     use super::*;
     use crate::matrix::{Overrides, Plan, expand};
+    use crate::vocab::Status;
     use std::time::SystemTime;
 
     fn plan(run: &str) -> Plan {
@@ -299,16 +276,16 @@ mod tests {
     /// Runs the schedule to the end; every measured run takes `wall(entry,
     /// repetition)`, one after the other on a clock that starts at 0.
     fn drive(plan: &Plan, order: Order, seed: u64, wall: impl Fn(usize, u32) -> f64) -> Vec<String> {
-        let mut done = BTreeMap::new();
-        let mut rounds = Rounds::new(&plan.entries, order, seed, 0);
+        let mut rounds = Rounds::new(&plan.entries, order, seed, 0, &[]);
         let mut steps = Vec::new();
         let mut clock = 0.0;
-        while let Some(step) = rounds.next(&done) {
+        while let Some(step) = rounds.next() {
             if let Step::Measure(entry, repetition) = step {
                 let mut run = record(entry.index, repetition, wall(entry.index, repetition), Status::Ok);
                 run.started_at = at(clock);
                 clock += run.wall_s;
-                done.insert((entry.index, repetition), run);
+                rounds.record(entry, &run);
+                rounds.spend(entry, Duration::from_secs_f64(run.wall_s));
             }
             steps.push(name(&step));
             assert!(steps.len() < 10_000, "the schedule ends");
@@ -356,13 +333,13 @@ mod tests {
     #[test]
     fn done_runs_and_their_warmups_are_skipped() {
         let plan = plan("repetitions = 2");
-        let mut done: BTreeMap<(usize, u32), RunRecord> = BTreeMap::new();
-        for (entry, repetition) in [(0, 1), (0, 2), (1, 1), (2, 1), (2, 2)] {
-            done.insert((entry, repetition), record(entry, repetition, 1.0, Status::Ok));
-        }
-        let mut rounds = Rounds::new(&plan.entries, Order::Interleaved, 3, 0);
+        let prior: Vec<RunRecord> = [(0, 1), (0, 2), (1, 1), (2, 1), (2, 2)]
+            .into_iter()
+            .map(|(entry, repetition)| record(entry, repetition, 1.0, Status::Ok))
+            .collect();
+        let mut rounds = Rounds::new(&plan.entries, Order::Interleaved, 3, 0, &prior);
         let mut steps = Vec::new();
-        while let Some(step) = rounds.next(&done) {
+        while let Some(step) = rounds.next() {
             steps.push(name(&step));
         }
         steps.sort();
@@ -399,41 +376,5 @@ mod tests {
     fn plan_with_wall(wall: f64) -> usize {
         let plan = plan("max_time = \"1s\"");
         drive(&plan, Order::Interleaved, 5, |_, _| wall).iter().filter(|step| step.starts_with("m0.")).count()
-    }
-
-    #[test]
-    fn the_stop_rule() {
-        let precision = Precision {
-            target: 0.02,
-            min_repetitions: 10,
-            min_span: Duration::from_secs(1),
-            max_time: Duration::from_secs(5),
-        };
-        // Ten runs of 0.1 s, one every `every` seconds.
-        let steady = |every: f64, wall: f64| -> Vec<RunRecord> {
-            (1..=10)
-                .map(|round| RunRecord {
-                    started_at: at(every * f64::from(round - 1)),
-                    ..record(0, round, wall, Status::Ok)
-                })
-                .collect()
-        };
-        // Back to back: 0.0 … 1.0 s, the span asked for.
-        assert_eq!(auto_stop(steady(0.1, 0.1).iter(), &precision), Some(Stop::Converged));
-        assert_eq!(auto_stop(steady(0.1, 0.1)[..9].iter(), &precision), None, "not before min_repetitions");
-        // Precise, but all within 0.55 s: a burst could have hit them all.
-        assert_eq!(auto_stop(steady(0.05, 0.1).iter(), &precision), None, "not before min_span");
-        // Spread over 1.0 s with gaps between them (other entries' runs).
-        assert_eq!(auto_stop(steady(0.1, 0.01).iter(), &precision), None, "0.91 s");
-        assert_eq!(auto_stop(steady(0.11, 0.01).iter(), &precision), Some(Stop::Converged), "1.0 s");
-        // Out of time before the span: precise all the same, so converged.
-        assert_eq!(auto_stop(steady(0.0, 0.5).iter(), &precision), Some(Stop::Converged));
-        let unspread = Precision { min_span: Duration::ZERO, ..precision };
-        assert_eq!(auto_stop(steady(0.0, 0.1).iter(), &unspread), Some(Stop::Converged));
-        let failing: Vec<RunRecord> = (1..=3).map(|round| record(0, round, 0.1, Status::Failed)).collect();
-        assert_eq!(auto_stop(failing.iter(), &precision), Some(Stop::Failing));
-        let slow: Vec<RunRecord> = (1..=3).map(|round| record(0, round, 2.0, Status::Ok)).collect();
-        assert_eq!(auto_stop(slow.iter(), &precision), Some(Stop::OutOfTime));
-        assert_eq!(auto_stop(slow[..2].iter(), &precision), None);
     }
 }

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::generator::Items;
+use crate::interference::Sched;
 use crate::vocab::{Pin, Strategy, WorkKind};
 use crate::workload::{Protocol, Work};
 
@@ -142,6 +143,10 @@ pub struct Timed {
     /// `None` where no moment separates "every worker ready" from the work.
     pub setup_s: Option<f64>,
     pub cpu_s: f64,
+    /// CPU time a Python harness spent on the run's request, its pool's
+    /// start and end and reaped processes included, outside the timed
+    /// region too: the runner counts it as its own, not as other load.
+    pub harness_cpu_s: Option<f64>,
 }
 
 /// What outlives one run within a group: the Python harness, started by
@@ -200,6 +205,18 @@ pub struct Finish {
     /// [`cpu_now`] at that moment, plus what the live children of the run
     /// (pool workers not yet reaped) had used.
     pub cpu: Duration,
+    /// The scheduler's counters of the tasks that did the run's work (a
+    /// pool's threads or processes, an argv item's processes, a Python
+    /// function's thread or pool), over their part of the run, read as
+    /// each ends, outside the timed region: the evidence of other load
+    /// (`crate::interference`). `None` where the kernel keeps none, and for
+    /// serial, whose worker is the runner's own thread (the runner reads it).
+    pub workers: Option<Sched>,
+    /// The same of parbench's own other tasks that wait beside the workers
+    /// and can hold the run up, where a strategy reads them (a Python
+    /// pool's calling, manager and feeder threads); zero where it reads
+    /// none, `None` where a read failed.
+    pub helpers: Option<Sched>,
 }
 
 impl Finish {
@@ -208,8 +225,14 @@ impl Finish {
     /// counted among the reaped children.
     pub fn now(children: &[u32]) -> Finish {
         let at = Instant::now();
-        let cpu = cpu_now() + children.iter().map(|pid| child_cpu(*pid)).sum::<Duration>();
-        Finish { at, cpu }
+        let mut cpu = cpu_now();
+        let mut workers = (!children.is_empty()).then_some(Sched::default());
+        for pid in children {
+            let sched = child_sched(*pid);
+            cpu += sched.map_or_else(|| child_ticks(*pid), |sched| sched.cpu);
+            workers = Sched::both(workers, sched);
+        }
+        Finish { at, cpu, workers, helpers: Some(Sched::default()) }
     }
 }
 
@@ -239,15 +262,16 @@ pub fn reaped_children_cpu() -> Duration {
     })
 }
 
-/// CPU time a live child has used: the scheduler's nanosecond count from
-/// `/proc/PID/schedstat`, or user + system clock ticks from `/proc/PID/stat`
-/// where the kernel keeps no schedstat.
-fn child_cpu(pid: u32) -> Duration {
-    if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
-        && let Some(nanos) = text.split_whitespace().next().and_then(|field| field.parse().ok())
-    {
-        return Duration::from_nanos(nanos);
-    }
+/// CPU time a live (or not yet reaped) child has used, and its wait for a
+/// CPU: the scheduler's nanosecond counts from `/proc/PID/schedstat`;
+/// `None` where the kernel keeps no schedstat (see [`child_ticks`]).
+pub fn child_sched(pid: u32) -> Option<Sched> {
+    Sched::of_file(&format!("/proc/{pid}/schedstat"))
+}
+
+/// CPU time a live child has used, in user + system clock ticks from
+/// `/proc/PID/stat`: where the kernel keeps no schedstat.
+fn child_ticks(pid: u32) -> Duration {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return Duration::ZERO;
     };

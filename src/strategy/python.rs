@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Session, Spread, Timed};
 use crate::generator::Items;
 use crate::vocab::Strategy;
-use crate::workload::python::{Harness, HarnessError, PythonWork, RunRequest, items_json};
+use crate::workload::python::{Harness, HarnessError, PythonWork, RunRequest, WorkerCounters, items_json};
 
 pub fn run(
     work: &PythonWork,
@@ -66,10 +66,19 @@ pub fn run(
             outputs: Outputs::Text(run.results),
             // Timed inside Python: `timed` below replaces these.
             setup: run.setup_s.map(|setup| Duration::from_secs_f64(setup.max(0.0))),
-            finish: Finish::now(&[]),
+            finish: Finish {
+                workers: run.workers.map(WorkerCounters::sched),
+                helpers: run.helpers.map(WorkerCounters::sched),
+                ..Finish::now(&[])
+            },
             stderr,
             children_peak_rss: run.peak_rss_bytes,
-            timed: Some(Timed { wall_s: run.wall_s, setup_s: run.setup_s, cpu_s: run.cpu_s }),
+            timed: Some(Timed {
+                wall_s: run.wall_s,
+                setup_s: run.setup_s,
+                cpu_s: run.cpu_s,
+                harness_cpu_s: run.harness_cpu_s,
+            }),
             python: Some((facts.name(), run.gil)),
         }),
         Err(error) => {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::chunks::Chunks;
 use super::{Cutoff, Execution, Finish, Outputs, RunFailure, Spread};
+use crate::interference::Sched;
 use crate::workload::Kernel;
 
 pub fn run(
@@ -22,12 +23,17 @@ pub fn run(
     let Spread { workers, chunk_size, .. } = spread;
     let started = Instant::now();
     let cpus: Option<Vec<usize>> = spread.cpus.map(<[usize]>::to_vec);
-    let exited = Arc::new((Mutex::new(0usize), Condvar::new()));
+    // Each thread, as it exits (after the clock stops), adds its counters
+    // over its life: the evidence of other load.
+    let exited = Arc::new((Mutex::new((0usize, Some(Sched::default()))), Condvar::new()));
     let on_exit = Arc::clone(&exited);
     let pool = rayon::ThreadPoolBuilder::new()
         .exit_handler(move |_| {
-            let (count, changed) = &*on_exit;
-            *count.lock().unwrap_or_else(|poison| poison.into_inner()) += 1;
+            let sched = Sched::this_thread();
+            let (state, changed) = &*on_exit;
+            let mut state = state.lock().unwrap_or_else(|poison| poison.into_inner());
+            state.0 += 1;
+            state.1 = Sched::both(state.1, sched);
             changed.notify_all();
         })
         .num_threads(workers)
@@ -58,15 +64,20 @@ pub fn run(
             kernel.apply(&numbers[range], out);
         }
     });
-    let stop = Finish::now(&[]);
+    let mut stop = Finish::now(&[]);
     // rayon lets a dropped pool's threads wind down on their own; waiting
     // for them (outside the timed region) keeps them from running into the
     // next run: interleaved after threads, a processes pool's setup took
     // 2.16 ms instead of 1.90.
     drop(pool);
-    let (count, changed) = &*exited;
-    let guard = count.lock().unwrap_or_else(|poison| poison.into_inner());
-    let _ = changed.wait_timeout_while(guard, Duration::from_secs(2), |count| *count < workers);
+    let (state, changed) = &*exited;
+    let guard = state.lock().unwrap_or_else(|poison| poison.into_inner());
+    if let Ok((state, _)) =
+        changed.wait_timeout_while(guard, Duration::from_secs(2), |state| state.0 < workers)
+        && state.0 == workers
+    {
+        stop.workers = state.1;
+    }
     if cutoff.passed() {
         return Err(cutoff.failure());
     }

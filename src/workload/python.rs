@@ -223,8 +223,8 @@ pub struct RunRequest<'a> {
     pub start_method: Option<&'a str>,
 }
 
-/// One run's figures, as the harness measured them.
-#[derive(Debug, Clone, PartialEq)]
+/// One run's figures, as the harness measured them (the `ok` answer).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PythonRun {
     pub wall_s: f64,
     /// `None` for Python's pools, which start their workers inside `map`.
@@ -236,6 +236,30 @@ pub struct PythonRun {
     /// The interpreter's peak resident memory during the run plus that of
     /// its pool's processes, in bytes; None where /proc cannot say.
     pub peak_rss_bytes: Option<u64>,
+    /// The scheduler's counters of the tasks that did the work (the
+    /// interpreter's thread for serial, the pool's threads or processes);
+    /// None where the kernel keeps none.
+    pub workers: Option<WorkerCounters>,
+    /// The same of the interpreter's other threads over the run (the
+    /// calling thread; a process pool's manager and feeder threads).
+    pub helpers: Option<WorkerCounters>,
+    /// CPU time the harness spent on the request, its pool's start, end and
+    /// reaped processes included.
+    pub harness_cpu_s: Option<f64>,
+}
+
+/// A Python run's workers' CPU time and wait for a CPU, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct WorkerCounters {
+    pub cpu_s: f64,
+    pub delay_s: f64,
+}
+
+impl WorkerCounters {
+    pub fn sched(self) -> crate::interference::Sched {
+        let seconds = |value: f64| std::time::Duration::from_secs_f64(value.max(0.0));
+        crate::interference::Sched { cpu: seconds(self.cpu_s), delay: seconds(self.delay_s) }
+    }
 }
 
 /// Why a request to the harness came to nothing.
@@ -253,18 +277,8 @@ pub enum HarnessError {
 #[serde(rename_all = "snake_case")]
 enum Reply {
     Loaded(PythonFacts),
-    Ok {
-        wall_s: f64,
-        setup_s: Option<f64>,
-        cpu_s: f64,
-        results: Vec<String>,
-        gil: bool,
-        #[serde(default)]
-        peak_rss_bytes: Option<u64>,
-    },
-    Failed {
-        error: String,
-    },
+    Ok(PythonRun),
+    Failed { error: String },
     Error(String),
 }
 
@@ -369,9 +383,7 @@ impl Harness {
             }
         });
         let result = match self.ask(&format!("{message}\n"), stopped, patience) {
-            Ok(Reply::Ok { wall_s, setup_s, cpu_s, results, gil, peak_rss_bytes }) => {
-                Ok(PythonRun { wall_s, setup_s, cpu_s, results, gil, peak_rss_bytes })
-            }
+            Ok(Reply::Ok(run)) => Ok(run),
             Ok(Reply::Failed { error }) => Err(HarnessError::Failed(error)),
             Ok(Reply::Error(message)) => Err(HarnessError::Failed(message)),
             Ok(Reply::Loaded(_)) => Err(HarnessError::Failed("the harness answered out of turn".to_owned())),
@@ -425,9 +437,12 @@ impl Harness {
             Some(status) => crate::child::describe_exit(status),
             None => "stopped answering".to_owned(),
         };
+        // This run's stderr only: what earlier runs wrote (another run's
+        // traceback) is not this death's cause.
         let mut tail = String::new();
-        self.stderr.seek(SeekFrom::Start(0)).ok();
-        self.stderr.read_to_string(&mut tail).ok();
+        if self.stderr.seek(SeekFrom::Start(self.stderr_seen)).is_ok() {
+            self.stderr.read_to_string(&mut tail).ok();
+        }
         match tail.lines().rev().find(|line| !line.trim().is_empty()) {
             Some(line) => HarnessError::Failed(format!("the Python harness {how}: {}", line.trim())),
             None => HarnessError::Failed(format!("the Python harness {how}")),

@@ -17,7 +17,8 @@ never in the protocol, and standard input becomes /dev/null.
     -> {"run": {"strategy": "serial"|"threads"|"processes", "workers": N,
                 "chunksize": C, "start_method": null|"fork"|"spawn"|"forkserver"}}
     <- {"ok": {"wall_s": .., "setup_s": .., "cpu_s": .., "gil": true, "results": [repr, ...],
-               "peak_rss_bytes": N|null}}
+               "peak_rss_bytes": N|null, "workers": {"cpu_s": .., "delay_s": ..}|null,
+               "helpers": {"cpu_s": .., "delay_s": ..}|null, "harness_cpu_s": ..}}
     <- {"failed": {"error": "ValueError: message", "wall_s": ..}}
     -> end of input: the harness exits 0.
 
@@ -49,6 +50,7 @@ import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -123,6 +125,101 @@ def cpu_of_pool(pool):
     return total
 
 
+def schedstat(path):
+    """A task's scheduler counters, in seconds: the CPU time it ran and the
+    time it was runnable but waited for a CPU; None where the kernel keeps
+    none (or the task is gone)."""
+    try:
+        with open(path) as stat:
+            fields = stat.read().split()
+        return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def threads_now():
+    """This interpreter's threads now: their ids; None where /proc cannot
+    say."""
+    try:
+        return set(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def add(total, counters):
+    if total is None or counters is None:
+        return None
+    return total[0] + counters[0], total[1] + counters[1]
+
+
+def workers_counters(strategy, main_before, threads_before, pool):
+    """The counters of the tasks that did the run's work, read after the
+    clock stops and before the pool shuts down: for serial, this thread over
+    the timed region; for threads, the pool's threads (new since the run
+    began, whole); for processes, the pool's processes (every thread of
+    each, whole). None where the kernel keeps none."""
+    if strategy == "serial":
+        after = schedstat("/proc/thread-self/schedstat")
+        if after is None or main_before is None:
+            return None
+        return after[0] - main_before[0], after[1] - main_before[1]
+    total = (0.0, 0.0)
+    if strategy == "threads":
+        now = threads_now()
+        if now is None or threads_before is None:
+            return None
+        for tid in now - threads_before:
+            total = add(total, schedstat("/proc/self/task/%s/schedstat" % tid))
+        return total
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return None
+        for tid in tids:
+            total = add(total, schedstat("/proc/%d/task/%s/schedstat" % (pid, tid)))
+    return total
+
+
+def helpers_counters(strategy, threads_before, counters_before):
+    """The counters of this interpreter's other threads over the run, read
+    with the workers': for threads, the calling thread (waiting on the
+    pool); for processes, every thread of it (the calling one, and the
+    pool's manager and feeder threads); zero for serial, whose only thread
+    is the worker. None where /proc cannot say."""
+    if strategy == "serial":
+        return (0.0, 0.0)
+    total = (0.0, 0.0)
+    tids = threads_now() if strategy == "processes" else threads_before
+    if tids is None:
+        return None
+    for tid in tids:
+        now = schedstat("/proc/self/task/%s/schedstat" % tid)
+        then = counters_before.get(tid, (0.0, 0.0))
+        if now is not None:
+            # A thread id reused since is a new thread: never below zero.
+            now = (max(0.0, now[0] - then[0]), max(0.0, now[1] - then[1]))
+        total = add(total, now)
+    return total
+
+
+def thread_counters(tids):
+    """The counters of threads `tids` now, by id."""
+    counters = {}
+    for tid in tids or ():
+        now = schedstat("/proc/self/task/%s/schedstat" % tid)
+        if now is not None:
+            counters[tid] = now
+    return counters
+
+
+def cpu_with_children():
+    """CPU seconds of this interpreter (every thread) and of the children it
+    has reaped (a process pool's, once shut down)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def reset_peak():
     """Resets this process's resident-memory high-water mark to what it holds
     now, where Linux allows it (else the mark counts from the start)."""
@@ -168,6 +265,9 @@ def run(function, items, request):
 
     pool = None
     reset_peak()
+    threads_before = threads_now()
+    counters_before = thread_counters(threads_before)
+    main_before = schedstat("/proc/thread-self/schedstat")
     self_before = cpu_self()
     started = time.perf_counter()
     try:
@@ -199,6 +299,8 @@ def run(function, items, request):
     self_after = cpu_self()
     pool_cpu = cpu_of_pool(pool) if strategy == "processes" else 0.0
     peak = peak_rss(pool)
+    workers = workers_counters(strategy, main_before, threads_before, pool)
+    helpers = helpers_counters(strategy, threads_before, counters_before)
     shutdown(pool)
     cpu_s = (self_after - self_before) + pool_cpu
     return {
@@ -209,6 +311,8 @@ def run(function, items, request):
             "gil": gil_enabled(),
             "results": [repr(result) for result in results],
             "peak_rss_bytes": peak,
+            "workers": None if workers is None else {"cpu_s": workers[0], "delay_s": workers[1]},
+            "helpers": None if helpers is None else {"cpu_s": helpers[0], "delay_s": helpers[1]},
         }
     }
 
@@ -324,7 +428,14 @@ def main():
                 return 1
             answer({"loaded": facts()})
         elif "run" in request and function is not None:
-            answer(run(function, items, request["run"]))
+            # What the harness spent on this request, the pool's start and
+            # end included (the reply's encoding comes after): parbench's
+            # own CPU, not other load.
+            cpu_before = cpu_with_children()
+            reply = run(function, items, request["run"])
+            for outcome in reply.values():
+                outcome["harness_cpu_s"] = cpu_with_children() - cpu_before
+            answer(reply)
         else:
             answer({"error": "unexpected message %s" % line.strip()[:80]})
             return 1

@@ -5,10 +5,24 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+/// The parbench processes of one test binary take turns: a run judges other
+/// load on the machine by its workers' waits for a CPU, and another test's
+/// run or report (a bootstrap keeps a CPU busy) beside it would be that
+/// load (entries "not judged (busy)" where a test wants a verdict). Test
+/// binaries themselves run one after another.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// The turn to measure, for a test that starts `parbench run` by other
+/// means than [`Workdir::parbench`], or starts load of its own.
+pub fn measuring() -> MutexGuard<'static, ()> {
+    MEASURING.lock().unwrap_or_else(|poison| poison.into_inner())
+}
 
 /// A temporary folder to write job files in and run parbench from.
 pub struct Workdir {
@@ -40,6 +54,13 @@ impl Workdir {
     }
 
     pub fn parbench_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let _turn = measuring();
+        self.parbench_in_turn(args, env)
+    }
+
+    /// [`Workdir::parbench_with`] for a caller that holds [`measuring`]
+    /// already (a test that starts load of its own first).
+    pub fn parbench_in_turn(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::cargo_bin("parbench").unwrap();
         for (name, value) in env {
             command.env(name, value);

@@ -27,6 +27,7 @@ use super::drive::{Live, Note, watch};
 use super::telling_line;
 use crate::child::{Group, Tether, describe_exit};
 use crate::generator::Items;
+use crate::interference::Sched;
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
 use crate::strategy::{
@@ -56,10 +57,19 @@ struct Slots<'a> {
 type Mark = (Instant, Duration);
 
 /// When a slot started its first process and when its last one ended.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Span {
     first: Option<Mark>,
     last: Option<Mark>,
+    /// The scheduler's counters of the slot's processes
+    /// (`crate::interference`); `None` once one could not be read.
+    workers: Option<Sched>,
+}
+
+impl Default for Span {
+    fn default() -> Span {
+        Span { first: None, last: None, workers: Some(Sched::default()) }
+    }
 }
 
 impl Span {
@@ -68,6 +78,7 @@ impl Span {
         Span {
             first: self.first.into_iter().chain(other.first).min_by_key(|(at, _)| *at),
             last: self.last.into_iter().chain(other.last).max_by_key(|(at, _)| *at),
+            workers: Sched::both(self.workers, other.workers),
         }
     }
 }
@@ -129,7 +140,7 @@ pub(super) fn run(
     });
     // Every child is reaped: their CPU is among the runner's reaped children.
     let children_cpu = reaped_children_cpu().saturating_sub(children_before);
-    let stop = Finish::now(&[]);
+    let mut stop = Finish::now(&[]);
     reaper::end_leftovers();
     let Slots { stderr_lines, budget, .. } = slots;
     let mut stderr = stderr_lines.into_inner().unwrap_or_default();
@@ -138,11 +149,14 @@ pub(super) fn run(
         return Err(Failed { failure, stderr });
     }
     let span = slot_spans.into_iter().map(|span| span.into_inner().unwrap_or_else(|p| p.into_inner()));
-    let timed = match span.fold(Span::default(), Span::and) {
-        Span { first: Some((started, own_before)), last: Some((ended, own_after)) } => Some(Timed {
+    let span = span.fold(Span::default(), Span::and);
+    stop.workers = span.workers;
+    let timed = match span {
+        Span { first: Some((started, own_before)), last: Some((ended, own_after)), .. } => Some(Timed {
             wall_s: ended.saturating_duration_since(started).as_secs_f64(),
             setup_s: None,
             cpu_s: (own_after.saturating_sub(own_before) + children_cpu).as_secs_f64(),
+            harness_cpu_s: None,
         }),
         // No item: the runner's own clock.
         _ => None,
@@ -224,6 +238,10 @@ impl Slots<'_> {
         group.await_end();
         let ended = Instant::now();
         span.last = Some((ended, own_cpu()));
+        // The process's counters, read from the kernel while it is a
+        // zombie (a few microseconds after its end, before the reap: the
+        // slot's next process starts after both).
+        span.workers = Sched::both(span.workers, crate::strategy::child_sched(pid));
         // Out of the watcher's and the interrupt handler's reach before
         // the reap (see `Live`).
         self.live.set(slot, None);

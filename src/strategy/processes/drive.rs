@@ -319,7 +319,7 @@ pub(super) fn drive<C: Codec>(
         let release = || stdin_rx.try_iter().for_each(drop);
         let all_in = |last: Option<Instant>| {
             let now = Finish::now(&pids);
-            stop = Some(Finish { at: last.unwrap_or(now.at), cpu: now.cpu });
+            stop = Some(Finish { at: last.unwrap_or(now.at), ..now });
             stdin_rx.try_iter().for_each(drop);
         };
         let tallies = C::LINES.then_some(&tallies[..]);
