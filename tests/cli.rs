@@ -809,6 +809,8 @@ fn a_killed_runner_resumes_to_the_rows_of_an_uninterrupted_run() {
 
     let work = Workdir::new();
     work.write("many.toml", MANY_ENTRIES);
+    // A run of its own, not beside another test's (other load).
+    let _turn = common::measuring();
     let mut child = std::process::Command::new(parbench_path())
         .current_dir(work.path())
         .args(["run", "--quiet", "many.toml"])
@@ -879,6 +881,8 @@ command = ["sleep", "{marker}"]
 "#
         ),
     );
+    // A run of its own, not beside another test's (other load).
+    let _turn = common::measuring();
     let child = std::process::Command::new(parbench_path())
         .current_dir(work.path())
         .args(["run", "stop.toml"])
@@ -1006,6 +1010,8 @@ fn a_second_parbench_on_the_same_results_is_refused_naming_the_first() {
         "slow.toml",
         "version = 1\nname = \"slow\"\n[list]\ngenerator = \"constant\"\nsize = 1\nvalue = 1\n[run]\nstrategies = [\"serial\"]\nrepetitions = 200\nwarmup = 0\n[[workload]]\nname = \"nap\"\nbuiltin = \"sleep\"\nparams = { millis = 50 }\n",
     );
+    // A run of its own, not beside another test's (other load).
+    let _turn = common::measuring();
     let mut first = std::process::Command::new(parbench_path())
         .current_dir(work.path())
         .args(["run", "--quiet", "slow.toml"])
@@ -1319,6 +1325,8 @@ fn the_html_report_renders_in_a_browser() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let page = format!("file://{}", work.path().join("report.html").display());
+    // Chromium keeps CPUs busy: not beside another test's run.
+    let _turn = common::measuring();
     let browser = |extra: &[&str]| {
         std::process::Command::new(&chromium)
             .args([
@@ -1544,6 +1552,8 @@ fn sigterm_stops_like_ctrl_c() {
         "term.toml",
         "version = 1\nname = \"term\"\n[list]\ngenerator = \"constant\"\nsize = 2\nvalue = 1\n[run]\nstrategies = [\"serial\", \"threads\"]\nworkers = 2\nrepetitions = 30\nwarmup = 0\n[[workload]]\nname = \"nap\"\nbuiltin = \"sleep\"\nparams = { millis = 20 }\n",
     );
+    // A run of its own, not beside another test's (other load).
+    let _turn = common::measuring();
     let child = std::process::Command::new(parbench_path())
         .current_dir(work.path())
         .args(["run", "term.toml"])

@@ -133,6 +133,8 @@ fn chromium() -> PathBuf {
 
 /// The `data-NAME` attributes the page's script sets on the body.
 fn measured(chromium: &Path, work: &Workdir, page: &str, width: u32) -> (usize, usize, usize) {
+    // Chromium keeps CPUs busy: not beside another test's run.
+    let _turn = common::measuring();
     let output = std::process::Command::new(chromium)
         .args([
             "--headless",

@@ -303,6 +303,8 @@ fn libreoffice_reads_every_csv_as_written() {
     // A profile of its own, so that no other LibreOffice blocks this one.
     let profile = work.path().join("lo-profile");
     let xlsx = work.path().join("xlsx");
+    // LibreOffice keeps CPUs busy: not beside another test's run.
+    let _turn = common::measuring();
     let converted = std::process::Command::new(&soffice)
         .arg(format!("-env:UserInstallation=file://{}", profile.display()))
         .args(["--headless", "--norestore", "--convert-to", "xlsx"])

@@ -23,17 +23,12 @@ pub fn run(
     let Spread { workers, chunk_size, .. } = spread;
     let started = Instant::now();
     let cpus: Option<Vec<usize>> = spread.cpus.map(<[usize]>::to_vec);
-    // Each thread, as it exits (after the clock stops), adds its counters
-    // over its life: the evidence of other load.
-    let exited = Arc::new((Mutex::new((0usize, Some(Sched::default()))), Condvar::new()));
+    let exited = Arc::new((Mutex::new(0usize), Condvar::new()));
     let on_exit = Arc::clone(&exited);
     let pool = rayon::ThreadPoolBuilder::new()
         .exit_handler(move |_| {
-            let sched = Sched::this_thread();
-            let (state, changed) = &*on_exit;
-            let mut state = state.lock().unwrap_or_else(|poison| poison.into_inner());
-            state.0 += 1;
-            state.1 = Sched::both(state.1, sched);
+            let (count, changed) = &*on_exit;
+            *count.lock().unwrap_or_else(|poison| poison.into_inner()) += 1;
             changed.notify_all();
         })
         .num_threads(workers)
@@ -65,19 +60,22 @@ pub fn run(
         }
     });
     let mut stop = Finish::now(&[]);
+    // Each thread's counters over its life so far (it started inside the
+    // timed region), read after the clock stops and before the pool winds
+    // down: the evidence of other load. The runner's thread waits here, so
+    // it keeps no thread from a CPU.
+    stop.workers = pool
+        .broadcast(|_| Sched::this_thread())
+        .into_iter()
+        .try_fold(Sched::default(), |sum, sched| Some(sum + sched?));
     // rayon lets a dropped pool's threads wind down on their own; waiting
     // for them (outside the timed region) keeps them from running into the
     // next run: interleaved after threads, a processes pool's setup took
     // 2.16 ms instead of 1.90.
     drop(pool);
-    let (state, changed) = &*exited;
-    let guard = state.lock().unwrap_or_else(|poison| poison.into_inner());
-    if let Ok((state, _)) =
-        changed.wait_timeout_while(guard, Duration::from_secs(2), |state| state.0 < workers)
-        && state.0 == workers
-    {
-        stop.workers = state.1;
-    }
+    let (count, changed) = &*exited;
+    let guard = count.lock().unwrap_or_else(|poison| poison.into_inner());
+    let _ = changed.wait_timeout_while(guard, Duration::from_secs(2), |count| *count < workers);
     if cutoff.passed() {
         return Err(cutoff.failure());
     }

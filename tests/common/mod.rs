@@ -18,10 +18,33 @@ use tempfile::TempDir;
 /// binaries themselves run one after another.
 static MEASURING: Mutex<()> = Mutex::new(());
 
+thread_local! {
+    /// Whether this thread holds the turn already: a test that takes it
+    /// around load of its own and then runs parbench keeps it.
+    static HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The turn to measure, held until dropped.
+pub struct Turn(Option<MutexGuard<'static, ()>>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            HELD.with(|held| held.set(false));
+        }
+    }
+}
+
 /// The turn to measure, for a test that starts `parbench run` by other
-/// means than [`Workdir::parbench`], or starts load of its own.
-pub fn measuring() -> MutexGuard<'static, ()> {
-    MEASURING.lock().unwrap_or_else(|poison| poison.into_inner())
+/// means than [`Workdir::parbench`], or starts load of its own (a browser,
+/// hogs); taken again by the thread that holds it, it is the same turn.
+pub fn measuring() -> Turn {
+    if HELD.with(|held| held.get()) {
+        return Turn(None);
+    }
+    let guard = MEASURING.lock().unwrap_or_else(|poison| poison.into_inner());
+    HELD.with(|held| held.set(true));
+    Turn(Some(guard))
 }
 
 /// A temporary folder to write job files in and run parbench from.
