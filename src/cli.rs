@@ -191,18 +191,18 @@ pub struct InitArgs {
 const REPORT_HELP: &str = "\
 Exit status:
   0    the report was written; with --baseline, nothing is confidently slower
-  1    with --baseline: an entry is confidently slower: the whole interval
-       of its change (new median / old median; all entries' intervals hold
-       together at 95%) lies above 1 + threshold, AND the shift is larger
-       than the entry's own spread: the new run's 10th percentile is above
-       the old run's 90th (9 in 10 new times slower than 9 in 10 old ones).
-       A change past the threshold inside the entry's spread is printed as
-       \"no clear change\" with \"within this entry's noise\" and exits 0:
-       a run's interval cannot see a neighbour's burst that moves many runs
-       or a whole run, and an entry whose runs spread by ±20% or more within
-       one run moves by tens of percent between runs of an unchanged job.
-       docs/RESULTS.md has the rule and the measurements that chose it
-  2    a file that cannot be read, or is not a parbench results CSV
+       and nothing failed
+  1    with --baseline: an entry is confidently slower past the threshold,
+       or every new run of an entry failed where the baseline had ok runs
+       (with --strict also: an entry not judged). All entries' tests hold
+       together at 95%: an unchanged job exits 1 at most 1 time in 20. An
+       entry with an interval of its change (enough runs) is slower when the
+       whole interval lies above 1 + threshold and the new run's 10th
+       percentile is above the old run's 90th; one measured a few times (3
+       or more a side) when a t-test on log times, whose spread the job's
+       entries share, says so. docs/RESULTS.md has the method and its rates
+  2    a file that cannot be read, or is not a parbench results CSV; with
+       --baseline, nothing to compare (no entry in both files)
 
 Examples:
   parbench report results/scaling.csv --html scaling.html
@@ -225,6 +225,11 @@ pub struct ReportArgs {
     /// only the same host's, refusing another host's baseline)
     #[arg(long)]
     pub any_host: bool,
+
+    /// With --baseline: entries not judged (too few runs, or busy) fail the
+    /// gate too, as slower ones do
+    #[arg(long)]
+    pub strict: bool,
 
     /// With --baseline: how much slower, in percent, counts as slower (5% or
     /// less suits a quiet dedicated machine)

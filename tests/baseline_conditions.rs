@@ -65,7 +65,10 @@ fn a_baseline_measured_on_a_busier_machine_is_said_and_the_verdicts_stand() {
         cpus as f64 * 2.0
     );
     assert!(stdout.contains(&expected), "{stdout}");
-    assert!(stdout.contains("0 slower, 0 faster, 1 without a clear change\n"), "{stdout}");
+    assert!(
+        stdout.contains("0 failed, 0 slower, 0 faster, 1 without a clear change, 0 not judged\n"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("warning:").count(), 1, "{stdout}");
 
     // The same conditions: not a word about them.
@@ -93,7 +96,10 @@ fn a_baseline_measured_on_a_busier_machine_is_said_and_the_verdicts_stand() {
     let (status, stdout, stderr) = compare(&work);
     assert_eq!(status, Some(0), "{stdout}{stderr}");
     assert!(!stdout.contains("warning:"), "{stdout}");
-    assert!(stdout.contains("0 slower, 0 faster, 1 without a clear change\n"), "{stdout}");
+    assert!(
+        stdout.contains("0 failed, 0 slower, 0 faster, 1 without a clear change, 0 not judged\n"),
+        "{stdout}"
+    );
     assert_eq!(
         stderr.trim_end(),
         "note: no readable env.json beside old/tiny.csv: the two runs' machine conditions were not compared",

@@ -21,13 +21,20 @@
 //! two runs of an unchanged job, said as such. Otherwise *no clear change*.
 //!
 //! An entry with too few runs for an interval at that level (an expensive
-//! job measured 3 times) is judged by the exact rank test instead
-//! ([`crate::precision::rank_test`]): *slower* when every new run lies
-//! above every old run × (1 + threshold) and the test's p-value is at most
-//! 5% (1/20 at 3 runs against 3: the fewest that can reach it). With fewer
-//! than [`RANK_RUNS`] runs on a side no order of the runs is evidence
-//! enough, and the entry is [`ChangeVerdict::NotJudged`], said and counted
-//! apart, never silently passed.
+//! job measured 3 times) is judged by a moderated t-test on log times
+//! instead ([`moderated`]): its spread is shrunk towards the spread the
+//! job's entries share, as limma does for genes measured 2 or 3 times.
+//! *Slower* when the test's p-value that the change exceeds the threshold
+//! is at most 5% shared over the entries. With fewer than [`RANK_RUNS`]
+//! runs on a side the entry is [`ChangeVerdict::NotJudged`], said and
+//! counted apart, never silently passed.
+//!
+//! Only undisturbed runs are compared; the disturbed ones left out are
+//! counted. An entry whose new (or old) side has fewer than [`RANK_RUNS`]
+//! undisturbed runs, or more disturbed runs than undisturbed ones, is not
+//! judged (busy). An entry whose new runs all failed (timed out, mismatched
+//! or went unverified) where the baseline had ok runs is
+//! [`ChangeVerdict::Failed`]: a regression.
 //!
 //! Why the second condition: the interval is right about the runs taken,
 //! but it takes them as independent, while a neighbour's burst on a shared
@@ -38,29 +45,26 @@
 //! unchanged runs, the interval alone raises false alarms far more often
 //! than both conditions together (docs/RESULTS.md has the measurements).
 //!
-//! With many entries, some 95% interval would miss by chance alone; the
-//! intervals are widened so that all of them hold together with 95%
-//! confidence (Bonferroni: each at 1 - 5%/entries), so that an unchanged
-//! job raises no alarm 19 times out of 20, however many entries it has.
+//! With many entries, some 95% interval would miss by chance alone; each
+//! entry's interval or test is held at 5% / entries judged (Bonferroni), so
+//! that an unchanged job raises no alarm 19 times out of 20, however many
+//! entries it has; docs/RESULTS.md has the measured rates.
 
 use std::collections::BTreeMap;
 
 use super::{Analysis, EntryId, EntryStats};
-use crate::precision::{LEVEL, rank_test, ratio_of_medians};
+use crate::precision::{LEVEL, ratio_of_medians};
 use crate::stats::{median, quantiles};
 
 /// The share of an entry's runs left out at each end of its spread: its
 /// 10th to 90th percentiles.
 pub const TAIL: f64 = 0.10;
 
-/// Runs needed on each side for the rank test to reach 5%: complete
-/// separation of 3 against 3 has p = 1/20, of 2 against 2 only 1/6.
+/// Runs needed on each side for an entry to be judged: 3 (a t-test on 2
+/// against 2 has 2 degrees of freedom of its own).
 pub const RANK_RUNS: usize = 3;
 
-/// The rank test's one-sided level, for entries without an interval. Not
-/// widened over the entries as the intervals are: at 3 runs a side 1/20 is
-/// the smallest p-value there is, and a gate that cannot fire is worse.
-pub const RANK_LEVEL: f64 = 0.05;
+pub mod moderated;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeVerdict {
@@ -70,9 +74,22 @@ pub enum ChangeVerdict {
     /// The interval lies past the threshold, but the middle 80% of the two
     /// runs' times overlap: not sure, and said so.
     WithinNoise,
-    /// Too few runs for an interval and fewer than [`RANK_RUNS`] on a side
-    /// for the rank test: nothing can be said either way.
+    /// Fewer than [`RANK_RUNS`] runs on a side, or a side mostly
+    /// disturbed: nothing can be said either way (see [`NotJudged`]).
     NotJudged,
+    /// Every new run failed where the baseline had ok runs.
+    Failed,
+}
+
+/// Why an entry was not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotJudged {
+    /// Fewer than [`RANK_RUNS`] ok runs on a side: (old, new).
+    TooFewRuns(usize, usize),
+    /// Too few undisturbed runs on a side, or more disturbed ones than
+    /// undisturbed: whether the baseline's side, and its disturbed and ok
+    /// runs.
+    Busy { baseline: bool, disturbed: usize, runs: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -90,12 +107,16 @@ pub struct Change {
     pub verdict: ChangeVerdict,
     /// The runs compared: (old, new).
     pub runs: (usize, usize),
-    /// Where there is no interval and both sides have [`RANK_RUNS`] runs:
-    /// the rank test's p-value that the new runs lie past the old ones ×
-    /// (1 ± threshold), in the direction of the change.
-    pub rank_p: Option<f64>,
-    /// Whether only disturbed runs were left to compare: (old, new).
-    pub disturbed_only: (bool, bool),
+    /// Where there is no interval: the moderated t-test's one-sided
+    /// p-value that the new runs lie past the old ones × (1 ± threshold),
+    /// in the direction of the change.
+    pub p: Option<f64>,
+    /// Disturbed runs left out: (old, new).
+    pub left_out: (usize, usize),
+    /// Why the entry was not judged, where it was not.
+    pub not_judged: Option<NotJudged>,
+    /// For [`ChangeVerdict::Failed`]: the new runs by status, and how many.
+    pub failed: Vec<(crate::vocab::Status, usize)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,6 +126,9 @@ pub struct Comparison {
     pub unmatched: Vec<(Unmatched, EntryId)>,
     /// Hosts to tell entries apart by: 1 where hosts were not matched.
     pub hosts: usize,
+    /// Jobs of the two files together: labels name the job where there
+    /// are several.
+    pub jobs: usize,
     /// The level of each interval (all of them together hold at 95%).
     pub level: f64,
 }
@@ -113,13 +137,19 @@ pub struct Comparison {
 pub enum Unmatched {
     OnlyInNew,
     OnlyInBaseline,
-    /// In both, but without an ok run in one of them.
+    /// In both, but without an ok run in the baseline (or in either).
     NoOkRuns,
 }
 
 impl Comparison {
-    pub fn any_slower(&self) -> bool {
-        self.changes.iter().any(|change| change.verdict == ChangeVerdict::Slower)
+    /// Whether the gate fails: an entry slower or failed (and, `strict`,
+    /// one not judged).
+    pub fn fails(&self, strict: bool) -> bool {
+        self.changes.iter().any(|change| match change.verdict {
+            ChangeVerdict::Slower | ChangeVerdict::Failed => true,
+            ChangeVerdict::NotJudged => strict,
+            _ => false,
+        })
     }
 
     pub fn count(&self, verdict: ChangeVerdict) -> usize {
@@ -127,41 +157,18 @@ impl Comparison {
     }
 }
 
-/// The entry's wall times that count in a comparison, and whether they are
-/// disturbed runs only. A disturbed run (other load took CPU it needed)
-/// counts only where no undisturbed one is left; every verdict below is
-/// made from these times alone, so this is the one place that decides.
-fn comparable_walls(entry: &EntryStats) -> (Vec<f64>, bool) {
+/// The entry's undisturbed ok wall times, the only ones compared, and the
+/// disturbed ones left out.
+fn comparable_walls(entry: &EntryStats) -> (Vec<f64>, usize) {
     let quiet: Vec<f64> = entry.ok_runs.iter().filter(|run| !run.disturbed).map(|run| run.wall_s).collect();
-    if quiet.is_empty() && !entry.ok_runs.is_empty() {
-        (entry.ok_runs.iter().map(|run| run.wall_s).collect(), true)
-    } else {
-        (quiet, false)
-    }
+    let left_out = entry.ok_runs.len() - quiet.len();
+    (quiet, left_out)
 }
 
-/// The verdict of an entry too small for an interval: the exact rank test
-/// of the new runs against the old ones moved by the threshold, each way.
-fn rank_verdict(old: &[f64], new: &[f64], threshold: f64) -> (ChangeVerdict, Option<f64>) {
-    if old.len() < RANK_RUNS || new.len() < RANK_RUNS {
-        return (ChangeVerdict::NotJudged, None);
-    }
-    let scaled = |factor: f64| old.iter().map(|wall| wall * factor).collect::<Vec<f64>>();
-    let (high_old, low_old) = (scaled(1.0 + threshold), scaled(1.0 - threshold));
-    let max = |walls: &[f64]| walls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let min = |walls: &[f64]| walls.iter().copied().fold(f64::INFINITY, f64::min);
-    let slower_p = rank_test(&high_old, new);
-    let faster_p = rank_test(new, &low_old);
-    let passes = |p: Option<f64>| p.is_some_and(|p| p <= RANK_LEVEL);
-    if min(new) > max(&high_old) && passes(slower_p) {
-        (ChangeVerdict::Slower, slower_p)
-    } else if max(new) < min(&low_old) && passes(faster_p) {
-        (ChangeVerdict::Faster, faster_p)
-    } else if median(new) >= median(old) {
-        (ChangeVerdict::NoClearChange, slower_p)
-    } else {
-        (ChangeVerdict::NoClearChange, faster_p)
-    }
+/// Whether a side is too busy to judge: too few undisturbed runs, or more
+/// disturbed ones than undisturbed.
+fn busy(quiet: usize, left_out: usize) -> bool {
+    left_out > 0 && (quiet < RANK_RUNS || left_out > quiet)
 }
 
 /// One entry found in both files, with the times that count.
@@ -169,9 +176,7 @@ struct Pair {
     id: EntryId,
     old_walls: Vec<f64>,
     new_walls: Vec<f64>,
-    old_median: f64,
-    new_median: f64,
-    disturbed_only: (bool, bool),
+    left_out: (usize, usize),
 }
 
 fn key(id: &EntryId, with_host: bool) -> EntryId {
@@ -195,9 +200,25 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
     let hosts = if with_host { old.hosts.len().max(new.hosts.len()) } else { 1 };
     let old_entries: BTreeMap<EntryId, &EntryStats> =
         old.entries.iter().map(|entry| (key(&entry.id, with_host), entry)).collect();
-    let mut comparison = Comparison { hosts, ..Comparison::default() };
+    let jobs: std::collections::BTreeSet<&str> =
+        old.entries.iter().chain(&new.entries).map(|entry| entry.id.group.job.as_str()).collect();
+    let mut comparison = Comparison { hosts, jobs: jobs.len(), ..Comparison::default() };
     let mut matched = std::collections::BTreeSet::new();
     let mut pairs = Vec::new();
+    let blank = |entry: &EntryStats, old_median: f64, new_median: f64| Change {
+        entry: entry.id.clone(),
+        old_median,
+        new_median,
+        ratio: if old_median > 0.0 { new_median / old_median } else { f64::NAN },
+        interval: None,
+        spread: (1.0, 1.0),
+        verdict: ChangeVerdict::NotJudged,
+        runs: (0, 0),
+        p: None,
+        left_out: (0, 0),
+        not_judged: None,
+        failed: Vec::new(),
+    };
     for entry in &new.entries {
         let id = key(&entry.id, with_host);
         let Some(before) = old_entries.get(&id) else {
@@ -205,23 +226,64 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             continue;
         };
         matched.insert(id);
-        let (old_walls, old_disturbed) = comparable_walls(before);
-        let (new_walls, new_disturbed) = comparable_walls(entry);
-        match (median(&old_walls), median(&new_walls)) {
-            (Some(old_median), Some(new_median)) => pairs.push(Pair {
-                id: entry.id.clone(),
-                old_walls,
-                new_walls,
-                old_median,
-                new_median,
-                disturbed_only: (old_disturbed, new_disturbed),
-            }),
-            _ => comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone())),
+        let (old_walls, old_left_out) = comparable_walls(before);
+        let (new_walls, new_left_out) = comparable_walls(entry);
+        if before.ok_runs.is_empty() {
+            comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone()));
+            continue;
         }
+        let old_median = median(&old_walls)
+            .or_else(|| median(&before.ok_runs.iter().map(|run| run.wall_s).collect::<Vec<f64>>()));
+        let old_median = old_median.unwrap_or(f64::NAN);
+        if entry.ok_runs.is_empty() {
+            // Every new run failed, timed out, mismatched or went
+            // unverified, where the baseline had ok runs: a regression.
+            comparison.changes.push(Change {
+                verdict: ChangeVerdict::Failed,
+                runs: (old_walls.len(), 0),
+                failed: entry.not_ok.clone(),
+                ..blank(entry, old_median, f64::NAN)
+            });
+            continue;
+        }
+        let new_median = median(&new_walls).unwrap_or(f64::NAN);
+        let not_judged = if busy(new_walls.len(), new_left_out) {
+            Some(NotJudged::Busy { baseline: false, disturbed: new_left_out, runs: entry.ok_runs.len() })
+        } else if busy(old_walls.len(), old_left_out) {
+            Some(NotJudged::Busy { baseline: true, disturbed: old_left_out, runs: before.ok_runs.len() })
+        } else if old_walls.len() < RANK_RUNS || new_walls.len() < RANK_RUNS {
+            Some(NotJudged::TooFewRuns(old_walls.len(), new_walls.len()))
+        } else {
+            None
+        };
+        if let Some(why) = not_judged {
+            comparison.changes.push(Change {
+                runs: (old_walls.len(), new_walls.len()),
+                left_out: (old_left_out, new_left_out),
+                not_judged: Some(why),
+                ..blank(entry, old_median, new_median)
+            });
+            continue;
+        }
+        pairs.push(Pair {
+            id: entry.id.clone(),
+            old_walls,
+            new_walls,
+            left_out: (old_left_out, new_left_out),
+        });
     }
-    comparison.level = 1.0 - (1.0 - LEVEL) / pairs.len().max(1) as f64;
-    for pair in pairs {
-        let Pair { id, old_walls, new_walls, old_median, new_median, disturbed_only } = pair;
+    // Every judged entry is held at 5% / entries judged, by its interval or
+    // its test: all of them together at 95%.
+    let alpha = (1.0 - LEVEL) / pairs.len().max(1) as f64;
+    comparison.level = 1.0 - alpha;
+    // The spread the entries share, from every judged entry's runs.
+    let samples: Vec<Option<moderated::Sample>> =
+        pairs.iter().map(|pair| moderated::Sample::of(&pair.old_walls, &pair.new_walls)).collect();
+    let prior = moderated::prior(&samples.iter().flatten().copied().collect::<Vec<_>>());
+    for (pair, sample) in pairs.into_iter().zip(samples) {
+        let Pair { id, old_walls, new_walls, left_out } = pair;
+        let (old_median, new_median) =
+            (median(&old_walls).unwrap_or(f64::NAN), median(&new_walls).unwrap_or(f64::NAN));
         let (ratio, interval) = ratio_of_medians(&new_walls, &old_walls, comparison.level)
             .unwrap_or((new_median / old_median, None));
         let spread_of = |walls: &[f64]| quantiles(walls, TAIL, 1.0 - TAIL);
@@ -230,8 +292,8 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             (Some((_, below_high)), Some((above_low, _))) => above_low > below_high,
             _ => false,
         };
-        let (verdict, rank_p) = match interval {
-            Some((low, high)) => {
+        let (verdict, p) = match (interval, sample) {
+            (Some((low, high)), _) => {
                 let verdict = match (low > 1.0 + threshold, high < 1.0 - threshold) {
                     (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
                     (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
@@ -240,7 +302,22 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
                 };
                 (verdict, None)
             }
-            None => rank_verdict(&old_walls, &new_walls, threshold),
+            (None, Some(sample)) => {
+                let slower = moderated::p_above(&sample, prior, threshold.ln_1p());
+                let mirrored = moderated::Sample { change: -sample.change, ..sample };
+                let faster = moderated::p_above(&mirrored, prior, -(1.0 - threshold).ln());
+                if slower <= alpha {
+                    (ChangeVerdict::Slower, Some(slower))
+                } else if faster <= alpha {
+                    (ChangeVerdict::Faster, Some(faster))
+                } else {
+                    (
+                        ChangeVerdict::NoClearChange,
+                        Some(if new_median >= old_median { slower } else { faster }),
+                    )
+                }
+            }
+            (None, None) => (ChangeVerdict::NoClearChange, None),
         };
         let relative = |range: Option<(f64, f64)>, median: f64| match range {
             Some((low, high)) if median > 0.0 => (low / median, high / median),
@@ -259,8 +336,10 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
             spread,
             verdict,
             runs: (old_walls.len(), new_walls.len()),
-            rank_p,
-            disturbed_only,
+            p,
+            left_out,
+            not_judged: None,
+            failed: Vec::new(),
         });
     }
     for entry in &old.entries {
@@ -318,7 +397,7 @@ mod tests {
     fn a_thirty_percent_slowdown_is_named_and_noise_is_not() {
         let old = analyze(&rows(1.0)).unwrap();
         let slower = compare(&old, &analyze(&rows(1.3)).unwrap(), 0.05);
-        assert!(slower.any_slower());
+        assert!(slower.fails(false));
         let named: Vec<String> = slower
             .changes
             .iter()
@@ -327,7 +406,7 @@ mod tests {
             .collect();
         assert_eq!(named, ["w · range 10 items · threads ×2"]);
         let same = compare(&old, &analyze(&rows(1.02)).unwrap(), 0.05);
-        assert!(!same.any_slower());
+        assert!(!same.fails(false));
         let faster = compare(&old, &analyze(&rows(0.7)).unwrap(), 0.05);
         assert_eq!(faster.changes[1].verdict, ChangeVerdict::Faster);
     }
@@ -349,7 +428,7 @@ mod tests {
         assert!(threads.interval.unwrap().0 > 1.10, "{:?}", threads.interval);
         // …but the middle 80% of the two runs overlap (1.3 × 0.6 < 1.4).
         assert_eq!(threads.verdict, ChangeVerdict::WithinNoise);
-        assert!(!comparison.any_slower());
+        assert!(!comparison.fails(false));
         let (low, high) = threads.spread;
         assert!((low - 0.6).abs() < 0.01 && (high - 1.4).abs() < 0.01, "{:?}", threads.spread);
         let words = crate::report::compare::render(&comparison, 0.10);
@@ -416,20 +495,25 @@ mod tests {
         assert_eq!(judged, 800);
         assert!(slower * 20 <= judged, "{slower} of {judged} called slower");
         assert!(faster * 20 <= judged, "{faster} of {judged} called faster");
-        // A rule that fires on anything (p ≤ 1/6, say) would exceed it.
-        let (old, new) = ([1.0, 1.2, 1.4], [1.3, 1.5, 1.7]);
-        assert_eq!(rank_verdict(&old, &new, 0.0).0, ChangeVerdict::NoClearChange);
     }
 
     #[test]
     fn three_runs_a_side_apart_past_the_threshold_are_judged_and_two_are_not() {
-        let old = [1.0, 1.01, 1.02];
-        let slower = [1.2, 1.21, 1.22];
-        assert_eq!(rank_verdict(&old, &slower, 0.10), (ChangeVerdict::Slower, Some(0.05)));
-        assert_eq!(rank_verdict(&slower, &old, 0.10), (ChangeVerdict::Faster, Some(0.05)));
-        // Apart, but not past old × 1.20.
-        assert_eq!(rank_verdict(&old, &slower, 0.20).0, ChangeVerdict::NoClearChange);
-        assert_eq!(rank_verdict(&old[..2], &slower[..2], 0.10), (ChangeVerdict::NotJudged, None));
-        assert_eq!(rank_verdict(&old, &slower[..2], 0.10).0, ChangeVerdict::NotJudged);
+        let old = analyze(&rows_with(&[1.0, 1.01, 1.02], 1.0)).unwrap();
+        let slower = analyze(&rows_with(&[1.0, 1.01, 1.02], 1.2)).unwrap();
+        let comparison = compare(&old, &slower, 0.10);
+        assert_eq!(comparison.changes[1].verdict, ChangeVerdict::Slower, "{:?}", comparison.changes[1]);
+        assert!(comparison.changes[1].p.is_some_and(|p| p <= 0.025));
+        assert_eq!(compare(&slower, &old, 0.10).changes[1].verdict, ChangeVerdict::Faster);
+        // 20% slower is not past 30%.
+        assert_eq!(compare(&old, &slower, 0.30).changes[1].verdict, ChangeVerdict::NoClearChange);
+        let two = analyze(&rows_with(&[1.0, 1.01], 1.2)).unwrap();
+        let comparison = compare(&old, &two, 0.10);
+        assert_eq!(comparison.changes[1].verdict, ChangeVerdict::NotJudged);
+        assert_eq!(comparison.changes[1].not_judged, Some(NotJudged::TooFewRuns(3, 2)));
+        assert!(comparison.fails(true) && !comparison.fails(false));
     }
 }
+
+#[cfg(test)]
+mod simulation;

@@ -17,6 +17,8 @@ pub struct EntryStats {
     pub id: EntryId,
     pub runs: usize,
     pub failures: usize,
+    /// The runs that were not ok, by status, in the order first seen.
+    pub not_ok: Vec<(Status, usize)>,
     /// Over the undisturbed ok runs, as every statistic below is.
     pub wall: Option<Summary>,
     pub walls: Vec<f64>,
@@ -100,6 +102,7 @@ pub const LONGEST_RUN_S: f64 = 100.0 * 365.25 * 24.0 * 3600.0;
 #[derive(Debug, Clone)]
 struct Run {
     repetition: u32,
+    status: Status,
     ok: bool,
     wall_s: f64,
     cpu_s: f64,
@@ -153,6 +156,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
         };
         let run = Run {
             repetition: row.repetition,
+            status: row.status,
             ok,
             wall_s,
             cpu_s: time(row.cpu_s).unwrap_or(0.0),
@@ -220,6 +224,16 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
                 id: id.clone(),
                 runs: entry_runs.len(),
                 failures: entry_runs.iter().filter(|run| !run.ok).count(),
+                not_ok: {
+                    let mut not_ok: Vec<(Status, usize)> = Vec::new();
+                    for run in entry_runs.iter().filter(|run| !run.ok) {
+                        match not_ok.iter_mut().find(|(status, _)| *status == run.status) {
+                            Some((_, count)) => *count += 1,
+                            None => not_ok.push((run.status, 1)),
+                        }
+                    }
+                    not_ok
+                },
                 median_ci: median.and_then(|median| median.interval),
                 median_ci_level: median.map(|median| median.level),
                 precision: median.and_then(|median| median.half_width()),

@@ -76,6 +76,9 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
             )));
         }
         let comparison = analysis::compare::compare_hosts(&old, &analysis, threshold, args.any_host);
+        if comparison.changes.is_empty() {
+            return Err(Error::Usage(nothing_to_compare(baseline, &old, &analysis)));
+        }
         text.push('\n');
         text.push_str(&report::compare::render(&comparison, threshold));
         // The new files' env.json as `analysis_of` read their rows (it has
@@ -86,10 +89,39 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         if let Some(note) = report::compare::unknown_conditions_note(&conditions) {
             eprintln!("{note}");
         }
-        if comparison.any_slower() {
+        if comparison.fails(args.strict) {
             status = EXIT_RUN_FAILED;
         }
     }
     print(&text)?;
     Ok(status)
+}
+
+/// Why `--baseline` has nothing to compare, in one line: a gate that
+/// compared nothing must not pass.
+fn nothing_to_compare(
+    baseline: &std::path::Path,
+    old: &analysis::Analysis,
+    new: &analysis::Analysis,
+) -> String {
+    let jobs = |analysis: &analysis::Analysis| {
+        let names: std::collections::BTreeSet<&str> =
+            analysis.entries.iter().map(|entry| entry.id.group.job.as_str()).collect();
+        names.into_iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
+    };
+    if old.entries.is_empty() {
+        return format!("nothing to compare: the baseline {} holds no measured run", baseline.display());
+    }
+    let (old_jobs, new_jobs) = (jobs(old), jobs(new));
+    if old_jobs != new_jobs {
+        format!(
+            "nothing to compare: the baseline {} is of job {old_jobs} and the new results of job {new_jobs}",
+            baseline.display()
+        )
+    } else {
+        format!(
+            "nothing to compare: the baseline {} and the new results share no entry with ok runs in the baseline",
+            baseline.display()
+        )
+    }
 }

@@ -3,41 +3,70 @@
 use super::conditions::{Compared, Difference};
 use super::human_seconds;
 use super::words::entry_label;
-use crate::analysis::compare::{ChangeVerdict, Comparison, RANK_RUNS, Unmatched};
+use crate::analysis::compare::{ChangeVerdict, Comparison, NotJudged, RANK_RUNS, Unmatched};
+use crate::vocab::Status;
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
+    let judged = comparison.changes.iter().filter(|change| change.not_judged.is_none()).count()
+        - comparison.count(ChangeVerdict::Failed);
     let mut out = format!(
-        "Against the baseline (threshold {:.0}%; each interval at {:.2}%, so that all {} hold together at 95%; \
-         slower or faster also needs the middle 80% of the two runs' times apart; without an interval, \
-         every new run past every old one ± the threshold, rank test p ≤ 5%):\n",
+        "Against the baseline (threshold {:.0}%; each of the {judged} entries judged at {:.3}%, so that all hold \
+         together at 95%: by the interval of its change where it has one, slower or faster also needing the middle \
+         80% of the two runs' times apart; else by a t-test on log times whose spread the entries share):\n",
         threshold * 100.0,
-        comparison.level * 100.0,
-        comparison.changes.len()
+        (1.0 - comparison.level) * 100.0,
     );
     let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
+    let label = |entry: &crate::analysis::EntryId| {
+        let label = entry_label(entry, comparison.hosts);
+        if comparison.jobs > 1 { format!("job {}: {label}", entry.group.job) } else { label }
+    };
     for change in &comparison.changes {
         let verdict = match change.verdict {
+            ChangeVerdict::Failed => "FAILED",
             ChangeVerdict::Faster => "faster",
             ChangeVerdict::Slower => "SLOWER",
             ChangeVerdict::NoClearChange | ChangeVerdict::WithinNoise => "no clear change",
             ChangeVerdict::NotJudged => "not judged",
         };
+        if change.verdict == ChangeVerdict::Failed {
+            let runs: usize = change.failed.iter().map(|(_, count)| count).sum();
+            let how: Vec<String> = change
+                .failed
+                .iter()
+                .map(|(status, count)| format!("{count} of {runs} {}", failed_as(*status)))
+                .collect();
+            out.push_str(&format!(
+                "  {verdict:<15}  {:>9} → failed: {}  {}\n",
+                human_seconds(change.old_median),
+                how.join(", "),
+                label(&change.entry)
+            ));
+            continue;
+        }
         let (old_runs, new_runs) = change.runs;
-        let interval = match (change.interval, change.rank_p) {
-            (Some((low, high)), _) => format!("CI {} … {}", percent(low), percent(high)),
-            (None, Some(p)) => format!(
-                "too few runs for an interval; {old_runs} against {new_runs} runs, rank test p = {p:.3}"
+        let mut why = match (change.not_judged, change.interval, change.p) {
+            (Some(NotJudged::TooFewRuns(old, new)), _, _) => {
+                format!("too few runs: {old} against {new}, {RANK_RUNS} a side are needed")
+            }
+            (Some(NotJudged::Busy { baseline, disturbed, runs }), _, _) => format!(
+                "busy: {disturbed} of {runs} {} runs disturbed",
+                if baseline { "baseline" } else { "new" }
             ),
-            (None, None) => format!(
-                "too few runs for an interval or a rank test: {old_runs} against {new_runs} runs, {RANK_RUNS} a side are needed"
-            ),
+            (None, Some((low, high)), _) => format!("CI {} … {}", percent(low), percent(high)),
+            (None, None, Some(p)) => format!("{old_runs} against {new_runs} runs, t-test p = {p:.2e}"),
+            (None, None, None) => format!("{old_runs} against {new_runs} runs"),
         };
+        match change.left_out {
+            (0, 0) => {}
+            (old, new) => why.push_str(&format!("; left out as disturbed: {old} baseline, {new} new runs")),
+        }
         out.push_str(&format!(
-            "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({interval})  {}\n",
+            "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({why})  {}\n",
             human_seconds(change.old_median),
             human_seconds(change.new_median),
             percent(change.ratio),
-            entry_label(&change.entry, comparison.hosts)
+            label(&change.entry)
         ));
         if change.verdict == ChangeVerdict::WithinNoise {
             out.push_str(&format!(
@@ -47,34 +76,23 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
                 (change.spread.1 - 1.0) * 100.0
             ));
         }
-        let disturbed = match change.disturbed_only {
-            (true, true) => Some("both runs"),
-            (true, false) => Some("the baseline"),
-            (false, true) => Some("the new run"),
-            (false, false) => None,
-        };
-        if let Some(which) = disturbed {
-            out.push_str(&format!(
-                "{:19}only disturbed runs (other load took CPU they needed) were left in {which}: compared all the same\n",
-                ""
-            ));
-        }
     }
     for (why, entry) in &comparison.unmatched {
         let why = match why {
             Unmatched::OnlyInNew => "only in the new results",
             Unmatched::OnlyInBaseline => "only in the baseline",
-            Unmatched::NoOkRuns => "no ok runs to compare",
+            Unmatched::NoOkRuns => "no ok runs in the baseline to compare with",
         };
-        out.push_str(&format!("  {why}: {}\n", entry_label(entry, comparison.hosts)));
+        out.push_str(&format!("  {why}: {}\n", label(entry)));
     }
+    let failed = comparison.count(ChangeVerdict::Failed);
     let slower = comparison.count(ChangeVerdict::Slower);
     let faster = comparison.count(ChangeVerdict::Faster);
     let noise = comparison.count(ChangeVerdict::WithinNoise);
     let not_judged = comparison.count(ChangeVerdict::NotJudged);
     out.push_str(&format!(
-        "{slower} slower, {faster} faster, {} without a clear change",
-        comparison.changes.len() - slower - faster - not_judged
+        "{failed} failed, {slower} slower, {faster} faster, {} without a clear change",
+        comparison.changes.len() - failed - slower - faster - not_judged
     ));
     if noise > 0 {
         out.push_str(&format!(
@@ -82,11 +100,23 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
             if noise == 1 { "its" } else { "their" }
         ));
     }
+    out.push_str(&format!(", {not_judged} not judged"));
     if not_judged > 0 {
-        out.push_str(&format!(", {not_judged} not judged (too few runs: {RANK_RUNS} a side are needed)"));
+        out.push_str(" (too few runs, or busy: --strict fails the gate on them)");
     }
     out.push('\n');
     out
+}
+
+/// A failed run's status, as "3 of 3 timed out" says it.
+fn failed_as(status: Status) -> &'static str {
+    match status {
+        Status::Timeout => "timed out",
+        Status::Mismatch => "gave results that differ from serial's",
+        Status::Unverified => "unverified",
+        Status::Interrupted => "interrupted",
+        Status::Failed | Status::Ok => "failed",
+    }
 }
 
 /// One `warning:` line per way the two runs' machines differed that can
