@@ -3,15 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::analysis::EntryId;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::Plan;
-use crate::report::csv::{read_rows, write_atomically};
-use crate::vocab::{WorkerCount, io_reason, shell_word};
+use crate::report::csv::{RunRow, read_rows, write_atomically};
+use crate::report::env::SliceEntry;
+use crate::vocab::{Repetitions, WorkerCount, io_reason, shell_word};
 
 /// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
 #[derive(Debug, Clone)]
@@ -39,8 +42,9 @@ impl ShardFile {
 /// Joins every shard of one job into `OUT/NAME.csv` and its summary;
 /// refuses shards of different jobs, a shard given twice or missing, a
 /// group measured in two shards or in none (as the shards' `.env.json`
-/// list the job's groups), and a run recorded in two shards. Returns the
-/// merged file's path.
+/// list the job's groups), a run recorded in two shards, and a shard whose
+/// rows fall short of its slice (see [`shortfalls`]). Returns the merged
+/// file's path.
 pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
     let mut shards = Vec::new();
     for path in paths {
@@ -110,6 +114,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
     let mut group_shard: BTreeMap<String, usize> = BTreeMap::new();
     let mut expected: BTreeSet<String> = BTreeSet::new();
     let mut params = BTreeSet::new();
+    let mut spans: Vec<(&ShardFile, Range<usize>)> = Vec::new();
     for (index, shard) in &by_index {
         if !shard.path.is_file() {
             return Err(Error::Usage(format!(
@@ -122,6 +127,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
         let table = read_rows(&shard.path)?;
         let shard_rows =
             table.rows().map_err(|error| Error::Usage(format!("{}: {error}", shard.path.display())))?;
+        let first_row = rows.len();
         for row in shard_rows {
             if row.job != shard.job {
                 return Err(Error::Usage(format!(
@@ -154,6 +160,7 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
             params.extend(row.params.keys().cloned());
             rows.push(row);
         }
+        spans.push((shard, first_row..rows.len()));
     }
     let missing: Vec<&String> = expected.iter().filter(|group| !group_shard.contains_key(*group)).collect();
     if let Some(group) = missing.first() {
@@ -165,6 +172,13 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
             "group \"{group}\" is in no shard{more}; the shards were planned differently or a shard's \
              results were cut: run them with the same parbench and job file"
         )));
+    }
+    for (shard, span) in spans {
+        let slice = crate::report::env::slice_beside(&shard.path);
+        let short = shortfalls(slice.as_deref(), &rows[span]);
+        if let Some(first) = short.first() {
+            return Err(Error::Usage(shortfall_line(shard, first, short.len() - 1)));
+        }
     }
     let params: Vec<String> = params.into_iter().collect();
     let bytes = crate::results::to_csv(&params, &rows);
@@ -263,6 +277,111 @@ fn planned_groups(csv: &Path) -> Vec<String> {
         .as_array()
         .map(|groups| groups.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
+}
+
+/// The runs one entry of a shard's slice lacks.
+#[derive(Debug, Clone, PartialEq)]
+struct Shortfall {
+    label: String,
+    repetitions: Repetitions,
+    /// The repetitions its rows hold, ascending.
+    held: Vec<u32>,
+    /// The repetitions the job asks for that no row holds, ascending.
+    missing: Vec<u32>,
+}
+
+/// The entries of `slice` whose rows lack a repetition the job asks for,
+/// in slice order: `Fixed(n)` asks for every one of 1..=n (one above n
+/// may stay, from a run with a larger `--repetitions`: a run never deletes
+/// what it measured); `Auto` for at least one, numbered from 1 without a
+/// gap. Without a slice (no env.json, or one older than its list) only
+/// the entries the rows name are known, each judged as `Auto`.
+fn shortfalls(slice: Option<&[SliceEntry]>, rows: &[RunRow]) -> Vec<Shortfall> {
+    let mut held: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for row in rows.iter().filter(|row| row.repetition > 0) {
+        held.entry(row.entry_key.as_str()).or_default().insert(row.repetition);
+    }
+    let planned: Vec<(String, BTreeSet<u32>, Repetitions)> = match slice {
+        Some(slice) => slice
+            .iter()
+            .map(|entry| {
+                let mut reps = held.get(entry.key.as_str()).cloned().unwrap_or_default();
+                reps.extend(held.get(entry.legacy_key.as_str()).into_iter().flatten());
+                (entry.label.clone(), reps, entry.repetitions)
+            })
+            .collect(),
+        None => {
+            let mut seen = BTreeSet::new();
+            rows.iter()
+                .filter(|row| seen.insert(row.entry_key.as_str()))
+                .map(|row| {
+                    let label = crate::report::words::entry_label(&EntryId::of(row), 1);
+                    (label, held.get(row.entry_key.as_str()).cloned().unwrap_or_default(), Repetitions::Auto)
+                })
+                .collect()
+        }
+    };
+    planned
+        .into_iter()
+        .filter_map(|(label, reps, repetitions)| {
+            let asked = match repetitions {
+                Repetitions::Fixed(count) => count,
+                Repetitions::Auto => reps.last().copied().unwrap_or(1),
+            };
+            let missing: Vec<u32> = (1..=asked).filter(|repetition| !reps.contains(repetition)).collect();
+            (!missing.is_empty()).then(|| Shortfall {
+                label,
+                repetitions,
+                held: reps.into_iter().collect(),
+                missing,
+            })
+        })
+        .collect()
+}
+
+/// The first entry short of runs as one line: the shard's file, what its
+/// rows hold, what they lack, and how to measure the rest.
+fn shortfall_line(shard: &ShardFile, short: &Shortfall, more: usize) -> String {
+    let held = match (short.held.as_slice(), short.repetitions) {
+        ([], _) => "no rows".to_owned(),
+        (held, Repetitions::Fixed(count)) => format!("{} of 1..{count}", repetitions_named(held)),
+        (held, Repetitions::Auto) => repetitions_named(held),
+    };
+    let verb = if short.missing.len() == 1 { "is" } else { "are" };
+    let more = match more {
+        0 => String::new(),
+        1 => " (and 1 more entry lacks runs)".to_owned(),
+        more => format!(" (and {more} more entries lack runs)"),
+    };
+    format!(
+        "{}: entry \"{}\" has {held}: {} {verb} missing{more}; rerun that shard with `--resume --shard {}/{}`",
+        shard.path.display(),
+        short.label,
+        repetitions_named(&short.missing),
+        shard.index,
+        shard.count
+    )
+}
+
+/// `repetition 3`, `repetitions 1, 2, 4`, `repetitions 1..5, 7`: a run
+/// of three or more in a row as its first and last.
+fn repetitions_named(numbers: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut start = 0;
+    while start < numbers.len() {
+        let mut end = start;
+        while end + 1 < numbers.len() && numbers[end + 1] == numbers[end] + 1 {
+            end += 1;
+        }
+        if end - start >= 2 {
+            parts.push(format!("{}..{}", numbers[start], numbers[end]));
+        } else {
+            parts.extend(numbers[start..=end].iter().map(u32::to_string));
+        }
+        start = end + 1;
+    }
+    let noun = if numbers.len() == 1 { "repetition" } else { "repetitions" };
+    format!("{noun} {}", parts.join(", "))
 }
 
 /// What `parbench slurm` was asked for.
@@ -446,5 +565,87 @@ mod tests {
         assert_eq!((shard.job.as_str(), shard.index, shard.count), ("my.job", 2, 5));
         assert!(ShardFile::parse(Path::new("results/job.csv")).is_none());
         assert!(ShardFile::parse(Path::new("results/job.shard-x-of-5.csv")).is_none());
+    }
+
+    fn entry(key: &str, repetitions: Repetitions) -> SliceEntry {
+        SliceEntry {
+            key: key.to_owned(),
+            legacy_key: format!("{key}-legacy"),
+            label: format!("w · range 10 items · {key}"),
+            repetitions,
+        }
+    }
+
+    fn rows(runs: &[(&str, u32)]) -> Vec<RunRow> {
+        runs.iter()
+            .map(|(key, repetition)| RunRow {
+                workload: "w".to_owned(),
+                generator: "range".to_owned(),
+                list_size: 10,
+                entry_key: (*key).to_owned(),
+                repetition: *repetition,
+                ..RunRow::blank()
+            })
+            .collect()
+    }
+
+    fn lines(slice: Option<&[SliceEntry]>, runs: &[(&str, u32)]) -> Vec<String> {
+        let shard = ShardFile::parse(Path::new("s/job.shard-1-of-2.csv")).unwrap();
+        shortfalls(slice, &rows(runs)).iter().map(|short| shortfall_line(&shard, short, 0)).collect()
+    }
+
+    #[test]
+    fn a_fixed_entry_needs_every_repetition_and_may_hold_more() {
+        let slice = [entry("a", Repetitions::Fixed(5)), entry("b", Repetitions::Fixed(2))];
+        let whole = [("a", 1), ("a", 2), ("a", 3), ("a", 4), ("a", 5), ("b", 1), ("b", 2)];
+        assert_eq!(lines(Some(&slice), &whole), Vec::<String>::new());
+        let more = [&whole[..], &[("b", 3)]].concat();
+        assert_eq!(lines(Some(&slice), &more), Vec::<String>::new(), "a larger --repetitions left one more");
+        let legacy = [("a-legacy", 1), ("a", 2), ("a", 3), ("a", 4), ("a", 5), ("b", 1), ("b", 2)];
+        assert_eq!(lines(Some(&slice), &legacy), Vec::<String>::new(), "rows kept from 0.1.0");
+
+        let gap = [("a", 1), ("a", 2), ("a", 4), ("a", 5), ("b", 2)];
+        assert_eq!(
+            lines(Some(&slice), &gap),
+            [
+                "s/job.shard-1-of-2.csv: entry \"w · range 10 items · a\" has repetitions 1, 2, 4, 5 of 1..5: \
+                 repetition 3 is missing; rerun that shard with `--resume --shard 1/2`",
+                "s/job.shard-1-of-2.csv: entry \"w · range 10 items · b\" has repetition 2 of 1..2: \
+                 repetition 1 is missing; rerun that shard with `--resume --shard 1/2`",
+            ]
+        );
+        let none = [("b", 1), ("b", 2)];
+        assert_eq!(
+            lines(Some(&slice), &none),
+            ["s/job.shard-1-of-2.csv: entry \"w · range 10 items · a\" has no rows: \
+              repetitions 1..5 are missing; rerun that shard with `--resume --shard 1/2`"]
+        );
+    }
+
+    #[test]
+    fn an_auto_entry_needs_one_run_and_no_gap() {
+        let slice = [entry("a", Repetitions::Auto)];
+        assert_eq!(lines(Some(&slice), &[("a", 1)]), Vec::<String>::new());
+        assert_eq!(lines(Some(&slice), &[("a", 1), ("a", 2), ("a", 3)]), Vec::<String>::new());
+        assert_eq!(
+            lines(Some(&slice), &[("a", 1), ("a", 2), ("a", 3), ("a", 6)]),
+            ["s/job.shard-1-of-2.csv: entry \"w · range 10 items · a\" has repetitions 1..3, 6: \
+              repetitions 4, 5 are missing; rerun that shard with `--resume --shard 1/2`"]
+        );
+        assert_eq!(
+            lines(Some(&slice), &[]),
+            ["s/job.shard-1-of-2.csv: entry \"w · range 10 items · a\" has no rows: \
+              repetition 1 is missing; rerun that shard with `--resume --shard 1/2`"]
+        );
+    }
+
+    #[test]
+    fn without_a_slice_the_entries_the_rows_name_must_have_no_gap() {
+        assert_eq!(lines(None, &[("a", 1), ("a", 2), ("b", 1)]), Vec::<String>::new());
+        assert_eq!(
+            lines(None, &[("a", 1), ("a", 3)]),
+            ["s/job.shard-1-of-2.csv: entry \"w · range 10 items · serial\" has repetitions 1, 3: \
+              repetition 2 is missing; rerun that shard with `--resume --shard 1/2`"]
+        );
     }
 }

@@ -170,3 +170,64 @@ fn merge_names_a_group_that_is_missing_or_in_two_shards() {
     let workload = twice_group.split(" · ").next().unwrap();
     assert!(stderr.contains("is in shard 0 and in shard 1") && stderr.contains(workload), "{stderr}");
 }
+
+/// Two groups of five repetitions each: shard 1 of 2 gets the one of 100
+/// items (the cheaper), shard 0 the other.
+const FIVE: &str = r#"
+version = 1
+name = "five"
+[list]
+generator = "range"
+size = [100, 2000]
+[run]
+strategies = ["serial", "threads"]
+workers = [2]
+repetitions = 5
+warmup = 0
+[[workload]]
+name = "spin"
+builtin = "spin"
+params = { iterations = 5 }
+"#;
+
+#[test]
+fn merge_refuses_a_shard_that_lost_a_row_and_takes_it_once_resumed() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("five.toml"), FIVE).unwrap();
+    for index in 0..2 {
+        let shard = format!("{index}/2");
+        ok(&parbench(dir, &[], &["run", "--quiet", "--shard", &shard, "--out", "s", "five.toml"]));
+    }
+    let merge = || parbench(dir, &[], &["merge", "s/five.shard-0-of-2.csv", "s/five.shard-1-of-2.csv"]);
+    ok(&merge());
+    let whole = rows(&dir.join("s/five.csv")).len();
+    assert_eq!(whole, 2 * 2 * 5);
+
+    // Repetition 3 of threads ×2 cut from shard 1, as a lost line would.
+    let shard = dir.join("s/five.shard-1-of-2.csv");
+    let text = std::fs::read_to_string(&shard).unwrap();
+    let kept: Vec<bool> =
+        rows(&shard).iter().map(|row| row["strategy"] != "threads" || row["repetition"] != "3").collect();
+    assert_eq!(kept.iter().filter(|keep| !**keep).count(), 1, "{text}");
+    let mut lines = text.lines();
+    let mut cut = format!("{}\n", lines.next().unwrap());
+    for (line, keep) in lines.zip(&kept) {
+        if *keep {
+            cut.push_str(&format!("{line}\n"));
+        }
+    }
+    std::fs::write(&shard, cut).unwrap();
+    let refused = merge();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "error: s/five.shard-1-of-2.csv: entry \"spin · range 100 items · iterations=5 · threads ×2\" has repetitions \
+         1, 2, 4, 5 of 1..5: repetition 3 is missing; rerun that shard with `--resume --shard 1/2`\n"
+    );
+
+    // The remedy it names measures the lost run, and the set merges whole.
+    ok(&parbench(dir, &[], &["run", "--quiet", "--resume", "--shard", "1/2", "--out", "s", "five.toml"]));
+    ok(&merge());
+    assert_eq!(rows(&dir.join("s/five.csv")).len(), whole);
+}

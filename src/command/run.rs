@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::jobfile::Job;
 use crate::machine::Checks;
 use crate::matrix::{Overrides, Plan};
-use crate::report::env::ShardInfo;
+use crate::report::env::{ShardInfo, SliceEntry};
 use crate::runner::{self, Host, Reporter};
 use crate::vocab::{Pin, count, shell_word};
 use crate::{analysis, interrupt, limits, lock, report, resume, shard, strategy};
@@ -31,12 +31,14 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         .map(|(job, full)| match args.shard {
             Some(shard) => {
                 let planning = shard::planning_plan(job, overrides);
+                let slice = shard::restrict(&full, &planning, shard);
                 let info = ShardInfo {
                     index: shard.index,
                     count: shard.count,
                     groups: report::csv::group_names(&planning),
+                    slice: slice.entries.iter().map(SliceEntry::of).collect(),
                 };
-                (shard::restrict(&full, &planning, shard), Some(info))
+                (slice, Some(info))
             }
             None => (full, None),
         })

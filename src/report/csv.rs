@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::text_cell;
+use crate::analysis::{EntryId, GroupId};
 use crate::error::Error;
 use crate::interference::Evidence;
 use crate::jobfile::Job;
@@ -297,6 +298,30 @@ pub fn refuse_links(paths: &[PathBuf]) -> Result<(), Error> {
     }
     Ok(())
 }
+/// An entry's name as the report words it from the entry's rows (see
+/// [`super::words::entry_label`]): `spin · range 100 items · threads ×2`.
+pub fn entry_label(entry: &Entry) -> String {
+    let params = param_cells(entry)
+        .into_iter()
+        .map(|(name, cell)| (name, super::unguard_cell(&cell).to_owned()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    let id = EntryId {
+        group: GroupId {
+            job: String::new(),
+            host: String::new(),
+            workload: entry.workload_name.clone(),
+            generator: entry.generator.to_owned(),
+            list_size: entry.list_size,
+            params,
+        },
+        strategy: entry.strategy,
+        workers: entry.workers,
+        chunk_size: entry.chunk_cell(),
+    };
+    super::words::entry_label(&id, 1)
+}
+
 /// The names of a plan's groups that have entries, in plan order.
 pub fn group_names(plan: &Plan) -> Vec<String> {
     plan.groups

@@ -8,16 +8,76 @@ use serde_json::json;
 
 use crate::jobfile::Job;
 use crate::machine::Checks;
+use crate::matrix::Entry;
 use crate::runner::Host;
+use crate::vocab::Repetitions;
 
-/// Which shard a run was, and every group of the whole job (by
+/// Which shard a run was; every group of the whole job (by
 /// [`super::csv::group_names`]), so that `merge` can tell a group that no
-/// shard measured.
+/// shard measured; and every entry of the shard's own slice, so that it
+/// can tell a shard whose rows fall short of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShardInfo {
     pub index: usize,
     pub count: usize,
     pub groups: Vec<String>,
+    pub slice: Vec<SliceEntry>,
+}
+
+/// An entry of a shard's slice, as env.json lists it under
+/// `shard.entries`: the keys its rows carry, its name, and the
+/// repetitions it was planned with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceEntry {
+    pub key: String,
+    /// Rows a resumed run kept from parbench 0.1.0 carry this one.
+    pub legacy_key: String,
+    pub label: String,
+    pub repetitions: Repetitions,
+}
+
+impl SliceEntry {
+    pub fn of(entry: &Entry) -> SliceEntry {
+        SliceEntry {
+            key: entry.key.clone(),
+            legacy_key: entry.legacy_key.clone(),
+            label: super::csv::entry_label(entry),
+            repetitions: entry.repetitions,
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let repetitions = match self.repetitions {
+            Repetitions::Fixed(count) => json!(count),
+            Repetitions::Auto => json!("auto"),
+        };
+        json!({
+            "entry_key": self.key,
+            "legacy_key": self.legacy_key,
+            "label": self.label,
+            "repetitions": repetitions,
+        })
+    }
+
+    fn from_json(value: &serde_json::Value) -> Option<SliceEntry> {
+        let text = |name: &str| value.get(name)?.as_str().map(str::to_owned);
+        let repetitions = match &value["repetitions"] {
+            serde_json::Value::String(auto) if auto == "auto" => Repetitions::Auto,
+            count => Repetitions::Fixed(u32::try_from(count.as_u64()?).ok()?),
+        };
+        Some(SliceEntry {
+            key: text("entry_key")?,
+            legacy_key: text("legacy_key")?,
+            label: text("label")?,
+            repetitions,
+        })
+    }
+}
+
+/// The slice a shard's env.json, beside its CSV, lists; `None` where the
+/// file is absent, unreadable or older than the list.
+pub fn slice_beside(csv: &Path) -> Option<Vec<SliceEntry>> {
+    read_beside(csv)?["shard"]["entries"].as_array()?.iter().map(SliceEntry::from_json).collect()
 }
 
 /// What other load did during a job's measured runs, for env.json.
@@ -80,7 +140,13 @@ pub fn describe(
         },
     });
     if let Some(shard) = shard {
-        value["shard"] = json!({ "index": shard.index, "count": shard.count, "groups": shard.groups });
+        let entries: Vec<serde_json::Value> = shard.slice.iter().map(SliceEntry::to_json).collect();
+        value["shard"] = json!({
+            "index": shard.index,
+            "count": shard.count,
+            "groups": shard.groups,
+            "entries": entries,
+        });
     }
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');
