@@ -4,7 +4,7 @@
 //! recommendation per workload, with a prediction for a bigger machine).
 //! `report::scaling` says them in words, CSV and charts.
 
-use crate::vocab::Strategy;
+use crate::vocab::{Status, Strategy};
 use std::collections::BTreeMap;
 
 use super::scaling::{
@@ -273,6 +273,26 @@ impl Choice {
     }
 }
 
+/// An entry that ran, but not once ok.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failed {
+    pub id: EntryId,
+    pub runs: usize,
+    /// Its runs by status, in the order first seen.
+    pub not_ok: Vec<(Status, usize)>,
+}
+
+impl Failed {
+    /// `None` where the entry has an ok run.
+    pub fn of(entry: &EntryStats) -> Option<Failed> {
+        entry.ok_runs.is_empty().then(|| Failed {
+            id: entry.id.clone(),
+            runs: entry.runs,
+            not_ok: entry.not_ok.clone(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recommendation {
     pub key: WorkloadKey,
@@ -284,6 +304,11 @@ pub struct Recommendation {
     /// List sizes where nothing could be chosen: what the others are
     /// compared with (serial) was not judged, or nothing else was.
     pub undecided: Vec<usize>,
+    /// Entries without an ok run that left their list size with nothing
+    /// to choose, in list-size order: serial (nothing can be compared with
+    /// it), or in a group without serial, every entry where none ran ok.
+    /// Never chosen, and never what a choice is compared with.
+    pub failed: Vec<Failed>,
     /// The host's CPUs, where more workers than that gained nothing.
     pub capped_at: Option<usize>,
     /// With `--predict N`: the best choice's strategy at the largest size,

@@ -310,9 +310,13 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
             format!("{name} at {} items{gains}{noise}", join_words(&sizes))
         })
         .collect();
-    let mut sentence = match clauses.is_empty() {
-        false => format!("{}: use {}", workload_title(&recommendation.key, hosts), join_words(&clauses)),
-        true => format!("{}: no recommendation", workload_title(&recommendation.key, hosts)),
+    let title = workload_title(&recommendation.key, hosts);
+    let failed = failed_text(recommendation);
+    let mut sentence = match (clauses.is_empty(), failed.is_empty()) {
+        (false, true) => format!("{title}: use {}", join_words(&clauses)),
+        (false, false) => format!("{title}: use {}; no recommendation where {failed}", join_words(&clauses)),
+        (true, true) => format!("{title}: no recommendation"),
+        (true, false) => format!("{title}: no recommendation: {failed}"),
     };
     if let Some((strategy, workers)) =
         recommendation.choices.iter().find_map(|choice| choice.reference.as_ref())
@@ -331,6 +335,41 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
     }
     sentence.push('.');
     sentence
+}
+
+/// The entries without an ok run that left nothing to choose:
+/// `serial failed all 3 runs (timeout)`, with the list size where the
+/// recommendation is about several; empty where there are none.
+fn failed_text(recommendation: &Recommendation) -> String {
+    let sizes: std::collections::BTreeSet<usize> = recommendation
+        .choices
+        .iter()
+        .map(|choice| choice.list_size)
+        .chain(recommendation.undecided.iter().copied())
+        .chain(recommendation.failed.iter().map(|failed| failed.id.group.list_size))
+        .collect();
+    let phrases: Vec<String> = recommendation
+        .failed
+        .iter()
+        .map(|failed| {
+            let runs = match failed.runs {
+                1 => "its 1 run".to_owned(),
+                runs => format!("all {runs} runs"),
+            };
+            let at = match sizes.len() {
+                1 => String::new(),
+                _ => format!(" at {} items", items_exact(failed.id.group.list_size)),
+            };
+            let statuses: Vec<String> = match failed.not_ok.as_slice() {
+                [(status, _)] => vec![status.name().to_owned()],
+                several => {
+                    several.iter().map(|(status, count)| format!("{count} {}", status.name())).collect()
+                }
+            };
+            format!("{} failed {runs}{at} ({})", words::how(&failed.id), statuses.join(", "))
+        })
+        .collect();
+    join_words(&phrases)
 }
 
 /// What a recommendation could not judge, and what to do: empty where it

@@ -5,7 +5,9 @@ use super::*;
 /// Per workload: at each measured size, the strategy and the fewest workers
 /// within [`WORTH`] of the best speedup there (past the host's CPUs only
 /// when the work gained there), or serial when nothing beats it by that;
-/// an entry with a speedup interval must beat serial by its verdict.
+/// an entry with a speedup interval must beat serial by its verdict. An
+/// entry without an ok run is never chosen nor compared with: where it is
+/// serial, nothing is chosen at its size.
 pub(super) fn recommendations(
     analysis: &Analysis,
     fits: &[WorkerScaling],
@@ -20,10 +22,15 @@ pub(super) fn recommendations(
         let mut choices = Vec::new();
         let mut not_judged: Vec<(EntryId, Busy)> = Vec::new();
         let mut undecided = Vec::new();
+        let mut failed = Vec::new();
         let mut capped_at = None;
         for (group, measured) in &groups {
             not_judged.extend(measured.iter().filter_map(|entry| Some((entry.id.clone(), entry.busy?))));
             let serial = measured.iter().find(|entry| entry.id.strategy == Strategy::Serial);
+            if let Some(serial_failed) = serial.and_then(|serial| Failed::of(serial)) {
+                failed.push(serial_failed);
+                continue;
+            }
             // Nothing is compared with a serial not judged (busy).
             if serial.is_some_and(|serial| serial.busy.is_some()) {
                 undecided.push(group.list_size);
@@ -52,6 +59,17 @@ pub(super) fn recommendations(
                     .filter(|entry| !entry.rounds.is_empty())
                     .min_by_key(|entry| (entry.id.workers, entry.id.strategy)),
             };
+            // Without serial, and nothing to compare with: nothing ran ok,
+            // or what did was not judged (busy).
+            if serial.is_none() && reference.is_none() {
+                let none_ok: Vec<Failed> = measured.iter().filter_map(|entry| Failed::of(entry)).collect();
+                if none_ok.len() == measured.len() {
+                    failed.extend(none_ok);
+                } else {
+                    undecided.push(group.list_size);
+                }
+                continue;
+            }
             let against =
                 |entry: &EntryStats| -> (Option<f64>, Option<Interval>, Option<crate::analysis::Verdict>) {
                     match reference {
@@ -138,7 +156,16 @@ pub(super) fn recommendations(
         });
         not_judged.sort_by_key(|(id, _)| id.group.list_size);
         undecided.sort_unstable();
-        recommendations.push(Recommendation { key, choices, not_judged, undecided, capped_at, prediction });
+        failed.sort_by_key(|failed: &Failed| failed.id.group.list_size);
+        recommendations.push(Recommendation {
+            key,
+            choices,
+            not_judged,
+            undecided,
+            failed,
+            capped_at,
+            prediction,
+        });
     }
     recommendations
 }
