@@ -135,3 +135,35 @@ fn the_memory_estimate_counts_a_processes_pools_shared_memory() {
         assert!((pool - serial - 6.1).abs() < 0.2, "serial {serial} MiB, pool {pool} MiB");
     }
 }
+
+/// Result files honour the umask as any tool's output does: 0644 under
+/// umask 022 (they were written 0600, owner only). The `.partial` is
+/// made the same way.
+#[test]
+fn result_files_honour_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = Workdir::new();
+    work.write(
+        "modes.toml",
+        "version = 1\nname = \"modes\"\n[list]\ngenerator = \"range\"\nsize = 4\n[run]\nstrategies = [\"serial\"]\nrepetitions = 1\nwarmup = 0\n[[workload]]\nname = \"w\"\nbuiltin = \"price-increase\"\n",
+    );
+    let _turn = common::measuring();
+    let output = std::process::Command::new("sh")
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+        .arg(assert_cmd::cargo::cargo_bin("parbench"))
+        .args(["run", "--quiet", "--html", "modes.html", "modes.toml"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for name in [
+        "results/modes.csv",
+        "results/modes.summary.csv",
+        "results/modes.scaling.csv",
+        "results/modes.env.json",
+        "modes.html",
+    ] {
+        let mode = std::fs::metadata(work.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{name}: {mode:o}");
+    }
+}

@@ -257,9 +257,13 @@ impl Staged {
             _ => Path::new("."),
         };
         let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        // Created as any tool's output is, 0666 less the umask (0644 under
+        // the usual 022), not tempfile's owner-only 0600: result files are
+        // for spreadsheets and colleagues on a shared file system.
         let mut file = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .tempfile_in(dir)
             .map_err(Error::output(path))?;
         file.write_all(bytes).and_then(|()| file.as_file().sync_all()).map_err(Error::output(path))?;
