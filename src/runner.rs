@@ -171,17 +171,15 @@ pub fn run(
                 .min_by_key(|record| record.repetition)
                 .map(|record| (record.checksum.clone(), entry.label()))
         };
-        let mut reference: Option<(String, String)> = match serial {
-            Some(serial) => kept_reference(serial),
-            None => entries.iter().find_map(kept_reference),
+        let mut reference = Reference {
+            expected: match serial {
+                Some(serial) => kept_reference(serial),
+                None => entries.iter().find_map(kept_reference),
+            },
+            ..Reference::default()
         };
-        // A command's answers of the reference run, to show the first that
-        // differs in the log (a builtin's are not kept: they cannot differ).
-        let mut reference_answers: Option<Vec<String>> = None;
-        // Why there is nothing to check against: serial's reference run failed.
-        let mut unverifiable: Option<String> = None;
         let verify = job.workloads[group.workload].verify;
-        let mut reference_due = serial.filter(|_| verify && reference.is_none());
+        let mut reference_due = serial.filter(|_| verify && reference.expected.is_none());
         while let Some(step) = rounds.next() {
             // The time each step takes, parbench's own work around the run
             // included, counts against its entry's `max_time`.
@@ -210,14 +208,10 @@ pub fn run(
                     measure(serial, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
                 emit(reporters, &Event::WarmupFinished { entry: serial })?;
                 rounds.spend(serial, step_started.elapsed());
-                match record.status {
-                    Status::Ok => {
-                        reference = Some((record.checksum, serial.label()));
-                        reference_answers = answers;
-                    }
-                    Status::Interrupted => return stop(totals, measured),
-                    _ => unverifiable = Some(format!("{} failed: {}", serial.label(), record.error)),
+                if record.status == Status::Interrupted {
+                    return stop(totals, measured);
                 }
+                reference.adopt(serial, record, answers);
             }
             let step_started = Instant::now();
             match step {
@@ -231,19 +225,11 @@ pub fn run(
                         measure(entry, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                     rounds.spend(entry, step_started.elapsed());
-                    if verify
-                        && reference.is_none()
-                        && unverifiable.is_none()
-                        && Some(entry.index) == serial.map(|s| s.index)
-                    {
-                        match record.status {
-                            Status::Ok => {
-                                reference = Some((record.checksum, entry.label()));
-                                reference_answers = answers;
-                            }
-                            Status::Interrupted => return stop(totals, measured),
-                            _ => unverifiable = Some(format!("{} failed: {}", entry.label(), record.error)),
+                    if verify && reference.undecided() && Some(entry.index) == serial.map(|s| s.index) {
+                        if record.status == Status::Interrupted {
+                            return stop(totals, measured);
                         }
+                        reference.adopt(entry, record, answers);
                     }
                 }
                 Step::Measure(entry, repetition) => {
@@ -258,38 +244,9 @@ pub fn run(
                         return stop(totals, measured);
                     }
                     record.repetition = repetition;
-                    let is_serial = serial.is_some_and(|serial| serial.index == entry.index);
-                    if verify
-                        && is_serial
-                        && reference.is_none()
-                        && unverifiable.is_none()
-                        && record.status != Status::Ok
-                    {
-                        // Serial's first run was to be the reference.
-                        unverifiable = Some(format!("{} failed: {}", entry.label(), record.error));
-                    }
-                    if record.status == Status::Ok && verify {
-                        match &reference {
-                            None if let Some(why) = &unverifiable => {
-                                record.status = Status::Unverified;
-                                record.error = format!("results not checked: the reference run of {why}");
-                            }
-                            None => {
-                                reference = Some((record.checksum.clone(), entry.label()));
-                                reference_answers = answers;
-                            }
-                            Some((expected, from)) if *expected != record.checksum => {
-                                record.status = Status::Mismatch;
-                                record.error = format!(
-                                    "results differ from those of {from} (checksum {} instead of {expected})",
-                                    record.checksum
-                                );
-                                if let (Some(theirs), Some(ours)) = (&reference_answers, &answers) {
-                                    stderr.push(first_difference(from, theirs, ours));
-                                }
-                            }
-                            Some(_) => {}
-                        }
+                    if verify {
+                        let is_serial = serial.is_some_and(|serial| serial.index == entry.index);
+                        reference.check(entry, is_serial, &mut record, &mut stderr, answers);
                     }
                     emit(reporters, &Event::RunFinished { entry, record: &record, stderr: &stderr })?;
                     rounds.record(entry, &record);
@@ -304,6 +261,80 @@ pub fn run(
         }
     }
     Ok(Outcome { totals, measured, interrupted: false })
+}
+
+/// What every run of a group must reproduce, and why nothing can be
+/// checked where the reference run failed.
+#[derive(Default)]
+struct Reference {
+    /// The reference's checksum and the label of the entry it came from.
+    expected: Option<(String, String)>,
+    /// A command's answers of the reference run, to show the first that
+    /// differs in the log (a builtin's are not kept: they cannot differ).
+    answers: Option<Vec<String>>,
+    /// Why there is nothing to check against: serial's reference run failed.
+    unverifiable: Option<String>,
+}
+
+impl Reference {
+    /// Neither a reference nor a reason why there is none yet.
+    fn undecided(&self) -> bool {
+        self.expected.is_none() && self.unverifiable.is_none()
+    }
+
+    /// `entry`'s run as the reference: its result where it ran ok, else
+    /// the reason nothing can be checked.
+    fn adopt(&mut self, entry: &Entry, record: RunRecord, answers: Option<Vec<String>>) {
+        match record.status {
+            Status::Ok => {
+                self.expected = Some((record.checksum, entry.label()));
+                self.answers = answers;
+            }
+            _ => self.unverifiable = Some(format!("{} failed: {}", entry.label(), record.error)),
+        }
+    }
+
+    /// Checks a measured run of `entry` (`is_serial`: the group's serial):
+    /// the first correct one is the reference where there is none yet; a
+    /// later one with other results is a mismatch, with the first answer
+    /// that differs in `stderr`; without a reference, it is unverified.
+    fn check(
+        &mut self,
+        entry: &Entry,
+        is_serial: bool,
+        record: &mut RunRecord,
+        stderr: &mut Vec<String>,
+        answers: Option<Vec<String>>,
+    ) {
+        if is_serial && self.undecided() && record.status != Status::Ok {
+            // Serial's first run was to be the reference.
+            self.unverifiable = Some(format!("{} failed: {}", entry.label(), record.error));
+        }
+        if record.status != Status::Ok {
+            return;
+        }
+        match &self.expected {
+            None if let Some(why) = &self.unverifiable => {
+                record.status = Status::Unverified;
+                record.error = format!("results not checked: the reference run of {why}");
+            }
+            None => {
+                self.expected = Some((record.checksum.clone(), entry.label()));
+                self.answers = answers;
+            }
+            Some((expected, from)) if *expected != record.checksum => {
+                record.status = Status::Mismatch;
+                record.error = format!(
+                    "results differ from those of {from} (checksum {} instead of {expected})",
+                    record.checksum
+                );
+                if let (Some(theirs), Some(ours)) = (&self.answers, &answers) {
+                    stderr.push(first_difference(from, theirs, ours));
+                }
+            }
+            Some(_) => {}
+        }
+    }
 }
 
 fn step_entry<'a>(step: &Step<'a>) -> Option<&'a Entry> {

@@ -205,7 +205,44 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
     let mut comparison = Comparison { hosts, jobs: jobs.len(), ..Comparison::default() };
     let mut matched = std::collections::BTreeSet::new();
     let mut pairs = Vec::new();
-    let blank = |entry: &EntryStats, old_median: f64, new_median: f64| Change {
+    for entry in &new.entries {
+        let id = key(&entry.id, with_host);
+        let Some(before) = old_entries.get(&id) else {
+            comparison.unmatched.push((Unmatched::OnlyInNew, entry.id.clone()));
+            continue;
+        };
+        matched.insert(id);
+        if before.ok_runs.is_empty() {
+            comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone()));
+            continue;
+        }
+        match pair_or_unjudged(before, entry) {
+            Ok(pair) => pairs.push(pair),
+            Err(change) => comparison.changes.push(*change),
+        }
+    }
+    // Every judged entry is held at 5% / entries judged, by its interval or
+    // its test: all of them together at 95%.
+    let alpha = (1.0 - LEVEL) / pairs.len().max(1) as f64;
+    comparison.level = 1.0 - alpha;
+    // The spread the entries share, from every judged entry's runs.
+    let samples: Vec<Option<moderated::Sample>> =
+        pairs.iter().map(|pair| moderated::Sample::of(&pair.old_walls, &pair.new_walls)).collect();
+    let prior = moderated::prior(&samples.iter().flatten().copied().collect::<Vec<_>>());
+    for (pair, sample) in pairs.into_iter().zip(samples) {
+        comparison.changes.push(judge(pair, sample, prior, alpha, threshold));
+    }
+    for entry in &old.entries {
+        if !matched.contains(&key(&entry.id, with_host)) {
+            comparison.unmatched.push((Unmatched::OnlyInBaseline, entry.id.clone()));
+        }
+    }
+    comparison
+}
+
+/// A change with nothing judged yet: the entry and its medians.
+fn blank(entry: &EntryStats, old_median: f64, new_median: f64) -> Change {
+    Change {
         entry: entry.id.clone(),
         old_median,
         new_median,
@@ -218,136 +255,114 @@ pub fn compare_hosts(old: &Analysis, new: &Analysis, threshold: f64, any_host: b
         left_out: (0, 0),
         not_judged: None,
         failed: Vec::new(),
+    }
+}
+
+/// An entry of both files, whose baseline has ok runs: the pair to judge,
+/// or the change it already is (every new run failed; not judged).
+fn pair_or_unjudged(before: &EntryStats, entry: &EntryStats) -> Result<Pair, Box<Change>> {
+    let (old_walls, old_left_out) = comparable_walls(before);
+    let (new_walls, new_left_out) = comparable_walls(entry);
+    let old_median = median(&old_walls)
+        .or_else(|| median(&before.ok_runs.iter().map(|run| run.wall_s).collect::<Vec<f64>>()))
+        .unwrap_or(f64::NAN);
+    if entry.ok_runs.is_empty() {
+        // Every new run failed, timed out, mismatched or went unverified,
+        // where the baseline had ok runs: a regression.
+        return Err(Box::new(Change {
+            verdict: ChangeVerdict::Failed,
+            runs: (old_walls.len(), 0),
+            failed: entry.not_ok.clone(),
+            ..blank(entry, old_median, f64::NAN)
+        }));
+    }
+    let not_judged = if busy(new_walls.len(), new_left_out) {
+        Some(NotJudged::Busy { baseline: false, disturbed: new_left_out, runs: entry.ok_runs.len() })
+    } else if busy(old_walls.len(), old_left_out) {
+        Some(NotJudged::Busy { baseline: true, disturbed: old_left_out, runs: before.ok_runs.len() })
+    } else if old_walls.len() < RANK_RUNS || new_walls.len() < RANK_RUNS {
+        Some(NotJudged::TooFewRuns(old_walls.len(), new_walls.len()))
+    } else {
+        None
     };
-    for entry in &new.entries {
-        let id = key(&entry.id, with_host);
-        let Some(before) = old_entries.get(&id) else {
-            comparison.unmatched.push((Unmatched::OnlyInNew, entry.id.clone()));
-            continue;
-        };
-        matched.insert(id);
-        let (old_walls, old_left_out) = comparable_walls(before);
-        let (new_walls, new_left_out) = comparable_walls(entry);
-        if before.ok_runs.is_empty() {
-            comparison.unmatched.push((Unmatched::NoOkRuns, entry.id.clone()));
-            continue;
-        }
-        let old_median = median(&old_walls)
-            .or_else(|| median(&before.ok_runs.iter().map(|run| run.wall_s).collect::<Vec<f64>>()));
-        let old_median = old_median.unwrap_or(f64::NAN);
-        if entry.ok_runs.is_empty() {
-            // Every new run failed, timed out, mismatched or went
-            // unverified, where the baseline had ok runs: a regression.
-            comparison.changes.push(Change {
-                verdict: ChangeVerdict::Failed,
-                runs: (old_walls.len(), 0),
-                failed: entry.not_ok.clone(),
-                ..blank(entry, old_median, f64::NAN)
-            });
-            continue;
-        }
-        let new_median = median(&new_walls).unwrap_or(f64::NAN);
-        let not_judged = if busy(new_walls.len(), new_left_out) {
-            Some(NotJudged::Busy { baseline: false, disturbed: new_left_out, runs: entry.ok_runs.len() })
-        } else if busy(old_walls.len(), old_left_out) {
-            Some(NotJudged::Busy { baseline: true, disturbed: old_left_out, runs: before.ok_runs.len() })
-        } else if old_walls.len() < RANK_RUNS || new_walls.len() < RANK_RUNS {
-            Some(NotJudged::TooFewRuns(old_walls.len(), new_walls.len()))
-        } else {
-            None
-        };
-        if let Some(why) = not_judged {
-            comparison.changes.push(Change {
-                runs: (old_walls.len(), new_walls.len()),
-                left_out: (old_left_out, new_left_out),
-                not_judged: Some(why),
-                ..blank(entry, old_median, new_median)
-            });
-            continue;
-        }
-        pairs.push(Pair {
-            id: entry.id.clone(),
-            old_walls,
-            new_walls,
-            left_out: (old_left_out, new_left_out),
-        });
-    }
-    // Every judged entry is held at 5% / entries judged, by its interval or
-    // its test: all of them together at 95%.
-    let alpha = (1.0 - LEVEL) / pairs.len().max(1) as f64;
-    comparison.level = 1.0 - alpha;
-    // The spread the entries share, from every judged entry's runs.
-    let samples: Vec<Option<moderated::Sample>> =
-        pairs.iter().map(|pair| moderated::Sample::of(&pair.old_walls, &pair.new_walls)).collect();
-    let prior = moderated::prior(&samples.iter().flatten().copied().collect::<Vec<_>>());
-    for (pair, sample) in pairs.into_iter().zip(samples) {
-        let Pair { id, old_walls, new_walls, left_out } = pair;
-        let (old_median, new_median) =
-            (median(&old_walls).unwrap_or(f64::NAN), median(&new_walls).unwrap_or(f64::NAN));
-        let (ratio, interval) = ratio_of_medians(&new_walls, &old_walls, comparison.level)
-            .unwrap_or((new_median / old_median, None));
-        let spread_of = |walls: &[f64]| quantiles(walls, TAIL, 1.0 - TAIL);
-        let (old_box, new_box) = (spread_of(&old_walls), spread_of(&new_walls));
-        let apart = |below: Option<(f64, f64)>, above: Option<(f64, f64)>| match (below, above) {
-            (Some((_, below_high)), Some((above_low, _))) => above_low > below_high,
-            _ => false,
-        };
-        let (verdict, p) = match (interval, sample) {
-            (Some((low, high)), _) => {
-                let verdict = match (low > 1.0 + threshold, high < 1.0 - threshold) {
-                    (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
-                    (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
-                    (true, _) | (_, true) => ChangeVerdict::WithinNoise,
-                    _ => ChangeVerdict::NoClearChange,
-                };
-                (verdict, None)
-            }
-            (None, Some(sample)) => {
-                let slower = moderated::p_above(&sample, prior, threshold.ln_1p());
-                let mirrored = moderated::Sample { change: -sample.change, ..sample };
-                let faster = moderated::p_above(&mirrored, prior, -(1.0 - threshold).ln());
-                if slower <= alpha {
-                    (ChangeVerdict::Slower, Some(slower))
-                } else if faster <= alpha {
-                    (ChangeVerdict::Faster, Some(faster))
-                } else {
-                    (
-                        ChangeVerdict::NoClearChange,
-                        Some(if new_median >= old_median { slower } else { faster }),
-                    )
-                }
-            }
-            (None, None) => (ChangeVerdict::NoClearChange, None),
-        };
-        let relative = |range: Option<(f64, f64)>, median: f64| match range {
-            Some((low, high)) if median > 0.0 => (low / median, high / median),
-            _ => (1.0, 1.0),
-        };
-        let spread = [relative(old_box, old_median), relative(new_box, new_median)]
-            .into_iter()
-            .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
-            .unwrap_or((1.0, 1.0));
-        comparison.changes.push(Change {
-            entry: id,
-            old_median,
-            new_median,
-            ratio,
-            interval,
-            spread,
-            verdict,
+    let left_out = (old_left_out, new_left_out);
+    match not_judged {
+        Some(why) => Err(Box::new(Change {
             runs: (old_walls.len(), new_walls.len()),
-            p,
             left_out,
-            not_judged: None,
-            failed: Vec::new(),
-        });
+            not_judged: Some(why),
+            ..blank(entry, old_median, median(&new_walls).unwrap_or(f64::NAN))
+        })),
+        None => Ok(Pair { id: entry.id.clone(), old_walls, new_walls, left_out }),
     }
-    for entry in &old.entries {
-        if !matched.contains(&key(&entry.id, with_host)) {
-            comparison.unmatched.push((Unmatched::OnlyInBaseline, entry.id.clone()));
+}
+
+/// The verdict of a pair: by the interval of its change at `1 - alpha`
+/// where it has one, else by the moderated t-test at `alpha`.
+fn judge(
+    pair: Pair,
+    sample: Option<moderated::Sample>,
+    prior: Option<moderated::Prior>,
+    alpha: f64,
+    threshold: f64,
+) -> Change {
+    let Pair { id, old_walls, new_walls, left_out } = pair;
+    let (old_median, new_median) =
+        (median(&old_walls).unwrap_or(f64::NAN), median(&new_walls).unwrap_or(f64::NAN));
+    let (ratio, interval) =
+        ratio_of_medians(&new_walls, &old_walls, 1.0 - alpha).unwrap_or((new_median / old_median, None));
+    let spread_of = |walls: &[f64]| quantiles(walls, TAIL, 1.0 - TAIL);
+    let (old_box, new_box) = (spread_of(&old_walls), spread_of(&new_walls));
+    let apart = |below: Option<(f64, f64)>, above: Option<(f64, f64)>| match (below, above) {
+        (Some((_, below_high)), Some((above_low, _))) => above_low > below_high,
+        _ => false,
+    };
+    let (verdict, p) = match (interval, sample) {
+        (Some((low, high)), _) => {
+            let verdict = match (low > 1.0 + threshold, high < 1.0 - threshold) {
+                (true, _) if apart(old_box, new_box) => ChangeVerdict::Slower,
+                (_, true) if apart(new_box, old_box) => ChangeVerdict::Faster,
+                (true, _) | (_, true) => ChangeVerdict::WithinNoise,
+                _ => ChangeVerdict::NoClearChange,
+            };
+            (verdict, None)
         }
+        (None, Some(sample)) => {
+            let slower = moderated::p_above(&sample, prior, threshold.ln_1p());
+            let mirrored = moderated::Sample { change: -sample.change, ..sample };
+            let faster = moderated::p_above(&mirrored, prior, -(1.0 - threshold).ln());
+            if slower <= alpha {
+                (ChangeVerdict::Slower, Some(slower))
+            } else if faster <= alpha {
+                (ChangeVerdict::Faster, Some(faster))
+            } else {
+                (ChangeVerdict::NoClearChange, Some(if new_median >= old_median { slower } else { faster }))
+            }
+        }
+        (None, None) => (ChangeVerdict::NoClearChange, None),
+    };
+    let relative = |range: Option<(f64, f64)>, median: f64| match range {
+        Some((low, high)) if median > 0.0 => (low / median, high / median),
+        _ => (1.0, 1.0),
+    };
+    let spread = [relative(old_box, old_median), relative(new_box, new_median)]
+        .into_iter()
+        .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
+        .unwrap_or((1.0, 1.0));
+    Change {
+        entry: id,
+        old_median,
+        new_median,
+        ratio,
+        interval,
+        spread,
+        verdict,
+        runs: (old_walls.len(), new_walls.len()),
+        p,
+        left_out,
+        not_judged: None,
+        failed: Vec::new(),
     }
-    comparison
 }
 
 #[cfg(test)]

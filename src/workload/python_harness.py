@@ -110,12 +110,10 @@ def cpu_of_pool(pool):
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in list(getattr(pool, "_processes", None) or {}):
-        try:
-            with open("/proc/%d/schedstat" % pid) as schedstat:
-                total += int(schedstat.read().split()[0]) / 1e9
-                continue
-        except (OSError, IndexError, ValueError):
-            pass
+        counters = schedstat("/proc/%d/schedstat" % pid)
+        if counters is not None:
+            total += counters[0]
+            continue
         try:
             with open("/proc/%d/stat" % pid) as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
