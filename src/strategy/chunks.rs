@@ -59,6 +59,19 @@ impl<'a, T: Send> Chunks<'a, T> {
     /// The next chunk nobody has claimed: the items it covers, and their
     /// output, to fill (by this worker, or by whoever it hands it to).
     pub fn claim(&self) -> Option<(Range<usize>, &'a mut [T])> {
+        self.claim_if(|_| true)
+    }
+
+    /// The next chunk, for a worker that already has one to work on and
+    /// would queue this one behind it: only while more chunks remain than
+    /// `idle` workers (those with nothing to do) need, so that no chunk
+    /// waits behind a busy worker while another sits idle. Two chunks on two
+    /// workers go one to each, whichever writer comes first.
+    pub fn claim_ahead(&self, idle: usize) -> Option<(Range<usize>, &'a mut [T])> {
+        self.claim_if(|chunks_left| chunks_left > idle)
+    }
+
+    fn claim_if(&self, allowed: impl FnOnce(usize) -> bool) -> Option<(Range<usize>, &'a mut [T])> {
         let mut state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
         let remaining = state.rest.len();
         if remaining == 0 {
@@ -69,6 +82,11 @@ impl<'a, T: Send> Chunks<'a, T> {
             Plan::Guided { workers } => remaining.div_ceil(2 * workers).max(state.floor).min(MAX_CHUNK),
         }
         .min(remaining);
+        // Chunks of this size left, the next one included: a guided plan's
+        // later chunks are smaller, so there are at least this many.
+        if !allowed(remaining.div_ceil(size)) {
+            return None;
+        }
         let (chunk, rest) = std::mem::take(&mut state.rest).split_at_mut(size);
         state.rest = rest;
         let start = state.next;
@@ -112,6 +130,22 @@ mod tests {
         let chunks = Chunks::new(&mut out, 4);
         assert_eq!(claim_all(&chunks), [0..4, 4..8, 8..10]);
         assert!(out.iter().all(|cell| *cell == 1));
+    }
+
+    #[test]
+    fn a_chunk_is_claimed_ahead_only_while_the_idle_workers_have_one_each() {
+        let mut out = vec![0usize; 20];
+        let chunks = Chunks::new(&mut out, 10);
+        assert_eq!(chunks.claim().unwrap().0, 0..10);
+        // One chunk left and one worker idle: it is that worker's.
+        assert!(chunks.claim_ahead(1).is_none());
+        assert_eq!(chunks.claim_ahead(0).unwrap().0, 10..20);
+        let mut out = vec![0usize; 40];
+        let chunks = Chunks::new(&mut out, 10);
+        assert!(chunks.claim_ahead(3).is_some());
+        assert!(chunks.claim_ahead(3).is_none());
+        assert!(chunks.claim_ahead(2).is_some());
+        assert_eq!(chunks.claim().unwrap().0, 20..30);
     }
 
     #[test]

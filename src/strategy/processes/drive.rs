@@ -4,7 +4,9 @@
 //! Each worker has a writer thread and a reader thread in the runner. The
 //! writer claims the next chunk (see `Chunks`) only when it holds a
 //! credit (at most [`IN_FLIGHT`] chunks per worker are unanswered), so a free
-//! worker always gets the next chunk and a busy one never hoards. The writer
+//! worker always gets the next chunk; a chunk to queue behind a busy
+//! worker's is claimed only while every idle worker still has one left, so
+//! a busy one never hoards (two chunks on two workers go one to each). The writer
 //! and reader never wait on each other's pipe, so no list size and no result
 //! size can deadlock: the child can always write because the reader is
 //! always reading.
@@ -12,8 +14,8 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::codecs::{Codec, Lane};
@@ -223,6 +225,9 @@ pub(super) fn drive<C: Codec>(
 ) -> Result<PoolEnd, Failed> {
     let tallies: Vec<LineTally> = (0..pool.len()).map(|_| LineTally::default()).collect();
     let abort = AtomicBool::new(false);
+    // Workers with no chunk unanswered, and each worker's unanswered chunks.
+    let idle = AtomicUsize::new(pool.len());
+    let busy: Vec<AtomicUsize> = (0..pool.len()).map(|_| AtomicUsize::new(0)).collect();
     let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
     let processes = !pids.is_empty();
     let live = Live::new(pool.len(), processes);
@@ -246,31 +251,42 @@ pub(super) fn drive<C: Codec>(
             // output from the answer and times it.
             let (order_tx, order_rx) = mpsc::channel::<(Lane, &mut [C::Out], Instant)>();
             let (chunks, abort, stdin_tx, tally) = (&chunks, &abort, stdin_tx.clone(), &tallies[index]);
+            let (idle, busy) = (&idle, &busy[index]);
             let writer_notes = notes_tx.clone();
             let notes_tx = notes_tx.clone();
             scope.spawn(move || {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
                 let mut lane = Lane { worker: index, chunk: 0 };
+                let mut credits = 0;
                 while !abort.load(Ordering::Relaxed) {
-                    let credit = match credit_rx.try_recv() {
-                        Ok(()) => Ok(()),
-                        Err(TryRecvError::Empty) => {
-                            // About to wait: whatever is buffered must reach
-                            // the worker first, or it waits for us.
-                            if writer.flush().is_err() {
+                    credits += credit_rx.try_iter().count();
+                    // A chunk this worker would queue behind the one it
+                    // works on is claimed only while the idle workers
+                    // still have one each (see `Chunks::claim_ahead`).
+                    let claimed = match (credits, busy.load(Ordering::SeqCst)) {
+                        (0, _) => None,
+                        (_, 0) => Some(chunks.claim()),
+                        _ => chunks.claim_ahead(idle.load(Ordering::SeqCst)).map(Some),
+                    };
+                    let (range, out) = match claimed {
+                        Some(Some(chunk)) => chunk,
+                        Some(None) => break,
+                        None => {
+                            // About to wait for an answer: whatever is
+                            // buffered must reach the worker first, or it
+                            // waits for us.
+                            if writer.flush().is_err() || credit_rx.recv().is_err() {
                                 break;
                             }
-                            credit_rx.recv().map_err(|_| ())
+                            credits += 1;
+                            continue;
                         }
-                        Err(TryRecvError::Disconnected) => Err(()),
                     };
-                    if credit.is_err() {
-                        break;
+                    if busy.fetch_add(1, Ordering::SeqCst) == 0 {
+                        idle.fetch_sub(1, Ordering::SeqCst);
                     }
-                    let Some((range, out)) = chunks.claim() else {
-                        break;
-                    };
+                    credits -= 1;
                     frame.clear();
                     let lines = range.len();
                     codec.encode(lane, range, &mut frame);
@@ -307,6 +323,9 @@ pub(super) fn drive<C: Codec>(
                     chunks.observe(slot.len(), now - sent);
                     answered = Some(now);
                     tally.answered.store(done, Ordering::Relaxed);
+                    if busy.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        idle.fetch_add(1, Ordering::SeqCst);
+                    }
                     let _ = credit_tx.send(());
                 };
                 let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
@@ -409,12 +428,39 @@ mod tests {
         Some(items)
     }
 
+    /// Workers that have read a chunk, shared by the workers of one pool
+    /// that each wait for all of them to have one before they answer.
+    type Gate = std::sync::Arc<(Mutex<usize>, std::sync::Condvar)>;
+
     fn pipe_worker(behaviour: Behaviour) -> Worker {
+        gated_worker(behaviour, None)
+    }
+
+    /// A worker that, given a gate for `n` workers, answers its first chunk
+    /// only once `n` workers have read one: a pool that gave one worker two
+    /// chunks and another none would never get past it.
+    fn gated_worker(behaviour: Behaviour, gate: Option<(Gate, usize)>) -> Worker {
         let (mut their_stdin, stdin) = std::io::pipe().unwrap();
         let (stdout, mut their_stdout) = std::io::pipe().unwrap();
         std::thread::spawn(move || {
             let mut answered = 0;
             while let Some(items) = read_items(&mut their_stdin) {
+                if let Some((gate, workers)) = &gate
+                    && answered == 0
+                {
+                    let (count, changed) = &**gate;
+                    let mut count = count.lock().unwrap();
+                    *count += 1;
+                    changed.notify_all();
+                    // Not a clock: a deadlock guard, so that a hoarding pool
+                    // fails the test instead of hanging it.
+                    let (count, _) = changed
+                        .wait_timeout_while(count, Duration::from_secs(20), |count| *count < *workers)
+                        .unwrap();
+                    if *count < *workers {
+                        return;
+                    }
+                }
                 let mut results: Vec<f64> = items.iter().map(|item| item * 2.0).collect();
                 match behaviour {
                     Behaviour::DiesAfter(chunks) if answered == chunks => return,
@@ -465,6 +511,28 @@ mod tests {
                 assert!(out.iter().zip(&items).all(|(got, item)| *got == item * 2.0), "{workers} x {size}");
                 assert!(ended.stderr.is_empty());
                 assert_eq!(ended.peak_rss, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn one_chunk_a_worker_goes_to_every_worker_at_once() {
+        for workers in [2, 3, 4, 8] {
+            for round in 0..20 {
+                let gate: Gate = Default::default();
+                let mut pool: Vec<Worker> = (0..workers)
+                    .map(|_| gated_worker(Behaviour::Doubles, Some((gate.clone(), workers))))
+                    .collect();
+                let items: Vec<f64> = (0..workers * 10).map(|item| item as f64).collect();
+                let mut out = vec![f64::NAN; items.len()];
+                let chunks = Chunks::new(&mut out, 10);
+                let ended =
+                    drive(&BinaryCodec { items: &items }, &mut pool, chunks, &Cutoff::new(None), &mut |_| {});
+                assert!(
+                    ended.is_ok(),
+                    "{workers} chunks on {workers} workers, round {round}: a worker was given two chunks"
+                );
+                assert!(out.iter().zip(&items).all(|(got, item)| *got == item * 2.0));
             }
         }
     }
