@@ -393,6 +393,7 @@ fn measure(
     // Outside the timed region, as is reading the peaks below.
     crate::strategy::reset_own_peak();
     session.prepare_output(work, items.len());
+    session.prepare_pool(entry.strategy, entry.workers, work);
     let cutoff = Cutoff::new(entry.timeout);
     let cpus = placement(pin, entry.workers);
     let spread = Spread {

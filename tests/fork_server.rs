@@ -35,18 +35,18 @@ fn answer(socket: &OwnedFd) -> Vec<u8> {
 }
 
 /// Asks for one worker; its pid, and our ends of its stdin and stdout.
-fn request(socket: &OwnedFd, last: bool) -> (i32, File, File) {
-    let (pid, stdin, stdout, _) = request_with(socket, last, None);
+fn request(socket: &OwnedFd) -> (i32, File, File) {
+    let (pid, stdin, stdout, _) = request_with(socket, None);
     (pid, stdin, stdout)
 }
 
 /// As `request`, with the arena's descriptor as a fourth; also the
 /// worker's stderr file.
-fn request_with(socket: &OwnedFd, last: bool, arena: Option<BorrowedFd<'_>>) -> (i32, File, File, File) {
+fn request_with(socket: &OwnedFd, arena: Option<BorrowedFd<'_>>) -> (i32, File, File, File) {
     let (child_stdin, stdin) = io::pipe().unwrap();
     let (stdout, child_stdout) = io::pipe().unwrap();
     let stderr = tempfile::tempfile().unwrap();
-    let request = [(-1i32).to_le_bytes(), u32::from(last).to_le_bytes()].concat();
+    let request = (-1i32).to_le_bytes();
     let mut fds = vec![child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), stderr.as_raw_fd()];
     fds.extend(arena.map(|arena| arena.as_raw_fd()));
     sendmsg::<()>(
@@ -86,10 +86,10 @@ fn frame(values: &[f64]) -> Vec<u8> {
 
 #[test]
 fn every_worker_is_a_child_of_the_runner_in_its_own_group_and_serves_frames() {
-    let (socket, server) = start_server();
-    let workers: Vec<_> = [false, false, true].into_iter().map(|last| request(&socket, last)).collect();
+    let (socket, mut server) = start_server();
+    let workers: Vec<_> = (0..3).map(|_| request(&socket)).collect();
     let pids: Vec<i32> = workers.iter().map(|(pid, ..)| *pid).collect();
-    assert_eq!(pids[2], server.id() as i32, "the server itself is the last worker");
+    assert!(!pids.contains(&(server.id() as i32)), "the server forks every worker and stays a server");
     let me = std::process::id() as i32;
     for (pid, mut stdin, mut stdout) in workers {
         // A worker sets itself up (its group, its death signal) before it
@@ -110,12 +110,21 @@ fn every_worker_is_a_child_of_the_runner_in_its_own_group_and_serves_frames() {
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid, "worker {pid} is not our child");
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "worker {pid}: status {status}");
     }
+    // It serves the next pool as it served this one, until the runner
+    // closes the socket.
+    let (pid, stdin, mut stdout) = request(&socket);
+    let mut ready = [0u8; 4];
+    stdout.read_exact(&mut ready).unwrap();
+    drop(stdin);
+    assert!(libc::WIFEXITED(reap(pid)));
+    drop(socket);
+    assert!(server.wait().unwrap().success());
 }
 
 #[test]
 fn a_request_without_descriptors_is_answered_with_why() {
     let (socket, mut server) = start_server();
-    let request = [0u8; 8];
+    let request = [0u8; 4];
     sendmsg::<()>(socket.as_raw_fd(), &[IoSlice::new(&request)], &[], MsgFlags::empty(), None).unwrap();
     let answer = answer(&socket);
     assert_eq!(answer[0], NOT_STARTED);
@@ -135,10 +144,9 @@ fn arena_frame(count: usize, offset: u64) -> Vec<u8> {
 fn workers_given_shared_memory_compute_chunks_in_place() {
     let (socket, _server) = start_server();
     let arena = worker::Arena::create(2 * 64).unwrap();
-    // A forked worker and the server turned worker, both on one arena:
-    // each gets its own slot of four items and four results.
-    let workers: Vec<_> =
-        [false, true].into_iter().map(|last| request_with(&socket, last, Some(arena.fd()))).collect();
+    // Two forked workers on one arena: each gets its own slot of four items
+    // and four results.
+    let workers: Vec<_> = (0..2).map(|_| request_with(&socket, Some(arena.fd()))).collect();
     for (slot, (pid, mut stdin, mut stdout, _)) in workers.into_iter().enumerate() {
         let mut ready = [0u8; 4];
         stdout.read_exact(&mut ready).unwrap();
@@ -191,7 +199,7 @@ fn workers_given_shared_memory_compute_chunks_in_place() {
 fn a_chunk_outside_the_shared_memory_ends_the_worker_with_why() {
     let (socket, _server) = start_server();
     let arena = worker::Arena::create(64).unwrap();
-    let (pid, mut stdin, mut stdout, mut stderr) = request_with(&socket, true, Some(arena.fd()));
+    let (pid, mut stdin, mut stdout, mut stderr) = request_with(&socket, Some(arena.fd()));
     let mut ready = [0u8; 4];
     stdout.read_exact(&mut ready).unwrap();
     // Four items and their results need 64 bytes from offset 8: 72 > 64.

@@ -157,6 +157,8 @@ pub struct Session {
     python: Option<(crate::workload::python::PythonWork, crate::workload::python::Harness)>,
     /// The buffer a builtin's results go into, kept from run to run.
     output: Vec<f64>,
+    /// What a processes pool keeps from run to run.
+    pools: processes::Kept,
 }
 
 impl Session {
@@ -177,6 +179,22 @@ impl Session {
         self.output.clear();
         self.output.reserve(len);
         self.output.resize(len, 0.0);
+    }
+
+    /// Starts, before the clock, what a run of `work` under `strategy`
+    /// keeps from run to run and must not time: a pool's I/O threads and a
+    /// builtin processes pool's fork server.
+    pub fn prepare_pool(&mut self, strategy: Strategy, workers: usize, work: &Work) {
+        match (strategy, work) {
+            (Strategy::Processes, Work::Builtin { spec, params }) => {
+                self.pools.prepare(workers, Some((spec, params)));
+            }
+            // Every strategy runs a `lines` command as a pool.
+            (_, Work::Command(command)) if command.protocol == crate::workload::Protocol::Lines => {
+                self.pools.prepare(workers, None);
+            }
+            _ => {}
+        }
     }
 
     /// The prepared buffer (a new one if none was prepared).
@@ -397,11 +415,13 @@ pub fn execute(
         }
         (Strategy::Processes, Work::Builtin { spec, params }) => {
             let out = session.take_output(items.len());
-            processes::run_builtin(spec, params, items, out, spread, cutoff, notice)
+            processes::run_builtin((spec, params), items, out, spread, cutoff, &mut session.pools, notice)
         }
         // A command under `serial` is a pool of one: one process (or one
         // long-lived worker) at a time; `threads` was refused above.
-        (_, Work::Command(command)) => processes::run_command(command, items, spread, cutoff, notice),
+        (_, Work::Command(command)) => {
+            processes::run_command(command, items, spread, cutoff, &mut session.pools, notice)
+        }
     }
 }
 

@@ -28,8 +28,9 @@ pub fn adopt_orphans() {
     });
 }
 
-/// Every process below parbench, children before grandchildren.
-fn descendants() -> Vec<(i32, i32)> {
+/// Every process below parbench, children before grandchildren, but
+/// `spare` (a group's fork server, which outlives runs) and any below it.
+fn descendants(spare: Option<u32>) -> Vec<(i32, i32)> {
     let me = std::process::id() as i32;
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
@@ -46,6 +47,9 @@ fn descendants() -> Vec<(i32, i32)> {
     let mut parents = vec![me];
     while let Some(parent) = parents.pop() {
         for child in children.get(&parent).into_iter().flatten() {
+            if spare.is_some_and(|spare| spare as i32 == *child) {
+                continue;
+            }
             found.push((*child, parent));
             parents.push(*child);
         }
@@ -53,9 +57,9 @@ fn descendants() -> Vec<(i32, i32)> {
     found
 }
 
-/// Kills every descendant of parbench.
-pub fn kill_descendants() {
-    for (pid, _) in descendants() {
+/// Kills every descendant of parbench but `spare` (see [`descendants`]).
+pub fn kill_descendants(spare: Option<u32>) {
+    for (pid, _) in descendants(spare) {
         // A pid that ended fails. (One that a slot reaped since /proc was
         // read could name another process by now: the window is one scan.)
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
@@ -63,10 +67,11 @@ pub fn kill_descendants() {
 }
 
 /// After a run whose own children were all waited for: kills whatever is
-/// left below parbench and reaps the orphans that came back to it.
-pub fn end_leftovers() {
+/// left below parbench (but `spare`, see [`descendants`]) and reaps the
+/// orphans that came back to it.
+pub fn end_leftovers(spare: Option<u32>) {
     let me = std::process::id() as i32;
-    for (pid, parent) in descendants() {
+    for (pid, parent) in descendants(spare) {
         let pid = Pid::from_raw(pid);
         // A child of parbench's is killed before it is reaped, never after.
         let _ = kill(pid, Signal::SIGKILL);

@@ -13,10 +13,9 @@ use crate::workload::Kernel;
 pub const FORK_SERVER: &str = "--fork-server";
 
 /// What the runner sends the fork server for each worker: the CPU to pin
-/// it to (-1: none) as a little-endian i32, then 1 for the last worker (the
-/// server becomes that one itself) or 0, as a little-endian u32, with three
-/// descriptors attached (the worker's stdin, stdout and stderr), and a
-/// fourth where the pool has an [`Arena`].
+/// it to (-1: none) as a little-endian i32, with three descriptors attached
+/// (the worker's stdin, stdout and stderr), and a fourth where the pool has
+/// an [`Arena`].
 pub const WORKER_FDS: usize = 3;
 
 /// What the fork server answers each request with: `P` and the new
@@ -35,14 +34,13 @@ pub const FORK_SERVER_CLONES: bool =
 ///
 /// Starting a worker by exec costs this binary's start-up each time, and
 /// exec'd workers started side by side compete for the cores. The fork
-/// server is exec'd once, builds the kernel, and then forks one worker per
-/// request from its stdin, a Unix socket to the runner. Each fork is made
+/// server is exec'd once for a group's runs, before any of them is timed,
+/// builds the kernel, and then forks one worker per request from its stdin,
+/// a Unix socket to the runner, until the socket closes. Each fork is made
 /// with `CLONE_PARENT`, so that every worker is the runner's own child, as
 /// an exec'd one would be: the runner waits for it, reaps it, reads its
 /// memory peak and counts its CPU time, and the worker's parent-death
-/// signal is tied to the runner. The last request makes the server itself
-/// a worker: a pool of N workers costs one exec and N - 1 forks, and a pool
-/// of one no more than an exec'd worker did.
+/// signal is tied to the runner. A pool of N workers costs N forks.
 pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     use std::io::IoSliceMut;
@@ -58,7 +56,7 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
     let runner = nix::unistd::getppid();
     let socket: RawFd = 0;
     loop {
-        let mut request = [0u8; 8];
+        let mut request = [0u8; 4];
         let mut space = nix::cmsg_space!([RawFd; WORKER_FDS + 1]);
         let mut iov = [IoSliceMut::new(&mut request)];
         let message = recvmsg::<()>(socket, &mut iov, Some(&mut space), MsgFlags::empty())
@@ -76,19 +74,11 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
                 fds.extend(rights.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
             }
         }
-        let cpu = i32::from_le_bytes(request[..4].try_into().expect("four bytes"));
-        let last = request[4..] != [0; 4];
+        let cpu = i32::from_le_bytes(request);
         let well_formed = (WORKER_FDS..=WORKER_FDS + 1).contains(&fds.len()) && bytes == request.len();
-        let started = match (well_formed, last) {
-            (false, _) => Err(format!("a request came with {} descriptors and {bytes} bytes", fds.len())),
-            // The server itself becomes the last worker (below): one fork
-            // fewer, and none at all for a pool of one. It goes into a group
-            // of its own before the runner hears of it, as a forked worker is.
-            (true, true) => {
-                let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-                Ok(nix::unistd::getpid().as_raw())
-            }
-            (true, false) => match single_threaded.clone().and_then(|()| clone_parent()) {
+        let started = match well_formed {
+            false => Err(format!("a request came with {} descriptors and {bytes} bytes", fds.len())),
+            true => match single_threaded.clone().and_then(|()| clone_parent()) {
                 // The new worker: it serves, and ends as a worker does.
                 Ok(Fork::Worker) => return become_worker(fds, cpu, runner, kernel.as_ref()),
                 Ok(Fork::Server(pid)) => Ok(pid),
@@ -104,9 +94,6 @@ pub fn fork_workers(builtin: &str, params: &[String]) -> Result<(), String> {
         let socket_fd = unsafe { BorrowedFd::borrow_raw(socket) };
         if let Err(error) = nix::unistd::write(socket_fd, &reply) {
             return Err(format!("fork server: cannot answer: {error}"));
-        }
-        if let (true, true, Ok(_)) = (well_formed, last, &started) {
-            return become_worker(fds, cpu, runner, kernel.as_ref());
         }
         // The descriptors are the new worker's now; the server's copies
         // close as `fds` drops.

@@ -107,7 +107,7 @@ pub(super) fn run(
         spread: &spread,
         chunks: Chunks::new(&mut out, 1),
         abort: AtomicBool::new(false),
-        live: Live::new(workers, true),
+        live: Live::new(workers, true, None),
         stderr_lines: Mutex::new(Vec::new()),
         budget: Mutex::new(StderrBudget::new()),
         start_line: RwLock::new(()),
@@ -141,7 +141,7 @@ pub(super) fn run(
     // Every child is reaped: their CPU is among the runner's reaped children.
     let children_cpu = reaped_children_cpu().saturating_sub(children_before);
     let mut stop = Finish::now(&[]);
-    reaper::end_leftovers();
+    reaper::end_leftovers(None);
     let Slots { stderr_lines, budget, .. } = slots;
     let mut stderr = stderr_lines.into_inner().unwrap_or_default();
     stderr.extend(budget.into_inner().unwrap_or_else(|p| p.into_inner()).note());

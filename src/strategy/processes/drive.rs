@@ -38,11 +38,13 @@ pub(super) struct Live {
     /// always, but for a pool of in-process workers in a test, which has
     /// none of its own and must not end other tests' processes.
     descendants: bool,
+    /// The group's fork server, which is not the run's and is spared.
+    spare: Option<u32>,
 }
 
 impl Live {
-    pub(super) fn new(slots: usize, descendants: bool) -> Self {
-        Live { slots: (0..slots).map(|_| Mutex::new(None)).collect(), descendants }
+    pub(super) fn new(slots: usize, descendants: bool, spare: Option<u32>) -> Self {
+        Live { slots: (0..slots).map(|_| Mutex::new(None)).collect(), descendants, spare }
     }
 
     pub(super) fn set(&self, slot: usize, pid: Option<u32>) {
@@ -57,7 +59,7 @@ impl Live {
             }
         }
         if self.descendants {
-            reaper::kill_descendants();
+            reaper::kill_descendants(self.spare);
         }
     }
 }
@@ -221,8 +223,10 @@ pub(super) fn drive<C: Codec>(
     pool: &mut [Worker],
     chunks: Chunks<'_, C::Out>,
     cutoff: &Cutoff,
+    (io, spare): (&rayon::ThreadPool, Option<u32>),
     notice: &mut dyn FnMut(String),
 ) -> Result<PoolEnd, Failed> {
+    assert!(io.current_num_threads() >= 2 * pool.len(), "a writer and a reader for every worker");
     let tallies: Vec<LineTally> = (0..pool.len()).map(|_| LineTally::default()).collect();
     let abort = AtomicBool::new(false);
     // Workers with no chunk unanswered, and each worker's unanswered chunks.
@@ -230,14 +234,14 @@ pub(super) fn drive<C: Codec>(
     let busy: Vec<AtomicUsize> = (0..pool.len()).map(|_| AtomicUsize::new(0)).collect();
     let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
     let processes = !pids.is_empty();
-    let live = Live::new(pool.len(), processes);
+    let live = Live::new(pool.len(), processes, spare);
     let (notes_tx, notes_rx) = mpsc::channel::<Note>();
     // Each writer hands its worker's stdin back here once it has sent every
     // chunk it will send; the pipes close after the clock stops.
     let (stdin_tx, stdin_rx) = mpsc::channel::<BufWriter<File>>();
     let mut stop = None;
 
-    let failure = std::thread::scope(|scope| {
+    let failure = io.in_place_scope(|scope| {
         for (index, worker) in pool.iter_mut().enumerate() {
             live.set(index, worker.group.as_ref().map(Group::pid));
             let pid = worker.pid();
@@ -254,7 +258,7 @@ pub(super) fn drive<C: Codec>(
             let (idle, busy) = (&idle, &busy[index]);
             let writer_notes = notes_tx.clone();
             let notes_tx = notes_tx.clone();
-            scope.spawn(move || {
+            scope.spawn(move |_| {
                 let mut writer = BufWriter::with_capacity(1 << 16, stdin);
                 let mut frame = Vec::new();
                 let mut lane = Lane { worker: index, chunk: 0 };
@@ -306,7 +310,7 @@ pub(super) fn drive<C: Codec>(
                 drop(order_tx);
                 let _ = writer_notes.send(Note::Ended(Ok(())));
             });
-            scope.spawn(move || {
+            scope.spawn(move |_| {
                 let mut reader = BufReader::with_capacity(1 << 16, stdout);
                 let mut done = 0usize;
                 let mut answered = None;
@@ -384,7 +388,7 @@ pub(super) fn drive<C: Codec>(
     }
     stderr.extend(budget.note());
     if processes {
-        reaper::end_leftovers();
+        reaper::end_leftovers(spare);
     }
     match (failure, stop) {
         (Some(failure), _) => Err(Failed { failure, stderr }),
@@ -483,13 +487,19 @@ mod tests {
         }
     }
 
+    fn io_threads(workers: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new().num_threads(2 * workers).build().unwrap()
+    }
+
     /// Drives `items` through a pool of workers behaving as given, in
     /// chunks of `size`.
     fn run(behaviours: &[Behaviour], items: &[f64], size: usize) -> (Vec<f64>, Result<PoolEnd, Failed>) {
         let mut pool: Vec<Worker> = behaviours.iter().map(|behaviour| pipe_worker(*behaviour)).collect();
         let mut out = vec![f64::NAN; items.len()];
         let chunks = Chunks::new(&mut out, size);
-        let ended = drive(&BinaryCodec { items }, &mut pool, chunks, &Cutoff::new(None), &mut |_| {});
+        let io = io_threads(pool.len());
+        let ended =
+            drive(&BinaryCodec { items }, &mut pool, chunks, &Cutoff::new(None), (&io, None), &mut |_| {});
         (out, ended)
     }
 
@@ -526,8 +536,14 @@ mod tests {
                 let items: Vec<f64> = (0..workers * 10).map(|item| item as f64).collect();
                 let mut out = vec![f64::NAN; items.len()];
                 let chunks = Chunks::new(&mut out, 10);
-                let ended =
-                    drive(&BinaryCodec { items: &items }, &mut pool, chunks, &Cutoff::new(None), &mut |_| {});
+                let ended = drive(
+                    &BinaryCodec { items: &items },
+                    &mut pool,
+                    chunks,
+                    &Cutoff::new(None),
+                    (&io_threads(workers), None),
+                    &mut |_| {},
+                );
                 assert!(
                     ended.is_ok(),
                     "{workers} chunks on {workers} workers, round {round}: a worker was given two chunks"

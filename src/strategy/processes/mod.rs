@@ -8,8 +8,8 @@
 //! killed and described through [`crate::child`].
 //!
 //! Three codecs ride on the same pool. Parbench's own workers (`parbench
-//! __worker`, see `worker.rs`, started by one fork server per pool:
-//! `start::fork_pool`) take their chunks through shared memory, a frame on the
+//! __worker`, see `worker.rs`, forked by a fork server kept for the group's
+//! runs: `start::ForkServer`) take their chunks through shared memory, a frame on the
 //! pipe saying where (`SharedCodec`), or, where there is none, as binary
 //! frames through the pipe (`BinaryCodec`). `protocol = "lines"` commands,
 //! each started by its own exec, read and write lines (`LineCodec`).
@@ -34,7 +34,8 @@ use crate::generator::Items;
 use crate::worker;
 use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
 use codecs::{BinaryCodec, Codec, LineCodec, SharedCodec};
-use start::{await_ready_line, exec_pool, fork_pool, spawn, start_pool};
+use start::ForkServer;
+use start::{await_ready_line, exec_pool, spawn, start_pool};
 
 /// Chunks a worker may have unanswered: one it works on and one waiting in
 /// its pipe, so it never waits for the runner between chunks. A third cut
@@ -62,30 +63,97 @@ pub fn arena_bytes(workers: usize, chunk_size: Option<usize>, items: usize) -> O
         .filter(|_| worker::FORK_SERVER_CLONES)
 }
 
+/// The binary a builtin pool's workers run: /proc/self/exe is this very
+/// binary even after `cargo install` has replaced the file it was started
+/// from; the path may name a new version by then, or nothing.
+fn own_exe() -> Result<std::path::PathBuf, RunFailure> {
+    match Path::new("/proc/self/exe") {
+        proc if proc.exists() => Ok(proc.to_path_buf()),
+        _ => std::env::current_exe()
+            .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}"))),
+    }
+}
+
+/// What a group's processes pools keep from run to run, made before any
+/// clock starts: a builtin's fork server, and the runner's threads that
+/// write a pool's chunks and read its answers (two a worker). Started in
+/// every run, those threads cost about 0.2 ms of a 2-worker run's time on
+/// a 2-vCPU VM, and as much CPU, before the first chunk went out.
+#[derive(Default)]
+pub struct Kept {
+    fork_server: Option<ForkServer>,
+    io: Option<rayon::ThreadPool>,
+}
+
+impl Kept {
+    /// Makes what a run of `workers` workers needs ready: I/O threads, and,
+    /// for a builtin (`Some`), a live fork server for it. A failure leaves
+    /// it to the run to try again and fail saying why.
+    pub fn prepare(&mut self, workers: usize, builtin: Option<(&BuiltinSpec, &Params)>) {
+        let _ = self.io_threads(workers);
+        if let Some((spec, params)) = builtin
+            && worker::FORK_SERVER_CLONES
+        {
+            let _ = self.fork_server(&worker::args(spec, params));
+        }
+    }
+
+    /// Threads enough for a writer and a reader a worker, started and
+    /// waiting.
+    fn io_threads(&mut self, workers: usize) -> Result<&rayon::ThreadPool, RunFailure> {
+        if self.io.as_ref().is_none_or(|io| io.current_num_threads() < 2 * workers) {
+            self.io = None;
+            let io = rayon::ThreadPoolBuilder::new()
+                .num_threads(2 * workers)
+                .thread_name(|index| format!("parbench-io-{index}"))
+                .build()
+                .map_err(|error| {
+                    RunFailure::Failed(format!("cannot start the pool's I/O threads: {error}"))
+                })?;
+            io.broadcast(|_| ());
+            self.io = Some(io);
+        }
+        Ok(self.io.as_ref().expect("made above"))
+    }
+
+    /// A live fork server for `args`, started if there is none.
+    fn fork_server(&mut self, args: &[String]) -> Result<&mut ForkServer, RunFailure> {
+        if !self.fork_server.as_ref().is_some_and(|server| server.serves(args)) {
+            self.fork_server = None;
+            self.fork_server = Some(ForkServer::start(&own_exe()?, args)?);
+        }
+        Ok(self.fork_server.as_mut().expect("made above"))
+    }
+}
+
 pub fn run_builtin(
-    spec: &BuiltinSpec,
-    params: &Params,
+    (spec, params): (&BuiltinSpec, &Params),
     items: &Items,
     out: Vec<f64>,
     spread: Spread<'_>,
     cutoff: &Cutoff,
+    kept: &mut Kept,
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
-    // /proc/self/exe is this very binary even after `cargo install` has
-    // replaced the file it was started from; the path may name a new
-    // version by then, or nothing.
-    let exe = match Path::new("/proc/self/exe") {
-        proc if proc.exists() => proc.to_path_buf(),
-        _ => std::env::current_exe()
-            .map_err(|error| RunFailure::Failed(format!("cannot find parbench's own executable: {error}")))?,
-    };
+    let exe = own_exe()?;
     let args = worker::args(spec, params);
     // Ready: every worker has started, built its kernel and said so.
     let ready = |_: usize, worker: &mut Worker| {
         worker::read_ready(worker.stdout.as_mut().expect("stdout is piped until the pool is driven"))
             .map_err(|error| RunFailure::Failed(error.to_string()))
     };
+    // What could not be prepared is made here, where its failure fails the
+    // run.
+    kept.io_threads(spread.workers)?;
+    if worker::FORK_SERVER_CLONES {
+        kept.fork_server(&args)?;
+    }
+    let Kept { fork_server, io } = kept;
+    let io = io.as_ref().expect("made above");
+    let server = fork_server.as_mut().filter(|_| worker::FORK_SERVER_CLONES);
+    let spare = server.as_ref().map(|server| server.pid());
+    let server_before = server.as_ref().and_then(|server| crate::strategy::child_sched(server.pid()));
     // The largest chunk a worker can be sent, for its slots in the arena.
     let slot = slot_items(spread.chunk_size, numbers.len());
     let started = Instant::now();
@@ -95,21 +163,39 @@ pub fn run_builtin(
     let arena = arena_bytes(spread.workers, spread.chunk_size, numbers.len())
         .filter(|_| std::env::var_os(NO_SHARED_MEMORY).is_none())
         .and_then(|bytes| worker::Arena::create(bytes).ok());
-    let start = |pool: &mut Vec<Worker>| match worker::FORK_SERVER_CLONES {
-        true => {
-            fork_pool(&exe, &args, spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
+    let start = |pool: &mut Vec<Worker>| match server {
+        Some(server) => {
+            server.fork_pool(spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
         }
-        false => exec_pool(&exe, &args, spread.workers, spread.cpus, pool),
+        None => exec_pool(&exe, &args, spread.workers, spread.cpus, pool),
     };
     let mut pool = start_pool(start, ready)?;
     let setup = started.elapsed();
-    match &arena {
+    let mut execution = match &arena {
         Some(arena) => {
             let codec = SharedCodec { items: numbers, arena, slot };
-            serve_pool(&codec, &mut pool, out, &spread, setup, cutoff, notice)
+            serve_pool(&codec, &mut pool, out, (&spread, setup), cutoff, (io, spare), notice)
         }
-        None => serve_pool(&BinaryCodec { items: numbers }, &mut pool, out, &spread, setup, cutoff, notice),
+        None => serve_pool(
+            &BinaryCodec { items: numbers },
+            &mut pool,
+            out,
+            (&spread, setup),
+            cutoff,
+            (io, spare),
+            notice,
+        ),
+    }?;
+    // The server's forks were part of the pool's start: its CPU counts in
+    // the run's, and it is one of parbench's tasks beside the workers.
+    if let Some(before) = server_before
+        && let Some(after) = spare.and_then(crate::strategy::child_sched)
+    {
+        let forks = after.since(before);
+        execution.finish.cpu += forks.cpu;
+        execution.finish.helpers = crate::interference::Sched::both(execution.finish.helpers, Some(forks));
     }
+    Ok(execution)
 }
 
 /// The part every pool shares once its workers are ready: hands `out`'s
@@ -118,9 +204,9 @@ fn serve_pool<C: Codec>(
     codec: &C,
     pool: &mut [Worker],
     mut out: Vec<C::Out>,
-    spread: &Spread<'_>,
-    setup: Duration,
+    (spread, setup): (&Spread<'_>, Duration),
     cutoff: &Cutoff,
+    kept: (&rayon::ThreadPool, Option<u32>),
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed>
 where
@@ -130,7 +216,7 @@ where
         Some(size) => Chunks::new(&mut out, size),
         None => Chunks::guided(&mut out, spread.workers),
     };
-    let ended = drive::drive(codec, pool, chunks, cutoff, notice)?;
+    let ended = drive::drive(codec, pool, chunks, cutoff, kept, notice)?;
     Ok(Execution {
         outputs: Outputs::from(out),
         setup: Some(setup),
@@ -147,6 +233,7 @@ pub fn run_command(
     items: &Items,
     spread: Spread<'_>,
     cutoff: &Cutoff,
+    kept: &mut Kept,
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     let Spread { workers, cwd, cpus, .. } = spread;
@@ -177,10 +264,11 @@ pub fn run_command(
                 }
                 Ok(())
             };
+            let io = kept.io_threads(workers)?;
             let mut pool = start_pool(start, ready)?;
             let setup = started.elapsed();
             let out = vec![String::new(); items.len()];
-            serve_pool(&LineCodec { items }, &mut pool, out, &spread, setup, cutoff, notice)
+            serve_pool(&LineCodec { items }, &mut pool, out, (&spread, setup), cutoff, (io, None), notice)
         }
     }
 }

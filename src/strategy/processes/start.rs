@@ -64,63 +64,88 @@ pub(super) fn start_pool(
 /// descriptors in flight stay far below any open-file limit.
 const FORK_WINDOW: usize = 8;
 
-/// Starts `workers` of parbench's own workers through one fork server
-/// (`parbench __worker --fork-server`, see [`worker::fork_workers`]): one
-/// exec for the whole pool, then a fork per worker, each the runner's own
-/// child; the server becomes the last worker itself. Workers started by
-/// exec each pay this binary's start-up, and a fork of the small server
-/// costs a fraction of an exec. The runner makes each worker's pipes and
-/// stderr file and sends them over a Unix socket; the server answers with
-/// the worker's pid.
-pub(super) fn fork_pool(
-    exe: &Path,
-    args: &[String],
-    workers: usize,
-    cpus: Option<&[usize]>,
-    arena: Option<std::os::fd::BorrowedFd<'_>>,
-    pool: &mut Vec<Worker>,
-) -> Result<(), RunFailure> {
-    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
-    let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-        .map_err(|error| {
-        RunFailure::Failed(format!("cannot create a socket for the worker pool: {error}"))
-    })?;
-    let (mut stderr, stderr_for_child) = own_stderr_file()?;
-    reaper::adopt_orphans();
-    let (first, rest) = args.split_first().expect("the worker's arguments start with its command");
-    // The server ties itself to the runner (worker/): no pre_exec here, so
-    // that std spawns it with posix_spawn.
-    let server = crate::child::spawn(
-        Command::new(exe)
-            .arg(first)
-            .arg(worker::FORK_SERVER)
-            .args(rest)
-            .stdin(Stdio::from(theirs))
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(stderr_for_child)),
-        Tether::Itself,
-    )
-    .map_err(|error| spawn_failure("parbench worker", &error))?;
-    let mut server = Group::new(server.id());
-    crate::interrupt::track_group(server.pid() as i32);
-    match request_workers(&ours, workers, cpus, arena, pool) {
-        Ok(()) => {
-            // The server is the last worker now, tracked and waited for as
-            // that worker.
-            crate::interrupt::untrack_group(server.pid() as i32);
-            Ok(())
-        }
-        Err(why) => {
-            crate::interrupt::untrack_group(server.pid() as i32);
-            let status = server.end();
-            let said = telling_line(&read_all(&mut stderr))
-                .or_else(|| status.filter(|status| !status.success()).map(describe_exit));
+/// A fork server (`parbench __worker --fork-server`, see
+/// [`worker::fork_workers`]) kept for the runs of a group: exec'd once,
+/// before any clock starts, it builds the kernel and then forks one worker
+/// per request, each the runner's own child. A pool's start, timed, is then
+/// a fork per worker, as a pool of Python's `fork` start method is, instead
+/// of an exec of this binary (about 1 ms here) in every run. The runner
+/// makes each worker's pipes and stderr file and sends them over a Unix
+/// socket; the server answers with the worker's pid. It ends when the
+/// socket closes, and is killed and reaped when this goes.
+pub struct ForkServer {
+    group: Group,
+    socket: OwnedFd,
+    stderr: File,
+    /// The builtin and parameters it serves.
+    args: Vec<String>,
+}
+
+impl ForkServer {
+    pub(super) fn start(exe: &Path, args: &[String]) -> Result<ForkServer, RunFailure> {
+        use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+        let (ours, theirs) =
+            socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).map_err(
+                |error| RunFailure::Failed(format!("cannot create a socket for the worker pool: {error}")),
+            )?;
+        let (stderr, stderr_for_child) = own_stderr_file()?;
+        reaper::adopt_orphans();
+        let (first, rest) = args.split_first().expect("the worker's arguments start with its command");
+        // The server ties itself to the runner (worker/): no pre_exec here,
+        // so that std spawns it with posix_spawn.
+        let server = crate::child::spawn(
+            Command::new(exe)
+                .arg(first)
+                .arg(worker::FORK_SERVER)
+                .args(rest)
+                .stdin(Stdio::from(theirs))
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(stderr_for_child)),
+            Tether::Itself,
+        )
+        .map_err(|error| spawn_failure("parbench worker", &error))?;
+        crate::interrupt::track_group(server.id() as i32);
+        Ok(ForkServer { group: Group::new(server.id()), socket: ours, stderr, args: args.to_vec() })
+    }
+
+    /// Whether it serves `args` and has not ended.
+    pub(super) fn serves(&self, args: &[String]) -> bool {
+        self.args == args && !self.group.await_exit(Duration::ZERO)
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.group.pid()
+    }
+
+    /// Forks `workers` workers into `pool`, pinned to `cpus` where given,
+    /// each handed the `arena`.
+    pub(super) fn fork_pool(
+        &mut self,
+        workers: usize,
+        cpus: Option<&[usize]>,
+        arena: Option<std::os::fd::BorrowedFd<'_>>,
+        pool: &mut Vec<Worker>,
+    ) -> Result<(), RunFailure> {
+        request_workers(&self.socket, workers, cpus, arena, pool).map_err(|why| {
+            // Whatever the server said on its way out, or how it ended.
+            let said = match self.group.await_exit(Duration::ZERO) {
+                true => telling_line(&read_all(&mut self.stderr))
+                    .or_else(|| self.group.end().filter(|status| !status.success()).map(describe_exit)),
+                false => None,
+            };
             let why = match said {
                 Some(said) => format!("{why} (the fork server: {said})"),
                 None => why,
             };
-            Err(RunFailure::Failed(format!("cannot start worker {}: {why}", pool.len() + 1)))
-        }
+            RunFailure::Failed(format!("cannot start worker {}: {why}", pool.len() + 1))
+        })
+    }
+}
+
+impl Drop for ForkServer {
+    fn drop(&mut self) {
+        crate::interrupt::untrack_group(self.group.pid() as i32);
+        self.group.end();
     }
 }
 
@@ -146,9 +171,7 @@ fn request_workers(
             let (child_stdin, stdin) = pipe("input")?;
             let (stdout, child_stdout) = pipe("output")?;
             let (stderr, child_stderr) = own_stderr_file().map_err(|failure| failure.to_string())?;
-            let cpu = cpus.map_or(-1, |cpus| cpus[sent] as i32).to_le_bytes();
-            let last = u32::from(sent + 1 == workers).to_le_bytes();
-            let request = [cpu, last].concat();
+            let request = cpus.map_or(-1, |cpus| cpus[sent] as i32).to_le_bytes();
             let mut fds = vec![child_stdin.as_raw_fd(), child_stdout.as_raw_fd(), child_stderr.as_raw_fd()];
             fds.extend(arena.map(|arena| arena.as_raw_fd()));
             sendmsg::<()>(
