@@ -236,3 +236,31 @@ fn every_command_the_readme_shows_runs_as_shown() {
         }
     }
 }
+
+/// Every paragraph of the README's prose begins as a sentence does: a
+/// fragment left by an edit ("{item}'` a program, …") begins with a
+/// lowercase letter or a stray mark.
+#[test]
+fn every_readme_paragraph_begins_as_a_sentence() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut in_code = false;
+    let mut after_blank = true;
+    for (number, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            after_blank = false;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        if after_blank && let Some(first) = line.chars().next() {
+            let sentence = line.starts_with("parbench")
+                || first.is_uppercase()
+                || first.is_ascii_digit()
+                || matches!(first, '#' | '|' | '-' | '*' | '`' | '[' | '<' | '!' | '>' | '"' | '(');
+            assert!(sentence, "README.md line {}: a paragraph begins \"{line}\"", number + 1);
+        }
+        after_blank = line.trim().is_empty();
+    }
+}
