@@ -387,7 +387,9 @@ pub(super) fn drive<C: Codec>(
         stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
     }
     stderr.extend(budget.note());
-    if processes {
+    // A command may leave processes behind; parbench's own workers start
+    // none (and a sweep of /proc after every run costs the job time).
+    if processes && C::LINES {
         reaper::end_leftovers(spare);
     }
     match (failure, stop) {
