@@ -390,6 +390,7 @@ fn entry(
         strategy,
         workers,
         if chunk_auto { Chunk::Auto } else { Chunk::Fixed(chunk_size) },
+        job.pool_start,
     );
     Entry {
         key,
@@ -452,6 +453,7 @@ fn entry_keys(
     strategy: Strategy,
     workers: usize,
     chunk: Chunk,
+    pool_start: crate::vocab::PoolStart,
 ) -> (String, String) {
     let what = match kind {
         WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
@@ -489,6 +491,17 @@ fn entry_keys(
         WorkloadKind::Builtin(_) => String::new(),
     };
     definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
+    // Another ruler, another measurement; a timed start (the default, and
+    // all there was before) adds nothing, so that its keys stay as they were.
+    let has_pool = match kind {
+        WorkloadKind::Builtin(_) => strategy != Strategy::Serial,
+        WorkloadKind::Command { protocol, .. } => *protocol == crate::workload::Protocol::Lines,
+        // Python's pools cannot run untimed (validation refuses them).
+        WorkloadKind::Python { .. } => false,
+    };
+    if pool_start == crate::vocab::PoolStart::Untimed && has_pool {
+        definition.push_str("|pool_start untimed");
+    }
     (crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes())), legacy)
 }
 

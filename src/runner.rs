@@ -204,8 +204,15 @@ pub fn run(
                 }
                 let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                 emit(reporters, &Event::RunStarted { entry: serial, repetition: None })?;
-                let (record, _, answers) =
-                    measure(serial, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
+                let (record, _, answers) = measure(
+                    serial,
+                    &group.work,
+                    items,
+                    &mut session,
+                    reporters,
+                    (job.pin, job.pool_start),
+                    usable_cpus,
+                );
                 emit(reporters, &Event::WarmupFinished { entry: serial })?;
                 rounds.spend(serial, step_started.elapsed());
                 if record.status == Status::Interrupted {
@@ -221,8 +228,15 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let (record, _, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
+                    let (record, _, answers) = measure(
+                        entry,
+                        &group.work,
+                        items,
+                        &mut session,
+                        reporters,
+                        (job.pin, job.pool_start),
+                        usable_cpus,
+                    );
                     emit(reporters, &Event::WarmupFinished { entry })?;
                     rounds.spend(entry, step_started.elapsed());
                     if verify && reference.undecided() && Some(entry.index) == serial.map(|s| s.index) {
@@ -238,8 +252,15 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
-                    let (mut record, mut stderr, answers) =
-                        measure(entry, &group.work, items, &mut session, reporters, job.pin, usable_cpus);
+                    let (mut record, mut stderr, answers) = measure(
+                        entry,
+                        &group.work,
+                        items,
+                        &mut session,
+                        reporters,
+                        (job.pin, job.pool_start),
+                        usable_cpus,
+                    );
                     if record.status == Status::Interrupted {
                         return stop(totals, measured);
                     }
@@ -376,17 +397,33 @@ fn first_difference(from: &str, theirs: &[String], ours: &[String]) -> String {
     )
 }
 
+/// The timed window of a run that ended at `finish`, in seconds of wall
+/// and CPU time: from the strategy's start (`started`, with the CPU then),
+/// or, where the pool's start is not timed, from the moment it was `ready`.
+fn timed_window(
+    (started, cpu_before): (Instant, std::time::Duration),
+    ready: Option<&Finish>,
+    finish: &Finish,
+) -> (f64, f64) {
+    let (from, cpu_from) = ready.map_or((started, cpu_before), |ready| (ready.at, ready.cpu));
+    (
+        finish.at.saturating_duration_since(from).as_secs_f64(),
+        finish.cpu.saturating_sub(cpu_from).as_secs_f64(),
+    )
+}
+
 /// One run, on the one ruler every strategy shares (docs/RESULTS.md): wall
-/// time from the strategy's start (pool start included) to the moment the
-/// last result is in the runner's hands; CPU time of the runner and that
-/// run's children over exactly that window.
+/// time from the strategy's start (pool start included; under
+/// `pool_start = "untimed"`, from the moment the pool is ready) to the
+/// moment the last result is in the runner's hands; CPU time of the runner
+/// and that run's children over exactly that window.
 fn measure(
     entry: &Entry,
     work: &crate::workload::Work,
     items: &crate::generator::Items,
     session: &mut Session,
     reporters: &mut [&mut dyn Reporter],
-    pin: Pin,
+    (pin, pool_start): (Pin, crate::vocab::PoolStart),
     usable_cpus: usize,
 ) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
@@ -402,6 +439,7 @@ fn measure(
         chunk_size: entry.chunk_size,
         cwd: entry.cwd(),
         cpus: cpus.as_deref(),
+        pool_start,
     };
     // Serial works in this thread: pinned before the clock starts, its
     // earlier mask back once the run is recorded.
@@ -453,7 +491,8 @@ fn measure(
     let (mut workers, mut helpers, mut harness_cpu_s) = (None, Some(Sched::default()), None);
     let (mut record, stderr, answers) = match result {
         Ok(execution) => {
-            (record.wall_s, record.cpu_s) = seconds_since(execution.finish);
+            (record.wall_s, record.cpu_s) =
+                timed_window((started, cpu_before), execution.ready.as_ref(), &execution.finish);
             record.setup_s = execution.setup.map(|setup| setup.as_secs_f64());
             if let Some(timed) = execution.timed {
                 record.wall_s = timed.wall_s;
@@ -462,7 +501,13 @@ fn measure(
                 harness_cpu_s = timed.harness_cpu_s;
             }
             helpers = execution.finish.helpers;
-            workers = match execution.finish.workers {
+            // Under an untimed start, the workers' counters from the moment
+            // the pool was ready.
+            let finished_workers = match execution.ready.as_ref().map(|ready| ready.workers) {
+                Some(ready) => execution.finish.workers.zip(ready).map(|(after, before)| after.since(before)),
+                None => execution.finish.workers,
+            };
+            workers = match finished_workers {
                 // Serial on a builtin works in this thread.
                 None if runner_works && entry.strategy == Strategy::Serial => {
                     thread_after.zip(thread_before).map(|(after, before)| after.since(before))
@@ -521,4 +566,27 @@ fn measure(
     let own_cpu_s = own_window_cpu_s + harness_cpu_s.unwrap_or(0.0);
     record.load = Some(interference::evidence(demand, &window, own_cpu_s.max(record.cpu_s), delay));
     (record, stderr, answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn finish(at: Instant, cpu_ms: u64) -> Finish {
+        Finish { at, cpu: Duration::from_millis(cpu_ms), workers: None, helpers: None }
+    }
+
+    #[test]
+    fn the_timed_window_starts_at_the_start_or_where_the_pool_was_ready() {
+        let started = Instant::now();
+        let (ready, end) = (started + Duration::from_millis(5), started + Duration::from_millis(25));
+        let cpu_before = Duration::from_millis(100);
+        // Timed: from the strategy's start, the pool's start included.
+        let (wall, cpu) = timed_window((started, cpu_before), None, &finish(end, 140));
+        assert!((wall - 0.025).abs() < 1e-9 && (cpu - 0.040).abs() < 1e-9, "{wall} {cpu}");
+        // Untimed: from the moment every worker was ready.
+        let (wall, cpu) = timed_window((started, cpu_before), Some(&finish(ready, 110)), &finish(end, 140));
+        assert!((wall - 0.020).abs() < 1e-9 && (cpu - 0.030).abs() < 1e-9, "{wall} {cpu}");
+    }
 }

@@ -207,6 +207,36 @@ pub enum Order {
     Grouped,
 }
 
+/// Whether a pool's start is inside the timed region (`[run] pool_start`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolStart {
+    /// The clock starts before the pool is created, as the seed's timed
+    /// block did: what a program that starts a pool for this list pays.
+    Timed,
+    /// The clock starts once every worker is ready: what a pool that is
+    /// already running pays for this list.
+    Untimed,
+}
+
+impl PoolStart {
+    pub const NAMES: &'static [&'static str] = &["timed", "untimed"];
+
+    pub fn parse(name: &str) -> Option<PoolStart> {
+        match name {
+            "timed" => Some(PoolStart::Timed),
+            "untimed" => Some(PoolStart::Untimed),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolStart::Timed => "timed",
+            PoolStart::Untimed => "untimed",
+        }
+    }
+}
+
 /// Where the workers of a run may run (`[run] pin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pin {

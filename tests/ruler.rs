@@ -207,3 +207,74 @@ command = ["sh", "-c", "if [ -e seen ]; then echo 1; else touch seen; echo 0; fi
         "{rows:?}"
     );
 }
+
+/// `pool_start = "untimed"`: the closing line and env.json say so, every
+/// run is recorded with its pool's start apart, and the pools' entries are
+/// other entries than under a timed start (their keys differ), while a
+/// builtin's serial, which starts no pool, is the same entry.
+#[test]
+fn an_untimed_start_is_said_and_keeps_pool_entries_apart() {
+    let job = |pool_start: &str| {
+        format!(
+            r#"
+version = 1
+name = "job"
+[list]
+generator = "range"
+size = 6
+[run]
+strategies = ["serial", "threads", "processes"]
+workers = 2
+repetitions = 2
+warmup = 0
+{pool_start}
+[[workload]]
+name = "increase"
+builtin = "price-increase"
+[[workload]]
+name = "cat"
+command = ["cat"]
+protocol = "lines"
+"#
+        )
+    };
+    let keys = |dir: &Path| -> BTreeMap<(String, String), String> {
+        rows(&dir.join("results/job.csv"))
+            .into_iter()
+            .map(|row| ((row["workload"].clone(), row["strategy"].clone()), row["entry_key"].clone()))
+            .collect()
+    };
+    // One folder: the key holds the job file's path.
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &job(""), &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let timed = keys(dir.path());
+    std::fs::write(dir.path().join("job.toml"), job(r#"pool_start = "untimed""#)).unwrap();
+    // Not quiet: the closing line is wanted.
+    let output = Command::cargo_bin("parbench")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["run", "job.toml"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("pools' start not timed"), "{said}");
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/job.env.json")).unwrap())
+            .unwrap();
+    assert_eq!(env["pool_start"], "untimed");
+    for row in rows(&dir.path().join("results/job.csv")) {
+        assert_eq!(row["status"], "ok", "{row:?}");
+        assert!(number(&row, "wall_s") > 0.0 && number(&row, "setup_s") >= 0.0, "{row:?}");
+    }
+    let untimed = keys(dir.path());
+    // increase: serial, threads, processes; cat (a pool of `lines` workers
+    // whatever the strategy): serial, processes.
+    assert_eq!(timed.len(), 5);
+    for (entry, key) in &timed {
+        let same = *entry == ("increase".to_owned(), "serial".to_owned());
+        assert_eq!(untimed[entry] == *key, same, "{entry:?}");
+    }
+}

@@ -362,6 +362,7 @@ fn run_job(
             not_judged: analysis.entries.iter().filter(|entry| entry.busy.is_some()).count(),
             pinned: pinned_entries(plan, job.pin),
             entries: plan.entries.len(),
+            untimed_start: job.pool_start == crate::vocab::PoolStart::Untimed,
         };
         eprintln!("\n{}: {}; wrote {files}", job.name, ending.words());
     } else if failed > 0 {
@@ -384,6 +385,8 @@ struct Ending {
     /// Entries whose workers were pinned to CPUs, of `entries`.
     pinned: usize,
     entries: usize,
+    /// `pool_start = "untimed"`: the pools' starts were not timed.
+    untimed_start: bool,
 }
 
 impl Ending {
@@ -399,6 +402,9 @@ impl Ending {
             (pinned, entries) if pinned == entries => " (workers pinned to cores)".to_owned(),
             (pinned, entries) => format!(" (workers pinned to cores in {pinned} of {entries} entries)"),
         });
+        if self.untimed_start {
+            text.push_str(", pools' start not timed");
+        }
         if self.not_judged > 0 {
             text.push_str(&format!(
                 ", {} not judged (busy)",
@@ -432,11 +438,15 @@ mod tests {
 
     #[test]
     fn the_closing_line_counts_entries_not_judged_and_says_pinned_only_where_something_was() {
-        let ending =
-            |failed, not_judged, pinned| Ending { runs: 40, failed, not_judged, pinned, entries: 4 }.words();
+        let ending = |failed, not_judged, pinned| {
+            Ending { runs: 40, failed, not_judged, pinned, entries: 4, untimed_start: false }.words()
+        };
         assert_eq!(ending(0, 0, 4), "40 runs ok (workers pinned to cores)");
         assert_eq!(ending(0, 2, 4), "40 runs ok (workers pinned to cores), 2 entries not judged (busy)");
         assert_eq!(ending(3, 1, 0), "3 of 40 runs not ok (nothing pinned), 1 entry not judged (busy)");
+        let untimed =
+            Ending { runs: 4, failed: 0, not_judged: 0, pinned: 0, entries: 2, untimed_start: true };
+        assert_eq!(untimed.words(), "4 runs ok (nothing pinned), pools' start not timed");
         assert_eq!(ending(0, 0, 1), "40 runs ok (workers pinned to cores in 1 of 4 entries)");
         let job = |pin: &str, workload: &str| {
             format!(

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use crate::generator::Generator;
 use crate::vocab::{
-    ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkKind, WorkerCount, format_number, io_reason,
+    ChunkSize, Order, Pin, PoolStart, Precision, Repetitions, Strategy, WorkKind, WorkerCount, format_number,
+    io_reason,
 };
 use crate::workload::python::PythonFacts;
 use crate::workload::{BuiltinSpec, Protocol};
@@ -41,6 +42,8 @@ pub struct Job {
     pub order: Order,
     /// Where the workers of every run go.
     pub pin: Pin,
+    /// Whether a pool's start is timed.
+    pub pool_start: PoolStart,
     /// When `repetitions = "auto"` stops.
     pub precision: Precision,
     /// Seeds the order of the entries in each round; `None`: a fresh seed

@@ -100,6 +100,14 @@ pub struct RawRun {
     #[serde(default)]
     #[schemars(schema_with = "schema::pin")]
     pub pin: Option<Spanned<String>>,
+    /// Whether a pool's start is timed: "timed" (the clock starts before the
+    /// pool is created, as the seed's timed block did) or "untimed" (it
+    /// starts once every worker is ready: a pool already running). Not for
+    /// a python workload's pools, which start their workers inside `map`.
+    /// Default: "timed".
+    #[serde(default)]
+    #[schemars(schema_with = "schema::pool_start")]
+    pub pool_start: Option<Spanned<String>>,
     /// Seeds the shuffled order of every round, to run again in the order
     /// env.json recorded. Default: a new seed each run.
     #[schemars(with = "Option<u64>", example = 7)]

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::raw::RawJob;
 use super::validate::{MAX_LIST_SIZE, MAX_WORKERS};
 use crate::generator::Generator;
-use crate::vocab::{Pin, Strategy};
+use crate::vocab::{Pin, PoolStart, Strategy};
 use crate::workload::python::START_METHODS;
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol};
 
@@ -108,6 +108,10 @@ pub fn order(_: &mut SchemaGenerator) -> Schema {
 
 pub fn pin(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "enum": Pin::NAMES, "examples": ["cores"] })
+}
+
+pub fn pool_start(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "enum": PoolStart::NAMES, "examples": ["untimed"] })
 }
 
 pub fn protocol(_: &mut SchemaGenerator) -> Schema {

@@ -131,6 +131,7 @@ pub fn describe(
         "written_at": super::timestamp(std::time::SystemTime::now()),
         "order_seed": order_seed,
         "pin": job.pin.name(),
+        "pool_start": job.pool_start.name(),
         "machine_checks": checks.to_json(),
         "other_load": {
             "runs": other_load.runs,

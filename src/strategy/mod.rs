@@ -117,6 +117,11 @@ pub struct Execution {
     /// Time from the strategy's start until every worker could take work;
     /// `None` where there is no such moment (`argv`: a process per item).
     pub setup: Option<Duration>,
+    /// Under `pool_start = "untimed"`, the moment every worker could take
+    /// work, with the CPU and the workers' counters then: the timed region
+    /// starts here. `None` where the start is timed, and for strategies
+    /// that start no pool.
+    pub ready: Option<Finish>,
     /// The moment the last result was in the runner's hands, and the CPU
     /// used until then; the pool's teardown comes after and is not timed.
     pub finish: Finish,
@@ -366,6 +371,15 @@ pub struct Spread<'a> {
     pub cwd: &'a Path,
     /// Worker i runs on `cpus[i]`; `None`: nothing is pinned (see [`placement`]).
     pub cpus: Option<&'a [usize]>,
+    /// Whether the pool's start is timed.
+    pub pool_start: crate::vocab::PoolStart,
+}
+
+impl Spread<'_> {
+    /// Whether the timed region starts when the pool is ready.
+    pub fn untimed_start(&self) -> bool {
+        self.pool_start == crate::vocab::PoolStart::Untimed
+    }
 }
 
 /// Where the `workers` workers of a run go under `pin`: one CPU each,
@@ -512,6 +526,33 @@ mod tests {
         let again = session.take_output(1000);
         assert_eq!(again, vec![0.0; 1000], "no result of an earlier run is left");
         assert_eq!(again.as_ptr(), memory);
+    }
+
+    #[test]
+    fn a_pool_says_when_it_was_ready_only_where_its_start_is_not_timed() {
+        let items = Items::Numbers((0..64).map(f64::from).collect());
+        for pool_start in [crate::vocab::PoolStart::Timed, crate::vocab::PoolStart::Untimed] {
+            let spread = Spread {
+                strategy: Strategy::Threads,
+                workers: 2,
+                chunk_size: None,
+                cwd: Path::new("."),
+                cpus: None,
+                pool_start,
+            };
+            let mut session = Session::default();
+            let execution =
+                execute(spread, &builtin(), &items, &Cutoff::new(None), &mut session, &mut |_| {})
+                    .unwrap_or_else(|failed| panic!("{}", failed.failure));
+            match (pool_start, execution.ready) {
+                (crate::vocab::PoolStart::Timed, ready) => assert!(ready.is_none()),
+                (_, Some(ready)) => {
+                    assert!(ready.at <= execution.finish.at && ready.cpu <= execution.finish.cpu);
+                    assert!(ready.workers.is_some() == execution.finish.workers.is_some());
+                }
+                (_, None) => panic!("an untimed start must say when the pool was ready"),
+            }
+        }
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub fn run(
             outputs: Outputs::Text(run.results),
             // Timed inside Python: `timed` below replaces these.
             setup: run.setup_s.map(|setup| Duration::from_secs_f64(setup.max(0.0))),
+            ready: None,
             finish: Finish {
                 workers: run.workers.map(WorkerCounters::sched),
                 helpers: run.helpers.map(WorkerCounters::sched),

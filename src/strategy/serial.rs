@@ -50,6 +50,7 @@ pub fn run(
         children_peak_rss: Some(0),
         outputs: Outputs::Numbers(out),
         setup: Some(setup),
+        ready: None,
         finish: Finish::now(&[]),
         stderr: Vec::new(),
         timed: None,

@@ -43,6 +43,15 @@ pub fn run(
     // Every thread has started and taken a (trivial) piece of work.
     pool.broadcast(|_| ());
     let setup = started.elapsed();
+    // Under an untimed start, the clock starts here, with each thread's
+    // counters so far (their start is not the run's).
+    let ready = spread.untimed_start().then(|| Finish {
+        workers: pool
+            .broadcast(|_| Sched::this_thread())
+            .into_iter()
+            .try_fold(Sched::default(), |sum, sched| Some(sum + sched?)),
+        ..Finish::now(&[])
+    });
 
     let chunk = chunk_size.unwrap_or_else(|| thread_chunk(numbers.len(), workers));
     let chunks = Chunks::new(&mut out, chunk);
@@ -82,6 +91,7 @@ pub fn run(
     Ok(Execution {
         outputs: Outputs::Numbers(out),
         setup: Some(setup),
+        ready,
         finish: stop,
         stderr: Vec::new(),
         children_peak_rss: Some(0),

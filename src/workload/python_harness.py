@@ -144,6 +144,15 @@ def threads_now():
         return None
 
 
+def gone_or(path, counters):
+    """`counters`, or zero where the task has ended since it was listed (a
+    task that ended before the read did none of the run's work: the pool's
+    threads and processes live until the pool shuts down, after it)."""
+    if counters is None and not os.path.exists(os.path.dirname(path)):
+        return 0.0, 0.0
+    return counters
+
+
 def add(total, counters):
     if total is None or counters is None:
         return None
@@ -167,7 +176,8 @@ def workers_counters(strategy, main_before, threads_before, pool):
         if now is None or threads_before is None:
             return None
         for tid in now - threads_before:
-            total = add(total, schedstat("/proc/self/task/%s/schedstat" % tid))
+            path = "/proc/self/task/%s/schedstat" % tid
+            total = add(total, gone_or(path, schedstat(path)))
         return total
     for pid in list(getattr(pool, "_processes", None) or {}):
         try:
@@ -175,7 +185,8 @@ def workers_counters(strategy, main_before, threads_before, pool):
         except OSError:
             return None
         for tid in tids:
-            total = add(total, schedstat("/proc/%d/task/%s/schedstat" % (pid, tid)))
+            path = "/proc/%d/task/%s/schedstat" % (pid, tid)
+            total = add(total, gone_or(path, schedstat(path)))
     return total
 
 

@@ -19,7 +19,7 @@ use toml::Spanned;
 
 use super::raw::{RawJob, RawWorkload};
 use super::{Job, JobError, Locator, Workload};
-use crate::vocab::Repetitions;
+use crate::vocab::{PoolStart, Repetitions};
 
 pub use command::find_on_path;
 
@@ -112,6 +112,23 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         numeric("workload name", workload_name, raw_workload.get_ref().name.span().start);
     }
 
+    if let Some((PoolStart::Untimed, at_said)) = settings.pool_start
+        && let Some(python) = workloads.iter().find(|workload| {
+            matches!(workload.kind, super::WorkloadKind::Python { .. })
+                && workload.strategies.iter().any(|strategy| *strategy != crate::vocab::Strategy::Serial)
+        })
+    {
+        return Err(at.error(
+            at_said,
+            format!(
+                "pool_start = \"untimed\" cannot time workload \"{}\": Python's pools start their workers \
+                 inside map, so no moment separates their start from the work; leave it out, or run that \
+                 workload with strategies = [\"serial\"] only",
+                python.name
+            ),
+        ));
+    }
+
     Ok(Job {
         warnings,
         name,
@@ -124,6 +141,7 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         timeout: settings.timeout,
         order: settings.order,
         pin: settings.pin,
+        pool_start: settings.pool_start.map_or(PoolStart::Timed, |(pool_start, _)| pool_start),
         precision: settings.precision,
         order_seed: settings.order_seed,
         workloads,

@@ -9,7 +9,7 @@ use super::super::suggest::choices;
 use super::super::{JobError, Locator};
 use super::values::{at_most, axis, count, integer, positive, type_name, unique};
 use super::{MAX_TIMEOUT, MAX_WORKERS};
-use crate::vocab::{ChunkSize, Order, Pin, Precision, Repetitions, Strategy, WorkerCount};
+use crate::vocab::{ChunkSize, Order, Pin, PoolStart, Precision, Repetitions, Strategy, WorkerCount};
 
 type Result<T> = std::result::Result<T, JobError>;
 
@@ -44,6 +44,7 @@ pub(super) struct Settings {
     pub(super) warmup: u32,
     pub(super) order: Order,
     pub(super) pin: Pin,
+    pub(super) pool_start: Option<(PoolStart, usize)>,
     pub(super) timeout: Option<std::time::Duration>,
     pub(super) precision: Precision,
     pub(super) order_seed: Option<u64>,
@@ -76,6 +77,23 @@ pub(super) fn settings(run: &RawRun, at: &Locator) -> Result<Settings> {
             )
         })?,
     };
+    // With where it was said, for the refusal of python pools.
+    let pool_start = match &run.pool_start {
+        None => None,
+        Some(said) => Some((
+            PoolStart::parse(said.get_ref()).ok_or_else(|| {
+                at.error(
+                    said.span().start,
+                    format!(
+                        "unknown pool_start \"{}\"; {}",
+                        said.get_ref(),
+                        choices(said.get_ref(), PoolStart::NAMES)
+                    ),
+                )
+            })?,
+            said.span().start,
+        )),
+    };
     let timeout = match &run.timeout {
         Some(timeout) => Some(duration(timeout, "timeout", false, at)?),
         None => None,
@@ -85,7 +103,7 @@ pub(super) fn settings(run: &RawRun, at: &Locator) -> Result<Settings> {
         Some(seed) => Some(integer(seed, 0, "order_seed", at)? as u64),
         None => None,
     };
-    Ok(Settings { warmup, order, pin, timeout, precision, order_seed })
+    Ok(Settings { warmup, order, pin, pool_start, timeout, precision, order_seed })
 }
 
 pub(super) fn strategies(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<Strategy>> {

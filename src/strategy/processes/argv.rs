@@ -165,6 +165,7 @@ pub(super) fn run(
         outputs: Outputs::Text(out),
         // A process per item: no moment when "every worker can take work".
         setup: None,
+        ready: None,
         finish: stop,
         stderr,
         children_peak_rss: Some(slot_peaks.iter().map(|peak| peak.load(Ordering::Relaxed)).sum()),

@@ -28,7 +28,7 @@ use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use super::chunks::{Chunks, MAX_CHUNK};
-use super::{Cutoff, Execution, Failed, Outputs, RunFailure, Spread, numbers};
+use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, numbers};
 use crate::child::{Group, describe_exit};
 use crate::generator::Items;
 use crate::worker;
@@ -83,6 +83,10 @@ fn own_exe() -> Result<std::path::PathBuf, RunFailure> {
 pub struct Kept {
     fork_server: Option<ForkServer>,
     io: Option<rayon::ThreadPool>,
+    /// The fork server's counters, read as the run was prepared: its forks
+    /// for the run are what they grow by (read here, not in the run, so
+    /// that the read is not timed).
+    server_before: Option<crate::interference::Sched>,
 }
 
 impl Kept {
@@ -94,7 +98,10 @@ impl Kept {
         if let Some((spec, params)) = builtin
             && worker::FORK_SERVER_CLONES
         {
-            let _ = self.fork_server(&worker::args(spec, params));
+            self.server_before = self
+                .fork_server(&worker::args(spec, params))
+                .ok()
+                .and_then(|server| crate::strategy::child_sched(server.pid()));
         }
     }
 
@@ -118,7 +125,7 @@ impl Kept {
 
     /// A live fork server for `args`, started if there is none.
     fn fork_server(&mut self, args: &[String]) -> Result<&mut ForkServer, RunFailure> {
-        if !self.fork_server.as_ref().is_some_and(|server| server.serves(args)) {
+        if !self.fork_server.as_ref().is_some_and(|server| server.serves(args) && server.alive()) {
             self.fork_server = None;
             self.fork_server = Some(ForkServer::start(&own_exe()?, args)?);
         }
@@ -136,7 +143,6 @@ pub fn run_builtin(
     notice: &mut dyn FnMut(String),
 ) -> Result<Execution, Failed> {
     let numbers = numbers(items)?;
-    let exe = own_exe()?;
     let args = worker::args(spec, params);
     // Ready: every worker has started, built its kernel and said so.
     let ready = |_: usize, worker: &mut Worker| {
@@ -144,16 +150,20 @@ pub fn run_builtin(
             .map_err(|error| RunFailure::Failed(error.to_string()))
     };
     // What could not be prepared is made here, where its failure fails the
-    // run.
+    // run. (Whether the prepared server is still alive is asked in
+    // `prepare`, before the clock; one that died since fails the run.)
     kept.io_threads(spread.workers)?;
-    if worker::FORK_SERVER_CLONES {
+    if worker::FORK_SERVER_CLONES && !kept.fork_server.as_ref().is_some_and(|server| server.serves(&args)) {
         kept.fork_server(&args)?;
+        kept.server_before = None;
     }
-    let Kept { fork_server, io } = kept;
+    let Kept { fork_server, io, server_before } = kept;
     let io = io.as_ref().expect("made above");
     let server = fork_server.as_mut().filter(|_| worker::FORK_SERVER_CLONES);
     let spare = server.as_ref().map(|server| server.pid());
-    let server_before = server.as_ref().and_then(|server| crate::strategy::child_sched(server.pid()));
+    let server_before = server_before
+        .take()
+        .or_else(|| server.as_ref().and_then(|server| crate::strategy::child_sched(server.pid())));
     // The largest chunk a worker can be sent, for its slots in the arena.
     let slot = slot_items(spread.chunk_size, numbers.len());
     let started = Instant::now();
@@ -167,7 +177,7 @@ pub fn run_builtin(
         Some(server) => {
             server.fork_pool(spread.workers, spread.cpus, arena.as_ref().map(worker::Arena::fd), pool)
         }
-        None => exec_pool(&exe, &args, spread.workers, spread.cpus, pool),
+        None => exec_pool(&own_exe()?, &args, spread.workers, spread.cpus, pool),
     };
     let mut pool = start_pool(start, ready)?;
     let setup = started.elapsed();
@@ -187,8 +197,9 @@ pub fn run_builtin(
         ),
     }?;
     // The server's forks were part of the pool's start: its CPU counts in
-    // the run's, and it is one of parbench's tasks beside the workers.
-    if let Some(before) = server_before
+    // the run's, and it is one of parbench's tasks beside the workers
+    // (unless the start is not timed).
+    if let Some(before) = server_before.filter(|_| !spread.untimed_start())
         && let Some(after) = spare.and_then(crate::strategy::child_sched)
     {
         let forks = after.since(before);
@@ -216,10 +227,14 @@ where
         Some(size) => Chunks::new(&mut out, size),
         None => Chunks::guided(&mut out, spread.workers),
     };
+    // Under an untimed start, the clock starts here: every worker ready.
+    let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
+    let ready = spread.untimed_start().then(|| Finish::now(&pids));
     let ended = drive::drive(codec, pool, chunks, cutoff, kept, notice)?;
     Ok(Execution {
         outputs: Outputs::from(out),
         setup: Some(setup),
+        ready,
         finish: ended.stop,
         stderr: ended.stderr,
         children_peak_rss: Some(ended.peak_rss),

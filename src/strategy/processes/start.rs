@@ -108,9 +108,14 @@ impl ForkServer {
         Ok(ForkServer { group: Group::new(server.id()), socket: ours, stderr, args: args.to_vec() })
     }
 
-    /// Whether it serves `args` and has not ended.
+    /// Whether it serves `args`.
     pub(super) fn serves(&self, args: &[String]) -> bool {
-        self.args == args && !self.group.await_exit(Duration::ZERO)
+        self.args == args
+    }
+
+    /// Whether it has not ended (a system call: asked before the clock).
+    pub(super) fn alive(&self) -> bool {
+        !self.group.await_exit(Duration::ZERO)
     }
 
     pub(super) fn pid(&self) -> u32 {
