@@ -42,6 +42,16 @@ Examples:
   parbench check jobs/scaling.toml        validate and show the plan
   parbench check jobs/*.toml              every job file at once";
 
+const RUN_HELP: &str = "\
+Exit status: 0 every run ok; 1 a run failed, timed out or differed from
+serial's (all results are still written); 2 nothing was run (a mistake in a
+job file or the arguments, or an unfinished run to resume or discard);
+130 stopped by Ctrl-C or a signal: `parbench run --resume` continues
+
+Examples:
+  parbench run jobs/seed.toml
+  parbench run --resume jobs/scaling.toml   after Ctrl-C or a crash";
+
 const MERGE_HELP: &str = "\
 Exit status:
   0    the shards were merged into NAME.csv and NAME.summary.csv
@@ -60,7 +70,7 @@ Example:
 /// counts and repetitions; parbench runs the whole matrix, prints a table and
 /// writes CSV for spreadsheets.
 #[derive(Debug, Parser)]
-#[command(name = "parbench", version = env!("PARBENCH_VERSION"), after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "parbench", version = env!("PARBENCH_VERSION"), after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -68,9 +78,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every entry of the job files and write results/NAME.csv and
-    /// results/NAME.summary.csv
-    #[command(after_help = AFTER_HELP)]
+    /// Run every entry of the job files; write results/NAME.csv and its summary
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Validate job files and print the plan: entries, groups, skipped
     /// combinations and the number of runs
@@ -80,8 +89,7 @@ pub enum Command {
         #[arg(required = true, value_name = "JOB")]
         jobs: Vec<PathBuf>,
     },
-    /// Recompute the summary of per-run CSVs (one or many: shards, several
-    /// hosts), print the table, export it, or compare against a baseline
+    /// Summarize per-run CSVs: the table, exports, or the gate against a baseline
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Join the shards of a run made with --shard (on a cluster) into
@@ -189,50 +197,34 @@ pub struct InitArgs {
 }
 
 const REPORT_HELP: &str = "\
-Exit status:
-  0    the report was written; with --baseline, nothing is confidently slower
-       and nothing failed
-  1    with --baseline: an entry is confidently slower past the threshold,
-       or every new run of an entry failed where the baseline had ok runs
-       (with --strict also: an entry not judged). All entries' tests hold
-       together at 95%: an unchanged job exits 1 at most 1 time in 20. An
-       entry with an interval of its change (enough runs) is slower when the
-       whole interval lies above 1 + threshold and the new run's 10th
-       percentile is above the old run's 90th; one measured a few times (3
-       or more a side) when a t-test on log times, whose spread the job's
-       entries share, says so. docs/RESULTS.md has the method and its rates
-  2    a file that cannot be read, or is not a parbench results CSV; with
-       --baseline, nothing to compare (no entry in both files)
+Exit status: 0 written (with --baseline: nothing slower, nothing failed);
+1 with --baseline, an entry slower past the threshold, or failing where it
+ran ok before; 2 a file that cannot be read, or nothing to compare
+(docs/RESULTS.md: the gate's method and its false-alarm rates)
 
 Examples:
-  parbench report results/scaling.csv --html scaling.html
-  parbench report results/a.csv results/b.csv           several hosts together
-  parbench report --predict 64 results/scaling-sleep.csv on a 64-CPU machine?
-  parbench report --baseline main.csv results/job.csv   for a repository's CI";
+  parbench report --html r.html results/scaling.csv
+  parbench report --baseline main.csv results/job.csv";
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Per-run CSVs written by `parbench run` (results/NAME.csv)
+    /// Per-run CSVs written by `parbench run`
     #[arg(required = true, value_name = "CSV")]
     pub csvs: Vec<PathBuf>,
 
-    /// Compare against this earlier per-run CSV: faster, slower or no clear
-    /// change per entry; warns of machine conditions that differed
+    /// Compare with this earlier per-run CSV (the gate)
     #[arg(long, value_name = "OLD.csv")]
     pub baseline: Option<PathBuf>,
 
-    /// With --baseline: pair entries whatever host measured them (by default
-    /// only the same host's, refusing another host's baseline)
+    /// With --baseline: pair entries of other hosts too
     #[arg(long)]
     pub any_host: bool,
 
-    /// With --baseline: entries not judged (too few runs, or busy) fail the
-    /// gate too, as slower ones do
+    /// With --baseline: entries not judged fail too
     #[arg(long)]
     pub strict: bool,
 
-    /// With --baseline: how much slower, in percent, counts as slower (5% or
-    /// less suits a quiet dedicated machine)
+    /// Percent slower that fails the gate
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub threshold: f64,
 
@@ -244,29 +236,27 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Write the summary CSV (as `run` writes results/NAME.summary.csv)
+    /// Write the summary CSV, as `run` does
     #[arg(long, value_name = "FILE")]
     pub summary_csv: Option<PathBuf>,
 
-    /// Write a self-contained HTML report with charts
+    /// Write an HTML report with charts
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
-    /// Write the fitted scaling models (Amdahl, USL, cost lines and
-    /// break-even sizes) as CSV, as `run` writes results/NAME.scaling.csv
+    /// Write the fitted scaling models as CSV
     #[arg(long, value_name = "FILE")]
     pub scaling_csv: Option<PathBuf>,
 
-    /// Predict the speedup on a machine with N CPUs from the fitted models,
-    /// with an interval, in each workload's recommendation
+    /// Predict the speedup on a machine of N CPUs
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub predict: Option<u32>,
 
-    /// Write every chart as a standalone SVG file into DIR
+    /// Write every chart as an SVG file into DIR
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
 
-    /// Print nothing but errors and the comparison's verdict
+    /// Print nothing but errors and the gate's verdict
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -335,16 +325,15 @@ pub struct RunArgs {
     #[arg(required = true, value_name = "JOB")]
     pub jobs: Vec<PathBuf>,
 
-    /// Folder for the result files (created if missing)
+    /// Folder for the result files
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
 
-    /// Measured runs of each entry, instead of the job file's: a number,
-    /// or "auto" (repeat until the median is known to the job's precision)
+    /// Measured runs of each entry (overrides the job)
     #[arg(long, value_name = "N|auto", value_parser = parse_repetitions)]
     pub repetitions: Option<crate::vocab::Repetitions>,
 
-    /// Unmeasured runs before them, instead of the job file's
+    /// Unmeasured runs before them (overrides the job)
     #[arg(long, value_name = "N")]
     pub warmup: Option<u32>,
 
@@ -352,27 +341,23 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Continue an interrupted run: keep the runs recorded ok in
-    /// results/NAME.csv.partial (or results/NAME.csv) and run only the rest
+    /// Continue an interrupted run, keeping its ok runs
     #[arg(long, conflicts_with_all = ["retry_failed", "fresh"])]
     pub resume: bool,
 
-    /// Run again only the runs recorded as failed or timeout (and any never
-    /// run), replacing their rows
+    /// Run again only the failed and timed-out runs
     #[arg(long, conflicts_with = "fresh")]
     pub retry_failed: bool,
 
-    /// Discard the rows of an interrupted run and start over
+    /// Discard an interrupted run's rows and start over
     #[arg(long)]
     pub fresh: bool,
 
-    /// Also write a self-contained HTML report with charts to FILE (with
-    /// several jobs, FILE-NAME.html for each)
+    /// Also write an HTML report with charts to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
-    /// Run only the I-th of N slices of the matrix (I from 0), whole groups
-    /// balanced by cost; results go to results/NAME.shard-I-of-N.csv
+    /// Run only slice I (from 0) of N of the matrix
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::shard::Shard>,
 }

@@ -64,3 +64,29 @@ fn a_four_line_description_is_caught() {
     let text = "Options:\n      --a <A>  one\n               two\n          \n               three\n\n               [default: 4]\n  -b, --b  short\n";
     assert_eq!(long_entries(text), vec![("--a <A>  one".to_string(), 4)]);
 }
+
+/// Each command's help says its own options, its own exit status and
+/// examples of itself, in at most 30 lines at 80 columns; the list of every
+/// command's examples is said once, by `parbench --help`.
+#[test]
+fn run_and_report_help_fit_30_lines_and_speak_of_themselves() {
+    for command in ["run", "report"] {
+        for columns in [None, Some("80")] {
+            let text = help(command, columns);
+            let lines = text.lines().count();
+            assert!(lines <= 30, "{command} --help (COLUMNS={columns:?}) has {lines} lines:\n{text}");
+            if columns.is_some() {
+                let wide = text.lines().find(|line| line.chars().count() > 80);
+                assert!(wide.is_none(), "{command} --help at 80 columns: {wide:?}");
+            }
+            for other in ["parbench slurm", "parbench init", "parbench list", "parbench check"] {
+                assert!(!text.contains(other), "{command} --help shows {other}:\n{text}");
+            }
+            assert!(text.contains(&format!("parbench {command} ")), "{command} --help has its own examples");
+            assert!(text.contains("Exit status"), "{command} --help says its exit status");
+        }
+    }
+    let mut top = Command::cargo_bin("parbench").unwrap();
+    let top = String::from_utf8(top.arg("--help").output().unwrap().stdout).unwrap();
+    assert!(top.contains("parbench slurm") && top.contains("parbench init"), "{top}");
+}
