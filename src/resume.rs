@@ -38,6 +38,16 @@ pub fn load(
 ) -> Result<Vec<PriorRun>, Error> {
     let partial = partial_path(out_dir, job);
     let complete = out_dir.join(format!("{job}.csv"));
+    // Where parbench keeps its rows, something else: nothing of it is
+    // parbench's to read, continue or replace.
+    for path in [&partial, &complete] {
+        if path.exists() && !path.is_file() {
+            return Err(Error::Resume(format!(
+                "{} is not a file (a folder?), so it is not parbench's rows: move it away, then run again",
+                path.display()
+            )));
+        }
+    }
     match mode {
         Mode::Fresh => Ok(Vec::new()),
         Mode::New => {

@@ -424,6 +424,8 @@ fn check_names_a_module_the_interpreter_cannot_import_and_the_way_out() {
             "{error}"
         );
         assert!(error.contains("set interpreter = \"PATH/TO/VENV/bin/python\""), "{error}");
+        // The package is named where the module says it.
+        assert!(error.contains("-m pip install parbench_no_such_module)"), "{error}");
     }
     work.write(
         "job.toml",

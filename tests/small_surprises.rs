@@ -37,6 +37,12 @@ fn a_name_a_spreadsheet_reads_as_a_number_is_warned_of_at_check() {
     let said = stderr(&output);
     assert!(said.contains("job.toml:2:8: job name \"0123\" reads as a number in a spreadsheet"), "{said}");
     assert!(said.contains("workload name \"007\" reads as a number"), "{said}");
+    // The example is the name's own: "007" shows as 7, "1e3" as 1000.
+    assert!(said.contains("show it as 7)") && said.contains("show it as 123)"), "{said}");
+    work.write("e.toml", &seed("e", "1e3", r#"["serial"]"#, 4, ""));
+    let said = stderr(&work.parbench(&["check", "e.toml"]));
+    assert!(said.contains("workload name \"1e3\"") && said.contains("show it as 1000)"), "{said}");
+    assert!(!said.contains("0123"), "{said}");
     work.write("fine.toml", &seed("v0123", "spin-1e3x", r#"["serial"]"#, 4, ""));
     let output = work.parbench(&["check", "fine.toml"]);
     assert!(!stderr(&output).contains("reads as a number"), "{}", stderr(&output));
@@ -165,5 +171,34 @@ fn result_files_honour_the_umask() {
     ] {
         let mode = std::fs::metadata(work.path().join(name)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644, "{name}: {mode:o}");
+    }
+}
+
+/// A place that is not what parbench expects is named for what it is: a
+/// file system that makes no files, a folder given as a CSV, a folder where
+/// an unfinished run's rows belong (exit 2 whether resumed or not).
+#[test]
+fn a_folder_or_a_virtual_file_system_where_a_file_belongs_is_named_for_what_it_is() {
+    let work = Workdir::new();
+    work.write("job.toml", &seed("j", "spin", r#"["serial"]"#, 4, ""));
+    if std::path::Path::new("/proc/self").is_dir() {
+        let output = work.parbench(&["run", "--quiet", "--out", "/proc/self", "job.toml"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("takes no new files"), "{}", stderr(&output));
+    }
+    let output = work.parbench(&["run", "--quiet", "job.toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = work.parbench(&["report", "--baseline", "results", "results/j.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("results is a folder; give the per-run CSV in it"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::create_dir(work.path().join("results/j.csv.partial")).unwrap();
+    for args in [&["run", "job.toml"][..], &["run", "--resume", "job.toml"]] {
+        let output = work.parbench(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("j.csv.partial is not a file"), "{}", stderr(&output));
     }
 }

@@ -356,6 +356,11 @@ fn init_with_python_writes_a_python_workload_that_runs() {
     let missing = work.parbench(&["init", "other", "--python", "work.py"]);
     assert_eq!(missing.status.code(), Some(2));
     assert_eq!(stderr(&missing), "error: --python \"work.py\" is not FILE:FUNCTION, such as work.py:price\n");
+    // No starter that `check` would refuse: a file that is not there.
+    let absent = work.parbench(&["init", "nope", "--python", "nope.py:f"]);
+    assert_eq!(absent.status.code(), Some(2), "{}", stderr(&absent));
+    assert!(stderr(&absent).contains("there is no file nope.py beside nope.toml"), "{}", stderr(&absent));
+    assert!(!work.path().join("nope.toml").exists());
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub fn init(args: &InitArgs) -> Result<i32, Error> {
     let name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     let workload = match (&args.command, &args.python) {
         (Some(command_line), _) => command_workload(command_line)?,
-        (None, Some(function)) => python_workload(function)?,
+        (None, Some(function)) => python_workload(function, &path)?,
         (None, None) => builtin_workload(&args.builtin)?,
     };
     let text = starter(&name, &path, &workload);
@@ -127,11 +127,21 @@ fn command_workload(command_line: &str) -> Result<Starter, Error> {
     Ok(Starter { list: SQUARES, strategies: r#"["serial", "processes"]"#, workers: "[2]", workload })
 }
 
-fn python_workload(function: &str) -> Result<Starter, Error> {
+fn python_workload(function: &str, job: &Path) -> Result<Starter, Error> {
     let (file, name) =
         function.rsplit_once(':').filter(|(file, name)| !file.is_empty() && !name.is_empty()).ok_or_else(
             || Error::Usage(format!("--python {function:?} is not FILE:FUNCTION, such as work.py:price")),
         )?;
+    // A starter that `check` refuses is no start: the file must be there,
+    // relative to the job file, as `check` reads it.
+    let folder = job.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !folder.join(file).is_file() {
+        return Err(Error::Usage(format!(
+            "--python {function:?}: there is no file {file} beside {} (FILE is relative to the job file); \
+             write it first",
+            job.display()
+        )));
+    }
     let workload = format!(
         "[[workload]]                 # one table per workload; add more to compare them\n\
          name = {}\n\

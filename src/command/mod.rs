@@ -103,7 +103,15 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
     };
     std::fs::create_dir_all(dir).map_err(refuse)?;
     let probe = dir.join(format!(".parbench-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(refuse)?;
+    std::fs::write(&probe, b"").map_err(|error| match error.kind() {
+        // The folder is there, yet a file in it is "not found": a file
+        // system that makes no files, such as /proc.
+        std::io::ErrorKind::NotFound if dir.is_dir() => Error::Usage(format!(
+            "cannot write results to {}: the folder takes no new files (a virtual file system, such as /proc?)",
+            dir.display()
+        )),
+        _ => refuse(error),
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
@@ -132,6 +140,13 @@ pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error
     let mut seen: std::collections::HashMap<(String, String, u32, String), PathBuf> =
         std::collections::HashMap::new();
     for path in &per_run_csvs(paths) {
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a folder; give the per-run CSV in it (such as {}/NAME.csv)",
+                path.display(),
+                path.display()
+            )));
+        }
         if !path.is_file() {
             return Err(Error::Usage(format!("{}: no such file", path.display())));
         }

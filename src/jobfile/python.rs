@@ -167,11 +167,12 @@ fn missing_import(
     let which = format!("{} ({}, {found})", path.display(), facts.name());
     format!(
         "{file}:{} imports {}, which {which} cannot find; install it for that python \
-         ({} -m pip install PACKAGE), or set interpreter = \"PATH/TO/VENV/bin/python\" \
+         ({} -m pip install {}), or set interpreter = \"PATH/TO/VENV/bin/python\" \
          in this workload to the python of the virtual environment that has it",
         import.line,
         import.module,
-        path.display()
+        path.display(),
+        package_of(&import.module)
     )
 }
 
@@ -192,5 +193,33 @@ fn texts(value: Option<&Spanned<Axis>>, key: &str, at: &Locator) -> Result<Optio
             .map(|element| one(element.get_ref(), element.span().start))
             .collect::<Result<_>>()
             .map(Some),
+    }
+}
+
+/// The package that installs module `module` as pip names it: the
+/// module's top level, but for the well-known packages whose import name
+/// differs from their name on the package index.
+fn package_of(module: &str) -> &str {
+    let top = module.split('.').next().unwrap_or(module);
+    const RENAMED: &[(&str, &str)] = &[
+        ("cv2", "opencv-python"),
+        ("sklearn", "scikit-learn"),
+        ("yaml", "PyYAML"),
+        ("PIL", "Pillow"),
+        ("bs4", "beautifulsoup4"),
+        ("skimage", "scikit-image"),
+        ("dateutil", "python-dateutil"),
+    ];
+    RENAMED.iter().find(|(name, _)| *name == top).map_or(top, |(_, package)| package)
+}
+
+#[cfg(test)]
+mod package_tests {
+    #[test]
+    fn the_package_is_named_as_pip_knows_it() {
+        assert_eq!(super::package_of("numpy"), "numpy");
+        assert_eq!(super::package_of("numpy.linalg"), "numpy");
+        assert_eq!(super::package_of("sklearn.linear_model"), "scikit-learn");
+        assert_eq!(super::package_of("cv2"), "opencv-python");
     }
 }

@@ -97,7 +97,8 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
                     offset,
                     format!(
                         "{what} \"{text}\" reads as a number in a spreadsheet (LibreOffice and Excel show \
-                         \"0123\" as 123); a name with a letter keeps its form there"
+                         it as {}); a name with a letter keeps its form there",
+                        crate::vocab::format_number(text.parse::<f64>().unwrap_or_default())
                     ),
                 )
                 .to_string(),
@@ -237,7 +238,7 @@ fn check_name(name: &Spanned<String>, at: &Locator) -> Result<String> {
     if !valid_name(text) {
         return Err(at.error(
             name.span().start,
-            format!("invalid job name \"{text}\"; use letters, digits, '-', '_' and '.' (it names the result files)"),
+            format!("invalid job name \"{text}\"; use ASCII letters, digits, '-', '_' and '.' (it names the result files)"),
         ));
     }
     Ok(text.clone())
