@@ -202,3 +202,23 @@ fn a_folder_or_a_virtual_file_system_where_a_file_belongs_is_named_for_what_it_i
         assert!(stderr(&output).contains("j.csv.partial is not a file"), "{}", stderr(&output));
     }
 }
+
+/// `report --predict N` on a job with two worker counts says why it
+/// predicts nothing, and the HTML caption speaks only of curves it draws.
+#[test]
+fn a_prediction_that_cannot_be_made_says_why_and_no_caption_speaks_of_undrawn_curves() {
+    let work = Workdir::new();
+    work.write(
+        "job.toml",
+        &seed("two", "s", r#"["serial", "threads"]"#, 8, "").replace("workers = [2]", "workers = [1, 2]"),
+    );
+    let output = work.parbench(&["run", "--quiet", "job.toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output =
+        work.parbench(&["report", "--quiet", "--predict", "8", "--html", "r.html", "results/two.csv"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stdout(&output);
+    assert!(said.contains("no prediction: no strategy was measured at 3 or more worker counts"), "{said}");
+    let html = work.read("r.html");
+    assert!(html.contains("No model is drawn") && !html.contains("fitted USL (solid)"), "the caption");
+}

@@ -314,6 +314,8 @@ pub struct Recommendation {
     /// With `--predict N`: the best choice's strategy at the largest size,
     /// on a machine with N CPUs.
     pub prediction: Option<(String, Prediction)>,
+    /// With `--predict N` and no prediction: why not.
+    pub no_prediction: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -50,13 +50,15 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     } else if args.predict.is_some() {
         // --quiet --predict N: the predictions alone, for scripts.
         for recommendation in &answers.recommendations {
-            if let Some((strategy, prediction)) = &recommendation.prediction {
-                text.push_str(&format!(
-                    "{}: {}\n",
-                    report::scaling::workload_title(&recommendation.key, analysis.hosts.len()),
-                    report::scaling::prediction_text(strategy, prediction)
-                ));
-            }
+            let said = match (&recommendation.prediction, recommendation.no_prediction) {
+                (Some((strategy, prediction)), _) => report::scaling::prediction_text(strategy, prediction),
+                (None, Some(why)) => format!("no prediction: {why}"),
+                (None, None) => continue,
+            };
+            text.push_str(&format!(
+                "{}: {said}\n",
+                report::scaling::workload_title(&recommendation.key, analysis.hosts.len())
+            ));
         }
     }
     let mut status = EXIT_OK;

@@ -86,8 +86,9 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
         body.push_str(&table(&entries));
         if entries.iter().any(|entry| entry.id.strategy != Strategy::Serial && entry.speedup.is_some()) {
             body.push_str(&format!(
-                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling, the thin lines the fitted USL (solid) and Amdahl (dashed) curves.</figcaption></figure>\n",
-                speedup_chart(&group, &entries, &fits)
+                "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling{}</figcaption></figure>\n",
+                speedup_chart(&group, &entries, &fits),
+                curves_caption(&fits)
             ));
         }
         body.push_str(&runs_chart::strip_chart(&entry_runs(&entries)));
@@ -268,6 +269,17 @@ const MAX_X_LABELS: usize = 32;
 
 /// Speedup against workers, one line per strategy (the best chunk size at
 /// each worker count), and the ideal line.
+/// What the speedup chart's caption says of its fitted curves: only those
+/// it draws.
+fn curves_caption(fits: &[&WorkerScaling]) -> &'static str {
+    match (fits.iter().any(|fit| fit.usl.is_ok()), fits.iter().any(|fit| fit.amdahl.is_ok())) {
+        (true, true) => "; the thin lines the fitted USL (solid) and Amdahl (dashed) curves.",
+        (true, false) => "; the thin lines the fitted USL curves.",
+        (false, true) => "; the dashed lines the fitted Amdahl curves.",
+        (false, false) => ". No model is drawn: Amdahl's law needs 3 worker counts or more, the USL 4.",
+    }
+}
+
 fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScaling]) -> String {
     let mut lines: BTreeMap<String, BTreeMap<usize, f64>> = BTreeMap::new();
     for entry in entries.iter().filter(|entry| entry.id.strategy != Strategy::Serial) {

@@ -330,6 +330,9 @@ pub fn recommendation_sentence(recommendation: &Recommendation, hosts: usize) ->
     if let Some(cpus) = recommendation.capped_at {
         sentence.push_str(&format!("; more workers gain nothing on this host's {cpus} CPUs"));
     }
+    if let Some(why) = recommendation.no_prediction {
+        sentence.push_str(&format!("; no prediction: {why}"));
+    }
     if let Some((strategy, prediction)) = &recommendation.prediction {
         sentence.push_str(&format!("; {}", prediction_text(strategy, prediction)));
     }

@@ -145,15 +145,23 @@ pub(super) fn recommendations(
             });
         }
         choices.sort_by_key(|choice| choice.list_size);
-        let prediction = predict.and_then(|workers| {
-            // The largest size's choice, or any strategy fitted there.
-            let largest = choices.last()?;
-            let fit = fits
-                .iter()
+        // The largest size's choice, or any strategy fitted there.
+        let fit = choices.last().and_then(|largest| {
+            fits.iter()
                 .filter(|fit| WorkloadKey::of(&fit.group) == key && fit.group.list_size == largest.list_size)
-                .max_by_key(|fit| (fit.strategy == largest.strategy, fit.usl.is_ok()))?;
+                .max_by_key(|fit| (fit.strategy == largest.strategy, fit.usl.is_ok()))
+        });
+        let prediction = predict.zip(fit).and_then(|(workers, fit)| {
             fit.predict(workers).map(|prediction| (fit.strategy.clone(), prediction))
         });
+        let no_prediction = match (predict, &prediction, fit) {
+            (Some(_), None, None) => Some(
+                "no strategy was measured at 3 or more worker counts at the largest list size \
+                 (Amdahl's law needs 3, the USL 4)",
+            ),
+            (Some(_), None, Some(_)) => Some("neither Amdahl's law nor the USL fits the measured speedups"),
+            _ => None,
+        };
         not_judged.sort_by_key(|(id, _)| id.group.list_size);
         undecided.sort_unstable();
         failed.sort_by_key(|failed: &Failed| failed.id.group.list_size);
@@ -165,6 +173,7 @@ pub(super) fn recommendations(
             failed,
             capped_at,
             prediction,
+            no_prediction,
         });
     }
     recommendations
