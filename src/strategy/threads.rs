@@ -4,14 +4,73 @@
 //! claimed under one lock (`Chunks`) by whoever is free (as the processes pool
 //! does), and write the results straight into their chunk's slice of the
 //! output, in order.
+//!
+//! The threads are plain scoped threads that block, never spin: a rayon
+//! pool's idle threads search for work before they sleep, and with far more
+//! threads than CPUs that search became the run (1,024 threads on 10
+//! trivial items took 1.7 to 4.0 s, with 3.3 to 7.7 s of CPU, on a 2-vCPU
+//! VM; 256 threads, 56 to 78 ms).
 
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
 
 use super::chunks::Chunks;
 use super::{Cutoff, Execution, Finish, Outputs, RunFailure, Spread};
 use crate::interference::Sched;
 use crate::workload::Kernel;
+
+/// A count the runner's thread waits on, and the counters of the threads
+/// counted so far (`None` once a read failed).
+struct Tally {
+    state: Mutex<(usize, Option<Sched>)>,
+    changed: Condvar,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally { state: Mutex::new((0, Some(Sched::default()))), changed: Condvar::new() }
+    }
+
+    /// Counts this thread in, with `sched` (its counters now, where they
+    /// are wanted: reading them is a file read).
+    fn arrive(&self, sched: Option<Sched>) {
+        let mut state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
+        state.0 += 1;
+        state.1 = state.1.zip(sched).map(|(sum, sched)| sum + sched);
+        self.changed.notify_all();
+    }
+
+    /// Waits until `count` threads have arrived; their counters.
+    fn wait_for(&self, count: usize) -> Option<Sched> {
+        let state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
+        let state = self
+            .changed
+            .wait_while(state, |state| state.0 < count)
+            .unwrap_or_else(|poison| poison.into_inner());
+        state.1
+    }
+}
+
+/// Whether the threads may start on the list: `Some(true)` go, `Some(false)`
+/// stop (a thread could not be started), `None` wait.
+struct Gate {
+    open: Mutex<Option<bool>>,
+    changed: Condvar,
+}
+
+impl Gate {
+    fn set(&self, go: bool) {
+        *self.open.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(go);
+        self.changed.notify_all();
+    }
+
+    fn wait(&self) -> bool {
+        let open = self.open.lock().unwrap_or_else(|poison| poison.into_inner());
+        let open =
+            self.changed.wait_while(open, |open| open.is_none()).unwrap_or_else(|poison| poison.into_inner());
+        open.unwrap_or(false)
+    }
+}
 
 pub fn run(
     kernel: &dyn Kernel,
@@ -20,79 +79,83 @@ pub fn run(
     spread: Spread<'_>,
     cutoff: &Cutoff,
 ) -> Result<Execution, RunFailure> {
-    let Spread { workers, chunk_size, .. } = spread;
+    let Spread { workers, chunk_size, cpus, .. } = spread;
     let started = Instant::now();
-    let cpus: Option<Vec<usize>> = spread.cpus.map(<[usize]>::to_vec);
-    let exited = Arc::new((Mutex::new(0usize), Condvar::new()));
-    let on_exit = Arc::clone(&exited);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .exit_handler(move |_| {
-            let (count, changed) = &*on_exit;
-            *count.lock().unwrap_or_else(|poison| poison.into_inner()) += 1;
-            changed.notify_all();
-        })
-        .num_threads(workers)
-        .thread_name(|index| format!("parbench-worker-{index}"))
-        .start_handler(move |index| {
-            if let Some(cpus) = &cpus {
-                crate::affinity::pin_current_thread(cpus[index]);
-            }
-        })
-        .build()
-        .map_err(|error| RunFailure::Failed(format!("cannot start {workers} threads: {error}")))?;
-    // Every thread has started and taken a (trivial) piece of work.
-    pool.broadcast(|_| ());
-    let setup = started.elapsed();
-    // Under an untimed start, the clock starts here, with each thread's
-    // counters so far (their start is not the run's).
-    let ready = spread.untimed_start().then(|| Finish {
-        workers: pool
-            .broadcast(|_| Sched::this_thread())
-            .into_iter()
-            .try_fold(Sched::default(), |sum, sched| Some(sum + sched?)),
-        ..Finish::now(&[])
-    });
-
     let chunk = chunk_size.unwrap_or_else(|| thread_chunk(numbers.len(), workers));
     let chunks = Chunks::new(&mut out, chunk);
-    // Every thread takes the next chunk from a shared counter as soon as it
-    // is free, from the first moment: self-scheduling. rayon's work
-    // stealing left threads idle until they woke to steal: 4 items of a
-    // 10 ms sleep on 4 threads took 10.6 ms at the median but up to 20 ms
-    // when a thread woke late and another ran two items.
-    pool.broadcast(|_| {
-        while let Some((range, out)) = chunks.claim() {
-            if cutoff.passed() {
-                break;
+    let (arrived, finished, counted) = (Tally::new(), Tally::new(), Tally::new());
+    let gate = || Gate { open: Mutex::new(None), changed: Condvar::new() };
+    // The start of the work, and the read of each thread's counters once
+    // the clock has stopped.
+    let (gate, read) = (gate(), gate());
+    let untimed = spread.untimed_start();
+    let (mut setup, mut ready, mut stop) = (None, None, None);
+    let failed = std::thread::scope(|scope| {
+        for index in 0..workers {
+            let (chunks, arrived, finished, counted, gate, read) =
+                (&chunks, &arrived, &finished, &counted, &gate, &read);
+            let spawned = std::thread::Builder::new().name(format!("parbench-worker-{index}")).spawn_scoped(
+                scope,
+                move || {
+                    if let Some(cpus) = cpus {
+                        crate::affinity::pin_current_thread(cpus[index]);
+                    }
+                    // Started: counted in, then every thread takes the next
+                    // chunk as soon as it is free, from the first moment
+                    // (self-scheduling; rayon's work stealing left threads
+                    // idle until they woke to steal: 4 items of a 10 ms sleep
+                    // on 4 threads took up to 20 ms).
+                    arrived.arrive(if untimed { Sched::this_thread() } else { Some(Sched::default()) });
+                    if !gate.wait() {
+                        return;
+                    }
+                    while let Some((range, out)) = chunks.claim() {
+                        if cutoff.passed() {
+                            break;
+                        }
+                        kernel.apply(&numbers[range], out);
+                    }
+                    finished.arrive(Some(Sched::default()));
+                    // Its counters, read once the clock has stopped: the
+                    // evidence of other load.
+                    if read.wait() {
+                        counted.arrive(Sched::this_thread());
+                    }
+                },
+            );
+            if let Err(error) = spawned {
+                gate.set(false);
+                read.set(false);
+                return Some(RunFailure::Failed(format!("cannot start {workers} threads: {error}")));
             }
-            kernel.apply(&numbers[range], out);
         }
+        // Every thread has started.
+        let at_ready = arrived.wait_for(workers);
+        setup = Some(started.elapsed());
+        // Under an untimed start, the clock starts here, with each thread's
+        // counters so far (their start is not the run's).
+        ready = untimed.then(|| Finish { workers: at_ready, ..Finish::now(&[]) });
+        gate.set(true);
+        finished.wait_for(workers);
+        let mut at_stop = Finish::now(&[]);
+        read.set(true);
+        at_stop.workers = counted.wait_for(workers);
+        stop = Some(at_stop);
+        // The threads end and are joined here, outside the timed region, so
+        // that none runs into the next run.
+        None
     });
-    let mut stop = Finish::now(&[]);
-    // Each thread's counters over its life so far (it started inside the
-    // timed region), read after the clock stops and before the pool winds
-    // down: the evidence of other load. The runner's thread waits here, so
-    // it keeps no thread from a CPU.
-    stop.workers = pool
-        .broadcast(|_| Sched::this_thread())
-        .into_iter()
-        .try_fold(Sched::default(), |sum, sched| Some(sum + sched?));
-    // rayon lets a dropped pool's threads wind down on their own; waiting
-    // for them (outside the timed region) keeps them from running into the
-    // next run: interleaved after threads, a processes pool's setup took
-    // 2.16 ms instead of 1.90.
-    drop(pool);
-    let (count, changed) = &*exited;
-    let guard = count.lock().unwrap_or_else(|poison| poison.into_inner());
-    let _ = changed.wait_timeout_while(guard, Duration::from_secs(2), |count| *count < workers);
+    if let Some(failure) = failed {
+        return Err(failure);
+    }
     if cutoff.passed() {
         return Err(cutoff.failure());
     }
     Ok(Execution {
         outputs: Outputs::Numbers(out),
-        setup: Some(setup),
+        setup,
         ready,
-        finish: stop,
+        finish: stop.expect("set when no thread failed to start"),
         stderr: Vec::new(),
         children_peak_rss: Some(0),
         timed: None,
