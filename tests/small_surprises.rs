@@ -222,3 +222,28 @@ fn a_prediction_that_cannot_be_made_says_why_and_no_caption_speaks_of_undrawn_cu
     let html = work.read("r.html");
     assert!(html.contains("No model is drawn") && !html.contains("fitted USL (solid)"), "the caption");
 }
+
+/// `check`'s duration for command and Python entries is a bound where
+/// "auto" gives one (max_time each) and says it is not known where it is
+/// not, instead of "under a second" for jobs that take minutes.
+#[test]
+fn the_duration_estimate_never_guesses_a_commands_time() {
+    let work = Workdir::new();
+    let job = |repetitions: &str| {
+        format!(
+            "version = 1\nname = \"c\"\n[list]\ngenerator = \"range\"\nsize = 4\n[run]\nstrategies = [\"serial\", \
+             \"processes\"]\nworkers = [2]\nrepetitions = {repetitions}\nmax_time = \"7s\"\n[[workload]]\nname = \
+             \"s\"\ncommand = [\"sleep\", \"1\"]\n"
+        )
+    };
+    work.write("fixed.toml", &job("3"));
+    let said = stdout(&work.parbench(&["check", "fixed.toml"]));
+    assert!(said.contains("duration not known before it runs"), "{said}");
+    assert!(!said.contains("under a second"), "{said}");
+    work.write("auto.toml", &job("\"auto\""));
+    let said = stdout(&work.parbench(&["check", "auto.toml"]));
+    assert!(
+        said.contains("duration at most about 14s (from 2 command or Python entries at most 7s each"),
+        "{said}"
+    );
+}

@@ -137,10 +137,17 @@ fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String 
         .map(|entry| 2.0 * item_bytes * entry.list_size as f64 + arena(entry))
         .fold(0.0, f64::max);
     let mut seconds = 0.0;
-    let mut uncounted = false;
+    // Command and Python entries: their own time is known only once they
+    // run; under "auto", `max_time` bounds each, otherwise nothing does.
+    let (mut bounded, mut bounded_entries, mut unknown) = (0.0, 0usize, 0usize);
+    let max_time = job.precision.max_time.as_secs_f64();
     for entry in &plan.entries {
+        let auto = entry.repetitions == Repetitions::Auto;
         let WorkloadKind::Builtin(spec) = &job.workloads[entry.workload].kind else {
-            uncounted = true;
+            match auto {
+                true => (bounded, bounded_entries) = (bounded + max_time, bounded_entries + 1),
+                false => unknown += 1,
+            }
             continue;
         };
         let given = entry
@@ -153,20 +160,54 @@ fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String 
             .collect();
         let per_item = (spec.ns_per_item)(&spec.resolve(&given)) * 1e-9;
         let parallel = entry.workers.clamp(1, plan.cpus.max(1)) as f64;
-        seconds += per_item * entry.list_size as f64 / parallel * entry.runs() as f64;
+        let cost = per_item * entry.list_size as f64 / parallel * entry.runs() as f64;
+        seconds += if auto { cost.min(max_time) } else { cost };
     }
-    let duration = if seconds < 1.0 {
-        "under a second".to_owned()
-    } else {
-        let whole = std::time::Duration::from_secs(seconds.min(1e12) as u64);
-        format!("about {}", humantime::format_duration(whole))
+    let span = |seconds: f64| match seconds < 1.0 {
+        true => "under a second".to_owned(),
+        false => {
+            humantime::format_duration(std::time::Duration::from_secs(seconds.min(1e12) as u64)).to_string()
+        }
     };
+    let builtins = plan.entries.len() - bounded_entries - unknown;
+    let mut sources = Vec::new();
+    if builtins > 0 {
+        sources.push("the builtins' documented costs".to_owned());
+    }
+    if bounded_entries > 0 {
+        sources.push(format!(
+            "{} command or Python {} at most {} each, as \"auto\" stops at max_time",
+            bounded_entries,
+            if bounded_entries == 1 { "entry" } else { "entries" },
+            span(max_time)
+        ));
+    }
+    let duration = match (bounded_entries, unknown) {
+        (_, unknown) if unknown > 0 && builtins + bounded_entries == 0 => format!(
+            "not known before it runs: its {} command or Python {} fixed repetitions, and their own time is \
+             known only once they run (a run's results/NAME.csv has it)",
+            unknown,
+            if unknown == 1 { "entry has" } else { "entries have" }
+        ),
+        (0, _) if seconds < 1.0 => span(seconds),
+        (0, _) => format!("about {}", span(seconds)),
+        _ if seconds + bounded < 1.0 => span(seconds + bounded),
+        _ => format!("at most about {}", span(seconds + bounded)),
+    };
+    let not_counted = match unknown {
+        0 => String::new(),
+        _ if builtins + bounded_entries == 0 => String::new(),
+        unknown => format!(
+            "; {unknown} command or Python {} with fixed repetitions not counted: their own time is known \
+             only once they run",
+            if unknown == 1 { "entry" } else { "entries" }
+        ),
+    };
+    let from = if sources.is_empty() { String::new() } else { format!(" (from {})", sources.join("; ")) };
     let mut text = format!(
         "  estimate: memory about {} at most (the largest list's items and results, and a processes pool's \
-         shared memory); duration {duration} \
-         (from the builtins' documented costs{})\n",
+         shared memory); duration {duration}{from}{not_counted}\n",
         crate::report::human_bytes(memory),
-        if uncounted { "; commands' own time not counted" } else { "" }
     );
     if let Some(machine) = machine_memory
         && memory > machine as f64
