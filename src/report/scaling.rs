@@ -20,11 +20,12 @@ pub use json::{busy_json, json};
 /// and what to use. Empty when nothing could be fitted.
 pub fn text(answers: &Answers, hosts: usize) -> String {
     let mut out = String::new();
+    let width = super::table::terminal_width();
     let mut section = |title: &str, lines: Vec<String>| {
         if !lines.is_empty() {
             out.push_str(&format!("\n{title}:\n"));
             for line in lines {
-                out.push_str(&format!("  {line}\n"));
+                out.push_str(&super::table::wrap(&line, "  ", "    ", width));
             }
         }
     };

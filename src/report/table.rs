@@ -97,19 +97,71 @@ pub fn render(analysis: &Analysis) -> String {
             }
         }
     }
+    let width = terminal_width();
     let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         out.push_str("\nWhere parallelism pays:\n");
         for sentence in crossover {
-            out.push_str(&format!("  {sentence}\n"));
+            out.push_str(&wrap(&sentence, "  ", "    ", width));
         }
     }
     let warnings = words::warnings(analysis);
     if !warnings.is_empty() {
         out.push_str("\nWarnings:\n");
         for warning in warnings {
-            out.push_str(&format!("  ! {warning}\n"));
+            out.push_str(&wrap(&warning, "  ! ", "    ", width));
         }
     }
     out
+}
+
+/// The width to wrap sentences at: `COLUMNS` where set, else the terminal's
+/// where standard output is one; `None` (one line each, for grep and for
+/// files) otherwise.
+pub fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS").ok().and_then(|columns| columns.parse::<usize>().ok());
+    columns
+        .or_else(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+        .filter(|width| *width >= 40)
+}
+
+/// `text` after `first`, its further lines after `rest`, broken at spaces so
+/// that no line passes `width` where a word allows; one line without a width.
+pub fn wrap(text: &str, first: &str, rest: &str, width: Option<usize>) -> String {
+    let Some(width) = width else { return format!("{first}{text}\n") };
+    let mut out = String::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn a_sentence_wraps_at_spaces_within_the_width_and_stays_whole_without_one() {
+        let text = "other load on the machine took CPU that 1 run needed; the medians leave them out";
+        let wrapped = wrap(text, "  ! ", "    ", Some(40));
+        assert!(wrapped.lines().all(|line| line.chars().count() <= 40), "{wrapped}");
+        assert!(wrapped.starts_with("  ! other") && wrapped.lines().skip(1).all(|line| line.starts_with("    ")));
+        let words: Vec<&str> = wrapped.split_whitespace().filter(|word| *word != "!").collect();
+        assert_eq!(words.join(" "), text);
+        assert_eq!(wrap(text, "  ! ", "    ", None), format!("  ! {text}\n"));
+    }
 }
