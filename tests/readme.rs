@@ -20,6 +20,17 @@ use common::{Workdir, repo, stderr, stdout};
 struct Shown {
     args: Vec<String>,
     error: Option<String>,
+    /// The section headings (`Warnings:`, `Recommendation:`) of the output
+    /// the pages show for it: the block of output that follows it.
+    headings: Vec<String>,
+}
+
+/// A line of shown output that heads a section: `Recommendation:`.
+fn heading(line: &str) -> bool {
+    line.ends_with(':')
+        && line.len() < 40
+        && line.chars().next().is_some_and(char::is_uppercase)
+        && !line.contains("  ")
 }
 
 /// Splits a command line into words: whitespace, with '…' and "…" quoting.
@@ -72,20 +83,37 @@ fn parbench_args(line: &str) -> Option<Vec<String>> {
 /// Every parbench command of the README, in order: lines of code blocks and
 /// inline code spans (which may wrap across lines).
 fn shown_commands(readme: &str) -> Vec<Shown> {
-    let mut shown = Vec::new();
+    let mut shown: Vec<Shown> = Vec::new();
     let mut in_block = false;
     let mut prose = String::new();
     let mut lines = readme.lines().peekable();
     while let Some(line) = lines.next() {
         if line.trim_start().starts_with("```") {
             in_block = !in_block;
+            // A block of output (no language, no command in it) is what
+            // the command shown last printed.
+            if in_block && line.trim() == "```" {
+                let block: Vec<&str> = lines.clone().take_while(|line| !line.starts_with("```")).collect();
+                if !block.iter().any(|line| parbench_args(line).is_some())
+                    && let Some(last) = shown.last_mut()
+                {
+                    last.headings =
+                        block.iter().filter(|line| heading(line)).map(|line| line.to_string()).collect();
+                }
+            }
             continue;
         }
         if in_block {
-            if let Some(args) = parbench_args(line) {
-                let error =
-                    lines.peek().filter(|next| next.starts_with("error:")).map(|next| next.to_string());
-                shown.push(Shown { args, error });
+            // `parbench run … && parbench report …`: each command in turn.
+            let parts: Vec<&str> = line.split(" && ").collect();
+            for (index, part) in parts.iter().enumerate() {
+                if let Some(args) = parbench_args(part) {
+                    let error = lines
+                        .peek()
+                        .filter(|next| index + 1 == parts.len() && next.starts_with("error:"))
+                        .map(|next| next.to_string());
+                    shown.push(Shown { args, error, headings: Vec::new() });
+                }
             }
             continue;
         }
@@ -97,7 +125,7 @@ fn shown_commands(readme: &str) -> Vec<Shown> {
                 if index % 2 == 1
                     && let Some(args) = parbench_args(span)
                 {
-                    shown.push(Shown { args, error: None });
+                    shown.push(Shown { args, error: None, headings: Vec::new() });
                 }
             }
         }
@@ -180,7 +208,8 @@ fn every_command_the_readme_shows_runs_as_shown() {
     let shown = shown_commands(&readme);
     assert!(shown.len() >= 5, "the README shows parbench commands: {shown:?}");
     let mut ran = Vec::new();
-    for Shown { args, error } in shown {
+    let mut headings_checked = 0;
+    for Shown { args, error, headings } in shown {
         // Job files and result files it reads (not those it writes).
         let inputs: Vec<&String> = args
             .iter()
@@ -191,10 +220,28 @@ fn every_command_the_readme_shows_runs_as_shown() {
             })
             .map(|(_, arg)| arg)
             .collect();
+        // A placeholder (`results/NAME.csv`, `JOB`) names no file; every
+        // other input must be there: a repository file, or one an earlier
+        // command of the pages wrote.
+        let placeholder = |input: &str| {
+            input.contains('*')
+                || input
+                    .split(['/', '.', '-'])
+                    .any(|part| part.len() > 1 && part.chars().all(|c| c.is_ascii_uppercase()))
+        };
+        let inputs: Vec<&String> = inputs.into_iter().filter(|input| !placeholder(input)).collect();
+        for input in &inputs {
+            assert!(
+                work.path().join(input).is_file(),
+                "`parbench {}` reads {input}, which is neither in the repository nor written by an earlier \
+                 command of the pages",
+                args.join(" ")
+            );
+        }
         // `init` reads nothing and writes a job file later commands run.
         let runnable = (args.first().is_some_and(|command| command == "init")
             && !args.iter().any(|arg| arg.starts_with('[')))
-            || (!inputs.is_empty() && inputs.iter().all(|input| work.path().join(input).is_file()));
+            || !inputs.is_empty();
         if !runnable || args.iter().any(|arg| arg == "--submit") {
             continue;
         }
@@ -212,9 +259,16 @@ fn every_command_the_readme_shows_runs_as_shown() {
             }
             None => assert_eq!(output.status.code(), Some(0), "{command}: {}", stderr(&output)),
         }
+        // The sections the pages show it printing, it prints.
+        headings_checked += headings.len();
+        let printed = stdout(&output);
+        for heading in &headings {
+            assert!(printed.lines().any(|line| line == heading), "{command} prints no {heading}\n{printed}");
+        }
         ran.push(command);
     }
     eprintln!("ran {} commands of the README:\n  {}", ran.len(), ran.join("\n  "));
+    assert!(headings_checked >= 3, "the shown output's section headings were compared: {headings_checked}");
     for needed in [
         "parbench run jobs/seed.toml",
         "parbench check ",

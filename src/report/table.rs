@@ -159,7 +159,9 @@ mod wrap_tests {
         let text = "other load on the machine took CPU that 1 run needed; the medians leave them out";
         let wrapped = wrap(text, "  ! ", "    ", Some(40));
         assert!(wrapped.lines().all(|line| line.chars().count() <= 40), "{wrapped}");
-        assert!(wrapped.starts_with("  ! other") && wrapped.lines().skip(1).all(|line| line.starts_with("    ")));
+        assert!(
+            wrapped.starts_with("  ! other") && wrapped.lines().skip(1).all(|line| line.starts_with("    "))
+        );
         let words: Vec<&str> = wrapped.split_whitespace().filter(|word| *word != "!").collect();
         assert_eq!(words.join(" "), text);
         assert_eq!(wrap(text, "  ! ", "    ", None), format!("  ! {text}\n"));
