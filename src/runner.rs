@@ -157,9 +157,8 @@ pub fn run(
         let mut items = None;
         // Lives as long as the group: a Python workload's harness.
         let mut session = Session::default();
-        // The CPUs the runner may use: a run's own workers beyond them wait
-        // for a CPU, which is no harm of other load.
-        let usable_cpus = Host::detect().cpus;
+        let conditions =
+            RunConditions { pin: job.pin, pool_start: job.pool_start, usable_cpus: Host::detect().cpus };
         // What every run must reproduce: serial's result where the group
         // has serial (a kept run of an earlier invocation counts), else the
         // first correct result in the group.
@@ -204,15 +203,8 @@ pub fn run(
                 }
                 let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                 emit(reporters, &Event::RunStarted { entry: serial, repetition: None })?;
-                let (record, _, answers) = measure(
-                    serial,
-                    &group.work,
-                    items,
-                    &mut session,
-                    reporters,
-                    (job.pin, job.pool_start),
-                    usable_cpus,
-                );
+                let (record, _, answers) =
+                    measure(serial, &group.work, items, &mut session, reporters, &conditions);
                 emit(reporters, &Event::WarmupFinished { entry: serial })?;
                 rounds.spend(serial, step_started.elapsed());
                 if record.status == Status::Interrupted {
@@ -228,15 +220,8 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: None })?;
-                    let (record, _, answers) = measure(
-                        entry,
-                        &group.work,
-                        items,
-                        &mut session,
-                        reporters,
-                        (job.pin, job.pool_start),
-                        usable_cpus,
-                    );
+                    let (record, _, answers) =
+                        measure(entry, &group.work, items, &mut session, reporters, &conditions);
                     emit(reporters, &Event::WarmupFinished { entry })?;
                     rounds.spend(entry, step_started.elapsed());
                     if verify && reference.undecided() && Some(entry.index) == serial.map(|s| s.index) {
@@ -252,15 +237,8 @@ pub fn run(
                     }
                     let items = items.get_or_insert_with(|| job.generator.generate(group.list_size));
                     emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
-                    let (mut record, mut stderr, answers) = measure(
-                        entry,
-                        &group.work,
-                        items,
-                        &mut session,
-                        reporters,
-                        (job.pin, job.pool_start),
-                        usable_cpus,
-                    );
+                    let (mut record, mut stderr, answers) =
+                        measure(entry, &group.work, items, &mut session, reporters, &conditions);
                     if record.status == Status::Interrupted {
                         return stop(totals, measured);
                     }
@@ -397,6 +375,16 @@ fn first_difference(from: &str, theirs: &[String], ours: &[String]) -> String {
     )
 }
 
+/// What every run of a group is measured under: where its workers go,
+/// whether a pool's start is timed, and the CPUs the runner may use (a
+/// run's own workers beyond them wait for a CPU, which is no harm of other
+/// load).
+struct RunConditions {
+    pin: Pin,
+    pool_start: crate::vocab::PoolStart,
+    usable_cpus: usize,
+}
+
 /// The timed window of a run that ended at `finish`, in seconds of wall
 /// and CPU time: from the strategy's start (`started`, with the CPU then),
 /// or, where the pool's start is not timed, from the moment it was `ready`.
@@ -423,8 +411,7 @@ fn measure(
     items: &crate::generator::Items,
     session: &mut Session,
     reporters: &mut [&mut dyn Reporter],
-    (pin, pool_start): (Pin, crate::vocab::PoolStart),
-    usable_cpus: usize,
+    &RunConditions { pin, pool_start, usable_cpus }: &RunConditions,
 ) -> (RunRecord, Vec<String>, Option<Vec<String>>) {
     let started_at = SystemTime::now();
     // Outside the timed region, as is reading the peaks below.
