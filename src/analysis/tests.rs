@@ -94,11 +94,12 @@ fn speedups_come_from_the_groups_serial_entry() {
     assert_eq!(analysis.entries[1].speedup, Some(2.0));
     assert_eq!(analysis.entries[1].efficiency(), Some(1.0));
     let warnings = crate::report::words::warnings(&analysis);
+    // One group: its list size is in its heading, not in every sentence.
     assert_eq!(
         warnings,
         vec![
-            "more workers than CPUs (2) in w · range 10 items · threads ×4: CPU-bound work cannot gain past 2",
-            "too few runs for a 95% interval of the median in w · range 10 items · serial and 2 other entries: \
+            "more workers than CPUs (2) in w · threads ×4: CPU-bound work cannot gain past 2",
+            "too few runs for a 95% interval of the median in w · serial and 2 other entries: \
              min … max of 3 covers it 75% of the time, and it takes 6: use repetitions = \"auto\""
         ]
     );
@@ -163,7 +164,7 @@ fn the_best_chunk_size_is_named_as_chosen_after_measuring() {
     assert_eq!(
         sentences,
         vec![
-            "w · range 10 items: processes ×2 with chunk 1, the best of 2 chunk sizes, chosen after measuring beats serial (2.00×, 95% CI 2.00× … 2.00×)"
+            "w: processes ×2 with chunk 1, the best of 2 chunk sizes, chosen after measuring beats serial (2.00×, 95% CI 2.00× … 2.00×)"
         ]
     );
 }
@@ -347,7 +348,7 @@ fn disturbed_runs_are_always_left_out_and_too_few_undisturbed_ones_leave_an_entr
     let said = crate::report::words::warnings(&analysis).join("\n");
     assert!(
         said.contains(
-            "w · range 10 items · serial (busy: 2 of 6 runs disturbed) and the entry judged against it: \
+            "w · serial (busy: 2 of 6 runs disturbed) and the entry judged against it: \
              not judged (busy); run again when the machine is quiet, or set fixed repetitions"
         ),
         "{said}"
@@ -630,4 +631,24 @@ fn no_clear_difference_is_never_recommended_over_serial() {
     let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
     assert_eq!(choice.strategy, "serial", "{choice:?}");
     assert!(choice.rest_within_noise);
+}
+
+/// A sentence names an entry by what tells it apart from the other groups:
+/// a parameter every group shares is left to the headings, a list size that
+/// differs is kept.
+#[test]
+fn sentences_name_entries_by_what_differs_between_groups() {
+    let mut rows = Vec::new();
+    for size in [10, 20] {
+        for repetition in 1..=3 {
+            for (strategy, workers, wall) in [("serial", 1, 2.0), ("threads", 4, 1.0)] {
+                let mut cells = row(strategy, workers, size, repetition, wall);
+                cells.insert("param_interpreter".to_owned(), "python3".to_owned());
+                rows.push(cells);
+            }
+        }
+    }
+    let said = crate::report::words::warnings(&analyze(&rows).unwrap()).join("\n");
+    assert!(said.contains("in w · range 10 items · threads ×4"), "{said}");
+    assert!(!said.contains("interpreter=python3"), "{said}");
 }

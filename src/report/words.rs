@@ -74,13 +74,41 @@ pub fn ratio(value: f64) -> String {
 /// The warnings of an analysis, one sentence each.
 pub fn warnings(analysis: &Analysis) -> Vec<String> {
     let hosts = analysis.hosts.len();
-    analysis::warnings(analysis).iter().map(|warning| warning_sentence(warning, hosts)).collect()
+    let shared = shared_parts(analysis);
+    analysis::warnings(analysis)
+        .iter()
+        .map(|warning| without_parts(&warning_sentence(warning, hosts), &shared))
+        .collect()
 }
 
 /// The crossover of an analysis, one sentence each.
 pub fn crossover(analysis: &Analysis) -> Vec<String> {
     let hosts = analysis.hosts.len();
-    analysis::crossover(analysis).iter().map(|crossover| crossover_sentence(crossover, hosts)).collect()
+    let shared = shared_parts(analysis);
+    analysis::crossover(analysis)
+        .iter()
+        .map(|crossover| without_parts(&crossover_sentence(crossover, hosts), &shared))
+        .collect()
+}
+
+/// The parts of a group's title after its workload (`range 100 items`,
+/// `interpreter=python3`) that every group of the analysis shares: a
+/// sentence names an entry by what tells it apart, and the table's headings
+/// say the rest.
+fn shared_parts(analysis: &Analysis) -> Vec<String> {
+    let hosts = analysis.hosts.len();
+    let titles: Vec<Vec<String>> = analysis
+        .groups()
+        .iter()
+        .map(|(group, _)| title(group, hosts).split(" · ").skip(1).map(str::to_owned).collect())
+        .collect();
+    let Some((first, rest)) = titles.split_first() else { return Vec::new() };
+    first.iter().filter(|part| rest.iter().all(|title| title.contains(part))).cloned().collect()
+}
+
+/// `sentence` with each of `parts` taken out of the entry names in it.
+fn without_parts(sentence: &str, parts: &[String]) -> String {
+    parts.iter().fold(sentence.to_owned(), |sentence, part| sentence.replace(&format!(" · {part}"), ""))
 }
 
 fn warning_sentence(warning: &Warning, hosts: usize) -> String {
