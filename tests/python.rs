@@ -464,8 +464,11 @@ fn the_active_virtual_environment_is_the_default_interpreter() {
     let plan = String::from_utf8_lossy(&check.stdout).into_owned();
     assert!(plan.contains("(python funcs.py:square in CPython "), "{plan}");
     assert!(plan.contains(&format!(" {}), ", python.display())), "{plan}");
-    let run = active(&["run", "--quiet", "job.toml"]);
+    let run = active(&["run", "job.toml"]);
     assert!(run.status.success(), "{}", stderr(&run));
+    // The table's output says which python `python3` stood for.
+    let table = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(table.contains(&format!("w: interpreter=python3 ran {} (CPython ", python.display())), "{table}");
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.path().join("results/py.env.json")).unwrap())
             .unwrap();

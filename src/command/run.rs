@@ -330,6 +330,25 @@ fn run_job(
     if !args.quiet {
         let mut text = report::table::render(&analysis);
         text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
+        // The python an `interpreter` name stood for, where it is not the one
+        // that name finds on PATH: the active virtual environment's.
+        let venv = crate::workload::python::active_virtualenv_python();
+        for workload in &job.workloads {
+            let crate::jobfile::WorkloadKind::Python { interpreters, .. } = &workload.kind else { continue };
+            for interpreter in
+                interpreters.iter().filter(|interpreter| Some(&interpreter.path) == venv.as_ref())
+            {
+                text.push_str(&format!(
+                    "
+{}: interpreter={} ran {} ({}), the active virtual environment's python; the CSV's \
+                     param_interpreter keeps the job's name for it, env.json the path",
+                    workload.name,
+                    interpreter.name,
+                    interpreter.path.display(),
+                    interpreter.facts.name()
+                ));
+            }
+        }
         for workload in job.workloads.iter().filter(|workload| !workload.verify) {
             text.push_str(&format!(
                 "\nunverified: {} (verify = false): its results were recorded, not compared between runs",
