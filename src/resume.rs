@@ -10,8 +10,9 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::matrix::Plan;
-use crate::report::csv::{PriorRun, partial_path, read_rows, record_of};
+use crate::report::csv::{partial_path, read_rows};
 use crate::results::RunRow;
+use crate::runner::KeptRun;
 use crate::runner::Status;
 
 /// What to do with rows already on disk.
@@ -35,7 +36,7 @@ pub fn load(
     plan: &Plan,
     mode: Mode,
     resume_hint: &str,
-) -> Result<Vec<PriorRun>, Error> {
+) -> Result<Vec<KeptRun>, Error> {
     let partial = partial_path(out_dir, job);
     let complete = out_dir.join(format!("{job}.csv"));
     // Where parbench keeps its rows, something else: nothing of it is
@@ -135,7 +136,7 @@ fn refuse_foreign(
     )))
 }
 
-fn select(rows: Vec<RunRow>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
+fn select(rows: Vec<RunRow>, plan: &Plan, mode: Mode) -> Vec<KeptRun> {
     // Rows written by parbench 0.1.0 carry the key of the definition alone
     // (before it covered the job's location, its scripts and parbench's
     // version): they still match by it. Rows written since carry the full
@@ -146,27 +147,24 @@ fn select(rows: Vec<RunRow>, plan: &Plan, mode: Mode) -> Vec<PriorRun> {
         .map(|entry| (entry.legacy_key.as_str(), entry))
         .chain(plan.entries.iter().map(|entry| (entry.key.as_str(), entry)))
         .collect();
-    let mut kept: BTreeMap<(usize, u32), PriorRun> = BTreeMap::new();
+    let mut kept: BTreeMap<(usize, u32), KeptRun> = BTreeMap::new();
     for row in rows {
         let Some(entry) = entries.get(row.entry_key.as_str()) else {
             continue;
         };
-        let record = record_of(&row, entry.index);
         // A repetition above a smaller --repetitions stays: it was measured,
         // and a run continues what is on disk, it never deletes from it.
-        if record.repetition == 0 {
+        if row.repetition == 0 {
             continue;
         }
         let keep = match mode {
-            Mode::Resume => record.status == Status::Ok,
-            Mode::RetryFailed => {
-                !matches!(record.status, Status::Failed | Status::Timeout | Status::Unverified)
-            }
+            Mode::Resume => row.status == Status::Ok,
+            Mode::RetryFailed => !matches!(row.status, Status::Failed | Status::Timeout | Status::Unverified),
             Mode::New | Mode::Fresh => false,
         };
         if keep {
             // A later row for the same run replaces an earlier one.
-            kept.insert((entry.index, record.repetition), PriorRun { record, row });
+            kept.insert((entry.index, row.repetition), KeptRun { entry: entry.index, row });
         }
     }
     kept.into_values().collect()

@@ -210,8 +210,7 @@ fn run_job(
     };
     let resume_hint = resume_command(args);
     let prior = resume::load(&args.out, base, plan, mode, &resume_hint)?;
-    let prior_records: Vec<runner::RunRecord> = prior.iter().map(|run| run.record.clone()).collect();
-    let runs_left = runner::runs_to_do(plan, &prior_records);
+    let runs_left = runner::runs_to_do(plan, &prior);
     if !prior.is_empty() && !args.quiet {
         eprintln!(
             "{}: keeping {} already measured; {} to go",
@@ -227,13 +226,13 @@ fn run_job(
             eprintln!("{warning}");
         }
     }
-    let mut rows = report::csv::RowWriter::create(job, base, plan, host, &args.out, &prior)?;
+    let mut rows = report::csv::RowWriter::create(base, plan, &args.out, &prior)?;
     let continues = matches!(mode, resume::Mode::Resume | resume::Mode::RetryFailed);
     let mut log = report::log::StderrLog::new(&args.out, base, continues);
     let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
-        runner::run(job, plan, &prior_records, conditions.order_seed, &mut reporters)
+        runner::run(job, plan, host, &prior, conditions.order_seed, &mut reporters)
     };
     progress.finish();
     let outcome = match outcome {

@@ -1,21 +1,16 @@
 //! The per-run CSV (`results/NAME.csv`), as `RESULTS.md` defines it, and the
 //! one place the csv writer is configured.
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use super::text_cell;
 use crate::analysis::{EntryId, GroupId};
 use crate::error::Error;
-use crate::interference::Evidence;
-use crate::jobfile::Job;
-use crate::matrix::{Entry, Plan, param_cell};
+use crate::matrix::{Entry, Plan};
 pub use crate::results::{RunRow, RunTable, header, writer};
-use crate::runner::{Event, Host, Reporter, RunRecord};
+use crate::runner::{Event, KeptRun, Reporter, param_cells};
 
 /// Every parameter name used by any entry, sorted.
 pub fn param_names(plan: &Plan) -> Vec<String> {
@@ -26,81 +21,6 @@ pub fn param_names(plan: &Plan) -> Vec<String> {
     names
 }
 
-/// The parameter cells of an entry, by name.
-fn param_cells(entry: &Entry) -> BTreeMap<String, String> {
-    entry
-        .params
-        .iter()
-        .map(|(name, value)| {
-            let cell = match value {
-                crate::jobfile::ParamValue::Text(text) => text_cell(text),
-                number => param_cell(number),
-            };
-            (name.clone(), cell)
-        })
-        .collect()
-}
-
-/// The row of a run just measured.
-pub fn measured(job: &Job, entry: &Entry, record: &RunRecord, host: &Host) -> RunRow {
-    let items_per_s = (record.wall_s > 0.0 && record.status == crate::runner::Status::Ok)
-        .then(|| entry.list_size as f64 / record.wall_s);
-    RunRow {
-        job: job.name.clone(),
-        workload: entry.workload_name.clone(),
-        generator: entry.generator.to_owned(),
-        list_size: entry.list_size,
-        strategy: entry.strategy,
-        workers: entry.workers,
-        chunk_size: entry.chunk_cell(),
-        repetition: record.repetition,
-        status: record.status,
-        wall_s: record.wall_s,
-        setup_s: record.setup_s,
-        cpu_s: record.cpu_s,
-        items_per_s,
-        checksum: record.checksum.clone(),
-        error: one_line(&record.error),
-        started_at: Some(record.started_at),
-        host: host.name.clone(),
-        cpus: host.cpus,
-        parbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-        entry_key: entry.key.clone(),
-        peak_rss_bytes: record.peak_rss_bytes,
-        python: record.python.clone(),
-        python_gil: record.python_gil,
-        foreign_cpu_s: record.load.and_then(|load| load.foreign_cpu_s),
-        steal_s: record.load.and_then(|load| load.steal_s),
-        disturbed: record.load.map(|load| load.disturbed),
-        run_delay_s: record.load.and_then(|load| load.run_delay_s),
-        params: param_cells(entry),
-    }
-}
-
-/// The record of a row read back, for the runner's statistics and checks.
-pub fn record_of(row: &RunRow, entry: usize) -> RunRecord {
-    RunRecord {
-        entry,
-        repetition: row.repetition,
-        status: row.status,
-        wall_s: row.wall_s,
-        setup_s: row.setup_s,
-        cpu_s: row.cpu_s,
-        checksum: row.checksum.clone(),
-        error: row.error.clone(),
-        started_at: row.started_at.unwrap_or(SystemTime::UNIX_EPOCH),
-        peak_rss_bytes: row.peak_rss_bytes,
-        python: row.python.clone(),
-        python_gil: row.python_gil,
-        load: row.disturbed.map(|disturbed| Evidence {
-            foreign_cpu_s: row.foreign_cpu_s,
-            steal_s: row.steal_s,
-            run_delay_s: row.run_delay_s,
-            disturbed,
-        }),
-    }
-}
-
 fn one_line(text: &str) -> String {
     text.split(['\n', '\r']).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
 }
@@ -109,9 +29,7 @@ fn one_line(text: &str) -> String {
 /// next run starts; [`RowWriter::finish`] writes the complete `NAME.csv`, rows
 /// in plan order, and renames it into place in one step, so an earlier
 /// complete file is only ever replaced by a complete one.
-pub struct RowWriter<'a> {
-    job: &'a Job,
-    host: &'a Host,
+pub struct RowWriter {
     param_names: Vec<String>,
     partial: PathBuf,
     final_path: PathBuf,
@@ -128,17 +46,10 @@ pub struct RowWriter<'a> {
     written: u64,
 }
 
-impl<'a> RowWriter<'a> {
+impl RowWriter {
     /// Starts `NAME.csv.partial` with the header and the kept rows of an
     /// earlier run (written aside and renamed, so a crash here loses none).
-    pub fn create(
-        job: &'a Job,
-        base: &str,
-        plan: &Plan,
-        host: &'a Host,
-        out_dir: &Path,
-        prior: &[PriorRun],
-    ) -> Result<Self, Error> {
+    pub fn create(base: &str, plan: &Plan, out_dir: &Path, prior: &[KeptRun]) -> Result<Self, Error> {
         let final_path = out_dir.join(format!("{base}.csv"));
         let log_path = out_dir.join(format!("{base}.log"));
         let partial = partial_path(out_dir, base);
@@ -147,7 +58,7 @@ impl<'a> RowWriter<'a> {
         let mut index = Vec::with_capacity(prior.len());
         for run in prior {
             let bytes = row_bytes(&run.row.to_record(&param_names));
-            index.push((entry_number(run.record.entry), run.record.repetition, content.len() as u64));
+            index.push((entry_number(run.entry), run.row.repetition, content.len() as u64));
             content.extend_from_slice(&bytes);
         }
         Staged::new(&partial, &content)?.commit()?;
@@ -159,7 +70,7 @@ impl<'a> RowWriter<'a> {
             .open(&partial)
             .map_err(Error::output(&partial))?;
         let written = content.len() as u64;
-        Ok(RowWriter { job, host, param_names, partial, final_path, log_path, file, index, written })
+        Ok(RowWriter { param_names, partial, final_path, log_path, file, index, written })
     }
 
     pub fn partial_path(&self) -> &Path {
@@ -224,17 +135,18 @@ fn row_bytes(cells: &[String]) -> Vec<u8> {
     csv.into_inner().expect("writing to memory")
 }
 
-impl Reporter for RowWriter<'_> {
+impl Reporter for RowWriter {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        if let Event::RunFinished { entry, record, stderr } = event {
-            let mut row = measured(self.job, entry, record, self.host);
-            // Where the run wrote to stderr, the log has more than this cell.
-            if !record.error.is_empty() && !stderr.is_empty() {
+        if let Event::RunFinished { entry, row, stderr } = event {
+            // The error in one line; where the run wrote to stderr, the
+            // log has more than this cell.
+            let mut row = RunRow { error: one_line(&row.error), ..(*row).clone() };
+            if !row.error.is_empty() && !stderr.is_empty() {
                 row.error.push_str(&format!(" (see {})", self.log_path.display()));
             }
             let bytes = row_bytes(&row.to_record(&self.param_names));
             self.file.write_all(&bytes).map_err(Error::output(&self.partial))?;
-            self.index.push((entry_number(entry.index), record.repetition, self.written));
+            self.index.push((entry_number(entry.index), row.repetition, self.written));
             self.written += bytes.len() as u64;
         }
         Ok(())
@@ -337,14 +249,6 @@ pub fn group_names(plan: &Plan) -> Vec<String> {
             crate::results::group_name(&entry.workload_name, entry.generator, entry.list_size, params)
         })
         .collect()
-}
-
-/// A kept row: its record (for statistics and checks) and the row as first
-/// written (the host and time it was measured at stay what they were).
-#[derive(Debug, Clone)]
-pub struct PriorRun {
-    pub record: RunRecord,
-    pub row: RunRow,
 }
 
 pub fn partial_path(out_dir: &Path, job: &str) -> PathBuf {

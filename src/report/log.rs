@@ -34,10 +34,10 @@ impl StderrLog {
 
 impl Reporter for StderrLog {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        let Event::RunFinished { entry, record, stderr } = event else {
+        let Event::RunFinished { entry, row, stderr } = event else {
             return Ok(());
         };
-        if stderr.is_empty() && record.error.is_empty() {
+        if stderr.is_empty() && row.error.is_empty() {
             return Ok(());
         }
         if self.file.is_none() {
@@ -50,13 +50,13 @@ impl Reporter for StderrLog {
             self.file = Some(BufWriter::new(file));
         }
         let file = self.file.as_mut().expect("opened above");
-        let prefix = format!("[{} · repetition {}]", entry.label(), record.repetition);
+        let prefix = format!("[{} · repetition {}]", entry.label(), row.repetition);
         let write = |file: &mut BufWriter<File>| -> std::io::Result<()> {
             for line in stderr.iter() {
                 writeln!(file, "{prefix} {line}")?;
             }
-            if !record.error.is_empty() {
-                writeln!(file, "{prefix} {}: {}", record.status.name(), record.error)?;
+            if !row.error.is_empty() {
+                writeln!(file, "{prefix} {}: {}", row.status.name(), row.error)?;
             }
             file.flush()
         };

@@ -18,9 +18,10 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
-use super::RunRecord;
+use super::KeptRun;
 use super::tally::{Stop, Tally};
 use crate::matrix::Entry;
+use crate::results::RunRow;
 use crate::vocab::{Order, Repetitions, Strategy};
 
 /// One thing the runner does, in order.
@@ -59,15 +60,15 @@ impl<'a> Rounds<'a> {
         order: Order,
         seed: u64,
         group: usize,
-        prior: &[RunRecord],
+        prior: &[KeptRun],
     ) -> Rounds<'a> {
         let mut state = seed ^ (group as u64).wrapping_mul(0xA24B_AED4_963E_E407);
         let mut tallies = vec![Tally::default(); entries.len()];
         let mut kept = vec![BTreeSet::new(); entries.len()];
-        for record in prior {
-            if let Some(index) = entries.iter().position(|entry| entry.index == record.entry) {
-                tallies[index].keep(record);
-                kept[index].insert(record.repetition);
+        for kept_run in prior {
+            if let Some(index) = entries.iter().position(|entry| entry.index == kept_run.entry) {
+                tallies[index].keep(&kept_run.row);
+                kept[index].insert(kept_run.row.repetition);
             }
         }
         Rounds {
@@ -90,9 +91,9 @@ impl<'a> Rounds<'a> {
     }
 
     /// Counts a measured run of `entry`.
-    pub(super) fn record(&mut self, entry: &Entry, record: &RunRecord) {
+    pub(super) fn record(&mut self, entry: &Entry, row: &RunRow) {
         let index = self.local(entry);
-        self.tallies[index].record(record);
+        self.tallies[index].record(row);
     }
 
     /// Adds time `entry` took: one of its runs or warm-ups, and parbench's
@@ -243,22 +244,16 @@ mod tests {
         expand(&job, 2, Overrides::default())
     }
 
-    fn record(entry: usize, repetition: u32, wall_s: f64, status: Status) -> RunRecord {
-        RunRecord {
-            entry,
+    fn record(entry: usize, repetition: u32, wall_s: f64, status: Status) -> KeptRun {
+        let row = RunRow {
             repetition,
             status,
             wall_s,
             setup_s: Some(0.0),
-            cpu_s: 0.0,
-            checksum: String::new(),
-            error: String::new(),
-            started_at: SystemTime::UNIX_EPOCH,
-            peak_rss_bytes: None,
-            python: String::new(),
-            python_gil: None,
-            load: None,
-        }
+            started_at: Some(SystemTime::UNIX_EPOCH),
+            ..RunRow::blank()
+        };
+        KeptRun { entry, row }
     }
 
     fn at(seconds: f64) -> SystemTime {
@@ -281,8 +276,8 @@ mod tests {
         let mut clock = 0.0;
         while let Some(step) = rounds.next() {
             if let Step::Measure(entry, repetition) = step {
-                let mut run = record(entry.index, repetition, wall(entry.index, repetition), Status::Ok);
-                run.started_at = at(clock);
+                let mut run = record(entry.index, repetition, wall(entry.index, repetition), Status::Ok).row;
+                run.started_at = Some(at(clock));
                 clock += run.wall_s;
                 rounds.record(entry, &run);
                 rounds.spend(entry, Duration::from_secs_f64(run.wall_s));
@@ -333,7 +328,7 @@ mod tests {
     #[test]
     fn done_runs_and_their_warmups_are_skipped() {
         let plan = plan("repetitions = 2");
-        let prior: Vec<RunRecord> = [(0, 1), (0, 2), (1, 1), (2, 1), (2, 2)]
+        let prior: Vec<KeptRun> = [(0, 1), (0, 2), (1, 1), (2, 1), (2, 2)]
             .into_iter()
             .map(|(entry, repetition)| record(entry, repetition, 1.0, Status::Ok))
             .collect();

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{RunRecord, Status};
+use super::Status;
+use crate::results::RunRow;
 use crate::vocab::Precision;
 
 /// Why `"auto"` stopped repeating an entry.
@@ -68,13 +69,14 @@ pub struct Tally {
 
 impl Tally {
     /// Counts one measured run.
-    pub fn record(&mut self, record: &RunRecord) {
+    pub fn record(&mut self, row: &RunRow) {
         self.runs += 1;
-        let end = record.started_at + Duration::from_secs_f64(record.wall_s.max(0.0));
-        self.first = Some(self.first.map_or(record.started_at, |first| first.min(record.started_at)));
+        let started_at = row.started_at.unwrap_or(SystemTime::UNIX_EPOCH);
+        let end = started_at + Duration::from_secs_f64(row.wall_s.max(0.0));
+        self.first = Some(self.first.map_or(started_at, |first| first.min(started_at)));
         self.last = Some(self.last.map_or(end, |last| last.max(end)));
-        let disturbed = record.load.is_some_and(|load| load.disturbed);
-        match record.status {
+        let disturbed = row.disturbed == Some(true);
+        match row.status {
             Status::Ok if disturbed => {
                 self.ok += 1;
                 self.disturbed += 1;
@@ -83,12 +85,12 @@ impl Tally {
             Status::Ok => {
                 self.ok += 1;
                 self.streak = 0;
-                self.quiet_walls.push(record.wall_s);
+                self.quiet_walls.push(row.wall_s);
             }
             status => {
                 self.failures += 1;
                 if self.first_bad.is_none() {
-                    self.first_bad = Some((status, record.error.clone()));
+                    self.first_bad = Some((status, row.error.clone()));
                 }
             }
         }
@@ -97,9 +99,9 @@ impl Tally {
     /// Counts a kept run of an earlier invocation: its wall time is the
     /// time it took. Whether the machine is busy is this invocation's to
     /// find out: kept runs start no streak.
-    pub fn keep(&mut self, record: &RunRecord) {
-        self.record(record);
-        self.spend(Duration::from_secs_f64(record.wall_s.max(0.0)));
+    pub fn keep(&mut self, row: &RunRow) {
+        self.record(row);
+        self.spend(Duration::from_secs_f64(row.wall_s.max(0.0)));
         self.streak = 0;
     }
 
@@ -160,27 +162,21 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interference::Evidence;
 
     fn at(seconds: f64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds)
     }
 
-    pub(crate) fn run(wall_s: f64, status: Status, disturbed: bool, started: f64) -> RunRecord {
-        RunRecord {
-            entry: 0,
+    pub(crate) fn run(wall_s: f64, status: Status, disturbed: bool, started: f64) -> RunRow {
+        RunRow {
             repetition: 1,
             status,
             wall_s,
             setup_s: Some(0.0),
-            cpu_s: 0.0,
-            checksum: String::new(),
             error: if status == Status::Ok { String::new() } else { "boom".to_owned() },
-            started_at: at(started),
-            peak_rss_bytes: None,
-            python: String::new(),
-            python_gil: None,
-            load: Some(Evidence { disturbed, ..Evidence::default() }),
+            started_at: Some(at(started)),
+            disturbed: Some(disturbed),
+            ..RunRow::blank()
         }
     }
 
