@@ -188,28 +188,12 @@ fn run_job(
     conditions: Conditions<'_>,
     args: &RunArgs,
 ) -> Result<JobEnd, Error> {
-    let base = match args.shard {
-        Some(shard) => shard.base_name(&job.name),
-        None => job.name.clone(),
-    };
-    let base = base.as_str();
-    let _lock = lock::ResultsLock::acquire(&args.out, base)?;
-    let out_file = |suffix: &str| args.out.join(format!("{base}{suffix}"));
-    report::csv::refuse_links(&[
-        out_file(".csv"),
-        out_file(".csv.partial"),
-        out_file(".summary.csv"),
-        out_file(".env.json"),
-        out_file(".log"),
-    ])?;
-    let mode = match (args.resume, args.retry_failed, args.fresh) {
-        (true, _, _) => resume::Mode::Resume,
-        (_, true, _) => resume::Mode::RetryFailed,
-        (_, _, true) => resume::Mode::Fresh,
-        _ => resume::Mode::New,
-    };
+    let files = ResultFiles::new(job, args);
+    let _lock = lock::ResultsLock::acquire(&args.out, &files.base)?;
+    files.refuse_links()?;
+    let mode = resume_mode(args);
     let resume_hint = resume_command(args);
-    let prior = resume::load(&args.out, base, plan, mode, &resume_hint)?;
+    let prior = resume::load(&args.out, &files.base, plan, mode, &resume_hint)?;
     let runs_left = runner::runs_to_do(plan, &prior);
     if !prior.is_empty() && !args.quiet {
         eprintln!(
@@ -219,83 +203,43 @@ fn run_job(
             count(runs_left, "run", "runs")
         );
     }
-
     if !*conditions.warned {
         *conditions.warned = true;
         if let Some(warning) = conditions.checks.warning_line() {
             eprintln!("{warning}");
         }
     }
-    let mut rows = report::csv::RowWriter::create(base, plan, &args.out, &prior)?;
+    let mut rows = report::csv::RowWriter::create(&files.base, plan, &args.out, &prior)?;
     let continues = matches!(mode, resume::Mode::Resume | resume::Mode::RetryFailed);
-    let mut log = report::log::StderrLog::new(&args.out, base, continues);
+    let mut log = report::log::StderrLog::new(&args.out, &files.base, continues);
     let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
         runner::run(job, plan, host, &prior, conditions.order_seed, &mut reporters)
     };
     progress.finish();
+    let saved = |rows: &report::csv::RowWriter| {
+        format!(
+            "{} saved in {}",
+            count(rows.saved() as u64, "run is", "runs are"),
+            rows.partial_path().display()
+        )
+    };
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
             // The rows written so far are intact; say where and how to go on.
-            eprintln!(
-                "error: {error}\n{} saved in {}; continue with: {resume_hint}",
-                count(rows.saved() as u64, "run is", "runs are"),
-                rows.partial_path().display()
-            );
+            eprintln!("error: {error}\n{}; continue with: {resume_hint}", saved(&rows));
             return Err(error.already_reported());
         }
     };
     if outcome.interrupted {
-        eprintln!(
-            "\n{}: interrupted; {} saved in {}. Continue with:\n  {resume_hint}",
-            job.name,
-            count(rows.saved() as u64, "run is", "runs are"),
-            rows.partial_path().display()
-        );
+        eprintln!("\n{}: interrupted; {}. Continue with:\n  {resume_hint}", job.name, saved(&rows));
         return Ok(JobEnd::Interrupted);
     }
-    // The CSV, its summary, its scaling fits and env.json replace the
-    // previous set together: all are written in full first, and only then
-    // renamed into place, the CSV last. Until the `.partial` is removed,
-    // after the renames, it marks the set as unfinished, and `--resume`
-    // writes it again.
-    let summary_path = out_file(".summary.csv");
-    let scaling_path = out_file(".scaling.csv");
-    let env_path = out_file(".env.json");
-    let staged = (|| {
-        let csv = rows.stage()?;
-        // The summary and the table come from the file just written,
-        // exactly as `parbench report` would compute them from it.
-        let mut analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
-        if plan.entries.iter().any(|entry| entry.repetitions == crate::vocab::Repetitions::Auto) {
-            analysis.precision_goal = Some(job.precision.target);
-        }
-        let answers = analysis::answers::answers(&analysis, None);
-        let summary = report::csv::Staged::new(&summary_path, &report::summary::to_csv(&analysis))?;
-        let scaling = report::csv::Staged::new(
-            &scaling_path,
-            &report::scaling::to_csv(&answers, &analysis.param_names),
-        )?;
-        let env = report::csv::Staged::new(
-            &env_path,
-            report::env::describe(
-                job,
-                host,
-                shard,
-                conditions.order_seed,
-                conditions.checks,
-                &report::env::OtherLoad::of(&outcome.totals),
-            )
-            .as_bytes(),
-        )?;
-        summary.commit()?;
-        scaling.commit()?;
-        env.commit()?;
-        Ok::<_, Error>((csv.commit()?, analysis, answers))
-    })();
-    let (csv_path, analysis, answers) = match staged {
+    let other_load = report::env::OtherLoad::of(&outcome.totals);
+    let env = report::env::describe(job, host, shard, conditions.order_seed, conditions.checks, &other_load);
+    let (analysis, answers) = match files.put_in_place(job, plan, &mut rows, &env) {
         Ok(done) => done,
         Err(error) => {
             eprintln!(
@@ -308,90 +252,160 @@ fn run_job(
         }
     };
     rows.close();
-    let html = args.html.as_ref().map(|html| {
-        // Several jobs in one run each get their own page beside FILE.
-        if args.jobs.len() > 1 {
-            let stem = html.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
-            let extension =
-                html.extension().map(|ext| format!(".{}", ext.to_string_lossy())).unwrap_or_default();
-            html.with_file_name(format!("{stem}-{base}{extension}"))
-        } else {
-            html.clone()
-        }
-    });
+    let html = files.html(args);
     if let Some(html) = &html {
         std::fs::write(html, report::shown(&report::html::render(&analysis, &answers)))
             .map_err(Error::output(html))?;
     }
-
-    let totals = outcome.totals;
-    let failed = totals.not_ok;
+    let failed = outcome.totals.not_ok;
     if !args.quiet {
-        let mut text = report::table::render(&analysis);
-        text.push_str(&report::scaling::text(&answers, analysis.hosts.len()));
-        // The python an `interpreter` name stood for, where it is not the one
-        // that name finds on PATH: the active virtual environment's.
-        let venv = crate::workload::python::active_virtualenv_python();
-        for workload in &job.workloads {
-            let crate::jobfile::WorkloadKind::Python { interpreters, .. } = &workload.kind else { continue };
-            for interpreter in
-                interpreters.iter().filter(|interpreter| Some(&interpreter.path) == venv.as_ref())
-            {
-                text.push_str(&format!(
-                    "
-{}: interpreter={} ran {} ({}), the active virtual environment's python; the CSV's \
-                     param_interpreter keeps the job's name for it, env.json the path",
-                    workload.name,
-                    interpreter.name,
-                    interpreter.path.display(),
-                    interpreter.facts.name()
-                ));
-            }
+        print(&results_text(job, plan, &analysis, &answers))?;
+        let mut written = files.written();
+        for extra in log.path().into_iter().chain(html.as_deref()) {
+            written.push_str(&format!(", {}", extra.display()));
         }
-        for workload in job.workloads.iter().filter(|workload| !workload.verify) {
-            text.push_str(&format!(
-                "\nunverified: {} (verify = false): its results were recorded, not compared between runs",
-                workload.name
-            ));
-        }
-        for skipped in &plan.skipped {
-            text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
-        }
-        if !plan.skipped.is_empty() || job.workloads.iter().any(|workload| !workload.verify) {
-            text.push('\n');
-        }
-        print(&text)?;
-        let mut files = format!(
-            "{}, {}, {}, {}",
-            csv_path.display(),
-            summary_path.display(),
-            scaling_path.display(),
-            env_path.display()
-        );
-        if let Some(log) = log.path() {
-            files.push_str(&format!(", {}", log.display()));
-        }
-        if let Some(html) = &html {
-            files.push_str(&format!(", {}", html.display()));
-        }
-        let ending = Ending {
-            runs: totals.runs,
-            failed,
-            not_judged: analysis.entries.iter().filter(|entry| entry.busy.is_some()).count(),
-            pinned: pinned_entries(plan, job.pin),
-            entries: plan.entries.len(),
-            untimed_start: job.pool_start == crate::vocab::PoolStart::Untimed,
-        };
-        eprintln!("\n{}: {}; wrote {files}", job.name, ending.words());
+        let ending = Ending::of(job, plan, &outcome.totals, &analysis);
+        eprintln!("\n{}: {}; wrote {written}", job.name, ending.words());
     } else if failed > 0 {
         eprintln!(
             "{}: {failed} of {} not ok; see {}",
             job.name,
-            count(totals.runs as u64, "run", "runs"),
-            csv_path.display()
+            count(outcome.totals.runs as u64, "run", "runs"),
+            files.path(".csv").display()
         );
     }
     Ok(if failed > 0 { JobEnd::SomeFailed } else { JobEnd::AllOk })
+}
+
+/// Which runs already on disk a run keeps, as the options say.
+fn resume_mode(args: &RunArgs) -> resume::Mode {
+    match (args.resume, args.retry_failed, args.fresh) {
+        (true, _, _) => resume::Mode::Resume,
+        (_, true, _) => resume::Mode::RetryFailed,
+        (_, _, true) => resume::Mode::Fresh,
+        _ => resume::Mode::New,
+    }
+}
+
+/// The files a job's run writes in the results folder: `BASE.csv` (a
+/// shard's base names its slice), its summary, scaling fits, environment
+/// record and log.
+struct ResultFiles {
+    base: String,
+    out: std::path::PathBuf,
+}
+
+impl ResultFiles {
+    fn new(job: &Job, args: &RunArgs) -> ResultFiles {
+        let base = match args.shard {
+            Some(shard) => shard.base_name(&job.name),
+            None => job.name.clone(),
+        };
+        ResultFiles { base, out: args.out.clone() }
+    }
+
+    fn path(&self, suffix: &str) -> std::path::PathBuf {
+        self.out.join(format!("{}{suffix}", self.base))
+    }
+
+    fn refuse_links(&self) -> Result<(), Error> {
+        let suffixes = [".csv", ".csv.partial", ".summary.csv", ".env.json", ".log"];
+        report::csv::refuse_links(&suffixes.map(|suffix| self.path(suffix)))
+    }
+
+    /// The CSV, its summary, its scaling fits and env.json replace the
+    /// previous set together: all are written in full first, and only then
+    /// renamed into place, the CSV last. Until the `.partial` is removed,
+    /// after the renames, it marks the set as unfinished, and `--resume`
+    /// writes it again.
+    fn put_in_place(
+        &self,
+        job: &Job,
+        plan: &Plan,
+        rows: &mut report::csv::RowWriter,
+        env: &str,
+    ) -> Result<(analysis::Analysis, analysis::answers::Answers), Error> {
+        let csv = rows.stage()?;
+        // The summary and the table come from the file just written,
+        // exactly as `parbench report` would compute them from it.
+        let mut analysis = analysis_of(&[csv.staged_path().to_path_buf()])?;
+        if plan.entries.iter().any(|entry| entry.repetitions == crate::vocab::Repetitions::Auto) {
+            analysis.precision_goal = Some(job.precision.target);
+        }
+        let answers = analysis::answers::answers(&analysis, None);
+        let summary =
+            report::csv::Staged::new(&self.path(".summary.csv"), &report::summary::to_csv(&analysis))?;
+        let scaling = report::csv::Staged::new(
+            &self.path(".scaling.csv"),
+            &report::scaling::to_csv(&answers, &analysis.param_names),
+        )?;
+        let env = report::csv::Staged::new(&self.path(".env.json"), env.as_bytes())?;
+        summary.commit()?;
+        scaling.commit()?;
+        env.commit()?;
+        csv.commit()?;
+        Ok((analysis, answers))
+    }
+
+    /// The HTML page: FILE of --html, or, where several jobs run, a page
+    /// for each beside FILE.
+    fn html(&self, args: &RunArgs) -> Option<std::path::PathBuf> {
+        let html = args.html.as_ref()?;
+        if args.jobs.len() == 1 {
+            return Some(html.clone());
+        }
+        let stem = html.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+        let extension = html.extension().map(|ext| format!(".{}", ext.to_string_lossy())).unwrap_or_default();
+        Some(html.with_file_name(format!("{stem}-{}{extension}", self.base)))
+    }
+
+    /// The files written, as the closing line lists them.
+    fn written(&self) -> String {
+        [".csv", ".summary.csv", ".scaling.csv", ".env.json"]
+            .map(|suffix| self.path(suffix).display().to_string())
+            .join(", ")
+    }
+}
+
+/// The table, the scaling fits and the notes a run shows when it ends.
+fn results_text(
+    job: &Job,
+    plan: &Plan,
+    analysis: &analysis::Analysis,
+    answers: &analysis::answers::Answers,
+) -> String {
+    let mut text = report::table::render(analysis);
+    text.push_str(&report::scaling::text(answers, analysis.hosts.len()));
+    // The python an `interpreter` name stood for, where it is not the one
+    // that name finds on PATH: the active virtual environment's.
+    let venv = crate::workload::python::active_virtualenv_python();
+    for workload in &job.workloads {
+        let crate::jobfile::WorkloadKind::Python { interpreters, .. } = &workload.kind else { continue };
+        for interpreter in interpreters.iter().filter(|interpreter| Some(&interpreter.path) == venv.as_ref())
+        {
+            text.push_str(&format!(
+                "\n{}: interpreter={} ran {} ({}), the active virtual environment's python; the CSV's \
+                 param_interpreter keeps the job's name for it, env.json the path",
+                workload.name,
+                interpreter.name,
+                interpreter.path.display(),
+                interpreter.facts.name()
+            ));
+        }
+    }
+    for workload in job.workloads.iter().filter(|workload| !workload.verify) {
+        text.push_str(&format!(
+            "\nunverified: {} (verify = false): its results were recorded, not compared between runs",
+            workload.name
+        ));
+    }
+    for skipped in &plan.skipped {
+        text.push_str(&format!("\nskipped: {} × {}: {}", skipped.workload, skipped.what, skipped.reason));
+    }
+    if !plan.skipped.is_empty() || job.workloads.iter().any(|workload| !workload.verify) {
+        text.push('\n');
+    }
+    text
 }
 
 /// What the line a run ends with counts.
@@ -408,6 +422,17 @@ struct Ending {
 }
 
 impl Ending {
+    fn of(job: &Job, plan: &Plan, totals: &runner::Totals, analysis: &analysis::Analysis) -> Ending {
+        Ending {
+            runs: totals.runs,
+            failed: totals.not_ok,
+            not_judged: analysis.entries.iter().filter(|entry| entry.busy.is_some()).count(),
+            pinned: pinned_entries(plan, job.pin),
+            entries: plan.entries.len(),
+            untimed_start: job.pool_start == crate::vocab::PoolStart::Untimed,
+        }
+    }
+
     /// `1964 runs ok (workers pinned to cores), 2 entries not judged (busy)`.
     fn words(&self) -> String {
         let runs = count(self.runs as u64, "run", "runs");
