@@ -67,7 +67,7 @@ impl ResultsLock {
             if !same {
                 continue;
             }
-            let started = crate::report::timestamp(std::time::SystemTime::now());
+            let started = crate::vocab::timestamp(std::time::SystemTime::now());
             let _ = file.set_len(0);
             let _ = file.rewind();
             let _ = write!(file, "parbench pid {} since {started}", std::process::id());
