@@ -293,7 +293,7 @@ fn absolute_paths(code: &str, module: &[String]) -> BTreeSet<Vec<String>> {
         }
         if let Some(group) = rest.strip_prefix('{') {
             let mut level = 0usize;
-            for part in group.split_inclusive(|c| matches!(c, '{' | '}' | ',')) {
+            for part in group.split_inclusive(['{', '}', ',']) {
                 if level == 0
                     && let Some(name) = ident_at(part.trim_start())
                 {
