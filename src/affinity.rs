@@ -9,11 +9,11 @@
 //! round robin, two workers would queue on one CPU while another sat idle.
 //! `pin = "none"` leaves every placement to the scheduler.
 //!
-//! Measured on 2 cores with `price-crazy` on 200 items: unpinned, a
-//! two-thread pool took 76 to 98 ms per run (median 85), because Linux's
-//! scheduler at times woke both threads of the same process on one CPU;
-//! pinned to one allowed CPU each, 78 to 84 ms (median 80), as steady as two
-//! processes.
+//! Pinned, a thread pool's runs are as steady as a process pool's: unpinned,
+//! Linux's scheduler at times wakes two threads of one process on the same
+//! CPU, and such a run takes longer while another CPU sits idle. The
+//! numbers, with their machine and date, are in docs/PERFORMANCE.md
+//! ("How the pools get there").
 
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;

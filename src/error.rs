@@ -1,9 +1,10 @@
 //! Errors that end a parbench command, and the exit status each one means.
+//! Below the layers that raise them: `jobfile` makes its located
+//! [`JobError`]s from the type here, and nothing here knows of a job.
 
 use std::io;
 use std::path::PathBuf;
 
-use crate::jobfile::JobError;
 use crate::vocab::io_reason;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,16 @@ pub enum Error {
     /// its exit status is left to give.
     #[error("")]
     Reported(i32),
+}
+
+/// A mistake in a job file, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct JobError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
 }
 
 impl Error {

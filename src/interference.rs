@@ -99,9 +99,10 @@ fn parse_stat(text: &str) -> Option<(u64, u64)> {
 }
 
 fn ticks_per_second() -> f64 {
-    // SAFETY: sysconf has no preconditions and only reads a constant.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
+    match nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK) {
+        Ok(Some(ticks)) if ticks > 0 => ticks as f64,
+        _ => 100.0,
+    }
 }
 
 /// One task's scheduler counters: the CPU time it ran and the time it was

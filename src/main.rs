@@ -1,12 +1,12 @@
 use clap::Parser;
+use nix::sys::signal::{SigHandler, Signal, signal};
 
 fn main() {
     // A write past a file-size limit must fail with an error parbench can
     // report (and keep the rows before it), not kill the process.
-    // SAFETY: setting a signal's disposition to "ignore" is always sound.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
+    // SAFETY: nix marks `signal` unsafe for the handlers it may install;
+    // "ignore" runs no code of ours, so it is always sound.
+    let _ = unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) };
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = parbench::cli::Cli::worker(&args).unwrap_or_else(|| parbench::cli::Cli::parse_from(args));
     let code = match parbench::run(cli) {

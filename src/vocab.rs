@@ -356,6 +356,12 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A moment as RFC 3339 in UTC with microseconds: env.json's `written_at`,
+/// a lock's "since".
+pub fn timestamp(time: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_micros(time).to_string()
+}
+
 /// An io::Error in words, without Rust's "(os error 2)" suffix.
 pub fn io_reason(error: &io::Error) -> String {
     match error.kind() {
@@ -384,6 +390,13 @@ pub fn shell_word(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timestamp_is_utc_to_the_microsecond() {
+        let time =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(1_795_681_597_114_213);
+        assert_eq!(timestamp(time), "2026-11-26T08:26:37.114213Z");
+    }
 
     #[test]
     fn recorded_statuses_are_named_in_order() {

@@ -1296,8 +1296,8 @@ fn report_reads_several_hosts_and_exports_every_format() {
 /// message, the charts' points in the DOM, and a screenshot that is not blank.
 /// Ignored where Chromium is not installed, unless PARBENCH_REQUIRE_BROWSER=1
 /// (CI sets it after installing Debian's chromium).
+#[parbench_test_tools::needs(chromium)]
 #[test]
-#[cfg_attr(not(has_chromium), ignore = "needs chromium on PATH")]
 fn the_html_report_renders_in_a_browser() {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
@@ -1463,8 +1463,8 @@ fn shards_run_locally_merge_to_the_rows_of_one_run() {
 
 /// A real Slurm cluster, as `.ci/slurm-up` starts one: these tests are
 /// ignored unless PARBENCH_SLURM=1 says it is there (CI sets it).
+#[parbench_test_tools::needs(slurm)]
 #[test]
-#[cfg_attr(not(has_slurm), ignore = "needs a Slurm cluster: .ci/slurm-up, then PARBENCH_SLURM=1")]
 fn a_slurm_array_gives_the_rows_of_a_local_run() {
     let work = Workdir::new();
     work.write("sharded.toml", SHARDED);
@@ -1496,8 +1496,8 @@ fn a_slurm_array_gives_the_rows_of_a_local_run() {
     assert!(stderr(&merged).contains("shard 2 of 3 is missing"), "{}", stderr(&merged));
 }
 
+#[parbench_test_tools::needs(slurm)]
 #[test]
-#[cfg_attr(not(has_slurm), ignore = "needs a Slurm cluster: .ci/slurm-up, then PARBENCH_SLURM=1")]
 fn a_failing_slurm_task_is_named_with_its_log() {
     let work = Workdir::new();
     work.write(

@@ -2,7 +2,10 @@
 //! one top-level module of `src/` to another (`crate::NAME`, or `super::`
 //! paths that climb to the crate root), outside `#[cfg(test)]` items, must
 //! be an arrow the page allows; neither the code nor the page may hold a
-//! cycle; and the modules the page calls silent never print.
+//! cycle; and the modules the page calls silent never print. Inside each
+//! folder the parts (its files and subfolders, not the `mod.rs` that
+//! declares them and holds what they share) refer to each other one way
+//! only, too: no cycle among `jobfile/raw.rs`, `schema.rs` and `validate/`.
 //!
 //! The rules are read from the page itself (the fenced `arrows` and
 //! `silent` blocks), so the page and this test cannot drift apart.
@@ -262,6 +265,56 @@ fn references(code: &str, depth: usize) -> BTreeSet<String> {
     found
 }
 
+/// The paths a file's code names from `crate::`, `super::` or `self::`,
+/// made absolute: `module` is the file's own module path (`["jobfile",
+/// "validate", "run"]` for `src/jobfile/validate/run.rs`), and each path is
+/// cut after its first name past what it climbed to, or past a `{` group's
+/// names: enough to tell which sibling of an ancestor it reaches.
+fn absolute_paths(code: &str, module: &[String]) -> BTreeSet<Vec<String>> {
+    let mut found = BTreeSet::new();
+    let boundary = |at: usize| at == 0 || !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+    for (at, _) in code.match_indices("::") {
+        let before = &code[..at];
+        let start = before.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_').len();
+        let (head, previous) = (&before[start..], before[..start].trim_end());
+        if !boundary(start) || previous.ends_with("::") {
+            continue;
+        }
+        let mut base: Vec<String> = match head {
+            "crate" => Vec::new(),
+            "self" => module.to_vec(),
+            "super" => module[..module.len().saturating_sub(1)].to_vec(),
+            _ => continue,
+        };
+        let mut rest = code[at + 2..].trim_start();
+        while let Some(after) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = after.trim_start();
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut level = 0usize;
+            for part in group.split_inclusive(['{', '}', ',']) {
+                if level == 0
+                    && let Some(name) = ident_at(part.trim_start())
+                {
+                    found.insert(base.iter().cloned().chain([name.to_owned()]).collect());
+                }
+                if part.ends_with('{') {
+                    level += 1;
+                } else if part.ends_with('}') {
+                    if level == 0 {
+                        break;
+                    }
+                    level -= 1;
+                }
+            }
+        } else if let Some(name) = ident_at(rest) {
+            found.insert(base.into_iter().chain([name.to_owned()]).collect());
+        }
+    }
+    found
+}
+
 fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("src/ is readable") {
         let path = entry.expect("a directory entry").path();
@@ -279,6 +332,10 @@ struct Crate {
     arrows: BTreeMap<(String, String), BTreeSet<String>>,
     /// Module → the files that print.
     printing: BTreeMap<String, BTreeSet<String>>,
+    /// Folder (`jobfile`, `jobfile/validate`) → the references between
+    /// its parts (files and subfolders, not its `mod.rs`, which declares
+    /// them and holds what they share).
+    inner: BTreeMap<String, Graph>,
 }
 
 /// The files of modules declared `#[cfg(test)] mod NAME;` in `code`, a file
@@ -308,25 +365,69 @@ fn read_crate(src: &Path) -> Crate {
         let dir = if is_folder_root { path.parent().unwrap().to_path_buf() } else { path.with_extension("") };
         test_only.extend(test_module_files(&code, &dir));
     }
-    let mut krate = Crate { modules: BTreeSet::new(), arrows: BTreeMap::new(), printing: BTreeMap::new() };
-    for path in files {
-        if test_only.contains(&path) {
-            continue;
-        }
-        let relative = path.strip_prefix(src).expect("under src/");
+    let sources: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .filter(|path| !test_only.contains(path))
+        .map(|path| {
+            let code = std::fs::read_to_string(&path).expect("a readable source file");
+            (path.strip_prefix(src).expect("under src/").to_path_buf(), code)
+        })
+        .collect();
+    crate_of(&sources)
+}
+
+/// The crate made of these (path under `src/`, source) files.
+fn crate_of(sources: &[(PathBuf, String)]) -> Crate {
+    let mut krate = Crate {
+        modules: BTreeSet::new(),
+        arrows: BTreeMap::new(),
+        printing: BTreeMap::new(),
+        inner: BTreeMap::new(),
+    };
+    let mut module_paths = BTreeSet::new();
+    let mut files = Vec::new();
+    for (relative, source) in sources {
         let parts: Vec<String> = relative.iter().map(|part| part.to_string_lossy().into_owned()).collect();
         if parts.len() == 1 && (parts[0] == "lib.rs" || parts[0] == "main.rs") {
             continue;
         }
+        let mut path: Vec<String> =
+            parts.iter().map(|part| part.trim_end_matches(".rs").to_owned()).collect();
+        if path.last().is_some_and(|last| last == "mod") {
+            path.pop();
+        }
+        module_paths.insert(path.clone());
+        files.push((relative, parts, path, source));
+    }
+    for (relative, parts, path, source) in files {
         let module = parts[0].trim_end_matches(".rs").to_owned();
         let depth =
             if parts.last().is_some_and(|last| last == "mod.rs") { parts.len() - 1 } else { parts.len() };
-        let code =
-            without_tests(&code_only(&std::fs::read_to_string(&path).expect("a readable source file")));
+        let code = without_tests(&code_only(source));
         let file = relative.display().to_string();
         for target in references(&code, depth) {
             if target != module {
                 krate.arrows.entry((module.clone(), target)).or_default().insert(file.clone());
+            }
+        }
+        // Within each folder above the file: from the part holding it to
+        // the other parts it names.
+        for named in absolute_paths(&code, &path) {
+            for level in 1..path.len() {
+                let (folder, part) = (&path[..level], &path[level]);
+                if named.len() > level
+                    && named[..level] == *folder
+                    && named[level] != *part
+                    && module_paths.contains(&named[..=level])
+                {
+                    krate
+                        .inner
+                        .entry(folder.join("/"))
+                        .or_default()
+                        .entry(part.clone())
+                        .or_default()
+                        .insert(named[level].clone());
+                }
             }
         }
         if ["print!(", "println!(", "eprint!(", "eprintln!("].iter().any(|mac| code.contains(mac)) {
@@ -365,6 +466,14 @@ fn violations(rules: &Rules, krate: &Crate) -> Vec<String> {
     if let Some(path) = cycle(&actual) {
         wrong.push(format!("the modules refer to each other in a cycle: {}", path.join(" -> ")));
     }
+    for (folder, graph) in &krate.inner {
+        if let Some(path) = cycle(graph) {
+            wrong.push(format!(
+                "the parts of src/{folder}/ refer to each other in a cycle: {}",
+                path.join(" -> ")
+            ));
+        }
+    }
     for (module, files) in &krate.printing {
         if rules.silent.contains(module) {
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
@@ -396,6 +505,7 @@ fn synthetic(arrows: &[(&str, &str)], modules: &[&str]) -> Crate {
             .map(|(from, to)| ((from.to_string(), to.to_string()), BTreeSet::from([format!("{from}.rs")])))
             .collect(),
         printing: BTreeMap::new(),
+        inner: BTreeMap::new(),
     }
 }
 
@@ -462,4 +572,45 @@ fn after() { super::zeta::z(); super::super::eta::e(); }
     assert_eq!(at_top, ["alpha", "beta", "delta", "epsilon", "eta", "gamma", "zeta"]);
     let nested: Vec<String> = references(&code, 2).into_iter().collect();
     assert_eq!(nested, ["alpha", "beta", "delta", "epsilon", "eta", "gamma"]);
+}
+
+#[test]
+fn the_checker_finds_cycles_among_the_files_of_a_folder() {
+    let rules = parse_rules("```arrows\njobfile ->\n```\n```silent\n```\n").unwrap();
+    let file = |path: &str, code: &str| (PathBuf::from(path), code.to_owned());
+    let one_way = [
+        file("jobfile/mod.rs", "mod raw; mod schema; mod validate; pub struct JobError;"),
+        file("jobfile/bounds.rs", "pub const MAX: usize = 1;"),
+        file("jobfile/schema.rs", "use super::bounds::MAX;"),
+        file("jobfile/raw.rs", "use super::schema; use super::JobError;"),
+        file("jobfile/validate/mod.rs", "mod run; use super::raw::RawJob; use super::{JobError, bounds};"),
+        file(
+            "jobfile/validate/run.rs",
+            "use super::super::bounds::MAX; use super::values::x; use crate::jobfile::raw;",
+        ),
+        file("jobfile/validate/values.rs", "use super::super::JobError;"),
+    ];
+    let krate = crate_of(&one_way);
+    assert_eq!(violations(&rules, &krate), Vec::<String>::new());
+    let jobfile = &krate.inner["jobfile"];
+    assert_eq!(jobfile["validate"], BTreeSet::from(["bounds".to_owned(), "raw".to_owned()]));
+    assert_eq!(jobfile["raw"], BTreeSet::from(["schema".to_owned()]));
+    assert_eq!(krate.inner["jobfile/validate"]["run"], BTreeSet::from(["values".to_owned()]));
+
+    // The circle `jobfile/` had: raw names schema's functions, schema derives
+    // from raw's types and takes validate's limits, validate reads raw.
+    let circle = [
+        file("jobfile/mod.rs", "mod raw; mod schema; mod validate;"),
+        file("jobfile/raw.rs", "use super::schema;"),
+        file(
+            "jobfile/schema.rs",
+            "use super::raw::RawJob;\nuse super::validate::{MAX_LIST_SIZE, MAX_WORKERS};",
+        ),
+        file("jobfile/validate/mod.rs", "use super::raw::{RawJob, RawWorkload};"),
+        file("jobfile/validate/list.rs", "use crate::jobfile::{schema::x, raw};"),
+    ];
+    assert_eq!(
+        violations(&rules, &crate_of(&circle)),
+        ["the parts of src/jobfile/ refer to each other in a cycle: raw -> schema -> raw"]
+    );
 }

@@ -53,11 +53,8 @@ fn a_pool_past_the_hard_open_file_limit_is_refused_before_anything_runs() {
     }
 }
 
+#[parbench_test_tools::needs(hard_open_files_2048)]
 #[test]
-#[cfg_attr(
-    not(has_hard_open_files_2048),
-    ignore = "needs a hard open-file limit (ulimit -Hn) of 2048 or more"
-)]
 fn a_pool_past_only_the_soft_limit_runs_to_the_end() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("many.toml"), JOB).unwrap();

@@ -78,8 +78,8 @@ params = { iterations = 5 }
 workers = [2, 3, 4]
 "#;
 
+#[parbench_test_tools::needs(taskset_and_2_cpus)]
 #[test]
-#[cfg_attr(not(has_taskset_and_2_cpus), ignore = "needs taskset and at least 2 CPUs")]
 fn shards_on_nodes_with_different_cpu_counts_merge_to_the_groups_of_one_run() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();

@@ -212,8 +212,8 @@ fn quiet_runs_of_builtins_and_commands_are_seldom_flagged() {
     quiet_runs_are_seldom_flagged(false);
 }
 
+#[parbench_test_tools::needs(python3)]
 #[test]
-#[cfg_attr(not(has_python3), ignore = "needs python3 on PATH")]
 fn quiet_runs_of_python_functions_are_seldom_flagged() {
     quiet_runs_are_seldom_flagged(true);
 }
@@ -255,8 +255,8 @@ fn the_runners_memory_stays_flat_over_20000_runs() {
     memory_stays_flat("builtin = \"price-increase\"");
 }
 
+#[parbench_test_tools::needs(python3)]
 #[test]
-#[cfg_attr(not(has_python3), ignore = "needs python3 on PATH")]
 fn a_python_runs_memory_is_its_interpreters_whatever_ran_before() {
     memory_stays_flat("python = \"work.py:identity\"");
 }

@@ -438,8 +438,8 @@ fn check_names_a_module_the_interpreter_cannot_import_and_the_way_out() {
 /// With a virtual environment active, a job without `interpreter` runs that
 /// environment's python even where PATH finds another python3 first, and
 /// env.json and `check` name it.
+#[parbench_test_tools::needs(venv)]
 #[test]
-#[cfg_attr(not(has_venv), ignore = "needs python3's venv and ensurepip (Debian: python3-venv)")]
 fn the_active_virtual_environment_is_the_default_interpreter() {
     let work = Workdir::new();
     let venv = work.path().join("venv");

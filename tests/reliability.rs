@@ -847,8 +847,8 @@ fn every_chart_gets_its_own_file_and_large_params_stay_numbers() {
 }
 
 /// 26
+#[parbench_test_tools::needs(cc)]
 #[test]
-#[cfg_attr(not(has_cc), ignore = "needs a C compiler (cc) to build the flock shim")]
 fn a_lock_that_fails_for_another_reason_says_what_failed() {
     let work = Workdir::new();
     let shim = work.write(

@@ -165,8 +165,8 @@ fn measured(chromium: &Path, work: &Workdir, page: &str, width: u32) -> (usize, 
     (attribute("data-scroll-width"), attribute("data-client-width"), attribute("data-runs-drawn"))
 }
 
+#[parbench_test_tools::needs(chromium)]
 #[test]
-#[cfg_attr(not(has_chromium), ignore = "needs chromium on PATH")]
 fn the_report_fits_1400_and_800_pixel_windows_in_chromium() {
     let chromium = chromium();
     let work = Workdir::new();

@@ -280,8 +280,8 @@ fn is_decimal(cell: &str) -> bool {
 /// digests and names exactly as written, `started_at` a date-time.
 /// Ignored where soffice is not installed, unless PARBENCH_REQUIRE_SPREADSHEET=1
 /// (CI sets it after installing libreoffice-calc-nogui).
+#[parbench_test_tools::needs(soffice)]
 #[test]
-#[cfg_attr(not(has_soffice), ignore = "needs soffice (LibreOffice Calc) on PATH")]
 fn libreoffice_reads_every_csv_as_written() {
     let soffice = std::env::var_os("PATH")
         .and_then(|path| {

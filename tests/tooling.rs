@@ -2,8 +2,8 @@
 //! Schema, shell completions, the man page, `init`, `--version` and the
 //! memory column. Each test runs the real binary; a test that needs a tool
 //! that is not parbench (a JSON Schema validator, bash, man) is ignored,
-//! with its reason, where the build found no such tool (build.rs), unless
-//! CI's PARBENCH_REQUIRE_TOOLS=1 is set.
+//! with its reason, where the tests were built without it (`#[needs]`,
+//! tests/support/tools), unless CI's PARBENCH_REQUIRE_TOOLS=1 is set.
 
 mod common;
 
@@ -132,8 +132,8 @@ fn toml_to_json(source: &str) -> serde_json::Value {
     serde_json::to_value(value).unwrap()
 }
 
+#[parbench_test_tools::needs(jsonschema)]
 #[test]
-#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn every_job_file_names_the_schema_and_validates_against_it() {
     let schema = schema_output();
     let mut documents = Vec::new();
@@ -156,8 +156,8 @@ fn every_job_file_names_the_schema_and_validates_against_it() {
 
 /// Each mistake is refused by the schema and, as the schema promises, by
 /// `parbench check`; the unchanged seed job passes both.
+#[parbench_test_tools::needs(jsonschema)]
 #[test]
-#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn the_schema_rejects_what_parbench_check_rejects() {
     let seed = std::fs::read_to_string(repo().join("jobs/seed.toml")).unwrap();
     let mistakes: &[(&str, &str, &str, &str)] = &[
@@ -197,8 +197,8 @@ fn the_schema_rejects_what_parbench_check_rejects() {
 
 // ---------------------------------------------------------------- shells and man
 
+#[parbench_test_tools::needs(bash)]
 #[test]
-#[cfg_attr(not(has_bash), ignore = "needs bash on PATH")]
 fn bash_completion_is_valid_bash_and_completes_subcommands() {
     let output = parbench(&["completions", "bash"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -260,8 +260,8 @@ fn the_man_page_holds_a_page_per_command() {
     }
 }
 
+#[parbench_test_tools::needs(man)]
 #[test]
-#[cfg_attr(not(has_man), ignore = "needs man on PATH")]
 fn the_man_page_renders_without_warnings() {
     let output = parbench(&["man"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -329,8 +329,8 @@ fn init_with_a_command_writes_a_command_workload() {
     assert!(run.status.success(), "{}", stderr(&run));
 }
 
+#[parbench_test_tools::needs(python3)]
 #[test]
-#[cfg_attr(not(has_python3), ignore = "needs python3 on PATH")]
 fn init_with_python_writes_a_python_workload_that_runs() {
     let work = Workdir::new();
     work.write("work.py", "def double(x):\n    return 2 * x\n");
@@ -386,8 +386,8 @@ fn the_starter_job_runs() {
     assert!(run.status.success(), "{}", stderr(&run));
 }
 
+#[parbench_test_tools::needs(jsonschema)]
 #[test]
-#[cfg_attr(not(has_jsonschema), ignore = "needs python3 with the jsonschema package")]
 fn the_starter_job_validates_against_the_schema() {
     let work = Workdir::new();
     assert!(work.parbench(&["init"]).status.success());

@@ -1,7 +1,13 @@
 //! Job files: TOML in, a validated [`Job`] out. Parsing (serde, `raw.rs`) and
 //! validation (`validate.rs`) are separate steps; every mistake in either is
 //! a [`JobError`] that names the file, line and column.
+//!
+//! Its files refer to each other one way only, each to those before it (and
+//! all to the types of this file, which calls them):
+//! `bounds` and `suggest` (leaves) ← `schema` ← `raw` ← `python` ←
+//! `validate/`. `tests/layering.rs` fails on a reference back.
 
+mod bounds;
 #[cfg(test)]
 mod fuzz;
 mod python;
@@ -22,9 +28,20 @@ use crate::vocab::{
 use crate::workload::python::PythonFacts;
 use crate::workload::{BuiltinSpec, Protocol};
 
-pub use schema::schema_json;
+pub use crate::error::JobError;
+pub use bounds::MAX_RUNS;
+pub use raw::schema_json;
 pub use suggest::{choices, did_you_mean};
-pub use validate::MAX_RUNS;
+
+/// The first executable file named `program` in a PATH folder.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| {
+        std::fs::metadata(candidate)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    })
+}
 
 /// A job file that has passed every check.
 #[derive(Debug, Clone)]
@@ -132,16 +149,6 @@ impl fmt::Display for ParamValue {
             ParamValue::Text(text) => f.write_str(text),
         }
     }
-}
-
-/// A mistake in a job file, located.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
-pub struct JobError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
 }
 
 /// Job files larger than this are refused unread.

@@ -9,8 +9,7 @@ use toml::{Spanned, Value};
 
 use super::raw::{Axis, RawWorkload};
 use super::suggest::choices;
-use super::validate::find_on_path;
-use super::{Interpreter, JobError, Locator, ParamValue, WorkloadKind};
+use super::{Interpreter, JobError, Locator, ParamValue, WorkloadKind, find_on_path};
 use crate::vocab::Strategy;
 use crate::workload::python::{self, Module, START_METHODS};
 

@@ -1,6 +1,6 @@
 //! The serde mirror of a job file: what the TOML says, with the byte span of
 //! every value that validation may need to point at. Nothing here is checked
-//! beyond its TOML type; `validate.rs` turns it into a [`crate::jobfile::Job`].
+//! beyond its TOML type; `validate/` turns it into a [`crate::jobfile::Job`].
 //!
 //! The same types derive the job file's JSON Schema (`parbench schema`): the
 //! doc comment of each key is its description there, and `schema.rs` says
@@ -11,11 +11,24 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::{Spanned, Value};
 
 use super::schema;
+
+/// The job files' JSON Schema as pretty JSON, ending in a newline.
+pub fn schema_json() -> String {
+    let mut settings = SchemaSettings::draft07();
+    settings.inline_subschemas = true;
+    settings.transforms.push(Box::new(RecursiveTransform(schema::tidy)));
+    let schema = settings.into_generator().into_root_schema_for::<RawJob>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
+    text.push('\n');
+    text
+}
 
 pub type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
 

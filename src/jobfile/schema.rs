@@ -1,38 +1,25 @@
-//! The JSON Schema (draft 07) of job files, as `parbench schema` prints it
-//! and `docs/jobfile.schema.json` keeps it for editors (taplo reads the
-//! `#:schema` line). It is derived from the serde types in `raw.rs`, whose
-//! doc comments are the descriptions; the functions here say which values
-//! validation accepts, from the same names and limits validation uses, so
-//! that a file the schema accepts passes every check that does not need the
-//! file system or a sum over the whole file.
+//! The pieces of the job files' JSON Schema (draft 07), as `parbench schema`
+//! prints it and `docs/jobfile.schema.json` keeps it for editors (taplo reads
+//! the `#:schema` line). The serde types in `raw.rs` name these functions
+//! and derive the whole (`raw::schema_json`), their doc comments being the
+//! descriptions; the functions here say which values validation accepts,
+//! from the same names and limits validation uses (`bounds.rs`), so that a
+//! file the schema accepts passes every check that does not need the file
+//! system or a sum over the whole file. Knows nothing of `raw.rs`.
 
-use schemars::generate::SchemaSettings;
-use schemars::transform::RecursiveTransform;
 use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
-use super::raw::RawJob;
-use super::validate::{MAX_LIST_SIZE, MAX_WORKERS};
+use super::bounds::{MAX_LIST_SIZE, MAX_WORKERS};
 use crate::generator::Generator;
 use crate::vocab::{Pin, PoolStart, Strategy};
 use crate::workload::python::START_METHODS;
 use crate::workload::{BUILTINS, BuiltinSpec, Protocol};
 
-/// The schema as pretty JSON, ending in a newline.
-pub fn schema_json() -> String {
-    let mut settings = SchemaSettings::draft07();
-    settings.inline_subschemas = true;
-    settings.transforms.push(Box::new(RecursiveTransform(tidy)));
-    let schema = settings.into_generator().into_root_schema_for::<RawJob>();
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
-    text.push('\n');
-    text
-}
-
 /// TOML has no null: an optional key is one that may be left out, so
 /// `Option<T>` is T here and absent from `required`. A doc comment's line
 /// breaks are not the description's: editors show it as one paragraph.
-fn tidy(schema: &mut Schema) {
+pub fn tidy(schema: &mut Schema) {
     if let Some(Value::String(description)) = schema.get_mut("description") {
         *description = description.split_whitespace().collect::<Vec<_>>().join(" ");
     }

@@ -17,8 +17,6 @@ pub mod summary;
 pub mod table;
 pub mod words;
 
-use std::time::SystemTime;
-
 pub use crate::results::{cell_time, parse_cell_time, seconds, text_cell, unguard_cell};
 
 /// The columns of an entry in the exported tables (Markdown, HTML).
@@ -88,10 +86,8 @@ pub fn significant(value: f64, digits: usize) -> String {
     format!("{value:.decimals$}")
 }
 
-/// RFC 3339 in UTC with microseconds.
-pub fn timestamp(time: SystemTime) -> String {
-    humantime::format_rfc3339_micros(time).to_string()
-}
+/// RFC 3339 in UTC with microseconds; in `vocab` so that `lock` writes it too.
+pub use crate::vocab::timestamp;
 
 /// Text for a terminal, a Markdown or HTML page or an SVG: control
 /// characters from a name or a command's stderr are shown escaped (`\e` for
@@ -138,6 +134,8 @@ pub fn human_seconds(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     #[test]

@@ -16,8 +16,9 @@ const MAX_BLOCK: usize = 65_536;
 /// the guard goes, when its earlier mask comes back. The runner calls it
 /// before the clock starts: a pool pins threads it starts inside its timed
 /// setup, but serial starts none, and pinning the runner's thread (a
-/// system call, often a move to another CPU: about 3 µs here, five times
-/// the seed's light serial run) is bookkeeping, not serial's work.
+/// system call, often a move to another CPU: longer than a light serial
+/// run, such as the seed's, takes as a whole) is bookkeeping, not serial's
+/// work.
 pub fn pin_worker(spread: &Spread<'_>) -> crate::affinity::PinnedThread {
     crate::affinity::PinnedThread::new(spread.cpus.map(|cpus| cpus[0]))
 }

@@ -7,9 +7,9 @@
 //!
 //! The threads are plain scoped threads that block, never spin: a rayon
 //! pool's idle threads search for work before they sleep, and with far more
-//! threads than CPUs that search became the run (1,024 threads on 10
-//! trivial items took 1.7 to 4.0 s, with 3.3 to 7.7 s of CPU, on a 2-vCPU
-//! VM; 256 threads, 56 to 78 ms).
+//! threads than CPUs that search became the run: seconds of CPU for a
+//! thousand threads on ten trivial items, growing with the thread count
+//! and not with the work.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
@@ -103,8 +103,9 @@ pub fn run(
                     // Started: counted in, then every thread takes the next
                     // chunk as soon as it is free, from the first moment
                     // (self-scheduling; rayon's work stealing left threads
-                    // idle until they woke to steal: 4 items of a 10 ms sleep
-                    // on 4 threads took up to 20 ms).
+                    // idle until they woke to steal, so that one thread could
+                    // take two of 4 equal items on 4 threads and the run last
+                    // twice one item: docs/PERFORMANCE.md).
                     arrived.arrive(if untimed { Sched::this_thread() } else { Some(Sched::default()) });
                     if !gate.wait() {
                         return;

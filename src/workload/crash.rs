@@ -4,6 +4,8 @@
 //! threads) it returns its items, so it never takes the runner down.
 //! `parbench list` does not show it.
 
+use nix::sys::signal::{Signal, raise};
+
 use super::{BuiltinSpec, Kernel, ParamSpec, Params, param};
 
 pub const SPEC: BuiltinSpec = BuiltinSpec {
@@ -49,9 +51,17 @@ impl Kernel for Crash {
                 if self.signal == 0 {
                     std::process::exit(3);
                 }
-                // SAFETY: raising a signal on ourselves; the default action ends us.
-                unsafe {
-                    libc::raise(self.signal);
+                match Signal::try_from(self.signal) {
+                    Ok(signal) => {
+                        let _ = raise(signal);
+                    }
+                    // A real-time signal, which nix's `Signal` does not name.
+                    // SAFETY: raise(3) only sends a signal to this thread
+                    // (its default action ends us); a number that is no
+                    // signal is refused with EINVAL.
+                    Err(_) => unsafe {
+                        libc::raise(self.signal);
+                    },
                 }
             }
             *slot = *item;

@@ -1,13 +1,13 @@
 //! `command = [...]` workloads: the program and its arguments, the protocol,
 //! the placeholders, the files a command names and the ready line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use toml::{Spanned, Value};
 
 use super::super::raw::{RawWorkload, Table};
 use super::super::suggest::{self, choices};
-use super::super::{JobError, Locator, ParamValue, WorkloadKind};
+use super::super::{JobError, Locator, ParamValue, WorkloadKind, find_on_path};
 use super::values::value_axis;
 use crate::generator::Generator;
 use crate::workload::Protocol;
@@ -253,16 +253,6 @@ fn looks_like_script(arg: &str) -> bool {
     const EXTENSIONS: &[&str] =
         &[".py", ".sh", ".js", ".mjs", ".pl", ".rb", ".R", ".jl", ".lua", ".php", ".tcl"];
     !arg.starts_with('-') && !arg.contains('{') && EXTENSIONS.iter().any(|ext| arg.ends_with(ext))
-}
-
-/// The first executable file named `program` in a PATH folder.
-pub fn find_on_path(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| {
-        std::fs::metadata(candidate)
-            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-    })
 }
 
 pub(super) const READY_LINES_ONLY: &str = "\"ready\" applies to commands with protocol = \"lines\" only: it is the line each worker prints once it can take work";

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use toml::{Spanned, Value};
 
+use super::super::bounds::MAX_LIST_SIZE;
 use super::super::raw::Table;
 use super::super::suggest::choices;
 use super::super::{JobError, Locator};
-use super::MAX_LIST_SIZE;
 use super::values::{at_most, integer, positive, string, value_axis};
 use crate::generator::{self, Generator};
 use crate::vocab::io_reason;

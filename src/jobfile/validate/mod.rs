@@ -17,29 +17,12 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use super::bounds::{MAX_ENTRIES, MAX_RUNS};
 use super::raw::{RawJob, RawWorkload};
 use super::{Job, JobError, Locator, Workload};
 use crate::vocab::{PoolStart, Repetitions};
 
-pub use command::find_on_path;
-
 type Result<T> = std::result::Result<T, JobError>;
-
-/// A billion numbers is 8 GB in and 8 GB out; past that a typo is likelier
-/// than an experiment.
-pub(super) const MAX_LIST_SIZE: usize = 1_000_000_000;
-/// Each worker is a thread or a process; thousands would exhaust the machine
-/// before they measured anything.
-pub(super) const MAX_WORKERS: usize = 1024;
-/// A deadline is `now + timeout`: bounded, so that it cannot overflow.
-const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
-/// Entries of one workload at most: each runs at least once, so more is a
-/// typo, not a plan.
-const MAX_ENTRIES: usize = 100_000;
-/// Runs of one job at most: ten million runs of the cheapest builtin take
-/// hours; more is a typo (`repetitions = 4294967295`), and the runner's
-/// bookkeeping for them would not fit in memory.
-pub const MAX_RUNS: u64 = 10_000_000;
 
 pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
     if *raw.version.get_ref() != 1 {

@@ -4,11 +4,11 @@
 
 use toml::{Spanned, Value};
 
+use super::super::bounds::{MAX_TIMEOUT, MAX_WORKERS};
 use super::super::raw::{Axis, RawRun};
 use super::super::suggest::choices;
 use super::super::{JobError, Locator};
 use super::values::{at_most, axis, count, integer, positive, type_name, unique};
-use super::{MAX_TIMEOUT, MAX_WORKERS};
 use crate::vocab::{ChunkSize, Order, Pin, PoolStart, Precision, Repetitions, Strategy, WorkerCount};
 
 type Result<T> = std::result::Result<T, JobError>;

@@ -77,8 +77,8 @@ fn own_exe() -> Result<std::path::PathBuf, RunFailure> {
 /// What a group's processes pools keep from run to run, made before any
 /// clock starts: a builtin's fork server, and the runner's threads that
 /// write a pool's chunks and read its answers (two a worker). Started in
-/// every run, those threads cost about 0.2 ms of a 2-worker run's time on
-/// a 2-vCPU VM, and as much CPU, before the first chunk went out.
+/// every run, those threads' starts were part of the run's time, and of its
+/// CPU, before the first chunk went out.
 #[derive(Default)]
 pub struct Kept {
     fork_server: Option<ForkServer>,

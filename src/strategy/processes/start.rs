@@ -69,7 +69,7 @@ const FORK_WINDOW: usize = 8;
 /// before any clock starts, it builds the kernel and then forks one worker
 /// per request, each the runner's own child. A pool's start, timed, is then
 /// a fork per worker, as a pool of Python's `fork` start method is, instead
-/// of an exec of this binary (about 1 ms here) in every run. The runner
+/// of an exec of this binary (a program start, many times a fork) in every run. The runner
 /// makes each worker's pipes and stderr file and sends them over a Unix
 /// socket; the server answers with the worker's pid. It ends when the
 /// socket closes, and is killed and reaped when this goes.
