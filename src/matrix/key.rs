@@ -27,7 +27,7 @@
 //!            | "None" | "Some((" string(file) ", " string(digest) "))" (python)
 //! list(x)    = "[" x, separated by ", " "]"
 //! string(s)  = '"' s '"', with \0 \t \r \n \\ \" escaped so, other control
-//!              characters (U+0000–U+001F, U+007F–U+009F) as \u{hex}, the
+//!              characters (U+0001–U+001F, U+007F–U+009F) as \u{hex}, the
 //!              rest as it is
 //! number     = decimal where 1e-4 <= |n| < 1e16 or n = 0, with ".0" if
 //!              whole ("1000.0", "0.25"); else exponent ("1e16", "2.5e-5");
