@@ -27,6 +27,8 @@ fn fixture(name: &str) -> PathBuf {
 /// Another test binary may do the same at once: a file is replaced whole.
 fn job_at_place(job: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    static PLACING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _placing = PLACING.lock().unwrap_or_else(|poison| poison.into_inner());
     std::fs::create_dir_all(PLACE).unwrap_or_else(|error| panic!("{PLACE}: {error}"));
     assert_eq!(
         std::fs::canonicalize(PLACE).unwrap(),
@@ -41,7 +43,8 @@ fn job_at_place(job: &str) -> PathBuf {
         }
         let staged = Path::new(PLACE).join(format!(".{name}.{}", std::process::id()));
         std::fs::write(&staged, &text).unwrap();
-        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mode = if name.ends_with(".sh") { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(mode)).unwrap();
         std::fs::rename(&staged, &target).unwrap();
     }
     Path::new(PLACE).join(format!("{job}.toml"))
