@@ -26,6 +26,8 @@ use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, count, format_nu
 use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Work};
 
+mod key;
+
 /// How `chunk_size = "auto"` (guided chunks) reads in the CSV's chunk_size
 /// cell, in labels and in an entry's key.
 pub const AUTO_CHUNK: &str = "auto:guided";
@@ -41,6 +43,10 @@ pub struct Entry {
     /// The key as parbench 0.1.0 computed it, from the definition alone:
     /// rows written then carry it, and still resume (see `resume`).
     pub legacy_key: String,
+    /// The key as parbench 0.1.x computed it where that differs from `key`:
+    /// only for a string with a character std's `Debug` escaped (see
+    /// `matrix/key.rs`).
+    pub debug_key: Option<String>,
     pub index: usize,
     pub group: usize,
     pub workload: usize,
@@ -66,6 +72,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The keys rows written by earlier releases carry for this entry.
+    pub fn former_keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.legacy_key.as_str()).chain(self.debug_key.as_deref())
+    }
+
     /// Where command workloads run: the job file's folder.
     pub fn cwd(&self) -> &std::path::Path {
         &self.dir
@@ -210,8 +221,13 @@ pub struct Overrides {
 
 /// Expands a job for a machine with `cpus` logical CPUs.
 pub fn expand(job: &Job, cpus: usize, overrides: Overrides) -> Plan {
-    let mut plan =
-        Plan { entries: Vec::new(), groups: Vec::new(), skipped: Vec::new(), cpus, origin: Origin::of(job) };
+    expand_from(job, cpus, overrides, Origin::of(job))
+}
+
+/// [`expand`] with the origin given, so that a test can pin keys wherever
+/// the repository is.
+fn expand_from(job: &Job, cpus: usize, overrides: Overrides, origin: Origin) -> Plan {
+    let mut plan = Plan { entries: Vec::new(), groups: Vec::new(), skipped: Vec::new(), cpus, origin };
     for (index, workload) in job.workloads.iter().enumerate() {
         expand_workload(&mut plan, &Expansion { job, overrides, index, workload });
     }
@@ -380,21 +396,22 @@ fn entry(
     let (job, workload) = (expansion.job, expansion.workload);
     let chunk_auto = chunk == Some(ChunkSize::Auto);
     let chunk_size = fixed_size(chunk);
-    let (key, legacy_key) = entry_keys(
-        origin,
-        &job.generator,
-        &workload.name,
-        &workload.kind,
-        group.params,
-        group.list_size,
+    let definition = key::Definition {
+        workload: &workload.name,
+        kind: &workload.kind,
+        generator: &job.generator,
+        params: group.params,
+        list_size: group.list_size,
         strategy,
         workers,
-        if chunk_auto { Chunk::Auto } else { Chunk::Fixed(chunk_size) },
-        job.pool_start,
-    );
+        chunk: if chunk_auto { key::Chunk::Auto } else { key::Chunk::Fixed(chunk_size) },
+        pool_start: job.pool_start,
+    };
+    let keys = key::keys(&definition, origin);
     Entry {
-        key,
-        legacy_key,
+        key: keys.key,
+        legacy_key: keys.legacy,
+        debug_key: keys.debug,
         index,
         group: group.index,
         workload: expansion.index,
@@ -431,78 +448,6 @@ fn combinations(axes: &[(String, Vec<ParamValue>)]) -> Vec<Vec<(String, ParamVal
             .collect();
     }
     combos
-}
-
-/// The chunk size an entry's keys cover: guided "auto", or a fixed size
-/// (`None` where chunks do not apply).
-enum Chunk {
-    Auto,
-    Fixed(Option<usize>),
-}
-
-/// The entry's key, and its key as parbench 0.1.0 computed it. The text
-/// hashed is frozen, `Debug` forms included: rows on disk carry its digest.
-#[allow(clippy::too_many_arguments)]
-fn entry_keys(
-    origin: &Origin,
-    generator: &crate::generator::Generator,
-    workload: &str,
-    kind: &WorkloadKind,
-    params: &[(String, ParamValue)],
-    list_size: usize,
-    strategy: Strategy,
-    workers: usize,
-    chunk: Chunk,
-    pool_start: crate::vocab::PoolStart,
-) -> (String, String) {
-    let what = match kind {
-        WorkloadKind::Builtin(spec) => format!("builtin {}", spec.name),
-        WorkloadKind::Command { argv, protocol, ready, .. } => match ready {
-            // Without a ready line the identity stays what it was.
-            None => format!("command {argv:?} {protocol:?}"),
-            Some(ready) => format!("command {argv:?} {protocol:?} ready {ready:?}"),
-        },
-        WorkloadKind::Python { file, function, .. } => format!("python {file:?}:{function:?}"),
-    };
-    let params: Vec<String> = params.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
-    let define = |chunk: &str| {
-        format!(
-            "{workload:?}|{what}|{params:?}|{}|{list_size}|{strategy}|{workers}|{chunk}",
-            generator.fingerprint()
-        )
-    };
-    // The key of parbench 0.1.0: the definition alone, "auto" resolved to
-    // the fixed size it was then.
-    let legacy_chunk = match chunk {
-        Chunk::Auto => Some(list_size.div_ceil(workers.max(1) * 64).clamp(1, 8192)),
-        Chunk::Fixed(size) => size,
-    };
-    let legacy =
-        crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(define(&format!("{legacy_chunk:?}")).as_bytes()));
-    let mut definition = match chunk {
-        Chunk::Auto => define(AUTO_CHUNK),
-        Chunk::Fixed(size) => define(&format!("{size:?}")),
-    };
-    let inputs = match kind {
-        WorkloadKind::Command { inputs, .. } => format!("{inputs:?}"),
-        WorkloadKind::Python { file, .. } => {
-            format!("{:?}", origin.python.iter().find(|(name, _)| name == file))
-        }
-        WorkloadKind::Builtin(_) => String::new(),
-    };
-    definition.push_str(&format!("|{inputs}|{:?}|{}", origin.job_file, origin.version));
-    // Another ruler, another measurement; a timed start (the default, and
-    // all there was before) adds nothing, so that its keys stay as they were.
-    let has_pool = match kind {
-        WorkloadKind::Builtin(_) => strategy != Strategy::Serial,
-        WorkloadKind::Command { protocol, .. } => *protocol == crate::workload::Protocol::Lines,
-        // Python's pools cannot run untimed (validation refuses them).
-        WorkloadKind::Python { .. } => false,
-    };
-    if pool_start == crate::vocab::PoolStart::Untimed && has_pool {
-        definition.push_str("|pool_start untimed");
-    }
-    (crate::vocab::digest(xxhash_rust::xxh3::xxh3_64(definition.as_bytes())), legacy)
 }
 
 /// The runnable work for one parameter combination, and the full parameter

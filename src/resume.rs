@@ -90,7 +90,7 @@ fn refuse_foreign(
     plan: &Plan,
 ) -> Result<(), Error> {
     let keys: std::collections::HashSet<&str> =
-        plan.entries.iter().flat_map(|entry| [entry.key.as_str(), entry.legacy_key.as_str()]).collect();
+        plan.entries.iter().flat_map(|entry| entry.former_keys().chain([entry.key.as_str()])).collect();
     if all == 0 || rows.iter().any(|row| keys.contains(row.entry_key.as_str())) {
         return Ok(());
     }
@@ -139,12 +139,14 @@ fn refuse_foreign(
 fn select(rows: Vec<RunRow>, plan: &Plan, mode: Mode) -> Vec<KeptRun> {
     // Rows written by parbench 0.1.0 carry the key of the definition alone
     // (before it covered the job's location, its scripts and parbench's
-    // version): they still match by it. Rows written since carry the full
-    // key, which no legacy key equals, so they match only their own job.
+    // version): they still match by it, as rows of 0.1.x whose key quoted a
+    // string by `Debug` do by theirs (see `Entry::former_keys`). Rows written
+    // since carry the full key, which no legacy key equals, so they match
+    // only their own job.
     let entries: HashMap<&str, &crate::matrix::Entry> = plan
         .entries
         .iter()
-        .map(|entry| (entry.legacy_key.as_str(), entry))
+        .flat_map(|entry| entry.former_keys().map(move |key| (key, entry)))
         .chain(plan.entries.iter().map(|entry| (entry.key.as_str(), entry)))
         .collect();
     let mut kept: BTreeMap<(usize, u32), KeptRun> = BTreeMap::new();
