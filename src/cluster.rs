@@ -170,7 +170,8 @@ impl<'a> Gathered<'a> {
         }
         self.expected.extend(planned_groups(&shard.path));
         let table = read_rows(&shard.path)?;
-        let rows = table.rows().map_err(|error| Error::Usage(format!("{}: {error}", shard.path.display())))?;
+        let rows =
+            table.rows().map_err(|error| Error::Usage(format!("{}: {error}", shard.path.display())))?;
         let first_row = self.rows.len();
         for row in rows {
             self.add_row(index, shard, row)?;
@@ -268,7 +269,8 @@ fn write_merged(
 /// time and machine checks under `merged_shards` and the other-load
 /// totals added up. `None` where no shard has one.
 fn merged_env(shards: &BTreeMap<usize, &ShardFile>) -> Option<Env> {
-    let envs: Vec<Env> = shards.values().filter_map(|shard| crate::report::env::read_beside(&shard.path)).collect();
+    let envs: Vec<Env> =
+        shards.values().filter_map(|shard| crate::report::env::read_beside(&shard.path)).collect();
     let mut merged = envs.first()?.clone();
     merged.shard = None;
     merged.merged_shards = Some(
@@ -325,7 +327,10 @@ fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
 /// The job's groups as a shard's `.env.json` lists them; none where the
 /// file is absent or not a shard's.
 fn planned_groups(csv: &Path) -> Vec<String> {
-    crate::report::env::read_beside(csv).and_then(|env| env.shard).map(|shard| shard.groups).unwrap_or_default()
+    crate::report::env::read_beside(csv)
+        .and_then(|env| env.shard)
+        .map(|shard| shard.groups)
+        .unwrap_or_default()
 }
 
 /// The runs one entry of a shard's slice lacks.
