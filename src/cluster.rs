@@ -621,6 +621,41 @@ mod tests {
         assert!(ShardFile::parse(Path::new("results/job.shard-x-of-5.csv")).is_none());
     }
 
+    #[test]
+    fn the_merged_env_json_is_the_first_shards_with_every_shards_checks_and_the_load_added_up() {
+        let fixture =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/env-0.1/tiny.shard-1-of-2.env.json");
+        let one = Env::read(Path::new(fixture)).expect("0.1.0's shard env.json reads");
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<ShardFile> = (0..2)
+            .map(|index| {
+                let csv = dir.path().join(format!("tiny.shard-{index}-of-2.csv"));
+                let mut env = one.clone();
+                env.shard.as_mut().unwrap().index = index;
+                env.host = format!("node-{index}");
+                env.other_load.runs = 2 + index;
+                env.other_load.foreign_cpu_s = 0.25;
+                std::fs::write(crate::report::env::beside(&csv), env.to_text()).unwrap();
+                ShardFile::parse(&csv).unwrap()
+            })
+            .collect();
+        let by_index: BTreeMap<usize, &ShardFile> = files.iter().map(|file| (file.index, file)).collect();
+        let merged = merged_env(&by_index).expect("both shards have an env.json");
+        assert_eq!((merged.host.as_str(), merged.shard.as_ref()), ("node-0", None));
+        let shards = merged.merged_shards.as_ref().unwrap();
+        let hosts: Vec<(Option<usize>, &str)> =
+            shards.iter().map(|shard| (shard.index, shard.host.as_str())).collect();
+        assert_eq!(hosts, [(Some(0), "node-0"), (Some(1), "node-1")]);
+        assert_eq!(shards[1].machine_checks, one.machine_checks);
+        assert_eq!(
+            merged.other_load,
+            OtherLoad { runs: 5, disturbed_runs: 0, foreign_cpu_s: 0.5, steal_s: 0.0 }
+        );
+        let text = merged.to_text();
+        assert!(!text.contains("\"shard\""), "{text}");
+        assert_eq!(serde_json::from_str::<Env>(&text).unwrap(), merged);
+    }
+
     fn entry(key: &str, repetitions: Repetitions) -> SliceEntry {
         SliceEntry {
             key: key.to_owned(),
