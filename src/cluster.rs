@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::Plan;
 use crate::report::csv::{RunRow, read_rows, write_atomically};
-use crate::report::env::SliceEntry;
+use crate::report::env::{Env, MergedShard, OtherLoad, SliceEntry};
 use crate::vocab::{Repetitions, WorkerCount, io_reason, shell_word};
 
 /// A shard's results file, from its name `NAME.shard-I-of-N.csv`.
@@ -46,21 +46,41 @@ impl ShardFile {
 /// rows fall short of its slice (see [`shortfalls`]). Returns the merged
 /// file's path.
 pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
-    let mut shards = Vec::new();
-    for path in paths {
-        let shard = ShardFile::parse(path).ok_or_else(|| {
-            Error::Usage(format!(
-                "{} is not a shard's results: expected a name like NAME.shard-0-of-4.csv",
-                path.display()
-            ))
-        })?;
-        shards.push(shard);
-    }
-    let Some(first) = shards.first().cloned() else {
+    let shards = shard_files(paths)?;
+    let by_index = one_set(&shards)?;
+    same_version(&by_index)?;
+    let gathered = Gathered::of(&by_index)?;
+    gathered.check_complete()?;
+    let first = &shards[0];
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| first.folder());
+    write_merged(&first.job, &out, &gathered, &by_index)
+}
+
+/// Each path as a shard's results file, by its name; at least one.
+fn shard_files(paths: &[PathBuf]) -> Result<Vec<ShardFile>, Error> {
+    let shards = paths
+        .iter()
+        .map(|path| {
+            ShardFile::parse(path).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{} is not a shard's results: expected a name like NAME.shard-0-of-4.csv",
+                    path.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    if shards.is_empty() {
         return Err(Error::Usage("no shard files to merge".to_owned()));
-    };
+    }
+    Ok(shards)
+}
+
+/// The shards by index, where they are every shard of one run of one job,
+/// each once.
+fn one_set(shards: &[ShardFile]) -> Result<BTreeMap<usize, &ShardFile>, Error> {
+    let first = &shards[0];
     let mut by_index: BTreeMap<usize, &ShardFile> = BTreeMap::new();
-    for shard in &shards {
+    for shard in shards {
         if shard.job != first.job {
             return Err(Error::Usage(format!(
                 "{} is a shard of job \"{}\", but {} is of job \"{}\"; merge one job at a time",
@@ -97,25 +117,50 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
             )));
         }
     }
-    let folder = first.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    for index in 0..first.count {
-        if !by_index.contains_key(&index) {
-            return Err(Error::Usage(format!(
-                "shard {index} of {} is missing: expected {}",
-                first.count,
-                folder.join(format!("{}.shard-{index}-of-{}.csv", first.job, first.count)).display()
-            )));
+    if let Some(index) = (0..first.count).find(|index| !by_index.contains_key(index)) {
+        return Err(Error::Usage(format!(
+            "shard {index} of {} is missing: expected {}",
+            first.count,
+            first.folder().join(format!("{}.shard-{index}-of-{}.csv", first.job, first.count)).display()
+        )));
+    }
+    Ok(by_index)
+}
+
+impl ShardFile {
+    /// The folder the shard's file is in.
+    fn folder(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+}
+
+/// The rows of every shard, in shard order, and what merging them has to
+/// check: which shard measured each group and each run, and the groups the
+/// shards' env.json say the job has.
+#[derive(Default)]
+struct Gathered<'a> {
+    rows: Vec<RunRow>,
+    params: BTreeSet<String>,
+    /// The shard that measured each (entry key, repetition).
+    runs: BTreeMap<(String, u32), usize>,
+    /// The shard that measured each group.
+    group_shard: BTreeMap<String, usize>,
+    /// The job's groups, as the shards' env.json list them.
+    expected: BTreeSet<String>,
+    /// Each shard's rows within `rows`.
+    spans: Vec<(&'a ShardFile, Range<usize>)>,
+}
+
+impl<'a> Gathered<'a> {
+    fn of(by_index: &BTreeMap<usize, &'a ShardFile>) -> Result<Gathered<'a>, Error> {
+        let mut gathered = Gathered::default();
+        for (index, shard) in by_index {
+            gathered.add_shard(*index, shard)?;
         }
+        Ok(gathered)
     }
 
-    same_version(&by_index)?;
-    let mut rows = Vec::new();
-    let mut seen: BTreeMap<(String, u32), usize> = BTreeMap::new();
-    let mut group_shard: BTreeMap<String, usize> = BTreeMap::new();
-    let mut expected: BTreeSet<String> = BTreeSet::new();
-    let mut params = BTreeSet::new();
-    let mut spans: Vec<(&ShardFile, Range<usize>)> = Vec::new();
-    for (index, shard) in &by_index {
+    fn add_shard(&mut self, index: usize, shard: &'a ShardFile) -> Result<(), Error> {
         if !shard.path.is_file() {
             return Err(Error::Usage(format!(
                 "shard {index} of {} is missing: {} does not exist",
@@ -123,76 +168,97 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
                 shard.path.display()
             )));
         }
-        expected.extend(planned_groups(&shard.path));
+        self.expected.extend(planned_groups(&shard.path));
         let table = read_rows(&shard.path)?;
-        let shard_rows =
+        let rows =
             table.rows().map_err(|error| Error::Usage(format!("{}: {error}", shard.path.display())))?;
-        let first_row = rows.len();
-        for row in shard_rows {
-            if row.job != shard.job {
+        let first_row = self.rows.len();
+        for row in rows {
+            self.add_row(index, shard, row)?;
+        }
+        self.spans.push((shard, first_row..self.rows.len()));
+        Ok(())
+    }
+
+    /// Refuses a row of another job, of a group another shard measured, or
+    /// of a run another shard recorded.
+    fn add_row(&mut self, index: usize, shard: &ShardFile, row: RunRow) -> Result<(), Error> {
+        if row.job != shard.job {
+            return Err(Error::Usage(format!(
+                "{} holds rows of job \"{}\", not \"{}\"",
+                shard.path.display(),
+                row.job,
+                shard.job
+            )));
+        }
+        let group = row.group_name();
+        match self.group_shard.get(&group) {
+            Some(other) if *other != index => {
                 return Err(Error::Usage(format!(
-                    "{} holds rows of job \"{}\", not \"{}\"",
-                    shard.path.display(),
-                    row.job,
-                    shard.job
+                    "group \"{group}\" is in shard {other} and in shard {index}; the shards were \
+                     planned differently: run them with the same parbench and job file"
                 )));
             }
-            let group = row.group_name();
-            match group_shard.get(&group) {
-                Some(other) if other != index => {
-                    return Err(Error::Usage(format!(
-                        "group \"{group}\" is in shard {other} and in shard {index}; the shards were \
-                         planned differently: run them with the same parbench and job file"
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    group_shard.insert(group, *index);
-                }
+            Some(_) => {}
+            None => {
+                self.group_shard.insert(group, index);
             }
-            let run = (row.entry_key.clone(), row.repetition);
-            if let Some(other) = seen.insert(run.clone(), *index) {
-                return Err(Error::Usage(format!(
-                    "entry {} repetition {} is in shard {other} and in shard {index}; these shards are not of one run",
-                    run.0, run.1
-                )));
+        }
+        let run = (row.entry_key.clone(), row.repetition);
+        if let Some(other) = self.runs.insert(run.clone(), index) {
+            return Err(Error::Usage(format!(
+                "entry {} repetition {} is in shard {other} and in shard {index}; these shards are not of one run",
+                run.0, run.1
+            )));
+        }
+        self.params.extend(row.params.keys().cloned());
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// Refuses a group of the job that no shard measured, and a shard whose
+    /// rows fall short of its slice.
+    fn check_complete(&self) -> Result<(), Error> {
+        let missing: Vec<&String> =
+            self.expected.iter().filter(|group| !self.group_shard.contains_key(*group)).collect();
+        if let Some(group) = missing.first() {
+            let more = match missing.len() {
+                1 => String::new(),
+                count => format!(" (and {} more groups)", count - 1),
+            };
+            return Err(Error::Usage(format!(
+                "group \"{group}\" is in no shard{more}; the shards were planned differently or a shard's \
+                 results were cut: run them with the same parbench and job file"
+            )));
+        }
+        for (shard, span) in &self.spans {
+            let slice = crate::report::env::slice_beside(&shard.path);
+            let short = shortfalls(slice.as_deref(), &self.rows[span.clone()]);
+            if let Some(first) = short.first() {
+                return Err(Error::Usage(shortfall_line(shard, first, short.len() - 1)));
             }
-            params.extend(row.params.keys().cloned());
-            rows.push(row);
         }
-        spans.push((shard, first_row..rows.len()));
+        Ok(())
     }
-    let missing: Vec<&String> = expected.iter().filter(|group| !group_shard.contains_key(*group)).collect();
-    if let Some(group) = missing.first() {
-        let more = match missing.len() {
-            1 => String::new(),
-            count => format!(" (and {} more groups)", count - 1),
-        };
-        return Err(Error::Usage(format!(
-            "group \"{group}\" is in no shard{more}; the shards were planned differently or a shard's \
-             results were cut: run them with the same parbench and job file"
-        )));
-    }
-    for (shard, span) in spans {
-        let slice = crate::report::env::slice_beside(&shard.path);
-        let short = shortfalls(slice.as_deref(), &rows[span]);
-        if let Some(first) = short.first() {
-            return Err(Error::Usage(shortfall_line(shard, first, short.len() - 1)));
-        }
-    }
-    let params: Vec<String> = params.into_iter().collect();
-    let bytes = crate::results::to_csv(&params, &rows);
-    let out = out.map(Path::to_path_buf).unwrap_or(folder);
-    std::fs::create_dir_all(&out).map_err(Error::output(&out))?;
-    let merged = out.join(format!("{}.csv", first.job));
+}
+
+/// Writes `OUT/JOB.csv`, its summary and, where a shard has one, its
+/// env.json; returns the CSV's path.
+fn write_merged(
+    job: &str,
+    out: &Path,
+    gathered: &Gathered,
+    shards: &BTreeMap<usize, &ShardFile>,
+) -> Result<PathBuf, Error> {
+    let params: Vec<String> = gathered.params.iter().cloned().collect();
+    let bytes = crate::results::to_csv(&params, &gathered.rows);
+    std::fs::create_dir_all(out).map_err(Error::output(out))?;
+    let merged = out.join(format!("{job}.csv"));
     write_atomically(&merged, &bytes)?;
-    let analysis = crate::analysis::analyze(&rows).map_err(Error::Usage)?;
-    write_atomically(
-        &out.join(format!("{}.summary.csv", first.job)),
-        &crate::report::summary::to_csv(&analysis),
-    )?;
-    if let Some(env) = merged_env(&by_index) {
-        write_atomically(&out.join(format!("{}.env.json", first.job)), env.as_bytes())?;
+    let analysis = crate::analysis::analyze(&gathered.rows).map_err(Error::Usage)?;
+    write_atomically(&out.join(format!("{job}.summary.csv")), &crate::report::summary::to_csv(&analysis))?;
+    if let Some(env) = merged_env(shards) {
+        write_atomically(&out.join(format!("{job}.env.json")), env.to_text().as_bytes())?;
     }
     Ok(merged)
 }
@@ -202,37 +268,28 @@ pub fn merge(paths: &[PathBuf], out: Option<&Path>) -> Result<PathBuf, Error> {
 /// first shard's, without its `shard` part, with every shard's host,
 /// time and machine checks under `merged_shards` and the other-load
 /// totals added up. `None` where no shard has one.
-fn merged_env(shards: &BTreeMap<usize, &ShardFile>) -> Option<String> {
-    let envs: Vec<serde_json::Value> =
+fn merged_env(shards: &BTreeMap<usize, &ShardFile>) -> Option<Env> {
+    let envs: Vec<Env> =
         shards.values().filter_map(|shard| crate::report::env::read_beside(&shard.path)).collect();
     let mut merged = envs.first()?.clone();
-    if let Some(object) = merged.as_object_mut() {
-        object.remove("shard");
-    }
-    merged["merged_shards"] = envs
-        .iter()
-        .map(|env| {
-            serde_json::json!({
-                "index": env["shard"]["index"],
-                "host": env["host"],
-                "written_at": env["written_at"],
-                "machine_checks": env["machine_checks"],
+    merged.shard = None;
+    merged.merged_shards = Some(
+        envs.iter()
+            .map(|env| MergedShard {
+                index: env.shard.as_ref().map(|shard| shard.index),
+                host: env.host.clone(),
+                written_at: env.written_at.clone(),
+                machine_checks: env.machine_checks.clone(),
             })
-        })
-        .collect();
-    if envs.iter().all(|env| env["other_load"].is_object()) {
-        let total =
-            |field: &str| envs.iter().filter_map(|env| env["other_load"][field].as_f64()).sum::<f64>();
-        merged["other_load"] = serde_json::json!({
-            "runs": total("runs") as u64,
-            "disturbed_runs": total("disturbed_runs") as u64,
-            "foreign_cpu_s": total("foreign_cpu_s"),
-            "steal_s": total("steal_s"),
-        });
-    }
-    let mut text = serde_json::to_string_pretty(&merged).ok()?;
-    text.push('\n');
-    Some(text)
+            .collect(),
+    );
+    merged.other_load = envs.iter().fold(OtherLoad::default(), |total, env| OtherLoad {
+        runs: total.runs + env.other_load.runs,
+        disturbed_runs: total.disturbed_runs + env.other_load.disturbed_runs,
+        foreign_cpu_s: total.foreign_cpu_s + env.other_load.foreign_cpu_s,
+        steal_s: total.steal_s + env.other_load.steal_s,
+    });
+    Some(merged)
 }
 
 /// The shards were measured from one version of the job file by one
@@ -240,42 +297,39 @@ fn merged_env(shards: &BTreeMap<usize, &ShardFile>) -> Option<String> {
 /// Rows of two versions (other parameters, repetitions, workloads) would
 /// merge into a file that no job describes.
 fn same_version(shards: &BTreeMap<usize, &ShardFile>) -> Result<(), Error> {
-    let mut first: Option<(&ShardFile, String, String)> = None;
+    let mut first: Option<(&ShardFile, Env)> = None;
     for shard in shards.values() {
-        let Some(json) = crate::report::env::read_beside(&shard.path) else { continue };
-        let field =
-            |name: &str| json.get(name).and_then(|value| value.as_str()).unwrap_or_default().to_owned();
-        let (hash, version) = (field("job_file_hash"), field("parbench_version"));
-        match &first {
-            None => first = Some((shard, hash, version)),
-            Some((other, other_hash, other_version)) => {
-                let differs = if *other_hash != hash {
-                    Some(format!("another version of the job file (job_file_hash {hash}, not {other_hash})"))
-                } else if *other_version != version {
-                    Some(format!("another parbench ({version}, not {other_version})"))
-                } else {
-                    None
-                };
-                if let Some(why) = differs {
-                    return Err(Error::Usage(format!(
-                        "{} was measured with {why} than {}; merge the shards of one run",
-                        shard.path.display(),
-                        other.path.display()
-                    )));
-                }
-            }
+        let Some(env) = crate::report::env::read_beside(&shard.path) else { continue };
+        let Some((other, other_env)) = &first else {
+            first = Some((shard, env));
+            continue;
+        };
+        let (hash, other_hash) = (&env.job_file_hash, &other_env.job_file_hash);
+        let (version, other_version) = (&env.parbench_version, &other_env.parbench_version);
+        let differs = if other_hash != hash {
+            Some(format!("another version of the job file (job_file_hash {hash}, not {other_hash})"))
+        } else if other_version != version {
+            Some(format!("another parbench ({version}, not {other_version})"))
+        } else {
+            None
+        };
+        if let Some(why) = differs {
+            return Err(Error::Usage(format!(
+                "{} was measured with {why} than {}; merge the shards of one run",
+                shard.path.display(),
+                other.path.display()
+            )));
         }
     }
     Ok(())
 }
 
 /// The job's groups as a shard's `.env.json` lists them; none where the
-/// file is absent or older than the list.
+/// file is absent or not a shard's.
 fn planned_groups(csv: &Path) -> Vec<String> {
-    let Some(json) = crate::report::env::read_beside(csv) else { return Vec::new() };
-    json["shard"]["groups"]
-        .as_array()
-        .map(|groups| groups.iter().filter_map(|group| group.as_str().map(str::to_owned)).collect())
+    crate::report::env::read_beside(csv)
+        .and_then(|env| env.shard)
+        .map(|shard| shard.groups)
         .unwrap_or_default()
 }
 
@@ -565,6 +619,41 @@ mod tests {
         assert_eq!((shard.job.as_str(), shard.index, shard.count), ("my.job", 2, 5));
         assert!(ShardFile::parse(Path::new("results/job.csv")).is_none());
         assert!(ShardFile::parse(Path::new("results/job.shard-x-of-5.csv")).is_none());
+    }
+
+    #[test]
+    fn the_merged_env_json_is_the_first_shards_with_every_shards_checks_and_the_load_added_up() {
+        let fixture =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/env-0.1/tiny.shard-1-of-2.env.json");
+        let one = Env::read(Path::new(fixture)).expect("0.1.0's shard env.json reads");
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<ShardFile> = (0..2)
+            .map(|index| {
+                let csv = dir.path().join(format!("tiny.shard-{index}-of-2.csv"));
+                let mut env = one.clone();
+                env.shard.as_mut().unwrap().index = index;
+                env.host = format!("node-{index}");
+                env.other_load.runs = 2 + index;
+                env.other_load.foreign_cpu_s = 0.25;
+                std::fs::write(crate::report::env::beside(&csv), env.to_text()).unwrap();
+                ShardFile::parse(&csv).unwrap()
+            })
+            .collect();
+        let by_index: BTreeMap<usize, &ShardFile> = files.iter().map(|file| (file.index, file)).collect();
+        let merged = merged_env(&by_index).expect("both shards have an env.json");
+        assert_eq!((merged.host.as_str(), merged.shard.as_ref()), ("node-0", None));
+        let shards = merged.merged_shards.as_ref().unwrap();
+        let hosts: Vec<(Option<usize>, &str)> =
+            shards.iter().map(|shard| (shard.index, shard.host.as_str())).collect();
+        assert_eq!(hosts, [(Some(0), "node-0"), (Some(1), "node-1")]);
+        assert_eq!(shards[1].machine_checks, one.machine_checks);
+        assert_eq!(
+            merged.other_load,
+            OtherLoad { runs: 5, disturbed_runs: 0, foreign_cpu_s: 0.5, steal_s: 0.0 }
+        );
+        let text = merged.to_text();
+        assert!(!text.contains("\"shard\""), "{text}");
+        assert_eq!(serde_json::from_str::<Env>(&text).unwrap(), merged);
     }
 
     fn entry(key: &str, repetitions: Repetitions) -> SliceEntry {

@@ -102,10 +102,7 @@ fn refuse_foreign(
         reasons.push(format!("they were measured by parbench {other}, and this is {}", origin.version));
     }
     let env = out_dir.join(format!("{job}.env.json"));
-    let measured_at = std::fs::read_to_string(&env)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|json| json.get("job_file").and_then(|file| file.as_str()).map(str::to_owned));
+    let measured_at = crate::report::env::Env::read(&env).map(|env| env.job_file);
     if let Some(file) = measured_at {
         let resolved =
             std::fs::canonicalize(&file).map(|path| path.display().to_string()).unwrap_or(file.clone());

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use super::env::Env;
 
 /// What a run's env.json says about the conditions its timings were taken
 /// in; a field is unknown (`None`, empty) where the file lacks it.
@@ -23,27 +23,25 @@ pub struct Conditions {
 }
 
 impl Conditions {
-    pub fn from_json(env: &Value) -> Conditions {
-        let text = |value: &Value| value.as_str().filter(|text| !text.is_empty()).map(str::to_owned);
-        let checks = &env["machine_checks"];
+    /// What `env` says; an empty name or a CPU count of 0 is unknown.
+    pub fn of(env: &Env) -> Conditions {
+        let text = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+        let checks = &env.machine_checks;
         Conditions {
-            host: text(&env["host"]),
-            parbench_version: text(&env["parbench_version"]),
-            cpus: env["logical_cpus"].as_u64().and_then(|cpus| usize::try_from(cpus).ok()).filter(|&n| n > 0),
-            load_average: checks["load_average"].as_f64(),
-            governors: checks["governor"]
-                .as_array()
-                .map(|governors| governors.iter().filter_map(text).collect())
-                .unwrap_or_default(),
-            turbo: checks["turbo"].as_bool(),
-            debug_build: checks["debug_build"].as_bool(),
+            host: text(&env.host),
+            parbench_version: text(&env.parbench_version),
+            cpus: (env.logical_cpus > 0).then_some(env.logical_cpus),
+            load_average: checks.load_average,
+            governors: checks.governors.iter().filter_map(|governor| text(governor)).collect(),
+            turbo: checks.turbo,
+            debug_build: Some(checks.debug_build),
         }
     }
 
     /// The conditions of the run that wrote `csv`, from the env.json beside
-    /// it; `None` where there is none or it is not JSON (older result files).
+    /// it; `None` where there is none or it does not read (older result files).
     pub fn beside(csv: &Path) -> Option<Conditions> {
-        super::env::read_beside(csv).map(|env| Conditions::from_json(&env))
+        super::env::read_beside(csv).map(|env| Conditions::of(&env))
     }
 }
 
@@ -224,14 +222,18 @@ mod tests {
 
     #[test]
     fn the_conditions_are_read_as_env_json_writes_them() {
-        let env = serde_json::json!({
-            "host": "box", "logical_cpus": 2, "parbench_version": "0.2.0",
-            "machine_checks": {
-                "governor": ["performance"], "turbo": false, "load_average": 0.4,
-                "debug_build": false, "warnings": [],
-            },
-        });
-        assert_eq!(Conditions::from_json(&env), quiet(0.4));
-        assert_eq!(Conditions::from_json(&serde_json::json!([1, 2])), Conditions::default());
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/env-0.1/tiny.env.json");
+        let mut env = Env::read(Path::new(fixture)).unwrap();
+        env.host = "box".to_owned();
+        env.parbench_version = "0.2.0".to_owned();
+        env.machine_checks.governors = vec!["performance".to_owned(), String::new()];
+        env.machine_checks.turbo = Some(false);
+        env.machine_checks.load_average = Some(0.4);
+        assert_eq!(Conditions::of(&env), quiet(0.4));
+        env.host.clear();
+        env.logical_cpus = 0;
+        env.machine_checks.load_average = None;
+        let unknown = Conditions::of(&env);
+        assert_eq!((unknown.host, unknown.cpus, unknown.load_average), (None, None, None));
     }
 }

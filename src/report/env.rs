@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::jobfile::Job;
 use crate::machine::Checks;
@@ -12,27 +12,182 @@ use crate::matrix::Entry;
 use crate::runner::Host;
 use crate::vocab::Repetitions;
 
+/// Everything env.json holds. This struct is the one place its keys are
+/// declared: `run` writes it, `merge` writes it for the merged results, and
+/// `report --baseline`, `merge` and `--resume` read it back. A key that a
+/// later release adds is an `Option` (or `#[serde(default)]`), so that the
+/// files of earlier releases still read; keys this one does not know are
+/// ignored. A file that is not JSON, or whose values are of other forms
+/// than these, reads as none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Env {
+    pub host: String,
+    pub cpu_model: String,
+    pub logical_cpus: usize,
+    pub physical_cores: usize,
+    /// MemTotal; null where /proc does not say.
+    pub memory_bytes: Option<u64>,
+    pub os: String,
+    /// `Linux 6.1.0`: the system's name and release.
+    pub kernel: String,
+    pub parbench_version: String,
+    pub job: String,
+    pub job_file: String,
+    pub job_file_hash: String,
+    /// Of the repository that holds the job file; null outside one.
+    pub git_commit: Option<String>,
+    pub python: Vec<PythonInterpreter>,
+    pub written_at: String,
+    pub order_seed: u64,
+    pub pin: String,
+    pub pool_start: String,
+    pub machine_checks: MachineChecks,
+    pub other_load: OtherLoad,
+    /// A shard's run only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// Merged results only: each shard's host, time and checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_shards: Option<Vec<MergedShard>>,
+}
+
+impl Env {
+    /// The env.json of a run of `job` on `host`; `order_seed` orders the
+    /// rounds, `checks` is what the machine checks found.
+    pub fn of(
+        job: &Job,
+        host: &Host,
+        shard: Option<&ShardInfo>,
+        order_seed: u64,
+        checks: &Checks,
+        other_load: &OtherLoad,
+    ) -> Env {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        Env {
+            host: host.name.clone(),
+            cpu_model: cpu_model(&cpuinfo),
+            logical_cpus: host.cpus,
+            physical_cores: physical_cores(&cpuinfo).unwrap_or(host.cpus),
+            memory_bytes: memory_bytes(),
+            os: os_name(),
+            kernel: kernel(),
+            parbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            job: job.name.clone(),
+            job_file: job.path.display().to_string(),
+            job_file_hash: job.source_hash.clone(),
+            git_commit: git_commit(&job.dir),
+            python: python_interpreters(job),
+            written_at: super::timestamp(std::time::SystemTime::now()),
+            order_seed,
+            pin: job.pin.name().to_owned(),
+            pool_start: job.pool_start.name().to_owned(),
+            machine_checks: MachineChecks::of(checks),
+            other_load: *other_load,
+            shard: shard.cloned(),
+            merged_shards: None,
+        }
+    }
+
+    /// The file's text: pretty JSON, its keys sorted as every release has
+    /// written them (a `serde_json::Value`'s object keeps its keys sorted;
+    /// the struct would write them in field order).
+    pub fn to_text(&self) -> String {
+        let value = serde_json::to_value(self).expect("env.json's fields serialise");
+        let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+        text.push('\n');
+        text
+    }
+
+    /// The env.json at `path`, where it is there and readable.
+    pub fn read(path: &Path) -> Option<Env> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// `machine_checks`: what the checks found before the first run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineChecks {
+    /// The CPUs' frequency governors, each once.
+    #[serde(rename = "governor")]
+    pub governors: Vec<String>,
+    /// Null where it cannot be read.
+    pub turbo: Option<bool>,
+    /// The 1-minute load average at the start.
+    pub load_average: Option<f64>,
+    pub debug_build: bool,
+    /// The findings that make timings less trustworthy.
+    pub warnings: Vec<String>,
+}
+
+impl MachineChecks {
+    pub fn of(checks: &Checks) -> MachineChecks {
+        MachineChecks {
+            governors: checks.governors.clone(),
+            turbo: checks.turbo,
+            load_average: checks.load_average,
+            debug_build: checks.debug_build,
+            warnings: checks.warnings(),
+        }
+    }
+}
+
+/// One element of `python`: an interpreter as it described itself when
+/// the job was checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PythonInterpreter {
+    /// As the job names it (`param_interpreter`).
+    pub interpreter: String,
+    /// The program that ran.
+    pub path: String,
+    pub implementation: String,
+    pub version: String,
+    pub gil: Gil,
+}
+
+/// Whether an interpreter's GIL was on before any module was imported.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gil {
+    Enabled,
+    Disabled,
+}
+
+/// One element of a merged env.json's `merged_shards`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedShard {
+    /// Null where the shard's env.json had no `shard`.
+    pub index: Option<usize>,
+    pub host: String,
+    pub written_at: String,
+    pub machine_checks: MachineChecks,
+}
+
 /// Which shard a run was; every group of the whole job (by
 /// [`super::csv::group_names`]), so that `merge` can tell a group that no
 /// shard measured; and every entry of the shard's own slice, so that it
 /// can tell a shard whose rows fall short of it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardInfo {
     pub index: usize,
     pub count: usize,
     pub groups: Vec<String>,
+    #[serde(rename = "entries")]
     pub slice: Vec<SliceEntry>,
 }
 
 /// An entry of a shard's slice, as env.json lists it under
 /// `shard.entries`: the keys its rows carry, its name, and the
 /// repetitions it was planned with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceEntry {
+    #[serde(rename = "entry_key")]
     pub key: String,
     /// Rows a resumed run kept from parbench 0.1.0 carry this one.
     pub legacy_key: String,
     pub label: String,
+    /// A number, or `"auto"`.
+    #[serde(with = "repetitions_form")]
     pub repetitions: Repetitions,
 }
 
@@ -45,43 +200,48 @@ impl SliceEntry {
             repetitions: entry.repetitions,
         }
     }
+}
 
-    fn to_json(&self) -> serde_json::Value {
-        let repetitions = match self.repetitions {
-            Repetitions::Fixed(count) => json!(count),
-            Repetitions::Auto => json!("auto"),
-        };
-        json!({
-            "entry_key": self.key,
-            "legacy_key": self.legacy_key,
-            "label": self.label,
-            "repetitions": repetitions,
-        })
+/// [`Repetitions`] as env.json writes it: the count, or `"auto"`.
+mod repetitions_form {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::vocab::Repetitions;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Fixed(u32),
+        Word(String),
     }
 
-    fn from_json(value: &serde_json::Value) -> Option<SliceEntry> {
-        let text = |name: &str| value.get(name)?.as_str().map(str::to_owned);
-        let repetitions = match &value["repetitions"] {
-            serde_json::Value::String(auto) if auto == "auto" => Repetitions::Auto,
-            count => Repetitions::Fixed(u32::try_from(count.as_u64()?).ok()?),
-        };
-        Some(SliceEntry {
-            key: text("entry_key")?,
-            legacy_key: text("legacy_key")?,
-            label: text("label")?,
-            repetitions,
-        })
+    pub fn serialize<S: Serializer>(repetitions: &Repetitions, serializer: S) -> Result<S::Ok, S::Error> {
+        match repetitions {
+            Repetitions::Fixed(count) => Form::Fixed(*count),
+            Repetitions::Auto => Form::Word("auto".to_owned()),
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Repetitions, D::Error> {
+        match Form::deserialize(deserializer)? {
+            Form::Fixed(count) => Ok(Repetitions::Fixed(count)),
+            Form::Word(word) if word == "auto" => Ok(Repetitions::Auto),
+            Form::Word(word) => {
+                Err(serde::de::Error::custom(format!("repetitions {word:?}: expected a number or \"auto\"")))
+            }
+        }
     }
 }
 
 /// The slice a shard's env.json, beside its CSV, lists; `None` where the
-/// file is absent, unreadable or older than the list.
+/// file is absent, unreadable or not a shard's.
 pub fn slice_beside(csv: &Path) -> Option<Vec<SliceEntry>> {
-    read_beside(csv)?["shard"]["entries"].as_array()?.iter().map(SliceEntry::from_json).collect()
+    Some(read_beside(csv)?.shard?.slice)
 }
 
 /// What other load did during a job's measured runs, for env.json.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct OtherLoad {
     /// Measured runs with the machine's counters read around them.
     pub runs: usize,
@@ -104,7 +264,7 @@ impl OtherLoad {
     }
 }
 
-/// `order_seed` orders the rounds; `checks` is what the machine checks found.
+/// env.json's text for a run; see [`Env::of`].
 pub fn describe(
     job: &Job,
     host: &Host,
@@ -113,45 +273,7 @@ pub fn describe(
     checks: &Checks,
     other_load: &OtherLoad,
 ) -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let mut value = json!({
-        "host": host.name,
-        "cpu_model": cpu_model(&cpuinfo),
-        "logical_cpus": host.cpus,
-        "physical_cores": physical_cores(&cpuinfo).unwrap_or(host.cpus),
-        "memory_bytes": memory_bytes(),
-        "os": os_name(),
-        "kernel": kernel(),
-        "parbench_version": env!("CARGO_PKG_VERSION"),
-        "job": job.name,
-        "job_file": job.path.display().to_string(),
-        "job_file_hash": job.source_hash,
-        "git_commit": git_commit(&job.dir),
-        "python": python_interpreters(job),
-        "written_at": super::timestamp(std::time::SystemTime::now()),
-        "order_seed": order_seed,
-        "pin": job.pin.name(),
-        "pool_start": job.pool_start.name(),
-        "machine_checks": checks.to_json(),
-        "other_load": {
-            "runs": other_load.runs,
-            "disturbed_runs": other_load.disturbed_runs,
-            "foreign_cpu_s": other_load.foreign_cpu_s,
-            "steal_s": other_load.steal_s,
-        },
-    });
-    if let Some(shard) = shard {
-        let entries: Vec<serde_json::Value> = shard.slice.iter().map(SliceEntry::to_json).collect();
-        value["shard"] = json!({
-            "index": shard.index,
-            "count": shard.count,
-            "groups": shard.groups,
-            "entries": entries,
-        });
-    }
-    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
-    text.push('\n');
-    text
+    Env::of(job, host, shard, order_seed, checks, other_load).to_text()
 }
 
 /// Where a result file's env.json lies: beside it, `NAME.env.json` for
@@ -163,33 +285,33 @@ pub fn beside(csv: &Path) -> PathBuf {
 }
 
 /// The env.json beside a result file, where it is there and readable.
-pub fn read_beside(csv: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(beside(csv)).ok()?;
-    serde_json::from_str(&text).ok()
+pub fn read_beside(csv: &Path) -> Option<Env> {
+    Env::read(&beside(csv))
 }
 
-/// Each Python interpreter of the job's `python` workloads, as it described
-/// itself when the job was checked (before any module was imported; the
-/// per-run `python_gil` column says whether the GIL was on during each run).
-fn python_interpreters(job: &Job) -> serde_json::Value {
+/// Each Python interpreter of the job's `python` workloads, once, as it
+/// described itself when the job was checked (before any module was
+/// imported; the per-run `python_gil` column says whether the GIL was on
+/// during each run).
+fn python_interpreters(job: &Job) -> Vec<PythonInterpreter> {
     let mut seen = Vec::new();
     for workload in &job.workloads {
         if let crate::jobfile::WorkloadKind::Python { interpreters, .. } = &workload.kind {
             for interpreter in interpreters {
-                let value = json!({
-                    "interpreter": interpreter.name,
-                    "path": interpreter.path.display().to_string(),
-                    "implementation": interpreter.facts.implementation,
-                    "version": interpreter.facts.version,
-                    "gil": if interpreter.facts.gil { "enabled" } else { "disabled" },
-                });
-                if !seen.contains(&value) {
-                    seen.push(value);
+                let described = PythonInterpreter {
+                    interpreter: interpreter.name.clone(),
+                    path: interpreter.path.display().to_string(),
+                    implementation: interpreter.facts.implementation.clone(),
+                    version: interpreter.facts.version.clone(),
+                    gil: if interpreter.facts.gil { Gil::Enabled } else { Gil::Disabled },
+                };
+                if !seen.contains(&described) {
+                    seen.push(described);
                 }
             }
         }
     }
-    serde_json::Value::Array(seen)
+    seen
 }
 
 fn cpu_model(cpuinfo: &str) -> String {
@@ -235,18 +357,9 @@ fn os_name() -> String {
 }
 
 fn kernel() -> String {
-    // SAFETY: uname fills the struct we own with NUL-terminated fields.
-    unsafe {
-        let mut name: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut name) != 0 {
-            return String::new();
-        }
-        let field = |bytes: &[libc::c_char]| {
-            let bytes: Vec<u8> =
-                bytes.iter().take_while(|byte| **byte != 0).map(|byte| *byte as u8).collect();
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
-        format!("{} {}", field(&name.sysname), field(&name.release))
+    match nix::sys::utsname::uname() {
+        Ok(name) => format!("{} {}", name.sysname().to_string_lossy(), name.release().to_string_lossy()),
+        Err(_) => String::new(),
     }
 }
 
@@ -267,6 +380,147 @@ mod tests {
         assert_eq!(physical_cores(cpuinfo), Some(3));
         assert_eq!(physical_cores("processor: 0\n"), None);
         assert_eq!(cpu_model("model name\t: AMD EPYC\n"), "AMD EPYC");
+    }
+
+    fn fixture(name: &str) -> (PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/env-0.1").join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    fn checks(load_average: f64) -> MachineChecks {
+        MachineChecks {
+            governors: Vec::new(),
+            turbo: None,
+            load_average: Some(load_average),
+            debug_build: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_env_json_of_parbench_0_1_reads_with_its_values() {
+        let (path, _) = fixture("tiny.env.json");
+        let env = Env::read(&path).expect("0.1.0's env.json reads");
+        let expected = Env {
+            host: "bench-host".to_owned(),
+            cpu_model: "AMD EPYC".to_owned(),
+            logical_cpus: 2,
+            physical_cores: 2,
+            memory_bytes: Some(25_276_194_816),
+            os: "Debian GNU/Linux 12 (bookworm)".to_owned(),
+            kernel: "Linux 6.1.0".to_owned(),
+            parbench_version: "0.1.0".to_owned(),
+            job: "tiny".to_owned(),
+            job_file: "tiny.toml".to_owned(),
+            job_file_hash: "5d5391dc9d74f04b".to_owned(),
+            git_commit: None,
+            python: Vec::new(),
+            written_at: "2026-12-05T04:38:55.626313Z".to_owned(),
+            order_seed: 2_484_252_939_265_704,
+            pin: "cores".to_owned(),
+            pool_start: "timed".to_owned(),
+            machine_checks: checks(0.45),
+            other_load: OtherLoad { runs: 2, disturbed_runs: 0, foreign_cpu_s: 0.0, steal_s: 0.0 },
+            shard: None,
+            merged_shards: None,
+        };
+        assert_eq!(env, expected);
+    }
+
+    #[test]
+    fn a_shard_env_json_of_parbench_0_1_reads_with_its_slice() {
+        let (path, _) = fixture("tiny.shard-1-of-2.env.json");
+        let env = Env::read(&path).expect("0.1.0's shard env.json reads");
+        let shard = env.shard.expect("a shard's env.json has `shard`");
+        assert_eq!((shard.index, shard.count), (1, 2));
+        assert_eq!(
+            shard.groups,
+            ["spin · range 10 items · iterations=1000", "spin2 · range 10 items · iterations=2000"]
+        );
+        assert_eq!(
+            shard.slice,
+            [SliceEntry {
+                key: "x5a531b77b7496839".to_owned(),
+                legacy_key: "xe0f0c9589d3c2a8d".to_owned(),
+                label: "spin2 · range 10 items · iterations=2000 · serial".to_owned(),
+                repetitions: Repetitions::Fixed(2),
+            }]
+        );
+        assert_eq!(env.machine_checks, checks(0.41));
+        assert_eq!(env.job_file_hash, "b2b2b40a08d9ba0c");
+    }
+
+    #[test]
+    fn files_of_parbench_0_1_are_written_again_byte_for_byte() {
+        for name in ["tiny.env.json", "tiny.shard-1-of-2.env.json"] {
+            let (path, text) = fixture(name);
+            assert_eq!(Env::read(&path).unwrap().to_text(), text, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_field_survives_a_write_and_a_read() {
+        let (path, _) = fixture("tiny.shard-1-of-2.env.json");
+        let mut env = Env::read(&path).unwrap();
+        env.git_commit = Some("0123abcd".to_owned());
+        env.memory_bytes = None;
+        env.python = vec![PythonInterpreter {
+            interpreter: "python3.13t".to_owned(),
+            path: "/usr/bin/python3.13t".to_owned(),
+            implementation: "CPython".to_owned(),
+            version: "3.13.1".to_owned(),
+            gil: Gil::Disabled,
+        }];
+        env.machine_checks.turbo = Some(true);
+        env.machine_checks.governors = vec!["powersave".to_owned()];
+        env.machine_checks.warnings = vec!["turbo is on".to_owned()];
+        let shard = env.shard.as_mut().unwrap();
+        shard.slice.push(SliceEntry { repetitions: Repetitions::Auto, ..shard.slice[0].clone() });
+        env.merged_shards = Some(vec![MergedShard {
+            index: Some(1),
+            host: "node-1".to_owned(),
+            written_at: env.written_at.clone(),
+            machine_checks: checks(0.5),
+        }]);
+        let text = env.to_text();
+        assert!(text.contains("\"repetitions\": \"auto\""), "{text}");
+        assert!(text.contains("\"gil\": \"disabled\""), "{text}");
+        assert_eq!(serde_json::from_str::<Env>(&text).unwrap(), env);
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_a_file_of_another_form_reads_as_none() {
+        let (_, text) = fixture("tiny.env.json");
+        let later = text.replacen('{', "{\n  \"a_later_key\": [1, 2],", 1);
+        assert_eq!(serde_json::from_str::<Env>(&later).unwrap(), serde_json::from_str::<Env>(&text).unwrap());
+        assert!(serde_json::from_str::<Env>("[1, 2]").is_err());
+        let bad_pin = text.replace("\"pin\": \"cores\"", "\"pin\": 7");
+        assert!(serde_json::from_str::<Env>(&bad_pin).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("tiny.csv");
+        assert_eq!(read_beside(&csv), None, "no env.json");
+        std::fs::write(beside(&csv), "{ truncated").unwrap();
+        assert_eq!(read_beside(&csv), None, "not JSON");
+        std::fs::write(beside(&csv), text.replace("2484252939265704", "\"auto\"")).unwrap();
+        assert_eq!(read_beside(&csv), None, "a value of another form");
+    }
+
+    #[test]
+    fn repetitions_other_than_a_count_or_auto_do_not_read() {
+        let (_, text) = fixture("tiny.shard-1-of-2.env.json");
+        for (form, reads) in [("\"auto\"", true), ("5", true), ("\"many\"", false), ("-1", false)] {
+            let changed = text.replace("\"repetitions\": 2", &format!("\"repetitions\": {form}"));
+            assert_eq!(serde_json::from_str::<Env>(&changed).is_ok(), reads, "{form}");
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_kernel_is_named_by_the_system_and_its_release() {
+        let kernel = kernel();
+        let release = kernel.strip_prefix("Linux ").unwrap_or_else(|| panic!("{kernel:?}"));
+        assert!(release.starts_with(|c: char| c.is_ascii_digit()), "{kernel:?}");
     }
 
     #[test]
