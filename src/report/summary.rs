@@ -345,3 +345,107 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
         .chain(TAIL.iter().map(|column| column.cell(entry)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// A serial and a threads entry of ten rounds, the threads one with a
+    /// parameter and a chunk size, its last run failed.
+    fn analysis() -> Analysis {
+        let mut rows = Vec::new();
+        for repetition in 1..=10u32 {
+            for (strategy, workers, wall) in [("serial", 1, 1.0), ("threads", 2, 0.5)] {
+                let wall = wall * (1.0 + f64::from(repetition) / 100.0);
+                let failed = strategy == "threads" && repetition == 10;
+                let row: BTreeMap<String, String> = [
+                    ("job", "j"),
+                    ("host", "h"),
+                    ("workload", "w"),
+                    ("generator", "range"),
+                    ("list_size", "10"),
+                    ("strategy", strategy),
+                    ("workers", &workers.to_string()),
+                    ("chunk_size", if strategy == "serial" { "" } else { "4" }),
+                    ("repetition", &repetition.to_string()),
+                    ("status", if failed { "failed" } else { "ok" }),
+                    ("wall_s", &wall.to_string()),
+                    ("cpu_s", &wall.to_string()),
+                    ("cpus", "2"),
+                    ("peak_rss_bytes", "1048576"),
+                    ("error", if failed { "boom" } else { "" }),
+                    ("param_percent", "10"),
+                ]
+                .into_iter()
+                .map(|(name, cell)| (name.to_owned(), cell.to_owned()))
+                .collect();
+                rows.push(row);
+            }
+        }
+        crate::analysis::analyze_cells(&rows).unwrap()
+    }
+
+    #[test]
+    fn every_summary_column_has_its_name_and_its_value_in_both_the_csv_and_the_json() {
+        let analysis = analysis();
+        let answers = crate::analysis::answers::answers(&analysis, None);
+        let csv = String::from_utf8(to_csv(&analysis)).unwrap();
+        let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+        let rows: Vec<Vec<String>> =
+            reader.records().map(|record| record.unwrap().iter().map(str::to_owned).collect()).collect();
+        let json: serde_json::Value =
+            serde_json::from_str(&crate::report::json::render(&analysis, &answers)).unwrap();
+        assert_eq!(json["format"], crate::report::json::FORMAT);
+        let entries = json["entries"].as_array().unwrap();
+        assert_eq!((rows.len(), entries.len()), (2, 2));
+        for column in columns() {
+            let place = header.iter().position(|name| name == column.name);
+            let place =
+                place.unwrap_or_else(|| panic!("{} is not in the CSV header {header:?}", column.name));
+            for (row, entry) in rows.iter().zip(entries) {
+                let cell = &row[place];
+                let value = entry
+                    .get(column.name)
+                    .unwrap_or_else(|| panic!("{} is not a JSON key of {entry}", column.name));
+                // The same value, not only the same name.
+                let same = match value {
+                    serde_json::Value::Null => cell.is_empty(),
+                    serde_json::Value::String(text) => text == cell,
+                    serde_json::Value::Number(number) => {
+                        let (json, csv) = (number.as_f64().unwrap(), cell.parse::<f64>().unwrap());
+                        // The CSV rounds: six decimals, six digits, nanoseconds.
+                        (json - csv).abs() <= 1e-6 + 1e-5 * json.abs()
+                    }
+                    _ => false,
+                };
+                assert!(same, "{}: {cell:?} in the CSV, {value} in the JSON", column.name);
+            }
+        }
+        let names: Vec<&str> = columns().map(|column| column.name).collect();
+        let header: Vec<&str> =
+            header.iter().map(String::as_str).filter(|name| *name != "param_percent").collect();
+        assert_eq!(header, names, "the CSV has the summary's columns in their order, and no others");
+        assert!(entries[1]["chunk_size"] == 4 && entries[1]["failures"] == 1, "{}", entries[1]);
+        assert_eq!(entries[1]["params"]["percent"], "10");
+    }
+
+    #[test]
+    fn every_table_column_shows_summary_columns_that_exist() {
+        let exists = |name: &str| columns().any(|column| column.name == name);
+        for shown in TABLE {
+            let names = match shown.cell {
+                Cell::One(name) | Cell::PlusMinus(name) => vec![name],
+                Cell::Between(low, high) => vec![low, high],
+                Cell::Status => vec!["runs", "failures"],
+            };
+            assert!(names.iter().all(|name| exists(name)), "{}: {names:?}", shown.heading);
+        }
+        let headings = |on| table(on).map(|shown| shown.heading).collect::<Vec<_>>();
+        assert_eq!(headings(Shows::Terminal).len(), 15);
+        assert_eq!(headings(Shows::Pages).len(), 16);
+        assert!(!headings(Shows::Pages).contains(&"cpu") && headings(Shows::Terminal).contains(&"cpu"));
+    }
+}
