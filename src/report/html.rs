@@ -191,9 +191,8 @@ fn answer_first(analysis: &Analysis, answers: &Answers) -> String {
     html
 }
 
-/// The pages' columns with the entry's name first, then the answer (the
-/// speedup and the verdict), so that a narrow window shows them before it
-/// scrolls; then the rest, each in `summary::TABLE`'s order.
+/// The pages' columns by their `summary::Rank`: the entry's name, the
+/// verdict, the speedup, then the rest, each in `summary::TABLE`'s order.
 fn table(entries: &[&EntryStats]) -> String {
     let mut columns: Vec<&Shown> = summary::table(Shows::Pages).collect();
     columns.sort_by_key(|column| column.rank);

@@ -206,13 +206,15 @@ pub enum Shows {
 
 /// Where a column stands in the HTML table, which puts the answer right
 /// after the entry's name so that a narrow window shows it before it
-/// scrolls; the terminal and Markdown keep [`TABLE`]'s order.
+/// scrolls: the verdict against serial, then the speedup it rests on
+/// (`docs/RESULTS.md`). The terminal and Markdown keep [`TABLE`]'s order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rank {
     /// What tells the entry apart in its group.
     Name,
-    /// The speedup and the verdict against serial.
-    Answer,
+    Verdict,
+    /// The speedup and its interval.
+    Speedup,
     Detail,
 }
 
@@ -301,9 +303,9 @@ pub const TABLE: &[Shown] = &[
     shown("outliers", Cell::One("outliers"), true),
     shown("cpu", Cell::One("median_cpu_s"), true).only(Shows::Terminal).dashed(),
     shown("memory", Cell::One("median_peak_rss_bytes"), true).dashed(),
-    shown("speedup", Cell::One("speedup"), true).ranked(Rank::Answer).dashed(),
-    shown("95% CI", Cell::Between("speedup_ci_low", "speedup_ci_high"), true).ranked(Rank::Answer),
-    shown("verdict", Cell::One("verdict"), false).ranked(Rank::Answer),
+    shown("speedup", Cell::One("speedup"), true).ranked(Rank::Speedup).dashed(),
+    shown("95% CI", Cell::Between("speedup_ci_low", "speedup_ci_high"), true).ranked(Rank::Speedup),
+    shown("verdict", Cell::One("verdict"), false).ranked(Rank::Verdict),
     shown("status", Cell::Status, false).only(Shows::Terminal),
     shown("runs", Cell::One("runs"), true).only(Shows::Pages),
     shown("failures", Cell::One("failures"), true).only(Shows::Pages),
