@@ -435,6 +435,21 @@ mod tests {
     }
 
     #[test]
+    fn every_summary_column_is_described_in_the_results_contract() {
+        let contract = include_str!("../../docs/RESULTS.md");
+        let section = &contract[contract.find("## `results/NAME.summary.csv`").unwrap()..];
+        let section = &section[..section.find("\n## ").unwrap()];
+        let words: Vec<&str> = section.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+        for column in columns() {
+            assert!(
+                words.contains(&column.name),
+                "docs/RESULTS.md's summary section does not name {}",
+                column.name
+            );
+        }
+    }
+
+    #[test]
     fn every_table_column_shows_summary_columns_that_exist() {
         let exists = |name: &str| columns().any(|column| column.name == name);
         for shown in TABLE {
