@@ -194,9 +194,10 @@ pub fn named(name: &str) -> &'static Column {
 
 // ---------------------------------------------------------------- the tables people read
 
-/// Which tables show a column: the terminal's, or the pages' (Markdown and
-/// HTML, which have room for neither `cpu` nor joined cells but are read
-/// in a spreadsheet-like grid), or both.
+/// Which tables show a column: the terminal's, the pages' (Markdown and
+/// HTML), or both. The terminal joins pairs into one cell (`min … max`,
+/// `10 ok`) to stay narrow and shows `cpu`; the pages keep the pairs apart
+/// and have no `cpu`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shows {
     Everywhere,
