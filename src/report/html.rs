@@ -11,6 +11,7 @@ use plotters::prelude::*;
 
 use super::human_seconds;
 use super::runs_chart::{self, EntryRuns, RunPoint};
+use super::summary::{self, Shown, Shows};
 use super::words;
 use crate::analysis::answers::{Answers, CostFit, WorkerScaling, WorkloadKey};
 use crate::analysis::{Analysis, EntryStats, GroupId};
@@ -190,20 +191,16 @@ fn answer_first(analysis: &Analysis, answers: &Answers) -> String {
     html
 }
 
-/// [`super::ENTRY_COLUMNS`] with the verdict and the speedup right after
-/// the entry's name, so that a narrow window shows them before it scrolls.
-const ANSWER_FIRST_COLUMNS: [usize; 16] = [0, 1, 2, 13, 11, 12, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15];
-
+/// The pages' columns by their `summary::Rank`: the entry's name, the
+/// verdict, the speedup, then the rest, each in `summary::TABLE`'s order.
 fn table(entries: &[&EntryStats]) -> String {
-    let header: String = ANSWER_FIRST_COLUMNS
-        .iter()
-        .map(|index| format!("<th>{}</th>", super::ENTRY_COLUMNS[*index]))
-        .collect();
+    let mut columns: Vec<&Shown> = summary::table(Shows::Pages).collect();
+    columns.sort_by_key(|column| column.rank);
+    let header: String = columns.iter().map(|column| format!("<th>{}</th>", column.heading)).collect();
     let mut html = format!("<table>\n<tr>{header}</tr>\n");
     for entry in entries {
-        let cells = super::entry_cells(entry);
         let cells: String =
-            ANSWER_FIRST_COLUMNS.iter().map(|index| format!("<td>{}</td>", escape(&cells[*index]))).collect();
+            columns.iter().map(|column| format!("<td>{}</td>", escape(&column.cell(entry)))).collect();
         html.push_str(&format!("<tr>{cells}</tr>\n"));
     }
     html.push_str("</table>\n");

@@ -1,11 +1,18 @@
 //! `--json FILE`: every entry's statistics, the crossover and the warnings,
-//! for scripts.
+//! for scripts. An entry has every column of the summary CSV under the
+//! same name (`summary::LEAD` and `TAIL`), its parameters as an object
+//! and, where it was not judged, why (`busy`).
 
 use serde_json::{Value, json};
 
-use super::words;
+use super::{summary, words};
 use crate::analysis::Analysis;
 use crate::analysis::answers::Answers;
+
+/// The JSON's `format`: 2 since an entry's keys are the summary CSV's
+/// names (`median_ci_low_s` and `median_ci_high_s` where format 1, which
+/// had no `format`, had a `median_ci_s` pair).
+pub const FORMAT: u32 = 2;
 
 pub fn render(analysis: &Analysis, answers: &Answers) -> String {
     let entries: Vec<Value> = analysis
@@ -13,46 +20,23 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
         .iter()
         .map(|entry| {
             let id = &entry.id;
+            let mut object: serde_json::Map<String, Value> =
+                summary::columns().map(|column| (column.name.to_owned(), column.json(entry))).collect();
             let params: serde_json::Map<String, Value> = id
                 .group
                 .params
                 .iter()
                 .map(|(name, value)| (name.clone(), Value::String(value.clone())))
                 .collect();
-            json!({
-                "job": id.group.job,
-                "host": id.group.host,
-                "workload": id.group.workload,
-                "generator": id.group.generator,
-                "list_size": id.group.list_size,
-                "params": params,
-                "strategy": id.strategy.name(),
-                "workers": id.workers,
-                "chunk_size": id.chunk_size.parse::<u64>().ok(),
-                "runs": entry.runs,
-                "failures": entry.failures,
-                "median_s": entry.wall.map(|w| w.median),
-                "mean_s": entry.wall.map(|w| w.mean),
-                "stddev_s": entry.wall.map(|w| w.stddev),
-                "min_s": entry.wall.map(|w| w.min),
-                "max_s": entry.wall.map(|w| w.max),
-                "median_ci_s": entry.median_ci.map(|(low, high)| [low, high]),
-                "outliers": entry.outliers,
-                "median_cpu_s": entry.median_cpu,
-                "median_peak_rss_bytes": entry.median_peak_rss,
-                "speedup": entry.speedup,
-                "speedup_ci": entry.speedup_ci.map(|(low, high)| [low, high]),
-                "median_ci_level": entry.median_ci_level,
-                "precision": entry.precision,
-                "speedup_ci_level": entry.speedup_ci_level,
-                "verdict": Some(words::entry_verdict(entry)).filter(|verdict| !verdict.is_empty()),
-                "busy": entry.busy.as_ref().map(super::scaling::busy_json),
-                "efficiency": entry.efficiency(),
-                "karp_flatt": entry.karp_flatt(),
-            })
+            object.insert("params".to_owned(), Value::Object(params));
+            // A number, or null for a policy (`auto:guided`) and for none.
+            object.insert("chunk_size".to_owned(), json!(id.chunk_size.parse::<u64>().ok()));
+            object.insert("busy".to_owned(), json!(entry.busy.as_ref().map(super::scaling::busy_json)));
+            Value::Object(object)
         })
         .collect();
     let value = json!({
+        "format": FORMAT,
         "entries": entries,
         "crossover": words::crossover(analysis),
         "warnings": words::warnings(analysis),

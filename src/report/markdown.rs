@@ -1,6 +1,7 @@
 //! `--markdown FILE`: the tables, crossover and warnings as Markdown, for a
 //! pull request or a wiki.
 
+use super::summary::{self, Shown, Shows};
 use super::words;
 use crate::analysis::Analysis;
 
@@ -8,12 +9,16 @@ pub fn render(analysis: &Analysis) -> String {
     let mut out = String::from("# parbench report\n");
     for (group, entries) in analysis.groups() {
         out.push_str(&format!("\n## {}\n\n", words::title(&group, analysis.hosts.len())));
-        out.push_str(&format!("| {} |\n", super::ENTRY_COLUMNS.join(" | ")));
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        let columns: Vec<&Shown> = summary::table(Shows::Pages).collect();
+        let headings: Vec<&str> = columns.iter().map(|column| column.heading).collect();
+        out.push_str(&format!("| {} |\n", headings.join(" | ")));
+        let aligns: Vec<&str> =
+            columns.iter().map(|column| if column.numeric { "---:" } else { "---" }).collect();
+        out.push_str(&format!("|{}|\n", aligns.join("|")));
         for entry in entries {
             // A `|` inside a cell would end it.
             let cells: Vec<String> =
-                super::entry_cells(entry).iter().map(|cell| cell.replace('|', "\\|")).collect();
+                columns.iter().map(|column| column.cell(entry).replace('|', "\\|")).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
     }

@@ -19,41 +19,6 @@ pub mod words;
 
 pub use crate::results::{cell_time, parse_cell_time, seconds, text_cell, unguard_cell};
 
-/// The columns of an entry in the exported tables (Markdown, HTML).
-pub const ENTRY_COLUMNS: [&str; 16] = [
-    "strategy", "workers", "chunk", "median", "95% CI", "mean", "stddev", "min", "max", "outliers", "memory",
-    "speedup", "95% CI", "verdict", "runs", "failures",
-];
-
-/// An entry's cells for [`ENTRY_COLUMNS`], as people read them.
-pub fn entry_cells(entry: &crate::analysis::EntryStats) -> [String; 16] {
-    use words::ratio;
-    let time = |pick: fn(&crate::stats::Summary) -> f64| {
-        entry.wall.as_ref().map(|wall| human_seconds(pick(wall))).unwrap_or_default()
-    };
-    [
-        entry.id.strategy.name().to_owned(),
-        entry.id.workers.to_string(),
-        entry.id.chunk_size.clone(),
-        time(|wall| wall.median),
-        entry
-            .median_ci
-            .map(|(low, high)| format!("{} … {}", human_seconds(low), human_seconds(high)))
-            .unwrap_or_default(),
-        time(|wall| wall.mean),
-        time(|wall| wall.stddev),
-        time(|wall| wall.min),
-        time(|wall| wall.max),
-        entry.outliers.to_string(),
-        entry.median_peak_rss.map(human_bytes).unwrap_or_default(),
-        entry.speedup.map(ratio).unwrap_or_default(),
-        entry.speedup_ci.map(|(low, high)| format!("{} … {}", ratio(low), ratio(high))).unwrap_or_default(),
-        words::entry_verdict(entry),
-        entry.runs.to_string(),
-        entry.failures.to_string(),
-    ]
-}
-
 /// Bytes as people read them: binary units, three significant digits.
 pub fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -2,74 +2,27 @@
 //! group (workload, parameters and list), one row per strategy, worker count
 //! and chunk size; then the crossover and the warnings.
 
-use super::{human_bytes, human_seconds, words};
+use super::summary::{self, Shown, Shows};
+use super::words;
 use crate::analysis::Analysis;
-use words::ratio;
 
 pub fn render(analysis: &Analysis) -> String {
     let mut out = String::new();
     for (group, entries) in analysis.groups() {
         out.push_str(&format!("\n{}\n", words::title(&group, analysis.hosts.len())));
-        let mut lines = vec![
-            [
-                "strategy",
-                "workers",
-                "chunk",
-                "median",
-                "95% CI",
-                "mean",
-                "± stddev",
-                "min … max",
-                "outliers",
-                "cpu",
-                "memory",
-                "speedup",
-                "95% CI",
-                "verdict",
-                "status",
-            ]
-            .map(str::to_owned),
-        ];
+        let columns: Vec<&Shown> = summary::table(Shows::Terminal).collect();
+        let mut lines: Vec<Vec<String>> =
+            vec![columns.iter().map(|column| column.heading.to_owned()).collect()];
         for entry in &entries {
-            let id = &entry.id;
-            let dash = || "-".to_owned();
-            let (median, mean, spread, range) = match &entry.wall {
-                Some(wall) => (
-                    human_seconds(wall.median),
-                    human_seconds(wall.mean),
-                    format!("± {}", human_seconds(wall.stddev)),
-                    format!("{} … {}", human_seconds(wall.min), human_seconds(wall.max)),
-                ),
-                None => (dash(), dash(), String::new(), String::new()),
-            };
-            let status = if entry.failures == 0 {
-                format!("{} ok", entry.runs)
-            } else {
-                format!("{} of {} failed", entry.failures, entry.runs)
-            };
-            lines.push([
-                id.strategy.name().to_owned(),
-                id.workers.to_string(),
-                if id.chunk_size.is_empty() { dash() } else { id.chunk_size.clone() },
-                median,
-                entry
-                    .median_ci
-                    .map(|(low, high)| format!("{} … {}", human_seconds(low), human_seconds(high)))
-                    .unwrap_or_default(),
-                mean,
-                spread,
-                range,
-                entry.outliers.to_string(),
-                entry.median_cpu.map(human_seconds).unwrap_or_else(dash),
-                entry.median_peak_rss.map(human_bytes).unwrap_or_else(dash),
-                entry.speedup.map(ratio).unwrap_or_else(dash),
-                entry
-                    .speedup_ci
-                    .map(|(low, high)| format!("{} … {}", ratio(low), ratio(high)))
-                    .unwrap_or_default(),
-                words::entry_verdict(entry),
-                status,
-            ]);
+            lines.push(
+                columns
+                    .iter()
+                    .map(|column| match column.cell(entry) {
+                        cell if cell.is_empty() && column.dash => "-".to_owned(),
+                        cell => cell,
+                    })
+                    .collect(),
+            );
         }
         let widths: Vec<usize> = (0..lines[0].len())
             .map(|column| lines.iter().map(|line| line[column].chars().count()).max().unwrap_or(0))
@@ -79,7 +32,7 @@ pub fn render(analysis: &Analysis) -> String {
             for (column, cell) in line.iter().enumerate() {
                 let pad = " ".repeat(widths[column] - cell.chars().count());
                 // Numbers align right, words left.
-                if matches!(column, 0 | 2 | 13 | 14) {
+                if !columns[column].numeric {
                     text.push_str(cell);
                     text.push_str(&pad);
                 } else {
