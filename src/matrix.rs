@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::jobfile::{Job, ParamValue, Workload, WorkloadKind};
-use crate::vocab::{ChunkSize, Precision, Repetitions, Strategy, count, format_number};
+use crate::vocab::{ChunkSize, Chunking, Precision, Repetitions, Strategy, count, format_number};
 use crate::workload::python::PythonWork;
 use crate::workload::{CommandSpec, Work};
 
@@ -106,20 +106,19 @@ impl Entry {
         if self.strategy.takes_workers() {
             label.push_str(&format!(" ×{}", self.workers));
         }
-        let chunk = self.chunk_cell();
+        let chunk = self.chunking().label();
         if !chunk.is_empty() {
             label.push_str(&format!(" · chunk {chunk}"));
         }
         label
     }
 
-    /// Its chunk size as the CSV's chunk_size cell says it: [`AUTO_CHUNK`],
-    /// a number, or nothing where chunks do not apply.
-    pub fn chunk_cell(&self) -> String {
+    /// How it hands out its items, as its rows say it.
+    pub fn chunking(&self) -> Chunking {
         match (self.chunk_auto, self.chunk_size) {
-            (true, _) => AUTO_CHUNK.to_owned(),
-            (false, Some(size)) => size.to_string(),
-            (false, None) => String::new(),
+            (true, _) => Chunking::Guided,
+            (false, Some(size)) => Chunking::Fixed(size),
+            (false, None) => Chunking::None,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::SystemTime;
 
-use crate::vocab::{Status, Strategy, upgrade_digest};
+use crate::vocab::{Chunking, Status, Strategy, upgrade_digest};
 
 /// One measured run, as a row of `NAME.csv` holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,9 @@ pub struct RunRow {
     pub list_size: usize,
     pub strategy: Strategy,
     pub workers: usize,
-    /// As the plan writes it: a number, `auto:guided`, or empty.
-    pub chunk_size: String,
+    /// Its `chunk_size` cell is the fixed size (empty otherwise), its
+    /// `chunk_policy` cell how chunks were sized.
+    pub chunking: Chunking,
     pub repetition: u32,
     pub status: Status,
     pub wall_s: f64,
@@ -93,7 +94,19 @@ pub const COLUMNS: &[Column] = &[
         },
     ),
     needed("workers", |row| row.workers.to_string(), |row, cell| whole(cell).map(|n| row.workers = n)),
-    needed("chunk_size", |row| row.chunk_size.clone(), |row, cell| set(&mut row.chunk_size, cell)),
+    needed(
+        "chunk_size",
+        |row| row.chunking.size().map(|size| size.to_string()).unwrap_or_default(),
+        |row, cell| {
+            // Files before `chunk_policy` wrote guided chunks here.
+            row.chunking = match cell {
+                "" => Chunking::None,
+                "auto:guided" => Chunking::Guided,
+                size => Chunking::Fixed(whole(size)?),
+            };
+            Ok(())
+        },
+    ),
     needed(
         "repetition",
         |row| row.repetition.to_string(),
@@ -200,6 +213,19 @@ pub const COLUMNS: &[Column] = &[
         |row| row.run_delay_s.map(seconds).unwrap_or_default(),
         |row, cell| maybe(cell, number).map(|n| row.run_delay_s = n),
     ),
+    column(
+        "chunk_policy",
+        |row| row.chunking.policy().to_owned(),
+        |row, cell| {
+            // Read after `chunk_size`, which holds a fixed size or nothing.
+            match cell {
+                "guided" => row.chunking = Chunking::Guided,
+                "fixed" | "" => {}
+                _ => return Err(Problem::NotOneOf(Chunking::POLICIES)),
+            }
+            Ok(())
+        },
+    ),
 ];
 
 const fn needed(
@@ -263,7 +289,7 @@ impl RunRow {
             list_size: 0,
             strategy: Strategy::Serial,
             workers: 0,
-            chunk_size: String::new(),
+            chunking: Chunking::None,
             repetition: 0,
             status: Status::Ok,
             wall_s: 0.0,

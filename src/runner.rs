@@ -514,7 +514,7 @@ pub fn planned_row(job: &Job, entry: &Entry, host: &Host) -> RunRow {
         list_size: entry.list_size,
         strategy: entry.strategy,
         workers: entry.workers,
-        chunk_size: entry.chunk_cell(),
+        chunking: entry.chunking(),
         started_at: Some(SystemTime::now()),
         host: host.name.clone(),
         cpus: host.cpus,

@@ -324,6 +324,52 @@ pub enum ChunkSize {
     Fixed(usize),
 }
 
+/// How an entry hands its items out, as its rows say it: a fixed number
+/// of items per dispatch, guided chunks that shrink as the run goes
+/// (`chunk_size = "auto"`), or neither where chunks do not apply (serial,
+/// threads, a command run once per item). Ordered as tables list entries:
+/// no chunks, then sizes from small to large, then guided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Chunking {
+    #[default]
+    None,
+    Fixed(usize),
+    Guided,
+}
+
+impl Chunking {
+    /// The `chunk_policy` cells, as [`Chunking::policy`] writes them.
+    pub const POLICIES: &'static [&'static str] = &["fixed", "guided"];
+
+    /// The fixed size, where there is one: the `chunk_size` cell.
+    pub fn size(self) -> Option<usize> {
+        match self {
+            Chunking::Fixed(size) => Some(size),
+            Chunking::None | Chunking::Guided => None,
+        }
+    }
+
+    /// The `chunk_policy` cell: `fixed`, `guided`, or empty.
+    pub fn policy(self) -> &'static str {
+        match self {
+            Chunking::None => "",
+            Chunking::Fixed(_) => "fixed",
+            Chunking::Guided => "guided",
+        }
+    }
+
+    /// As labels and sentences say it (and as the `chunk_size` cell of
+    /// files before `chunk_policy` did): `auto:guided`, a number, or
+    /// nothing.
+    pub fn label(self) -> String {
+        match self {
+            Chunking::None => String::new(),
+            Chunking::Fixed(size) => size.to_string(),
+            Chunking::Guided => "auto:guided".to_owned(),
+        }
+    }
+}
+
 /// Numbers as a person writes them: integers without a decimal point.
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 9.007_199_254_740_992e15 {

@@ -163,6 +163,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "steal_s",
             "disturbed",
             "run_delay_s",
+            "chunk_policy",
             "param_iterations",
             "param_percent",
         ]
@@ -186,12 +187,15 @@ fn the_run_csv_has_the_documented_columns_in_order() {
                 // Serial's one worker is ready once its thread is pinned.
                 let setup: f64 = row["setup_s"].parse().unwrap();
                 assert!(setup <= row["wall_s"].parse::<f64>().unwrap());
-                assert_eq!(row["chunk_size"], "");
+                assert_eq!((row["chunk_size"].as_str(), row["chunk_policy"].as_str()), ("", ""));
             }
-            "threads" => assert_eq!((workers, row["chunk_size"].as_str()), (2, "")),
+            "threads" => {
+                assert_eq!((workers, row["chunk_size"].as_str(), row["chunk_policy"].as_str()), (2, "", ""))
+            }
             "processes" => {
                 assert_eq!(workers, 2);
-                assert_eq!(row["chunk_size"], "auto:guided", "auto for 20 items on 2 workers");
+                let chunking = (row["chunk_size"].as_str(), row["chunk_policy"].as_str());
+                assert_eq!(chunking, ("", "guided"), "auto for 20 items on 2 workers");
                 assert!(row["setup_s"].parse::<f64>().unwrap() > 0.0);
             }
             other => panic!("strategy {other}"),
@@ -240,6 +244,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "verdict",
             "disturbed_runs",
             "not_judged",
+            "chunk_policy",
         ]
     );
     assert_eq!(summary.len(), 6);
@@ -582,7 +587,8 @@ fn a_million_lines_flow_through_cat() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|row| row["status"] == "ok" && row["list_size"] == "1000000"), "{rows:?}");
     assert_eq!(rows[0]["checksum"], rows[1]["checksum"]);
-    assert_eq!(rows[1]["chunk_size"], "auto:guided", "auto for a million items on 2 workers");
+    let chunking = (rows[1]["chunk_size"].as_str(), rows[1]["chunk_policy"].as_str());
+    assert_eq!(chunking, ("", "guided"), "auto for a million items on 2 workers");
 }
 
 #[test]

@@ -54,7 +54,7 @@ impl WorkloadKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerPoint {
     pub workers: usize,
-    pub chunk_size: String,
+    pub chunking: crate::vocab::Chunking,
     pub speedup: f64,
     pub karp_flatt: Option<f64>,
 }
@@ -433,7 +433,7 @@ fn fit_workers(
             let speedup = entry.speedup.unwrap_or(f64::NAN);
             WorkerPoint {
                 workers: entry.id.workers,
-                chunk_size: entry.id.chunk_size.clone(),
+                chunking: entry.id.chunking,
                 speedup,
                 karp_flatt: scaling::karp_flatt(entry.id.workers as f64, speedup),
             }

@@ -16,7 +16,7 @@ pub struct Point {
     pub interval: Option<(f64, f64)>,
     pub verdict: Verdict,
     /// The chunk size chosen and the number measured, where more than one.
-    pub chunk_of: Option<(String, usize)>,
+    pub chunk_of: Option<(crate::vocab::Chunking, usize)>,
 }
 
 /// Where a way of running a workload starts to beat serial.
@@ -104,7 +104,7 @@ pub fn crossover(analysis: &Analysis) -> Vec<Crossover> {
                 speedup,
                 interval: entry.speedup_ci,
                 verdict,
-                chunk_of: Some((entry.id.chunk_size.clone(), 0)),
+                chunk_of: Some((entry.id.chunking, 0)),
             };
             match best.get(&key) {
                 Some(held) if !better(&point, held) => {}

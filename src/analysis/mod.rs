@@ -41,7 +41,7 @@ pub struct EntryId {
     pub group: GroupId,
     pub strategy: Strategy,
     pub workers: usize,
-    pub chunk_size: String,
+    pub chunking: crate::vocab::Chunking,
 }
 
 impl EntryId {
@@ -58,7 +58,7 @@ impl EntryId {
             },
             strategy: row.strategy,
             workers: row.workers,
-            chunk_size: row.chunk_size.clone(),
+            chunking: row.chunking,
         }
     }
 }

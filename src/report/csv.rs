@@ -233,7 +233,7 @@ pub fn entry_label(entry: &Entry) -> String {
         },
         strategy: entry.strategy,
         workers: entry.workers,
-        chunk_size: entry.chunk_cell(),
+        chunking: entry.chunking(),
     };
     super::words::entry_label(&id, 1)
 }

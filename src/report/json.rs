@@ -30,7 +30,7 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
                 .collect();
             object.insert("params".to_owned(), Value::Object(params));
             // A number, or null for a policy (`auto:guided`) and for none.
-            object.insert("chunk_size".to_owned(), json!(id.chunk_size.parse::<u64>().ok()));
+            object.insert("chunk_size".to_owned(), json!(id.chunking.size()));
             object.insert("busy".to_owned(), json!(entry.busy.as_ref().map(super::scaling::busy_json)));
             Value::Object(object)
         })

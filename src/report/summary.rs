@@ -137,7 +137,7 @@ pub const LEAD: &[Column] = &[
     column("list_size", Unit::Count, |entry| entry.id.group.list_size.into()),
     column("strategy", Unit::Text, |entry| entry.id.strategy.name().into()),
     column("workers", Unit::Count, |entry| entry.id.workers.into()),
-    column("chunk_size", Unit::Text, |entry| entry.id.chunk_size.as_str().into()),
+    column("chunk_size", Unit::Count, |entry| entry.id.chunking.size().map_or(Value::Empty, Value::Count)),
 ];
 
 /// The columns after the parameters, in file order: the documented ones,
@@ -175,6 +175,7 @@ pub const TAIL: &[Column] = &[
         }
         .into()
     }),
+    column("chunk_policy", Unit::Text, |entry| entry.id.chunking.policy().into()),
 ];
 
 /// Every column of the summary, the parameters left out.
@@ -229,6 +230,8 @@ pub enum Cell {
     PlusMinus(&'static str),
     /// `runs` and `failures` in words: `10 ok`, `2 of 10 failed`.
     Status,
+    /// `chunk_size` and `chunk_policy` as one: `64`, `auto:guided`.
+    Chunk,
 }
 
 /// A column of the entry tables people read.
@@ -259,6 +262,7 @@ impl Shown {
             }
             Cell::Status if entry.failures == 0 => format!("{} ok", entry.runs),
             Cell::Status => format!("{} of {} failed", entry.failures, entry.runs),
+            Cell::Chunk => entry.id.chunking.label(),
         }
     }
 
@@ -292,7 +296,7 @@ impl Shown {
 pub const TABLE: &[Shown] = &[
     shown("strategy", Cell::One("strategy"), false).ranked(Rank::Name),
     shown("workers", Cell::One("workers"), true).ranked(Rank::Name),
-    shown("chunk", Cell::One("chunk_size"), false).ranked(Rank::Name).dashed(),
+    shown("chunk", Cell::Chunk, false).ranked(Rank::Name).dashed(),
     shown("median", Cell::One("median_s"), true).dashed(),
     shown("95% CI", Cell::Between("median_ci_low_s", "median_ci_high_s"), true),
     shown("mean", Cell::One("mean_s"), true).dashed(),
@@ -458,6 +462,7 @@ mod tests {
                 Cell::One(name) | Cell::PlusMinus(name) => vec![name],
                 Cell::Between(low, high) => vec![low, high],
                 Cell::Status => vec!["runs", "failures"],
+                Cell::Chunk => vec!["chunk_size", "chunk_policy"],
             };
             assert!(names.iter().all(|name| exists(name)), "{}: {names:?}", shown.heading);
         }

@@ -50,8 +50,8 @@ pub fn how(id: &EntryId) -> String {
     if id.strategy != Strategy::Serial {
         text.push_str(&format!(" ×{}", id.workers));
     }
-    if !id.chunk_size.is_empty() {
-        text.push_str(&format!(" chunk {}", id.chunk_size));
+    if id.chunking != crate::vocab::Chunking::None {
+        text.push_str(&format!(" chunk {}", id.chunking.label()));
     }
     text
 }
@@ -257,7 +257,7 @@ fn speedup_and_interval(point: &Point) -> String {
 fn chunk_choice(point: &Point) -> String {
     match &point.chunk_of {
         Some((chunk, count)) => {
-            format!(" with chunk {chunk}, the best of {count} chunk sizes, chosen after measuring")
+            format!(" with chunk {}, the best of {count} chunk sizes, chosen after measuring", chunk.label())
         }
         None => String::new(),
     }
