@@ -250,7 +250,9 @@ def pool_medians(parbench, folder, name, rounds, repetitions):
     for _ in range(rounds):
         summary, _, _ = run_job(parbench, folder, name, repetitions)
         for row in summary:
-            key = (row["workload"], row["strategy"], row["chunk_size"])
+            # Guided chunks have no size: the label says them.
+            chunk = "auto:guided" if row.get("chunk_policy") == "guided" else row["chunk_size"]
+            key = (row["workload"], row["strategy"], chunk)
             found.setdefault(key, []).append((float(row["median_s"]), float(row["median_cpu_s"])))
     return {key: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
             for key, values in found.items()}
