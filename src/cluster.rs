@@ -360,7 +360,9 @@ fn shortfalls(slice: Option<&[SliceEntry]>, rows: &[RunRow]) -> Vec<Shortfall> {
             .iter()
             .map(|entry| {
                 let mut reps = held.get(entry.key.as_str()).cloned().unwrap_or_default();
-                reps.extend(held.get(entry.legacy_key.as_str()).into_iter().flatten());
+                for former in std::iter::once(&entry.legacy_key).chain(&entry.debug_key) {
+                    reps.extend(held.get(former.as_str()).into_iter().flatten());
+                }
                 (entry.label.clone(), reps, entry.repetitions)
             })
             .collect(),
@@ -660,6 +662,7 @@ mod tests {
         SliceEntry {
             key: key.to_owned(),
             legacy_key: format!("{key}-legacy"),
+            debug_key: Some(format!("{key}-debug")),
             label: format!("w · range 10 items · {key}"),
             repetitions,
         }
@@ -692,6 +695,12 @@ mod tests {
         assert_eq!(lines(Some(&slice), &more), Vec::<String>::new(), "a larger --repetitions left one more");
         let legacy = [("a-legacy", 1), ("a", 2), ("a", 3), ("a", 4), ("a", 5), ("b", 1), ("b", 2)];
         assert_eq!(lines(Some(&slice), &legacy), Vec::<String>::new(), "rows kept from 0.1.0");
+        let debug = [("a", 1), ("a-debug", 2), ("a", 3), ("a", 4), ("a", 5), ("b-debug", 1), ("b", 2)];
+        assert_eq!(
+            lines(Some(&slice), &debug),
+            Vec::<String>::new(),
+            "rows of 0.1.x keyed by Debug's quoting"
+        );
 
         let gap = [("a", 1), ("a", 2), ("a", 4), ("a", 5), ("b", 2)];
         assert_eq!(

@@ -84,16 +84,6 @@ impl Checks {
         (!warnings.is_empty())
             .then(|| format!("warning: this machine may add noise to the timings: {}", warnings.join("; ")))
     }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "governor": self.governors,
-            "turbo": self.turbo,
-            "load_average": self.load_average,
-            "debug_build": self.debug_build,
-            "warnings": self.warnings(),
-        })
-    }
 }
 
 #[cfg(test)]

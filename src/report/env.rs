@@ -185,6 +185,10 @@ pub struct SliceEntry {
     pub key: String,
     /// Rows a resumed run kept from parbench 0.1.0 carry this one.
     pub legacy_key: String,
+    /// Rows of 0.1.x whose key text `Debug` quoted otherwise carry this one
+    /// (see `Entry::former_keys`); absent where there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug_key: Option<String>,
     pub label: String,
     /// A number, or `"auto"`.
     #[serde(with = "repetitions_form")]
@@ -196,6 +200,7 @@ impl SliceEntry {
         SliceEntry {
             key: entry.key.clone(),
             legacy_key: entry.legacy_key.clone(),
+            debug_key: entry.debug_key.clone(),
             label: super::csv::entry_label(entry),
             repetitions: entry.repetitions,
         }
@@ -443,6 +448,7 @@ mod tests {
             [SliceEntry {
                 key: "x5a531b77b7496839".to_owned(),
                 legacy_key: "xe0f0c9589d3c2a8d".to_owned(),
+                debug_key: None,
                 label: "spin2 · range 10 items · iterations=2000 · serial".to_owned(),
                 repetitions: Repetitions::Fixed(2),
             }]
