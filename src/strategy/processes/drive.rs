@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::codecs::{Codec, Lane};
 use super::{IN_FLIGHT, Worker, telling_line};
-use crate::child::{Group, describe_exit};
+use crate::child::{ProcessGroup, describe_exit};
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
 use crate::strategy::{Cutoff, Failed, Finish, RunFailure};
@@ -55,7 +55,7 @@ impl Live {
     fn kill(&self) {
         for pid in &self.slots {
             if let Some(pid) = *pid.lock().unwrap_or_else(|poison| poison.into_inner()) {
-                crate::child::kill_unreaped_group(pid);
+                crate::child::kill_unreaped_group(pid, nix::sys::signal::Signal::SIGKILL);
             }
         }
         if self.descendants {
@@ -232,7 +232,8 @@ pub(super) fn drive<C: Codec>(
     // Workers with no chunk unanswered, and each worker's unanswered chunks.
     let idle = AtomicUsize::new(pool.len());
     let busy: Vec<AtomicUsize> = (0..pool.len()).map(|_| AtomicUsize::new(0)).collect();
-    let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
+    let pids: Vec<u32> =
+        pool.iter().filter_map(|worker| worker.group.as_ref().map(ProcessGroup::pid)).collect();
     let processes = !pids.is_empty();
     let live = Live::new(pool.len(), processes, spare);
     let (notes_tx, notes_rx) = mpsc::channel::<Note>();
@@ -243,7 +244,7 @@ pub(super) fn drive<C: Codec>(
 
     let failure = io.in_place_scope(|scope| {
         for (index, worker) in pool.iter_mut().enumerate() {
-            live.set(index, worker.group.as_ref().map(Group::pid));
+            live.set(index, worker.group.as_ref().map(ProcessGroup::pid));
             let pid = worker.pid();
             let stdin = worker.stdin.take().expect("stdin is piped");
             let stdout = worker.stdout.take().expect("stdout is piped");
@@ -361,8 +362,9 @@ pub(super) fn drive<C: Codec>(
     let mut budget = StderrBudget::new();
     let mut peak_rss = 0;
     for (index, worker) in pool.iter_mut().enumerate() {
-        let (status, peak) = worker.end_after(Duration::from_secs(5));
-        peak_rss += peak.unwrap_or(0);
+        let ended = worker.end(Duration::from_secs(5));
+        let status = ended.and_then(|ended| ended.own_status());
+        peak_rss += ended.map_or(0, |ended| ended.peak_rss);
         let text = budget.read(&mut worker.stderr);
         let first = telling_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
         match &mut failure {
