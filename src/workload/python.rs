@@ -519,19 +519,13 @@ fn reap_group(group: libc::pid_t) {
 /// from /proc.
 fn members(group: libc::pid_t) -> Vec<(libc::pid_t, bool)> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|end| &stat[end + 1..]) else { continue };
-        let mut fields = after.split_whitespace();
-        let zombie = fields.next() == Some("Z");
-        if fields.nth(1).and_then(|field| field.parse::<libc::pid_t>().ok()) == Some(group) {
-            found.push((pid, zombie));
-        }
-    }
-    found
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<libc::pid_t>().ok())
+        .filter_map(|pid| crate::child::proc_stat(pid).map(|stat| (pid, stat)))
+        .filter(|(_, stat)| stat.group == group)
+        .map(|(pid, stat)| (pid, stat.zombie))
+        .collect()
 }
 
 /// An interpreter as the job file names it: a path (with a `/`, relative to
