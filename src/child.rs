@@ -130,9 +130,6 @@ pub fn tie_itself() {
 #[derive(Debug)]
 pub struct ProcessGroup {
     pid: u32,
-    /// Readable once the leader has ended; `None` where the kernel has no
-    /// pidfds (before Linux 5.3) or refuses one.
-    pidfd: Option<OwnedFd>,
     /// Its place in the interrupt handler's table, given up only after the
     /// group is killed and before the leader is reaped.
     tracked: Option<Tracked>,
@@ -165,15 +162,15 @@ impl ProcessGroup {
     /// Owns the group of child `pid`, which leads it and is not reaped.
     fn own(pid: u32) -> ProcessGroup {
         let raw = libc::pid_t::try_from(pid).unwrap_or(0);
-        ProcessGroup { pid, pidfd: pidfd(raw).ok(), tracked: Some(Tracked::new(raw)), ended: None }
+        ProcessGroup { pid, tracked: Some(Tracked::new(raw)), ended: None }
     }
 
     /// Owns a child that parbench did not exec but that is its own all the
     /// same (a fork server's worker, cloned with `CLONE_PARENT`), putting it
     /// in a group of its own first: as its parent, parbench may, as long as
-    /// the child has not exec'd (a worker never does). The one place such a
-    /// child's group is set, before it is tracked, so that the group the
-    /// handler may kill exists.
+    /// the child has not exec'd (a worker never does). The child does the
+    /// same itself ([`lead_own_group`]): whichever runs first, the group
+    /// exists before it is tracked here, and before the child goes on.
     pub fn adopt_forked(pid: u32) -> ProcessGroup {
         if let Ok(raw) = i32::try_from(pid) {
             // It may have died already (ESRCH): its end is read at the reap.
@@ -217,11 +214,14 @@ impl ProcessGroup {
         if self.ended.is_some() {
             return true;
         }
+        let Ok(pid) = libc::pid_t::try_from(self.pid) else { return false };
         let until = Instant::now().checked_add(patience);
-        match (&self.pidfd, libc::pid_t::try_from(self.pid)) {
-            (Some(pidfd), _) => await_pidfd(pidfd, until),
-            (None, Ok(pid)) => poll_exit(pid, until),
-            (None, Err(_)) => false,
+        // A pidfd is opened for the wait, not kept: a pool's budget of open
+        // files (see `strategy::Needs`) has none for it.
+        match pidfd(pid) {
+            Ok(pidfd) => await_pidfd(&pidfd, until),
+            // Linux before 5.3, or a sandbox that refuses the call.
+            Err(_) => poll_exit(pid, until),
         }
     }
 
@@ -256,6 +256,13 @@ impl Drop for ProcessGroup {
     fn drop(&mut self) {
         self.end(Duration::ZERO);
     }
+}
+
+/// In a child forked without an exec (a fork server's worker): makes it the
+/// leader of a group of its own, as its parent does too (see
+/// [`ProcessGroup::adopt_forked`]).
+pub fn lead_own_group() {
+    let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
 }
 
 /// Sends `signal` to process group `leader`. The caller guarantees the

@@ -125,3 +125,20 @@ pub fn install() {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_in_the_table_exactly_while_it_is_tracked() {
+        // Not a real group: no signal is sent here, the table is only read.
+        let pgid = i32::MAX - 7;
+        let tracked = Tracked::new(pgid);
+        assert!(tracks(pgid));
+        drop(tracked);
+        assert!(!tracks(pgid));
+        let nothing = Tracked::new(0);
+        assert!(nothing.slot.is_none(), "no group 0: killpg(0) would be parbench's own group");
+    }
+}
