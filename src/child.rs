@@ -37,11 +37,17 @@ use crate::interrupt::Tracked;
 /// parbench killed with -9.
 #[derive(Debug, Clone, Copy)]
 pub enum Tether {
-    /// The kernel sends the child this signal when parbench dies, set
-    /// between fork and exec. That hook makes std fork instead of using
+    /// The kernel kills the child when parbench dies (SIGKILL, set between
+    /// fork and exec). That hook makes std fork instead of using
     /// posix_spawn, so a user's program, which cannot be asked to do it
     /// itself, pays for a fork.
-    Signal(Signal),
+    Kill,
+    /// As [`Kill`](Self::Kill), but with SIGHUP, on which the child ends
+    /// its own process group gently (the Python harness: multiprocessing's
+    /// resource tracker must outlive its clients to remove their
+    /// semaphores). The interrupt handler leaves such a group to it rather
+    /// than kill it outright.
+    Hangup,
     /// The child is parbench itself, which ties itself with
     /// [`tie_to_parent`] first thing, told its runner's pid in
     /// [`PARENT_ENV`]: std spawns it with posix_spawn.
@@ -68,7 +74,8 @@ pub struct Pipes {
 pub fn spawn(command: &mut Command, tether: Tether) -> io::Result<(ProcessGroup, Pipes)> {
     command.process_group(0);
     match tether {
-        Tether::Signal(signal) => {
+        Tether::Kill | Tether::Hangup => {
+            let signal = if matches!(tether, Tether::Hangup) { Signal::SIGHUP } else { Signal::SIGKILL };
             let parent = nix::unistd::getpid();
             // SAFETY: the hook runs in the child between fork and exec and
             // calls only prctl and getppid (through nix, which adds no
@@ -92,7 +99,8 @@ pub fn spawn(command: &mut Command, tether: Tether) -> io::Result<(ProcessGroup,
     // the group is the one owner of the child from now on.
     let mut child = command.spawn()?;
     let pipes = Pipes { stdin: child.stdin.take(), stdout: child.stdout.take() };
-    Ok((ProcessGroup::own(child.id()), pipes))
+    let group = ProcessGroup::own(child.id(), !matches!(tether, Tether::Hangup));
+    Ok((group, pipes))
 }
 
 /// In a child: asks the kernel for `signal` when the parent dies, then
@@ -118,7 +126,8 @@ pub fn tie_itself() {
 
 /// A child of parbench's that leads a process group of its own, owned:
 /// from its start until it is killed and reaped, it is in the interrupt
-/// handler's table, so that a second Ctrl-C kills its group.
+/// handler's table, so that a second Ctrl-C kills its group (but where it
+/// ends its group itself, see [`Tether::Hangup`]).
 ///
 /// The invariant every method keeps: the group is signalled (by its owner,
 /// or by the handler) only while the leader is unreaped, so its pid, and the
@@ -159,10 +168,11 @@ impl Ended {
 }
 
 impl ProcessGroup {
-    /// Owns the group of child `pid`, which leads it and is not reaped.
-    fn own(pid: u32) -> ProcessGroup {
+    /// Owns the group of child `pid`, which leads it and is not reaped;
+    /// tracks it for the interrupt handler where `tracked`.
+    fn own(pid: u32, tracked: bool) -> ProcessGroup {
         let raw = libc::pid_t::try_from(pid).unwrap_or(0);
-        ProcessGroup { pid, tracked: Some(Tracked::new(raw)), ended: None }
+        ProcessGroup { pid, tracked: tracked.then(|| Tracked::new(raw)), ended: None }
     }
 
     /// Owns a child that parbench did not exec but that is its own all the
@@ -176,7 +186,7 @@ impl ProcessGroup {
             // It may have died already (ESRCH): its end is read at the reap.
             let _ = nix::unistd::setpgid(Pid::from_raw(raw), Pid::from_raw(raw));
         }
-        ProcessGroup::own(pid)
+        ProcessGroup::own(pid, true)
     }
 
     /// Records what is done to the group, in order, for the tests of that
@@ -467,7 +477,7 @@ mod tests {
     fn sh(script: &str) -> ProcessGroup {
         let (group, _) = spawn(
             Command::new("sh").args(["-c", script]).stdin(Stdio::null()).stdout(Stdio::null()),
-            Tether::Signal(Signal::SIGKILL),
+            Tether::Kill,
         )
         .expect("sh starts");
         group
@@ -527,6 +537,15 @@ mod tests {
         assert!(!exists(leader), "the leader is reaped, not left a zombie");
         assert!(dies(sleeper), "the rest of its group is killed");
         assert!(!crate::interrupt::tracks(leader), "an ended group is out of the handler's table");
+    }
+
+    #[test]
+    fn a_group_that_ends_itself_on_a_hangup_is_left_to_it_by_the_interrupt_handler() {
+        let (group, _) = spawn(Command::new("sleep").arg("300"), Tether::Hangup).unwrap();
+        let leader = group.pid() as i32;
+        assert!(!crate::interrupt::tracks(leader));
+        drop(group);
+        assert!(!exists(leader), "it is still ended and reaped with its owner");
     }
 
     thread_local! {

@@ -323,7 +323,7 @@ impl Harness {
         // If parbench dies without ending the harness (a second Ctrl-C, a
         // SIGKILL), the kernel sends the harness SIGHUP, on which it ends
         // its own process group.
-        let tether = crate::child::Tether::Signal(nix::sys::signal::Signal::SIGHUP);
+        let tether = crate::child::Tether::Hangup;
         let (group, pipes) = crate::child::spawn(&mut command, tether).map_err(|error| {
             failed(format!("cannot start \"{}\": {}", interpreter.display(), crate::vocab::io_reason(&error)))
         })?;

@@ -10,8 +10,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
-
 use super::{Worker, read_all, telling_line};
 use crate::child::{Pipes, ProcessGroup, Tether, describe_exit};
 use crate::strategy::reaper;
@@ -307,7 +305,7 @@ pub(super) fn spawn(mut command: Command, program: &str) -> Result<Worker, RunFa
     reaper::adopt_orphans();
     let (group, pipes) = crate::child::spawn(
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::from(stderr_for_child)),
-        Tether::Signal(Signal::SIGKILL),
+        Tether::Kill,
     )
     .map_err(|error| spawn_failure(program, &error))?;
     Ok(piped_worker(group, pipes, stderr))
