@@ -15,8 +15,9 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::sync::Once;
 
-use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+
+use crate::child::{kill_descendant, proc_stat};
 
 /// Makes parbench the parent of its orphaned descendants; once per process.
 pub fn adopt_orphans() {
@@ -28,41 +29,46 @@ pub fn adopt_orphans() {
     });
 }
 
+/// A process below parbench, as found in /proc.
+struct Descendant {
+    pid: i32,
+    parent: i32,
+    /// Its start time, which tells it from a process given its pid later.
+    started: u64,
+}
+
 /// Every process below parbench, children before grandchildren, but
 /// `spare` (a group's fork server, which outlives runs) and any below it.
-fn descendants(spare: Option<u32>) -> Vec<(i32, i32)> {
+fn descendants(spare: Option<u32>) -> Vec<Descendant> {
     let me = std::process::id() as i32;
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut children: HashMap<i32, Vec<(i32, u64)>> = HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     for entry in entries.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        // pid (comm) state ppid ...: comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|end| &stat[end + 1..]) else { continue };
-        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|field| field.parse::<i32>().ok()) {
-            children.entry(ppid).or_default().push(pid);
+        if let Some(stat) = proc_stat(pid) {
+            children.entry(stat.parent).or_default().push((pid, stat.started));
         }
     }
     let mut found = Vec::new();
     let mut parents = vec![me];
     while let Some(parent) = parents.pop() {
-        for child in children.get(&parent).into_iter().flatten() {
-            if spare.is_some_and(|spare| spare as i32 == *child) {
+        for &(pid, started) in children.get(&parent).into_iter().flatten() {
+            if spare.is_some_and(|spare| spare as i32 == pid) {
                 continue;
             }
-            found.push((*child, parent));
-            parents.push(*child);
+            found.push(Descendant { pid, parent, started });
+            parents.push(pid);
         }
     }
     found
 }
 
-/// Kills every descendant of parbench but `spare` (see [`descendants`]).
+/// Kills every descendant of parbench but `spare` (see [`descendants`]):
+/// each only if its pid still names the process found (see
+/// [`kill_descendant`]).
 pub fn kill_descendants(spare: Option<u32>) {
-    for (pid, _) in descendants(spare) {
-        // A pid that ended fails. (One that a slot reaped since /proc was
-        // read could name another process by now: the window is one scan.)
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    for found in descendants(spare) {
+        kill_descendant(found.pid, found.started);
     }
 }
 
@@ -71,12 +77,11 @@ pub fn kill_descendants(spare: Option<u32>) {
 /// orphans that came back to it.
 pub fn end_leftovers(spare: Option<u32>) {
     let me = std::process::id() as i32;
-    for (pid, parent) in descendants(spare) {
-        let pid = Pid::from_raw(pid);
+    for found in descendants(spare) {
         // A child of parbench's is killed before it is reaped, never after.
-        let _ = kill(pid, Signal::SIGKILL);
-        if parent == me {
-            let _ = nix::sys::wait::waitpid(pid, None);
+        kill_descendant(found.pid, found.started);
+        if found.parent == me {
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(found.pid), None);
         }
     }
 }

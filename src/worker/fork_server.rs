@@ -163,7 +163,9 @@ fn clone_parent() -> Result<Fork, String> {
 /// In a worker just forked by the fork server: takes its three descriptors
 /// as stdin, stdout and stderr (and maps the arena, where a fourth came),
 /// goes into a process group of its own, dies with the runner, pins itself,
-/// and serves.
+/// and serves. The runner, its parent, puts it in that group too
+/// (`child::ProcessGroup::adopt_forked`), so that it exists from there on
+/// whichever of the two runs first.
 fn become_worker(mut fds: Vec<OwnedFd>, cpu: i32, runner: Pid, kernel: &dyn Kernel) -> Result<(), String> {
     use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout};
     let arena = (fds.len() > WORKER_FDS).then(|| fds.remove(WORKER_FDS));
@@ -176,7 +178,7 @@ fn become_worker(mut fds: Vec<OwnedFd>, cpu: i32, runner: Pid, kernel: &dyn Kern
     // The received copies close here (0, 1 and 2 are taken, so none of them
     // is one of those).
     drop(fds);
-    let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    crate::child::lead_own_group();
     if !crate::child::tie_to_parent(runner, Signal::SIGKILL) {
         return Err("worker: parbench ended before the worker started".to_owned());
     }

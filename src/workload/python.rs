@@ -285,7 +285,7 @@ enum Reply {
 /// A running harness, in a process group of its own. Dropping it ends the
 /// harness and every process of that group.
 pub struct Harness {
-    group: crate::child::Group,
+    group: crate::child::ProcessGroup,
     stdin: Option<ChildStdin>,
     replies: Receiver<String>,
     /// Standard error goes to an unnamed temporary file (no pipe to fill);
@@ -323,11 +323,11 @@ impl Harness {
         // If parbench dies without ending the harness (a second Ctrl-C, a
         // SIGKILL), the kernel sends the harness SIGHUP, on which it ends
         // its own process group.
-        let tether = crate::child::Tether::Signal(nix::sys::signal::Signal::SIGHUP);
-        let mut child = crate::child::spawn(&mut command, tether).map_err(|error| {
+        let tether = crate::child::Tether::Hangup;
+        let (group, pipes) = crate::child::spawn(&mut command, tether).map_err(|error| {
             failed(format!("cannot start \"{}\": {}", interpreter.display(), crate::vocab::io_reason(&error)))
         })?;
-        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = pipes.stdout.expect("stdout is piped");
         let (sender, replies) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -338,8 +338,8 @@ impl Harness {
             }
         });
         let mut harness = Harness {
-            stdin: child.stdin.take(),
-            group: crate::child::Group::new(child.id()),
+            stdin: pipes.stdin,
+            group,
             replies,
             stderr,
             stderr_seen: 0,
@@ -394,7 +394,7 @@ impl Harness {
 
     /// Whether the harness can take another run.
     pub fn alive(&mut self) -> bool {
-        self.stdin.is_some() && !self.group.await_exit(Duration::ZERO)
+        self.stdin.is_some() && !self.group.exited_within(Duration::ZERO)
     }
 
     fn ask(
@@ -431,8 +431,8 @@ impl Harness {
     /// The harness's standard output closed: it exited or was killed.
     fn died(&mut self) -> HarnessError {
         self.stdin = None;
-        let exited = self.group.await_exit(Duration::from_secs(1));
-        let status = self.end().filter(|_| exited);
+        let exited = self.group.exited_within(Duration::from_secs(1));
+        let status = self.end().status.filter(|_| exited);
         let how = match status {
             Some(status) => crate::child::describe_exit(status),
             None => "stopped answering".to_owned(),
@@ -463,28 +463,28 @@ impl Harness {
     /// that multiprocessing's resource tracker (which ignores it) sees its
     /// clients gone and removes their semaphores, then SIGKILL for anything
     /// left after a short grace. The harness, the group's leader, is reaped
-    /// only after that (see [`crate::child`]); its status.
-    fn end(&mut self) -> Option<std::process::ExitStatus> {
+    /// only after that (see [`crate::child`]); how it ended.
+    fn end(&mut self) -> crate::child::Ended {
         use nix::sys::signal::Signal;
         self.stdin = None;
         let group = self.group.pid() as libc::pid_t;
         if self.group.ended().is_none() {
             self.group.signal(Signal::SIGTERM);
-            let _ = self.group.await_exit(Duration::from_millis(500));
+            let _ = self.group.exited_within(Duration::from_millis(500));
             let grace = Instant::now() + Duration::from_secs(1);
             while running_in_group(group) && Instant::now() < grace {
                 reap_group(group);
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        let status = self.group.end();
+        let ended = self.group.end(Duration::ZERO);
         let reaped = Instant::now() + Duration::from_secs(1);
         while running_in_group(group) && Instant::now() < reaped {
             reap_group(group);
             std::thread::sleep(Duration::from_millis(1));
         }
         reap_group(group);
-        status
+        ended
     }
 }
 
@@ -493,7 +493,7 @@ impl Drop for Harness {
     /// down after each run); whatever is left of its group is then ended.
     fn drop(&mut self) {
         if self.stdin.take().is_some() {
-            let _ = self.group.await_exit(Duration::from_secs(2));
+            let _ = self.group.exited_within(Duration::from_secs(2));
         }
         self.end();
     }
@@ -519,19 +519,13 @@ fn reap_group(group: libc::pid_t) {
 /// from /proc.
 fn members(group: libc::pid_t) -> Vec<(libc::pid_t, bool)> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|end| &stat[end + 1..]) else { continue };
-        let mut fields = after.split_whitespace();
-        let zombie = fields.next() == Some("Z");
-        if fields.nth(1).and_then(|field| field.parse::<libc::pid_t>().ok()) == Some(group) {
-            found.push((pid, zombie));
-        }
-    }
-    found
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<libc::pid_t>().ok())
+        .filter_map(|pid| crate::child::proc_stat(pid).map(|stat| (pid, stat)))
+        .filter(|(_, stat)| stat.group == group)
+        .map(|(pid, stat)| (pid, stat.zombie))
+        .collect()
 }
 
 /// An interpreter as the job file names it: a path (with a `/`, relative to

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::drive::{Live, Note, watch};
 use super::telling_line;
-use crate::child::{Group, Tether, describe_exit};
+use crate::child::{Tether, describe_exit};
 use crate::generator::Items;
 use crate::interference::Sched;
 use crate::strategy::chunks::Chunks;
@@ -228,26 +228,27 @@ impl Slots<'_> {
         // the one place a spawn per item is the hot path (the figures are
         // in the commit that chose posix_spawn). The group kills and the
         // reaper of orphans end whatever an item leaves.
-        let pid = crate::child::spawn(&mut program, Tether::Loose)
-            .map_err(|error| format!("cannot start \"{}\": {}", command.program, io_reason(&error)))?
-            .id();
-        let mut group = Group::new(pid);
-        crate::interrupt::track_group(group.pid() as i32);
-        self.live.set(slot, Some(group.pid()));
+        let (mut group, _) = crate::child::spawn(&mut program, Tether::Loose)
+            .map_err(|error| format!("cannot start \"{}\": {}", command.program, io_reason(&error)))?;
+        let pid = group.pid();
+        self.live.set(slot, Some(pid));
         // Waits for the process to end, unreaped, so that whatever it left
         // running can go with its group before it is reaped.
-        group.await_end();
+        group.exited_within(Duration::MAX);
         let ended = Instant::now();
         span.last = Some((ended, own_cpu()));
         // The process's counters, read from the kernel while it is a
         // zombie (a few microseconds after its end, before the reap: the
         // slot's next process starts after both).
         span.workers = Sched::both(span.workers, crate::strategy::child_sched(pid));
-        // Out of the watcher's and the interrupt handler's reach before
-        // the reap (see `Live`).
+        // Out of the watcher's reach before the reap (see `Live`); the
+        // group leaves the interrupt handler's as it ends.
         self.live.set(slot, None);
-        crate::interrupt::untrack_group(group.pid() as i32);
-        let (status, peak) = group.end_with_peak().map_err(|error| format!("item {}: {error}", index + 1))?;
+        let ended = group.end(Duration::ZERO);
+        let (status, peak) = (
+            ended.status.ok_or_else(|| format!("item {}: its process could not be waited for", index + 1))?,
+            ended.peak_rss,
+        );
         let (stdout, stderr) =
             files.take(&self.budget).map_err(|error| format!("item {}: {error}", index + 1))?;
         if !stderr.trim().is_empty() {

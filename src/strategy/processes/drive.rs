@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::codecs::{Codec, Lane};
 use super::{IN_FLIGHT, Worker, telling_line};
-use crate::child::{Group, describe_exit};
+use crate::child::{ProcessGroup, describe_exit};
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
 use crate::strategy::{Cutoff, Failed, Finish, RunFailure};
@@ -55,7 +55,7 @@ impl Live {
     fn kill(&self) {
         for pid in &self.slots {
             if let Some(pid) = *pid.lock().unwrap_or_else(|poison| poison.into_inner()) {
-                crate::child::kill_unreaped_group(pid);
+                crate::child::kill_unreaped_group(pid, nix::sys::signal::Signal::SIGKILL);
             }
         }
         if self.descendants {
@@ -208,6 +208,52 @@ pub(super) struct PoolEnd {
     pub(super) peak_rss: u64,
 }
 
+/// What the threads of a pool's run share, owned by [`drive`], which
+/// outlives them: no channel is kept here, so that each channel's ends are
+/// dropped where the thread or the scope that holds them ends.
+struct Counters {
+    /// Lines sent and answered, per worker.
+    tallies: Vec<LineTally>,
+    /// Set when the run is abandoned: the writers stop claiming chunks.
+    abort: AtomicBool,
+    /// Workers with no chunk unanswered.
+    idle: AtomicUsize,
+    /// Each worker's unanswered chunks.
+    busy: Vec<AtomicUsize>,
+}
+
+impl Counters {
+    fn new(workers: usize) -> Counters {
+        Counters {
+            tallies: (0..workers).map(|_| LineTally::default()).collect(),
+            abort: AtomicBool::new(false),
+            idle: AtomicUsize::new(workers),
+            busy: (0..workers).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+}
+
+/// One worker's seat in the run: its index and what its two threads share
+/// with the others.
+struct Seat<'run, 'out, O> {
+    index: usize,
+    counters: &'run Counters,
+    chunks: &'run Chunks<'out, O>,
+}
+
+// Not derived: a derive would ask `O: Copy`, and a seat holds only references.
+impl<O> Clone for Seat<'_, '_, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O> Copy for Seat<'_, '_, O> {}
+
+/// A chunk handed to a worker: where it goes in the output, and when it
+/// was sent.
+type Order<'out, O> = (Lane, &'out mut [O], Instant);
+
 /// Moves items to workers and results back.
 ///
 /// The clock stops when every reader holds its worker's last result, while
@@ -227,12 +273,9 @@ pub(super) fn drive<C: Codec>(
     notice: &mut dyn FnMut(String),
 ) -> Result<PoolEnd, Failed> {
     assert!(io.current_num_threads() >= 2 * pool.len(), "a writer and a reader for every worker");
-    let tallies: Vec<LineTally> = (0..pool.len()).map(|_| LineTally::default()).collect();
-    let abort = AtomicBool::new(false);
-    // Workers with no chunk unanswered, and each worker's unanswered chunks.
-    let idle = AtomicUsize::new(pool.len());
-    let busy: Vec<AtomicUsize> = (0..pool.len()).map(|_| AtomicUsize::new(0)).collect();
-    let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
+    let counters = Counters::new(pool.len());
+    let pids: Vec<u32> =
+        pool.iter().filter_map(|worker| worker.group.as_ref().map(ProcessGroup::pid)).collect();
     let processes = !pids.is_empty();
     let live = Live::new(pool.len(), processes, spare);
     let (notes_tx, notes_rx) = mpsc::channel::<Note>();
@@ -243,7 +286,7 @@ pub(super) fn drive<C: Codec>(
 
     let failure = io.in_place_scope(|scope| {
         for (index, worker) in pool.iter_mut().enumerate() {
-            live.set(index, worker.group.as_ref().map(Group::pid));
+            live.set(index, worker.group.as_ref().map(ProcessGroup::pid));
             let pid = worker.pid();
             let stdin = worker.stdin.take().expect("stdin is piped");
             let stdout = worker.stdout.take().expect("stdout is piped");
@@ -253,89 +296,19 @@ pub(super) fn drive<C: Codec>(
             }
             // Each chunk sent, its output, and when: the reader fills the
             // output from the answer and times it.
-            let (order_tx, order_rx) = mpsc::channel::<(Lane, &mut [C::Out], Instant)>();
-            let (chunks, abort, stdin_tx, tally) = (&chunks, &abort, stdin_tx.clone(), &tallies[index]);
-            let (idle, busy) = (&idle, &busy[index]);
-            let writer_notes = notes_tx.clone();
-            let notes_tx = notes_tx.clone();
+            let (order_tx, order_rx) = mpsc::channel::<Order<'_, C::Out>>();
+            let seat = Seat { index, counters: &counters, chunks: &chunks };
+            // Every sender is moved into its thread, and dropped as it ends.
+            let (stdin_tx, writer_notes, reader_notes) =
+                (stdin_tx.clone(), notes_tx.clone(), notes_tx.clone());
             scope.spawn(move |_| {
-                let mut writer = BufWriter::with_capacity(1 << 16, stdin);
-                let mut frame = Vec::new();
-                let mut lane = Lane { worker: index, chunk: 0 };
-                let mut credits = 0;
-                while !abort.load(Ordering::Relaxed) {
-                    credits += credit_rx.try_iter().count();
-                    // A chunk this worker would queue behind the one it
-                    // works on is claimed only while the idle workers
-                    // still have one each (see `Chunks::claim_ahead`).
-                    let claimed = match (credits, busy.load(Ordering::SeqCst)) {
-                        (0, _) => None,
-                        (_, 0) => Some(chunks.claim()),
-                        _ => chunks.claim_ahead(idle.load(Ordering::SeqCst)).map(Some),
-                    };
-                    let (range, out) = match claimed {
-                        Some(Some(chunk)) => chunk,
-                        Some(None) => break,
-                        None => {
-                            // About to wait for an answer: whatever is
-                            // buffered must reach the worker first, or it
-                            // waits for us.
-                            if writer.flush().is_err() || credit_rx.recv().is_err() {
-                                break;
-                            }
-                            credits += 1;
-                            continue;
-                        }
-                    };
-                    if busy.fetch_add(1, Ordering::SeqCst) == 0 {
-                        idle.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    credits -= 1;
-                    frame.clear();
-                    let lines = range.len();
-                    codec.encode(lane, range, &mut frame);
-                    if order_tx.send((lane, out, Instant::now())).is_err()
-                        || writer.write_all(&frame).is_err()
-                    {
-                        break;
-                    }
-                    lane.chunk += 1;
-                    tally.sent.fetch_add(lines, Ordering::Relaxed);
-                }
-                // Closing stdin tells the worker there is no more work: not
-                // yet, while the clock runs (see above).
-                if writer.flush().is_ok() {
-                    let _ = stdin_tx.send(writer);
-                }
-                drop(order_tx);
-                let _ = writer_notes.send(Note::Ended(Ok(())));
+                write_chunks(codec, seat, stdin, (credit_rx, order_tx), (stdin_tx, writer_notes))
             });
             scope.spawn(move |_| {
-                let mut reader = BufReader::with_capacity(1 << 16, stdout);
-                let mut done = 0usize;
-                let mut answered = None;
-                let result = loop {
-                    let Ok((lane, slot, sent)) = order_rx.recv() else {
-                        let _ = notes_tx.send(Note::AllIn(answered));
-                        break codec.finish(&mut reader, done);
-                    };
-                    if let Err(error) = codec.decode(lane, &mut reader, slot, done) {
-                        break Err(error);
-                    }
-                    done += slot.len();
-                    let now = Instant::now();
-                    chunks.observe(slot.len(), now - sent);
-                    answered = Some(now);
-                    tally.answered.store(done, Ordering::Relaxed);
-                    if busy.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        idle.fetch_add(1, Ordering::SeqCst);
-                    }
-                    let _ = credit_tx.send(());
-                };
-                let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
-                let _ = notes_tx.send(Note::Ended(result));
+                read_answers(codec, seat, (pid, stdout), (order_rx, credit_tx), reader_notes)
             });
         }
+        // The watcher sees every thread's end: no sender is left here.
         drop((notes_tx, stdin_tx));
         // Two threads a worker, its writer and its reader; one reader holds
         // each worker's results.
@@ -345,48 +318,16 @@ pub(super) fn drive<C: Codec>(
             stop = Some(Finish { at: last.unwrap_or(now.at), ..now });
             stdin_rx.try_iter().for_each(drop);
         };
-        let tallies = C::LINES.then_some(&tallies[..]);
-        let watched = (&live, &abort, cutoff, &release as &dyn Fn());
+        let tallies = C::LINES.then_some(&counters.tallies[..]);
+        let watched = (&live, &counters.abort, cutoff, &release as &dyn Fn());
         watch(&notes_rx, 2 * pool.len(), pool.len(), watched, all_in, (tallies, notice))
     });
     drop(stdin_rx);
     let mut failure = failure;
 
-    // The clock has stopped: no more kills from the watcher. Each worker's
-    // peak memory is read from the kernel as it exits, then its group is
-    // killed (grandchildren a command left behind: reaping the leader does
-    // not end its group), and only then is it reaped.
+    // The clock has stopped: no more kills from the watcher.
     drop(live);
-    let mut stderr = Vec::new();
-    let mut budget = StderrBudget::new();
-    let mut peak_rss = 0;
-    for (index, worker) in pool.iter_mut().enumerate() {
-        let (status, peak) = worker.end_after(Duration::from_secs(5));
-        peak_rss += peak.unwrap_or(0);
-        let text = budget.read(&mut worker.stderr);
-        let first = telling_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
-        match &mut failure {
-            Some(RunFailure::Failed(message)) if message.starts_with(&format!("worker {} ", index + 1)) => {
-                if let Some(status) = status {
-                    message.push_str(&format!(" ({})", describe_exit(status)));
-                }
-                message.push_str(&first);
-            }
-            // Every answer in, and then a crash or an exit status other
-            // than 0: the worker says its work went wrong.
-            None if status.is_some_and(|status| !status.success()) => {
-                failure = Some(RunFailure::Failed(format!(
-                    "worker {} (pid {}) {} after its last answer{first}",
-                    index + 1,
-                    worker.pid(),
-                    describe_exit(status.expect("checked above"))
-                )));
-            }
-            _ => {}
-        }
-        stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
-    }
-    stderr.extend(budget.note());
+    let (stderr, peak_rss) = end_workers(pool, &mut failure);
     // A command may leave processes behind; parbench's own workers start
     // none (and a sweep of /proc after every run costs the job time).
     if processes && C::LINES {
@@ -400,6 +341,146 @@ pub(super) fn drive<C: Codec>(
             stderr,
         }),
     }
+}
+
+/// A worker's writer thread: claims chunks while it holds a credit (one a
+/// chunk unanswered, [`IN_FLIGHT`] at most), sends each to the worker and
+/// its order to the reader, and, when there is nothing more to send, hands
+/// the worker's stdin back through `stdin_back` (closed after the clock
+/// stops) and says it has ended.
+fn write_chunks<'out, C: Codec>(
+    codec: &C,
+    Seat { index, counters, chunks }: Seat<'_, 'out, C::Out>,
+    stdin: File,
+    (credits_in, orders): (mpsc::Receiver<()>, mpsc::Sender<Order<'out, C::Out>>),
+    (stdin_back, notes): (mpsc::Sender<BufWriter<File>>, mpsc::Sender<Note>),
+) {
+    let (busy, tally) = (&counters.busy[index], &counters.tallies[index]);
+    let mut writer = BufWriter::with_capacity(1 << 16, stdin);
+    let mut frame = Vec::new();
+    let mut lane = Lane { worker: index, chunk: 0 };
+    let mut credits = 0;
+    while !counters.abort.load(Ordering::Relaxed) {
+        credits += credits_in.try_iter().count();
+        // A chunk this worker would queue behind the one it works on is
+        // claimed only while the idle workers still have one each (see
+        // `Chunks::claim_ahead`).
+        let claimed = match (credits, busy.load(Ordering::SeqCst)) {
+            (0, _) => None,
+            (_, 0) => Some(chunks.claim()),
+            _ => chunks.claim_ahead(counters.idle.load(Ordering::SeqCst)).map(Some),
+        };
+        let (range, out) = match claimed {
+            Some(Some(chunk)) => chunk,
+            Some(None) => break,
+            None => {
+                // About to wait for an answer: whatever is buffered must
+                // reach the worker first, or it waits for us.
+                if writer.flush().is_err() || credits_in.recv().is_err() {
+                    break;
+                }
+                credits += 1;
+                continue;
+            }
+        };
+        if busy.fetch_add(1, Ordering::SeqCst) == 0 {
+            counters.idle.fetch_sub(1, Ordering::SeqCst);
+        }
+        credits -= 1;
+        frame.clear();
+        let lines = range.len();
+        codec.encode(lane, range, &mut frame);
+        if orders.send((lane, out, Instant::now())).is_err() || writer.write_all(&frame).is_err() {
+            break;
+        }
+        lane.chunk += 1;
+        tally.sent.fetch_add(lines, Ordering::Relaxed);
+    }
+    // Closing stdin tells the worker there is no more work: not yet, while
+    // the clock runs (see `drive`).
+    if writer.flush().is_ok() {
+        let _ = stdin_back.send(writer);
+    }
+    // The reader learns there is no more to read for.
+    drop(orders);
+    let _ = notes.send(Note::Ended(Ok(())));
+}
+
+/// A worker's reader thread: decodes the answer to each order into its
+/// output, gives the writer a credit back for each, says when it holds
+/// every answer ([`Note::AllIn`]), and then how the worker's output ended.
+fn read_answers<'out, C: Codec>(
+    codec: &C,
+    Seat { index, counters, chunks }: Seat<'_, 'out, C::Out>,
+    (pid, stdout): (u32, File),
+    (orders, credits_out): (mpsc::Receiver<Order<'out, C::Out>>, mpsc::SyncSender<()>),
+    notes: mpsc::Sender<Note>,
+) {
+    let (busy, tally) = (&counters.busy[index], &counters.tallies[index]);
+    let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    let mut done = 0usize;
+    let mut answered = None;
+    let result = loop {
+        let Ok((lane, slot, sent)) = orders.recv() else {
+            let _ = notes.send(Note::AllIn(answered));
+            break codec.finish(&mut reader, done);
+        };
+        if let Err(error) = codec.decode(lane, &mut reader, slot, done) {
+            break Err(error);
+        }
+        done += slot.len();
+        let now = Instant::now();
+        chunks.observe(slot.len(), now - sent);
+        answered = Some(now);
+        tally.answered.store(done, Ordering::Relaxed);
+        if busy.fetch_sub(1, Ordering::SeqCst) == 1 {
+            counters.idle.fetch_add(1, Ordering::SeqCst);
+        }
+        let _ = credits_out.send(());
+    };
+    let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
+    let _ = notes.send(Note::Ended(result));
+}
+
+/// Ends every worker once the clock has stopped: each worker's group is
+/// killed (grandchildren a command left behind: reaping the leader does not
+/// end its group), and only then is it reaped, with its peak memory. A
+/// worker's exit status and first stderr line complete the failure that
+/// names it, or, after every answer came in, make one. What the workers
+/// wrote to stderr, and the sum of their peaks.
+fn end_workers(pool: &mut [Worker], failure: &mut Option<RunFailure>) -> (Vec<String>, u64) {
+    let mut stderr = Vec::new();
+    let mut budget = StderrBudget::new();
+    let mut peak_rss = 0;
+    for (index, worker) in pool.iter_mut().enumerate() {
+        let ended = worker.end(Duration::from_secs(5));
+        let status = ended.and_then(|ended| ended.own_status());
+        peak_rss += ended.map_or(0, |ended| ended.peak_rss);
+        let text = budget.read(&mut worker.stderr);
+        let first = telling_line(&text).map(|line| format!(": {line}")).unwrap_or_default();
+        match failure {
+            Some(RunFailure::Failed(message)) if message.starts_with(&format!("worker {} ", index + 1)) => {
+                if let Some(status) = status {
+                    message.push_str(&format!(" ({})", describe_exit(status)));
+                }
+                message.push_str(&first);
+            }
+            // Every answer in, and then a crash or an exit status other
+            // than 0: the worker says its work went wrong.
+            None if status.is_some_and(|status| !status.success()) => {
+                *failure = Some(RunFailure::Failed(format!(
+                    "worker {} (pid {}) {} after its last answer{first}",
+                    index + 1,
+                    worker.pid(),
+                    describe_exit(status.expect("checked above"))
+                )));
+            }
+            _ => {}
+        }
+        stderr.extend(text.lines().map(|line| format!("worker {}: {line}", index + 1)));
+    }
+    stderr.extend(budget.note());
+    (stderr, peak_rss)
 }
 
 /// The driver against workers in this process: each a thread behind a pair

@@ -24,12 +24,12 @@ mod start;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::chunks::{Chunks, MAX_CHUNK};
 use super::{Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, numbers};
-use crate::child::{Group, describe_exit};
+use crate::child::{Ended, ProcessGroup, describe_exit};
 use crate::generator::Items;
 use crate::worker;
 use crate::workload::{BuiltinSpec, CommandSpec, Params, Protocol};
@@ -228,7 +228,8 @@ where
         None => Chunks::guided(&mut out, spread.workers),
     };
     // Under an untimed start, the clock starts here: every worker ready.
-    let pids: Vec<u32> = pool.iter().filter_map(|worker| worker.group.as_ref().map(Group::pid)).collect();
+    let pids: Vec<u32> =
+        pool.iter().filter_map(|worker| worker.group.as_ref().map(ProcessGroup::pid)).collect();
     let ready = spread.untimed_start().then(|| Finish::now(&pids));
     let ended = drive::drive(codec, pool, chunks, cutoff, kept, notice)?;
     Ok(Execution {
@@ -291,7 +292,8 @@ pub fn run_command(
 /// One child process of a pool, or, in tests of the driver, a worker in
 /// this process behind a pair of pipes (no group).
 struct Worker {
-    group: Option<Group>,
+    /// Killed and reaped when the worker is ended or dropped.
+    group: Option<ProcessGroup>,
     /// Taken by the driver, which hands them to its threads.
     stdin: Option<File>,
     stdout: Option<File>,
@@ -301,36 +303,27 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(pid: u32, stdin: File, stdout: File, stderr: File) -> Worker {
-        Worker { group: Some(Group::new(pid)), stdin: Some(stdin), stdout: Some(stdout), stderr }
+    fn new(group: ProcessGroup, stdin: File, stdout: File, stderr: File) -> Worker {
+        Worker { group: Some(group), stdin: Some(stdin), stdout: Some(stdout), stderr }
     }
 
     /// Its pid, for messages (0 for a worker in this process).
     fn pid(&self) -> u32 {
-        self.group.as_ref().map_or(0, Group::pid)
+        self.group.as_ref().map_or(0, ProcessGroup::pid)
     }
 
-    /// Waits up to `patience` for the worker to end by itself, kills its
-    /// group and reaps it (see [`Group::end_after`]), and forgets its group.
-    fn end_after(&mut self, patience: Duration) -> (Option<ExitStatus>, Option<u64>) {
-        let Some(group) = &mut self.group else { return (None, None) };
-        crate::interrupt::untrack_group(group.pid() as i32);
-        group.end_after(patience)
-    }
-
-    /// Kills it and reaps it, and forgets its group.
-    fn end(&mut self) {
-        if let Some(group) = &mut self.group {
-            crate::interrupt::untrack_group(group.pid() as i32);
-            group.end();
-        }
+    /// Gives the worker up to `patience` to end by itself, then kills its
+    /// group and reaps it (see [`ProcessGroup::end`]); `None` for a worker
+    /// in this process.
+    fn end(&mut self, patience: Duration) -> Option<Ended> {
+        self.group.as_mut().map(|group| group.end(patience))
     }
 
     /// ", exited with status 3: first stderr line" for a worker that failed
     /// to start: it is killed, given `patience` to have ended by itself
     /// first.
     fn describe_end(&mut self, patience: Duration) -> String {
-        let mut text = match self.end_after(patience).0 {
+        let mut text = match self.end(patience).and_then(|ended| ended.own_status()) {
             Some(status) => format!(", {}", describe_exit(status)),
             None => String::new(),
         };

@@ -10,11 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
-use nix::unistd::Pid;
-
 use super::{Worker, read_all, telling_line};
-use crate::child::{Group, Tether, describe_exit};
+use crate::child::{Pipes, ProcessGroup, Tether, describe_exit};
 use crate::strategy::reaper;
 use crate::strategy::{Cutoff, RunFailure};
 use crate::vocab::io_reason;
@@ -53,7 +50,9 @@ pub(super) fn start_pool(
     match failure {
         None => Ok(pool),
         Some(failure) => {
-            pool.iter_mut().for_each(Worker::end);
+            for worker in &mut pool {
+                worker.end(Duration::ZERO);
+            }
             Err(failure)
         }
     }
@@ -72,9 +71,10 @@ const FORK_WINDOW: usize = 8;
 /// of an exec of this binary (a program start, many times a fork) in every run. The runner
 /// makes each worker's pipes and stderr file and sends them over a Unix
 /// socket; the server answers with the worker's pid. It ends when the
-/// socket closes, and is killed and reaped when this goes.
+/// socket closes, and is killed and reaped when this goes (its group's
+/// drop, first of the fields, while the socket is still open).
 pub struct ForkServer {
-    group: Group,
+    group: ProcessGroup,
     socket: OwnedFd,
     stderr: File,
     /// The builtin and parameters it serves.
@@ -93,7 +93,7 @@ impl ForkServer {
         let (first, rest) = args.split_first().expect("the worker's arguments start with its command");
         // The server ties itself to the runner (worker/): no pre_exec here,
         // so that std spawns it with posix_spawn.
-        let server = crate::child::spawn(
+        let (group, _) = crate::child::spawn(
             Command::new(exe)
                 .arg(first)
                 .arg(worker::FORK_SERVER)
@@ -104,8 +104,7 @@ impl ForkServer {
             Tether::Itself,
         )
         .map_err(|error| spawn_failure("parbench worker", &error))?;
-        crate::interrupt::track_group(server.id() as i32);
-        Ok(ForkServer { group: Group::new(server.id()), socket: ours, stderr, args: args.to_vec() })
+        Ok(ForkServer { group, socket: ours, stderr, args: args.to_vec() })
     }
 
     /// Whether it serves `args`.
@@ -115,7 +114,7 @@ impl ForkServer {
 
     /// Whether it has not ended (a system call: asked before the clock).
     pub(super) fn alive(&self) -> bool {
-        !self.group.await_exit(Duration::ZERO)
+        !self.group.exited_within(Duration::ZERO)
     }
 
     pub(super) fn pid(&self) -> u32 {
@@ -133,9 +132,11 @@ impl ForkServer {
     ) -> Result<(), RunFailure> {
         request_workers(&self.socket, workers, cpus, arena, pool).map_err(|why| {
             // Whatever the server said on its way out, or how it ended.
-            let said = match self.group.await_exit(Duration::ZERO) {
-                true => telling_line(&read_all(&mut self.stderr))
-                    .or_else(|| self.group.end().filter(|status| !status.success()).map(describe_exit)),
+            let said = match self.group.exited_within(Duration::ZERO) {
+                true => telling_line(&read_all(&mut self.stderr)).or_else(|| {
+                    let status = self.group.end(Duration::ZERO).status;
+                    status.filter(|status| !status.success()).map(describe_exit)
+                }),
                 false => None,
             };
             let why = match said {
@@ -144,13 +145,6 @@ impl ForkServer {
             };
             RunFailure::Failed(format!("cannot start worker {}: {why}", pool.len() + 1))
         })
-    }
-}
-
-impl Drop for ForkServer {
-    fn drop(&mut self) {
-        crate::interrupt::untrack_group(self.group.pid() as i32);
-        self.group.end();
     }
 }
 
@@ -202,12 +196,10 @@ fn request_workers(
         match &answer[..got] {
             [] => return Err("the fork server ended".to_owned()),
             [worker::STARTED, pid @ ..] if pid.len() == 4 => {
-                let pid = i32::from_le_bytes(pid.try_into().expect("four bytes"));
-                // Its own process group, set by its parent as well as by
-                // itself, so that it exists from here on whichever runs first.
-                let _ = nix::unistd::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
-                crate::interrupt::track_group(pid);
-                pool.push(Worker::new(pid as u32, stdin, stdout, stderr));
+                let pid = u32::from_le_bytes(pid.try_into().expect("four bytes"));
+                // The runner's own child (see `worker::fork_workers`), put
+                // in a group of its own here.
+                pool.push(Worker::new(ProcessGroup::adopt_forked(pid), stdin, stdout, stderr));
             }
             [worker::NOT_STARTED, why @ ..] => return Err(String::from_utf8_lossy(why).into_owned()),
             _ => return Err("the fork server answered something else".to_owned()),
@@ -311,12 +303,12 @@ pub(super) fn await_ready_line(
 pub(super) fn spawn(mut command: Command, program: &str) -> Result<Worker, RunFailure> {
     let (stderr, stderr_for_child) = stderr_file()?;
     reaper::adopt_orphans();
-    let child = crate::child::spawn(
+    let (group, pipes) = crate::child::spawn(
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::from(stderr_for_child)),
-        Tether::Signal(Signal::SIGKILL),
+        Tether::Kill,
     )
     .map_err(|error| spawn_failure(program, &error))?;
-    Ok(piped_worker(child, stderr))
+    Ok(piped_worker(group, pipes, stderr))
 }
 
 /// Starts `workers` of parbench's own workers by one exec each, where the
@@ -332,7 +324,7 @@ pub(super) fn exec_pool(
     reaper::adopt_orphans();
     for index in 0..workers {
         let (stderr, stderr_for_child) = own_stderr_file()?;
-        let child = crate::child::spawn(
+        let (group, pipes) = crate::child::spawn(
             Command::new(exe)
                 .args(args)
                 .stdin(Stdio::piped())
@@ -342,24 +334,21 @@ pub(super) fn exec_pool(
         )
         .map_err(|error| spawn_failure("parbench worker", &error))?;
         if let Some(cpus) = cpus {
-            crate::affinity::pin_process(child.id(), cpus[index]);
+            crate::affinity::pin_process(group.pid(), cpus[index]);
         }
-        pool.push(piped_worker(child, stderr));
+        pool.push(piped_worker(group, pipes, stderr));
     }
     Ok(())
 }
 
-/// A worker from a child just spawned with piped stdin and stdout; its
-/// group is tracked for Ctrl-C from here on, and it is waited for by pid
-/// (std's handle does not wait on drop).
-fn piped_worker(mut child: std::process::Child, stderr: File) -> Worker {
-    crate::interrupt::track_group(child.id() as i32);
-    let stdin = child.stdin.take().map(|pipe| File::from(OwnedFd::from(pipe)));
-    let stdout = child.stdout.take().map(|pipe| File::from(OwnedFd::from(pipe)));
+/// A worker from a child just spawned with piped stdin and stdout.
+fn piped_worker(group: ProcessGroup, pipes: Pipes, stderr: File) -> Worker {
+    let stdin = pipes.stdin.map(|pipe| File::from(OwnedFd::from(pipe)));
+    let stdout = pipes.stdout.map(|pipe| File::from(OwnedFd::from(pipe)));
     let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
         unreachable!("both were piped");
     };
-    Worker::new(child.id(), stdin, stdout, stderr)
+    Worker::new(group, stdin, stdout, stderr)
 }
 
 pub(super) fn spawn_failure(program: &str, error: &io::Error) -> RunFailure {
