@@ -53,6 +53,10 @@ pub struct RunRow {
     /// up: the evidence `disturbed` is judged by; `None` in rows of older
     /// versions and where the kernel keeps no such counter.
     pub run_delay_s: Option<f64>,
+    /// Where a process of the run ended badly: the status it exited with,
+    /// or the signal that killed it.
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<i32>,
     /// The `param_NAME` cells by NAME, as the file holds them (a text
     /// value keeps its [`text_cell`] guard; see [`RunRow::param`]).
     pub params: BTreeMap<String, String>,
@@ -226,6 +230,16 @@ pub const COLUMNS: &[Column] = &[
             Ok(())
         },
     ),
+    column(
+        "exit_code",
+        |row| row.exit_code.map(|code| code.to_string()).unwrap_or_default(),
+        |row, cell| maybe(cell, code).map(|code| row.exit_code = code),
+    ),
+    column(
+        "exit_signal",
+        |row| row.exit_signal.map(|signal| signal.to_string()).unwrap_or_default(),
+        |row, cell| maybe(cell, code).map(|signal| row.exit_signal = signal),
+    ),
 ];
 
 const fn needed(
@@ -261,6 +275,12 @@ fn whole<T: TryFrom<u64>>(cell: &str) -> Result<T, Problem> {
     T::try_from(value).map_err(|_| Problem::TooLarge)
 }
 
+/// An exit status or a signal number: a whole number, negative where a
+/// platform says so.
+fn code(cell: &str) -> Result<i32, Problem> {
+    cell.parse().map_err(|_| Problem::NotWholeNumber)
+}
+
 fn number(cell: &str) -> Result<f64, Problem> {
     cell.parse().map_err(|_| Problem::NotNumber)
 }
@@ -290,6 +310,8 @@ impl RunRow {
             strategy: Strategy::Serial,
             workers: 0,
             chunking: Chunking::None,
+            exit_code: None,
+            exit_signal: None,
             repetition: 0,
             status: Status::Ok,
             wall_s: 0.0,

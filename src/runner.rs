@@ -724,8 +724,12 @@ fn failed(
     row.wall_s = finish.at.duration_since(before.at).as_secs_f64();
     row.cpu_s = finish.cpu.saturating_sub(before.cpu).as_secs_f64();
     row.peak_rss_bytes = runner_works.then(crate::strategy::own_peak);
-    row.status = match failure {
+    row.status = match &failure {
         RunFailure::Timeout(..) => Status::Timeout,
+        RunFailure::Ended(ended) => {
+            (row.exit_code, row.exit_signal) = (ended.code(), ended.signal());
+            Status::Failed
+        }
         RunFailure::Failed(_) => Status::Failed,
         RunFailure::Interrupted => Status::Interrupted,
     };

@@ -75,6 +75,9 @@ impl Outputs {
 pub enum RunFailure {
     /// The limit, and what the run was waiting for when it came.
     Timeout(Duration, Option<String>),
+    /// A process of the run ended badly: its exit status stays data (the
+    /// row's `exit_code` and `exit_signal`) until a reporter words it.
+    Ended(Ended),
     Failed(String),
     /// Ctrl-C or SIGTERM arrived during the run.
     Interrupted,
@@ -90,8 +93,44 @@ impl fmt::Display for RunFailure {
                     None => Ok(()),
                 }
             }
+            RunFailure::Ended(ended) => ended.fmt(f),
             RunFailure::Failed(message) => f.write_str(message),
             RunFailure::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+/// A process of a run that ended badly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ended {
+    /// What ended, as a sentence names it: `"sh"`, `worker 2 (pid 4711)`.
+    pub what: String,
+    pub status: std::process::ExitStatus,
+    /// Where in the run it ended: ` on item 3 ("7")`, ` after its last answer`.
+    pub when: String,
+    /// The line of its stderr that tells why, if it wrote one.
+    pub said: Option<String>,
+}
+
+impl Ended {
+    /// The exit status, where the process exited (rather than was killed).
+    pub fn code(&self) -> Option<i32> {
+        std::os::unix::process::ExitStatusExt::signal(&self.status).is_none().then(|| self.status.code()).flatten()
+    }
+
+    /// The signal that killed it, where one did.
+    pub fn signal(&self) -> Option<i32> {
+        std::os::unix::process::ExitStatusExt::signal(&self.status)
+    }
+}
+
+impl fmt::Display for Ended {
+    /// `"sh" exited with status 3 on item 1 ("0"): no such file`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}{}", self.what, crate::child::describe_exit(self.status), self.when)?;
+        match &self.said {
+            Some(line) => write!(f, ": {line}"),
+            None => Ok(()),
         }
     }
 }

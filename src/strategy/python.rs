@@ -21,6 +21,10 @@ pub fn run(
     let patience = || cutoff.slice();
     let failed = |error: HarnessError, stderr: Vec<String>| match error {
         HarnessError::Failed(message) => Failed { failure: RunFailure::Failed(message), stderr },
+        HarnessError::Died { status, said } => {
+            let ended = super::Ended { what: "the Python harness".to_owned(), status, when: String::new(), said };
+            Failed { failure: RunFailure::Ended(ended), stderr }
+        }
         HarnessError::Stopped => Failed { failure: cutoff.failure(), stderr },
     };
     // The group's harness, if it is this work's and still alive; otherwise

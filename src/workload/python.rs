@@ -266,8 +266,10 @@ impl WorkerCounters {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HarnessError {
     /// The run failed (an exception in the function, a failed import, a
-    /// harness that died): one line.
+    /// harness that stopped answering): one line.
     Failed(String),
+    /// The harness ended with this status, saying this last line.
+    Died { status: std::process::ExitStatus, said: Option<String> },
     /// The deadline passed or a signal came; the harness and its pool are
     /// ended already.
     Stopped,
@@ -433,19 +435,17 @@ impl Harness {
         self.stdin = None;
         let exited = self.group.exited_within(Duration::from_secs(1));
         let status = self.end().status.filter(|_| exited);
-        let how = match status {
-            Some(status) => crate::child::describe_exit(status),
-            None => "stopped answering".to_owned(),
-        };
         // This run's stderr only: what earlier runs wrote (another run's
         // traceback) is not this death's cause.
         let mut tail = String::new();
         if self.stderr.seek(SeekFrom::Start(self.stderr_seen)).is_ok() {
             self.stderr.read_to_string(&mut tail).ok();
         }
-        match tail.lines().rev().find(|line| !line.trim().is_empty()) {
-            Some(line) => HarnessError::Failed(format!("the Python harness {how}: {}", line.trim())),
-            None => HarnessError::Failed(format!("the Python harness {how}")),
+        let said = tail.lines().rev().find(|line| !line.trim().is_empty()).map(|line| line.trim().to_owned());
+        match (status, said) {
+            (Some(status), said) => HarnessError::Died { status, said },
+            (None, Some(line)) => HarnessError::Failed(format!("the Python harness stopped answering: {line}")),
+            (None, None) => HarnessError::Failed("the Python harness stopped answering".to_owned()),
         }
     }
 

@@ -25,13 +25,13 @@ use std::time::{Duration, Instant};
 
 use super::drive::{Live, Note, watch};
 use super::telling_line;
-use crate::child::{Tether, describe_exit};
+use crate::child::Tether;
 use crate::generator::Items;
 use crate::interference::Sched;
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
 use crate::strategy::{
-    Cutoff, Execution, Failed, Finish, Outputs, RunFailure, Spread, Timed, own_cpu, reaped_children_cpu,
+    Cutoff, Ended, Execution, Failed, Finish, Outputs, RunFailure, Spread, Timed, own_cpu, reaped_children_cpu,
 };
 use crate::vocab::io_reason;
 use crate::workload::CommandSpec;
@@ -184,7 +184,7 @@ impl Slots<'_> {
         files: &mut SlotFiles,
         largest: &mut u64,
         span: &mut Span,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunFailure> {
         while !self.abort.load(Ordering::Relaxed) {
             let Some((range, out)) = self.chunks.claim() else {
                 return Ok(());
@@ -205,13 +205,14 @@ impl Slots<'_> {
         index: usize,
         files: &mut SlotFiles,
         span: &mut Span,
-    ) -> Result<(String, u64), String> {
+    ) -> Result<(String, u64), RunFailure> {
+        let failed = |message: String| RunFailure::Failed(message);
         let command = self.command;
         let item = self.items.text(index);
         // The slot's files are empty here (see `SlotFiles::take`); the
         // child writes at the offsets it shares with them.
         let (stdout_for_child, stderr_for_child) =
-            files.for_child().map_err(|error| format!("cannot reuse the output files: {error}"))?;
+            files.for_child().map_err(|error| failed(format!("cannot reuse the output files: {error}")))?;
         let mut program = Command::new(&command.program);
         program
             .args(command.args_for(&item))
@@ -229,7 +230,7 @@ impl Slots<'_> {
         // in the commit that chose posix_spawn). The group kills and the
         // reaper of orphans end whatever an item leaves.
         let (mut group, _) = crate::child::spawn(&mut program, Tether::Loose)
-            .map_err(|error| format!("cannot start \"{}\": {}", command.program, io_reason(&error)))?;
+            .map_err(|error| failed(format!("cannot start \"{}\": {}", command.program, io_reason(&error))))?;
         let pid = group.pid();
         self.live.set(slot, Some(pid));
         // Waits for the process to end, unreaped, so that whatever it left
@@ -246,25 +247,25 @@ impl Slots<'_> {
         self.live.set(slot, None);
         let ended = group.end(Duration::ZERO);
         let (status, peak) = (
-            ended.status.ok_or_else(|| format!("item {}: its process could not be waited for", index + 1))?,
+            ended.status.ok_or_else(|| failed(format!("item {}: its process could not be waited for", index + 1)))?,
             ended.peak_rss,
         );
         let (stdout, stderr) =
-            files.take(&self.budget).map_err(|error| format!("item {}: {error}", index + 1))?;
+            files.take(&self.budget).map_err(|error| failed(format!("item {}: {error}", index + 1)))?;
         if !stderr.trim().is_empty() {
             let mut lines = self.stderr_lines.lock().unwrap_or_else(|p| p.into_inner());
             lines.extend(stderr.lines().map(|line| format!("item {}: {line}", index + 1)));
         }
         if !status.success() {
-            let mut message =
-                format!("\"{}\" {} on item {} ({item:?})", command.program, describe_exit(status), index + 1);
-            if let Some(line) = telling_line(&stderr) {
-                message.push_str(&format!(": {line}"));
-            }
-            return Err(message);
+            return Err(RunFailure::Ended(Ended {
+                what: format!("\"{}\"", command.program),
+                status,
+                when: format!(" on item {} ({item:?})", index + 1),
+                said: telling_line(&stderr),
+            }));
         }
-        let text =
-            String::from_utf8(stdout).map_err(|_| format!("item {}: the output is not UTF-8", index + 1))?;
+        let text = String::from_utf8(stdout)
+            .map_err(|_| failed(format!("item {}: the output is not UTF-8", index + 1)))?;
         Ok((text.trim_end().to_owned(), peak))
     }
 }

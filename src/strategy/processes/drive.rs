@@ -70,7 +70,7 @@ pub(super) enum Note {
     /// taken at this instant (`None`: the worker got no chunk).
     AllIn(Option<Instant>),
     /// A thread of a slot ended, and why it failed.
-    Ended(Result<(), String>),
+    Ended(Result<(), RunFailure>),
 }
 
 /// The one watch-and-kill loop, on the runner's own thread, for pools and
@@ -108,9 +108,9 @@ pub(super) fn watch(
                 }
             }
             Ok(Note::Ended(Ok(()))) => running -= 1,
-            Ok(Note::Ended(Err(message))) => {
+            Ok(Note::Ended(Err(ended))) => {
                 running -= 1;
-                failure.get_or_insert(RunFailure::Failed(message));
+                failure.get_or_insert(ended);
                 abort.store(true, Ordering::Relaxed);
                 // The failed slot's processes go too: a worker that failed
                 // but lives on, not reading, would hold its writer thread,
@@ -438,7 +438,7 @@ fn read_answers<'out, C: Codec>(
         }
         let _ = credits_out.send(());
     };
-    let result = result.map_err(|error| format!("worker {} (pid {pid}) {error}", index + 1));
+    let result = result.map_err(|error| RunFailure::Failed(format!("worker {} (pid {pid}) {error}", index + 1)));
     let _ = notes.send(Note::Ended(result));
 }
 
@@ -467,13 +467,13 @@ fn end_workers(pool: &mut [Worker], failure: &mut Option<RunFailure>) -> (Vec<St
             }
             // Every answer in, and then a crash or an exit status other
             // than 0: the worker says its work went wrong.
-            None if status.is_some_and(|status| !status.success()) => {
-                *failure = Some(RunFailure::Failed(format!(
-                    "worker {} (pid {}) {} after its last answer{first}",
-                    index + 1,
-                    worker.pid(),
-                    describe_exit(status.expect("checked above"))
-                )));
+            None if let Some(status) = status.filter(|status| !status.success()) => {
+                *failure = Some(RunFailure::Ended(crate::strategy::Ended {
+                    what: format!("worker {} (pid {})", index + 1, worker.pid()),
+                    status,
+                    when: " after its last answer".to_owned(),
+                    said: telling_line(&text),
+                }));
             }
             _ => {}
         }
