@@ -171,7 +171,9 @@ struct TimeEstimate {
     /// Command and Python entries with fixed repetitions: nothing bounds
     /// them, their own time is known only once they run.
     unknown: usize,
+    /// The number of builtin entries.
     builtins: usize,
+    /// The job's `max_time`, in seconds.
     max_time: f64,
 }
 
@@ -189,12 +191,11 @@ impl TimeEstimate {
         for entry in &plan.entries {
             let auto = entry.repetitions == Repetitions::Auto;
             let WorkloadKind::Builtin(spec) = &job.workloads[entry.workload].kind else {
-                match auto {
-                    true => {
-                        (time.bounded, time.bounded_entries) =
-                            (time.bounded + max_time, time.bounded_entries + 1)
-                    }
-                    false => time.unknown += 1,
+                if auto {
+                    time.bounded += max_time;
+                    time.bounded_entries += 1;
+                } else {
+                    time.unknown += 1;
                 }
                 continue;
             };
