@@ -521,39 +521,14 @@ fn fit_workers(
 /// sizes judged: its cost line, and where it crosses serial's; and the
 /// ways that sizes not judged (busy) left with too few.
 fn cost_fits(analysis: &Analysis) -> (Vec<CostFit>, Vec<CostNotFitted>) {
-    // (workload, strategy, workers) → size → the fastest entry at that
-    // size; and the sizes where no entry of it was judged.
-    type Way = (WorkloadKey, String, usize);
-    let mut series: BTreeMap<Way, BTreeMap<usize, &EntryStats>> = BTreeMap::new();
-    let mut busy: BTreeMap<Way, BTreeMap<usize, Busy>> = BTreeMap::new();
-    for entry in &analysis.entries {
-        let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy.name().to_owned(), entry.id.workers);
-        if let Some(not_judged) = entry.busy {
-            busy.entry(key).or_default().entry(entry.id.group.list_size).or_insert(not_judged);
-            continue;
-        }
-        let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
-        let slot = series.entry(key).or_default().entry(entry.id.group.list_size).or_insert(entry);
-        if slot.wall.is_some_and(|current| wall.median < current.median) {
-            *slot = entry;
-        }
-    }
-    let left_out = |way: &Way| -> Vec<LeftOut> {
-        let judged = series.get(way);
-        busy.get(way)
-            .into_iter()
-            .flatten()
-            .filter(|(size, _)| !judged.is_some_and(|judged| judged.contains_key(size)))
-            .map(|(size, not_judged)| (*size, *not_judged))
-            .collect()
-    };
+    let ways = CostWays::of(analysis);
     let mut fits = Vec::new();
     let mut not_fitted = Vec::new();
-    for way in series.keys().chain(busy.keys().filter(|way| !series.contains_key(*way))) {
+    for way in ways.series.keys().chain(ways.busy.keys().filter(|way| !ways.series.contains_key(*way))) {
         let (key, strategy, workers) = way;
         let sizes: Vec<usize> =
-            series.get(way).map(|by_size| by_size.keys().copied().collect()).unwrap_or_default();
-        let left_out = left_out(way);
+            ways.series.get(way).map(|by_size| by_size.keys().copied().collect()).unwrap_or_default();
+        let left_out = ways.left_out(way);
         if sizes.len() < COST_MIN_SIZES
             && !left_out.is_empty()
             && sizes.len() + left_out.len() >= COST_MIN_SIZES
@@ -567,70 +542,128 @@ fn cost_fits(analysis: &Analysis) -> (Vec<CostFit>, Vec<CostNotFitted>) {
             });
             continue;
         }
-        let Some(by_size) = series.get(way).filter(|by_size| by_size.len() >= COST_MIN_SIZES) else {
+        let Some(by_size) = ways.series.get(way).filter(|by_size| by_size.len() >= COST_MIN_SIZES) else {
             continue;
         };
-        let sizes: Vec<f64> = by_size.keys().map(|size| *size as f64).collect();
-        let medians: Vec<f64> =
-            by_size.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
-        let Some(line) = scaling::fit_cost(&pairs(&sizes, &medians)) else { continue };
-        let serial = series
+        let serial = ways
+            .series
             .get(&(key.clone(), Strategy::Serial.name().to_owned(), 1))
             .filter(|serial| strategy != Strategy::Serial.name() && serial.len() >= COST_MIN_SIZES);
-        let mut rounds: Vec<BTreeMap<u32, f64>> = by_size.values().map(|entry| round_walls(entry)).collect();
-        let serial_line = serial.and_then(|serial| {
-            let sizes: Vec<f64> = serial.keys().map(|size| *size as f64).collect();
-            let medians: Vec<f64> =
-                serial.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
-            rounds.extend(serial.values().map(|entry| round_walls(entry)));
-            scaling::fit_cost(&pairs(&sizes, &medians)).map(|line| (line, sizes))
-        });
-        let own = sizes.len();
-        let rounds = by_round_index(&rounds);
-        let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
-            let line = scaling::fit_cost(&pairs(&sizes, &medians[..own]))?;
-            let mut values = vec![line.fixed_s, line.per_item_s];
-            if let Some((_, serial_sizes)) = &serial_line {
-                let serial = scaling::fit_cost(&pairs(serial_sizes, &medians[own..]))?;
-                values.push(scaling::break_even(&serial, &line).items());
-            }
-            Some(values)
-        });
-        let measured =
-            (by_size.keys().copied().min().unwrap_or(0), by_size.keys().copied().max().unwrap_or(0));
-        // As measured: each size's verdict, from its speedup interval; with
-        // too few rounds for an interval (n ≤ 5), the median speedup above 1.
-        let measured_beats: Vec<(usize, bool)> = by_size
-            .iter()
-            .filter_map(|(size, entry)| {
-                let beats = match (entry.verdict?, entry.speedup_ci) {
-                    (super::Verdict::Beats, _) => true,
-                    (_, Some(_)) => false,
-                    (_, None) => entry.speedup? > 1.0,
-                };
-                Some((*size, beats))
-            })
-            .collect();
-        fits.push(CostFit {
-            key: key.clone(),
-            strategy: strategy.clone(),
-            workers: *workers,
-            points: by_size.keys().copied().zip(medians.iter().copied()).collect(),
-            line,
-            fixed_s: estimate(line.fixed_s, &intervals, 0),
-            per_item_s: estimate(line.per_item_s, &intervals, 1),
-            rms: scaling::relative_rms(&pairs(&sizes, &medians), |n| line.seconds(n)),
-            break_even: serial_line.map(|(serial, _)| BreakEvenFit {
-                estimate: scaling::break_even(&serial, &line),
-                interval: intervals.as_ref().and_then(|intervals| intervals.get(2).copied()),
-                measured,
-                slower_up_to: measured_beats.iter().filter(|(_, beats)| !beats).map(|(size, _)| *size).max(),
-                beats_from: measured_beats.iter().filter(|(_, beats)| *beats).map(|(size, _)| *size).min(),
-            }),
-            left_out,
-        });
+        fits.extend(fit_way(way, by_size, serial, left_out));
     }
     (fits, not_fitted)
+}
+
+/// A way of running a workload: (workload, strategy, workers).
+type Way = (WorkloadKey, String, usize);
+
+/// The fastest entry at each list size, by size.
+type BySize<'a> = BTreeMap<usize, &'a EntryStats>;
+
+/// The entries a cost line is fitted to, per way of running a workload.
+struct CostWays<'a> {
+    /// Size → the fastest entry judged at that size.
+    series: BTreeMap<Way, BySize<'a>>,
+    /// The sizes where an entry of it was not judged (busy).
+    busy: BTreeMap<Way, BTreeMap<usize, Busy>>,
+}
+
+impl<'a> CostWays<'a> {
+    fn of(analysis: &'a Analysis) -> CostWays<'a> {
+        let mut ways = CostWays { series: BTreeMap::new(), busy: BTreeMap::new() };
+        for entry in &analysis.entries {
+            let key =
+                (WorkloadKey::of(&entry.id.group), entry.id.strategy.name().to_owned(), entry.id.workers);
+            if let Some(not_judged) = entry.busy {
+                ways.busy.entry(key).or_default().entry(entry.id.group.list_size).or_insert(not_judged);
+                continue;
+            }
+            let Some(wall) = entry.wall.filter(|wall| wall.median > 0.0) else { continue };
+            let slot = ways.series.entry(key).or_default().entry(entry.id.group.list_size).or_insert(entry);
+            if slot.wall.is_some_and(|current| wall.median < current.median) {
+                *slot = entry;
+            }
+        }
+        ways
+    }
+
+    /// The sizes of a way where nothing was judged.
+    fn left_out(&self, way: &Way) -> Vec<LeftOut> {
+        let judged = self.series.get(way);
+        self.busy
+            .get(way)
+            .into_iter()
+            .flatten()
+            .filter(|(size, _)| !judged.is_some_and(|judged| judged.contains_key(size)))
+            .map(|(size, not_judged)| (*size, *not_judged))
+            .collect()
+    }
+}
+
+/// One way's cost line over its sizes, with bootstrap intervals, and where
+/// it crosses serial's line (`serial`: serial's entries by size, where it
+/// has enough of them and the way is not serial itself).
+fn fit_way(way: &Way, by_size: &BySize, serial: Option<&BySize>, left_out: Vec<LeftOut>) -> Option<CostFit> {
+    let (key, strategy, workers) = way;
+    let sizes: Vec<f64> = by_size.keys().map(|size| *size as f64).collect();
+    let medians: Vec<f64> =
+        by_size.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
+    let line = scaling::fit_cost(&pairs(&sizes, &medians))?;
+    let mut rounds: Vec<BTreeMap<u32, f64>> = by_size.values().map(|entry| round_walls(entry)).collect();
+    let serial_line = serial.and_then(|serial| {
+        let sizes: Vec<f64> = serial.keys().map(|size| *size as f64).collect();
+        let medians: Vec<f64> =
+            serial.values().map(|entry| entry.wall.map_or(f64::NAN, |wall| wall.median)).collect();
+        rounds.extend(serial.values().map(|entry| round_walls(entry)));
+        scaling::fit_cost(&pairs(&sizes, &medians)).map(|line| (line, sizes))
+    });
+    let own = sizes.len();
+    let rounds = by_round_index(&rounds);
+    let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
+        let line = scaling::fit_cost(&pairs(&sizes, &medians[..own]))?;
+        let mut values = vec![line.fixed_s, line.per_item_s];
+        if let Some((_, serial_sizes)) = &serial_line {
+            let serial = scaling::fit_cost(&pairs(serial_sizes, &medians[own..]))?;
+            values.push(scaling::break_even(&serial, &line).items());
+        }
+        Some(values)
+    });
+    let measured = (by_size.keys().copied().min().unwrap_or(0), by_size.keys().copied().max().unwrap_or(0));
+    let measured_beats = measured_beats(by_size);
+    Some(CostFit {
+        key: key.clone(),
+        strategy: strategy.clone(),
+        workers: *workers,
+        points: by_size.keys().copied().zip(medians.iter().copied()).collect(),
+        line,
+        fixed_s: estimate(line.fixed_s, &intervals, 0),
+        per_item_s: estimate(line.per_item_s, &intervals, 1),
+        rms: scaling::relative_rms(&pairs(&sizes, &medians), |n| line.seconds(n)),
+        break_even: serial_line.map(|(serial, _)| BreakEvenFit {
+            estimate: scaling::break_even(&serial, &line),
+            interval: intervals.as_ref().and_then(|intervals| intervals.get(2).copied()),
+            measured,
+            slower_up_to: measured_beats.iter().filter(|(_, beats)| !beats).map(|(size, _)| *size).max(),
+            beats_from: measured_beats.iter().filter(|(_, beats)| *beats).map(|(size, _)| *size).min(),
+        }),
+        left_out,
+    })
+}
+
+/// As measured: each size's verdict, from its speedup interval; with too
+/// few rounds for an interval (n ≤ 5), the median speedup above 1.
+fn measured_beats(by_size: &BySize) -> Vec<(usize, bool)> {
+    by_size
+        .iter()
+        .filter_map(|(size, entry)| {
+            let beats = match (entry.verdict?, entry.speedup_ci) {
+                (super::Verdict::Beats, _) => true,
+                (_, Some(_)) => false,
+                (_, None) => entry.speedup? > 1.0,
+            };
+            Some((*size, beats))
+        })
+        .collect()
 }
 
 #[cfg(test)]

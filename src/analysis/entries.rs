@@ -122,23 +122,69 @@ pub fn analyze(rows: &[RunRow]) -> Result<Analysis, String> {
 /// Analyses the rows of several per-run CSVs, each under its name, which
 /// prefixes an error about one of its rows (`results/a.csv: row 2: …`).
 pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String> {
-    let mut order: Vec<EntryId> = Vec::new();
-    let mut runs: BTreeMap<EntryId, Vec<Run>> = BTreeMap::new();
-    let mut param_names = BTreeSet::new();
-    let mut hosts = BTreeSet::new();
-    let rows = files
-        .iter()
-        .flat_map(|(name, rows)| rows.iter().enumerate().map(move |(index, row)| (name, index, row)));
-    for (file, index, row) in rows {
-        let at =
-            if file.is_empty() { format!("row {}", index + 2) } else { format!("{file}: row {}", index + 2) };
+    let Gathered { order, mut runs, param_names, hosts } = Gathered::of(files)?;
+    let groups = groups_in_order(order);
+    // Each entry's runs, in round order.
+    for entry_runs in runs.values_mut() {
+        entry_runs.sort_by_key(|run| run.repetition);
+    }
+    let mut entries = Vec::new();
+    for (_, ids) in &groups {
+        let serial = SerialBaseline::of(ids, &runs);
+        for id in ids {
+            entries.push(entry_stats(id, &runs[id], &serial));
+        }
+    }
+    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
+}
+
+/// Every row read into its entry's runs, with the entries in order of
+/// first appearance and the parameter names and hosts seen.
+struct Gathered {
+    order: Vec<EntryId>,
+    runs: BTreeMap<EntryId, Vec<Run>>,
+    param_names: BTreeSet<String>,
+    hosts: BTreeSet<String>,
+}
+
+impl Gathered {
+    fn of(files: &[(String, Vec<RunRow>)]) -> Result<Gathered, String> {
+        let mut gathered = Gathered {
+            order: Vec::new(),
+            runs: BTreeMap::new(),
+            param_names: BTreeSet::new(),
+            hosts: BTreeSet::new(),
+        };
+        let rows = files
+            .iter()
+            .flat_map(|(name, rows)| rows.iter().enumerate().map(move |(index, row)| (name, index, row)));
+        for (file, index, row) in rows {
+            let at = if file.is_empty() {
+                format!("row {}", index + 2)
+            } else {
+                format!("{file}: row {}", index + 2)
+            };
+            gathered.param_names.extend(row.params.keys().cloned());
+            let id = EntryId::of(row);
+            gathered.hosts.insert(id.group.host.clone());
+            let run = Run::of(row, &at)?;
+            if !gathered.runs.contains_key(&id) {
+                gathered.order.push(id.clone());
+            }
+            gathered.runs.entry(id).or_default().push(run);
+        }
+        Ok(gathered)
+    }
+}
+
+impl Run {
+    /// The run a row says, or the error (prefixed with `at`) where an ok
+    /// run's wall time is not a time a run can take.
+    fn of(row: &RunRow, at: &str) -> Result<Run, String> {
         // A negative, not-a-number or past-a-century time is a damaged
         // file, not a number to compute with.
         let time =
             |value: f64| (value.is_finite() && (0.0..=LONGEST_RUN_S).contains(&value)).then_some(value);
-        param_names.extend(row.params.keys().cloned());
-        let id = EntryId::of(row);
-        hosts.insert(id.group.host.clone());
         let ok = row.status == Status::Ok;
         let wall_s = match time(row.wall_s) {
             Some(wall) => wall,
@@ -154,7 +200,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             }
             None => 0.0,
         };
-        let run = Run {
+        Ok(Run {
             repetition: row.repetition,
             status: row.status,
             ok,
@@ -165,14 +211,12 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             peak_rss_bytes: row.peak_rss_bytes.map(|bytes| bytes as f64),
             disturbed: row.disturbed == Some(true),
             started_at: row.started_at,
-        };
-        if !runs.contains_key(&id) {
-            order.push(id.clone());
-        }
-        runs.entry(id).or_default().push(run);
+        })
     }
+}
 
-    // Entries grouped, groups in order of first appearance.
+/// Entries grouped, groups in order of first appearance.
+fn groups_in_order(order: Vec<EntryId>) -> Vec<(GroupId, Vec<EntryId>)> {
     let mut groups: Vec<(GroupId, Vec<EntryId>)> = Vec::new();
     for id in order {
         let group = id.group.clone();
@@ -181,84 +225,94 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
             None => groups.push((group, vec![id])),
         }
     }
+    groups
+}
 
-    // Each entry's runs, in round order; its statistics use the undisturbed
-    // ok ones alone.
-    for entry_runs in runs.values_mut() {
-        entry_runs.sort_by_key(|run| run.repetition);
-    }
-    let ok_runs = |entry_runs: &[Run]| -> Vec<OkRun> {
-        entry_runs
-            .iter()
-            .filter(|run| run.ok)
-            .map(|run| OkRun {
-                repetition: run.repetition,
-                wall_s: run.wall_s,
-                disturbed: run.disturbed,
-                started_at: run.started_at,
-            })
-            .collect()
-    };
-    let mut entries = Vec::new();
-    for (_, ids) in &groups {
+/// What a group's serial entry gives the others: the rounds their
+/// speedups pair with, and whether it is itself too busy to judge against.
+struct SerialBaseline {
+    /// `None` without a serial entry or without undisturbed ok runs of it.
+    rounds: Option<Vec<(u32, f64)>>,
+    busy: Option<Busy>,
+}
+
+impl SerialBaseline {
+    fn of(ids: &[EntryId], runs: &BTreeMap<EntryId, Vec<Run>>) -> SerialBaseline {
         let serial = ids.iter().find(|id| id.strategy == Strategy::Serial);
-        let serial_rounds: Option<Vec<(u32, f64)>> =
-            serial.map(|id| undisturbed_rounds(&runs[id])).filter(|rounds| !rounds.is_empty());
-        let serial_busy = serial.and_then(|id| Busy::of(&ok_runs(&runs[id])));
-        for id in ids {
-            let entry_runs = &runs[id];
-            let ok_runs = ok_runs(entry_runs);
-            // Its own runs first; then serial's, which it would be judged against.
-            let busy = Busy::of(&ok_runs)
-                .or(serial_busy.filter(|_| id.strategy != Strategy::Serial).map(Busy::of_serial));
-            let rounds = undisturbed_rounds(entry_runs);
-            let quiet = || entry_runs.iter().filter(|run| run.ok && !run.disturbed);
-            let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
-            let wall = stats::summarize(&walls);
-            let median = precision::estimate(&walls);
-            let (speedup, verdict) = match busy {
-                Some(_) => (None, None),
-                None => against_serial(id.strategy, serial_rounds.as_deref(), &rounds),
-            };
-            entries.push(EntryStats {
-                id: id.clone(),
-                runs: entry_runs.len(),
-                failures: entry_runs.iter().filter(|run| !run.ok).count(),
-                not_ok: {
-                    let mut not_ok: Vec<(Status, usize)> = Vec::new();
-                    for run in entry_runs.iter().filter(|run| !run.ok) {
-                        match not_ok.iter_mut().find(|(status, _)| *status == run.status) {
-                            Some((_, count)) => *count += 1,
-                            None => not_ok.push((run.status, 1)),
-                        }
-                    }
-                    not_ok
-                },
-                median_ci: median.and_then(|median| median.interval),
-                median_ci_level: median.map(|median| median.level),
-                precision: median.and_then(|median| median.half_width()),
-                outliers: outliers(&walls),
-                median_cpu: stats::median(&quiet().map(|run| run.cpu_s).collect::<Vec<_>>()),
-                median_peak_rss: stats::median(
-                    &quiet().filter_map(|run| run.peak_rss_bytes).collect::<Vec<_>>(),
-                ),
-                speedup: speedup.map(|speedup| speedup.median),
-                speedup_ci: speedup.and_then(|speedup| speedup.interval),
-                speedup_ci_level: speedup.map(|speedup| speedup.level),
-                verdict,
-                first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
-                cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
-                spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
-                walls_in_order: walls.clone(),
-                busy,
-                ok_runs,
-                rounds,
-                walls,
-                wall,
-            });
+        SerialBaseline {
+            rounds: serial.map(|id| undisturbed_rounds(&runs[id])).filter(|rounds| !rounds.is_empty()),
+            busy: serial.and_then(|id| Busy::of(&ok_runs(&runs[id]))),
         }
     }
-    Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
+}
+
+/// One entry's statistics from its runs (in round order); they use the
+/// undisturbed ok runs alone.
+fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> EntryStats {
+    let ok_runs = ok_runs(entry_runs);
+    // Its own runs first; then serial's, which it would be judged against.
+    let busy =
+        Busy::of(&ok_runs).or(serial.busy.filter(|_| id.strategy != Strategy::Serial).map(Busy::of_serial));
+    let rounds = undisturbed_rounds(entry_runs);
+    let quiet = || entry_runs.iter().filter(|run| run.ok && !run.disturbed);
+    let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
+    let wall = stats::summarize(&walls);
+    let median = precision::estimate(&walls);
+    let (speedup, verdict) = match busy {
+        Some(_) => (None, None),
+        None => against_serial(id.strategy, serial.rounds.as_deref(), &rounds),
+    };
+    EntryStats {
+        id: id.clone(),
+        runs: entry_runs.len(),
+        failures: entry_runs.iter().filter(|run| !run.ok).count(),
+        not_ok: not_ok_by_status(entry_runs),
+        median_ci: median.and_then(|median| median.interval),
+        median_ci_level: median.map(|median| median.level),
+        precision: median.and_then(|median| median.half_width()),
+        outliers: outliers(&walls),
+        median_cpu: stats::median(&quiet().map(|run| run.cpu_s).collect::<Vec<_>>()),
+        median_peak_rss: stats::median(&quiet().filter_map(|run| run.peak_rss_bytes).collect::<Vec<_>>()),
+        speedup: speedup.map(|speedup| speedup.median),
+        speedup_ci: speedup.and_then(|speedup| speedup.interval),
+        speedup_ci_level: speedup.map(|speedup| speedup.level),
+        verdict,
+        first_error: entry_runs.iter().find(|run| !run.error.is_empty()).map(|run| run.error.clone()),
+        cpus: entry_runs.iter().map(|run| run.cpus).max().unwrap_or(0),
+        spent_s: entry_runs.iter().map(|run| run.wall_s).filter(|wall| wall.is_finite()).sum(),
+        walls_in_order: walls.clone(),
+        busy,
+        ok_runs,
+        rounds,
+        walls,
+        wall,
+    }
+}
+
+/// Every ok run, disturbed ones included.
+fn ok_runs(entry_runs: &[Run]) -> Vec<OkRun> {
+    entry_runs
+        .iter()
+        .filter(|run| run.ok)
+        .map(|run| OkRun {
+            repetition: run.repetition,
+            wall_s: run.wall_s,
+            disturbed: run.disturbed,
+            started_at: run.started_at,
+        })
+        .collect()
+}
+
+/// The runs that were not ok, counted by status in the order first seen.
+fn not_ok_by_status(entry_runs: &[Run]) -> Vec<(Status, usize)> {
+    let mut not_ok: Vec<(Status, usize)> = Vec::new();
+    for run in entry_runs.iter().filter(|run| !run.ok) {
+        match not_ok.iter_mut().find(|(status, _)| *status == run.status) {
+            Some((_, count)) => *count += 1,
+            None => not_ok.push((run.status, 1)),
+        }
+    }
+    not_ok
 }
 
 /// Undisturbed ok runs as (round, wall seconds).

@@ -66,51 +66,8 @@ pub fn beyond_cpus(analysis: &Analysis, entry: &EntryStats) -> Option<usize> {
 }
 
 pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
-    // (how bad, entry) per kind.
-    let mut variation: Vec<(f64, &EntryId)> = Vec::new();
-    let mut oversubscribed: Vec<(f64, &EntryId)> = Vec::new();
-    let mut slow_first: Vec<(f64, &EntryId)> = Vec::new();
-    for entry in &analysis.entries {
-        if let Some(wall) = &entry.wall
-            && wall.count >= 3
-            && wall.mean > 0.0
-            && wall.stddev / wall.mean > 0.10
-        {
-            variation.push((wall.stddev / wall.mean, &entry.id));
-        }
-        // Waiting work (`sleep`, I/O) gains from more workers than CPUs;
-        // work is CPU-bound when its serial run (or, without one, this run
-        // per busy worker) kept a CPU at least 5% busy: waiting work keeps
-        // it under 1%, CPU-bound work on a machine shared tenfold over 5%.
-        let cpu_share = |entry: &EntryStats| match (&entry.wall, entry.median_cpu) {
-            (Some(wall), Some(cpu)) if wall.median > 0.0 => Some(cpu / wall.median),
-            _ => None,
-        };
-        let serial = analysis
-            .entries
-            .iter()
-            .find(|other| other.id.group == entry.id.group && other.id.strategy == Strategy::Serial)
-            .and_then(cpu_share);
-        let share = serial
-            .or_else(|| cpu_share(entry).map(|share| share / entry.id.workers.min(entry.cpus).max(1) as f64));
-        let busy = share.is_none_or(|share| share >= 0.05);
-        if busy && entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != Strategy::Serial {
-            oversubscribed.push((entry.id.workers as f64 / entry.cpus as f64, &entry.id));
-        }
-        if let [first, rest @ ..] = entry.walls_in_order.as_slice()
-            && rest.len() >= 2
-            && let Some(typical) = stats::median(rest)
-            && typical > 0.0
-            && *first > 1.5 * typical
-        {
-            slow_first.push((first / typical, &entry.id));
-        }
-    }
-    let worst = |cases: &mut Vec<(f64, &EntryId)>| -> Option<(f64, EntryId, usize)> {
-        cases.sort_by(|a, b| b.0.total_cmp(&a.0));
-        cases.first().map(|(value, id)| (*value, (*id).clone(), cases.len()))
-    };
     let mut warnings = Vec::new();
+    let Cases { mut variation, mut oversubscribed, mut slow_first } = Cases::of(analysis);
     if let Some((spread, worst, entries)) = worst(&mut variation) {
         warnings.push(Warning::HighVariation { worst, spread, entries });
     }
@@ -121,27 +78,116 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
     if let Some((ratio, worst, entries)) = worst(&mut slow_first) {
         warnings.push(Warning::SlowFirstRun { worst, ratio, entries });
     }
-    for (group, entries) in analysis.groups() {
-        // Ok runs all disturbed leave no median, but serial did not fail.
-        if let Some(serial) = entries.iter().find(|entry| entry.id.strategy == Strategy::Serial)
-            && serial.ok_runs.is_empty()
-        {
-            warnings.push(Warning::SerialFailed { group });
+    warnings.extend(serial_failed(analysis));
+    warnings.extend(precision_not_reached(analysis));
+    warnings.extend(disturbed(analysis));
+    for entry in &analysis.entries {
+        if let (Some(cpus_usable), Some(speedup)) = (beyond_cpus(analysis, entry), entry.speedup) {
+            warnings.push(Warning::BeyondCpus { entry: entry.id.clone(), speedup, cpus_usable });
         }
     }
-    if let Some(goal) = analysis.precision_goal {
+    warnings.extend(too_few_runs(analysis));
+    warnings
+}
+
+/// The entries each per-entry warning names, as (how bad, entry).
+struct Cases<'a> {
+    variation: Vec<(f64, &'a EntryId)>,
+    oversubscribed: Vec<(f64, &'a EntryId)>,
+    slow_first: Vec<(f64, &'a EntryId)>,
+}
+
+impl<'a> Cases<'a> {
+    fn of(analysis: &'a Analysis) -> Cases<'a> {
+        let mut cases = Cases { variation: Vec::new(), oversubscribed: Vec::new(), slow_first: Vec::new() };
         for entry in &analysis.entries {
-            let reached = entry.precision.is_some_and(|precision| precision <= goal);
-            if !reached && entry.wall.is_some() {
-                warnings.push(Warning::PrecisionNotReached {
-                    entry: entry.id.clone(),
-                    precision: entry.precision,
-                    runs: entry.runs,
-                    spent_s: entry.spent_s,
-                });
+            if let Some(wall) = &entry.wall
+                && wall.count >= 3
+                && wall.mean > 0.0
+                && wall.stddev / wall.mean > 0.10
+            {
+                cases.variation.push((wall.stddev / wall.mean, &entry.id));
+            }
+            if let Some(ratio) = oversubscription(analysis, entry) {
+                cases.oversubscribed.push((ratio, &entry.id));
+            }
+            if let [first, rest @ ..] = entry.walls_in_order.as_slice()
+                && rest.len() >= 2
+                && let Some(typical) = stats::median(rest)
+                && typical > 0.0
+                && *first > 1.5 * typical
+            {
+                cases.slow_first.push((first / typical, &entry.id));
             }
         }
+        cases
     }
+}
+
+/// Workers per CPU, where a pool of CPU-bound work has more workers than
+/// CPUs.
+fn oversubscription(analysis: &Analysis, entry: &EntryStats) -> Option<f64> {
+    // Waiting work (`sleep`, I/O) gains from more workers than CPUs;
+    // work is CPU-bound when its serial run (or, without one, this run
+    // per busy worker) kept a CPU at least 5% busy: waiting work keeps
+    // it under 1%, CPU-bound work on a machine shared tenfold over 5%.
+    let cpu_share = |entry: &EntryStats| match (&entry.wall, entry.median_cpu) {
+        (Some(wall), Some(cpu)) if wall.median > 0.0 => Some(cpu / wall.median),
+        _ => None,
+    };
+    let serial = analysis
+        .entries
+        .iter()
+        .find(|other| other.id.group == entry.id.group && other.id.strategy == Strategy::Serial)
+        .and_then(cpu_share);
+    let share = serial
+        .or_else(|| cpu_share(entry).map(|share| share / entry.id.workers.min(entry.cpus).max(1) as f64));
+    let busy = share.is_none_or(|share| share >= 0.05);
+    (busy && entry.cpus > 0 && entry.id.workers > entry.cpus && entry.id.strategy != Strategy::Serial)
+        .then(|| entry.id.workers as f64 / entry.cpus as f64)
+}
+
+/// The worst case of a kind, with its entry and the number of cases.
+fn worst(cases: &mut [(f64, &EntryId)]) -> Option<(f64, EntryId, usize)> {
+    cases.sort_by(|a, b| b.0.total_cmp(&a.0));
+    cases.first().map(|(value, id)| (*value, (*id).clone(), cases.len()))
+}
+
+/// Groups whose serial entry has no ok run: ok runs all disturbed leave no
+/// median, but serial did not fail.
+fn serial_failed(analysis: &Analysis) -> Vec<Warning> {
+    analysis
+        .groups()
+        .into_iter()
+        .filter(|(_, entries)| {
+            entries
+                .iter()
+                .find(|entry| entry.id.strategy == Strategy::Serial)
+                .is_some_and(|serial| serial.ok_runs.is_empty())
+        })
+        .map(|(group, _)| Warning::SerialFailed { group })
+        .collect()
+}
+
+/// Entries with a median whose precision missed the job's goal, if it set one.
+fn precision_not_reached(analysis: &Analysis) -> Vec<Warning> {
+    let Some(goal) = analysis.precision_goal else { return Vec::new() };
+    analysis
+        .entries
+        .iter()
+        .filter(|entry| !entry.precision.is_some_and(|precision| precision <= goal) && entry.wall.is_some())
+        .map(|entry| Warning::PrecisionNotReached {
+            entry: entry.id.clone(),
+            precision: entry.precision,
+            runs: entry.runs,
+            spent_s: entry.spent_s,
+        })
+        .collect()
+}
+
+/// Runs other load disturbed, left out of the statistics, and the entries
+/// left with too few to judge.
+fn disturbed(analysis: &Analysis) -> Option<Warning> {
     let left_out: Vec<(EntryId, usize, usize)> = analysis
         .entries
         .iter()
@@ -150,14 +196,11 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
         .collect();
     let not_judged: Vec<(EntryId, Busy)> =
         analysis.entries.iter().filter_map(|entry| Some((entry.id.clone(), entry.busy?))).collect();
-    if !left_out.is_empty() || !not_judged.is_empty() {
-        warnings.push(Warning::Disturbed { left_out, not_judged });
-    }
-    for entry in &analysis.entries {
-        if let (Some(cpus_usable), Some(speedup)) = (beyond_cpus(analysis, entry), entry.speedup) {
-            warnings.push(Warning::BeyondCpus { entry: entry.id.clone(), speedup, cpus_usable });
-        }
-    }
+    (!left_out.is_empty() || !not_judged.is_empty()).then_some(Warning::Disturbed { left_out, not_judged })
+}
+
+/// Entries with a median but too few runs for its interval, the fewest named.
+fn too_few_runs(analysis: &Analysis) -> Option<Warning> {
     let mut few: Vec<&EntryStats> =
         // An entry not judged for its own disturbed runs is named by
         // `Disturbed` instead: a quieter machine would help it.
@@ -168,13 +211,11 @@ pub fn warnings(analysis: &Analysis) -> Vec<Warning> {
             .filter(|entry| !entry.busy.is_some_and(|busy| busy.runs_of == RunsOf::Entry))
             .collect();
     few.sort_by_key(|entry| entry.walls.len());
-    if let Some(worst) = few.first() {
-        warnings.push(Warning::TooFewRuns {
-            worst: worst.id.clone(),
-            runs: worst.walls.len(),
-            level: worst.median_ci_level.unwrap_or(0.0),
-            entries: few.len(),
-        });
-    }
-    warnings
+    let worst = few.first()?;
+    Some(Warning::TooFewRuns {
+        worst: worst.id.clone(),
+        runs: worst.walls.len(),
+        level: worst.median_ci_level.unwrap_or(0.0),
+        entries: few.len(),
+    })
 }

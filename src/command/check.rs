@@ -115,6 +115,29 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
 /// (`parbench list`), spread over the workers a strategy runs, with a
 /// warning when the memory is more than the machine has.
 fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String {
+    let memory = peak_memory(job, plan);
+    let time = TimeEstimate::of(job, plan);
+    let mut text = format!(
+        "  estimate: memory about {} at most (the largest list's items and results, and a processes pool's \
+         shared memory); duration {}\n",
+        crate::report::human_bytes(memory),
+        time.words(),
+    );
+    if let Some(machine) = machine_memory
+        && memory > machine as f64
+    {
+        text.push_str(&format!(
+            "  warning: the memory estimate is more than this machine's {}: make the list smaller, or run it \
+             on a larger machine\n",
+            crate::report::human_bytes(machine as f64)
+        ));
+    }
+    text
+}
+
+/// The bytes the largest entry holds at once: its list's items and their
+/// results, and a builtin processes pool's shared memory for its chunks.
+fn peak_memory(job: &Job, plan: &Plan) -> f64 {
     let item_bytes = match &job.generator {
         crate::generator::Generator::File { lines } => {
             let items = lines.items.len().max(1);
@@ -131,92 +154,121 @@ fn estimate_text(job: &Job, plan: &Plan, machine_memory: Option<u64>) -> String 
         }
         _ => 0.0,
     };
-    let memory = plan
-        .entries
+    plan.entries
         .iter()
         .map(|entry| 2.0 * item_bytes * entry.list_size as f64 + arena(entry))
-        .fold(0.0, f64::max);
-    let mut seconds = 0.0;
-    // Command and Python entries: their own time is known only once they
-    // run; under "auto", `max_time` bounds each, otherwise nothing does.
-    let (mut bounded, mut bounded_entries, mut unknown) = (0.0, 0usize, 0usize);
-    let max_time = job.precision.max_time.as_secs_f64();
-    for entry in &plan.entries {
-        let auto = entry.repetitions == Repetitions::Auto;
-        let WorkloadKind::Builtin(spec) = &job.workloads[entry.workload].kind else {
-            match auto {
-                true => (bounded, bounded_entries) = (bounded + max_time, bounded_entries + 1),
-                false => unknown += 1,
-            }
-            continue;
+        .fold(0.0, f64::max)
+}
+
+/// How long the plan will take, as far as it is known before it runs.
+#[derive(Clone, Copy)]
+struct TimeEstimate {
+    /// The builtins' entries, from their documented costs.
+    seconds: f64,
+    /// Command and Python entries under "auto": `max_time` bounds each.
+    bounded: f64,
+    bounded_entries: usize,
+    /// Command and Python entries with fixed repetitions: nothing bounds
+    /// them, their own time is known only once they run.
+    unknown: usize,
+    /// The number of builtin entries.
+    builtins: usize,
+    /// The job's `max_time`, in seconds.
+    max_time: f64,
+}
+
+impl TimeEstimate {
+    fn of(job: &Job, plan: &Plan) -> TimeEstimate {
+        let max_time = job.precision.max_time.as_secs_f64();
+        let mut time = TimeEstimate {
+            seconds: 0.0,
+            bounded: 0.0,
+            bounded_entries: 0,
+            unknown: 0,
+            builtins: 0,
+            max_time,
         };
-        let given = entry
-            .params
-            .iter()
-            .filter_map(|(name, value)| match value {
-                crate::jobfile::ParamValue::Number(number) => Some((name.clone(), *number)),
-                crate::jobfile::ParamValue::Text(_) => None,
-            })
-            .collect();
-        let per_item = (spec.ns_per_item)(&spec.resolve(&given)) * 1e-9;
-        let parallel = entry.workers.clamp(1, plan.cpus.max(1)) as f64;
-        let cost = per_item * entry.list_size as f64 / parallel * entry.runs() as f64;
-        seconds += if auto { cost.min(max_time) } else { cost };
+        for entry in &plan.entries {
+            let auto = entry.repetitions == Repetitions::Auto;
+            let WorkloadKind::Builtin(spec) = &job.workloads[entry.workload].kind else {
+                if auto {
+                    time.bounded += max_time;
+                    time.bounded_entries += 1;
+                } else {
+                    time.unknown += 1;
+                }
+                continue;
+            };
+            let cost = builtin_seconds(spec, entry, plan.cpus);
+            time.seconds += if auto { cost.min(max_time) } else { cost };
+        }
+        time.builtins = plan.entries.len() - time.bounded_entries - time.unknown;
+        time
     }
-    let span = |seconds: f64| match seconds < 1.0 {
+
+    /// The duration, where the estimate comes from, and what it leaves out.
+    fn words(&self) -> String {
+        let TimeEstimate { seconds, bounded, bounded_entries, unknown, builtins, max_time } = *self;
+        let mut sources = Vec::new();
+        if builtins > 0 {
+            sources.push("the builtins' documented costs".to_owned());
+        }
+        if bounded_entries > 0 {
+            sources.push(format!(
+                "{} command or Python {} at most {} each, as \"auto\" stops at max_time",
+                bounded_entries,
+                if bounded_entries == 1 { "entry" } else { "entries" },
+                span(max_time)
+            ));
+        }
+        let duration = match (bounded_entries, unknown) {
+            (_, unknown) if unknown > 0 && builtins + bounded_entries == 0 => format!(
+                "not known before it runs: its {} command or Python {} fixed repetitions, and their own time is \
+                 known only once they run (a run's results/NAME.csv has it)",
+                unknown,
+                if unknown == 1 { "entry has" } else { "entries have" }
+            ),
+            (0, _) if seconds < 1.0 => span(seconds),
+            (0, _) => format!("about {}", span(seconds)),
+            _ if seconds + bounded < 1.0 => span(seconds + bounded),
+            _ => format!("at most about {}", span(seconds + bounded)),
+        };
+        let not_counted = match unknown {
+            0 => String::new(),
+            _ if builtins + bounded_entries == 0 => String::new(),
+            unknown => format!(
+                "; {unknown} command or Python {} with fixed repetitions not counted: their own time is known \
+                 only once they run",
+                if unknown == 1 { "entry" } else { "entries" }
+            ),
+        };
+        let from = if sources.is_empty() { String::new() } else { format!(" (from {})", sources.join("; ")) };
+        format!("{duration}{from}{not_counted}")
+    }
+}
+
+/// A builtin entry's time from its documented cost per item, spread over
+/// the workers it runs (at most the machine's CPUs), for all its runs.
+fn builtin_seconds(spec: &crate::workload::BuiltinSpec, entry: &crate::matrix::Entry, cpus: usize) -> f64 {
+    let given = entry
+        .params
+        .iter()
+        .filter_map(|(name, value)| match value {
+            crate::jobfile::ParamValue::Number(number) => Some((name.clone(), *number)),
+            crate::jobfile::ParamValue::Text(_) => None,
+        })
+        .collect();
+    let per_item = (spec.ns_per_item)(&spec.resolve(&given)) * 1e-9;
+    let parallel = entry.workers.clamp(1, cpus.max(1)) as f64;
+    per_item * entry.list_size as f64 / parallel * entry.runs() as f64
+}
+
+/// A duration in words, as a person would round it.
+fn span(seconds: f64) -> String {
+    match seconds < 1.0 {
         true => "under a second".to_owned(),
         false => {
             humantime::format_duration(std::time::Duration::from_secs(seconds.min(1e12) as u64)).to_string()
         }
-    };
-    let builtins = plan.entries.len() - bounded_entries - unknown;
-    let mut sources = Vec::new();
-    if builtins > 0 {
-        sources.push("the builtins' documented costs".to_owned());
     }
-    if bounded_entries > 0 {
-        sources.push(format!(
-            "{} command or Python {} at most {} each, as \"auto\" stops at max_time",
-            bounded_entries,
-            if bounded_entries == 1 { "entry" } else { "entries" },
-            span(max_time)
-        ));
-    }
-    let duration = match (bounded_entries, unknown) {
-        (_, unknown) if unknown > 0 && builtins + bounded_entries == 0 => format!(
-            "not known before it runs: its {} command or Python {} fixed repetitions, and their own time is \
-             known only once they run (a run's results/NAME.csv has it)",
-            unknown,
-            if unknown == 1 { "entry has" } else { "entries have" }
-        ),
-        (0, _) if seconds < 1.0 => span(seconds),
-        (0, _) => format!("about {}", span(seconds)),
-        _ if seconds + bounded < 1.0 => span(seconds + bounded),
-        _ => format!("at most about {}", span(seconds + bounded)),
-    };
-    let not_counted = match unknown {
-        0 => String::new(),
-        _ if builtins + bounded_entries == 0 => String::new(),
-        unknown => format!(
-            "; {unknown} command or Python {} with fixed repetitions not counted: their own time is known \
-             only once they run",
-            if unknown == 1 { "entry" } else { "entries" }
-        ),
-    };
-    let from = if sources.is_empty() { String::new() } else { format!(" (from {})", sources.join("; ")) };
-    let mut text = format!(
-        "  estimate: memory about {} at most (the largest list's items and results, and a processes pool's \
-         shared memory); duration {duration}{from}{not_counted}\n",
-        crate::report::human_bytes(memory),
-    );
-    if let Some(machine) = machine_memory
-        && memory > machine as f64
-    {
-        text.push_str(&format!(
-            "  warning: the memory estimate is more than this machine's {}: make the list smaller, or run it \
-             on a larger machine\n",
-            crate::report::human_bytes(machine as f64)
-        ));
-    }
-    text
 }

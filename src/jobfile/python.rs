@@ -36,32 +36,68 @@ pub(super) fn validate(
     if let Some(protocol) = &raw.protocol {
         return Err(at.error(protocol.span().start, "\"protocol\" applies to command workloads only"));
     }
-    let spec = python.get_ref();
-    let value_at = python.span().start;
-    let Some((file, function)) = spec.rsplit_once(':').filter(|(file, function)| {
-        !file.is_empty() && !function.is_empty() && !function.contains(['/', '.'])
-    }) else {
-        return Err(
-            at.error(value_at, "\"python\" must be \"FILE:FUNCTION\", such as \"prices.py:increase_price\"")
-        );
+    let target = Target::of(python, dir, at)?;
+    let interpreters = interpreters(raw, &target, dir, at)?;
+    let mut axes = vec![(
+        "interpreter".to_owned(),
+        interpreters.iter().map(|i| ParamValue::Text(i.name.clone())).collect(),
+    )];
+    axes.extend(start_method_axis(raw, strategies, target.value_at, at)?);
+    let kind = WorkloadKind::Python {
+        file: target.file.to_owned(),
+        function: target.function.to_owned(),
+        interpreters,
     };
-    if !dir.join(file).is_file() {
-        return Err(at.error(
-            value_at,
-            format!("file \"{file}\" does not exist (paths are relative to the job file's folder)"),
-        ));
-    }
-    // Where FUNCTION starts inside the quoted value, when the value is
-    // written plainly (no escapes), so an error can point at the name.
-    let function_at = match at.source.get(value_at..value_at + spec.len() + 2) {
-        Some(text) if text == format!("\"{spec}\"") => value_at + 1 + file.len() + 1,
-        _ => value_at,
-    };
+    Ok((kind, axes))
+}
 
+/// The `python = "FILE:FUNCTION"` value split, its file found, and where in
+/// the job file an error about each part points.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    file: &'a str,
+    function: &'a str,
+    /// Where the value starts.
+    value_at: usize,
+    /// Where FUNCTION starts inside the quoted value, when the value is
+    /// written plainly (no escapes), so an error can point at the name;
+    /// else where the value starts.
+    function_at: usize,
+}
+
+impl<'a> Target<'a> {
+    fn of(python: &'a Spanned<String>, dir: &Path, at: &Locator) -> Result<Target<'a>> {
+        let spec = python.get_ref();
+        let value_at = python.span().start;
+        let Some((file, function)) = spec.rsplit_once(':').filter(|(file, function)| {
+            !file.is_empty() && !function.is_empty() && !function.contains(['/', '.'])
+        }) else {
+            return Err(at.error(
+                value_at,
+                "\"python\" must be \"FILE:FUNCTION\", such as \"prices.py:increase_price\"",
+            ));
+        };
+        if !dir.join(file).is_file() {
+            return Err(at.error(
+                value_at,
+                format!("file \"{file}\" does not exist (paths are relative to the job file's folder)"),
+            ));
+        }
+        let function_at = match at.source.get(value_at..value_at + spec.len() + 2) {
+            Some(text) if text == format!("\"{spec}\"") => value_at + 1 + file.len() + 1,
+            _ => value_at,
+        };
+        Ok(Target { file, function, value_at, function_at })
+    }
+}
+
+/// Each interpreter the workload names (or the default one), found, and
+/// checked to read the module, define the function and find its imports.
+fn interpreters(raw: &RawWorkload, target: &Target, dir: &Path, at: &Locator) -> Result<Vec<Interpreter>> {
     let mut interpreters = Vec::new();
     let given = texts(raw.interpreter.as_ref(), "interpreter", at)?;
     let defaulted = given.is_none();
-    for (name, offset) in given.unwrap_or_else(|| vec![(DEFAULT_INTERPRETER.to_owned(), value_at)]) {
+    for (name, offset) in given.unwrap_or_else(|| vec![(DEFAULT_INTERPRETER.to_owned(), target.value_at)]) {
         if interpreters.iter().any(|known: &Interpreter| known.name == name) {
             return Err(at.error(offset, "this interpreter is listed twice"));
         }
@@ -83,64 +119,81 @@ pub(super) fn validate(
             find_on_path(&name)
                 .ok_or_else(|| at.error(offset, format!("interpreter \"{name}\" is not found on PATH")))?
         };
-        let probe = python::probe(&path, dir, file).map_err(|why| at.error(offset, why))?;
-        match &probe.module {
-            Module::SyntaxError { line, column, message } => {
-                return Err(
-                    at.error(value_at, format!("{file}:{line}:{column}: {message} (as {name} reads it)"))
-                );
-            }
-            Module::Unreadable(why) => return Err(at.error(value_at, format!("cannot read {file}: {why}"))),
-            Module::Parsed { functions, bound, missing } => {
-                if !functions.iter().chain(bound).any(|defined| defined == function) {
-                    let names: Vec<&str> = functions.iter().map(String::as_str).collect();
-                    let message = if names.is_empty() {
-                        format!("{file} defines no function \"{function}\"; it defines no function at all")
-                    } else {
-                        format!("{file} defines no function \"{function}\"; {}", choices(function, &names))
-                    };
-                    return Err(at.error(function_at, message));
-                }
-                if let Some(import) = missing.first() {
-                    return Err(
-                        at.error(offset, missing_import(file, import, &path, &probe.facts, defaulted))
-                    );
-                }
-            }
-        }
+        let probe = python::probe(&path, dir, target.file).map_err(|why| at.error(offset, why))?;
+        check_module(&probe, target, &name, &path, defaulted, offset, at)?;
         interpreters.push(Interpreter { name, path, facts: probe.facts });
     }
+    Ok(interpreters)
+}
 
-    let mut axes = vec![(
-        "interpreter".to_owned(),
-        interpreters.iter().map(|i| ParamValue::Text(i.name.clone())).collect(),
-    )];
-    if let Some(methods) = texts(raw.start_method.as_ref(), "start_method", at)? {
-        let key_at = raw.start_method.as_ref().map_or(value_at, |value| value.span().start);
-        if !strategies.contains(&Strategy::Processes) {
+/// The module as interpreter `name` read it: without syntax errors,
+/// defining the function, and with every import found.
+fn check_module(
+    probe: &python::Probe,
+    target: &Target,
+    name: &str,
+    path: &Path,
+    defaulted: bool,
+    offset: usize,
+    at: &Locator,
+) -> Result<()> {
+    let Target { file, function, value_at, function_at } = *target;
+    match &probe.module {
+        Module::SyntaxError { line, column, message } => {
+            Err(at.error(value_at, format!("{file}:{line}:{column}: {message} (as {name} reads it)")))
+        }
+        Module::Unreadable(why) => Err(at.error(value_at, format!("cannot read {file}: {why}"))),
+        Module::Parsed { functions, bound, missing } => {
+            if !functions.iter().chain(bound).any(|defined| defined == function) {
+                let names: Vec<&str> = functions.iter().map(String::as_str).collect();
+                let message = if names.is_empty() {
+                    format!("{file} defines no function \"{function}\"; it defines no function at all")
+                } else {
+                    format!("{file} defines no function \"{function}\"; {}", choices(function, &names))
+                };
+                return Err(at.error(function_at, message));
+            }
+            match missing.first() {
+                Some(import) => {
+                    Err(at.error(offset, missing_import(file, import, path, &probe.facts, defaulted)))
+                }
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// The `start_method` axis, where given: processes only, each a known
+/// method, none twice.
+fn start_method_axis(
+    raw: &RawWorkload,
+    strategies: &[Strategy],
+    value_at: usize,
+    at: &Locator,
+) -> Result<Option<(String, Vec<ParamValue>)>> {
+    let Some(methods) = texts(raw.start_method.as_ref(), "start_method", at)? else { return Ok(None) };
+    let key_at = raw.start_method.as_ref().map_or(value_at, |value| value.span().start);
+    if !strategies.contains(&Strategy::Processes) {
+        return Err(at.error(
+            key_at,
+            "\"start_method\" applies to processes only, and this workload runs no processes",
+        ));
+    }
+    let mut values = Vec::new();
+    for (method, offset) in methods {
+        if !START_METHODS.contains(&method.as_str()) {
             return Err(at.error(
-                key_at,
-                "\"start_method\" applies to processes only, and this workload runs no processes",
+                offset,
+                format!("unknown start_method \"{method}\"; {}", choices(&method, START_METHODS)),
             ));
         }
-        let mut values = Vec::new();
-        for (method, offset) in methods {
-            if !START_METHODS.contains(&method.as_str()) {
-                return Err(at.error(
-                    offset,
-                    format!("unknown start_method \"{method}\"; {}", choices(&method, START_METHODS)),
-                ));
-            }
-            let value = ParamValue::Text(method);
-            if values.contains(&value) {
-                return Err(at.error(offset, "this start_method is listed twice"));
-            }
-            values.push(value);
+        let value = ParamValue::Text(method);
+        if values.contains(&value) {
+            return Err(at.error(offset, "this start_method is listed twice"));
         }
-        axes.push(("start_method".to_owned(), values));
+        values.push(value);
     }
-    let kind = WorkloadKind::Python { file: file.to_owned(), function: function.to_owned(), interpreters };
-    Ok((kind, axes))
+    Ok(Some(("start_method".to_owned(), values)))
 }
 
 /// The interpreter a workload without `interpreter` runs, and its

@@ -3,7 +3,7 @@
 use super::conditions::{Compared, Difference};
 use super::human_seconds;
 use super::words::entry_label;
-use crate::analysis::compare::{ChangeVerdict, Comparison, NotJudged, RANK_RUNS, Unmatched};
+use crate::analysis::compare::{Change, ChangeVerdict, Comparison, NotJudged, RANK_RUNS, Unmatched};
 use crate::vocab::Status;
 
 pub fn render(comparison: &Comparison, threshold: f64) -> String {
@@ -16,66 +16,12 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         threshold * 100.0,
         (1.0 - comparison.level) * 100.0,
     );
-    let percent = |ratio: f64| format!("{:+.1}%", (ratio - 1.0) * 100.0);
     let label = |entry: &crate::analysis::EntryId| {
         let label = entry_label(entry, comparison.hosts);
         if comparison.jobs > 1 { format!("job {}: {label}", entry.group.job) } else { label }
     };
     for change in &comparison.changes {
-        let verdict = match change.verdict {
-            ChangeVerdict::Failed => "FAILED",
-            ChangeVerdict::Faster => "faster",
-            ChangeVerdict::Slower => "SLOWER",
-            ChangeVerdict::NoClearChange | ChangeVerdict::WithinNoise => "no clear change",
-            ChangeVerdict::NotJudged => "not judged",
-        };
-        if change.verdict == ChangeVerdict::Failed {
-            let runs: usize = change.failed.iter().map(|(_, count)| count).sum();
-            let how: Vec<String> = change
-                .failed
-                .iter()
-                .map(|(status, count)| format!("{count} of {runs} {}", failed_as(*status)))
-                .collect();
-            out.push_str(&format!(
-                "  {verdict:<15}  {:>9} → failed: {}  {}\n",
-                human_seconds(change.old_median),
-                how.join(", "),
-                label(&change.entry)
-            ));
-            continue;
-        }
-        let (old_runs, new_runs) = change.runs;
-        let mut why = match (change.not_judged, change.interval, change.p) {
-            (Some(NotJudged::TooFewRuns(old, new)), _, _) => {
-                format!("too few runs: {old} against {new}, {RANK_RUNS} a side are needed")
-            }
-            (Some(NotJudged::Busy { baseline, disturbed, runs }), _, _) => format!(
-                "busy: {disturbed} of {runs} {} runs disturbed",
-                if baseline { "baseline" } else { "new" }
-            ),
-            (None, Some((low, high)), _) => format!("CI {} … {}", percent(low), percent(high)),
-            (None, None, Some(p)) => format!("{old_runs} against {new_runs} runs, t-test p = {p:.2e}"),
-            (None, None, None) => format!("{old_runs} against {new_runs} runs"),
-        };
-        match change.left_out {
-            (0, 0) => {}
-            (old, new) => why.push_str(&format!("; left out as disturbed: {old} baseline, {new} new runs")),
-        }
-        out.push_str(&format!(
-            "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({why})  {}\n",
-            human_seconds(change.old_median),
-            human_seconds(change.new_median),
-            percent(change.ratio),
-            label(&change.entry)
-        ));
-        if change.verdict == ChangeVerdict::WithinNoise {
-            out.push_str(&format!(
-                "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread from {:+.0}% to {:+.0}% of the median)\n",
-                "",
-                (change.spread.0 - 1.0) * 100.0,
-                (change.spread.1 - 1.0) * 100.0
-            ));
-        }
+        out.push_str(&change_lines(change, &label(&change.entry)));
     }
     for (why, entry) in &comparison.unmatched {
         let why = match why {
@@ -85,15 +31,91 @@ pub fn render(comparison: &Comparison, threshold: f64) -> String {
         };
         out.push_str(&format!("  {why}: {}\n", label(entry)));
     }
+    out.push_str(&totals(comparison));
+    out
+}
+
+/// A ratio as the change it is, `+12.5%`.
+fn percent(ratio: f64) -> String {
+    format!("{:+.1}%", (ratio - 1.0) * 100.0)
+}
+
+/// One entry's verdict line: how its median moved and why it was judged
+/// so, or how its runs failed; and a second line where the move was
+/// within its noise.
+fn change_lines(change: &Change, label: &str) -> String {
+    let verdict = match change.verdict {
+        ChangeVerdict::Failed => "FAILED",
+        ChangeVerdict::Faster => "faster",
+        ChangeVerdict::Slower => "SLOWER",
+        ChangeVerdict::NoClearChange | ChangeVerdict::WithinNoise => "no clear change",
+        ChangeVerdict::NotJudged => "not judged",
+    };
+    if change.verdict == ChangeVerdict::Failed {
+        let runs: usize = change.failed.iter().map(|(_, count)| count).sum();
+        let how: Vec<String> = change
+            .failed
+            .iter()
+            .map(|(status, count)| format!("{count} of {runs} {}", failed_as(*status)))
+            .collect();
+        return format!(
+            "  {verdict:<15}  {:>9} → failed: {}  {label}\n",
+            human_seconds(change.old_median),
+            how.join(", ")
+        );
+    }
+    let mut out = format!(
+        "  {verdict:<15}  {:>9} → {:<9}  {:>7} ({})  {label}\n",
+        human_seconds(change.old_median),
+        human_seconds(change.new_median),
+        percent(change.ratio),
+        judged_by(change),
+    );
+    if change.verdict == ChangeVerdict::WithinNoise {
+        out.push_str(&format!(
+            "{:19}within this entry's noise: the middle 80% of its two runs' times overlap (they spread from {:+.0}% to {:+.0}% of the median)\n",
+            "",
+            (change.spread.0 - 1.0) * 100.0,
+            (change.spread.1 - 1.0) * 100.0
+        ));
+    }
+    out
+}
+
+/// Why a change has its verdict: why it was not judged, or the interval or
+/// t-test that judged it; and the runs left out as disturbed.
+fn judged_by(change: &Change) -> String {
+    let (old_runs, new_runs) = change.runs;
+    let mut why = match (change.not_judged, change.interval, change.p) {
+        (Some(NotJudged::TooFewRuns(old, new)), _, _) => {
+            format!("too few runs: {old} against {new}, {RANK_RUNS} a side are needed")
+        }
+        (Some(NotJudged::Busy { baseline, disturbed, runs }), _, _) => format!(
+            "busy: {disturbed} of {runs} {} runs disturbed",
+            if baseline { "baseline" } else { "new" }
+        ),
+        (None, Some((low, high)), _) => format!("CI {} … {}", percent(low), percent(high)),
+        (None, None, Some(p)) => format!("{old_runs} against {new_runs} runs, t-test p = {p:.2e}"),
+        (None, None, None) => format!("{old_runs} against {new_runs} runs"),
+    };
+    match change.left_out {
+        (0, 0) => {}
+        (old, new) => why.push_str(&format!("; left out as disturbed: {old} baseline, {new} new runs")),
+    }
+    why
+}
+
+/// The closing line: how many entries went each way.
+fn totals(comparison: &Comparison) -> String {
     let failed = comparison.count(ChangeVerdict::Failed);
     let slower = comparison.count(ChangeVerdict::Slower);
     let faster = comparison.count(ChangeVerdict::Faster);
     let noise = comparison.count(ChangeVerdict::WithinNoise);
     let not_judged = comparison.count(ChangeVerdict::NotJudged);
-    out.push_str(&format!(
+    let mut out = format!(
         "{failed} failed, {slower} slower, {faster} faster, {} without a clear change",
         comparison.changes.len() - failed - slower - faster - not_judged
-    ));
+    );
     if noise > 0 {
         out.push_str(&format!(
             " ({noise} of them moved past the threshold, but within {} own noise)",
