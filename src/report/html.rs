@@ -38,108 +38,131 @@ pub fn render(analysis: &Analysis, answers: &Answers) -> String {
         escape(&analysis.hosts.iter().cloned().collect::<Vec<_>>().join(", "))
     );
     body.push_str(&answer_first(analysis, answers));
-    let crossover = words::crossover(analysis);
-    if !crossover.is_empty() {
-        body.push_str("<h2>Where parallelism pays</h2>\n<ul class=\"crossover\">\n");
-        for sentence in crossover {
-            body.push_str(&format!("<li>{}</li>\n", escape(&sentence)));
-        }
-        body.push_str("</ul>\n");
+    body.push_str(&sentence_list("Where parallelism pays", "crossover", words::crossover(analysis)));
+    body.push_str(&sentence_list("Warnings", "warnings", words::warnings(analysis)));
+    body.push_str(&groups(analysis, answers));
+    body.push_str(&timelines(analysis));
+    body.push_str(&costs(answers, analysis.hosts.len()));
+    body.push_str(&sizes(analysis));
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>parbench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<script>{CHECK}</script>\n</body>\n</html>\n",
+        escape(&jobs.join(", "))
+    )
+}
+
+/// A heading and its sentences as a list; nothing where there are none.
+fn sentence_list(heading: &str, class: &str, sentences: Vec<String>) -> String {
+    if sentences.is_empty() {
+        return String::new();
     }
-    let warnings = words::warnings(analysis);
-    if !warnings.is_empty() {
-        body.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
-        for warning in warnings {
-            body.push_str(&format!("<li>{}</li>\n", escape(&warning)));
-        }
-        body.push_str("</ul>\n");
+    let mut html = format!("<h2>{heading}</h2>\n<ul class=\"{class}\">\n");
+    for sentence in sentences {
+        html.push_str(&format!("<li>{}</li>\n", escape(&sentence)));
     }
+    html.push_str("</ul>\n");
+    html
+}
+
+/// The recommendation for a workload, as a paragraph; nothing where there
+/// is none.
+fn recommendation(answers: &Answers, key: &WorkloadKey, hosts: usize) -> String {
+    answers
+        .recommendations
+        .iter()
+        .find(|recommendation| recommendation.key == *key)
+        .map(|recommendation| {
+            format!(
+                "<p class=\"recommendation\">{}</p>\n",
+                escape(&super::scaling::recommendation_sentence(recommendation, hosts))
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A section per group: its workload's recommendation (the first time the
+/// workload comes), its scaling fits, its table, its speedup chart and the
+/// strip chart of its runs.
+fn groups(analysis: &Analysis, answers: &Answers) -> String {
     let hosts = analysis.hosts.len();
-    let recommendation = |key: &WorkloadKey| -> String {
-        answers
-            .recommendations
-            .iter()
-            .find(|recommendation| recommendation.key == *key)
-            .map(|recommendation| {
-                format!(
-                    "<p class=\"recommendation\">{}</p>\n",
-                    escape(&super::scaling::recommendation_sentence(recommendation, hosts))
-                )
-            })
-            .unwrap_or_default()
-    };
-    body.push_str("<h2>Groups</h2>\n");
+    let mut html = "<h2>Groups</h2>\n".to_owned();
     let mut recommended: Vec<WorkloadKey> = Vec::new();
     for (group, entries) in analysis.groups() {
-        body.push_str(&format!("<section>\n<h3>{}</h3>\n", escape(&words::title(&group, hosts))));
+        html.push_str(&format!("<section>\n<h3>{}</h3>\n", escape(&words::title(&group, hosts))));
         let key = WorkloadKey::of(&group);
         if !recommended.contains(&key) {
-            body.push_str(&recommendation(&key));
+            html.push_str(&recommendation(answers, &key, hosts));
             recommended.push(key);
         }
         let fits: Vec<&WorkerScaling> = answers.workers.iter().filter(|fit| fit.group == group).collect();
         for fit in &fits {
-            body.push_str(&format!(
+            html.push_str(&format!(
                 "<p class=\"scaling\">{}</p>\n",
                 escape(&super::scaling::worker_sentence(fit, hosts))
             ));
         }
-        body.push_str(&table(&entries));
+        html.push_str(&table(&entries));
         if entries.iter().any(|entry| entry.id.strategy != Strategy::Serial && entry.speedup.is_some()) {
-            body.push_str(&format!(
+            html.push_str(&format!(
                 "<figure class=\"chart\" data-kind=\"speedup\">{}<figcaption>Speedup over serial against workers (the best chunk size at each count); the grey line is ideal scaling{}</figcaption></figure>\n",
                 speedup_chart(&group, &entries, &fits),
                 curves_caption(&fits)
             ));
         }
-        body.push_str(&runs_chart::strip_chart(&entry_runs(&entries)));
-        body.push_str("</section>\n");
+        html.push_str(&runs_chart::strip_chart(&entry_runs(&entries)));
+        html.push_str("</section>\n");
     }
-    body.push_str(&timelines(analysis));
+    html
+}
+
+/// Time against list size: the cost fits, their break-even sentences and
+/// charts, and what could not be fitted.
+fn costs(answers: &Answers, hosts: usize) -> String {
     let cost_groups = cost_groups(answers);
+    let mut html = String::new();
     if !cost_groups.is_empty() || !answers.costs_not_fitted.is_empty() {
-        body.push_str("<h2>Time against list size: where a pool pays</h2>\n");
+        html.push_str("<h2>Time against list size: where a pool pays</h2>\n");
     }
     for unfitted in &answers.costs_not_fitted {
-        body.push_str(&format!(
+        html.push_str(&format!(
             "<p class=\"break-even\">{}</p>\n",
             escape(&super::scaling::cost_not_fitted_sentence(unfitted, hosts))
         ));
     }
-    if !cost_groups.is_empty() {
-        for (key, fits) in &cost_groups {
-            body.push_str(&format!(
-                "<section>\n<h3>{}</h3>\n",
-                escape(&super::scaling::workload_title(key, hosts))
-            ));
-            body.push_str(&recommendation(key));
-            for fit in fits.iter().filter(|fit| fit.break_even.is_some() || !fit.left_out.is_empty()) {
-                body.push_str(&format!(
-                    "<p class=\"break-even\">{}</p>\n",
-                    escape(&super::scaling::cost_sentence(fit, hosts))
-                ));
-            }
-            body.push_str(&format!(
-                "<figure class=\"chart\" data-kind=\"cost\">{}<figcaption>Median time (log) against list size (log), with the fitted lines t(n) = a + b·n; a dashed vertical line marks each break-even size inside the measured range.</figcaption></figure>\n</section>\n",
-                cost_chart(&super::scaling::workload_title(key, hosts), fits)
+    for (key, fits) in &cost_groups {
+        html.push_str(&format!(
+            "<section>\n<h3>{}</h3>\n",
+            escape(&super::scaling::workload_title(key, hosts))
+        ));
+        html.push_str(&recommendation(answers, key, hosts));
+        for fit in fits.iter().filter(|fit| fit.break_even.is_some() || !fit.left_out.is_empty()) {
+            html.push_str(&format!(
+                "<p class=\"break-even\">{}</p>\n",
+                escape(&super::scaling::cost_sentence(fit, hosts))
             ));
         }
+        html.push_str(&format!(
+            "<figure class=\"chart\" data-kind=\"cost\">{}<figcaption>Median time (log) against list size (log), with the fitted lines t(n) = a + b·n; a dashed vertical line marks each break-even size inside the measured range.</figcaption></figure>\n</section>\n",
+            cost_chart(&super::scaling::workload_title(key, hosts), fits)
+        ));
     }
+    html
+}
+
+/// Time per item against list size, a chart per workload.
+fn sizes(analysis: &Analysis) -> String {
     let size_series = size_series(analysis);
-    if !size_series.is_empty() {
-        body.push_str("<h2>Time per item against list size</h2>\n");
-        for (_, title, lines) in size_series {
-            body.push_str(&format!(
-                "<section>\n<h3>{}</h3>\n<figure class=\"chart\" data-kind=\"size\">{}<figcaption>Median time per item (log) against list size (log).</figcaption></figure>\n</section>\n",
-                escape(&title),
-                size_chart(&title, &lines)
-            ));
-        }
+    if size_series.is_empty() {
+        return String::new();
     }
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>parbench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}<script>{CHECK}</script>\n</body>\n</html>\n",
-        escape(&jobs.join(", "))
-    )
+    let mut html = "<h2>Time per item against list size</h2>\n".to_owned();
+    for (_, title, lines) in size_series {
+        html.push_str(&format!(
+            "<section>\n<h3>{}</h3>\n<figure class=\"chart\" data-kind=\"size\">{}<figcaption>Median time per item (log) against list size (log).</figcaption></figure>\n</section>\n",
+            escape(&title),
+            size_chart(&title, &lines)
+        ));
+    }
+    html
 }
 
 const STYLE: &str = "

@@ -115,7 +115,10 @@ pub struct Ended {
 impl Ended {
     /// The exit status, where the process exited (rather than was killed).
     pub fn code(&self) -> Option<i32> {
-        std::os::unix::process::ExitStatusExt::signal(&self.status).is_none().then(|| self.status.code()).flatten()
+        std::os::unix::process::ExitStatusExt::signal(&self.status)
+            .is_none()
+            .then(|| self.status.code())
+            .flatten()
     }
 
     /// The signal that killed it, where one did.

@@ -22,7 +22,8 @@ pub fn run(
     let failed = |error: HarnessError, stderr: Vec<String>| match error {
         HarnessError::Failed(message) => Failed { failure: RunFailure::Failed(message), stderr },
         HarnessError::Died { status, said } => {
-            let ended = super::Ended { what: "the Python harness".to_owned(), status, when: String::new(), said };
+            let ended =
+                super::Ended { what: "the Python harness".to_owned(), status, when: String::new(), said };
             Failed { failure: RunFailure::Ended(ended), stderr }
         }
         HarnessError::Stopped => Failed { failure: cutoff.failure(), stderr },

@@ -444,7 +444,9 @@ impl Harness {
         let said = tail.lines().rev().find(|line| !line.trim().is_empty()).map(|line| line.trim().to_owned());
         match (status, said) {
             (Some(status), said) => HarnessError::Died { status, said },
-            (None, Some(line)) => HarnessError::Failed(format!("the Python harness stopped answering: {line}")),
+            (None, Some(line)) => {
+                HarnessError::Failed(format!("the Python harness stopped answering: {line}"))
+            }
             (None, None) => HarnessError::Failed("the Python harness stopped answering".to_owned()),
         }
     }

@@ -31,7 +31,8 @@ use crate::interference::Sched;
 use crate::strategy::chunks::Chunks;
 use crate::strategy::reaper::{self, StderrBudget};
 use crate::strategy::{
-    Cutoff, Ended, Execution, Failed, Finish, Outputs, RunFailure, Spread, Timed, own_cpu, reaped_children_cpu,
+    Cutoff, Ended, Execution, Failed, Finish, Outputs, RunFailure, Spread, Timed, own_cpu,
+    reaped_children_cpu,
 };
 use crate::vocab::io_reason;
 use crate::workload::CommandSpec;
@@ -229,8 +230,9 @@ impl Slots<'_> {
         // the one place a spawn per item is the hot path (the figures are
         // in the commit that chose posix_spawn). The group kills and the
         // reaper of orphans end whatever an item leaves.
-        let (mut group, _) = crate::child::spawn(&mut program, Tether::Loose)
-            .map_err(|error| failed(format!("cannot start \"{}\": {}", command.program, io_reason(&error))))?;
+        let (mut group, _) = crate::child::spawn(&mut program, Tether::Loose).map_err(|error| {
+            failed(format!("cannot start \"{}\": {}", command.program, io_reason(&error)))
+        })?;
         let pid = group.pid();
         self.live.set(slot, Some(pid));
         // Waits for the process to end, unreaped, so that whatever it left
@@ -247,7 +249,9 @@ impl Slots<'_> {
         self.live.set(slot, None);
         let ended = group.end(Duration::ZERO);
         let (status, peak) = (
-            ended.status.ok_or_else(|| failed(format!("item {}: its process could not be waited for", index + 1)))?,
+            ended
+                .status
+                .ok_or_else(|| failed(format!("item {}: its process could not be waited for", index + 1)))?,
             ended.peak_rss,
         );
         let (stdout, stderr) =

@@ -438,7 +438,8 @@ fn read_answers<'out, C: Codec>(
         }
         let _ = credits_out.send(());
     };
-    let result = result.map_err(|error| RunFailure::Failed(format!("worker {} (pid {pid}) {error}", index + 1)));
+    let result =
+        result.map_err(|error| RunFailure::Failed(format!("worker {} (pid {pid}) {error}", index + 1)));
     let _ = notes.send(Note::Ended(result));
 }
 
