@@ -83,53 +83,62 @@ pub(super) fn list(table: &Spanned<Table>, dir: &Path, at: &Locator) -> Result<(
             Generator::Random { low, high, seed }
         }
         "constant" => Generator::Constant { value: super::values::number(required("value")?, "value", at)? },
-        _ => {
-            let path_value = required("path")?;
-            let relative = string(path_value, "path", at)?;
-            let path = dir.join(&relative);
-            // A folder, FIFO or device (/dev/zero) would fail or never end.
-            if path.exists() && !path.is_file() {
-                return Err(at.error(
-                    path_value.span().start,
-                    format!("list file \"{}\" is not a regular file", path.display()),
-                ));
-            }
-            let text = std::fs::read_to_string(&path).map_err(|error| {
-                at.error(
-                    path_value.span().start,
-                    format!("cannot read list file \"{}\": {}", path.display(), io_reason(&error)),
-                )
-            })?;
-            let lines = generator::read_lines(&text);
-            if lines.items.is_empty() {
-                return Err(at.error(
-                    path_value.span().start,
-                    format!("list file \"{}\" has no items (blank lines are skipped)", path.display()),
-                ));
-            }
-            Generator::File { lines: Arc::new(lines) }
-        }
+        _ => list_file(required("path")?, dir, at)?,
     };
 
-    let sizes = match (&generator, values.get("size")) {
-        (_, Some(size)) => {
-            let sizes = value_axis(size, "size", at, |value, offset| {
-                positive(value, offset, "size", at)
-                    .and_then(|size| at_most(size, MAX_LIST_SIZE, offset, "size", at))
-            })?;
-            if let Generator::File { lines } = &generator {
-                let available = lines.items.len();
-                if let Some(too_big) = sizes.iter().find(|size| **size > available) {
-                    return Err(at.error(
-                        size.span().start,
-                        format!("size {too_big} is more than the {available} items in the list file"),
-                    ));
-                }
-            }
-            sizes
-        }
-        (Generator::File { lines }, None) => vec![lines.items.len()],
-        (_, None) => return Err(required("size").unwrap_err()),
+    let sizes = match values.get("size") {
+        Some(size) => sizes(size, &generator, at)?,
+        None => match &generator {
+            Generator::File { lines } => vec![lines.items.len()],
+            _ => return Err(required("size").unwrap_err()),
+        },
     };
     Ok((generator, sizes))
+}
+
+/// The `file` generator's list: the lines of `path` (relative to the job
+/// file's folder), read now; a file that is not regular, unreadable or
+/// empty is refused at its key.
+fn list_file(path_value: &Spanned<Value>, dir: &Path, at: &Locator) -> Result<Generator> {
+    let relative = string(path_value, "path", at)?;
+    let path = dir.join(&relative);
+    // A folder, FIFO or device (/dev/zero) would fail or never end.
+    if path.exists() && !path.is_file() {
+        return Err(at.error(
+            path_value.span().start,
+            format!("list file \"{}\" is not a regular file", path.display()),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|error| {
+        at.error(
+            path_value.span().start,
+            format!("cannot read list file \"{}\": {}", path.display(), io_reason(&error)),
+        )
+    })?;
+    let lines = generator::read_lines(&text);
+    if lines.items.is_empty() {
+        return Err(at.error(
+            path_value.span().start,
+            format!("list file \"{}\" has no items (blank lines are skipped)", path.display()),
+        ));
+    }
+    Ok(Generator::File { lines: Arc::new(lines) })
+}
+
+/// The list sizes of `size`: each positive and within the limit, and for
+/// a list file, no more than its lines.
+fn sizes(size: &Spanned<Value>, generator: &Generator, at: &Locator) -> Result<Vec<usize>> {
+    let sizes = value_axis(size, "size", at, |value, offset| {
+        positive(value, offset, "size", at).and_then(|size| at_most(size, MAX_LIST_SIZE, offset, "size", at))
+    })?;
+    if let Generator::File { lines } = generator {
+        let available = lines.items.len();
+        if let Some(too_big) = sizes.iter().find(|size| **size > available) {
+            return Err(at.error(
+                size.span().start,
+                format!("size {too_big} is more than the {available} items in the list file"),
+            ));
+        }
+    }
+    Ok(sizes)
 }

@@ -70,48 +70,12 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
 
     caps(&workloads, raw_workloads, sizes.len(), settings.warmup, at)?;
 
-    // A name a spreadsheet reads as a number ("0123" becomes 123) loses
-    // its form there; the CSV keeps it, so this is said, not refused.
-    let mut warnings = Vec::new();
-    let mut numeric = |what: &str, text: &str, offset: usize| {
-        if reads_as_number(text) {
-            warnings.push(
-                at.error(
-                    offset,
-                    format!(
-                        "{what} \"{text}\" reads as a number in a spreadsheet (LibreOffice and Excel show \
-                         it as {}); a name with a letter keeps its form there",
-                        crate::vocab::format_number(text.parse::<f64>().unwrap_or_default())
-                    ),
-                )
-                .to_string(),
-            );
-        }
-    };
-    if let Some(raw_name) = &raw.name {
-        numeric("job name", &name, raw_name.span().start);
-    }
-    for raw_workload in raw_workloads {
-        let workload_name = raw_workload.get_ref().name.get_ref();
-        numeric("workload name", workload_name, raw_workload.get_ref().name.span().start);
-    }
-
-    if let Some((PoolStart::Untimed, at_said)) = settings.pool_start
-        && let Some(python) = workloads.iter().find(|workload| {
-            matches!(workload.kind, super::WorkloadKind::Python { .. })
-                && workload.strategies.iter().any(|strategy| *strategy != crate::vocab::Strategy::Serial)
-        })
-    {
-        return Err(at.error(
-            at_said,
-            format!(
-                "pool_start = \"untimed\" cannot time workload \"{}\": Python's pools start their workers \
-                 inside map, so no moment separates their start from the work; leave it out, or run that \
-                 workload with strategies = [\"serial\"] only",
-                python.name
-            ),
-        ));
-    }
+    let warnings = spreadsheet_numbers(
+        raw.name.as_ref().map(|raw_name| (&name, raw_name.span().start)),
+        raw_workloads,
+        at,
+    );
+    refuse_untimed_python(settings.pool_start, &workloads, at)?;
 
     Ok(Job {
         warnings,
@@ -131,6 +95,62 @@ pub(super) fn validate(raw: RawJob, at: &Locator) -> Result<Job> {
         workloads,
         source_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(at.source.as_bytes())),
     })
+}
+
+/// Names a spreadsheet reads as a number ("0123" becomes 123): they lose
+/// their form there; the CSV keeps it, so this is said, not refused.
+/// `job`: the name the job file gave, and where.
+fn spreadsheet_numbers(
+    job: Option<(&String, usize)>,
+    raw_workloads: &[Spanned<RawWorkload>],
+    at: &Locator,
+) -> Vec<String> {
+    let named = raw_workloads.iter().map(|raw_workload| {
+        let name = &raw_workload.get_ref().name;
+        ("workload name", name.get_ref(), name.span().start)
+    });
+    job.map(|(name, offset)| ("job name", name, offset))
+        .into_iter()
+        .chain(named)
+        .filter(|(_, text, _)| reads_as_number(text))
+        .map(|(what, text, offset)| {
+            at.error(
+                offset,
+                format!(
+                    "{what} \"{text}\" reads as a number in a spreadsheet (LibreOffice and Excel show it as {}); \
+                     a name with a letter keeps its form there",
+                    crate::vocab::format_number(text.parse::<f64>().unwrap_or_default())
+                ),
+            )
+            .to_string()
+        })
+        .collect()
+}
+
+/// `pool_start = "untimed"` is refused where a Python workload runs a pool:
+/// Python's pools start their workers inside `map`.
+fn refuse_untimed_python(
+    pool_start: Option<(PoolStart, usize)>,
+    workloads: &[Workload],
+    at: &Locator,
+) -> Result<()> {
+    if let Some((PoolStart::Untimed, at_said)) = pool_start
+        && let Some(python) = workloads.iter().find(|workload| {
+            matches!(workload.kind, super::WorkloadKind::Python { .. })
+                && workload.strategies.iter().any(|strategy| *strategy != crate::vocab::Strategy::Serial)
+        })
+    {
+        return Err(at.error(
+            at_said,
+            format!(
+                "pool_start = \"untimed\" cannot time workload \"{}\": Python's pools start their workers \
+                 inside map, so no moment separates their start from the work; leave it out, or run that \
+                 workload with strategies = [\"serial\"] only",
+                python.name
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a spreadsheet would read `text` as a number: digits, with at
