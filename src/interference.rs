@@ -121,6 +121,12 @@ impl std::ops::Add for Sched {
 }
 
 impl Sched {
+    /// The counters a task's own reading gave (a Python harness reads its
+    /// threads' and says them).
+    pub fn from_times(cpu: Duration, delay: Duration) -> Sched {
+        Sched { cpu, delay }
+    }
+
     /// What happened between `before` and `self`, each counter never below zero.
     pub fn since(self, before: Sched) -> Sched {
         Sched { cpu: self.cpu.saturating_sub(before.cpu), delay: self.delay.saturating_sub(before.delay) }

@@ -242,6 +242,21 @@ pub const COLUMNS: &[Column] = &[
     ),
 ];
 
+/// A per-run column the summary (and `report --json`) carries the median
+/// of, over an entry's undisturbed ok runs, under `name`: a number a row
+/// may lack (rows of older versions), and the median of those that have it.
+pub struct Median {
+    pub name: &'static str,
+    pub value: fn(&RunRow) -> Option<f64>,
+}
+
+/// The per-run columns whose medians the summary carries beyond those it
+/// has always had (`median_cpu_s`, `median_peak_rss_bytes`), in the order
+/// the summary adds them: at its end, only ever at the end. A new per-run
+/// column that the summary should carry is a line here beside its line in
+/// [`COLUMNS`].
+pub const MEDIANS: &[Median] = &[];
+
 const fn needed(
     name: &'static str,
     write: fn(&RunRow) -> String,

@@ -34,6 +34,9 @@ pub struct EntryStats {
     pub median_cpu: Option<f64>,
     /// Over the undisturbed ok runs that recorded it, in bytes.
     pub median_peak_rss: Option<f64>,
+    /// The medians of [`crate::results::MEDIANS`], in their order, over the
+    /// undisturbed ok runs that recorded each.
+    pub medians: Vec<Option<f64>>,
     /// The median over the rounds where both were undisturbed of serial's
     /// time / this entry's time; exactly 1 for serial itself; `None` where
     /// the entry is not judged (`busy`).
@@ -112,6 +115,8 @@ struct Run {
     peak_rss_bytes: Option<f64>,
     disturbed: bool,
     started_at: Option<std::time::SystemTime>,
+    /// The run's values of [`crate::results::MEDIANS`], in their order.
+    medians: Vec<Option<f64>>,
 }
 
 /// Analyses the rows of one or more per-run CSVs.
@@ -211,6 +216,7 @@ impl Run {
             peak_rss_bytes: row.peak_rss_bytes.map(|bytes| bytes as f64),
             disturbed: row.disturbed == Some(true),
             started_at: row.started_at,
+            medians: crate::results::MEDIANS.iter().map(|median| (median.value)(row)).collect(),
         })
     }
 }
@@ -273,6 +279,9 @@ fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> Ent
         outliers: outliers(&walls),
         median_cpu: stats::median(&quiet().map(|run| run.cpu_s).collect::<Vec<_>>()),
         median_peak_rss: stats::median(&quiet().filter_map(|run| run.peak_rss_bytes).collect::<Vec<_>>()),
+        medians: (0..crate::results::MEDIANS.len())
+            .map(|at| stats::median(&quiet().filter_map(|run| run.medians[at]).collect::<Vec<_>>()))
+            .collect(),
         speedup: speedup.map(|speedup| speedup.median),
         speedup_ci: speedup.and_then(|speedup| speedup.interval),
         speedup_ci_level: speedup.map(|speedup| speedup.level),

@@ -88,13 +88,31 @@ impl From<&str> for Value {
 pub struct Column {
     pub name: &'static str,
     pub unit: Unit,
-    pub value: fn(&EntryStats) -> Value,
+    pub source: Source,
+}
+
+/// Where a column's value comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// Read off the entry's statistics.
+    Entry(fn(&EntryStats) -> Value),
+    /// The median of a per-run column, by its place in
+    /// [`crate::results::MEDIANS`].
+    Median(usize),
 }
 
 impl Column {
+    /// The entry's value in this column.
+    pub fn value(&self, entry: &EntryStats) -> Value {
+        match self.source {
+            Source::Entry(value) => value(entry),
+            Source::Median(at) => entry.medians.get(at).copied().flatten().into(),
+        }
+    }
+
     /// The entry's cell in the summary CSV.
     pub fn cell(&self, entry: &EntryStats) -> String {
-        match (self.value)(entry) {
+        match self.value(entry) {
             Value::Text(text) => text_cell(&text),
             Value::Count(count) => count.to_string(),
             Value::Number(number) => self.unit.cell(number),
@@ -105,7 +123,7 @@ impl Column {
     /// The entry's value in `report --json`: numbers as they are, not
     /// rounded; `null` for nothing (and for infinity, which JSON lacks).
     pub fn json(&self, entry: &EntryStats) -> serde_json::Value {
-        match (self.value)(entry) {
+        match self.value(entry) {
             Value::Text(text) => json!(text),
             Value::Count(count) => json!(count),
             Value::Number(number) => json!(number),
@@ -115,7 +133,7 @@ impl Column {
 
     /// The entry's value as people read it; empty for nothing.
     pub fn human(&self, entry: &EntryStats) -> String {
-        match (self.value)(entry) {
+        match self.value(entry) {
             Value::Text(text) => text,
             Value::Count(count) => count.to_string(),
             Value::Number(number) => self.unit.human(number),
@@ -125,7 +143,23 @@ impl Column {
 }
 
 const fn column(name: &'static str, unit: Unit, value: fn(&EntryStats) -> Value) -> Column {
-    Column { name, unit, value }
+    Column { name, unit, source: Source::Entry(value) }
+}
+
+/// The columns after [`TAIL`]: a median for each of the per-run columns in
+/// [`crate::results::MEDIANS`], in their order.
+static MEDIAN_COLUMNS: std::sync::LazyLock<Vec<Column>> = std::sync::LazyLock::new(|| {
+    crate::results::MEDIANS
+        .iter()
+        .enumerate()
+        .map(|(at, median)| Column { name: median.name, unit: Unit::Ratio, source: Source::Median(at) })
+        .collect()
+});
+
+/// The columns after the parameters, in file order: [`TAIL`], then the
+/// medians of [`crate::results::MEDIANS`].
+pub fn tail() -> impl Iterator<Item = &'static Column> {
+    TAIL.iter().chain(MEDIAN_COLUMNS.iter())
 }
 
 /// The columns before the job's `param_NAME` columns, in file order. Names
@@ -180,7 +214,7 @@ pub const TAIL: &[Column] = &[
 
 /// Every column of the summary, the parameters left out.
 pub fn columns() -> impl Iterator<Item = &'static Column> {
-    LEAD.iter().chain(TAIL)
+    LEAD.iter().chain(tail())
 }
 
 /// The column named `name`.
@@ -329,7 +363,7 @@ pub fn to_csv(analysis: &Analysis) -> Vec<u8> {
         .iter()
         .map(|column| column.name.to_owned())
         .chain(analysis.param_names.iter().map(|name| format!("param_{name}")))
-        .chain(TAIL.iter().map(|column| column.name.to_owned()))
+        .chain(tail().map(|column| column.name.to_owned()))
         .collect();
     let mut csv = writer(Vec::new());
     csv.write_record(&header).expect("writing to memory");
@@ -349,7 +383,7 @@ fn cells(analysis: &Analysis, entry: &EntryStats) -> Vec<String> {
     LEAD.iter()
         .map(|column| column.cell(entry))
         .chain(params)
-        .chain(TAIL.iter().map(|column| column.cell(entry)))
+        .chain(tail().map(|column| column.cell(entry)))
         .collect()
 }
 

@@ -258,7 +258,7 @@ pub struct WorkerCounters {
 impl WorkerCounters {
     pub fn sched(self) -> crate::interference::Sched {
         let seconds = |value: f64| std::time::Duration::from_secs_f64(value.max(0.0));
-        crate::interference::Sched { cpu: seconds(self.cpu_s), delay: seconds(self.delay_s) }
+        crate::interference::Sched::from_times(seconds(self.cpu_s), seconds(self.delay_s))
     }
 }
 
