@@ -105,18 +105,32 @@ fn ticks_per_second() -> f64 {
     }
 }
 
-/// One task's scheduler counters: the CPU time it ran and the time it was
-/// runnable but waited for a CPU.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// One task's scheduler counters: the CPU time it ran, the time it was
+/// runnable but waited for a CPU, and the times the scheduler took the CPU
+/// from it before it was done (involuntary context switches; `None` where
+/// they were not read, as a Python harness does not read them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sched {
     pub cpu: Duration,
     pub delay: Duration,
+    pub switches: Option<u64>,
+}
+
+impl Default for Sched {
+    /// Nothing yet: the start of a sum.
+    fn default() -> Self {
+        Sched { cpu: Duration::ZERO, delay: Duration::ZERO, switches: Some(0) }
+    }
 }
 
 impl std::ops::Add for Sched {
     type Output = Sched;
     fn add(self, other: Sched) -> Sched {
-        Sched { cpu: self.cpu + other.cpu, delay: self.delay + other.delay }
+        Sched {
+            cpu: self.cpu + other.cpu,
+            delay: self.delay + other.delay,
+            switches: self.switches.zip(other.switches).map(|(one, other)| one + other),
+        }
     }
 }
 
@@ -124,12 +138,16 @@ impl Sched {
     /// The counters a task's own reading gave (a Python harness reads its
     /// threads' and says them).
     pub fn from_times(cpu: Duration, delay: Duration) -> Sched {
-        Sched { cpu, delay }
+        Sched { cpu, delay, switches: None }
     }
 
     /// What happened between `before` and `self`, each counter never below zero.
     pub fn since(self, before: Sched) -> Sched {
-        Sched { cpu: self.cpu.saturating_sub(before.cpu), delay: self.delay.saturating_sub(before.delay) }
+        Sched {
+            cpu: self.cpu.saturating_sub(before.cpu),
+            delay: self.delay.saturating_sub(before.delay),
+            switches: self.switches.zip(before.switches).map(|(after, before)| after.saturating_sub(before)),
+        }
     }
 
     /// The counters of a `schedstat` file's text: "CPU_NS DELAY_NS SLICES".
@@ -137,7 +155,12 @@ impl Sched {
         let mut fields = text.split_whitespace().map(|field| field.parse::<u64>().ok());
         let cpu = fields.next()??;
         let delay = fields.next()??;
-        Some(Sched { cpu: Duration::from_nanos(cpu), delay: Duration::from_nanos(delay) })
+        Some(Sched { cpu: Duration::from_nanos(cpu), delay: Duration::from_nanos(delay), switches: None })
+    }
+
+    /// The involuntary context switches a task's `status` file counts.
+    pub fn parse_switches(status: &str) -> Option<u64> {
+        status.lines().find_map(|line| line.strip_prefix("nonvoluntary_ctxt_switches:")?.trim().parse().ok())
     }
 
     /// The counters of one task (`/proc/PID/schedstat` is the thread group
@@ -145,7 +168,12 @@ impl Sched {
     /// are still there until it is reaped. `None` where the kernel keeps
     /// none or the task is gone.
     pub fn of_file(path: &str) -> Option<Sched> {
-        Sched::parse(&std::fs::read_to_string(path).ok()?)
+        let mut sched = Sched::parse(&std::fs::read_to_string(path).ok()?)?;
+        // The task's `status` beside it counts its switches.
+        let status = path.strip_suffix("schedstat").map(|task| format!("{task}status"));
+        sched.switches =
+            status.and_then(|status| Sched::parse_switches(&std::fs::read_to_string(status).ok()?));
+        Some(sched)
     }
 
     /// The counters of the calling thread.
@@ -259,14 +287,34 @@ mod tests {
         "cpu  36977 0 10263 3225459 2063 0 163 949 0 0\ncpu0 16051 0 4808 1615937 897 0 69 407 0 0\n";
 
     #[test]
+    fn switches_add_up_only_where_every_task_had_them_read() {
+        let task = |switches| Sched { switches, ..Sched::default() };
+        assert_eq!((Sched::default() + task(Some(3)) + task(Some(4))).switches, Some(7));
+        assert_eq!((task(Some(3)) + task(None)).switches, None, "a Python harness's tasks say none");
+        assert_eq!(task(Some(9)).since(task(Some(4))).switches, Some(5));
+        assert_eq!(task(Some(9)).since(task(None)).switches, None);
+        // This thread's own, read from /proc where the kernel has it.
+        if let Some(sched) = Sched::this_thread() {
+            assert!(sched.switches.is_some(), "{sched:?}");
+        }
+    }
+
+    #[test]
     fn the_counters_are_read_from_proc() {
         assert_eq!(parse_stat(STAT), Some((36977 + 10263 + 163, 949)));
         assert_eq!(parse_stat("intr 1 2 3\n"), None);
         assert_eq!(parse_stat("cpu 1 x 3 4\n"), None);
         assert_eq!(
             Sched::parse("172944 2500 1\n"),
-            Some(Sched { cpu: Duration::from_nanos(172_944), delay: Duration::from_nanos(2500) })
+            Some(Sched {
+                cpu: Duration::from_nanos(172_944),
+                delay: Duration::from_nanos(2500),
+                switches: None
+            })
         );
+        let status = "Name:\tspin\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(Sched::parse_switches(status), Some(7));
+        assert_eq!(Sched::parse_switches("Name:\tspin\n"), None);
         assert_eq!(Sched::parse("172944\n"), None);
         assert_eq!(Sched::parse("x 1 2\n"), None);
     }

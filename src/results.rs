@@ -57,6 +57,10 @@ pub struct RunRow {
     /// or the signal that killed it.
     pub exit_code: Option<i32>,
     pub exit_signal: Option<i32>,
+    /// Involuntary context switches of the run's tasks (its workers and
+    /// parbench's tasks beside them) over the run: the scheduler took the
+    /// CPU from them this often before they were done.
+    pub ctx_switches: Option<u64>,
     /// The `param_NAME` cells by NAME, as the file holds them (a text
     /// value keeps its [`text_cell`] guard; see [`RunRow::param`]).
     pub params: BTreeMap<String, String>,
@@ -240,6 +244,11 @@ pub const COLUMNS: &[Column] = &[
         |row| row.exit_signal.map(|signal| signal.to_string()).unwrap_or_default(),
         |row, cell| maybe(cell, code).map(|signal| row.exit_signal = signal),
     ),
+    column(
+        "ctx_switches",
+        |row| row.ctx_switches.map(|switches| switches.to_string()).unwrap_or_default(),
+        |row, cell| maybe(cell, whole).map(|switches| row.ctx_switches = switches),
+    ),
 ];
 
 /// A per-run column the summary (and `report --json`) carries the median
@@ -255,7 +264,8 @@ pub struct Median {
 /// the summary adds them: at its end, only ever at the end. A new per-run
 /// column that the summary should carry is a line here beside its line in
 /// [`COLUMNS`].
-pub const MEDIANS: &[Median] = &[];
+pub const MEDIANS: &[Median] =
+    &[Median { name: "median_ctx_switches", value: |row| row.ctx_switches.map(|switches| switches as f64) }];
 
 const fn needed(
     name: &'static str,
@@ -327,6 +337,7 @@ impl RunRow {
             chunking: Chunking::None,
             exit_code: None,
             exit_signal: None,
+            ctx_switches: None,
             repetition: 0,
             status: Status::Ok,
             wall_s: 0.0,

@@ -641,7 +641,9 @@ fn measure(
         cpus: usable_cpus,
         helpers_cpu_s,
     };
-    let delay = Sched::both(seen.workers, seen.helpers).map(|tasks| tasks.delay);
+    let tasks = Sched::both(seen.workers, seen.helpers);
+    let delay = tasks.map(|tasks| tasks.delay);
+    ran.row.ctx_switches = tasks.and_then(|tasks| tasks.switches);
     let own_cpu_s = own_window_cpu_s + seen.harness_cpu_s.unwrap_or(0.0);
     let load = interference::evidence(demand, &window, own_cpu_s.max(ran.row.cpu_s), delay);
     set_load(&mut ran.row, load);

@@ -164,6 +164,9 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "disturbed",
             "run_delay_s",
             "chunk_policy",
+            "exit_code",
+            "exit_signal",
+            "ctx_switches",
             "param_iterations",
             "param_percent",
         ]
@@ -245,6 +248,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "disturbed_runs",
             "not_judged",
             "chunk_policy",
+            "median_ctx_switches",
         ]
     );
     assert_eq!(summary.len(), 6);

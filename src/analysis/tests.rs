@@ -431,9 +431,13 @@ fn a_busy_entry_gets_no_verdict_and_is_never_recommended_nor_compared_with() {
     assert_eq!(json["entries"][1]["busy"], serde_json::Value::Null);
     let summary = String::from_utf8(crate::report::summary::to_csv(&analysis)).unwrap();
     let threads_row = summary.lines().find(|line| line.contains(",threads,")).unwrap();
-    assert!(threads_row.ends_with(&format!(",{not_judged},5,busy,")), "{summary}");
+    assert!(threads_row.ends_with(&format!(",{not_judged},5,busy,,")), "{summary}");
     assert!(
-        summary.lines().next().unwrap().ends_with(",verdict,disturbed_runs,not_judged,chunk_policy"),
+        summary
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",verdict,disturbed_runs,not_judged,chunk_policy,median_ctx_switches"),
         "{summary}"
     );
 }
@@ -654,4 +658,27 @@ fn sentences_name_entries_by_what_differs_between_groups() {
     let said = crate::report::words::warnings(&analyze(&rows).unwrap()).join("\n");
     assert!(said.contains("in w · range 10 items · threads ×4"), "{said}");
     assert!(!said.contains("interpreter=python3"), "{said}");
+}
+
+#[test]
+fn a_per_run_columns_median_is_over_the_undisturbed_ok_runs_that_have_it() {
+    let mut rows = Vec::new();
+    for (repetition, switches, disturbed) in
+        [(1, "3", "false"), (2, "5", "false"), (3, "", "false"), (4, "900", "true"), (5, "4", "false")]
+    {
+        let mut run = row("serial", 1, 10, repetition, 1.0);
+        run.insert("ctx_switches".to_owned(), switches.to_owned());
+        run.insert("disturbed".to_owned(), disturbed.to_owned());
+        rows.push(run);
+    }
+    let analysis = analyze(&rows).unwrap();
+    let at = crate::results::MEDIANS.iter().position(|median| median.name == "median_ctx_switches").unwrap();
+    assert_eq!(
+        analysis.entries[0].medians[at],
+        Some(4.0),
+        "3, 4 and 5; the disturbed 900 and the empty left out"
+    );
+    let summary = String::from_utf8(crate::report::summary::to_csv(&analysis)).unwrap();
+    assert!(summary.lines().next().unwrap().ends_with(",median_ctx_switches"), "{summary}");
+    assert!(summary.lines().nth(1).unwrap().ends_with(",4.00000"), "{summary}");
 }
