@@ -47,8 +47,8 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let mut status = EXIT_OK;
     for (job, (plan, shard_info)) in jobs.iter().zip(&plans) {
         let order_seed = job.order_seed.unwrap_or_else(fresh_seed);
-        let conditions = Conditions { checks: &checks, order_seed, warned: &mut warned };
-        match run_job(job, plan, shard_info.as_ref(), &host, conditions, args)? {
+        let invocation = Invocation { checks: &checks, order_seed, warned: &mut warned };
+        match run_job(job, plan, shard_info.as_ref(), &host, invocation, args)? {
             JobEnd::AllOk => {}
             JobEnd::SomeFailed => status = EXIT_RUN_FAILED,
             JobEnd::Interrupted => return Ok(interrupt::EXIT_INTERRUPTED),
@@ -129,8 +129,10 @@ fn check_limits<'a>(plans: impl Iterator<Item = &'a Plan>) -> Result<(), Error> 
     Ok(())
 }
 
-/// What a job's runs depend on besides the job: recorded in env.json.
-struct Conditions<'a> {
+/// What a job's runs share with the rest of this invocation: the machine
+/// checks and the order seed (recorded in env.json), and whether the
+/// machine warning was said.
+struct Invocation<'a> {
     checks: &'a Checks,
     order_seed: u64,
     /// The machine warning is said once per invocation, before the first
@@ -185,7 +187,7 @@ fn run_job(
     plan: &Plan,
     shard: Option<&ShardInfo>,
     host: &Host,
-    conditions: Conditions<'_>,
+    invocation: Invocation<'_>,
     args: &RunArgs,
 ) -> Result<JobEnd, Error> {
     let files = ResultFiles::new(job, args);
@@ -203,9 +205,9 @@ fn run_job(
             count(runs_left, "run", "runs")
         );
     }
-    if !*conditions.warned {
-        *conditions.warned = true;
-        if let Some(warning) = conditions.checks.warning_line() {
+    if !*invocation.warned {
+        *invocation.warned = true;
+        if let Some(warning) = invocation.checks.warning_line() {
             eprintln!("{warning}");
         }
     }
@@ -215,7 +217,7 @@ fn run_job(
     let mut progress = report::progress::Progress::new(&job.name, plan, runs_left, args.quiet);
     let outcome = {
         let mut reporters: [&mut dyn Reporter; 3] = [&mut rows, &mut log, &mut progress];
-        runner::run(job, plan, host, &prior, conditions.order_seed, &mut reporters)
+        runner::run(job, plan, host, &prior, invocation.order_seed, &mut reporters)
     };
     progress.finish();
     let saved = |rows: &report::csv::RowWriter| {
@@ -238,7 +240,7 @@ fn run_job(
         return Ok(JobEnd::Interrupted);
     }
     let other_load = report::env::OtherLoad::of(&outcome.totals);
-    let env = report::env::describe(job, host, shard, conditions.order_seed, conditions.checks, &other_load);
+    let env = report::env::describe(job, host, shard, invocation.order_seed, invocation.checks, &other_load);
     let (analysis, answers) = match files.put_in_place(job, plan, &mut rows, &env) {
         Ok(done) => done,
         Err(error) => {

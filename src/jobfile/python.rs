@@ -7,7 +7,7 @@ use std::path::Path;
 
 use toml::{Spanned, Value};
 
-use super::raw::{Axis, RawWorkload};
+use super::raw::{OneOrMany, RawWorkload};
 use super::suggest::choices;
 use super::{Interpreter, JobError, Locator, ParamValue, WorkloadKind, find_on_path};
 use crate::vocab::Strategy;
@@ -229,18 +229,22 @@ fn missing_import(
 }
 
 /// The strings of a key that may be an axis, each with its own offset.
-fn texts(value: Option<&Spanned<Axis>>, key: &str, at: &Locator) -> Result<Option<Vec<(String, usize)>>> {
+fn texts(
+    value: Option<&Spanned<OneOrMany>>,
+    key: &str,
+    at: &Locator,
+) -> Result<Option<Vec<(String, usize)>>> {
     let Some(value) = value else { return Ok(None) };
     let one = |value: &Value, offset: usize| match value {
         Value::String(text) if !text.is_empty() => Ok((text.clone(), offset)),
         _ => Err(at.error(offset, format!("\"{key}\" must be a non-empty string or an array of them"))),
     };
     match value.get_ref() {
-        Axis::One(single) => Ok(Some(vec![one(single, value.span().start)?])),
-        Axis::Many(values) if values.is_empty() => {
+        OneOrMany::One(single) => Ok(Some(vec![one(single, value.span().start)?])),
+        OneOrMany::Many(values) if values.is_empty() => {
             Err(at.error(value.span().start, format!("\"{key}\" is an empty array; give at least one value")))
         }
-        Axis::Many(values) => values
+        OneOrMany::Many(values) => values
             .iter()
             .map(|element| one(element.get_ref(), element.span().start))
             .collect::<Result<_>>()

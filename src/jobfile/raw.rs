@@ -75,12 +75,12 @@ pub struct RawRun {
     /// The strategies to compare: "serial" (the reference), "threads",
     /// "processes"; one or an array.
     #[schemars(schema_with = "schema::strategies")]
-    pub strategies: Spanned<Axis>,
+    pub strategies: Spanned<OneOrMany>,
     /// Worker counts: numbers from 1 to 1024, or "cpus" (the machine's
     /// logical CPUs); an array is an axis of the matrix. Default: "cpus".
     #[serde(default)]
     #[schemars(schema_with = "schema::workers")]
-    pub workers: Option<Spanned<Axis>>,
+    pub workers: Option<Spanned<OneOrMany>>,
     /// Measured runs of each entry: a whole number (exactly that many), or
     /// "auto" (repeat until the median's 95% interval is within `precision`).
     /// Default: "auto" (it was 5 before "auto" existed).
@@ -94,7 +94,7 @@ pub struct RawRun {
     /// number; an array is an axis. Default: "auto".
     #[serde(default)]
     #[schemars(schema_with = "schema::chunk_size")]
-    pub chunk_size: Option<Spanned<Axis>>,
+    pub chunk_size: Option<Spanned<OneOrMany>>,
     /// The longest one run may take, such as "500ms", "60s", "2m" or "1h".
     /// Default: none.
     #[serde(default)]
@@ -187,13 +187,13 @@ pub struct RawWorkload {
     /// python, else "python3" on PATH); an array is an axis.
     #[serde(default)]
     #[schemars(schema_with = "schema::interpreter")]
-    pub interpreter: Option<Spanned<Axis>>,
+    pub interpreter: Option<Spanned<OneOrMany>>,
     /// How a `python` workload's ProcessPoolExecutor starts its processes:
     /// "fork", "spawn" or "forkserver" (default: Python's own); an array is
     /// an axis.
     #[serde(default)]
     #[schemars(schema_with = "schema::start_method")]
-    pub start_method: Option<Spanned<Axis>>,
+    pub start_method: Option<Spanned<OneOrMany>>,
     /// The workload's parameters; an array is an axis of the matrix.
     #[serde(default)]
     #[schemars(schema_with = "schema::params")]
@@ -201,11 +201,11 @@ pub struct RawWorkload {
     /// Strategies for this workload alone, instead of [run]'s.
     #[serde(default)]
     #[schemars(schema_with = "schema::strategies")]
-    pub strategies: Option<Spanned<Axis>>,
+    pub strategies: Option<Spanned<OneOrMany>>,
     /// Worker counts for this workload alone, instead of [run]'s.
     #[serde(default)]
     #[schemars(schema_with = "schema::workers")]
-    pub workers: Option<Spanned<Axis>>,
+    pub workers: Option<Spanned<OneOrMany>>,
     /// Measured runs of each entry of this workload, instead of [run]'s: a
     /// whole number or "auto".
     #[serde(default)]
@@ -214,7 +214,7 @@ pub struct RawWorkload {
     /// Chunk sizes for this workload alone, instead of [run]'s.
     #[serde(default)]
     #[schemars(schema_with = "schema::chunk_size")]
-    pub chunk_size: Option<Spanned<Axis>>,
+    pub chunk_size: Option<Spanned<OneOrMany>>,
     /// Whether every run's results must equal the group's first (default
     /// true). false: for a command whose output differs run to run (a pid,
     /// a time); its runs are recorded, not compared.
@@ -225,47 +225,47 @@ pub struct RawWorkload {
 /// A value that may be given once or as an array (an axis of the matrix).
 /// Each array element keeps its own span so that an error points at it.
 #[derive(Debug)]
-pub enum Axis {
+pub enum OneOrMany {
     One(Value),
     Many(Vec<Spanned<Value>>),
 }
 
-impl<'de> Deserialize<'de> for Axis {
+impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AxisVisitor;
+        struct OneOrManyVisitor;
 
-        impl<'de> Visitor<'de> for AxisVisitor {
-            type Value = Axis;
+        impl<'de> Visitor<'de> for OneOrManyVisitor {
+            type Value = OneOrMany;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a value or an array of values")
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Axis, E> {
-                Ok(Axis::One(Value::Integer(v)))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(Value::Integer(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Axis, E> {
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OneOrMany, E> {
                 i64::try_from(v)
-                    .map(|v| Axis::One(Value::Integer(v)))
+                    .map(|v| OneOrMany::One(Value::Integer(v)))
                     .map_err(|_| E::custom("number too large"))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Axis, E> {
-                Ok(Axis::One(Value::Float(v)))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(Value::Float(v)))
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Axis, E> {
-                Ok(Axis::One(Value::Boolean(v)))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(Value::Boolean(v)))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Axis, E> {
-                Ok(Axis::One(Value::String(v.to_owned())))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(Value::String(v.to_owned())))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Axis, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
                 let mut values = Vec::new();
                 while let Some(value) = seq.next_element::<Spanned<Value>>()? {
                     values.push(value);
                 }
-                Ok(Axis::Many(values))
+                Ok(OneOrMany::Many(values))
             }
         }
 
-        deserializer.deserialize_any(AxisVisitor)
+        deserializer.deserialize_any(OneOrManyVisitor)
     }
 }

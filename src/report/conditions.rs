@@ -11,7 +11,7 @@ use super::env::Env;
 /// What a run's env.json says about the conditions its timings were taken
 /// in; a field is unknown (`None`, empty) where the file lacks it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Conditions {
+pub struct MachineState {
     pub host: Option<String>,
     pub parbench_version: Option<String>,
     pub cpus: Option<usize>,
@@ -22,12 +22,12 @@ pub struct Conditions {
     pub debug_build: Option<bool>,
 }
 
-impl Conditions {
+impl MachineState {
     /// What `env` says; an empty name or a CPU count of 0 is unknown.
-    pub fn of(env: &Env) -> Conditions {
+    pub fn of(env: &Env) -> MachineState {
         let text = |text: &str| (!text.is_empty()).then(|| text.to_owned());
         let checks = &env.machine_checks;
-        Conditions {
+        MachineState {
             host: text(&env.host),
             parbench_version: text(&env.parbench_version),
             cpus: (env.logical_cpus > 0).then_some(env.logical_cpus),
@@ -40,8 +40,8 @@ impl Conditions {
 
     /// The conditions of the run that wrote `csv`, from the env.json beside
     /// it; `None` where there is none or it does not read (older result files).
-    pub fn beside(csv: &Path) -> Option<Conditions> {
-        super::env::read_beside(csv).map(|env| Conditions::of(&env))
+    pub fn beside(csv: &Path) -> Option<MachineState> {
+        super::env::read_beside(csv).map(|env| MachineState::of(&env))
     }
 }
 
@@ -86,7 +86,7 @@ pub enum Difference {
 
 /// The differences that can move timings; a condition unknown on either
 /// side is not compared.
-pub fn differences(old: &Conditions, new: &Conditions) -> Vec<Difference> {
+pub fn differences(old: &MachineState, new: &MachineState) -> Vec<Difference> {
     let mut found = Vec::new();
     if let (Some(old_load), Some(new_load)) = (old.load_average, new.load_average)
         && let Some(old_cpus) = old.cpus.or(new.cpus)
@@ -132,12 +132,12 @@ pub struct Compared {
 
 pub fn compare_files(baseline: &Path, news: &[PathBuf]) -> Compared {
     let mut compared = Compared::default();
-    let Some(old) = Conditions::beside(baseline) else {
+    let Some(old) = MachineState::beside(baseline) else {
         compared.unknown.push(baseline.to_path_buf());
         return compared;
     };
     for path in news {
-        let Some(new) = Conditions::beside(path) else {
+        let Some(new) = MachineState::beside(path) else {
             compared.unknown.push(path.clone());
             continue;
         };
@@ -154,8 +154,8 @@ pub fn compare_files(baseline: &Path, news: &[PathBuf]) -> Compared {
 mod tests {
     use super::*;
 
-    fn quiet(load: f64) -> Conditions {
-        Conditions {
+    fn quiet(load: f64) -> MachineState {
+        MachineState {
             host: Some("box".to_owned()),
             parbench_version: Some("0.2.0".to_owned()),
             cpus: Some(2),
@@ -213,8 +213,8 @@ mod tests {
 
     #[test]
     fn what_either_side_does_not_know_is_not_compared() {
-        assert!(differences(&quiet(0.2), &Conditions::default()).is_empty());
-        assert!(differences(&Conditions::default(), &quiet(6.0)).is_empty());
+        assert!(differences(&quiet(0.2), &MachineState::default()).is_empty());
+        assert!(differences(&MachineState::default(), &quiet(6.0)).is_empty());
         let mut no_governor = quiet(0.2);
         no_governor.governors.clear();
         assert!(differences(&quiet(0.2), &no_governor).is_empty());
@@ -229,11 +229,11 @@ mod tests {
         env.machine_checks.governors = vec!["performance".to_owned(), String::new()];
         env.machine_checks.turbo = Some(false);
         env.machine_checks.load_average = Some(0.4);
-        assert_eq!(Conditions::of(&env), quiet(0.4));
+        assert_eq!(MachineState::of(&env), quiet(0.4));
         env.host.clear();
         env.logical_cpus = 0;
         env.machine_checks.load_average = None;
-        let unknown = Conditions::of(&env);
+        let unknown = MachineState::of(&env);
         assert_eq!((unknown.host, unknown.cpus, unknown.load_average), (None, None, None));
     }
 }

@@ -66,7 +66,7 @@ impl RowWriter {
         // someone planted since.
         let file = OpenOptions::new()
             .append(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
             .open(&partial)
             .map_err(Error::output(&partial))?;
         let written = content.len() as u64;
@@ -92,7 +92,7 @@ impl RowWriter {
         let mut partial = Vec::with_capacity(usize::try_from(self.written).unwrap_or(0));
         OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
             .open(&self.partial)
             .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut partial))
             .map_err(Error::output(&self.partial))?;

@@ -44,7 +44,7 @@ impl Reporter for StderrLog {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .custom_flags(libc::O_NOFOLLOW)
+                .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
                 .open(&self.path)
                 .map_err(Error::output(&self.path))?;
             self.file = Some(BufWriter::new(file));

@@ -23,12 +23,13 @@ pub const MAX_CHUNK: usize = 8192;
 const TARGET: Duration = Duration::from_micros(200);
 
 pub struct Chunks<'a, T> {
-    plan: Plan,
+    sizing: Sizing,
     state: Mutex<State<'a, T>>,
 }
 
+/// How chunks are sized: fixed, or guided (shrinking as the run goes).
 #[derive(Debug, Clone, Copy)]
-enum Plan {
+enum Sizing {
     Fixed(usize),
     Guided { workers: usize },
 }
@@ -44,16 +45,16 @@ struct State<'a, T> {
 impl<'a, T: Send> Chunks<'a, T> {
     /// Cuts `out` into chunks of `size` items (the last may be shorter).
     pub fn new(out: &'a mut [T], size: usize) -> Self {
-        Self::with(out, Plan::Fixed(size.max(1)))
+        Self::with(out, Sizing::Fixed(size.max(1)))
     }
 
     /// Guided chunks for `workers` workers (see the module's comment).
     pub fn guided(out: &'a mut [T], workers: usize) -> Self {
-        Self::with(out, Plan::Guided { workers: workers.max(1) })
+        Self::with(out, Sizing::Guided { workers: workers.max(1) })
     }
 
-    fn with(out: &'a mut [T], plan: Plan) -> Self {
-        Chunks { plan, state: Mutex::new(State { next: 0, rest: out, floor: 1 }) }
+    fn with(out: &'a mut [T], sizing: Sizing) -> Self {
+        Chunks { sizing, state: Mutex::new(State { next: 0, rest: out, floor: 1 }) }
     }
 
     /// The next chunk nobody has claimed: the items it covers, and their
@@ -77,12 +78,12 @@ impl<'a, T: Send> Chunks<'a, T> {
         if remaining == 0 {
             return None;
         }
-        let size = match self.plan {
-            Plan::Fixed(size) => size,
-            Plan::Guided { workers } => remaining.div_ceil(2 * workers).max(state.floor).min(MAX_CHUNK),
+        let size = match self.sizing {
+            Sizing::Fixed(size) => size,
+            Sizing::Guided { workers } => remaining.div_ceil(2 * workers).max(state.floor).min(MAX_CHUNK),
         }
         .min(remaining);
-        // Chunks of this size left, the next one included: a guided plan's
+        // Chunks of this size left, the next one included: a guided sizing's
         // later chunks are smaller, so there are at least this many.
         if !allowed(remaining.div_ceil(size)) {
             return None;
@@ -97,7 +98,7 @@ impl<'a, T: Send> Chunks<'a, T> {
     /// A chunk of `items` items was answered `took` after it was sent:
     /// guided chunks grow to at least [`TARGET`] of work at that rate.
     pub fn observe(&self, items: usize, took: Duration) {
-        if let Plan::Guided { .. } = self.plan
+        if let Sizing::Guided { .. } = self.sizing
             && items > 0
         {
             let per_item = took.as_secs_f64() / items as f64;

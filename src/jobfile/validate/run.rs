@@ -5,7 +5,7 @@
 use toml::{Spanned, Value};
 
 use super::super::bounds::{MAX_TIMEOUT, MAX_WORKERS};
-use super::super::raw::{Axis, RawRun};
+use super::super::raw::{OneOrMany, RawRun};
 use super::super::suggest::choices;
 use super::super::{JobError, Locator};
 use super::values::{at_most, axis, count, integer, positive, type_name, unique};
@@ -106,7 +106,7 @@ pub(super) fn settings(run: &RawRun, at: &Locator) -> Result<Settings> {
     Ok(Settings { warmup, order, pin, pool_start, timeout, precision, order_seed })
 }
 
-pub(super) fn strategies(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<Strategy>> {
+pub(super) fn strategies(axis_value: &Spanned<OneOrMany>, at: &Locator) -> Result<Vec<Strategy>> {
     let strategies = axis(axis_value, "strategies", at, |value, offset| {
         let Value::String(name) = value else {
             return Err(at.error(
@@ -122,7 +122,7 @@ pub(super) fn strategies(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec
     Ok(strategies)
 }
 
-pub(super) fn workers(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<WorkerCount>> {
+pub(super) fn workers(axis_value: &Spanned<OneOrMany>, at: &Locator) -> Result<Vec<WorkerCount>> {
     let workers = axis(axis_value, "workers", at, |value, offset| match value {
         Value::String(text) if text == "cpus" => Ok(WorkerCount::Cpus),
         Value::String(text) => Err(at.error(
@@ -137,7 +137,7 @@ pub(super) fn workers(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<Wo
     Ok(workers)
 }
 
-pub(super) fn chunk_sizes(axis_value: &Spanned<Axis>, at: &Locator) -> Result<Vec<ChunkSize>> {
+pub(super) fn chunk_sizes(axis_value: &Spanned<OneOrMany>, at: &Locator) -> Result<Vec<ChunkSize>> {
     let sizes = axis(axis_value, "chunk_size", at, |value, offset| match value {
         Value::String(text) if text == "auto" => Ok(ChunkSize::Auto),
         Value::String(text) => Err(at.error(

@@ -4,7 +4,7 @@
 
 use toml::{Spanned, Value};
 
-use super::super::raw::Axis;
+use super::super::raw::OneOrMany;
 use super::super::{JobError, Locator};
 
 type Result<T> = std::result::Result<T, JobError>;
@@ -18,17 +18,17 @@ pub(super) fn at_most(value: usize, max: usize, offset: usize, key: &str, at: &L
 
 /// The values of a key that may be an axis, each with the offset of its own text.
 pub(super) fn axis<T>(
-    value: &Spanned<Axis>,
+    value: &Spanned<OneOrMany>,
     key: &str,
     at: &Locator,
     mut check: impl FnMut(&Value, usize) -> Result<T>,
 ) -> Result<Vec<T>> {
     match value.get_ref() {
-        Axis::One(single) => Ok(vec![check(single, value.span().start)?]),
-        Axis::Many(values) if values.is_empty() => {
+        OneOrMany::One(single) => Ok(vec![check(single, value.span().start)?]),
+        OneOrMany::Many(values) if values.is_empty() => {
             Err(at.error(value.span().start, format!("\"{key}\" is an empty array; give at least one value")))
         }
-        Axis::Many(values) => {
+        OneOrMany::Many(values) => {
             values.iter().map(|element| check(element.get_ref(), element.span().start)).collect()
         }
     }
@@ -54,15 +54,15 @@ pub(super) fn value_axis<T>(
 
 pub(super) fn unique<T: PartialEq + std::fmt::Debug>(
     values: &[T],
-    at_value: &Spanned<Axis>,
+    at_value: &Spanned<OneOrMany>,
     what: &str,
     at: &Locator,
 ) -> Result<()> {
     for (index, value) in values.iter().enumerate() {
         if values[..index].contains(value) {
             let offset = match at_value.get_ref() {
-                Axis::Many(elements) => elements[index].span().start,
-                Axis::One(_) => at_value.span().start,
+                OneOrMany::Many(elements) => elements[index].span().start,
+                OneOrMany::One(_) => at_value.span().start,
             };
             return Err(at.error(offset, format!("this {what} is listed twice")));
         }
