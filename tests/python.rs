@@ -135,7 +135,8 @@ fn every_strategy_of_a_python_function_gives_the_serial_checksum() {
     let methods: Vec<&str> = rows.iter().map(|row| row["param_start_method"].as_str()).collect();
     assert!(methods.contains(&"fork") && methods.contains(&"spawn"), "{methods:?}");
     let fixed_end = header.iter().position(|column| column.starts_with("param_")).unwrap();
-    assert_eq!(&header[fixed_end - 6..fixed_end - 4], ["python", "python_gil"], "{header:?}");
+    let python = header.iter().position(|column| column == "python").unwrap();
+    assert!(python < fixed_end && header[python + 1] == "python_gil", "{header:?}");
     assert!(work.left_behind().is_empty(), "{:?}", work.left_behind());
     let env = std::fs::read_to_string(work.path().join("results/py.env.json")).unwrap();
     let env: serde_json::Value = serde_json::from_str(&env).unwrap();
