@@ -15,7 +15,7 @@
 //! (SSE(θ) − SSE_min) / (SSE_min / (n − 3)) ≤ F(1, n − 3) at [`LEVEL`],
 //! SSE(θ) being the least sum of squares with θ held.
 
-use super::{LEVEL, Interval, Usl, relative_squared_error};
+use super::{Interval, LEVEL, Usl, relative_squared_error};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Which shape parameter a profile holds.
@@ -216,14 +216,26 @@ mod tests {
     const TRUTHS: [Usl; 2] =
         [Usl { scale: 1.0, sigma: 0.05, kappa: 0.0 }, Usl { scale: 1.0, sigma: 0.03, kappa: 0.001 }];
 
+    /// 60 data sets for each truth and noise; a 95% interval covers 57 on
+    /// average, and 53 (88%) is more than 2.5 standard deviations below.
+    /// The percentile bootstrap of the unweighted fit, before, covered σ in
+    /// 78% at κ = 0 (docs/RESULTS.md).
     #[test]
     fn the_usl_intervals_cover_the_truth_at_the_kappa_bound_too() {
+        let mut low = Vec::new();
         for truth in TRUTHS {
             for noise in [0.03, 0.10] {
                 let (sigma, kappa) = coverage(Method::Profile, &truth, noise, 60);
-                assert!(sigma >= 0.88 && kappa >= 0.88, "{truth:?} noise {noise}: σ {sigma}, κ {kappa}");
+                eprintln!(
+                    "σ {} κ {} noise {noise}: σ covered {sigma:.3}, κ {kappa:.3}",
+                    truth.sigma, truth.kappa
+                );
+                if sigma < 0.88 || kappa < 0.88 {
+                    low.push((truth.sigma, truth.kappa, noise, sigma, kappa));
+                }
             }
         }
+        assert!(low.is_empty(), "covered less than 88% (σ, κ, noise, σ covered, κ covered): {low:?}");
     }
 
     /// The full table of docs/RESULTS.md: `cargo test --release --lib
@@ -254,5 +266,33 @@ mod tests {
                 }
             }
         }
+        // What a USL fit with its intervals costs, as `answers` makes it:
+        // before, the bootstrap gave σ, κ and the peak; now the profile
+        // gives σ and κ and the bootstrap the peak.
+        let truth = TRUTHS[1];
+        let sets = 50;
+        let series: Vec<Vec<Vec<f64>>> = (0..sets).map(|seed| data_set(&truth, 0.03, seed)).collect();
+        let peak = |fit: &Usl| {
+            vec![fit.peak_workers().unwrap_or(f64::INFINITY), fit.peak_speedup().unwrap_or(f64::INFINITY)]
+        };
+        let start = std::time::Instant::now();
+        for series in &series {
+            let points = pairs(&medians(series).unwrap());
+            let fit = fit_usl(&points).unwrap();
+            let peaks = bootstrap_rounds(series, |values| fit_usl(&pairs(values)).map(|fit| peak(&fit)));
+            std::hint::black_box((fit, usl_intervals(&points, &fit), peaks));
+        }
+        let after = start.elapsed().as_secs_f64() * 1e3 / sets as f64;
+        let start = std::time::Instant::now();
+        for series in &series {
+            let points = pairs(&medians(series).unwrap());
+            let all = bootstrap_rounds(series, |values| {
+                let fit = fit_usl(&pairs(values))?;
+                Some([vec![fit.sigma, fit.kappa], peak(&fit)].concat())
+            });
+            std::hint::black_box((fit_usl(&points), all));
+        }
+        let before = start.elapsed().as_secs_f64() * 1e3 / sets as f64;
+        println!("a USL fit with its intervals: {before:.1} ms by the bootstrap alone, {after:.1} ms now");
     }
 }
