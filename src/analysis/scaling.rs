@@ -640,6 +640,12 @@ mod tests {
         assert_eq!(intervals, vec![(2.0, 2.0)]);
         assert_eq!(bootstrap_rounds(&series, ratio), Some(intervals));
         assert_eq!(bootstrap_rounds(&series, |_| None), None);
+        // Not a number is no value (NaN would sort below every other and
+        // turn an interval upside down): the resample counts as failed.
+        assert_eq!(bootstrap_rounds(&series, |_| Some(vec![f64::NAN])), None);
+        let some_nan = |medians: &[f64]| Some(vec![if medians[0] > 1.15 { f64::NAN } else { medians[0] }]);
+        let (low, high) = bootstrap_rounds(&series, some_nan).unwrap()[0];
+        assert!(!low.is_nan() && low <= high && high <= 1.15, "{low} {high}");
         assert_eq!(bootstrap_rounds(&[], ratio), None);
     }
 }
