@@ -92,6 +92,7 @@ fn waiting_work_scales_with_no_contention_and_a_flat_karp_flatt() {
     assert!(
         number(usl, "sigma_low") <= number(usl, "sigma") && number(usl, "sigma") <= number(usl, "sigma_high")
     );
+    assert_eq!((usl["sigma_level"].as_str(), usl["kappa_level"].as_str()), ("0.95", "0.95"), "{usl:?}");
     let amdahl = fits.iter().find(|row| row["model"] == "amdahl").expect("an Amdahl row");
     assert!(number(amdahl, "serial_fraction") < 0.03, "{amdahl:?}");
     // The summary carries e(N) per entry.
@@ -154,6 +155,14 @@ fn cpu_bound_work_past_the_cores_is_recommended_at_the_cpu_count() {
     assert!(peak <= 2.2, "the USL curve tops out at {peak}");
     let peak_workers = fit["usl"]["peak_workers"]["value"].as_f64().unwrap();
     assert!(peak_workers > 2.0 && peak_workers < 8.0, "{peak_workers}");
+    // Every interval states its level beside it, and its ends are in order
+    // (null is infinity).
+    for name in ["sigma", "kappa", "peak_workers", "peak_speedup"] {
+        let estimate = &fit["usl"][name];
+        assert_eq!(estimate["level"], 0.95, "{name}: {estimate}");
+        let end = |index: usize| estimate["interval"][index].as_f64().unwrap_or(f64::INFINITY);
+        assert!(end(0) <= end(1), "{name}: {estimate}");
+    }
     assert_eq!(json["scaling"]["recommendations"][0]["choices"][0]["workers"], 2);
 }
 
@@ -254,7 +263,9 @@ fn run_writes_the_scaling_csv_with_the_documented_columns() {
          kappa,kappa_low,kappa_high,peak_workers,peak_workers_low,peak_workers_high,\
          peak_speedup,peak_speedup_low,peak_speedup_high,fixed_s,fixed_s_low,fixed_s_high,\
          per_item_s,per_item_s_low,per_item_s_high,break_even_items,break_even_items_low,\
-         break_even_items_high,rms,workers,host,job"
+         break_even_items_high,rms,workers,host,job,\
+         serial_fraction_level,sigma_level,kappa_level,peak_workers_level,peak_speedup_level,\
+         fixed_s_level,per_item_s_level,break_even_items_level"
     );
     // Four worker counts: one Amdahl and one USL row, whatever was measured.
     let models: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').nth(5).unwrap()).collect();

@@ -59,8 +59,10 @@ pub struct WorkerPoint {
     pub karp_flatt: Option<f64>,
 }
 
-/// A fitted model's parameter with its 95% bootstrap interval (over
-/// rounds); the interval is absent when too few resamples could be fitted.
+/// A fitted model's parameter with its interval at [`scaling::LEVEL`]: a
+/// bootstrap over rounds, or the USL's σ and κ a profile likelihood; the
+/// interval is absent when too few resamples could be fitted (or, for a
+/// profile, no degree of freedom is left).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FittedParameter {
     pub value: f64,
@@ -475,18 +477,21 @@ fn fit_workers(
     };
     let usl = match scaling::fit_usl(&measured) {
         Some(model) => {
+            // σ and κ by their profiles, which hold at the bound κ = 0; the
+            // peak, a function of both, by the bootstrap.
+            let shape = scaling::usl_intervals(&measured, &model);
             let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
                 let fit = scaling::fit_usl(&pairs(&xs, medians))?;
                 // A resample without a peak has N* = ∞.
                 let peak = fit.peak_workers().unwrap_or(f64::INFINITY);
-                Some(vec![fit.sigma, fit.kappa, peak, fit.peak_speedup().unwrap_or(f64::INFINITY)])
+                Some(vec![peak, fit.peak_speedup().unwrap_or(f64::INFINITY)])
             });
             Ok(UslFit {
                 model,
-                sigma: estimate(model.sigma, &intervals, 0),
-                kappa: estimate(model.kappa, &intervals, 1),
-                peak_workers: model.peak_workers().map(|value| estimate(value, &intervals, 2)),
-                peak_speedup: model.peak_speedup().map(|value| estimate(value, &intervals, 3)),
+                sigma: FittedParameter { value: model.sigma, interval: shape.map(|(sigma, _)| sigma) },
+                kappa: FittedParameter { value: model.kappa, interval: shape.map(|(_, kappa)| kappa) },
+                peak_workers: model.peak_workers().map(|value| estimate(value, &intervals, 0)),
+                peak_speedup: model.peak_speedup().map(|value| estimate(value, &intervals, 1)),
                 rms: scaling::relative_rms(&measured, |n| model.speedup(n)),
             })
         }

@@ -1,7 +1,8 @@
 //! Scaling laws fitted to measured points, as numbers: the Karp–Flatt
 //! metric, Amdahl's serial fraction, Gunther's Universal Scalability Law,
 //! the linear cost model t(n) = a + b·n and its break-even list size, each
-//! with a bootstrap interval over rounds. Pure functions of plain numbers;
+//! with an interval: a bootstrap over rounds, or for the USL's σ and κ a
+//! profile likelihood that holds at their bounds. Pure functions of plain numbers;
 //! `report/` says what they mean.
 //!
 //! The fits are small (one to three parameters, a handful of points), and
@@ -12,8 +13,16 @@
 
 use crate::stats::splitmix64;
 
-/// A 95% interval: (low, high).
+mod profile;
+pub use profile::usl_intervals;
+use profile::{best_scale, kappa_grid, sigma_grid};
+
+/// An interval at [`LEVEL`]: (low, high), low ≤ high.
 pub type Interval = (f64, f64);
+
+/// The level every interval here is made for: the bootstrap's percentiles
+/// and the USL's profile test. Reports state it beside each interval.
+pub const LEVEL: f64 = 0.95;
 
 /// Bootstrap resamples for each interval.
 pub const RESAMPLES: usize = 1000;
@@ -151,9 +160,11 @@ impl Usl {
     }
 
     /// N* = √((1 − σ)/κ): more workers than this make it slower. `None`
-    /// without coherency cost (κ = 0: the curve never turns down).
+    /// without coherency cost (κ = 0: the curve never turns down), and
+    /// where κ is so small that N* is past any number (the speedup there
+    /// would be ∞/∞, not a number).
     pub fn peak_workers(&self) -> Option<f64> {
-        (self.kappa > 0.0).then(|| ((1.0 - self.sigma) / self.kappa).sqrt())
+        (self.kappa > 0.0).then(|| ((1.0 - self.sigma) / self.kappa).sqrt()).filter(|peak| peak.is_finite())
     }
 
     /// The speedup at N*, where there is one.
@@ -184,25 +195,13 @@ pub fn fit_usl(points: &[(f64, f64)]) -> Option<Usl> {
     if !usable(points) || distinct_counts(points) < USL_MIN_COUNTS {
         return None;
     }
-    let sse = |usl: &Usl| squared_error(points, |n| usl.speedup(n));
-    let best_scale = |sigma: f64, kappa: f64| {
-        let shape = Usl { scale: 1.0, sigma, kappa };
-        let (top, bottom) = points.iter().fold((0.0, 0.0), |(top, bottom), (n, s)| {
-            let g = shape.speedup(*n);
-            (top + g * s, bottom + g * g)
-        });
-        Usl { scale: (top / bottom).max(1e-12), sigma, kappa }
-    };
-    // σ on a square-root grid and κ on a logarithmic one: the values that
-    // matter crowd near zero.
-    let sigmas = (0..=40).map(|i| (i as f64 / 40.0).powi(2));
-    let kappas: Vec<f64> =
-        std::iter::once(0.0).chain((0..=36).map(|i| 10f64.powf(-6.0 + i as f64 / 6.0))).collect();
-    let mut best = best_scale(0.0, 0.0);
+    let sse = |usl: &Usl| relative_squared_error(points, |n| usl.speedup(n));
+    let kappas: Vec<f64> = kappa_grid().collect();
+    let mut best = best_scale(points, 0.0, 0.0);
     let mut best_sse = sse(&best);
-    for sigma in sigmas {
+    for sigma in sigma_grid() {
         for &kappa in &kappas {
-            let candidate = best_scale(sigma, kappa);
+            let candidate = best_scale(points, sigma, kappa);
             let candidate_sse = sse(&candidate);
             if candidate_sse < best_sse {
                 (best, best_sse) = (candidate, candidate_sse);
@@ -216,10 +215,11 @@ pub fn fit_usl(points: &[(f64, f64)]) -> Option<Usl> {
         for (n, s) in points {
             let gradient = best.gradient(*n);
             let residual = s - best.speedup(*n);
+            let weight = 1.0 / (s * s);
             for i in 0..3 {
-                rhs[i] += gradient[i] * residual;
+                rhs[i] += weight * gradient[i] * residual;
                 for j in 0..3 {
-                    normal[i][j] += gradient[i] * gradient[j];
+                    normal[i][j] += weight * gradient[i] * gradient[j];
                 }
             }
         }
@@ -373,6 +373,12 @@ fn squared_error(points: &[(f64, f64)], model: impl Fn(f64) -> f64) -> f64 {
     points.iter().map(|(x, y)| (y - model(*x)).powi(2)).sum()
 }
 
+/// Σ((measured − fitted)/measured)²: timing noise is relative, so a
+/// speedup of 10 is off by ten times what a speedup of 1 is.
+fn relative_squared_error(points: &[(f64, f64)], model: impl Fn(f64) -> f64) -> f64 {
+    points.iter().map(|(x, y)| ((y - model(*x)) / y).powi(2)).sum()
+}
+
 fn usable(points: &[(f64, f64)]) -> bool {
     !points.is_empty() && points.iter().all(|(x, y)| x.is_finite() && y.is_finite() && *x > 0.0 && *y > 0.0)
 }
@@ -386,14 +392,17 @@ fn distinct_counts(points: &[(f64, f64)]) -> usize {
 
 // ---------------------------------------------------------------- bootstrap
 
-/// 95% percentile intervals of `statistic` over resamples of whole rounds.
+/// [`LEVEL`] percentile intervals of `statistic` over resamples of whole
+/// rounds.
 ///
 /// `series[k][r]` is series k's value in round r (NaN where it has none).
 /// Each resample draws round numbers with replacement and takes the same
 /// rounds from every series, so values measured side by side stay
 /// together; `statistic` gets each series' median over the drawn rounds
 /// and returns its numbers (infinite allowed), or `None` where the fit
-/// fails. `None` when fewer than half the resamples give a value.
+/// fails; a resample with a number that is not one (NaN) counts as failed,
+/// so that it cannot sort below every other and turn an interval upside
+/// down. `None` when fewer than half the resamples give a value.
 pub fn bootstrap_rounds(
     series: &[Vec<f64>],
     statistic: impl Fn(&[f64]) -> Option<Vec<f64>>,
@@ -421,7 +430,7 @@ pub fn bootstrap_rounds(
                 None => continue 'resample,
             }
         }
-        if let Some(values) = statistic(&medians) {
+        if let Some(values) = statistic(&medians).filter(|values| !values.iter().any(|v| v.is_nan())) {
             if draws.is_empty() {
                 draws = vec![Vec::with_capacity(RESAMPLES); values.len()];
             }
@@ -462,7 +471,7 @@ fn median_of(values: &mut [f64]) -> Option<f64> {
 fn percentiles(mut values: Vec<f64>) -> Interval {
     values.sort_by(f64::total_cmp);
     let at = |fraction: f64| values[((values.len() - 1) as f64 * fraction).round() as usize];
-    (at(0.025), at(0.975))
+    (at((1.0 - LEVEL) / 2.0), at((1.0 + LEVEL) / 2.0))
 }
 
 #[cfg(test)]
@@ -631,6 +640,12 @@ mod tests {
         assert_eq!(intervals, vec![(2.0, 2.0)]);
         assert_eq!(bootstrap_rounds(&series, ratio), Some(intervals));
         assert_eq!(bootstrap_rounds(&series, |_| None), None);
+        // Not a number is no value (NaN would sort below every other and
+        // turn an interval upside down): the resample counts as failed.
+        assert_eq!(bootstrap_rounds(&series, |_| Some(vec![f64::NAN])), None);
+        let some_nan = |medians: &[f64]| Some(vec![if medians[0] > 1.15 { f64::NAN } else { medians[0] }]);
+        let (low, high) = bootstrap_rounds(&series, some_nan).unwrap()[0];
+        assert!(!low.is_nan() && low <= high && high <= 1.15, "{low} {high}");
         assert_eq!(bootstrap_rounds(&[], ratio), None);
     }
 }

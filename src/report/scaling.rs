@@ -10,7 +10,7 @@ use crate::analysis::answers::{
     Answers, BreakEvenFit, Choice, CostFit, CostNotFitted, FittedParameter, LeftOut, Model, Prediction,
     Recommendation, WorkerScaling, WorkloadKey,
 };
-use crate::analysis::scaling::{BreakEven, COST_MIN_SIZES, Trend};
+use crate::analysis::scaling::{BreakEven, COST_MIN_SIZES, Interval, LEVEL, Trend};
 use crate::analysis::{Busy, RunsOf};
 
 mod json;
@@ -85,12 +85,30 @@ pub fn items(value: f64) -> String {
     items_exact(((value / magnitude).round() * magnitude) as usize)
 }
 
+/// An estimate and its interval: `3.10× (2.90×–3.40×)`; an end that is
+/// infinite as such, `3.10× (≥ 2.90×)`; never its low end above its high.
 fn with_interval(estimate: &FittedParameter, show: impl Fn(f64) -> String) -> String {
-    let show = |value: f64| if value.is_finite() { show(value) } else { "∞".to_owned() };
-    match estimate.interval {
-        Some((low, high)) => format!("{} ({}–{})", show(estimate.value), show(low), show(high)),
-        None => show(estimate.value),
+    let value = if estimate.value.is_finite() { show(estimate.value) } else { "∞".to_owned() };
+    match estimate.interval.and_then(|(low, high)| interval_text(low, high, &show)) {
+        Some(interval) => format!("{value} ({interval})"),
+        None => value,
     }
+}
+
+/// The inside of an interval's brackets, its ends put in order; `None`
+/// where an end is not a number.
+fn interval_text(low: f64, high: f64, show: impl Fn(f64) -> String) -> Option<String> {
+    if low.is_nan() || high.is_nan() {
+        return None;
+    }
+    let (low, high) = (low.min(high), low.max(high));
+    Some(match (low.is_finite(), high.is_finite()) {
+        (true, true) => format!("{}–{}", show(low), show(high)),
+        (true, false) => format!("≥ {}", show(low)),
+        (false, true) => format!("≤ {}", show(high)),
+        (false, false) if low == high => "∞".to_owned(),
+        (false, false) => "unbounded".to_owned(),
+    })
 }
 
 pub fn worker_sentence(fit: &WorkerScaling, hosts: usize) -> String {
@@ -534,10 +552,12 @@ impl ScalingRow<'_> {
         ];
         let break_even =
             self.break_even_items.map(|(items, interval)| FittedParameter { value: items, interval });
-        for (name, estimate) in fitted.into_iter().chain([("break_even_items", break_even.as_ref())]) {
-            let [value, low, high] = estimate_cells(estimate);
+        let fitted: Vec<(&str, Option<&FittedParameter>)> =
+            fitted.into_iter().chain([("break_even_items", break_even.as_ref())]).collect();
+        for (name, estimate) in &fitted {
+            let [value, low, high] = estimate_cells(*estimate);
             columns.extend([
-                (name.to_owned(), value),
+                ((*name).to_owned(), value),
                 (format!("{name}_low"), low),
                 (format!("{name}_high"), high),
             ]);
@@ -548,6 +568,12 @@ impl ScalingRow<'_> {
             ("host".to_owned(), key(|key| &key.host)),
             ("job".to_owned(), key(|key| &key.job)),
         ]);
+        // Each interval's level, added at the end of the fixed part so that
+        // the columns before keep their places.
+        for (name, estimate) in fitted {
+            let level = estimate.and_then(|estimate| estimate.interval).map(|_| cell(LEVEL));
+            columns.push((format!("{name}_level"), level.unwrap_or_default()));
+        }
         columns
     }
 }
@@ -664,5 +690,23 @@ mod tests {
         assert_eq!(cell(0.000000572196), "0.000000572196");
         assert_eq!(cell(f64::INFINITY), "inf");
         assert!(!cell(1e-15).contains('e'));
+    }
+
+    #[test]
+    fn an_interval_is_said_in_order_with_an_unbounded_end_as_such() {
+        let said = |low, high| {
+            with_interval(&FittedParameter { value: 0.3, interval: Some((low, high)) }, words::ratio)
+        };
+        assert_eq!(said(0.25, 0.35), "0.30× (0.25×–0.35×)");
+        // A real 2-CPU run printed "∞–0.35×": a resample's peak speedup of
+        // ∞/∞ (NaN, which sorts first) as its low end.
+        assert_eq!(said(f64::NAN, 0.35), "0.30×");
+        assert_eq!(said(0.35, 0.25), "0.30× (0.25×–0.35×)");
+        assert_eq!(said(0.25, f64::INFINITY), "0.30× (≥ 0.25×)");
+        assert_eq!(said(f64::INFINITY, 0.25), "0.30× (≥ 0.25×)");
+        assert_eq!(said(f64::INFINITY, f64::INFINITY), "0.30× (∞)");
+        // Where κ is so small that N* overflows, there is no peak, not NaN.
+        let usl = crate::analysis::scaling::Usl { scale: 1.0, sigma: 0.5, kappa: 1e-320 };
+        assert_eq!((usl.peak_workers(), usl.peak_speedup()), (None, None));
     }
 }
