@@ -110,6 +110,10 @@ pub enum Command {
     /// List the builtin workloads with their parameters, the list
     /// generators and the strategies
     List,
+    /// Results across commits: measure a job at each commit of a range,
+    /// find the commits where an entry changed, bisect a slowdown
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Write a commented starter job file, NAME.toml (default job.toml), that
     /// runs in seconds; never overwrites a file
     Init(InitArgs),
@@ -317,6 +321,125 @@ pub struct SlurmArgs {
     /// Folder for the script, the shards and the logs
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
+}
+
+const HISTORY_HELP: &str = "\
+Exit status: 0 done; 1 a commit failed to build or run (the walk went on),
+or with `report --since`, a slowdown after that commit; 2 a mistake in the
+arguments or the job file; 130 stopped by Ctrl-C (measured commits are kept)
+
+docs/HISTORY.md: the method, its measured false alarms, the CSV columns.
+
+Examples:
+  parbench history run jobs/history.toml --commits v0.3..HEAD
+  parbench history report history --since main --html history.html
+  parbench history bisect jobs/history.toml --good v0.3 --bad HEAD --entry serial";
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Run the job file (as it is now) at each commit of a range, oldest
+    /// first; append the rows to results/history/NAME.csv
+    #[command(after_help = HISTORY_HELP)]
+    Run(HistoryRunArgs),
+    /// Per entry, the change points of its per-commit medians; writes
+    /// NAME.changes.csv beside the history CSV
+    #[command(after_help = HISTORY_HELP)]
+    Report(HistoryReportArgs),
+    /// Find the first commit where an entry became slower
+    #[command(after_help = HISTORY_HELP)]
+    Bisect(HistoryBisectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryRunArgs {
+    /// The job file, inside the repository whose commits it measures
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+
+    /// A range as `git rev-list` takes it (v0.3..HEAD), or commas between commits
+    #[arg(long, value_name = "RANGE")]
+    pub commits: String,
+
+    /// Only every Nth commit, counted back from the newest
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub every: u32,
+
+    /// At most the newest N commits (after --every)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max: Option<u32>,
+
+    /// Measure commits this host measured already with this job file
+    #[arg(long)]
+    pub again: bool,
+
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+/// The options `history run` and `history bisect` share.
+#[derive(Debug, Args)]
+pub struct HistoryCommon {
+    /// Folder of the results; the history is DIR/history/NAME.csv
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+
+    /// Measured runs of each entry at each commit (overrides the job)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repetitions: Option<u32>,
+
+    /// Print nothing but errors and the answer
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryReportArgs {
+    /// A history CSV, or a job's name (or job file) for DIR/history/NAME.csv
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Exit 1 when a slowdown is found at a commit after REV
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
+    /// The smallest change reported, in percent of the median
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub threshold: f64,
+
+    /// Write a page with one chart per group
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Folder of the results, where NAME is looked for
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryBisectArgs {
+    /// The job file, inside the repository whose commits it measures
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+
+    /// A commit where the entry was fast
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+
+    /// A later commit where it is slow
+    #[arg(long, value_name = "REV")]
+    pub bad: String,
+
+    /// Words of the entry's label (such as "serial" or "threads ×4");
+    /// needed when the job has more than one entry
+    #[arg(long, value_name = "TEXT")]
+    pub entry: Option<String>,
+
+    /// How much slower BAD must be than GOOD, in percent
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub threshold: f64,
+
+    #[command(flatten)]
+    pub common: HistoryCommon,
 }
 
 #[derive(Debug, Args)]
