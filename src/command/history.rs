@@ -127,7 +127,11 @@ fn run(args: &HistoryRunArgs) -> Result<i32, Error> {
         }
     }
     if !quiet {
-        let mut line = format!("{}: {measured} commits measured", walker.history.display());
+        let mut line = format!(
+            "{}: {} measured",
+            walker.history.display(),
+            crate::vocab::count(measured as u64, "commit", "commits")
+        );
         if skipped > 0 {
             line.push_str(&format!(", {skipped} measured before"));
         }
@@ -141,7 +145,8 @@ fn run(args: &HistoryRunArgs) -> Result<i32, Error> {
 
 fn stopped(history: &Path, measured: usize) -> Result<i32, Error> {
     eprintln!(
-        "stopped: {measured} commits measured and kept in {}; the same command resumes",
+        "stopped: {} measured and kept in {}; the same command resumes",
+        crate::vocab::count(measured as u64, "commit", "commits"),
         history.display()
     );
     Ok(EXIT_INTERRUPTED)
@@ -405,7 +410,8 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     }
     let most = usize::BITS - (commits.len() - 2).leading_zeros() + 2;
     text.push_str(&format!(
-        "{measured} commits measured, {reused} read from {} ({} commits in the range: at most {most})\n",
+        "{} measured, {reused} read from {} ({} commits in the range: at most {most})\n",
+        crate::vocab::count(measured as u64, "commit", "commits"),
         walker.history.display(),
         commits.len()
     ));
