@@ -323,30 +323,39 @@ pub struct SlurmArgs {
     pub out: PathBuf,
 }
 
-const HISTORY_HELP: &str = "\
-Exit status: 0 done; 1 a commit failed to build or run (the walk went on),
-or with `report --since`, a slowdown after that commit; 2 a mistake in the
-arguments or the job file; 130 stopped by Ctrl-C (measured commits are kept)
+const HISTORY_RUN_HELP: &str = "\
+Exit status: 0 done; 1 a commit failed to build or run (recorded, and the
+walk went on); 2 a mistake in the arguments or the job file; 130 stopped by
+Ctrl-C (what was measured is kept; the same command resumes)
 
-docs/HISTORY.md: the method, its measured false alarms, the CSV columns.
+Example (docs/HISTORY.md):
+  parbench history run jobs/history.toml --commits v0.3..HEAD";
 
-Examples:
-  parbench history run jobs/history.toml --commits v0.3..HEAD
-  parbench history report history --since main --html history.html
-  parbench history bisect jobs/history.toml --good v0.3 --bad HEAD --entry serial";
+const HISTORY_REPORT_HELP: &str = "\
+Exit status: 0 written; 1 with --since, a slowdown after REV; 2 no history
+
+Example (docs/HISTORY.md: the method and its false-alarm rates):
+  parbench history report history --since main --html history.html";
+
+const HISTORY_BISECT_HELP: &str = "\
+Exit status: 0 found; 2 a mistake in the arguments, or BAD not slower
+than GOOD; 130 stopped by Ctrl-C
+
+Example (docs/HISTORY.md):
+  parbench history bisect job.toml --good v0.3 --bad HEAD --entry serial";
 
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
-    /// Run the job file (as it is now) at each commit of a range, oldest
-    /// first; append the rows to results/history/NAME.csv
-    #[command(after_help = HISTORY_HELP)]
+    /// Run today's job file at each commit of a range, oldest first; add
+    /// the rows to results/history/NAME.csv
+    #[command(after_help = HISTORY_RUN_HELP)]
     Run(HistoryRunArgs),
-    /// Per entry, the change points of its per-commit medians; writes
-    /// NAME.changes.csv beside the history CSV
-    #[command(after_help = HISTORY_HELP)]
+    /// The change points of each entry's per-commit medians; also written
+    /// to NAME.changes.csv beside the history CSV
+    #[command(after_help = HISTORY_REPORT_HELP)]
     Report(HistoryReportArgs),
     /// Find the first commit where an entry became slower
-    #[command(after_help = HISTORY_HELP)]
+    #[command(after_help = HISTORY_BISECT_HELP)]
     Bisect(HistoryBisectArgs),
 }
 
@@ -356,7 +365,7 @@ pub struct HistoryRunArgs {
     #[arg(value_name = "JOB")]
     pub job: PathBuf,
 
-    /// A range as `git rev-list` takes it (v0.3..HEAD), or commas between commits
+    /// A range as git rev-list takes it (v0.3..HEAD), or a,b,c
     #[arg(long, value_name = "RANGE")]
     pub commits: String,
 
@@ -368,7 +377,7 @@ pub struct HistoryRunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max: Option<u32>,
 
-    /// Measure commits this host measured already with this job file
+    /// Measure again commits measured on this host with this job file
     #[arg(long)]
     pub again: bool,
 
@@ -379,11 +388,11 @@ pub struct HistoryRunArgs {
 /// The options `history run` and `history bisect` share.
 #[derive(Debug, Args)]
 pub struct HistoryCommon {
-    /// Folder of the results; the history is DIR/history/NAME.csv
+    /// The history is DIR/history/NAME.csv
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
 
-    /// Measured runs of each entry at each commit (overrides the job)
+    /// Measured runs of each entry (overrides the job)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub repetitions: Option<u32>,
 
@@ -394,7 +403,7 @@ pub struct HistoryCommon {
 
 #[derive(Debug, Args)]
 pub struct HistoryReportArgs {
-    /// A history CSV, or a job's name (or job file) for DIR/history/NAME.csv
+    /// A history CSV, or a job name or file: DIR/history/NAME.csv
     #[arg(value_name = "NAME")]
     pub name: String,
 
@@ -410,7 +419,7 @@ pub struct HistoryReportArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
-    /// Folder of the results, where NAME is looked for
+    /// Where NAME is looked for
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
 }
@@ -429,8 +438,8 @@ pub struct HistoryBisectArgs {
     #[arg(long, value_name = "REV")]
     pub bad: String,
 
-    /// Words of the entry's label (such as "serial" or "threads ×4");
-    /// needed when the job has more than one entry
+    /// Words of the entry's label ("serial", "threads ×4"), unless
+    /// the job has one entry
     #[arg(long, value_name = "TEXT")]
     pub entry: Option<String>,
 

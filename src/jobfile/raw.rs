@@ -54,6 +54,7 @@ pub struct RawJob {
     pub workload: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
     /// For `parbench history`: what to do in each commit's checkout first.
     #[expect(dead_code, reason = "declared for the schema and the key check; history::walk reads it")]
+    #[schemars(example = serde_json::json!({ "build": ["cargo", "build", "--release"] }))]
     pub history: Option<RawHistory>,
 }
 
