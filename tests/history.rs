@@ -66,7 +66,8 @@ fn repository(work: &Workdir, plan: &Plan) -> Vec<String> {
     for commit in 1..=12 {
         let sleep = if commit >= plan.slower_from { plan.sleep * 1.5 } else { plan.sleep };
         let factor = if plan.new_answers_from.is_some_and(|from| commit >= from) { 3 } else { 2 };
-        std::fs::write(repo.join("bench/work.sh"), format!("sleep {sleep}\necho $(( $1 * {factor} ))\n")).unwrap();
+        std::fs::write(repo.join("bench/work.sh"), format!("sleep {sleep}\necho $(( $1 * {factor} ))\n"))
+            .unwrap();
         std::fs::write(repo.join("counter"), commit.to_string()).unwrap();
         let broken = repo.join("broken");
         if plan.broken == Some(commit) {
@@ -117,7 +118,10 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
     // A failed build makes the walk's status 1, and the walk goes on.
     assert_eq!(walk.status.code(), Some(1), "{}{}", stdout(&walk), stderr(&walk));
     let said = stderr(&walk);
-    assert!(said.contains("[4/12]") && said.contains("build failed (exit status 2): make: *** [all] Error 2"), "{said}");
+    assert!(
+        said.contains("[4/12]") && said.contains("build failed (exit status 2): make: *** [all] Error 2"),
+        "{said}"
+    );
     assert!(said.contains("[12/12]"), "{said}");
 
     let rows = history_rows(&work);
@@ -125,7 +129,10 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
     for row in &rows {
         let failed = row["commit"] == ids[3];
         assert_eq!(row["status"] == "failed", failed, "{row:?}");
-        assert_eq!(row["commit_subject"], format!("commit {}", ids.iter().position(|id| *id == row["commit"]).unwrap() + 1));
+        assert_eq!(
+            row["commit_subject"],
+            format!("commit {}", ids.iter().position(|id| *id == row["commit"]).unwrap() + 1)
+        );
         if failed {
             assert!(row["error"].starts_with("build failed"), "{row:?}");
         }
@@ -141,14 +148,21 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
     let text = stdout(&report);
     assert_eq!(report.status.code(), Some(0), "{text}{}", stderr(&report));
     let seventh = &ids[6][..9];
-    let change_lines: Vec<&str> = text.lines().filter(|line| line.contains(" → ") && line.contains("p = ")).collect();
+    let change_lines: Vec<&str> =
+        text.lines().filter(|line| line.contains(" → ") && line.contains("p = ")).collect();
     assert!(!change_lines.is_empty(), "{text}");
     for line in &change_lines {
         assert!(line.contains(seventh) && line.contains("\"commit 7\"") && line.contains("slower"), "{text}");
     }
     assert!(change_lines.iter().any(|line| line.starts_with("  work · range 2 items · serial: ")), "{text}");
     assert!(text.contains(&format!("failed at {} \"commit 4\"", &ids[3][..9])), "{text}");
-    assert!(text.contains(&format!("answers changed: work · range 2 items · serial: at {} \"commit 10\"", &ids[9][..9])), "{text}");
+    assert!(
+        text.contains(&format!(
+            "answers changed: work · range 2 items · serial: at {} \"commit 10\"",
+            &ids[9][..9]
+        )),
+        "{text}"
+    );
 
     let changes = keyed_rows(&work.path().join("repo/results/history/demo.changes.csv"));
     assert!(!changes.is_empty());
@@ -170,7 +184,10 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
     // For CI: a slowdown after --since fails, none after it passes.
     let since_before = in_repo(&work, &["history", "report", "demo", "--since", &ids[4]]);
     assert_eq!(since_before.status.code(), Some(1), "{}", stdout(&since_before));
-    assert!(stdout(&since_before).contains(&format!("slowdown{} after", if change_lines.len() == 1 { "" } else { "s" })));
+    assert!(
+        stdout(&since_before)
+            .contains(&format!("slowdown{} after", if change_lines.len() == 1 { "" } else { "s" }))
+    );
     let since_after = in_repo(&work, &["history", "report", "demo", "--since", &ids[7][..10]]);
     assert_eq!(since_after.status.code(), Some(0), "{}", stdout(&since_after));
 }
@@ -181,12 +198,25 @@ fn bisect_names_commit_seven_after_measuring_at_most_six_commits() {
     let ids = repository(&work, &PLAN);
     let output = in_repo(
         &work,
-        &["history", "bisect", "bench/history.toml", "--good", &ids[0], "--bad", &ids[11], "--entry", "serial"],
+        &[
+            "history",
+            "bisect",
+            "bench/history.toml",
+            "--good",
+            &ids[0],
+            "--bad",
+            &ids[11],
+            "--entry",
+            "serial",
+        ],
     );
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
     assert!(
-        text.starts_with(&format!("first slower commit for work · range 2 items · serial: {} \"commit 7\"", &ids[6][..9])),
+        text.starts_with(&format!(
+            "first slower commit for work · range 2 items · serial: {} \"commit 7\"",
+            &ids[6][..9]
+        )),
         "{text}"
     );
     let measured = distinct_commits(&history_rows(&work));
@@ -197,16 +227,32 @@ fn bisect_names_commit_seven_after_measuring_at_most_six_commits() {
     // A second bisection reads every commit from the history file.
     let again = in_repo(
         &work,
-        &["history", "bisect", "bench/history.toml", "--good", &ids[0], "--bad", &ids[11], "--entry", "serial", "-q"],
+        &[
+            "history",
+            "bisect",
+            "bench/history.toml",
+            "--good",
+            &ids[0],
+            "--bad",
+            &ids[11],
+            "--entry",
+            "serial",
+            "-q",
+        ],
     );
-    assert!(stdout(&again).contains(&format!("0 commits measured, {} read from", measured.len())), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains(&format!("0 commits measured, {} read from", measured.len())),
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[test]
 fn bisect_names_the_entries_when_the_entry_is_not_one_of_them() {
     let work = Workdir::new();
     let ids = repository(&work, &PLAN);
-    let output = in_repo(&work, &["history", "bisect", "bench/history.toml", "--good", &ids[0], "--bad", &ids[11]]);
+    let output =
+        in_repo(&work, &["history", "bisect", "bench/history.toml", "--good", &ids[0], "--bad", &ids[11]]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -217,7 +263,10 @@ fn bisect_names_the_entries_when_the_entry_is_not_one_of_them() {
 }
 
 fn worktrees(repo: &Path) -> usize {
-    git(repo, &["worktree", "list", "--porcelain"]).lines().filter(|line| line.starts_with("worktree ")).count()
+    git(repo, &["worktree", "list", "--porcelain"])
+        .lines()
+        .filter(|line| line.starts_with("worktree "))
+        .count()
 }
 
 fn entries(folder: &Path) -> Vec<PathBuf> {
@@ -254,7 +303,8 @@ fn ctrl_c_mid_walk_leaves_no_worktree_behind() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT)
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{said}");

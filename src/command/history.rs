@@ -170,7 +170,11 @@ fn percent(relative: f64) -> String {
 }
 
 fn p_value(p: f64) -> String {
-    if p >= 0.001 { format!("{p:.3}") } else { format!("{p:.1e}") }
+    match p {
+        _ if p >= 0.001 => format!("{p:.3}"),
+        _ if p >= 1e-15 => format!("{p:.1e}"),
+        _ => "< 1e-15".to_owned(),
+    }
 }
 
 fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
@@ -187,8 +191,10 @@ fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
     }
     let timeline = Timeline::of(&history.rows);
     let found = timeline.changes(Settings { alpha: ALPHA, min_change: args.threshold / 100.0 });
-    let hosts: std::collections::BTreeSet<&str> = history.rows.iter().map(|row| row.run.host.as_str()).collect();
-    let labels: Vec<String> = timeline.series.iter().map(|series| words::entry_label(&series.id, hosts.len())).collect();
+    let hosts: std::collections::BTreeSet<&str> =
+        history.rows.iter().map(|row| row.run.host.as_str()).collect();
+    let labels: Vec<String> =
+        timeline.series.iter().map(|series| words::entry_label(&series.id, hosts.len())).collect();
     let since = args.since.as_deref().map(|rev| since_index(&timeline, rev)).transpose()?;
 
     let first = timeline.commits.first().expect("a history has a commit");
@@ -200,14 +206,15 @@ fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
         first.short(),
         last.short(),
         timeline.series.len(),
-        if hosts.len() > 1 { format!(", {} hosts (each compared only with itself)", hosts.len()) } else { String::new() }
+        if hosts.len() > 1 {
+            format!(", {} hosts (each compared only with itself)", hosts.len())
+        } else {
+            String::new()
+        }
     );
     let sentences: Vec<String> = found.iter().map(|change| change_line(&timeline, change, &labels)).collect();
     if found.is_empty() {
-        text.push_str(&format!(
-            "no change points (E-divisive, p < {ALPHA}, at least {}%)\n",
-            args.threshold
-        ));
+        text.push_str(&format!("no change points (E-divisive, p < {ALPHA}, at least {}%)\n", args.threshold));
     } else {
         text.push_str(&format!(
             "{} change point{} (E-divisive, p < {ALPHA}, at least {}%):\n",
@@ -242,7 +249,8 @@ fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
     }
     let mut status = EXIT_OK;
     if let (Some(since), Some(rev)) = (since, &args.since) {
-        let slower = found.iter().filter(|change| change.commit > since && change.change.relative() > 0.0).count();
+        let slower =
+            found.iter().filter(|change| change.commit > since && change.change.relative() > 0.0).count();
         text.push_str(&match slower {
             0 => format!("no slowdown after {rev}\n"),
             count => {
@@ -267,21 +275,32 @@ fn since_index(timeline: &Timeline, rev: &str) -> Result<usize, Error> {
 fn change_line(timeline: &Timeline, found: &Found, labels: &[String]) -> String {
     let change = &found.change;
     format!(
-        "{}: {}: {} → {} ({}{}, p = {})",
+        "{}: {}: {} → {} ({}{}, p {})",
         labels[found.series],
         commit_line(&timeline.commits[found.commit]),
         human_seconds(change.before),
         human_seconds(change.after),
         percent(change.relative()),
         if change.relative() > 0.0 { " slower" } else { " faster" },
-        p_value(change.p_value)
+        match p_value(change.p_value) {
+            small if small.starts_with('<') => small,
+            p => format!("= {p}"),
+        }
     )
 }
 
 fn changes_bytes(timeline: &Timeline, found: &[Found], labels: &[String]) -> Vec<u8> {
     let mut csv = crate::results::writer(Vec::new());
-    let header =
-        ["entry_key", "entry", "commit", "commit_subject", "median_before_s", "median_after_s", "change", "p_value"];
+    let header = [
+        "entry_key",
+        "entry",
+        "commit",
+        "commit_subject",
+        "median_before_s",
+        "median_after_s",
+        "change",
+        "p_value",
+    ];
     csv.write_record(header).expect("writing to memory");
     for change in found {
         let commit = &timeline.commits[change.commit];
@@ -331,7 +350,8 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     let walker = prepared.walker(&args.common);
     let quiet = args.common.quiet;
     let good = git::commits(&prepared.repo, &format!("{},", args.good)).map_err(Error::Usage)?;
-    let after = git::commits(&prepared.repo, &format!("{}..{}", args.good, args.bad)).map_err(Error::Usage)?;
+    let after =
+        git::commits(&prepared.repo, &format!("{}..{}", args.good, args.bad)).map_err(Error::Usage)?;
     let bad_id = git::resolve(&prepared.repo, &args.bad).map_err(Error::Usage)?;
     if after.last().is_none_or(|last| last.id != bad_id) {
         return Err(Error::Usage(format!("--bad {} is not a descendant of --good {}", args.bad, args.good)));
@@ -366,7 +386,10 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     };
     let last = commits.len() - 1;
     let no_runs = |commit: &Commit| {
-        Error::Usage(format!("{}: no ok runs of {label} there, so nothing to bisect from", commit_line(commit)))
+        Error::Usage(format!(
+            "{}: no ok runs of {label} there, so nothing to bisect from",
+            commit_line(commit)
+        ))
     };
     let good_median = median_at(0)?.ok_or_else(|| no_runs(&commits[0]))?;
     let bad_median = median_at(last)?.ok_or_else(|| no_runs(&commits[last]))?;
@@ -403,10 +426,7 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     );
     if !found.skipped.is_empty() {
         let skipped: Vec<&str> = found.skipped.iter().map(|at| commits[*at].short()).collect();
-        text.push_str(&format!(
-            "or one of {} before it, which could not be measured\n",
-            skipped.join(", ")
-        ));
+        text.push_str(&format!("or one of {} before it, which could not be measured\n", skipped.join(", ")));
     }
     let most = usize::BITS - (commits.len() - 2).leading_zeros() + 2;
     text.push_str(&format!(
@@ -422,13 +442,15 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
 /// The entry of the plan whose label holds `words` (or the only one).
 fn chosen_entry(job: &Job, host: &Host, words_given: Option<&str>) -> Result<EntryId, Error> {
     let plan = matrix::expand(job, host.cpus, Overrides::default());
-    let ids: Vec<EntryId> = plan.entries.iter().map(|entry| EntryId::of(&planned_row(job, entry, host))).collect();
+    let ids: Vec<EntryId> =
+        plan.entries.iter().map(|entry| EntryId::of(&planned_row(job, entry, host))).collect();
     let labels: Vec<String> = ids.iter().map(|id| words::entry_label(id, 1)).collect();
     let matching: Vec<usize> = match words_given {
         None => (0..ids.len()).collect(),
         Some(wanted) => {
             let wanted = wanted.to_lowercase();
-            let exact: Vec<usize> = (0..ids.len()).filter(|at| labels[*at].to_lowercase() == wanted).collect();
+            let exact: Vec<usize> =
+                (0..ids.len()).filter(|at| labels[*at].to_lowercase() == wanted).collect();
             if exact.len() == 1 {
                 exact
             } else {
@@ -442,7 +464,8 @@ fn chosen_entry(job: &Job, host: &Host, words_given: Option<&str>) -> Result<Ent
             "{}; the job's entries:\n  {}",
             match words_given {
                 None => "--entry: name the entry to bisect".to_owned(),
-                Some(wanted) if matching.is_empty() => format!("--entry {wanted:?}: no entry's label holds it"),
+                Some(wanted) if matching.is_empty() =>
+                    format!("--entry {wanted:?}: no entry's label holds it"),
                 Some(wanted) => format!("--entry {wanted:?}: {} entries' labels hold it", matching.len()),
             },
             labels.join("\n  ")

@@ -29,9 +29,8 @@ pub fn bisect<E>(n: usize, mut judge: impl FnMut(usize) -> Result<Verdict, E>) -
     let mut skipped: Vec<usize> = Vec::new();
     while bad - good > 1 {
         let middle = (good + bad) / 2;
-        let Some(probe) = (good + 1..bad)
-            .filter(|at| !skipped.contains(at))
-            .min_by_key(|at| (at.abs_diff(middle), *at))
+        let Some(probe) =
+            (good + 1..bad).filter(|at| !skipped.contains(at)).min_by_key(|at| (at.abs_diff(middle), *at))
         else {
             break;
         };
@@ -66,7 +65,7 @@ mod tests {
 
     #[test]
     fn every_first_bad_commit_is_found_within_log2_probes() {
-        for n in 2..70 {
+        for n in 2usize..70 {
             let most = (usize::BITS - (n - 1).saturating_sub(1).leading_zeros()) as usize;
             for first_bad in 1..n {
                 let (found, probes) = run(n, first_bad, &[]);

@@ -49,53 +49,85 @@ pub fn read(path: &Path) -> Result<History, Error> {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
         Err(error) => {
-            return Err(Error::Usage(format!("cannot read {}: {}", path.display(), crate::vocab::io_reason(&error))));
+            return Err(Error::Usage(format!(
+                "cannot read {}: {}",
+                path.display(),
+                crate::vocab::io_reason(&error)
+            )));
         }
     };
     parse(&bytes).map_err(|error| Error::Usage(format!("{}: {error}", path.display())))
 }
 
-/// The rows of a history CSV's bytes.
+/// The rows of a history CSV's bytes, read as `results::read` reads a
+/// per-run CSV (its columns, in any order, through `results::COLUMNS`):
+/// complete lines, of the header's length, up to the first that does not
+/// parse.
 pub fn parse(bytes: &[u8]) -> Result<History, String> {
-    let table = results::read(bytes);
     let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
         Some(end) => &bytes[..=end],
         None => &bytes[..0],
     };
-    // The same records `results::read` keeps, in the same order: complete
-    // lines, of the header's length, up to the first that does not parse.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(str::to_owned).collect(),
         Err(_) => return Ok(History::default()),
     };
-    let place = |name: &str| {
-        header.iter().position(|column| column == name).ok_or_else(|| {
+    let place = |name: &str| header.iter().position(|column| column == name);
+    let [commit, time, subject, version] = COMMIT_COLUMNS.map(|name| {
+        place(name).ok_or_else(|| {
             format!("no column \"{name}\"; is this a history CSV, written by `parbench history run`?")
         })
-    };
-    let [commit, time, subject, version] = COMMIT_COLUMNS.map(place);
+    });
     let (commit, time, subject, version) = (commit?, time?, subject?, version?);
-    let mut commits = Vec::new();
-    for record in reader.records() {
-        let Ok(record) = record else { break };
+    let fixed: Vec<(&results::Column, Option<usize>)> =
+        results::COLUMNS.iter().map(|column| (column, place(column.name))).collect();
+    if let Some((missing, _)) = fixed.iter().find(|(column, at)| column.required && at.is_none()) {
+        return Err(format!(
+            "no column \"{}\"; is this a history CSV, written by `parbench history run`?",
+            missing.name
+        ));
+    }
+    let params: Vec<(String, usize)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(at, column)| Some((column.strip_prefix("param_")?.to_owned(), at)))
+        .collect();
+    let mut rows: Vec<HistoryRow> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    while let Ok(true) = reader.read_record(&mut record) {
+        line += 1;
         if record.len() != header.len() {
             continue;
         }
-        let cell = |at: usize| results::unguard_cell(&record[at]).to_owned();
-        commits.push((Commit { id: cell(commit), time: cell(time), subject: cell(subject) }, cell(version)));
+        let mut run = RunRow::blank();
+        for (column, at) in &fixed {
+            if let Some(cell) = at.map(|at| &record[at]) {
+                (column.read)(&mut run, cell).map_err(|problem| {
+                    format!("row {line}: {}", results::problem_text(column.name, cell, problem))
+                })?;
+            }
+        }
+        run.params = params.iter().map(|(name, at)| (name.clone(), record[*at].to_owned())).collect();
+        let cell = |at: usize| results::unguard_cell(&record[at]);
+        // Runs of one commit follow each other: they share its cells.
+        let (commit, job_version) = match rows.last() {
+            Some(last) if last.commit.id == cell(commit) && last.job_version == cell(version) => {
+                (last.commit.clone(), last.job_version.clone())
+            }
+            _ => (
+                Commit {
+                    id: cell(commit).to_owned(),
+                    time: cell(time).to_owned(),
+                    subject: cell(subject).to_owned(),
+                },
+                cell(version).to_owned(),
+            ),
+        };
+        rows.push(HistoryRow { run, commit, job_version });
     }
-    let param_names = table.param_names.clone();
-    let runs = table.rows().map_err(|error| error.to_string())?;
-    if runs.len() != commits.len() {
-        return Err(format!("{} runs but {} commits read", runs.len(), commits.len()));
-    }
-    let rows = runs
-        .into_iter()
-        .zip(commits)
-        .map(|(run, (commit, job_version))| HistoryRow { run, commit, job_version })
-        .collect();
-    Ok(History { param_names, rows })
+    Ok(History { param_names: params.into_iter().map(|(name, _)| name).collect(), rows })
 }
 
 fn header(param_names: &[String]) -> Vec<String> {
@@ -129,21 +161,32 @@ pub fn append(path: &Path, rows: &[HistoryRow]) -> Result<(), Error> {
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder).map_err(Error::output(folder))?;
     }
-    let existing = std::fs::read(path).ok();
-    let Some(existing) = existing.filter(|bytes| !bytes.is_empty()) else {
+    // Only the header and the last byte decide whether rows can be appended,
+    // so that a long history is not read again for every commit.
+    let existing = std::fs::read(path).ok().filter(|bytes| !bytes.is_empty());
+    let Some(existing) = existing else {
         return crate::report::csv::write_atomically(path, &csv_bytes(&param_names, true, rows));
     };
-    let history = parse(&existing).map_err(|error| Error::Usage(format!("{}: {error}", path.display())))?;
-    let fits = param_names.iter().all(|name| history.param_names.contains(name))
+    let header_line =
+        &existing[..existing.iter().position(|byte| *byte == b'\n').map_or(existing.len(), |end| end + 1)];
+    let names: Vec<String> = csv::ReaderBuilder::new()
+        .from_reader(header_line)
+        .headers()
+        .map(|header| {
+            header.iter().filter_map(|cell| cell.strip_prefix("param_")).map(str::to_owned).collect()
+        })
+        .unwrap_or_default();
+    let fits = param_names.iter().all(|name| names.contains(name))
         && existing.ends_with(b"\n")
-        && existing.starts_with(&csv_bytes(&history.param_names, true, &[])[..]);
+        && header_line == &csv_bytes(&names, true, &[])[..];
     if fits {
         let mut file = std::fs::OpenOptions::new().append(true).open(path).map_err(Error::output(path))?;
-        file.write_all(&csv_bytes(&history.param_names, false, rows))
+        file.write_all(&csv_bytes(&names, false, rows))
             .and_then(|()| file.sync_data())
             .map_err(Error::output(path))?;
         return Ok(());
     }
+    let history = parse(&existing).map_err(|error| Error::Usage(format!("{}: {error}", path.display())))?;
     let mut names = history.param_names.clone();
     names.extend(param_names);
     names.sort();
@@ -163,7 +206,11 @@ mod tests {
         }
         HistoryRow {
             run,
-            commit: Commit { id: commit.into(), time: "2026-01-01T00:00:00+00:00".into(), subject: "a, \"b\"".into() },
+            commit: Commit {
+                id: commit.into(),
+                time: "2026-01-01T00:00:00+00:00".into(),
+                subject: "a, \"b\"".into(),
+            },
             job_version: "abc".into(),
         }
     }
@@ -176,8 +223,9 @@ mod tests {
         append(&path, &[row("c2", 0.25, Some(("n", "1"))), row("c2", 0.75, Some(("n", "1")))]).unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         let history = parse(&bytes).unwrap();
-        let read: Vec<(String, f64)> = history.rows.iter().map(|r| (r.commit.id.clone(), r.run.wall_s)).collect();
-        assert_eq!(read, [("c1".into(), 0.5), ("c2".into(), 0.25), ("c2".into(), 0.75)]);
+        let measured: Vec<(String, f64)> =
+            history.rows.iter().map(|r| (r.commit.id.clone(), r.run.wall_s)).collect();
+        assert_eq!(measured, [("c1".into(), 0.5), ("c2".into(), 0.25), ("c2".into(), 0.75)]);
         assert_eq!(history.rows[0].commit.subject, "a, \"b\"");
         assert_eq!(history.rows[0].job_version, "abc");
         bytes.extend_from_slice(b"job,w,");

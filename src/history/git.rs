@@ -87,8 +87,12 @@ fn describe(repo: &Path, id: &str) -> Result<Commit, String> {
 pub fn sample(commits: Vec<Commit>, every: usize, max: Option<usize>) -> Vec<Commit> {
     let every = every.max(1);
     let newest = commits.len().saturating_sub(1);
-    let mut kept: Vec<Commit> =
-        commits.into_iter().enumerate().filter(|(at, _)| (newest - at) % every == 0).map(|(_, c)| c).collect();
+    let mut kept: Vec<Commit> = commits
+        .into_iter()
+        .enumerate()
+        .filter(|(at, _)| (newest - at) % every == 0)
+        .map(|(_, c)| c)
+        .collect();
     if let Some(max) = max {
         kept.drain(..kept.len().saturating_sub(max));
     }

@@ -15,7 +15,8 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 20.0;
 const BOTTOM: f64 = 70.0;
-const COLOURS: [&str; 8] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
+const COLOURS: [&str; 8] =
+    ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
 /// The page. `titles` names each group, `labels` each series (by index),
 /// `changes` says each change in words (by index into `found`).
@@ -111,8 +112,11 @@ fn chart(timeline: &Timeline, found: &[Found], members: &[usize], labels: &[Stri
     for (slot, &member) in members.iter().enumerate() {
         let colour = COLOURS[slot % COLOURS.len()];
         let series = &timeline.series[member];
-        let line: Vec<String> =
-            series.points.iter().map(|point| format!("{:.1},{:.1}", x(point.commit), y(point.median))).collect();
+        let line: Vec<String> = series
+            .points
+            .iter()
+            .map(|point| format!("{:.1},{:.1}", x(point.commit), y(point.median)))
+            .collect();
         let _ = writeln!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" points=\"{}\"/>", line.join(" "));
         for point in &series.points {
             let commit = &timeline.commits[point.commit];

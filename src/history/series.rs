@@ -92,26 +92,40 @@ impl Timeline {
         let place: HashMap<&str, usize> =
             commits.iter().enumerate().map(|(at, commit)| (commit.id.as_str(), at)).collect();
 
-        let mut order: Vec<EntryId> = Vec::new();
-        let mut by_entry: HashMap<EntryId, BTreeMap<usize, Vec<&HistoryRow>>> = HashMap::new();
+        // Entries in the order of their first row, each with its runs by
+        // commit. Rows of one entry_key on one host are of one entry, so its
+        // identity is made once per key and host rather than once per row.
+        let mut entries: Vec<(EntryId, BTreeMap<usize, Vec<&HistoryRow>>)> = Vec::new();
+        let mut slot_of_id: HashMap<EntryId, usize> = HashMap::new();
+        let mut slot_of_key: HashMap<(&str, &str), usize> = HashMap::new();
         for row in rows {
-            let id = EntryId::of(&row.run);
-            let commits = by_entry.entry(id.clone()).or_insert_with(|| {
-                order.push(id);
-                BTreeMap::new()
-            });
-            commits.entry(place[row.commit.id.as_str()]).or_default().push(row);
+            let known = (row.run.entry_key.as_str(), row.run.host.as_str());
+            let slot = match slot_of_key.get(&known) {
+                Some(slot) if !known.0.is_empty() => *slot,
+                _ => {
+                    let id = EntryId::of(&row.run);
+                    let slot = *slot_of_id.entry(id.clone()).or_insert_with(|| {
+                        entries.push((id, BTreeMap::new()));
+                        entries.len() - 1
+                    });
+                    slot_of_key.insert(known, slot);
+                    slot
+                }
+            };
+            entries[slot].1.entry(place[row.commit.id.as_str()]).or_default().push(row);
         }
         let mut timeline = Timeline { commits, ..Timeline::default() };
-        for id in order {
-            let at_commits = &by_entry[&id];
+        for (id, at_commits) in entries {
             let mut points = Vec::new();
             let mut answer: Option<String> = None;
             let mut entry_key = String::new();
-            for (&commit, runs) in at_commits {
+            for (&commit, runs) in &at_commits {
                 entry_key = runs[0].run.entry_key.clone();
-                let ok: Vec<f64> =
-                    runs.iter().filter(|row| row.run.status == Status::Ok).map(|row| row.run.wall_s).collect();
+                let ok: Vec<f64> = runs
+                    .iter()
+                    .filter(|row| row.run.status == Status::Ok)
+                    .map(|row| row.run.wall_s)
+                    .collect();
                 if let Some(point) = point(commit, &ok) {
                     points.push(point);
                 }
@@ -174,7 +188,8 @@ impl Timeline {
     /// The index of the commit `id` (a full id or a prefix of one).
     pub fn find(&self, id: &str) -> Option<usize> {
         self.commits.iter().position(|commit| commit.id == id).or_else(|| {
-            let mut matching = self.commits.iter().enumerate().filter(|(_, commit)| commit.id.starts_with(id));
+            let mut matching =
+                self.commits.iter().enumerate().filter(|(_, commit)| commit.id.starts_with(id));
             match (matching.next(), matching.next()) {
                 (Some((at, _)), None) if id.len() >= 4 => Some(at),
                 _ => None,

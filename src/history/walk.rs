@@ -71,7 +71,9 @@ impl Walker<'_> {
     /// Whether `commit` was measured on this host with this job file already.
     pub fn measured(&self, rows: &[HistoryRow], commit: &Commit) -> bool {
         rows.iter().any(|row| {
-            row.commit.id == commit.id && row.run.host == self.host.name && row.job_version == self.job.source_hash
+            row.commit.id == commit.id
+                && row.run.host == self.host.name
+                && row.job_version == self.job.source_hash
         })
     }
 
@@ -118,7 +120,9 @@ impl Walker<'_> {
         };
         let csv = out.join(format!("{}.csv", self.job.name));
         let runs = match std::fs::read(&csv) {
-            Ok(bytes) => crate::results::read(&bytes).rows().map_err(|error| Error::Usage(format!("{error}")))?,
+            Ok(bytes) => {
+                crate::results::read(&bytes).rows().map_err(|error| Error::Usage(format!("{error}")))?
+            }
             Err(_) => {
                 let why = format!("the job did not run ({}): {}", ended(status), tail(&log));
                 self.record_failure(commit, &why)?;
@@ -166,9 +170,9 @@ fn run_child(mut command: Command, log: &Path) -> Result<Option<ExitStatus>, Err
     let errors = output.try_clone().map_err(Error::output(log))?;
     command.stdin(Stdio::null()).stdout(output).stderr(errors).process_group(0);
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child: Child = command
-        .spawn()
-        .map_err(|error| Error::Usage(format!("cannot start {program}: {}", crate::vocab::io_reason(&error))))?;
+    let mut child: Child = command.spawn().map_err(|error| {
+        Error::Usage(format!("cannot start {program}: {}", crate::vocab::io_reason(&error)))
+    })?;
     let group = child.id() as i32;
     crate::interrupt::track_group(group);
     let mut asked = false;
