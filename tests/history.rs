@@ -170,7 +170,8 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
         assert_eq!(change["commit"], ids[6], "{changes:?}");
         assert_eq!(change["commit_subject"], "commit 7");
         let relative: f64 = change["change"].parse().unwrap();
-        assert!((0.3..0.7).contains(&relative), "near +50%: {change:?}");
+        // 20 → 30 ms a sleep, plus a process start per item: near +50%.
+        assert!((0.25..0.75).contains(&relative), "near +50%: {change:?}");
         let before: f64 = change["median_before_s"].parse().unwrap();
         let after: f64 = change["median_after_s"].parse().unwrap();
         assert!(after > before, "{change:?}");

@@ -82,8 +82,10 @@ pub fn changes(values: &[f64], settings: Settings) -> Vec<Change> {
             .iter()
             .enumerate()
             .filter(|(_, change)| {
-                !(change.p_value < alpha_at(change.index, n, settings.alpha))
-                    || !(change.relative().abs() >= settings.min_change)
+                // NaN (an empty side) passes neither.
+                let significant = change.p_value < alpha_at(change.index, n, settings.alpha);
+                let large = change.relative().abs() >= settings.min_change;
+                !(significant && large)
             })
             .max_by(|(_, a), (_, b)| a.p_value.total_cmp(&b.p_value));
         match failing {

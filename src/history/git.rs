@@ -90,7 +90,7 @@ pub fn sample(commits: Vec<Commit>, every: usize, max: Option<usize>) -> Vec<Com
     let mut kept: Vec<Commit> = commits
         .into_iter()
         .enumerate()
-        .filter(|(at, _)| (newest - at) % every == 0)
+        .filter(|(at, _)| (newest - at).is_multiple_of(every))
         .map(|(_, c)| c)
         .collect();
     if let Some(max) = max {

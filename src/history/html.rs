@@ -38,7 +38,7 @@ pub fn page(
         escape(name),
         timeline.commits.len()
     );
-    html.push_str("<p>Medians of each commit's ok runs (seconds), with their interval as a whisker (the order-statistic interval where a commit has six runs or more, else the lowest and highest run). Dashed lines mark change points.</p>\n");
+    html.push_str("<p>Medians of each commit's ok runs (seconds), with their interval as a whisker (the order-statistic interval where a commit has six runs or more, else the lowest and highest run). Dashed lines mark change points; a red cross, a commit where runs failed.</p>\n");
     if !changes.is_empty() {
         html.push_str("<h2>Changes</h2>\n<ul>\n");
         for change in changes {
@@ -80,7 +80,7 @@ fn chart(timeline: &Timeline, found: &[Found], members: &[usize], labels: &[Stri
             "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             LEFT - 4.0,
             y(value) + 4.0,
-            crate::report::human_seconds(value)
+            if value == 0.0 { "0".to_owned() } else { crate::report::human_seconds(value) }
         );
     }
     let every = commits.div_ceil(30).max(1);
@@ -108,6 +108,22 @@ fn chart(timeline: &Timeline, found: &[Found], members: &[usize], labels: &[Stri
             TOP + 10.0,
             escape(&commit.id[..commit.id.len().min(7)])
         );
+    }
+    // Commits where an entry of the group failed: a cross on the axis.
+    let mut failed: Vec<usize> = Vec::new();
+    for failure in &timeline.failures {
+        if members.iter().any(|at| timeline.series[*at].id == failure.id) && !failed.contains(&failure.commit)
+        {
+            failed.push(failure.commit);
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c00\">✕<title>{}: {}</title></text>",
+                x(failure.commit),
+                HEIGHT - BOTTOM - 3.0,
+                escape(timeline.commits[failure.commit].short()),
+                escape(&failure.error)
+            );
+        }
     }
     for (slot, &member) in members.iter().enumerate() {
         let colour = COLOURS[slot % COLOURS.len()];

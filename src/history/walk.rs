@@ -120,9 +120,9 @@ impl Walker<'_> {
         };
         let csv = out.join(format!("{}.csv", self.job.name));
         let runs = match std::fs::read(&csv) {
-            Ok(bytes) => {
-                crate::results::read(&bytes).rows().map_err(|error| Error::Usage(format!("{error}")))?
-            }
+            Ok(bytes) => crate::results::read(&bytes)
+                .rows()
+                .map_err(|error| Error::Usage(format!("{}: {error}", csv.display())))?,
             Err(_) => {
                 let why = format!("the job did not run ({}): {}", ended(status), tail(&log));
                 self.record_failure(commit, &why)?;
