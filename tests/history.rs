@@ -314,3 +314,21 @@ fn ctrl_c_mid_walk_leaves_no_worktree_behind() {
     assert_eq!(entries(&temporary), Vec::<PathBuf>::new(), "no temporary folder is left");
     assert_eq!(distinct_commits(&history_rows(&work)).len(), 1, "the measured commit is kept");
 }
+
+#[test]
+fn report_says_what_is_missing_rather_than_reporting_nothing() {
+    let work = Workdir::new();
+    let output = work.parbench(&["history", "report", "demo"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: results/history/demo.csv: no history there; `parbench history run JOB --commits RANGE` makes it\n"
+    );
+    work.write("results/plain.csv", "job,workload,generator,list_size,strategy,workers,repetition,status,wall_s\n");
+    let output = work.parbench(&["history", "report", "results/plain.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: results/plain.csv: no column \"commit\"; is this a history CSV, written by `parbench history run`?\n"
+    );
+}

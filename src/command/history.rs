@@ -33,6 +33,8 @@ pub fn history(command: &HistoryCommand) -> Result<i32, Error> {
 
 /// A job file ready to walk its repository's commits.
 struct Prepared {
+    /// One walk at a time appends to a history file.
+    _lock: crate::lock::ResultsLock,
     job: Job,
     text: String,
     repo: PathBuf,
@@ -63,8 +65,9 @@ impl Prepared {
             eprintln!("note: removed {stale} checkout(s) that a stopped parbench left behind");
         }
         prepare_out_dir(&common.out.join("history"))?;
+        let lock = crate::lock::ResultsLock::acquire(&common.out.join("history"), &job.name)?;
         interrupt::install();
-        Ok(Prepared { job, text, repo, job_in_repo })
+        Ok(Prepared { _lock: lock, job, text, repo, job_in_repo })
     }
 
     fn walker(&self, common: &HistoryCommon) -> Walker<'_> {
@@ -377,7 +380,7 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
             measured += 1;
         }
         let rows = file::read(&walker.history)?.rows;
-        let median = median_of(&rows, commit, &entry, &walker.host);
+        let median = median_of(&rows, commit, &entry, &walker);
         if !quiet {
             let said = median.map_or("no ok runs".to_owned(), human_seconds);
             eprintln!("{}: {said}", commit_line(commit));
@@ -473,10 +476,15 @@ fn chosen_entry(job: &Job, host: &Host, words_given: Option<&str>) -> Result<Ent
     }
 }
 
-fn median_of(rows: &[HistoryRow], commit: &Commit, entry: &EntryId, host: &Host) -> Option<f64> {
+/// The median of the entry's ok runs at `commit`, measured on this host
+/// with this job file.
+fn median_of(rows: &[HistoryRow], commit: &Commit, entry: &EntryId, walker: &Walker) -> Option<f64> {
     let ok: Vec<f64> = rows
         .iter()
-        .filter(|row| row.commit.id == commit.id && row.run.host == host.name && row.run.status == Status::Ok)
+        .filter(|row| {
+            row.commit.id == commit.id && row.run.host == walker.host.name && row.run.status == Status::Ok
+        })
+        .filter(|row| row.job_version == walker.job.source_hash)
         .filter(|row| EntryId::of(&row.run) == *entry)
         .map(|row| row.run.wall_s)
         .collect();
