@@ -278,7 +278,7 @@ fn entries(folder: &Path) -> Vec<PathBuf> {
 fn ctrl_c_mid_walk_leaves_no_worktree_behind() {
     let work = Workdir::new();
     // Slow commits (half a second a run), so that the signal lands mid-run.
-    repository(&work, &Plan { sleep: 0.25, ..PLAN });
+    let ids = repository(&work, &Plan { sleep: 0.25, ..PLAN });
     let repo = work.path().join("repo");
     let temporary = work.path().join("tmp");
     std::fs::create_dir_all(&temporary).unwrap();
@@ -312,7 +312,15 @@ fn ctrl_c_mid_walk_leaves_no_worktree_behind() {
     assert!(said.contains("stopped: 1 commit measured and kept in"), "{said}");
     assert_eq!(worktrees(&repo), 1, "only the repository's own work tree is left");
     assert_eq!(entries(&temporary), Vec::<PathBuf>::new(), "no temporary folder is left");
-    assert_eq!(distinct_commits(&history_rows(&work)).len(), 1, "the measured commit is kept");
+    assert_eq!(distinct_commits(&history_rows(&work)), [ids[0].clone()], "the measured commit is kept");
+    drop(_turn);
+
+    // The same walk resumes: what was measured is not measured again.
+    let commits = format!("{},{}", ids[0], ids[1]);
+    let again = in_repo(&work, &["history", "run", "bench/history.toml", "--commits", &commits]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(stderr(&again).contains("[1/2] ") && stderr(&again).contains("measured on this host already"));
+    assert_eq!(distinct_commits(&history_rows(&work)), [ids[0].clone(), ids[1].clone()]);
 }
 
 #[test]
@@ -324,7 +332,10 @@ fn report_says_what_is_missing_rather_than_reporting_nothing() {
         stderr(&output),
         "error: results/history/demo.csv: no history there; `parbench history run JOB --commits RANGE` makes it\n"
     );
-    work.write("results/plain.csv", "job,workload,generator,list_size,strategy,workers,repetition,status,wall_s\n");
+    work.write(
+        "results/plain.csv",
+        "job,workload,generator,list_size,strategy,workers,repetition,status,wall_s\n",
+    );
     let output = work.parbench(&["history", "report", "results/plain.csv"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(

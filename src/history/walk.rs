@@ -92,7 +92,7 @@ impl Walker<'_> {
                 None => return Ok(Outcome::Interrupted),
                 Some(status) if status.success() => {}
                 Some(status) => {
-                    let why = format!("build failed ({}): {}", ended(status), tail(&log));
+                    let why = format!("build failed ({}): {}", ended(status), tail(&log, &tree));
                     self.record_failure(commit, &why)?;
                     return Ok(Outcome::BuildFailed(why));
                 }
@@ -124,7 +124,7 @@ impl Walker<'_> {
                 .rows()
                 .map_err(|error| Error::Usage(format!("{}: {error}", csv.display())))?,
             Err(_) => {
-                let why = format!("the job did not run ({}): {}", ended(status), tail(&log));
+                let why = format!("the job did not run ({}): {}", ended(status), tail(&log, &tree));
                 self.record_failure(commit, &why)?;
                 return Ok(Outcome::JobFailed(why));
             }
@@ -206,9 +206,14 @@ fn ended(status: ExitStatus) -> String {
     }
 }
 
-/// The last lines of a log, on one line.
-fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+/// The last lines of a log, on one line, with paths in the temporary
+/// checkout `tree` written relative to it (as in the repository).
+fn tail(log: &Path, tree: &Path) -> String {
+    let tree = tree.to_string_lossy();
+    let text = std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .replace(&format!("{tree}/"), "")
+        .replace(&*tree, ".");
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
     let last = lines[lines.len().saturating_sub(3)..].join(" / ");
     if last.is_empty() { "no output".to_owned() } else { last }
