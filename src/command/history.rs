@@ -353,11 +353,20 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     let walker = prepared.walker(&args.common);
     let quiet = args.common.quiet;
     let good = git::commits(&prepared.repo, &format!("{},", args.good)).map_err(Error::Usage)?;
+    let good_id = &good[0].id;
+    let bad_id = git::resolve(&prepared.repo, &args.bad).map_err(Error::Usage)?;
+    if *good_id == bad_id
+        || git::git(&prepared.repo, &["merge-base", "--is-ancestor", good_id, &bad_id]).is_err()
+    {
+        return Err(Error::Usage(format!(
+            "--good {} is not an earlier commit of --bad {}'s history; bisect needs good before bad",
+            args.good, args.bad
+        )));
+    }
     let after =
         git::commits(&prepared.repo, &format!("{}..{}", args.good, args.bad)).map_err(Error::Usage)?;
-    let bad_id = git::resolve(&prepared.repo, &args.bad).map_err(Error::Usage)?;
     if after.last().is_none_or(|last| last.id != bad_id) {
-        return Err(Error::Usage(format!("--bad {} is not a descendant of --good {}", args.bad, args.good)));
+        return Err(Error::Usage(format!("--bad {}: no commits after --good {}", args.bad, args.good)));
     }
     let commits: Vec<Commit> = good.into_iter().chain(after).collect();
     let entry = chosen_entry(&prepared.job, &walker.host, args.entry.as_deref())?;
