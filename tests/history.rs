@@ -260,7 +260,8 @@ fn bisect_names_the_entries_when_the_entry_is_not_one_of_them() {
         "error: --entry: name the entry to bisect; the job's entries:\n  work · range 2 items · serial\n  \
          work · range 2 items · processes ×2\n"
     );
-    let swapped = in_repo(&work, &["history", "bisect", "bench/history.toml", "--good", "HEAD", "--bad", "HEAD~3"]);
+    let swapped =
+        in_repo(&work, &["history", "bisect", "bench/history.toml", "--good", "HEAD", "--bad", "HEAD~3"]);
     assert_eq!(swapped.status.code(), Some(2));
     assert_eq!(
         stderr(&swapped),

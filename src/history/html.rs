@@ -166,3 +166,52 @@ fn chart(timeline: &Timeline, found: &[Found], members: &[usize], labels: &[Stri
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::detect::Settings;
+    use crate::history::file::HistoryRow;
+    use crate::history::git::Commit;
+    use crate::results::RunRow;
+    use crate::vocab::Strategy;
+
+    #[test]
+    fn each_group_gets_a_chart_with_its_change_marked_at_its_commit() {
+        let mut rows = Vec::new();
+        for commit in 0..8 {
+            for (workload, strategy) in
+                [("a", Strategy::Serial), ("a", Strategy::Threads), ("b<x>", Strategy::Serial)]
+            {
+                let slow = workload == "a" && commit >= 4;
+                rows.push(HistoryRow {
+                    run: RunRow {
+                        job: "j".into(),
+                        workload: workload.into(),
+                        host: "h".into(),
+                        strategy,
+                        wall_s: if slow { 0.03 } else { 0.02 } + 0.0001 * (commit % 3) as f64,
+                        ..RunRow::blank()
+                    },
+                    commit: Commit {
+                        id: format!("{commit:040}"),
+                        time: format!("2026-01-01T00:00:0{commit}Z"),
+                        subject: format!("commit {commit}"),
+                    },
+                    job_version: String::new(),
+                });
+            }
+        }
+        let timeline = Timeline::of(&rows);
+        let found = timeline.changes(Settings { alpha: 0.05, min_change: 0.1 });
+        assert_eq!(found.iter().map(|change| change.commit).collect::<Vec<_>>(), [4, 4]);
+        let labels: Vec<String> =
+            timeline.series.iter().map(|series| series.id.group.workload.clone()).collect();
+        let page =
+            page("j", &timeline, &found, &|group| group.workload.clone(), &labels, &["a change".into()]);
+        assert_eq!(page.matches("<svg").count(), 2);
+        assert_eq!(page.matches("stroke-dasharray").count(), 2, "a's two entries, none in b");
+        assert!(page.contains("<h2>b&lt;x&gt;</h2>") && !page.contains("b<x>"));
+        assert!(page.contains("<li>a change</li>"));
+    }
+}
