@@ -111,22 +111,32 @@ fn run(args: &HistoryRunArgs) -> Result<i32, Error> {
         if interrupt::requested() {
             return stopped(&walker.history, measured);
         }
+        if !quiet {
+            // The commit in progress shows while it runs; its outcome ends the line.
+            eprint!("{step}: ");
+        }
         let outcome = walker.measure(commit)?;
+        let runs = |count: usize| crate::vocab::count(count as u64, "run", "runs");
         let said = match &outcome {
-            Outcome::Measured { ok, not_ok: 0 } => format!("{ok} runs ok"),
+            Outcome::Measured { ok, not_ok: 0 } => format!("{} ok", runs(*ok)),
             Outcome::Measured { ok, not_ok } => {
                 failed += 1;
-                format!("{ok} runs ok, {not_ok} not")
+                format!("{} ok, {not_ok} not", runs(*ok))
             }
             Outcome::BuildFailed(why) | Outcome::JobFailed(why) => {
                 failed += 1;
                 words::error_line(why)
             }
-            Outcome::Interrupted => return stopped(&walker.history, measured),
+            Outcome::Interrupted => {
+                if !quiet {
+                    eprintln!("stopped");
+                }
+                return stopped(&walker.history, measured);
+            }
         };
         measured += 1;
         if !quiet {
-            eprintln!("{step}: {said}");
+            eprintln!("{said}");
         }
     }
     if !quiet {
