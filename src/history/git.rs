@@ -47,20 +47,44 @@ pub fn toplevel(dir: &Path) -> Result<PathBuf, String> {
 /// takes it (`v0.3..HEAD`, `main~20..`), or commas between single commits
 /// (`a1b2c3,d4e5f6`), kept in the order given.
 pub fn commits(repo: &Path, range: &str) -> Result<Vec<Commit>, String> {
-    let ids: Vec<String> = if range.contains(',') {
-        range
+    let mut args = vec!["log", FORMAT];
+    if range.contains(',') {
+        let ids: Vec<String> = range
             .split(',')
             .map(str::trim)
             .filter(|rev| !rev.is_empty())
             .map(|rev| resolve(repo, rev))
-            .collect::<Result<_, _>>()?
-    } else {
-        let mut args = vec!["rev-list", "--reverse", "--first-parent"];
-        args.extend(range.split_whitespace());
+            .collect::<Result<_, _>>()?;
+        // One git for them all, in the order given.
+        let mut given = vec!["--no-walk=unsorted".to_owned()];
+        given.extend(ids);
+        let given: Vec<&str> = given.iter().map(String::as_str).collect();
+        args.extend(given);
         args.push("--");
-        git(repo, &args)?.lines().map(str::to_owned).collect()
-    };
-    ids.iter().map(|id| describe(repo, id)).collect()
+        return parse_log(&git(repo, &args)?);
+    }
+    args.extend(["--reverse", "--first-parent"]);
+    args.extend(range.split_whitespace());
+    args.push("--");
+    parse_log(&git(repo, &args)?)
+}
+
+/// One commit a line: id, committer time and subject, NUL between them.
+const FORMAT: &str = "--format=%H%x00%cI%x00%s";
+
+fn parse_log(text: &str) -> Result<Vec<Commit>, String> {
+    text.lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let mut parts = line.splitn(3, '\0');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(id), Some(time), Some(subject)) => {
+                    Ok(Commit { id: id.to_owned(), time: time.to_owned(), subject: subject.to_owned() })
+                }
+                _ => Err(format!("git log: unexpected line {line:?}")),
+            }
+        })
+        .collect()
 }
 
 /// The full id of a revision.
@@ -71,15 +95,6 @@ pub fn resolve(repo: &Path, rev: &str) -> Result<String, String> {
         .map(|id| id.trim().to_owned())
         .filter(|id| !id.is_empty())
         .ok_or_else(|| format!("{rev:?} is not a commit of the repository at {}", repo.display()))
-}
-
-fn describe(repo: &Path, id: &str) -> Result<Commit, String> {
-    let text = git(repo, &["show", "-s", "--format=%H%x00%cI%x00%s", id])?;
-    let mut parts = text.trim_end_matches('\n').splitn(3, '\0');
-    let (Some(id), Some(time), Some(subject)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!("git show {id}: unexpected output {text:?}"));
-    };
-    Ok(Commit { id: id.to_owned(), time: time.to_owned(), subject: subject.to_owned() })
 }
 
 /// Every `every`-th commit counted back from the newest (which is always
