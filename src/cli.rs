@@ -22,6 +22,7 @@ Examples:
   parbench run --resume jobs/scaling.toml continue after Ctrl-C or a crash
   parbench report --html r.html results/scaling.csv
   parbench slurm --submit --wait jobs/scaling.toml
+  parbench history run jobs/history.toml --commits HEAD~20..HEAD
   parbench list                           builtins, generators, strategies
   parbench init my-job                    a commented starter job file
 
