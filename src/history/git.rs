@@ -183,6 +183,45 @@ mod tests {
         Commit { id: id.to_owned(), time: String::new(), subject: String::new() }
     }
 
+    fn repository() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for args in [
+            &["init", "--quiet"][..],
+            &["config", "user.name", "t"],
+            &["config", "user.email", "t@parbench.invalid"],
+            &["config", "commit.gpgsign", "false"],
+            &["commit", "--quiet", "--allow-empty", "-m", "first, \"quoted\""],
+            &["commit", "--quiet", "--allow-empty", "-m", "second"],
+        ] {
+            git(dir.path(), args).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_checkout_is_removed_when_dropped_and_one_left_by_a_dead_parbench_on_the_next_start() {
+        let repo = repository();
+        let all = commits(repo.path(), "HEAD").unwrap();
+        assert_eq!(
+            all.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
+            ["first, \"quoted\"", "second"]
+        );
+        let checkout = Checkout::add(repo.path(), &all[0]).unwrap();
+        let tree = checkout.tree();
+        assert!(tree.is_dir());
+        drop(checkout);
+        assert!(!tree.exists() && !tree.parent().unwrap().exists());
+        // A folder named for a process that is not running: a parbench killed mid-walk.
+        let left =
+            tempfile::Builder::new().prefix(&format!("{PREFIX}{}-", u32::MAX)).tempdir().unwrap().keep();
+        let tree = left.join("tree");
+        git(repo.path(), &["worktree", "add", "--detach", "--quiet", &tree.to_string_lossy(), &all[1].id])
+            .unwrap();
+        assert_eq!(remove_stale(repo.path()), 1);
+        assert!(!left.exists());
+        assert_eq!(git(repo.path(), &["worktree", "list"]).unwrap().lines().count(), 1);
+    }
+
     #[test]
     fn sampling_keeps_the_newest_and_every_nth_before_it() {
         let all: Vec<Commit> = (0..10).map(|at| commit(&at.to_string())).collect();
