@@ -225,6 +225,20 @@ fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
             String::new()
         }
     );
+    text.push_str(
+        "medians by commit, oldest first (the blocks span ±25% of the entry's median, or its range):\n",
+    );
+    for (series, label) in timeline.series.iter().zip(&labels) {
+        if let (Some(first), Some(last)) = (series.points.first(), series.points.last()) {
+            text.push_str(&format!(
+                "  {label}: {} {} → {} ({})\n",
+                spark(&series.points.iter().map(|point| point.median).collect::<Vec<_>>()),
+                human_seconds(first.median),
+                human_seconds(last.median),
+                crate::vocab::count(series.points.len() as u64, "commit", "commits")
+            ));
+        }
+    }
     let sentences: Vec<String> = found.iter().map(|change| change_line(&timeline, change, &labels)).collect();
     if found.is_empty() {
         text.push_str(&format!("no change points (E-divisive, p < {ALPHA}, at least {}%)\n", args.threshold));
@@ -274,6 +288,33 @@ fn report(args: &HistoryReportArgs) -> Result<i32, Error> {
     }
     print(&text)?;
     Ok(status)
+}
+
+/// A series as a line of block characters, at most 40 wide (a longer
+/// series is shown by the medians of 40 stretches of it).
+fn spark(values: &[f64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    const WIDTH: usize = 40;
+    let shown: Vec<f64> = if values.len() <= WIDTH {
+        values.to_vec()
+    } else {
+        (0..WIDTH)
+            .filter_map(|at| {
+                crate::stats::median(&values[at * values.len() / WIDTH..(at + 1) * values.len() / WIDTH])
+            })
+            .collect()
+    };
+    // Noise of a few percent stays in the middle blocks rather than filling them all.
+    let middle = crate::stats::median(&shown).unwrap_or(0.0);
+    let low = shown.iter().copied().fold(middle / 1.25, f64::min);
+    let high = shown.iter().copied().fold(middle * 1.25, f64::max);
+    shown
+        .iter()
+        .map(|value| match high > low {
+            true => BLOCKS[(((value - low) / (high - low)) * 7.0).round() as usize],
+            false => BLOCKS[0],
+        })
+        .collect()
 }
 
 fn since_index(timeline: &Timeline, rev: &str) -> Result<usize, Error> {
