@@ -149,7 +149,7 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
     assert_eq!(report.status.code(), Some(0), "{text}{}", stderr(&report));
     let seventh = &ids[6][..9];
     let change_lines: Vec<&str> =
-        text.lines().filter(|line| line.contains(" → ") && line.contains("p = ")).collect();
+        text.lines().filter(|line| line.contains(" slower, p ") || line.contains(" faster, p ")).collect();
     assert!(!change_lines.is_empty(), "{text}");
     for line in &change_lines {
         assert!(line.contains(seventh) && line.contains("\"commit 7\"") && line.contains("slower"), "{text}");
@@ -170,8 +170,14 @@ fn a_walk_over_twelve_commits_finds_the_slowdown_at_commit_seven_and_nowhere_els
         assert_eq!(change["commit"], ids[6], "{changes:?}");
         assert_eq!(change["commit_subject"], "commit 7");
         let relative: f64 = change["change"].parse().unwrap();
-        // 20 → 30 ms a sleep, plus a process start per item: near +50%.
-        assert!((0.25..0.75).contains(&relative), "near +50%: {change:?}");
+        // Serial runs the items one after the other: 20 → 30 ms a sleep,
+        // plus a process start per item, near +50%. Two processes on a
+        // shared machine may wait for a CPU, which blurs their step.
+        if change["entry"].ends_with("· serial") {
+            assert!((0.25..0.75).contains(&relative), "near +50%: {change:?}");
+        } else {
+            assert!(relative > 0.10, "a slowdown past the threshold: {change:?}");
+        }
         let before: f64 = change["median_before_s"].parse().unwrap();
         let after: f64 = change["median_after_s"].parse().unwrap();
         assert!(after > before, "{change:?}");
