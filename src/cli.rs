@@ -22,6 +22,7 @@ Examples:
   parbench run --resume jobs/scaling.toml continue after Ctrl-C or a crash
   parbench report --html r.html results/scaling.csv
   parbench slurm --submit --wait jobs/scaling.toml
+  parbench history run jobs/history.toml --commits HEAD~20..HEAD
   parbench list                           builtins, generators, strategies
   parbench init my-job                    a commented starter job file
 
@@ -110,6 +111,10 @@ pub enum Command {
     /// List the builtin workloads with their parameters, the list
     /// generators and the strategies
     List,
+    /// Results across commits: measure a job at each commit of a range,
+    /// find the commits where an entry changed, bisect a slowdown
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Write a commented starter job file, NAME.toml (default job.toml), that
     /// runs in seconds; never overwrites a file
     Init(InitArgs),
@@ -317,6 +322,134 @@ pub struct SlurmArgs {
     /// Folder for the script, the shards and the logs
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
+}
+
+const HISTORY_RUN_HELP: &str = "\
+Exit status: 0 done; 1 a commit failed to build or run (recorded, and the
+walk went on); 2 a mistake in the arguments or the job file; 130 stopped by
+Ctrl-C (what was measured is kept; the same command resumes)
+
+Example (docs/HISTORY.md):
+  parbench history run jobs/history.toml --commits v0.3..HEAD";
+
+const HISTORY_REPORT_HELP: &str = "\
+Exit status: 0 written; 1 with --since, a slowdown after REV; 2 no history
+
+Example (docs/HISTORY.md: the method and its false-alarm rates):
+  parbench history report history --since main --html history.html";
+
+const HISTORY_BISECT_HELP: &str = "\
+Exit status: 0 found; 2 a mistake in the arguments, or BAD not slower
+than GOOD; 130 stopped by Ctrl-C
+
+Example (docs/HISTORY.md):
+  parbench history bisect job.toml --good v0.3 --bad HEAD --entry serial";
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Run today's job file at each commit of a range, oldest first; add
+    /// the rows to results/history/NAME.csv
+    #[command(after_help = HISTORY_RUN_HELP)]
+    Run(HistoryRunArgs),
+    /// The change points of each entry's per-commit medians; also written
+    /// to NAME.changes.csv beside the history CSV
+    #[command(after_help = HISTORY_REPORT_HELP)]
+    Report(HistoryReportArgs),
+    /// Find the first commit where an entry became slower
+    #[command(after_help = HISTORY_BISECT_HELP)]
+    Bisect(HistoryBisectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryRunArgs {
+    /// The job file, inside the repository whose commits it measures
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+
+    /// A range as git rev-list takes it (v0.3..HEAD), or a,b,c
+    #[arg(long, value_name = "RANGE")]
+    pub commits: String,
+
+    /// Only every Nth commit, counted back from the newest
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub every: u32,
+
+    /// At most the newest N commits (after --every)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max: Option<u32>,
+
+    /// Measure again commits measured on this host with this job file
+    #[arg(long)]
+    pub again: bool,
+
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+/// The options `history run` and `history bisect` share.
+#[derive(Debug, Args)]
+pub struct HistoryCommon {
+    /// The history is DIR/history/NAME.csv
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+
+    /// Measured runs of each entry (overrides the job)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repetitions: Option<u32>,
+
+    /// Print nothing but errors and the answer
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryReportArgs {
+    /// A history CSV, or a job name or file: DIR/history/NAME.csv
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Exit 1 when a slowdown is found at a commit after REV
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
+    /// The smallest change reported, in percent of the median
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub threshold: f64,
+
+    /// Write a page with one chart per group
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Where NAME is looked for
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryBisectArgs {
+    /// The job file, inside the repository whose commits it measures
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+
+    /// A commit where the entry was fast
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+
+    /// A later commit where it is slow
+    #[arg(long, value_name = "REV")]
+    pub bad: String,
+
+    /// Words of the entry's label ("serial", "threads ×4"), unless
+    /// the job has one entry
+    #[arg(long, value_name = "TEXT")]
+    pub entry: Option<String>,
+
+    /// How much slower BAD must be than GOOD, in percent
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub threshold: f64,
+
+    #[command(flatten)]
+    pub common: HistoryCommon,
 }
 
 #[derive(Debug, Args)]

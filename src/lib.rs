@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod command;
 pub mod error;
 pub mod generator;
+pub mod history;
 pub mod interference;
 pub mod interrupt;
 pub mod jobfile;

@@ -3,6 +3,7 @@
 //! and which exit status parbench ends with.
 
 mod check;
+mod history;
 mod init;
 mod list;
 mod merge;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             Ok(EXIT_OK)
         }
         Command::Init(args) => init::init(&args),
+        Command::History(command) => history::history(&command),
         Command::Schema => tooling::schema(),
         Command::Completions { shell } => tooling::completions(shell),
         Command::Man { out_dir } => tooling::man(out_dir.as_deref()),

@@ -65,6 +65,21 @@ pub struct RawJob {
     /// One table per workload ([[workload]]), at least one.
     #[schemars(with = "Vec<RawWorkload>", length(min = 1), example = schema::workload_examples())]
     pub workload: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
+    /// For `parbench history`: what to do in each commit's checkout first.
+    #[expect(dead_code, reason = "declared for the schema and the key check; history::walk reads it")]
+    #[schemars(example = serde_json::json!({ "build": ["cargo", "build", "--release"] }))]
+    pub history: Option<RawHistory>,
+}
+
+/// `[history]`: read by `parbench history` (docs/HISTORY.md), not by `run`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "declared for the schema and the key check; history::walk reads it")]
+pub struct RawHistory {
+    /// A build command, as an argv, run in the commit's checkout before the
+    /// job; a commit whose build fails is recorded as failed.
+    #[schemars(length(min = 1), example = &["cargo", "build", "--release"])]
+    pub build: Option<Vec<String>>,
 }
 
 /// How to run every workload of the job.
