@@ -11,14 +11,14 @@
 //! commit.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 use super::file::{self, HistoryRow};
 use super::git::{Checkout, Commit};
+use crate::child::Tether;
 use crate::error::Error;
 use crate::jobfile::Job;
 use crate::matrix::{self, Overrides};
@@ -161,39 +161,29 @@ impl Walker<'_> {
     }
 }
 
-/// Runs `command` in a process group of its own, its output into `log`,
-/// until it ends; `None` when a signal asked parbench to stop (the child
-/// is then stopped too).
+/// Runs `command` in a process group of its own (a `ProcessGroup`, which
+/// the second Ctrl-C kills), its output into `log`, until it ends; `None`
+/// when a signal asked parbench to stop (the child is then asked to stop
+/// too, with SIGINT, as a terminal would).
 fn run_child(mut command: Command, log: &Path) -> Result<Option<ExitStatus>, Error> {
-    use std::os::unix::process::CommandExt;
     let output = std::fs::File::create(log).map_err(Error::output(log))?;
     let errors = output.try_clone().map_err(Error::output(log))?;
-    command.stdin(Stdio::null()).stdout(output).stderr(errors).process_group(0);
+    command.stdin(Stdio::null()).stdout(output).stderr(errors);
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child: Child = command.spawn().map_err(|error| {
+    let (mut group, _) = crate::child::spawn(&mut command, Tether::Kill).map_err(|error| {
         Error::Usage(format!("cannot start {program}: {}", crate::vocab::io_reason(&error)))
     })?;
-    let group = child.id() as i32;
-    crate::interrupt::track_group(group);
     let mut asked = false;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(error) => {
-                crate::interrupt::untrack_group(group);
-                return Err(Error::Usage(format!("cannot wait for {program}: {error}")));
-            }
-        }
+    while !group.exited_within(Duration::from_millis(20)) {
         if crate::interrupt::requested() && !asked {
-            let _ = killpg(Pid::from_raw(group), Signal::SIGINT);
+            group.signal(Signal::SIGINT);
             asked = true;
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    }
     // Whatever the child left in its group goes with it.
-    let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-    crate::interrupt::untrack_group(group);
+    let ended = group.end(Duration::ZERO);
+    let status =
+        ended.status.ok_or_else(|| Error::Usage(format!("cannot wait for {program}: it was not ours to reap")))?;
     Ok(if asked { None } else { Some(status) })
 }
 
