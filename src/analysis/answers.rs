@@ -475,28 +475,7 @@ fn fit_workers(
         }
         None => Err(AMDAHL_MIN_COUNTS),
     };
-    let usl = match scaling::fit_usl(&measured) {
-        Some(model) => {
-            // σ and κ by their profiles, which hold at the bound κ = 0; the
-            // peak, a function of both, by the bootstrap.
-            let shape = scaling::usl_intervals(&measured, &model);
-            let intervals = scaling::bootstrap_rounds(&rounds, |medians| {
-                let fit = scaling::fit_usl(&pairs(&xs, medians))?;
-                // A resample without a peak has N* = ∞.
-                let peak = fit.peak_workers().unwrap_or(f64::INFINITY);
-                Some(vec![peak, fit.peak_speedup().unwrap_or(f64::INFINITY)])
-            });
-            Ok(UslFit {
-                model,
-                sigma: FittedParameter { value: model.sigma, interval: shape.map(|(sigma, _)| sigma) },
-                kappa: FittedParameter { value: model.kappa, interval: shape.map(|(_, kappa)| kappa) },
-                peak_workers: model.peak_workers().map(|value| estimate(value, &intervals, 0)),
-                peak_speedup: model.peak_speedup().map(|value| estimate(value, &intervals, 1)),
-                rms: scaling::relative_rms(&measured, |n| model.speedup(n)),
-            })
-        }
-        None => Err(USL_MIN_COUNTS),
-    };
+    let usl = fit_usl(&xs, &measured, &rounds);
     WorkerScaling {
         group: group.clone(),
         strategy: strategy.to_owned(),
@@ -519,6 +498,28 @@ fn fit_workers(
         left_out,
         rounds,
     }
+}
+
+/// The USL over the worker counts `xs` and their speedups: σ and κ by
+/// their profiles, which hold at the bound κ = 0; the peak, a function of
+/// both, by the bootstrap over `rounds`.
+fn fit_usl(xs: &[f64], measured: &[(f64, f64)], rounds: &[Vec<f64>]) -> Result<UslFit, usize> {
+    let model = scaling::fit_usl(measured).ok_or(USL_MIN_COUNTS)?;
+    let shape = scaling::usl_intervals(measured, &model);
+    let intervals = scaling::bootstrap_rounds(rounds, |medians| {
+        let fit = scaling::fit_usl(&pairs(xs, medians))?;
+        // A resample without a peak has N* = ∞.
+        let peak = fit.peak_workers().unwrap_or(f64::INFINITY);
+        Some(vec![peak, fit.peak_speedup().unwrap_or(f64::INFINITY)])
+    });
+    Ok(UslFit {
+        model,
+        sigma: FittedParameter { value: model.sigma, interval: shape.map(|(sigma, _)| sigma) },
+        kappa: FittedParameter { value: model.kappa, interval: shape.map(|(_, kappa)| kappa) },
+        peak_workers: model.peak_workers().map(|value| estimate(value, &intervals, 0)),
+        peak_speedup: model.peak_speedup().map(|value| estimate(value, &intervals, 1)),
+        rms: scaling::relative_rms(measured, |n| model.speedup(n)),
+    })
 }
 
 /// Per workload and way of running it (strategy and workers; chunk sizes

@@ -403,23 +403,7 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     let prepared = Prepared::of(&args.job, &args.common)?;
     let walker = prepared.walker(&args.common);
     let quiet = args.common.quiet;
-    let good = git::commits(&prepared.repo, &format!("{},", args.good)).map_err(Error::Usage)?;
-    let good_id = &good[0].id;
-    let bad_id = git::resolve(&prepared.repo, &args.bad).map_err(Error::Usage)?;
-    if *good_id == bad_id
-        || git::git(&prepared.repo, &["merge-base", "--is-ancestor", good_id, &bad_id]).is_err()
-    {
-        return Err(Error::Usage(format!(
-            "--good {} is not an earlier commit of --bad {}'s history; bisect needs good before bad",
-            args.good, args.bad
-        )));
-    }
-    let after =
-        git::commits(&prepared.repo, &format!("{}..{}", args.good, args.bad)).map_err(Error::Usage)?;
-    if after.last().is_none_or(|last| last.id != bad_id) {
-        return Err(Error::Usage(format!("--bad {}: no commits after --good {}", args.bad, args.good)));
-    }
-    let commits: Vec<Commit> = good.into_iter().chain(after).collect();
+    let commits = good_to_bad(&prepared.repo, &args.good, &args.bad)?;
     let entry = chosen_entry(&prepared.job, &walker.host, args.entry.as_deref())?;
     let label = words::entry_label(&entry, 1);
 
@@ -500,6 +484,24 @@ fn bisect(args: &HistoryBisectArgs) -> Result<i32, Error> {
     ));
     print(&text)?;
     Ok(EXIT_OK)
+}
+
+/// The commits from `good` to `bad`, both included, oldest first; refused
+/// where `good` is not an earlier commit of `bad`'s history.
+fn good_to_bad(repo: &Path, good: &str, bad: &str) -> Result<Vec<Commit>, Error> {
+    let first = git::commits(repo, &format!("{good},")).map_err(Error::Usage)?;
+    let good_id = &first[0].id;
+    let bad_id = git::resolve(repo, bad).map_err(Error::Usage)?;
+    if *good_id == bad_id || git::git(repo, &["merge-base", "--is-ancestor", good_id, &bad_id]).is_err() {
+        return Err(Error::Usage(format!(
+            "--good {good} is not an earlier commit of --bad {bad}'s history; bisect needs good before bad"
+        )));
+    }
+    let after = git::commits(repo, &format!("{good}..{bad}")).map_err(Error::Usage)?;
+    if after.last().is_none_or(|last| last.id != bad_id) {
+        return Err(Error::Usage(format!("--bad {bad}: no commits after --good {good}")));
+    }
+    Ok(first.into_iter().chain(after).collect())
 }
 
 /// The entry of the plan whose label holds `words` (or the only one).

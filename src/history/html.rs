@@ -126,41 +126,51 @@ fn chart(timeline: &Timeline, found: &[Found], members: &[usize], labels: &[Stri
         }
     }
     for (slot, &member) in members.iter().enumerate() {
-        let colour = COLOURS[slot % COLOURS.len()];
-        let series = &timeline.series[member];
-        let line: Vec<String> = series
-            .points
-            .iter()
-            .map(|point| format!("{:.1},{:.1}", x(point.commit), y(point.median)))
-            .collect();
-        let _ = writeln!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" points=\"{}\"/>", line.join(" "));
-        for point in &series.points {
-            let commit = &timeline.commits[point.commit];
-            let _ = writeln!(
-                svg,
-                "<line x1=\"{0:.1}\" y1=\"{1:.1}\" x2=\"{0:.1}\" y2=\"{2:.1}\" stroke=\"{colour}\"/>\
-                 <circle cx=\"{0:.1}\" cy=\"{3:.1}\" r=\"2.5\" fill=\"{colour}\"><title>{4} {5}: {6} ({7} runs)</title></circle>",
-                x(point.commit),
-                y(point.low),
-                y(point.high),
-                y(point.median),
-                escape(commit.short()),
-                escape(&commit.subject),
-                crate::report::human_seconds(point.median),
-                point.runs
-            );
-        }
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{LEFT}\" y=\"{:.1}\" width=\"12\" height=\"3\" fill=\"{colour}\"/><text x=\"{}\" y=\"{:.1}\">{}</text>",
-            HEIGHT + 18.0 * slot as f64 - 4.0,
-            LEFT + 18.0,
-            HEIGHT + 18.0 * slot as f64,
-            escape(&labels[member])
-        );
+        draw_series(&mut svg, timeline, member, slot, &labels[member], (&x, &y));
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// One entry's medians over the commits, as a line with each median's
+/// interval, and its legend line (`slot`: its place in the group).
+fn draw_series(
+    svg: &mut String,
+    timeline: &Timeline,
+    member: usize,
+    slot: usize,
+    label: &str,
+    (x, y): (&dyn Fn(usize) -> f64, &dyn Fn(f64) -> f64),
+) {
+    let colour = COLOURS[slot % COLOURS.len()];
+    let series = &timeline.series[member];
+    let line: Vec<String> =
+        series.points.iter().map(|point| format!("{:.1},{:.1}", x(point.commit), y(point.median))).collect();
+    let _ = writeln!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" points=\"{}\"/>", line.join(" "));
+    for point in &series.points {
+        let commit = &timeline.commits[point.commit];
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{0:.1}\" y1=\"{1:.1}\" x2=\"{0:.1}\" y2=\"{2:.1}\" stroke=\"{colour}\"/>\
+             <circle cx=\"{0:.1}\" cy=\"{3:.1}\" r=\"2.5\" fill=\"{colour}\"><title>{4} {5}: {6} ({7} runs)</title></circle>",
+            x(point.commit),
+            y(point.low),
+            y(point.high),
+            y(point.median),
+            escape(commit.short()),
+            escape(&commit.subject),
+            crate::report::human_seconds(point.median),
+            point.runs
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{LEFT}\" y=\"{:.1}\" width=\"12\" height=\"3\" fill=\"{colour}\"/><text x=\"{}\" y=\"{:.1}\">{}</text>",
+        HEIGHT + 18.0 * slot as f64 - 4.0,
+        LEFT + 18.0,
+        HEIGHT + 18.0 * slot as f64,
+        escape(label)
+    );
 }
 
 fn escape(text: &str) -> String {

@@ -182,8 +182,9 @@ fn run_child(mut command: Command, log: &Path) -> Result<Option<ExitStatus>, Err
     }
     // Whatever the child left in its group goes with it.
     let ended = group.end(Duration::ZERO);
-    let status =
-        ended.status.ok_or_else(|| Error::Usage(format!("cannot wait for {program}: it was not ours to reap")))?;
+    let status = ended
+        .status
+        .ok_or_else(|| Error::Usage(format!("cannot wait for {program}: it was not ours to reap")))?;
     Ok(if asked { None } else { Some(status) })
 }
 

@@ -113,6 +113,10 @@ const GOLDEN: &[(&str, &[Pinned])] = &[
         ("crazy iterations=200000 · 20 items · serial", "xd929f5f662594714", "x47e21336c2554e50"),
         ("crazy iterations=400000 · 20 items · serial", "xb17472feb36bb730", "x3332f19a9d1513a5"),
     ]),
+    ("history", &[
+        ("crazy · 20 items · serial", "x7a9d178f38d98627", "x52e0f8242e27db2f"),
+        ("crazy · 20 items · processes ×2 · chunk auto:guided", "xbe93e3ff5fceafc6", "xce1bea70a499f4ca"),
+    ]),
     ("io-bound", &[
         ("wait · 40 items · serial", "xc406f98e2fee0203", "xcb4b2fcfa965def3"),
         ("wait · 40 items · threads ×2", "x1362fcf770f6c528", "xc7a64a5fc0e6b969"),
