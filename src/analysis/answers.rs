@@ -102,7 +102,7 @@ pub struct UslFit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerScaling {
     pub group: GroupId,
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Logical CPUs of the host that measured it.
     pub cpus: usize,
     pub points: Vec<WorkerPoint>,
@@ -191,7 +191,7 @@ pub struct Prediction {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostFit {
     pub key: WorkloadKey,
-    pub strategy: String,
+    pub strategy: Strategy,
     pub workers: usize,
     /// (list size, median seconds).
     pub points: Vec<(usize, f64)>,
@@ -211,7 +211,7 @@ pub struct CostFit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostNotFitted {
     pub key: WorkloadKey,
-    pub strategy: String,
+    pub strategy: Strategy,
     pub workers: usize,
     /// The list sizes judged.
     pub sizes: Vec<usize>,
@@ -249,7 +249,7 @@ impl BreakEvenFit {
 pub struct Choice {
     pub list_size: usize,
     /// `serial` when nothing beats it by [`WORTH`].
-    pub strategy: String,
+    pub strategy: Strategy,
     pub workers: usize,
     pub speedup: f64,
     pub speedup_ci: Option<Interval>,
@@ -257,7 +257,7 @@ pub struct Choice {
     /// no serial entry, the measured entry with the fewest workers
     /// (strategy, workers), and the choice is that entry where nothing
     /// clearly beats it.
-    pub reference: Option<(String, usize)>,
+    pub reference: Option<(Strategy, usize)>,
     /// Other entries were measured, but none clearly beats the reference:
     /// they are within its noise (or slower).
     pub rest_within_noise: bool,
@@ -267,7 +267,7 @@ impl Choice {
     /// Whether the choice is what the speedups are against (serial, or the
     /// reference of a group without serial): nothing clearly beat it.
     pub fn is_reference(&self) -> bool {
-        self.strategy == Strategy::Serial.name()
+        self.strategy == Strategy::Serial
             || self
                 .reference
                 .as_ref()
@@ -315,7 +315,7 @@ pub struct Recommendation {
     pub capped_at: Option<usize>,
     /// With `--predict N`: the best choice's strategy at the largest size,
     /// on a machine with N CPUs.
-    pub prediction: Option<(String, Prediction)>,
+    pub prediction: Option<(Strategy, Prediction)>,
     /// With `--predict N` and no prediction: why not.
     pub no_prediction: Option<&'static str>,
 }
@@ -386,23 +386,23 @@ fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling
     };
     // Per strategy and worker count, the chunk size with the best speedup;
     // and those where no chunk size was judged (busy).
-    let mut best: BTreeMap<(&str, usize), &EntryStats> = BTreeMap::new();
-    let mut busy: BTreeMap<(&str, usize), Busy> = BTreeMap::new();
+    let mut best: BTreeMap<(Strategy, usize), &EntryStats> = BTreeMap::new();
+    let mut busy: BTreeMap<(Strategy, usize), Busy> = BTreeMap::new();
     for entry in entries.iter().filter(|entry| entry.id.strategy != Strategy::Serial) {
         if let Some(not_judged) = entry.busy {
-            busy.entry((entry.id.strategy.name(), entry.id.workers)).or_insert(not_judged);
+            busy.entry((entry.id.strategy, entry.id.workers)).or_insert(not_judged);
             continue;
         }
         let Some(speedup) = entry.speedup.filter(|speedup| speedup.is_finite() && *speedup > 0.0) else {
             continue;
         };
-        let slot = best.entry((entry.id.strategy.name(), entry.id.workers)).or_insert(entry);
+        let slot = best.entry((entry.id.strategy, entry.id.workers)).or_insert(entry);
         if slot.speedup.is_some_and(|current| speedup > current) {
             *slot = entry;
         }
     }
     busy.retain(|key, _| !best.contains_key(key));
-    let mut by_strategy: BTreeMap<&str, (Vec<&EntryStats>, Vec<LeftOut>)> = BTreeMap::new();
+    let mut by_strategy: BTreeMap<Strategy, (Vec<&EntryStats>, Vec<LeftOut>)> = BTreeMap::new();
     for ((strategy, _), entry) in best {
         by_strategy.entry(strategy).or_default().0.push(entry);
     }
@@ -421,7 +421,7 @@ fn worker_scaling(group: &GroupId, entries: &[&EntryStats]) -> Vec<WorkerScaling
 
 fn fit_workers(
     group: &GroupId,
-    strategy: &str,
+    strategy: Strategy,
     cpus: usize,
     serial: &EntryStats,
     entries: &[&EntryStats],
@@ -478,7 +478,7 @@ fn fit_workers(
     let usl = fit_usl(&xs, &measured, &rounds);
     WorkerScaling {
         group: group.clone(),
-        strategy: strategy.to_owned(),
+        strategy,
         cpus,
         karp_flatt_trend: scaling::karp_flatt_change(&karp_flatt).filter(|_| enough).map(|change| {
             let interval = scaling::bootstrap_rounds(&rounds, |medians| {
@@ -541,7 +541,7 @@ fn cost_fits(analysis: &Analysis) -> (Vec<CostFit>, Vec<CostNotFitted>) {
         {
             not_fitted.push(CostNotFitted {
                 key: key.clone(),
-                strategy: strategy.clone(),
+                strategy: *strategy,
                 workers: *workers,
                 sizes,
                 left_out,
@@ -553,15 +553,15 @@ fn cost_fits(analysis: &Analysis) -> (Vec<CostFit>, Vec<CostNotFitted>) {
         };
         let serial = ways
             .series
-            .get(&(key.clone(), Strategy::Serial.name().to_owned(), 1))
-            .filter(|serial| strategy != Strategy::Serial.name() && serial.len() >= COST_MIN_SIZES);
+            .get(&(key.clone(), Strategy::Serial, 1))
+            .filter(|serial| *strategy != Strategy::Serial && serial.len() >= COST_MIN_SIZES);
         fits.extend(fit_way(way, by_size, serial, left_out));
     }
     (fits, not_fitted)
 }
 
 /// A way of running a workload: (workload, strategy, workers).
-type Way = (WorkloadKey, String, usize);
+type Way = (WorkloadKey, Strategy, usize);
 
 /// The fastest entry at each list size, by size.
 type BySize<'a> = BTreeMap<usize, &'a EntryStats>;
@@ -578,8 +578,7 @@ impl<'a> CostWays<'a> {
     fn of(analysis: &'a Analysis) -> CostWays<'a> {
         let mut ways = CostWays { series: BTreeMap::new(), busy: BTreeMap::new() };
         for entry in &analysis.entries {
-            let key =
-                (WorkloadKey::of(&entry.id.group), entry.id.strategy.name().to_owned(), entry.id.workers);
+            let key = (WorkloadKey::of(&entry.id.group), entry.id.strategy, entry.id.workers);
             if let Some(not_judged) = entry.busy {
                 ways.busy.entry(key).or_default().entry(entry.id.group.list_size).or_insert(not_judged);
                 continue;
@@ -638,7 +637,7 @@ fn fit_way(way: &Way, by_size: &BySize, serial: Option<&BySize>, left_out: Vec<L
     let measured_beats = measured_beats(by_size);
     Some(CostFit {
         key: key.clone(),
-        strategy: strategy.clone(),
+        strategy: *strategy,
         workers: *workers,
         points: by_size.keys().copied().zip(medians.iter().copied()).collect(),
         line,

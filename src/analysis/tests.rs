@@ -406,7 +406,7 @@ fn a_busy_entry_gets_no_verdict_and_is_never_recommended_nor_compared_with() {
     let answers = answers::answers(&analysis, None);
     let recommendation = &answers.recommendations[0];
     let choice = &recommendation.choices[0];
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("processes", 2), "{choice:?}");
+    assert_eq!((choice.strategy.name(), choice.workers), ("processes", 2), "{choice:?}");
     assert_eq!(recommendation.not_judged, vec![(threads.id.clone(), threads.busy.unwrap())]);
     assert!(crossover(&analysis).iter().all(|found| match found {
         Crossover::Point { strategy, .. } => *strategy != Strategy::Threads,
@@ -538,7 +538,7 @@ fn a_busy_list_size_is_left_out_of_break_even_and_crossover() {
     }
     let analysis = analyze(&rows).unwrap();
     let answers = answers::answers(&analysis, None);
-    let threads = answers.costs.iter().find(|fit| fit.strategy == "threads").unwrap();
+    let threads = answers.costs.iter().find(|fit| fit.strategy == Strategy::Threads).unwrap();
     let sizes: Vec<usize> = threads.points.iter().map(|(size, _)| *size).collect();
     assert_eq!(sizes, [10, 100, 10_000]);
     assert_eq!(threads.left_out.len(), 1);
@@ -557,7 +557,7 @@ fn a_busy_list_size_is_left_out_of_break_even_and_crossover() {
     // Two sizes left: no line, and the answers say why.
     let rows: Vec<_> = rows.into_iter().filter(|row| row["list_size"] != "10000").collect();
     let answers = answers::answers(&analyze(&rows).unwrap(), None);
-    assert!(answers.costs.iter().all(|fit| fit.strategy != "threads"));
+    assert!(answers.costs.iter().all(|fit| fit.strategy != Strategy::Threads));
     assert_eq!(answers.costs_not_fitted.len(), 1);
     let text = crate::report::scaling::text(&answers, 1);
     assert!(
@@ -585,7 +585,7 @@ fn a_cpu_bound_speedup_past_the_usable_cpus_is_named_and_never_recommended() {
     )));
     let answers = answers::answers(&analysis, None);
     let choice = &answers.recommendations[0].choices[0];
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("serial", 1), "{choice:?}");
+    assert_eq!((choice.strategy.name(), choice.workers), ("serial", 1), "{choice:?}");
     // 1.9× on two CPUs is physics, not a warning.
     let mut rows = Vec::new();
     for repetition in 1..=10 {
@@ -595,7 +595,7 @@ fn a_cpu_bound_speedup_past_the_usable_cpus_is_named_and_never_recommended() {
     let analysis = analyze(&rows).unwrap();
     assert!(!warnings(&analysis).iter().any(|warning| matches!(warning, Warning::BeyondCpus { .. })));
     let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 2), "{choice:?}");
+    assert_eq!((choice.strategy.name(), choice.workers), ("threads", 2), "{choice:?}");
 }
 
 #[test]
@@ -608,8 +608,8 @@ fn without_serial_the_entries_are_compared_with_the_fewest_workers() {
     }
     let analysis = analyze(&rows).unwrap();
     let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 2), "{choice:?}");
-    assert_eq!(choice.reference, Some(("threads".to_owned(), 1)));
+    assert_eq!((choice.strategy.name(), choice.workers), ("threads", 2), "{choice:?}");
+    assert_eq!(choice.reference, Some((Strategy::Threads, 1)));
     assert!((choice.speedup - 2.0).abs() < 1e-9, "{choice:?}");
     // Nothing clearly faster: the fewest workers, never serial.
     let mut rows = Vec::new();
@@ -621,7 +621,7 @@ fn without_serial_the_entries_are_compared_with_the_fewest_workers() {
     }
     let analysis = analyze(&rows).unwrap();
     let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 1), "{choice:?}");
+    assert_eq!((choice.strategy.name(), choice.workers), ("threads", 1), "{choice:?}");
     assert!(choice.rest_within_noise);
 }
 
@@ -636,7 +636,7 @@ fn no_clear_difference_is_never_recommended_over_serial() {
     let analysis = analyze(&rows).unwrap();
     assert_eq!(analysis.entries[1].verdict, Some(Verdict::NoClearDifference));
     let choice = &answers::answers(&analysis, None).recommendations[0].choices[0];
-    assert_eq!(choice.strategy, "serial", "{choice:?}");
+    assert_eq!(choice.strategy, Strategy::Serial, "{choice:?}");
     assert!(choice.rest_within_noise);
 }
 

@@ -351,7 +351,7 @@ fn speedup_chart(group: &GroupId, entries: &[&EntryStats], fits: &[&WorkerScalin
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color))
             });
             let _ = chart.draw_series(data.iter().map(|point| Circle::new(*point, 4, color.filled())));
-            for fit in fits.iter().filter(|fit| fit.strategy == *strategy) {
+            for fit in fits.iter().filter(|fit| fit.strategy.name() == strategy.as_str()) {
                 let curve = |speedup: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
                     (0..=200)
                         .map(|step| 1.0 + (max_workers as f64 - 1.0) * step as f64 / 200.0)
@@ -414,7 +414,7 @@ fn cost_chart(title: &str, fits: &[&CostFit]) -> String {
     log_log_chart(format!("{title}: time against list size"), (x_range, y_range), "median time", |chart| {
         for (index, fit) in fits.iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
-            let name = if fit.strategy == Strategy::Serial.name() {
+            let name = if fit.strategy == Strategy::Serial {
                 Strategy::Serial.name().to_owned()
             } else {
                 format!("{} ×{}", fit.strategy, fit.workers)

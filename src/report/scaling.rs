@@ -281,7 +281,7 @@ pub fn cost_sentence(fit: &CostFit, hosts: usize) -> String {
 
 /// A cost line that list sizes not judged (busy) left unfitted.
 pub fn cost_not_fitted_sentence(unfitted: &CostNotFitted, hosts: usize) -> String {
-    let how = if unfitted.strategy == Strategy::Serial.name() {
+    let how = if unfitted.strategy == Strategy::Serial {
         format!("{} (what every pool's break-even is measured against)", unfitted.strategy)
     } else {
         format!("{} ×{}", unfitted.strategy, unfitted.workers)
@@ -296,7 +296,7 @@ pub fn cost_not_fitted_sentence(unfitted: &CostNotFitted, hosts: usize) -> Strin
 }
 
 fn how(choice: &Choice) -> String {
-    if choice.strategy == Strategy::Serial.name() {
+    if choice.strategy == Strategy::Serial {
         Strategy::Serial.name().to_owned()
     } else {
         format!("{} ×{}", choice.strategy, choice.workers)
@@ -423,7 +423,7 @@ fn not_judged_text(recommendation: &Recommendation) -> String {
     format!("{text}: {}", words::JUDGE_AGAIN)
 }
 
-pub fn prediction_text(strategy: &str, prediction: &Prediction) -> String {
+pub fn prediction_text(strategy: &Strategy, prediction: &Prediction) -> String {
     let model = match prediction.model {
         Model::Usl => "the USL",
         Model::Amdahl => "Amdahl's law",
@@ -592,7 +592,7 @@ pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
         let lead = |model| ScalingRow {
             key: Some(key),
             list_size: fit.group.list_size.to_string(),
-            strategy: &fit.strategy,
+            strategy: fit.strategy.name(),
             model,
             points: fit.points.len(),
             ..ScalingRow::default()
@@ -619,7 +619,7 @@ pub fn to_csv(answers: &Answers, param_names: &[String]) -> Vec<u8> {
         write(ScalingRow {
             key: Some(&fit.key),
             list_size: String::new(),
-            strategy: &fit.strategy,
+            strategy: fit.strategy.name(),
             model: "cost",
             points: fit.points.len(),
             fixed_s: Some(&fit.fixed_s),

@@ -149,7 +149,7 @@ fn best_choice<'a>(
     capped: &[&WorkerScaling],
 ) -> Option<(&'a EntryStats, f64, Option<Interval>)> {
     let allowed = |entry: &EntryStats| {
-        !capped.iter().any(|fit| fit.strategy == entry.id.strategy.name() && entry.id.workers > fit.cpus)
+        !capped.iter().any(|fit| fit.strategy == entry.id.strategy && entry.id.workers > fit.cpus)
     };
     let candidates: Vec<(&EntryStats, f64, Option<Interval>)> = entries
         .iter()
@@ -180,11 +180,11 @@ fn choice_at(
     reference: Option<&EntryStats>,
     measured_others: usize,
 ) -> Choice {
-    let reference_cell = reference.map(|base| (base.id.strategy.name().to_owned(), base.id.workers));
+    let reference_cell = reference.map(|base| (base.id.strategy, base.id.workers));
     match (choice, reference) {
         (Some((entry, speedup, interval)), _) => Choice {
             list_size,
-            strategy: entry.id.strategy.name().to_owned(),
+            strategy: entry.id.strategy,
             workers: entry.id.workers,
             speedup,
             speedup_ci: interval,
@@ -193,7 +193,7 @@ fn choice_at(
         },
         (None, Some(base)) => Choice {
             list_size,
-            strategy: base.id.strategy.name().to_owned(),
+            strategy: base.id.strategy,
             workers: base.id.workers,
             speedup: 1.0,
             speedup_ci: None,
@@ -202,7 +202,7 @@ fn choice_at(
         },
         (None, None) => Choice {
             list_size,
-            strategy: Strategy::Serial.name().to_owned(),
+            strategy: Strategy::Serial,
             workers: 1,
             speedup: 1.0,
             speedup_ci: None,
@@ -219,15 +219,20 @@ fn predicted(
     choices: &[Choice],
     fits: &[WorkerScaling],
     predict: Option<usize>,
-) -> (Option<(String, Prediction)>, Option<&'static str>) {
+) -> (Option<(Strategy, Prediction)>, Option<&'static str>) {
     let fit = choices.last().and_then(|largest| {
         fits.iter()
             .filter(|fit| WorkloadKey::of(&fit.group) == *key && fit.group.list_size == largest.list_size)
-            .max_by_key(|fit| (fit.strategy == largest.strategy, fit.usl.is_ok()))
+            // The chosen strategy's fit, else one that can predict (the
+            // USL, else Amdahl's law); among equals, the last in strategy
+            // order, so that the choice never rests on how names sort.
+            .max_by_key(|fit| {
+                (fit.strategy == largest.strategy, fit.usl.is_ok(), fit.amdahl.is_ok(), fit.strategy)
+            })
     });
     let prediction = predict
         .zip(fit)
-        .and_then(|(workers, fit)| fit.predict(workers).map(|prediction| (fit.strategy.clone(), prediction)));
+        .and_then(|(workers, fit)| fit.predict(workers).map(|prediction| (fit.strategy, prediction)));
     let no_prediction = match (predict, &prediction, fit) {
         (Some(_), None, None) => Some(
             "no strategy was measured at 3 or more worker counts at the largest list size \

@@ -147,6 +147,6 @@ fn without_serial_an_entry_that_failed_every_run_is_no_reference() {
     );
     let answers = answers(&fewest_failed, None);
     let choice = &answers.recommendations[0].choices[0];
-    assert_eq!(choice.reference, Some(("threads".to_owned(), 2)), "{choice:?}");
-    assert_eq!((choice.strategy.as_str(), choice.workers), ("threads", 4), "{choice:?}");
+    assert_eq!(choice.reference, Some((Strategy::Threads, 2)), "{choice:?}");
+    assert_eq!((choice.strategy.name(), choice.workers), ("threads", 4), "{choice:?}");
 }
