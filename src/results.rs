@@ -448,15 +448,20 @@ impl RunTable {
     }
 }
 
-/// Reads a per-run CSV, dropping a last line that a killed writer left
-/// incomplete and any row of another length than the header.
-pub fn read(bytes: &[u8]) -> RunTable {
-    // A complete row ends with a newline; anything after the last one is torn.
+/// A reader of a CSV's complete lines: a complete row ends with a newline,
+/// and anything after the last one is a row a killed writer tore.
+pub fn complete_rows(bytes: &[u8]) -> csv::Reader<&[u8]> {
     let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
         Some(end) => &bytes[..=end],
         None => &bytes[..0],
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
+    csv::ReaderBuilder::new().flexible(true).from_reader(complete)
+}
+
+/// Reads a per-run CSV, dropping a last line that a killed writer left
+/// incomplete and any row of another length than the header.
+pub fn read(bytes: &[u8]) -> RunTable {
+    let mut reader = complete_rows(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(str::to_owned).collect(),
         Err(_) => return RunTable::default(),

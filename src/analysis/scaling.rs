@@ -116,19 +116,24 @@ pub fn fit_amdahl(points: &[(f64, f64)]) -> Option<Amdahl> {
     let steps = 200;
     let best =
         (0..=steps).min_by(|a, b| sse(*a as f64 / steps as f64).total_cmp(&sse(*b as f64 / steps as f64)))?;
-    let (mut low, mut high) =
-        ((best.max(1) - 1) as f64 / steps as f64, ((best + 1).min(steps)) as f64 / steps as f64);
+    let bracket = ((best.max(1) - 1) as f64 / steps as f64, ((best + 1).min(steps)) as f64 / steps as f64);
+    Some(Amdahl { serial_fraction: golden_section(bracket, 60, sse) })
+}
+
+/// The minimum of `f` within `(low, high)`, where it has one, narrowed by
+/// golden-section search over `rounds` steps: the middle of what is left.
+pub(super) fn golden_section((mut low, mut high): (f64, f64), rounds: usize, f: impl Fn(f64) -> f64) -> f64 {
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
-    for _ in 0..60 {
+    for _ in 0..rounds {
         let left = high - ratio * (high - low);
         let right = low + ratio * (high - low);
-        if sse(left) <= sse(right) {
+        if f(left) <= f(right) {
             high = right;
         } else {
             low = left;
         }
     }
-    Some(Amdahl { serial_fraction: (low + high) / 2.0 })
+    (low + high) / 2.0
 }
 
 // ---------------------------------------------------------------- USL

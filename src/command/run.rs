@@ -240,7 +240,8 @@ fn run_job(
         return Ok(JobEnd::Interrupted);
     }
     let other_load = report::env::OtherLoad::of(&outcome.totals);
-    let env = report::env::describe(job, host, shard, invocation.order_seed, invocation.checks, &other_load);
+    let env = report::env::Env::of(job, host, shard, invocation.order_seed, invocation.checks, &other_load)
+        .to_text();
     let (analysis, answers) = match files.put_in_place(job, plan, &mut rows, &env) {
         Ok(done) => done,
         Err(error) => {

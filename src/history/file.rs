@@ -64,11 +64,7 @@ pub fn read(path: &Path) -> Result<History, Error> {
 /// complete lines, of the header's length, up to the first that does not
 /// parse.
 pub fn parse(bytes: &[u8]) -> Result<History, String> {
-    let complete = match bytes.iter().rposition(|byte| *byte == b'\n') {
-        Some(end) => &bytes[..=end],
-        None => &bytes[..0],
-    };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(complete);
+    let mut reader = crate::results::complete_rows(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(str::to_owned).collect(),
         Err(_) => return Ok(History::default()),

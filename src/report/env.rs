@@ -269,18 +269,6 @@ impl OtherLoad {
     }
 }
 
-/// env.json's text for a run; see [`Env::of`].
-pub fn describe(
-    job: &Job,
-    host: &Host,
-    shard: Option<&ShardInfo>,
-    order_seed: u64,
-    checks: &Checks,
-    other_load: &OtherLoad,
-) -> String {
-    Env::of(job, host, shard, order_seed, checks, other_load).to_text()
-}
-
 /// Where a result file's env.json lies: beside it, `NAME.env.json` for
 /// `NAME.csv` and for its `NAME.summary.csv` alike.
 pub fn beside(csv: &Path) -> PathBuf {

@@ -15,7 +15,7 @@
 //! (SSE(θ) − SSE_min) / (SSE_min / (n − 3)) ≤ F(1, n − 3) at [`LEVEL`],
 //! SSE(θ) being the least sum of squares with θ held.
 
-use super::{Interval, LEVEL, Usl, relative_squared_error};
+use super::{Interval, LEVEL, Usl, golden_section, relative_squared_error};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Which shape parameter a profile holds.
@@ -62,18 +62,8 @@ fn profile(points: &[(f64, f64)], held: Held, value: f64) -> f64 {
         Held::Kappa => sigma_grid().collect(),
     };
     let best = (0..grid.len()).min_by(|a, b| sse(grid[*a]).total_cmp(&sse(grid[*b]))).unwrap_or(0);
-    let (mut low, mut high) = (grid[best.saturating_sub(1)], grid[(best + 1).min(grid.len() - 1)]);
-    let ratio = (5f64.sqrt() - 1.0) / 2.0;
-    for _ in 0..40 {
-        let left = high - ratio * (high - low);
-        let right = low + ratio * (high - low);
-        if sse(left) <= sse(right) {
-            high = right;
-        } else {
-            low = left;
-        }
-    }
-    sse((low + high) / 2.0).min(sse(grid[best]))
+    let bracket = (grid[best.saturating_sub(1)], grid[(best + 1).min(grid.len() - 1)]);
+    sse(golden_section(bracket, 40, sse)).min(sse(grid[best]))
 }
 
 /// F(1, df) at [`LEVEL`]: the square of Student's t at (1 + LEVEL)/2.
