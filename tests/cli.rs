@@ -254,6 +254,12 @@ fn the_run_csv_has_the_documented_columns_in_order() {
     assert_eq!(summary.len(), 6);
     for row in &summary {
         assert_eq!((row["runs"].as_str(), row["failures"].as_str()), ("1", "0"));
+        // One run an entry: where other load disturbed it (this machine is
+        // shared), the entry is not judged and has no speedup, as it says.
+        if !row["not_judged"].is_empty() {
+            assert_eq!((row["speedup"].as_str(), row["efficiency"].as_str()), ("", ""), "{row:?}");
+            continue;
+        }
         let speedup: f64 = row["speedup"].parse().unwrap();
         let efficiency: f64 = row["efficiency"].parse().unwrap();
         let workers: f64 = row["workers"].parse().unwrap();
@@ -1153,7 +1159,7 @@ fn the_same_rows_always_give_the_same_summary_byte_for_byte() {
     assert_eq!(work.read("one.csv"), written);
     assert_eq!(work.read("two.csv"), written);
     let (_, summary) = work.rows("results/sleepy.summary.csv");
-    for row in &summary {
+    for row in summary.iter().filter(|row| row["not_judged"].is_empty()) {
         let median: f64 = row["median_s"].parse().unwrap();
         let low: f64 = row["median_ci_low_s"].parse().unwrap();
         let high: f64 = row["median_ci_high_s"].parse().unwrap();
