@@ -163,10 +163,17 @@ impl Sched {
         status.lines().find_map(|line| line.strip_prefix("nonvoluntary_ctxt_switches:")?.trim().parse().ok())
     }
 
+    /// A task's `schedstat` alone, without its switches: one small read,
+    /// for where a run's clock is running (a command's process between
+    /// items).
+    pub fn of_schedstat(path: &str) -> Option<Sched> {
+        Sched::parse(&std::fs::read_to_string(path).ok()?)
+    }
+
     /// The counters of one task (`/proc/PID/schedstat` is the thread group
-    /// leader's, `/proc/PID/task/TID/schedstat` any thread's). A zombie's
-    /// are still there until it is reaped. `None` where the kernel keeps
-    /// none or the task is gone.
+    /// leader's, `/proc/PID/task/TID/schedstat` any thread's), its switches
+    /// from the `status` beside it. A zombie's are still there until it is
+    /// reaped. `None` where the kernel keeps none or the task is gone.
     pub fn of_file(path: &str) -> Option<Sched> {
         let mut sched = Sched::parse(&std::fs::read_to_string(path).ok()?)?;
         // The task's `status` beside it counts its switches.

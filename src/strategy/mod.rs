@@ -327,9 +327,17 @@ pub fn reaped_children_cpu() -> Duration {
     })
 }
 
-/// CPU time a live (or not yet reaped) child has used, and its wait for a
-/// CPU: the scheduler's nanosecond counts from `/proc/PID/schedstat`;
-/// `None` where the kernel keeps no schedstat (see [`child_ticks`]).
+/// A child's `schedstat` alone (see [`Sched::of_schedstat`]): what an
+/// `argv` slot reads between one item's process and the next, while the
+/// run's clock runs; its switches stay unread, so the run has none.
+pub fn child_sched_in_run(pid: u32) -> Option<Sched> {
+    Sched::of_schedstat(&format!("/proc/{pid}/schedstat"))
+}
+
+/// CPU time a live (or not yet reaped) child has used, its wait for a CPU
+/// (the scheduler's nanosecond counts from `/proc/PID/schedstat`) and its
+/// involuntary switches (`/proc/PID/status`); `None` where the kernel
+/// keeps no schedstat (see [`child_ticks`]).
 pub fn child_sched(pid: u32) -> Option<Sched> {
     Sched::of_file(&format!("/proc/{pid}/schedstat"))
 }

@@ -243,7 +243,7 @@ impl Slots<'_> {
         // The process's counters, read from the kernel while it is a
         // zombie (a few microseconds after its end, before the reap: the
         // slot's next process starts after both).
-        span.workers = Sched::both(span.workers, crate::strategy::child_sched(pid));
+        span.workers = Sched::both(span.workers, crate::strategy::child_sched_in_run(pid));
         // Out of the watcher's reach before the reap (see `Live`); the
         // group leaves the interrupt handler's as it ends.
         self.live.set(slot, None);
