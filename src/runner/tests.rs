@@ -1,0 +1,184 @@
+use super::measure::timed_window;
+use super::*;
+use crate::strategy::Finish;
+use std::time::Duration;
+
+fn finish(at: Instant, cpu_ms: u64) -> Finish {
+    Finish { at, cpu: Duration::from_millis(cpu_ms), workers: None, helpers: None }
+}
+
+/// Answers each run from a script instead of running it: no process,
+/// no clock.
+struct Fake<F: FnMut(&Entry, u32) -> (Status, &'static str)> {
+    answer: F,
+    runs: Vec<u32>,
+}
+
+impl<F: FnMut(&Entry, u32) -> (Status, &'static str)> Executor for Fake<F> {
+    fn run_once(&mut self, entry: &Entry, _: &mut [&mut dyn Reporter]) -> Ran {
+        if self.runs.len() <= entry.index {
+            self.runs.resize(entry.index + 1, 0);
+        }
+        self.runs[entry.index] += 1;
+        let (status, checksum) = (self.answer)(entry, self.runs[entry.index]);
+        let error = if status == Status::Ok { String::new() } else { "it broke".to_owned() };
+        let row = RunRow { status, checksum: checksum.to_owned(), error, wall_s: 0.01, ..RunRow::blank() };
+        Ran { row, stderr: Vec::new(), answers: None }
+    }
+}
+
+/// The events a run emitted, in order: `s` a run started, `w` a warm-up
+/// ended, `m` a measured run ended (with its row), `f` an entry finished.
+#[derive(Default)]
+struct Seen {
+    steps: Vec<String>,
+    rows: Vec<(usize, RunRow)>,
+}
+
+impl Reporter for Seen {
+    fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
+        match event {
+            Event::RunStarted { entry, .. } => self.steps.push(format!("s{}", entry.index)),
+            Event::WarmupFinished { entry } => self.steps.push(format!("w{}", entry.index)),
+            Event::RunFinished { entry, row, .. } => {
+                self.steps.push(format!("m{}", entry.index));
+                self.rows.push((entry.index, (*row).clone()));
+            }
+            Event::EntryFinished { entry, .. } => self.steps.push(format!("f{}", entry.index)),
+            Event::Notice { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+fn job(run: &str) -> (Job, Plan) {
+    let source = format!(
+        "version = 1\n[list]\ngenerator = \"range\"\nsize = 4\n[run]\nstrategies = [\"serial\", \"threads\", \"processes\"]\nworkers = 2\n{run}\n[[workload]]\nname = \"a\"\nbuiltin = \"spin\"\n"
+    );
+    let job = crate::jobfile::parse(std::path::Path::new("f.toml"), &source).unwrap();
+    let plan = crate::matrix::expand(&job, 2, crate::matrix::Overrides::default());
+    (job, plan)
+}
+
+/// Runs the plan's one group on `fake`, kept runs `prior` first.
+fn steps<F: FnMut(&Entry, u32) -> (Status, &'static str)>(
+    (job, plan): &(Job, Plan),
+    prior: &[KeptRun],
+    fake: &mut Fake<F>,
+) -> (Flow, Seen, Progress) {
+    let mut seen = Seen::default();
+    let mut progress = Progress::default();
+    let group = &plan.groups[0];
+    let entries = &plan.entries[group.entries.clone()];
+    let flow =
+        GroupRuns::new(job, group, entries, prior, 1, fake).run_all(&mut [&mut seen], &mut progress).unwrap();
+    (flow, seen, progress)
+}
+
+fn statuses(seen: &Seen) -> Vec<(usize, Status)> {
+    seen.rows.iter().map(|(entry, row)| (*entry, row.status)).collect()
+}
+
+#[test]
+fn a_run_whose_results_differ_from_serials_is_a_mismatch_named_after_serial() {
+    let plan = job("repetitions = 2\norder = \"grouped\"");
+    let mut fake = Fake {
+        answer: |entry: &Entry, _| (Status::Ok, if entry.index == 2 { "b" } else { "a" }),
+        runs: vec![],
+    };
+    let (flow, seen, progress) = steps(&plan, &[], &mut fake);
+    assert_eq!(flow, Flow::Went);
+    assert_eq!(
+        statuses(&seen),
+        [
+            (0, Status::Ok),
+            (0, Status::Ok),
+            (1, Status::Ok),
+            (1, Status::Ok),
+            (2, Status::Mismatch),
+            (2, Status::Mismatch)
+        ]
+    );
+    let mismatch = &seen.rows[4].1;
+    assert!(mismatch.error.starts_with("results differ from those of a · "), "{}", mismatch.error);
+    assert!(mismatch.error.contains("serial"), "{}", mismatch.error);
+    assert_eq!((progress.measured, progress.totals.runs, progress.totals.not_ok), (6, 6, 2));
+    assert_eq!(seen.rows.iter().map(|(_, row)| row.repetition).collect::<Vec<_>>(), [1, 2, 1, 2, 1, 2]);
+}
+
+#[test]
+fn where_serials_reference_run_fails_nothing_else_is_judged_correct() {
+    let plan = job("repetitions = 1\norder = \"grouped\"");
+    let mut fake = Fake {
+        answer: |entry: &Entry, _| {
+            if entry.index == 0 { (Status::Failed, "") } else { (Status::Ok, "a") }
+        },
+        runs: vec![],
+    };
+    let (_, seen, _) = steps(&plan, &[], &mut fake);
+    assert_eq!(statuses(&seen), [(0, Status::Failed), (1, Status::Unverified), (2, Status::Unverified)]);
+    assert!(
+        seen.rows[1].1.error.starts_with("results not checked: the reference run of a · "),
+        "{}",
+        seen.rows[1].1.error
+    );
+}
+
+#[test]
+fn a_kept_serial_run_is_the_reference_and_is_not_run_again() {
+    let plan = job("repetitions = 1\norder = \"grouped\"");
+    let kept =
+        KeptRun { entry: 0, row: RunRow { repetition: 1, checksum: "a".to_owned(), ..RunRow::blank() } };
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "b"), runs: vec![] };
+    let (_, seen, progress) = steps(&plan, &[kept], &mut fake);
+    assert_eq!(fake.runs.first().copied().unwrap_or(0), 0, "serial's kept run stands: {:?}", seen.steps);
+    assert_eq!(statuses(&seen), [(1, Status::Mismatch), (2, Status::Mismatch)]);
+    assert_eq!(progress.measured, 2);
+}
+
+#[test]
+fn serials_reference_is_taken_first_where_its_kept_runs_failed() {
+    // Grouped order with serial's kept run failed: its reference run
+    // comes before anything else, shown as a warm-up, not recorded.
+    let plan = job("repetitions = 1\norder = \"grouped\"");
+    let failed = RunRow { repetition: 1, status: Status::Failed, ..RunRow::blank() };
+    let kept = [KeptRun { entry: 0, row: failed }];
+    let mut fake = Fake {
+        answer: |entry: &Entry, _| (Status::Ok, if entry.index == 1 { "b" } else { "a" }),
+        runs: vec![],
+    };
+    let (_, seen, _) = steps(&plan, &kept, &mut fake);
+    assert_eq!(seen.steps[..3], ["f0", "s0", "w0"], "{:?}", seen.steps);
+    assert_eq!(statuses(&seen), [(1, Status::Mismatch), (2, Status::Ok)]);
+}
+
+#[test]
+fn an_interrupted_run_stops_the_group_and_is_not_recorded() {
+    let plan = job("repetitions = 3\norder = \"grouped\"");
+    let mut fake = Fake {
+        answer: |entry: &Entry, run| {
+            if entry.index == 1 && run == 2 { (Status::Interrupted, "") } else { (Status::Ok, "a") }
+        },
+        runs: vec![],
+    };
+    let (flow, seen, progress) = steps(&plan, &[], &mut fake);
+    assert_eq!(flow, Flow::Stopped);
+    // Entry 1's first run is its warm-up; its second, interrupted, is
+    // the first measured.
+    assert_eq!(statuses(&seen), [(0, Status::Ok), (0, Status::Ok), (0, Status::Ok)]);
+    assert_eq!(progress.measured, 3);
+    assert!(!seen.steps.contains(&"f1".to_owned()), "{:?}", seen.steps);
+}
+
+#[test]
+fn the_timed_window_starts_at_the_start_or_where_the_pool_was_ready() {
+    let started = Instant::now();
+    let (ready, end) = (started + Duration::from_millis(5), started + Duration::from_millis(25));
+    let cpu_before = Duration::from_millis(100);
+    // Timed: from the strategy's start, the pool's start included.
+    let (wall, cpu) = timed_window((started, cpu_before), None, &finish(end, 140));
+    assert!((wall - 0.025).abs() < 1e-9 && (cpu - 0.040).abs() < 1e-9, "{wall} {cpu}");
+    // Untimed: from the moment every worker was ready.
+    let (wall, cpu) = timed_window((started, cpu_before), Some(&finish(ready, 110)), &finish(end, 140));
+    assert!((wall - 0.020).abs() < 1e-9 && (cpu - 0.030).abs() < 1e-9, "{wall} {cpu}");
+}
