@@ -61,6 +61,10 @@ pub struct RunRow {
     /// parbench's tasks beside them) over the run: the scheduler took the
     /// CPU from them this often before they were done.
     pub ctx_switches: Option<u64>,
+    /// The block of rounds the run belongs to, run in processes of its own
+    /// (see `runner::Blocks`); `None` in rows of older versions, where
+    /// every run is its own.
+    pub process: Option<u32>,
     /// The `param_NAME` cells by NAME, as the file holds them (a text
     /// value keeps its [`text_cell`] guard; see [`RunRow::param`]).
     pub params: BTreeMap<String, String>,
@@ -249,6 +253,11 @@ pub const COLUMNS: &[Column] = &[
         |row| row.ctx_switches.map(|switches| switches.to_string()).unwrap_or_default(),
         |row, cell| maybe(cell, whole).map(|switches| row.ctx_switches = switches),
     ),
+    column(
+        "process",
+        |row| row.process.map(|process| process.to_string()).unwrap_or_default(),
+        |row, cell| maybe(cell, whole).map(|process| row.process = process),
+    ),
 ];
 
 /// A per-run column the summary (and `report --json`) carries the median
@@ -325,6 +334,12 @@ pub fn problem_text(column: &str, cell: &str, problem: Problem) -> String {
 }
 
 impl RunRow {
+    /// The block of processes the run belongs to: its `process`, or in
+    /// rows of older versions, where each run was its own, its repetition.
+    pub fn block(&self) -> u32 {
+        self.process.unwrap_or(self.repetition)
+    }
+
     /// A row with every column empty or zero, for the columns to fill.
     pub fn blank() -> RunRow {
         RunRow {
@@ -338,6 +353,7 @@ impl RunRow {
             exit_code: None,
             exit_signal: None,
             ctx_switches: None,
+            process: None,
             repetition: 0,
             status: Status::Ok,
             wall_s: 0.0,

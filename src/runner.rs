@@ -10,11 +10,13 @@ use crate::matrix::{Entry, Plan};
 use crate::results::RunRow;
 use crate::vocab::Strategy;
 
+mod blocks;
 mod measure;
 mod rounds;
 mod tally;
 
 use crate::strategy::Session;
+use blocks::Blocks;
 use measure::{RunConditions, measure};
 pub use measure::{param_cells, planned_row};
 use rounds::{Rounds, Step};
@@ -167,6 +169,9 @@ pub(crate) struct Ran {
 /// the steps around a run can be tested alone.
 pub(crate) trait Executor {
     fn run_once(&mut self, entry: &Entry, reporters: &mut [&mut dyn Reporter]) -> Ran;
+
+    /// The runs from now on go to fresh processes (see [`Blocks`]).
+    fn new_processes(&mut self) {}
 }
 
 /// The real [`Executor`] of a group: its list (made on the first run: a
@@ -196,6 +201,12 @@ impl Executor for Measurer<'_> {
         let row = planned_row(self.job, entry, self.host);
         measure(row, entry, &self.group.work, items, &mut self.session, reporters, &self.conditions)
     }
+
+    fn new_processes(&mut self) {
+        self.session.new_processes();
+        // A list made anew lands elsewhere in memory.
+        self.items = None;
+    }
 }
 
 /// A group's runs, step by step as [`Rounds`] orders them, each checked
@@ -209,6 +220,7 @@ struct GroupRuns<'a, 'e> {
     verify: bool,
     /// Serial's reference run still to take before anything else runs.
     reference_due: Option<&'a Entry>,
+    blocks: Blocks,
 }
 
 impl<'a, 'e> GroupRuns<'a, 'e> {
@@ -241,7 +253,10 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
         };
         let verify = job.workloads[group.workload].verify;
         let reference_due = serial.filter(|_| verify && reference.expected.is_none());
-        GroupRuns { rounds, executor, serial, reference, verify, reference_due }
+        let group_entries = |kept: &&KeptRun| entries.iter().any(|entry| entry.index == kept.entry);
+        let kept_blocks = prior.iter().filter(group_entries).map(|kept| kept.row.block()).max().unwrap_or(0);
+        let blocks = Blocks::new(entries, kept_blocks);
+        GroupRuns { rounds, executor, serial, reference, verify, reference_due, blocks }
     }
 
     fn run_all(
@@ -309,7 +324,9 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
             return Ok(None);
         }
         emit(reporters, &Event::RunStarted { entry, repetition: None })?;
+        let started = Instant::now();
         let ran = self.executor.run_once(entry, reporters);
+        self.blocks.ran(entry, started.elapsed(), ran.row.wall_s);
         emit(reporters, &Event::WarmupFinished { entry })?;
         Ok((ran.row.status != Status::Interrupted).then_some(ran))
     }
@@ -341,12 +358,28 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
         if crate::interrupt::requested() {
             return Ok(Flow::Stopped);
         }
+        let placement = self.blocks.place(entry, repetition);
+        if placement.new_processes {
+            let renewing = Instant::now();
+            self.executor.new_processes();
+            self.blocks.renewed(renewing.elapsed());
+        }
+        if self.blocks.warm_again(entry, placement) {
+            for _ in 0..entry.warmup {
+                if self.warm_up(entry, reporters)? == Flow::Stopped || crate::interrupt::requested() {
+                    return Ok(Flow::Stopped);
+                }
+            }
+        }
         emit(reporters, &Event::RunStarted { entry, repetition: Some(repetition) })?;
+        let started = Instant::now();
         let Ran { mut row, mut stderr, answers } = self.executor.run_once(entry, reporters);
+        self.blocks.ran(entry, started.elapsed(), row.wall_s);
         if row.status == Status::Interrupted {
             return Ok(Flow::Stopped);
         }
         row.repetition = repetition;
+        row.process = Some(placement.block);
         if self.verify {
             let is_serial = self.serial.is_some_and(|serial| serial.index == entry.index);
             self.reference.check(entry, is_serial, &mut row, &mut stderr, answers);

@@ -167,12 +167,14 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "exit_code",
             "exit_signal",
             "ctx_switches",
+            "process",
             "param_iterations",
             "param_percent",
         ]
     );
     for row in &rows {
         assert_eq!(row["job"], "small-seed");
+        assert_eq!(row["process"], "1", "one repetition: the first block");
         assert_eq!(row["generator"], "squares");
         assert_eq!(row["list_size"], "20");
         assert_eq!(row["repetition"], "1");

@@ -50,8 +50,9 @@ pub struct EntryStats {
     /// group's serial entry, are left. Such an entry has no speedup and no
     /// verdict, and nothing downstream uses it.
     pub busy: Option<Busy>,
-    /// Undisturbed ok runs as (round, wall seconds), rounds ascending: the
-    /// pairs behind speedups.
+    /// Undisturbed ok runs by block of processes, as (block, median wall
+    /// seconds), blocks ascending: the units of its interval and the pairs
+    /// behind speedups (in rows of older versions, a block is a round).
     pub rounds: Vec<(u32, f64)>,
     /// Wall seconds of every run, failed ones included: the time spent measuring.
     pub spent_s: f64,
@@ -94,6 +95,9 @@ pub struct OkRun {
     pub disturbed: bool,
     /// `None` in rows without a readable `started_at`.
     pub started_at: Option<std::time::SystemTime>,
+    /// Its block of processes (`process`); `None` in rows of earlier
+    /// versions.
+    pub process: Option<u32>,
 }
 
 /// The longest time a results file may claim for a run: a century. A
@@ -117,6 +121,10 @@ struct Run {
     started_at: Option<std::time::SystemTime>,
     /// The run's values of [`crate::results::MEDIANS`], in their order.
     medians: Vec<Option<f64>>,
+    /// The block of processes it ran in (`RunRow::block`).
+    block: u32,
+    /// Its `process` cell.
+    process: Option<u32>,
 }
 
 /// Analyses the rows of one or more per-run CSVs.
@@ -217,6 +225,8 @@ impl Run {
             disturbed: row.disturbed == Some(true),
             started_at: row.started_at,
             medians: crate::results::MEDIANS.iter().map(|median| (median.value)(row)).collect(),
+            block: row.block(),
+            process: row.process,
         })
     }
 }
@@ -246,7 +256,7 @@ impl SerialBaseline {
     fn of(ids: &[EntryId], runs: &BTreeMap<EntryId, Vec<Run>>) -> SerialBaseline {
         let serial = ids.iter().find(|id| id.strategy == Strategy::Serial);
         SerialBaseline {
-            rounds: serial.map(|id| undisturbed_rounds(&runs[id])).filter(|rounds| !rounds.is_empty()),
+            rounds: serial.map(|id| blocks(&runs[id])).filter(|rounds| !rounds.is_empty()),
             busy: serial.and_then(|id| Busy::of(&ok_runs(&runs[id]))),
         }
     }
@@ -259,11 +269,16 @@ fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> Ent
     // Its own runs first; then serial's, which it would be judged against.
     let busy =
         Busy::of(&ok_runs).or(serial.busy.filter(|_| id.strategy != Strategy::Serial).map(Busy::of_serial));
-    let rounds = undisturbed_rounds(entry_runs);
+    let rounds = blocks(entry_runs);
     let quiet = || entry_runs.iter().filter(|run| run.ok && !run.disturbed);
-    let walls: Vec<f64> = rounds.iter().map(|(_, wall)| *wall).collect();
+    let walls: Vec<f64> = undisturbed_rounds(entry_runs).iter().map(|(_, wall)| *wall).collect();
     let wall = stats::summarize(&walls);
-    let median = precision::estimate(&walls);
+    // The interval is over the blocks of processes, each of which has a
+    // level of its own; the median over every run.
+    let median =
+        precision::estimate(&rounds.iter().map(|(_, median)| *median).collect::<Vec<_>>()).map(|estimate| {
+            precision::Estimate { median: wall.map_or(estimate.median, |wall| wall.median), ..estimate }
+        });
     let (speedup, verdict) = match busy {
         Some(_) => (None, None),
         None => against_serial(id.strategy, serial.rounds.as_deref(), &rounds),
@@ -308,6 +323,7 @@ fn ok_runs(entry_runs: &[Run]) -> Vec<OkRun> {
             wall_s: run.wall_s,
             disturbed: run.disturbed,
             started_at: run.started_at,
+            process: run.process,
         })
         .collect()
 }
@@ -325,6 +341,18 @@ fn not_ok_by_status(entry_runs: &[Run]) -> Vec<(Status, usize)> {
 }
 
 /// Undisturbed ok runs as (round, wall seconds).
+/// The undisturbed ok runs' blocks of processes (see `runner::Blocks`) as
+/// (block, median wall seconds), blocks ascending: the units an entry's
+/// interval is over and its speedups pair. In rows of older versions each
+/// run is a block of its own, and these are its rounds.
+fn blocks(runs: &[Run]) -> Vec<(u32, f64)> {
+    let mut blocks: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for run in runs.iter().filter(|run| run.ok && !run.disturbed) {
+        blocks.entry(run.block).or_default().push(run.wall_s);
+    }
+    blocks.into_iter().filter_map(|(block, walls)| Some((block, stats::median(&walls)?))).collect()
+}
+
 fn undisturbed_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
     runs.iter().filter(|run| run.ok && !run.disturbed).map(|run| (run.repetition, run.wall_s)).collect()
 }

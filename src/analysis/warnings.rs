@@ -18,10 +18,10 @@ pub enum Warning {
     SlowFirstRun { worst: EntryId, ratio: f64, entries: usize },
     /// The group's serial entry has no ok run, so no speedup exists there.
     SerialFailed { group: GroupId },
-    /// `repetitions = "auto"` stopped at `max_time` short of its goal: the
-    /// `precision` it reached (`None`: no 95% interval at all) after `runs`
-    /// taking `spent_s`. One per entry.
-    PrecisionNotReached { entry: EntryId, precision: Option<f64>, runs: usize, spent_s: f64 },
+    /// `repetitions = "auto"` stopped short of its goal: the `precision` it
+    /// reached (`None`: no 95% interval at all) after `runs` in `blocks`
+    /// blocks of processes, taking `spent_s`. One per entry.
+    PrecisionNotReached { entry: EntryId, precision: Option<f64>, runs: usize, blocks: usize, spent_s: f64 },
     /// Too few ok runs for any 95% interval of the median (at most 5): the
     /// fewest `runs` of them, and the `level` min … max has there.
     TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
@@ -180,6 +180,7 @@ fn precision_not_reached(analysis: &Analysis) -> Vec<Warning> {
             entry: entry.id.clone(),
             precision: entry.precision,
             runs: entry.runs,
+            blocks: entry.rounds.len(),
             spent_s: entry.spent_s,
         })
         .collect()

@@ -246,6 +246,7 @@ fn entry_runs(entries: &[&EntryStats]) -> Vec<EntryRuns> {
                         .and_then(|time| time.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
                         .map(|since| since.as_secs_f64()),
                     disturbed: run.disturbed,
+                    process: run.process,
                 })
                 .collect();
             Some(EntryRuns {

@@ -19,6 +19,9 @@ pub struct RunPoint {
     pub started_s: Option<f64>,
     /// Other load ran beside it (the rows' `disturbed` column).
     pub disturbed: bool,
+    /// The block of processes it ran in (the rows' `process` column), which
+    /// its colour shows; `None` in rows of earlier versions.
+    pub process: Option<u32>,
 }
 
 /// An entry's ok runs with what the page says of them.
@@ -32,6 +35,9 @@ pub struct EntryRuns {
 }
 
 const RUN_COLOUR: &str = "#1f77b4";
+/// A run's colour by its block of processes, in turn, so that a level a
+/// process has of its own shows as a band of one colour.
+const PROCESS_COLOURS: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"];
 const DISTURBED_COLOUR: &str = "#d62728";
 const HEIGHT: f64 = 340.0;
 /// The bottom of the plot; below it the entries' names and the legend.
@@ -179,11 +185,19 @@ fn dot(x: f64, y: f64, run: &RunPoint, title: &str) -> String {
     let (class, style) = if run.disturbed {
         ("run disturbed", format!("fill=\"white\" stroke=\"{DISTURBED_COLOUR}\" stroke-width=\"1.5\""))
     } else {
-        ("run", format!("fill=\"{RUN_COLOUR}\" fill-opacity=\"0.55\""))
+        let colour = run
+            .process
+            .map_or(RUN_COLOUR, |process| PROCESS_COLOURS[process as usize % PROCESS_COLOURS.len()]);
+        ("run", format!("fill=\"{colour}\" fill-opacity=\"0.55\""))
+    };
+    let process = run.process.map(|process| format!(" data-process=\"{process}\"")).unwrap_or_default();
+    let title = match run.process {
+        Some(process) => format!("{title} (processes of block {process})"),
+        None => title.to_owned(),
     };
     format!(
-        "<circle class=\"{class}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" {style}><title>{}</title></circle>\n",
-        escape(title)
+        "<circle class=\"{class}\"{process} cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" {style}><title>{}</title></circle>\n",
+        escape(&title)
     )
 }
 
@@ -315,9 +329,14 @@ pub fn strip_chart(entries: &[EntryRuns]) -> String {
     body.push_str(&legend(width, any_disturbed, "bar: median · grey box: its 95% interval"));
     let drawn_count: usize = drawn.iter().map(Vec::len).sum();
     format!(
-        "<figure class=\"chart\" data-kind=\"runs\" data-runs=\"{measured}\" data-drawn=\"{drawn_count}\">{}<figcaption>Every run's wall time, one dot per run{}; the black bar is the median, the grey box its 95% interval{}.{}</figcaption></figure>\n",
+        "<figure class=\"chart\" data-kind=\"runs\" data-runs=\"{measured}\" data-drawn=\"{drawn_count}\">{}<figcaption>Every run's wall time, one dot per run{}{}; the black bar is the median, the grey box its 95% interval{}.{}</figcaption></figure>\n",
         svg(width, "runs", &body),
         if axis.log { " (log scale: the entries span more than a decade)" } else { "" },
+        if drawn.iter().flatten().any(|run| run.process.is_some()) {
+            ", coloured by the block of fresh processes it ran in (the interval is over the blocks' medians)"
+        } else {
+            ""
+        },
         if any_disturbed {
             ", and hollow red dots, set apart on the right, are runs disturbed by other load"
         } else {
@@ -406,6 +425,7 @@ mod tests {
                 wall_s: *wall_s,
                 started_s: Some(1000.0 + index as f64),
                 disturbed: false,
+                process: None,
             })
             .collect();
         let median = crate::stats::median(walls).unwrap_or(0.0);
@@ -414,6 +434,22 @@ mod tests {
 
     fn count(html: &str, needle: &str) -> usize {
         html.matches(needle).count()
+    }
+
+    #[test]
+    fn runs_are_coloured_by_their_block_of_processes() {
+        let mut blocks = entry("serial", &[0.010, 0.011, 0.012, 0.013]);
+        for (index, run) in blocks.runs.iter_mut().enumerate() {
+            run.process = Some(index as u32 / 2 + 1);
+        }
+        let strip = strip_chart(&[blocks]);
+        assert_eq!(count(&strip, "data-process=\"1\""), 2, "{strip}");
+        assert_eq!(count(&strip, "data-process=\"2\""), 2, "{strip}");
+        assert_eq!(count(&strip, PROCESS_COLOURS[1]), 2, "block 1's colour on its two runs");
+        assert_eq!(count(&strip, PROCESS_COLOURS[2]), 2, "block 2's colour on its two runs");
+        assert!(strip.contains("coloured by the block of fresh processes"), "{strip}");
+        let unblocked = strip_chart(&[entry("serial", &[0.010, 0.011])]);
+        assert!(!unblocked.contains("data-process") && !unblocked.contains("coloured by"), "{unblocked}");
     }
 
     #[test]
@@ -435,7 +471,7 @@ mod tests {
         let walls: Vec<f64> = (0..1234).map(|index| 1.0 + (index * 7919 % 1234) as f64 / 1000.0).collect();
         let runs: Vec<RunPoint> = walls
             .iter()
-            .map(|wall_s| RunPoint { wall_s: *wall_s, started_s: None, disturbed: false })
+            .map(|wall_s| RunPoint { wall_s: *wall_s, started_s: None, disturbed: false, process: None })
             .collect();
         let kept = thinned(&runs);
         assert_eq!(kept.len(), MAX_POINTS);
@@ -503,7 +539,12 @@ mod tests {
         assert_eq!(timeline_chart(&[entry("serial", &[])]), "");
         let bad = [EntryRuns {
             label: "x".into(),
-            runs: vec![RunPoint { wall_s: f64::NAN, started_s: Some(f64::INFINITY), disturbed: false }],
+            runs: vec![RunPoint {
+                wall_s: f64::NAN,
+                started_s: Some(f64::INFINITY),
+                disturbed: false,
+                process: None,
+            }],
             median: 0.0,
             interval: None,
         }];

@@ -138,14 +138,15 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
         Warning::SerialFailed { group } => {
             format!("serial failed in {}: no speedup can be computed there", title(group, hosts))
         }
-        Warning::PrecisionNotReached { entry, precision, runs, spent_s } => {
+        Warning::PrecisionNotReached { entry, precision, runs, blocks, spent_s } => {
             let reached = match precision {
                 Some(precision) => format!("±{}", percent(*precision)),
                 None => "no 95% interval".to_owned(),
             };
             format!(
-                "precision not reached in {}: {reached} after {runs} runs ({}): raise `max_time`, or measure on a quieter machine",
+                "precision not reached in {}: {reached} after {runs} runs in {blocks} {} of processes ({}): raise `max_time`, or measure on a quieter machine",
                 entry_label(entry, hosts),
+                if *blocks == 1 { "block" } else { "blocks" },
                 human_seconds(*spent_s)
             )
         }

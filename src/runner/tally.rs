@@ -25,6 +25,10 @@ pub enum Stop {
     /// [`MAX_AUTO_RUNS`] runs: the median's interval is then as narrow as
     /// the entry's spread allows.
     Enough,
+    /// At the pace its interval narrowed so far, reaching the precision
+    /// would take past `max_time`: the processes differ more than the
+    /// precision asks for, and the interval says how much.
+    OutOfReach,
 }
 
 /// Failed runs after which `"auto"` gives up on an entry.
@@ -53,6 +57,8 @@ pub struct Tally {
     pub first_bad: Option<(Status, String)>,
     /// Wall times of the undisturbed ok runs, the ones the statistics use.
     quiet_walls: Vec<f64>,
+    /// The block of processes each of those ran in (see `runner::Blocks`).
+    quiet_blocks: Vec<u32>,
     /// Disturbed runs since the last undisturbed one.
     streak: u32,
     /// The clock the runs spread over: the first start, the last end.
@@ -62,8 +68,9 @@ pub struct Tally {
     /// work around each (for kept runs, their wall times).
     spent: Duration,
     /// Whether the interval was within the precision when last looked at,
-    /// and at how many undisturbed runs.
+    /// how far it reached then, and at how many undisturbed runs.
     precise: bool,
+    reached: Option<f64>,
     looked_at: usize,
 }
 
@@ -86,6 +93,7 @@ impl Tally {
                 self.ok += 1;
                 self.streak = 0;
                 self.quiet_walls.push(row.wall_s);
+                self.quiet_blocks.push(row.block());
             }
             status => {
                 self.failures += 1;
@@ -120,6 +128,31 @@ impl Tally {
         &self.quiet_walls
     }
 
+    /// How far the interval of the median reaches from it, as a fraction
+    /// of it, as analysis computes it: the interval over the medians of
+    /// the blocks of processes the undisturbed ok runs ran in, around the
+    /// median of the runs. `None` with too few blocks for an interval.
+    fn half_width(&self) -> Option<f64> {
+        let mut blocks: std::collections::BTreeMap<u32, Vec<f64>> = std::collections::BTreeMap::new();
+        for (wall, block) in self.quiet_walls.iter().zip(&self.quiet_blocks) {
+            blocks.entry(*block).or_default().push(*wall);
+        }
+        let medians: Vec<f64> = blocks.values().filter_map(|walls| crate::stats::median(walls)).collect();
+        let (low, high) = crate::precision::estimate(&medians)?.interval?;
+        let median = crate::stats::median(&self.quiet_walls)?;
+        (median > 0.0).then(|| (median - low).max(high - median) / median)
+    }
+
+    /// Whether, at the pace the interval narrowed so far, reaching the
+    /// precision would take past `max_time`. An interval over `k` blocks
+    /// narrows about as `1/√k`: from a half-width `h` to the target `p`
+    /// takes `(h/p)²` times the blocks, and so the time, spent so far.
+    fn out_of_reach(&self, precision: &Precision) -> bool {
+        let Some(reached) = self.reached.filter(|reached| *reached > precision.target) else { return false };
+        self.quiet_walls.len() >= precision.min_repetitions as usize
+            && self.spent.mul_f64((reached / precision.target).powi(2)) > precision.max_time
+    }
+
     /// Whether `"auto"` is done with the entry, and why.
     pub fn auto_stop(&mut self, precision: &Precision) -> Option<Stop> {
         if self.failures >= FAILURES_ENOUGH {
@@ -130,10 +163,9 @@ impl Tally {
         // about a hundred times more, not after every run (each look sorts).
         if quiet != self.looked_at && (quiet <= 200 || quiet >= self.looked_at + quiet / 100) {
             self.looked_at = quiet;
+            self.reached = self.half_width();
             self.precise = quiet >= precision.min_repetitions as usize
-                && crate::precision::estimate(&self.quiet_walls)
-                    .and_then(|estimate| estimate.half_width())
-                    .is_some_and(|half_width| half_width <= precision.target);
+                && self.reached.is_some_and(|half_width| half_width <= precision.target);
         }
         let span = match (self.first, self.last) {
             (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
@@ -152,6 +184,9 @@ impl Tally {
         if self.streak >= busy_streak(precision) {
             return Some(Stop::Busy);
         }
+        if span >= precision.min_span && self.out_of_reach(precision) {
+            return Some(Stop::OutOfReach);
+        }
         if self.runs >= MAX_AUTO_RUNS {
             return Some(if self.precise { Stop::Converged } else { Stop::Enough });
         }
@@ -168,8 +203,10 @@ mod tests {
     }
 
     pub(crate) fn run(wall_s: f64, status: Status, disturbed: bool, started: f64) -> RunRow {
+        // Each run a round of its own, as the runner numbers them.
+        static ROUND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         RunRow {
-            repetition: 1,
+            repetition: ROUND.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             status,
             wall_s,
             setup_s: Some(0.0),
@@ -229,7 +266,9 @@ mod tests {
         // 50 runs, not after 5,000.
         let mut tally = Tally::default();
         let mut runs = 0;
-        while tally.auto_stop(&Precision { target: 1e-9, ..precision() }).is_none() {
+        // A span longer than the runs take: no stop before `max_time`.
+        let never = Precision { target: 1e-9, min_span: Duration::from_secs(60), ..precision() };
+        while tally.auto_stop(&never).is_none() {
             tally.record(&run(0.001 * (1.0 + f64::from(runs % 7)), Status::Ok, false, f64::from(runs) * 0.1));
             tally.spend(Duration::from_millis(100));
             runs += 1;
@@ -257,6 +296,44 @@ mod tests {
         }
         assert_eq!(tally.quiet_walls(), [0.001, 0.002, 0.003]);
         assert_eq!(crate::stats::median(tally.quiet_walls()), Some(0.002));
+    }
+
+    /// Runs of 10 ms back to back, `per_block` in each block of processes,
+    /// whose levels are `levels` (each run 1% around its block's level, in
+    /// turn below and above), and whether `"auto"` stops after them.
+    fn blocks(levels: &[f64], per_block: u32) -> Option<Stop> {
+        let mut tally = Tally::default();
+        let mut index = 0;
+        for (block, level) in levels.iter().enumerate() {
+            for run_in_block in 0..per_block {
+                let wall = 0.01 * level * if run_in_block % 2 == 0 { 0.99 } else { 1.01 };
+                let started = 0.0105 * f64::from(index);
+                tally.record(&RunRow {
+                    process: Some(block as u32 + 1),
+                    ..run(wall, Status::Ok, false, started)
+                });
+                tally.spend(Duration::from_millis(10));
+                index += 1;
+            }
+        }
+        tally.auto_stop(&precision())
+    }
+
+    #[test]
+    fn the_interval_is_over_blocks_and_an_unreachable_precision_stops_early() {
+        // Ten blocks of ten runs over 1 s: the runs alone would give ±1%.
+        let close = [1.0, 1.01, 0.99, 1.0, 1.005, 0.995, 1.01, 0.99, 1.0, 1.0];
+        assert_eq!(blocks(&close, 10), Some(Stop::Converged));
+        // Levels 5% apart: the interval over the blocks' medians is about
+        // ±5%, and reaching ±2% would take (5/2)² times the second spent,
+        // past `max_time`: done now, with the precision it has.
+        let apart = [1.0, 1.05, 0.95, 1.0, 1.04, 0.96, 1.05, 0.95, 1.02, 0.98];
+        assert_eq!(blocks(&apart, 10), Some(Stop::OutOfReach));
+        // Levels 3% apart: about (3/2)² seconds would do; go on.
+        let nearer = [1.0, 1.03, 0.97, 1.0, 1.025, 0.975, 1.03, 0.97, 1.01, 0.99];
+        assert_eq!(blocks(&nearer, 10), None);
+        // Five blocks have no 95% interval, however many runs they hold.
+        assert_eq!(blocks(&close[..5], 20), None);
     }
 
     #[test]

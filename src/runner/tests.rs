@@ -12,6 +12,9 @@ fn finish(at: Instant, cpu_ms: u64) -> Finish {
 struct Fake<F: FnMut(&Entry, u32) -> (Status, &'static str)> {
     answer: F,
     runs: Vec<u32>,
+    /// How many runs (of every entry) had been made each time the runs
+    /// were sent to fresh processes.
+    renewed: Vec<u32>,
 }
 
 impl<F: FnMut(&Entry, u32) -> (Status, &'static str)> Executor for Fake<F> {
@@ -24,6 +27,10 @@ impl<F: FnMut(&Entry, u32) -> (Status, &'static str)> Executor for Fake<F> {
         let error = if status == Status::Ok { String::new() } else { "it broke".to_owned() };
         let row = RunRow { status, checksum: checksum.to_owned(), error, wall_s: 0.01, ..RunRow::blank() };
         Ran { row, stderr: Vec::new(), answers: None }
+    }
+
+    fn new_processes(&mut self) {
+        self.renewed.push(self.runs.iter().sum());
     }
 }
 
@@ -85,6 +92,7 @@ fn a_run_whose_results_differ_from_serials_is_a_mismatch_named_after_serial() {
     let mut fake = Fake {
         answer: |entry: &Entry, _| (Status::Ok, if entry.index == 2 { "b" } else { "a" }),
         runs: vec![],
+        renewed: vec![],
     };
     let (flow, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(flow, Flow::Went);
@@ -114,6 +122,7 @@ fn where_serials_reference_run_fails_nothing_else_is_judged_correct() {
             if entry.index == 0 { (Status::Failed, "") } else { (Status::Ok, "a") }
         },
         runs: vec![],
+        renewed: vec![],
     };
     let (_, seen, _) = steps(&plan, &[], &mut fake);
     assert_eq!(statuses(&seen), [(0, Status::Failed), (1, Status::Unverified), (2, Status::Unverified)]);
@@ -129,7 +138,7 @@ fn a_kept_serial_run_is_the_reference_and_is_not_run_again() {
     let plan = job("repetitions = 1\norder = \"grouped\"");
     let kept =
         KeptRun { entry: 0, row: RunRow { repetition: 1, checksum: "a".to_owned(), ..RunRow::blank() } };
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "b"), runs: vec![] };
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "b"), runs: vec![], renewed: vec![] };
     let (_, seen, progress) = steps(&plan, &[kept], &mut fake);
     assert_eq!(fake.runs.first().copied().unwrap_or(0), 0, "serial's kept run stands: {:?}", seen.steps);
     assert_eq!(statuses(&seen), [(1, Status::Mismatch), (2, Status::Mismatch)]);
@@ -146,6 +155,7 @@ fn serials_reference_is_taken_first_where_its_kept_runs_failed() {
     let mut fake = Fake {
         answer: |entry: &Entry, _| (Status::Ok, if entry.index == 1 { "b" } else { "a" }),
         runs: vec![],
+        renewed: vec![],
     };
     let (_, seen, _) = steps(&plan, &kept, &mut fake);
     assert_eq!(seen.steps[..3], ["f0", "s0", "w0"], "{:?}", seen.steps);
@@ -160,6 +170,7 @@ fn an_interrupted_run_stops_the_group_and_is_not_recorded() {
             if entry.index == 1 && run == 2 { (Status::Interrupted, "") } else { (Status::Ok, "a") }
         },
         runs: vec![],
+        renewed: vec![],
     };
     let (flow, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(flow, Flow::Stopped);
@@ -181,4 +192,61 @@ fn the_timed_window_starts_at_the_start_or_where_the_pool_was_ready() {
     // Untimed: from the moment every worker was ready.
     let (wall, cpu) = timed_window((started, cpu_before), Some(&finish(ready, 110)), &finish(end, 140));
     assert!((wall - 0.020).abs() < 1e-9 && (cpu - 0.030).abs() < 1e-9, "{wall} {cpu}");
+}
+
+#[test]
+fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
+    // 20 rounds in blocks of 2: every entry's rows say blocks 1 to 10, and
+    // the processes were made anew 9 times, each time at a round's start.
+    let plan = job("repetitions = 20\nwarmup = 1");
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let (flow, seen, _) = steps(&plan, &[], &mut fake);
+    assert_eq!(flow, Flow::Went);
+    for entry in 0..3 {
+        let blocks: Vec<u32> = seen
+            .rows
+            .iter()
+            .filter(|(index, _)| *index == entry)
+            .map(|(_, row)| row.process.unwrap())
+            .collect();
+        assert_eq!(blocks, (1..=10).flat_map(|block| [block, block]).collect::<Vec<_>>());
+    }
+    // Three warm-ups first, then 6 runs a block of two rounds: no warm-up
+    // again, as a warm-up would be half a block's runs.
+    assert_eq!(fake.renewed, (1..10).map(|block| 3 + 6 * block).collect::<Vec<_>>());
+    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3);
+}
+
+#[test]
+fn long_blocks_warm_each_entry_up_again_in_its_fresh_processes() {
+    // 50 rounds in blocks of 5: each entry's warm-up runs again, unrecorded,
+    // before its first run in each of the 9 later blocks.
+    let plan = job("repetitions = 50\nwarmup = 1");
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let (_, seen, progress) = steps(&plan, &[], &mut fake);
+    assert_eq!(progress.measured, 150);
+    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3);
+    assert_eq!(fake.renewed.len(), 9);
+    let last = seen.rows.last().unwrap();
+    assert_eq!((last.1.repetition, last.1.process), (50, Some(10)));
+}
+
+#[test]
+fn a_resumed_groups_blocks_are_numbered_after_the_kept_ones() {
+    let plan = job("repetitions = 4\norder = \"grouped\"");
+    let kept: Vec<KeptRun> = (1..=2)
+        .map(|repetition| KeptRun {
+            entry: 0,
+            row: RunRow { repetition, process: Some(7), checksum: "a".to_owned(), ..RunRow::blank() },
+        })
+        .collect();
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let (_, seen, _) = steps(&plan, &kept, &mut fake);
+    let serial: Vec<(u32, Option<u32>)> = seen
+        .rows
+        .iter()
+        .filter(|(index, _)| *index == 0)
+        .map(|(_, row)| (row.repetition, row.process))
+        .collect();
+    assert_eq!(serial, [(3, Some(10)), (4, Some(11))]);
 }

@@ -209,6 +209,15 @@ pub struct Session {
 }
 
 impl Session {
+    /// What runs next runs in fresh processes: the Python harness and a
+    /// kept pool's fork server are ended (the next run starts new ones,
+    /// before its clock), and the output buffer is given back.
+    pub fn new_processes(&mut self) {
+        self.python = None;
+        self.output = Vec::new();
+        self.pools = processes::Kept::default();
+    }
+
     /// Makes the next run's output buffer ready before the clock starts:
     /// `len` zeros, written, so that no page of it is first touched while
     /// the run is timed. The same memory serves run after run: a fresh
