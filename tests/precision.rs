@@ -71,19 +71,33 @@ fn five_repetitions_claim_no_95_percent() {
     assert_eq!(summary.len(), 2);
     for row in &summary {
         assert_eq!(row["runs"], "5");
-        let level = number(row, "median_ci_level");
-        assert!(level < 0.95, "{row:?}");
-        assert_eq!(level, 0.9375, "min … max of 5 runs covers 1 - 2/32");
         assert_eq!((row["median_ci_low_s"].as_str(), row["median_ci_high_s"].as_str()), ("", ""), "{row:?}");
         assert_eq!(row["precision"], "");
+        // Other load on a shared machine can leave a run out (or the entry
+        // not judged): fewer undisturbed runs claim less still.
+        if row["disturbed_runs"] != "0" {
+            assert!(
+                row["median_ci_level"].parse::<f64>().is_ok_and(|level| level < 0.95)
+                    || row["median_ci_level"].is_empty(),
+                "{row:?}"
+            );
+            continue;
+        }
+        let level = number(row, "median_ci_level");
+        assert_eq!(level, 0.9375, "min … max of 5 runs covers 1 - 2/32");
     }
     assert_serial_is_exactly_one(&summary);
     // The entry that is not serial has no interval either, so no verdict.
     let threads = summary.iter().find(|row| row["strategy"] == "threads").unwrap();
     assert_eq!((threads["speedup_ci_low"].as_str(), threads["speedup_ci_high"].as_str()), ("", ""));
-    assert_eq!(threads["verdict"], "no clear difference");
     let (stdout, _) = text(&output);
-    assert!(stdout.contains("too few runs for a 95% interval"), "{stdout}");
+    if summary.iter().all(|row| row["disturbed_runs"] == "0") {
+        assert_eq!(threads["verdict"], "no clear difference");
+        assert!(stdout.contains("too few runs for a 95% interval"), "{stdout}");
+    } else {
+        let verdict = &threads["verdict"];
+        assert!(verdict == "no clear difference" || verdict.starts_with("not judged"), "{verdict}");
+    }
 }
 
 #[test]

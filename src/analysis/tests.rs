@@ -100,7 +100,7 @@ fn speedups_come_from_the_groups_serial_entry() {
         vec![
             "more workers than CPUs (2) in w · threads ×4: CPU-bound work cannot gain past 2",
             "too few runs for a 95% interval of the median in w · serial and 2 other entries: \
-             min … max of 3 covers it 75% of the time, and it takes 6: use repetitions = \"auto\""
+             min … max of 3 blocks of processes covers it 75% of the time, and it takes 6: use repetitions = \"auto\""
         ]
     );
 }

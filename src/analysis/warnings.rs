@@ -22,8 +22,10 @@ pub enum Warning {
     /// reached (`None`: no 95% interval at all) after `runs` in `blocks`
     /// blocks of processes, taking `spent_s`. One per entry.
     PrecisionNotReached { entry: EntryId, precision: Option<f64>, runs: usize, blocks: usize, spent_s: f64 },
-    /// Too few ok runs for any 95% interval of the median (at most 5): the
-    /// fewest `runs` of them, and the `level` min … max has there.
+    /// Too few blocks of processes (see `runner::Blocks`) for any 95%
+    /// interval of the median (at most 5): the fewest `runs` of them (each
+    /// run a block of its own in rows of earlier versions), and the `level`
+    /// min … max has there.
     TooFewRuns { worst: EntryId, runs: usize, level: f64, entries: usize },
     /// Other load took CPU time some runs needed (`disturbed`).
     Disturbed {
@@ -211,11 +213,11 @@ fn too_few_runs(analysis: &Analysis) -> Option<Warning> {
             .filter(|entry| entry.wall.is_some() && entry.median_ci.is_none())
             .filter(|entry| !entry.busy.is_some_and(|busy| busy.runs_of == RunsOf::Entry))
             .collect();
-    few.sort_by_key(|entry| entry.walls.len());
+    few.sort_by_key(|entry| entry.rounds.len());
     let worst = few.first()?;
     Some(Warning::TooFewRuns {
         worst: worst.id.clone(),
-        runs: worst.walls.len(),
+        runs: worst.rounds.len(),
         level: worst.median_ci_level.unwrap_or(0.0),
         entries: few.len(),
     })

@@ -196,10 +196,11 @@ fn warning_sentence(warning: &Warning, hosts: usize) -> String {
             if *cpus_usable == 1 { "" } else { "s" }
         ),
         Warning::TooFewRuns { worst, runs, level, entries } => format!(
-            "too few runs for a 95% interval of the median in {}{}: min … max of {runs} covers it {} of the time, \
+            "too few runs for a 95% interval of the median in {}{}: min … max of {runs} {} covers it {} of the time, \
              and it takes 6: use repetitions = \"auto\"",
             entry_label(worst, hosts),
             others(*entries),
+            if *runs == 1 { "block of processes" } else { "blocks of processes" },
             percent(*level)
         ),
     }
@@ -251,7 +252,7 @@ pub fn verdict(verdict: Verdict) -> &'static str {
 fn speedup_and_interval(point: &Point) -> String {
     match point.interval {
         Some((low, high)) => format!("{}, 95% CI {} … {}", ratio(point.speedup), ratio(low), ratio(high)),
-        None => format!("{}, too few runs for an interval", ratio(point.speedup)),
+        None => format!("{}, too few blocks of processes for an interval", ratio(point.speedup)),
     }
 }
 

@@ -138,11 +138,14 @@ pub fn repo() -> &'static Path {
 
 /// A per-run CSV (as text) with every row's `wall_s` replaced by what
 /// `wall` says for that row (cells by column name); a row it gives `None`
-/// for is left out.
+/// for is left out. The times are made up, so no other load touched them:
+/// `disturbed` reads `false` in every row, whatever the machine did while
+/// the rows were first measured.
 pub fn with_walls(text: &str, wall: impl Fn(&BTreeMap<String, String>) -> Option<f64>) -> String {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     let column = header.iter().position(|name| name == "wall_s").expect("a per-run CSV has wall_s");
+    let disturbed = header.iter().position(|name| name == "disturbed").expect("a per-run CSV has disturbed");
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&header).unwrap();
     for record in reader.records() {
@@ -150,6 +153,7 @@ pub fn with_walls(text: &str, wall: impl Fn(&BTreeMap<String, String>) -> Option
         let row: BTreeMap<String, String> = header.iter().cloned().zip(cells.iter().cloned()).collect();
         if let Some(seconds) = wall(&row) {
             cells[column] = format!("{seconds:.9}");
+            cells[disturbed] = "false".to_owned();
             writer.write_record(&cells).unwrap();
         }
     }
