@@ -255,7 +255,7 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
         let reference_due = serial.filter(|_| verify && reference.expected.is_none());
         let group_entries = |kept: &&KeptRun| entries.iter().any(|entry| entry.index == kept.entry);
         let kept_blocks = prior.iter().filter(group_entries).map(|kept| kept.row.block()).max().unwrap_or(0);
-        let blocks = Blocks::new(entries, kept_blocks);
+        let blocks = Blocks::new(entries, job.order, kept_blocks);
         GroupRuns { rounds, executor, serial, reference, verify, reference_due, blocks }
     }
 
@@ -364,9 +364,9 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
             self.executor.new_processes();
             self.blocks.renewed(renewing.elapsed());
         }
-        if self.blocks.warm_again(entry, placement) {
+        if self.blocks.warm_again(entry) {
             for _ in 0..entry.warmup {
-                if self.warm_up(entry, reporters)? == Flow::Stopped || crate::interrupt::requested() {
+                if self.run_unrecorded(entry, reporters)?.is_none() {
                     return Ok(Flow::Stopped);
                 }
             }

@@ -340,7 +340,6 @@ fn not_ok_by_status(entry_runs: &[Run]) -> Vec<(Status, usize)> {
     not_ok
 }
 
-/// Undisturbed ok runs as (round, wall seconds).
 /// The undisturbed ok runs' blocks of processes (see `runner::Blocks`) as
 /// (block, median wall seconds), blocks ascending: the units an entry's
 /// interval is over and its speedups pair. In rows of older versions each
@@ -353,6 +352,7 @@ fn blocks(runs: &[Run]) -> Vec<(u32, f64)> {
     blocks.into_iter().filter_map(|(block, walls)| Some((block, stats::median(&walls)?))).collect()
 }
 
+/// Undisturbed ok runs as (round, wall seconds).
 fn undisturbed_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
     runs.iter().filter(|run| run.ok && !run.disturbed).map(|run| (run.repetition, run.wall_s)).collect()
 }

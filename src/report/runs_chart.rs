@@ -185,9 +185,9 @@ fn dot(x: f64, y: f64, run: &RunPoint, title: &str) -> String {
     let (class, style) = if run.disturbed {
         ("run disturbed", format!("fill=\"white\" stroke=\"{DISTURBED_COLOUR}\" stroke-width=\"1.5\""))
     } else {
-        let colour = run
-            .process
-            .map_or(RUN_COLOUR, |process| PROCESS_COLOURS[process as usize % PROCESS_COLOURS.len()]);
+        let colour = run.process.map_or(RUN_COLOUR, |process| {
+            PROCESS_COLOURS[(process as usize).saturating_sub(1) % PROCESS_COLOURS.len()]
+        });
         ("run", format!("fill=\"{colour}\" fill-opacity=\"0.55\""))
     };
     let process = run.process.map(|process| format!(" data-process=\"{process}\"")).unwrap_or_default();
@@ -445,8 +445,9 @@ mod tests {
         let strip = strip_chart(&[blocks]);
         assert_eq!(count(&strip, "data-process=\"1\""), 2, "{strip}");
         assert_eq!(count(&strip, "data-process=\"2\""), 2, "{strip}");
-        assert_eq!(count(&strip, PROCESS_COLOURS[1]), 2, "block 1's colour on its two runs");
-        assert_eq!(count(&strip, PROCESS_COLOURS[2]), 2, "block 2's colour on its two runs");
+        // Block 1 in the first colour, which the legend's square has too.
+        assert_eq!(count(&strip, PROCESS_COLOURS[0]), 2 + 1, "block 1's colour on its two runs");
+        assert_eq!(count(&strip, PROCESS_COLOURS[1]), 2, "block 2's colour on its two runs");
         assert!(strip.contains("coloured by the block of fresh processes"), "{strip}");
         let unblocked = strip_chart(&[entry("serial", &[0.010, 0.011])]);
         assert!(!unblocked.contains("data-process") && !unblocked.contains("coloured by"), "{unblocked}");

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::matrix::Entry;
-use crate::vocab::Repetitions;
+use crate::vocab::{Order, Repetitions};
 
 /// Where a group's runs stand in their blocks of processes.
 #[derive(Debug)]
@@ -34,25 +34,32 @@ pub(super) struct Blocks {
     /// Blocks of an earlier invocation whose runs were kept: this
     /// invocation's blocks are numbered after them.
     kept: u32,
-    /// With `"auto"`: the first round of each block so far.
-    starts: Vec<u32>,
-    /// When the newest block started.
-    since: Instant,
+    /// Whether each entry has a line of blocks of its own: in grouped
+    /// order, an entry runs all its rounds before the next one starts.
+    grouped: bool,
+    /// With `"auto"`, per line of blocks (the group's, or in grouped order
+    /// each entry's): the first round of each block so far, and when the
+    /// newest one started.
+    starts: BTreeMap<usize, (Vec<u32>, Instant)>,
     /// The block whose processes are live.
     current: Option<u32>,
-    /// The most the first run in fresh processes took beyond its own time.
+    /// Whether processes have been renewed since the group's first runs.
+    renewals: u32,
+    /// The most the first run in fresh processes took beyond its own time,
+    /// with what ending the old ones took.
     start_cost: Duration,
     /// Whether the next run is the first in fresh processes, and what
-    /// ending the block's old ones took.
+    /// ending the old ones took.
     fresh: bool,
     ended_in: Duration,
-    /// Entries that have run in the live block's processes.
+    /// Entries that have run (a warm-up or a measured run) in the live
+    /// processes.
     warm: BTreeSet<usize>,
     /// Each entry's latest run's wall seconds.
     last_wall: BTreeMap<usize, f64>,
 }
 
-/// What a measured run of an entry in a round needs first.
+/// Where a measured run of an entry in a round goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Placement {
     /// The run's block (its row's `process`).
@@ -60,8 +67,6 @@ pub(super) struct Placement {
     /// Whether it is the first run of a new block, so that processes must
     /// be started anew before it.
     pub new_processes: bool,
-    /// Whether its entry has not yet run in this block's processes.
-    pub first_of_entry: bool,
 }
 
 impl Blocks {
@@ -73,12 +78,13 @@ impl Blocks {
     const LEAST_TIME: Duration = Duration::from_millis(20);
     /// An `"auto"` block lasts at least this many times what ending the
     /// last block's processes and starting its own costs, so that they
-    /// take a fifth of the time at most.
+    /// take a fifth of the time at most; a warm-up in fresh processes is
+    /// run where it takes a fifth of a block at most, too.
     pub const COST_SHARE: u32 = 5;
 
-    /// The blocks of a group's `entries`, after `kept_blocks` blocks of an
-    /// earlier invocation whose runs are kept.
-    pub fn new(entries: &[Entry], kept_blocks: u32) -> Blocks {
+    /// The blocks of a group's `entries`, run in `order`, after
+    /// `kept_blocks` blocks of an earlier invocation whose runs are kept.
+    pub fn new(entries: &[Entry], order: Order, kept_blocks: u32) -> Blocks {
         let fixed: Option<Vec<u32>> = entries
             .iter()
             .map(|entry| match entry.repetitions {
@@ -93,9 +99,10 @@ impl Blocks {
             fixed_len,
             least: (span / Self::PER_SPAN).max(Self::LEAST_TIME),
             kept: kept_blocks,
-            starts: Vec::new(),
-            since: Instant::now(),
+            grouped: order == Order::Grouped,
+            starts: BTreeMap::new(),
             current: None,
+            renewals: 0,
             start_cost: Duration::ZERO,
             // The group's first run starts its first processes.
             fresh: true,
@@ -118,44 +125,43 @@ impl Blocks {
             + match self.fixed_len {
                 Some(len) => (round.max(1) - 1) / len + 1,
                 None => {
-                    let last = self.starts.last().copied();
-                    if last.is_none_or(|last| round > last && self.since.elapsed() >= self.length()) {
-                        self.starts.push(round);
-                        self.since = Instant::now();
+                    let length = self.length();
+                    let line = if self.grouped { entry.index } else { 0 };
+                    let (starts, since) =
+                        self.starts.entry(line).or_insert_with(|| (Vec::new(), Instant::now()));
+                    if starts.last().is_none_or(|last| round > *last && since.elapsed() >= length) {
+                        starts.push(round);
+                        *since = Instant::now();
                     }
-                    self.starts.iter().rposition(|start| *start <= round).map_or(1, |at| at as u32 + 1)
+                    starts.iter().rposition(|start| *start <= round).map_or(1, |at| at as u32 + 1)
                 }
             };
         // The group's first block runs in the processes its warm-ups
         // started; each later one in fresh ones.
         let new_processes = self.current.is_some_and(|current| current != block);
-        if self.current != Some(block) {
+        self.current = Some(block);
+        if new_processes {
+            self.renewals += 1;
+            self.fresh = true;
             self.warm.clear();
         }
-        self.current = Some(block);
-        self.fresh |= new_processes;
-        Placement { block, new_processes, first_of_entry: self.warm.insert(entry.index) }
+        Placement { block, new_processes }
     }
 
-    /// Whether `entry`'s warm-ups are run again in a new block before its
-    /// first measured run there: where the block is not the group's first
-    /// (whose warm-ups the rounds run) and a warm-up is short beside the
-    /// block: as long as its latest run, a fifth of the block's length with
-    /// `"auto"` at most, a fifth of its runs with fixed repetitions. A long
-    /// run's first run in fresh processes is measured as it comes.
-    pub fn warm_again(&self, entry: &Entry, placement: Placement) -> bool {
-        let (Some(last_wall), true) = (self.last_wall.get(&entry.index), placement.first_of_entry) else {
-            return false;
-        };
-        if entry.warmup == 0 || placement.block == self.kept + 1 {
+    /// Whether `entry`'s warm-ups are run again before its next measured
+    /// run: where processes were renewed since it last ran (the rounds run
+    /// the warm-ups of the group's first processes) and a warm-up is short
+    /// beside a block: a fifth of an `"auto"` block's least length, or with
+    /// fixed repetitions also where a block holds 5 rounds a warm-up. A
+    /// long run's first run in fresh processes is measured as it comes.
+    pub fn warm_again(&self, entry: &Entry) -> bool {
+        let Some(last_wall) = self.last_wall.get(&entry.index) else { return false };
+        if entry.warmup == 0 || self.renewals == 0 || self.warm.contains(&entry.index) {
             return false;
         }
-        match self.fixed_len {
-            Some(len) => len >= 5 * entry.warmup,
-            None => {
-                Duration::from_secs_f64(last_wall.max(0.0)) * entry.warmup * Self::COST_SHARE <= self.length()
-            }
-        }
+        let short =
+            Duration::from_secs_f64(last_wall.max(0.0)) * entry.warmup * Self::COST_SHARE <= self.length();
+        short || self.fixed_len.is_some_and(|len| len >= Self::COST_SHARE * entry.warmup)
     }
 
     /// Notes what ending the old block's processes took: part of what
@@ -168,6 +174,7 @@ impl Blocks {
     /// `took` in all, `wall_s` of it timed: the first in fresh processes
     /// says what starting them costs.
     pub fn ran(&mut self, entry: &Entry, took: Duration, wall_s: f64) {
+        self.warm.insert(entry.index);
         if wall_s.is_finite() {
             self.last_wall.insert(entry.index, wall_s);
         }

@@ -131,14 +131,16 @@ impl<'a> Rounds<'a> {
             Repetitions::Fixed(count) => self.planned[index] >= count,
             Repetitions::Auto => match self.tallies[index].auto_stop(&entry.precision) {
                 None => false,
-                // Serial goes on beside the others, within its own max_time.
-                Some(Stop::Converged) => {
+                // Serial goes on beside the others, within its own
+                // max_time, so that every block of theirs has serial's
+                // beside it; where its own precision is out of reach too.
+                Some(Stop::Converged | Stop::OutOfReach) => {
                     !(self.order == Order::Interleaved
                         && entry.strategy == Strategy::Serial
                         && others_running)
                         || self.tallies[index].out_of_time(&entry.precision)
                 }
-                Some(Stop::OutOfTime | Stop::Failing | Stop::Busy | Stop::Enough | Stop::OutOfReach) => true,
+                Some(Stop::OutOfTime | Stop::Failing | Stop::Busy | Stop::Enough) => true,
             },
         }
     }

@@ -174,8 +174,8 @@ fn an_interrupted_run_stops_the_group_and_is_not_recorded() {
     };
     let (flow, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(flow, Flow::Stopped);
-    // Entry 1's first run is its warm-up; its second, interrupted, is
-    // the first measured.
+    // Entry 1's first run is its warm-up; its second, interrupted, its
+    // warm-up again in the fresh processes of its first block.
     assert_eq!(statuses(&seen), [(0, Status::Ok), (0, Status::Ok), (0, Status::Ok)]);
     assert_eq!(progress.measured, 3);
     assert!(!seen.steps.contains(&"f1".to_owned()), "{:?}", seen.steps);
@@ -198,7 +198,9 @@ fn the_timed_window_starts_at_the_start_or_where_the_pool_was_ready() {
 fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
     // 20 rounds in blocks of 2: every entry's rows say blocks 1 to 10, and
     // the processes were made anew 9 times, each time at a round's start.
-    let plan = job("repetitions = 20\nwarmup = 1");
+    // The fake's runs take 10 ms: long beside the least block of a job
+    // without `min_span` (20 ms), so no entry warms up again.
+    let plan = job("repetitions = 20\nwarmup = 1\nmin_span = \"0s\"");
     let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
     let (flow, seen, _) = steps(&plan, &[], &mut fake);
     assert_eq!(flow, Flow::Went);
@@ -215,6 +217,13 @@ fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
     // again, as a warm-up would be half a block's runs.
     assert_eq!(fake.renewed, (1..10).map(|block| 3 + 6 * block).collect::<Vec<_>>());
     assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3);
+    // With the default `min_span` (blocks of 100 ms at least), a 10 ms
+    // warm-up is short: each entry warms up again in each fresh block.
+    let plan = job("repetitions = 20\nwarmup = 1");
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let (_, seen, _) = steps(&plan, &[], &mut fake);
+    assert_eq!(fake.renewed, (1..10).map(|block| 9 * block).collect::<Vec<_>>());
+    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3);
 }
 
 #[test]
@@ -249,4 +258,22 @@ fn a_resumed_groups_blocks_are_numbered_after_the_kept_ones() {
         .map(|(_, row)| (row.repetition, row.process))
         .collect();
     assert_eq!(serial, [(3, Some(10)), (4, Some(11))]);
+}
+
+#[test]
+fn in_grouped_order_every_renewal_is_followed_by_a_warm_up() {
+    // Each entry runs its 50 rounds in 10 blocks of 5 before the next
+    // entry starts: the processes are renewed at each block, and at each
+    // entry's start, and the entry whose run comes next warms up in the
+    // fresh ones before it is measured.
+    let plan = job("repetitions = 50\nwarmup = 1\norder = \"grouped\"");
+    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let (_, seen, progress) = steps(&plan, &[], &mut fake);
+    assert_eq!(progress.measured, 150);
+    let runs: Vec<&String> = seen.steps.iter().filter(|step| step.starts_with(['w', 'm'])).collect();
+    assert_eq!(fake.renewed.len(), 29, "9 within each entry, and at the second and third entry's start");
+    for at in &fake.renewed {
+        assert!(runs[*at as usize].starts_with('w'), "run {at} after a renewal: {:?}", &runs[*at as usize..]);
+    }
+    assert_eq!(runs.iter().filter(|step| step.starts_with('w')).count(), 3 + 29);
 }
