@@ -365,7 +365,7 @@ impl<'a, 'e> GroupRuns<'a, 'e> {
             self.blocks.renewed(renewing.elapsed());
         }
         if self.blocks.warm_again(entry) {
-            for _ in 0..entry.warmup {
+            for _ in 0..Blocks::warmups_again(entry) {
                 if self.run_unrecorded(entry, reporters)?.is_none() {
                     return Ok(Flow::Stopped);
                 }

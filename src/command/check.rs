@@ -87,7 +87,7 @@ pub fn plan_text(job: &Job, plan: &Plan) -> String {
             let measured = match entry.repetitions {
                 Repetitions::Fixed(count) => format!("{count} measured"),
                 Repetitions::Auto => format!(
-                    "measured until ±{}% with {} runs or more over at least {}, or {} of runs",
+                    "measured until ±{}% over 6 or more blocks of fresh processes, with {} runs or more over at least {}, or {} of runs",
                     crate::vocab::format_number(entry.precision.target * 100.0),
                     entry.precision.min_repetitions,
                     humantime::format_duration(entry.precision.min_span),

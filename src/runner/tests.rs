@@ -217,24 +217,27 @@ fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
     // again, as a warm-up would be half a block's runs.
     assert_eq!(fake.renewed, (1..10).map(|block| 3 + 6 * block).collect::<Vec<_>>());
     assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3);
-    // With the default `min_span` (blocks of 100 ms at least), a 10 ms
-    // warm-up is short: each entry warms up again in each fresh block.
+    // With the default `min_span` (blocks of 100 ms at least), two 10 ms
+    // warm-ups are short: each entry warms up again in each fresh block,
+    // once more than `warmup` says (a fresh interpreter's first runs are
+    // slower than a warm one's).
     let plan = job("repetitions = 20\nwarmup = 1");
     let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
     let (_, seen, _) = steps(&plan, &[], &mut fake);
-    assert_eq!(fake.renewed, (1..10).map(|block| 9 * block).collect::<Vec<_>>());
-    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3);
+    // The first block: 3 warm-ups and 6 runs; each later one 6 and 6.
+    assert_eq!(fake.renewed, (0..9).map(|block| 9 + 12 * block).collect::<Vec<_>>());
+    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3 * 2);
 }
 
 #[test]
 fn long_blocks_warm_each_entry_up_again_in_its_fresh_processes() {
-    // 50 rounds in blocks of 5: each entry's warm-up runs again, unrecorded,
-    // before its first run in each of the 9 later blocks.
+    // 50 rounds in blocks of 5: each entry's warm-up runs again, unrecorded
+    // and once more, before its first run in each of the 9 later blocks.
     let plan = job("repetitions = 50\nwarmup = 1");
     let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
     let (_, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(progress.measured, 150);
-    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3);
+    assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3 * 2);
     assert_eq!(fake.renewed.len(), 9);
     let last = seen.rows.last().unwrap();
     assert_eq!((last.1.repetition, last.1.process), (50, Some(10)));
@@ -275,5 +278,5 @@ fn in_grouped_order_every_renewal_is_followed_by_a_warm_up() {
     for at in &fake.renewed {
         assert!(runs[*at as usize].starts_with('w'), "run {at} after a renewal: {:?}", &runs[*at as usize..]);
     }
-    assert_eq!(runs.iter().filter(|step| step.starts_with('w')).count(), 3 + 29);
+    assert_eq!(runs.iter().filter(|step| step.starts_with('w')).count(), 3 + 29 * 2);
 }
