@@ -122,6 +122,27 @@ pub fn estimate(values: &[f64]) -> Option<Estimate> {
     Some(Estimate { median, interval: ranks.map(|k| (sorted[k - 1], sorted[n - k])), level })
 }
 
+/// The median of each block's values, from `runs` as (block, value): blocks
+/// ascending. A block is a block of processes (see `runner::Blocks`); in
+/// rows of older versions each round is one.
+pub fn block_medians(runs: &[(u32, f64)]) -> Vec<(u32, f64)> {
+    let mut blocks: std::collections::BTreeMap<u32, Vec<f64>> = std::collections::BTreeMap::new();
+    for (block, value) in runs {
+        blocks.entry(*block).or_default().push(*value);
+    }
+    blocks.into_iter().filter_map(|(block, values)| Some((block, estimate(&values)?.median))).collect()
+}
+
+/// The median of every value of `runs` (block, value) with the
+/// order-statistic interval over the blocks' medians: each block of
+/// processes has a level of its own, so the blocks are the units the
+/// interval's level holds for.
+pub fn over_blocks(runs: &[(u32, f64)]) -> Option<Estimate> {
+    let medians: Vec<f64> = block_medians(runs).into_iter().map(|(_, median)| median).collect();
+    let values: Vec<f64> = runs.iter().map(|(_, value)| *value).collect();
+    Some(Estimate { median: estimate(&values)?.median, ..estimate(&medians)? })
+}
+
 /// Serial's time over the entry's time in every round both ran ok; rounds
 /// are `(round, wall seconds)`. A round with a zero or unusable time is left
 /// out.

@@ -256,7 +256,9 @@ impl SerialBaseline {
     fn of(ids: &[EntryId], runs: &BTreeMap<EntryId, Vec<Run>>) -> SerialBaseline {
         let serial = ids.iter().find(|id| id.strategy == Strategy::Serial);
         SerialBaseline {
-            rounds: serial.map(|id| blocks(&runs[id])).filter(|rounds| !rounds.is_empty()),
+            rounds: serial
+                .map(|id| precision::block_medians(&quiet_blocks(&runs[id])))
+                .filter(|rounds| !rounds.is_empty()),
             busy: serial.and_then(|id| Busy::of(&ok_runs(&runs[id]))),
         }
     }
@@ -269,16 +271,14 @@ fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> Ent
     // Its own runs first; then serial's, which it would be judged against.
     let busy =
         Busy::of(&ok_runs).or(serial.busy.filter(|_| id.strategy != Strategy::Serial).map(Busy::of_serial));
-    let rounds = blocks(entry_runs);
+    let quiet_blocks = quiet_blocks(entry_runs);
+    let rounds = precision::block_medians(&quiet_blocks);
     let quiet = || entry_runs.iter().filter(|run| run.ok && !run.disturbed);
-    let walls: Vec<f64> = undisturbed_rounds(entry_runs).iter().map(|(_, wall)| *wall).collect();
+    let walls: Vec<f64> = quiet().map(|run| run.wall_s).collect();
     let wall = stats::summarize(&walls);
     // The interval is over the blocks of processes, each of which has a
     // level of its own; the median over every run.
-    let median =
-        precision::estimate(&rounds.iter().map(|(_, median)| *median).collect::<Vec<_>>()).map(|estimate| {
-            precision::Estimate { median: wall.map_or(estimate.median, |wall| wall.median), ..estimate }
-        });
+    let median = precision::over_blocks(&quiet_blocks);
     let (speedup, verdict) = match busy {
         Some(_) => (None, None),
         None => against_serial(id.strategy, serial.rounds.as_deref(), &rounds),
@@ -340,21 +340,10 @@ fn not_ok_by_status(entry_runs: &[Run]) -> Vec<(Status, usize)> {
     not_ok
 }
 
-/// The undisturbed ok runs' blocks of processes (see `runner::Blocks`) as
-/// (block, median wall seconds), blocks ascending: the units an entry's
-/// interval is over and its speedups pair. In rows of older versions each
-/// run is a block of its own, and these are its rounds.
-fn blocks(runs: &[Run]) -> Vec<(u32, f64)> {
-    let mut blocks: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-    for run in runs.iter().filter(|run| run.ok && !run.disturbed) {
-        blocks.entry(run.block).or_default().push(run.wall_s);
-    }
-    blocks.into_iter().filter_map(|(block, walls)| Some((block, stats::median(&walls)?))).collect()
-}
-
-/// Undisturbed ok runs as (round, wall seconds).
-fn undisturbed_rounds(runs: &[Run]) -> Vec<(u32, f64)> {
-    runs.iter().filter(|run| run.ok && !run.disturbed).map(|run| (run.repetition, run.wall_s)).collect()
+/// The undisturbed ok runs as (block of processes, wall seconds), in round
+/// order. In rows of older versions each run is a block of its own.
+fn quiet_blocks(runs: &[Run]) -> Vec<(u32, f64)> {
+    runs.iter().filter(|run| run.ok && !run.disturbed).map(|run| (run.block, run.wall_s)).collect()
 }
 
 /// Values outside Tukey's fences (1.5 interquartile ranges beyond the quartiles).

@@ -133,14 +133,9 @@ impl Tally {
     /// the blocks of processes the undisturbed ok runs ran in, around the
     /// median of the runs. `None` with too few blocks for an interval.
     fn half_width(&self) -> Option<f64> {
-        let mut blocks: std::collections::BTreeMap<u32, Vec<f64>> = std::collections::BTreeMap::new();
-        for (wall, block) in self.quiet_walls.iter().zip(&self.quiet_blocks) {
-            blocks.entry(*block).or_default().push(*wall);
-        }
-        let medians: Vec<f64> = blocks.values().filter_map(|walls| crate::stats::median(walls)).collect();
-        let (low, high) = crate::precision::estimate(&medians)?.interval?;
-        let median = crate::stats::median(&self.quiet_walls)?;
-        (median > 0.0).then(|| (median - low).max(high - median) / median)
+        let runs: Vec<(u32, f64)> =
+            self.quiet_blocks.iter().copied().zip(self.quiet_walls.iter().copied()).collect();
+        crate::precision::over_blocks(&runs)?.half_width()
     }
 
     /// Whether, at the pace the interval narrowed so far, reaching the

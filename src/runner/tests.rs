@@ -34,6 +34,11 @@ impl<F: FnMut(&Entry, u32) -> (Status, &'static str)> Executor for Fake<F> {
     }
 }
 
+/// A fake whose every run is ok, with the same result.
+fn all_ok() -> Fake<impl FnMut(&Entry, u32) -> (Status, &'static str)> {
+    Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] }
+}
+
 /// The events a run emitted, in order: `s` a run started, `w` a warm-up
 /// ended, `m` a measured run ended (with its row), `f` an entry finished.
 #[derive(Default)]
@@ -201,7 +206,7 @@ fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
     // The fake's runs take 10 ms: long beside the least block of a job
     // without `min_span` (20 ms), so no entry warms up again.
     let plan = job("repetitions = 20\nwarmup = 1\nmin_span = \"0s\"");
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let mut fake = all_ok();
     let (flow, seen, _) = steps(&plan, &[], &mut fake);
     assert_eq!(flow, Flow::Went);
     for entry in 0..3 {
@@ -222,7 +227,7 @@ fn fixed_repetitions_run_in_ten_blocks_of_fresh_processes() {
     // once more than `warmup` says (a fresh interpreter's first runs are
     // slower than a warm one's).
     let plan = job("repetitions = 20\nwarmup = 1");
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let mut fake = all_ok();
     let (_, seen, _) = steps(&plan, &[], &mut fake);
     // The first block: 3 warm-ups and 6 runs; each later one 6 and 6.
     assert_eq!(fake.renewed, (0..9).map(|block| 9 + 12 * block).collect::<Vec<_>>());
@@ -234,7 +239,7 @@ fn long_blocks_warm_each_entry_up_again_in_its_fresh_processes() {
     // 50 rounds in blocks of 5: each entry's warm-up runs again, unrecorded
     // and once more, before its first run in each of the 9 later blocks.
     let plan = job("repetitions = 50\nwarmup = 1");
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let mut fake = all_ok();
     let (_, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(progress.measured, 150);
     assert_eq!(seen.steps.iter().filter(|step| step.starts_with('w')).count(), 3 + 9 * 3 * 2);
@@ -252,7 +257,7 @@ fn a_resumed_groups_blocks_are_numbered_after_the_kept_ones() {
             row: RunRow { repetition, process: Some(7), checksum: "a".to_owned(), ..RunRow::blank() },
         })
         .collect();
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let mut fake = all_ok();
     let (_, seen, _) = steps(&plan, &kept, &mut fake);
     let serial: Vec<(u32, Option<u32>)> = seen
         .rows
@@ -270,7 +275,7 @@ fn in_grouped_order_every_renewal_is_followed_by_a_warm_up() {
     // entry's start, and the entry whose run comes next warms up in the
     // fresh ones before it is measured.
     let plan = job("repetitions = 50\nwarmup = 1\norder = \"grouped\"");
-    let mut fake = Fake { answer: |_: &Entry, _| (Status::Ok, "a"), runs: vec![], renewed: vec![] };
+    let mut fake = all_ok();
     let (_, seen, progress) = steps(&plan, &[], &mut fake);
     assert_eq!(progress.measured, 150);
     let runs: Vec<&String> = seen.steps.iter().filter(|step| step.starts_with(['w', 'm'])).collect();
