@@ -17,7 +17,8 @@
 //! workers than usable CPUs wait for each other, and parbench's own tasks
 //! beside the workers (a pool's dispatch threads, a Python pool's manager
 //! thread, the runner's slot threads) can take a worker's CPU for as long
-//! as they run. [`judge`] takes both off and marks the run disturbed when
+//! as they run, as the workers can take theirs. [`judge`] takes these off
+//! ([`Demand::own_delay_s`]) and marks the run disturbed when
 //! what is left passes [`TOLERANCE`] of the CPU time the run needed and
 //! [`DELAY_FLOOR_S`]. The rule and its measured rates are in
 //! `docs/RESULTS.md` ("Other load").
@@ -231,6 +232,12 @@ pub struct Demand {
     /// the run (the run's `cpu_s` less the workers'): the longest they can
     /// have kept a worker from a CPU.
     pub helpers_cpu_s: f64,
+    /// CPU time the run's workers used: the longest they can have kept
+    /// parbench's own other tasks (a Python pool's calling, manager and
+    /// feeder threads) from a CPU.
+    pub workers_cpu_s: f64,
+    /// The part of the run's wait that those other tasks waited.
+    pub helpers_delay_s: f64,
 }
 
 impl Demand {
@@ -240,10 +247,16 @@ impl Demand {
     }
 
     /// The wait the run explains itself: with more workers than CPUs the
-    /// extra ones wait all along, and parbench's own helpers take a
-    /// worker's CPU while they run.
+    /// extra ones wait all along; parbench's own helpers take a worker's
+    /// CPU while they run; and the workers take the helpers' CPUs while
+    /// they run (a Python pool's calling thread, woken by each result,
+    /// waits for the worker that woke it), so the helpers' wait is the
+    /// run's own up to the workers' CPU time.
     pub fn own_delay_s(&self) -> f64 {
-        self.workers.saturating_sub(self.cpus.max(1)) as f64 * self.wall_s + self.helpers_cpu_s.max(0.0)
+        let helpers_wait = self.helpers_delay_s.max(0.0).min(self.workers_cpu_s.max(0.0));
+        self.workers.saturating_sub(self.cpus.max(1)) as f64 * self.wall_s
+            + self.helpers_cpu_s.max(0.0)
+            + helpers_wait
     }
 }
 
@@ -369,7 +382,7 @@ mod tests {
     }
 
     fn demand(wall_s: f64, workers: usize, cpus: usize) -> Demand {
-        Demand { wall_s, workers, cpus, helpers_cpu_s: 0.0 }
+        Demand { wall_s, workers, cpus, helpers_cpu_s: 0.0, workers_cpu_s: 0.0, helpers_delay_s: 0.0 }
     }
 
     #[test]
@@ -398,6 +411,24 @@ mod tests {
         let pool = Demand { helpers_cpu_s: 0.012, ..demand(0.02, 2, 2) };
         assert!(!judge(pool, 0.014));
         assert!(judge(pool, 0.030));
+    }
+
+    #[test]
+    fn the_helpers_wait_for_the_workers_is_the_runs_own_up_to_the_workers_cpu() {
+        // A Python function on 2 threads, 43 ms under the GIL: the calling
+        // thread, woken by each result, waited 9 ms behind the worker that
+        // woke it (measured on a quiet 2-CPU VM); the workers themselves 2 ms.
+        let gil = Demand { workers_cpu_s: 0.042, helpers_delay_s: 0.009, ..demand(0.043, 2, 2) };
+        assert!(!judge(gil, 0.011));
+        // Beside two hogs the workers waited 40 ms more: others' doing.
+        assert!(judge(gil, 0.051));
+        // Workers that hardly ran (a pool of identity functions) explain
+        // hardly any of the helpers' wait: 20 ms of it beside hogs still
+        // marks the run.
+        let idle = Demand { workers_cpu_s: 0.002, helpers_delay_s: 0.020, ..demand(0.03, 2, 2) };
+        assert!(judge(idle, 0.024));
+        let quiet = Demand { helpers_delay_s: 0.003, ..idle };
+        assert!(!judge(quiet, 0.005));
     }
 
     #[test]

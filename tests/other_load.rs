@@ -140,6 +140,45 @@ fn beside_hogs_short_groups_and_first_runs_are_flagged() {
     assert_eq!(env["other_load"]["runs"], 15);
 }
 
+/// A Python function that holds the GIL about 1 ms an item, on pools of
+/// threads and processes: their calling, manager and feeder threads wait
+/// for the run's own workers on a quiet machine, which must not hide the
+/// hogs' harm.
+const PYTHON_POOLS: &str = r#"version = 1
+name = "hogged-python"
+[list]
+generator = "range"
+size = 40
+[run]
+strategies = ["threads", "processes"]
+workers = [2]
+repetitions = 3
+warmup = 0
+[[workload]]
+name = "gil"
+python = "work.py:gil"
+"#;
+
+#[parbench_test_tools::needs(python3)]
+#[test]
+fn python_pools_beside_hogs_are_flagged() {
+    let work = Workdir::new();
+    let bench = common::repo().join("bench/other-load");
+    work.write("work.py", &std::fs::read_to_string(bench.join("work.py")).unwrap());
+    work.write("hogged.toml", PYTHON_POOLS);
+    let output = {
+        let _turn = common::measuring();
+        let _hogs = Hogs::start(6.max(cpus() + 1));
+        work.parbench_in_turn(&["run", "hogged.toml"], &[])
+    };
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let flags = flags(&work, "results/hogged-python.csv");
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    for (entry, runs) in &flags {
+        assert!(runs.iter().filter(|flagged| **flagged).count() >= 2, "{entry:?}: {runs:?}");
+    }
+}
+
 const AUTO: &str = r#"version = 1
 name = "busy"
 [list]

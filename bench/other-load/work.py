@@ -1,4 +1,5 @@
-"""Python workloads of bench/other-load.toml: a small result and a 50 kB one."""
+"""Python workloads of bench/other-load/job.toml: a small result, a 50 kB
+one, and pure-Python arithmetic that holds the GIL for about 1 ms an item."""
 
 
 def identity(x):
@@ -7,3 +8,7 @@ def identity(x):
 
 def big(x):
     return "x" * 50000
+
+
+def gil(x):
+    return sum(i * i for i in range(20000))

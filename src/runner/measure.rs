@@ -175,6 +175,8 @@ pub(super) fn measure(
         workers: if entry.strategy == Strategy::Serial { 1 } else { entry.workers },
         cpus: usable_cpus,
         helpers_cpu_s,
+        workers_cpu_s: seen.workers.map_or(0.0, |workers| workers.cpu.as_secs_f64()),
+        helpers_delay_s: seen.helpers.map_or(0.0, |helpers| helpers.delay.as_secs_f64()),
     };
     let tasks = Sched::both(seen.workers, seen.helpers);
     let delay = tasks.map(|tasks| tasks.delay);
