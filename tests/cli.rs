@@ -251,6 +251,7 @@ fn the_run_csv_has_the_documented_columns_in_order() {
             "not_judged",
             "chunk_policy",
             "median_ctx_switches",
+            "invocations",
         ]
     );
     assert_eq!(summary.len(), 6);

@@ -339,3 +339,86 @@ fn bad_precision_settings_get_one_line_errors() {
         assert!(stderr.contains(expected), "{run}: {stderr}");
     }
 }
+
+const AGAIN: &str = r#"version = 1
+name = "again"
+[list]
+generator = "range"
+size = 20
+[run]
+strategies = ["serial", "threads"]
+workers = [2]
+repetitions = 12
+warmup = 1
+[[workload]]
+name = "spin"
+builtin = "spin"
+params = { iterations = 2000 }
+"#;
+
+/// The interval cells of a summary, by strategy.
+fn intervals(summary: &[BTreeMap<String, String>]) -> BTreeMap<String, [String; 4]> {
+    summary
+        .iter()
+        .map(|row| {
+            let cells = ["median_ci_low_s", "median_ci_high_s", "speedup_ci_low", "speedup_ci_high"];
+            (row["strategy"].clone(), cells.map(|cell| row[cell].clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_second_invocation_holds_the_spread_of_the_first_and_report_agrees() {
+    let work = common::Workdir::new();
+    work.write("again.toml", AGAIN);
+    for _ in 0..2 {
+        let output = work.parbench(&["run", "--quiet", "again.toml"]);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    }
+    let record = work.rows("results/again.invocations.csv");
+    let invocations: std::collections::BTreeSet<&String> =
+        record.iter().map(|row| &row["started_at"]).collect();
+    assert_eq!(invocations.len(), 2, "{record:?}");
+    assert!(
+        record.iter().all(|row| row["entry_key"].starts_with('x') && !row["host"].is_empty()),
+        "{record:?}"
+    );
+    let summary = work.rows("results/again.summary.csv");
+    // Each judged entry's intervals hold both invocations (one not judged
+    // for other load records nothing and holds its own alone).
+    for row in &summary {
+        let judged = row["not_judged"].is_empty();
+        assert_eq!(row["invocations"], if judged { "2" } else { "1" }, "{row:?}");
+    }
+    // `report` reads the record beside the CSV: the same intervals. The
+    // same CSV alone gives this invocation's own, which the joined ones hold.
+    let report = |csv: &str, out: &str| {
+        let output = work.parbench(&["report", "--quiet", "--summary-csv", out, csv]);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        work.rows(out)
+    };
+    assert_eq!(intervals(&report("results/again.csv", "with.csv")), intervals(&summary));
+    std::fs::create_dir(work.path().join("alone")).unwrap();
+    std::fs::copy(work.path().join("results/again.csv"), work.path().join("alone/again.csv")).unwrap();
+    let alone = report("alone/again.csv", "alone.csv");
+    for (row, own) in summary.iter().zip(&alone) {
+        assert!(own["invocations"] == "1", "{own:?}");
+        for (low, high) in [("median_ci_low_s", "median_ci_high_s"), ("speedup_ci_low", "speedup_ci_high")] {
+            if own[low].is_empty() {
+                continue;
+            }
+            assert!(
+                number(row, low) <= number(own, low) && number(own, high) <= number(row, high),
+                "{row:?} {own:?}"
+            );
+        }
+    }
+    // A damaged record costs a run nothing but the record, and is named.
+    work.write("results/again.invocations.csv", "started_at,host\nnot,a record\n");
+    let output = work.parbench(&["run", "--quiet", "again.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    let said = common::stderr(&output);
+    assert!(said.contains("again.invocations.csv: no column \"entry_key\""), "{said}");
+    assert!(work.rows("results/again.summary.csv").iter().all(|row| row["invocations"] == "1"));
+    assert_eq!(work.read("results/again.invocations.csv"), "started_at,host\nnot,a record\n");
+}

@@ -64,6 +64,10 @@ pub struct EntryStats {
     /// Every ok run, rounds ascending, the disturbed ones (which the
     /// statistics above leave out) included.
     pub ok_runs: Vec<OkRun>,
+    /// The invocations of the entry on its host whose spread its intervals
+    /// hold, this one included (see [`super::invocations`]); 1 where they
+    /// hold this invocation's runs alone.
+    pub invocations: usize,
 }
 
 impl EntryStats {
@@ -310,6 +314,7 @@ fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> Ent
         rounds,
         walls,
         wall,
+        invocations: 1,
     }
 }
 

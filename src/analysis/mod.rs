@@ -23,6 +23,7 @@ mod busy;
 pub mod compare;
 mod crossover;
 mod entries;
+pub mod invocations;
 pub mod scaling;
 mod verdicts;
 mod warnings;

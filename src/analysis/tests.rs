@@ -7,6 +7,8 @@ use super::*;
 #[cfg(test)]
 mod busy;
 #[cfg(test)]
+mod invocations;
+#[cfg(test)]
 mod processes;
 
 fn analyze(rows: &[BTreeMap<String, String>]) -> Result<Analysis, String> {
@@ -425,6 +427,6 @@ fn a_per_run_columns_median_is_over_the_undisturbed_ok_runs_that_have_it() {
         "3, 4 and 5; the disturbed 900 and the empty left out"
     );
     let summary = String::from_utf8(crate::report::summary::to_csv(&analysis)).unwrap();
-    assert!(summary.lines().next().unwrap().ends_with(",median_ctx_switches"), "{summary}");
-    assert!(summary.lines().nth(1).unwrap().ends_with(",4.00000"), "{summary}");
+    assert!(summary.lines().next().unwrap().ends_with(",median_ctx_switches,invocations"), "{summary}");
+    assert!(summary.lines().nth(1).unwrap().ends_with(",4.00000,1"), "{summary}");
 }

@@ -177,3 +177,36 @@ pub(crate) fn analysis_of(paths: &[PathBuf]) -> Result<analysis::Analysis, Error
     }
     analysis::analyze_files(&files).map_err(Error::Usage)
 }
+
+/// `NAME.invocations.csv`, beside the per-run `NAME.csv`: the entries'
+/// medians and speedups of each invocation of the job on each host (see
+/// `analysis::invocations`).
+pub(crate) fn invocations_path(csv: &Path) -> PathBuf {
+    let name = csv.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".csv").unwrap_or(&name);
+    csv.with_file_name(format!("{stem}.invocations.csv"))
+}
+
+/// The invocation a per-run CSV holds (when its first run started) and
+/// each entry's `entry_key`; `None` where its rows say no start.
+pub(crate) fn invocation_of(csv: &Path) -> Result<Option<(String, analysis::invocations::Keys)>, Error> {
+    let rows = reports::csv::read_rows(csv)?
+        .rows()
+        .map_err(|error| Error::Usage(format!("{}: {error}", csv.display())))?;
+    let Some(first) = rows.iter().filter_map(|row| row.started_at).min() else { return Ok(None) };
+    let keys = rows.iter().map(|row| (analysis::EntryId::of(row), row.entry_key.clone())).collect();
+    Ok(Some((crate::results::cell_time(first), keys)))
+}
+
+/// The earlier invocations recorded in `path`, none where there is no such
+/// file; an unreadable or damaged one is an error that names it.
+pub(crate) fn earlier_invocations(path: &Path) -> Result<Vec<analysis::invocations::Invocation>, Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(Error::Usage(format!("{}: {}", path.display(), io_reason(&error)))),
+    };
+    analysis::invocations::read(&bytes).map_err(|error| {
+        Error::Usage(format!("{}: {error} (remove the file to start its record afresh)", path.display()))
+    })
+}

@@ -13,7 +13,15 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
             args.threshold
         )));
     }
-    let analysis = analysis_of(&args.csvs)?;
+    let mut analysis = analysis_of(&args.csvs)?;
+    // One invocation's CSV, as `run` left it: its intervals hold the spread
+    // of the other invocations recorded beside it, as the run's did.
+    if let [csv] = super::per_run_csvs(&args.csvs).as_slice()
+        && let Some((this, keys)) = super::invocation_of(csv)?
+    {
+        let earlier = super::earlier_invocations(&super::invocations_path(csv))?;
+        analysis::invocations::widen(&mut analysis, &this, &keys, &earlier);
+    }
     if analysis.entries.is_empty() {
         return Err(Error::Usage("the CSVs hold no rows".to_owned()));
     }

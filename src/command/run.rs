@@ -312,7 +312,7 @@ impl ResultFiles {
     }
 
     fn refuse_links(&self) -> Result<(), Error> {
-        let suffixes = [".csv", ".csv.partial", ".summary.csv", ".env.json", ".log"];
+        let suffixes = [".csv", ".csv.partial", ".summary.csv", ".env.json", ".log", ".invocations.csv"];
         report::csv::refuse_links(&suffixes.map(|suffix| self.path(suffix)))
     }
 
@@ -335,6 +335,23 @@ impl ResultFiles {
         if plan.entries.iter().any(|entry| entry.repetitions == crate::vocab::Repetitions::Auto) {
             analysis.precision_goal = Some(job.precision.target);
         }
+        // The intervals also hold the spread between earlier invocations
+        // of the same entries on this host, and this one joins the record.
+        let record = self.path(".invocations.csv");
+        let mut invocations = None;
+        if let Some((this, keys)) = super::invocation_of(csv.staged_path())? {
+            // A damaged record costs this run nothing but the record: it is
+            // left as it is, for the user to see, and named.
+            match super::earlier_invocations(&record) {
+                Ok(earlier) => {
+                    analysis::invocations::widen(&mut analysis, &this, &keys, &earlier);
+                    let entries = analysis::invocations::of(&analysis, &this, &keys);
+                    let bytes = analysis::invocations::write(&earlier, &entries);
+                    invocations = Some(report::csv::Staged::new(&record, &bytes)?);
+                }
+                Err(error) => eprintln!("warning: {error}; this run's intervals hold its own runs alone"),
+            }
+        }
         let answers = analysis::answers::answers(&analysis, None);
         let summary =
             report::csv::Staged::new(&self.path(".summary.csv"), &report::summary::to_csv(&analysis))?;
@@ -346,6 +363,9 @@ impl ResultFiles {
         summary.commit()?;
         scaling.commit()?;
         env.commit()?;
+        if let Some(invocations) = invocations {
+            invocations.commit()?;
+        }
         csv.commit()?;
         Ok((analysis, answers))
     }
@@ -364,7 +384,7 @@ impl ResultFiles {
 
     /// The files written, as the closing line lists them.
     fn written(&self) -> String {
-        [".csv", ".summary.csv", ".scaling.csv", ".env.json"]
+        [".csv", ".summary.csv", ".scaling.csv", ".env.json", ".invocations.csv"]
             .map(|suffix| self.path(suffix).display().to_string())
             .join(", ")
     }

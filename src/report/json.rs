@@ -1,6 +1,6 @@
 //! `--json FILE`: every entry's statistics, the crossover and the warnings,
 //! for scripts. An entry has every column of the summary CSV under the
-//! same name (`summary::LEAD` and `TAIL`), its parameters as an object
+//! same name (`summary::columns`), its parameters as an object
 //! and, where it was not judged, why (`busy`).
 
 use serde_json::{Value, json};

@@ -156,11 +156,14 @@ static MEDIAN_COLUMNS: std::sync::LazyLock<Vec<Column>> = std::sync::LazyLock::n
         .collect()
 });
 
-/// The columns after the parameters, in file order: [`TAIL`], then the
-/// medians of [`crate::results::MEDIANS`].
+/// The columns after the parameters, in file order: [`TAIL`], the medians
+/// of [`crate::results::MEDIANS`], then [`LATE`].
 pub fn tail() -> impl Iterator<Item = &'static Column> {
-    TAIL.iter().chain(MEDIAN_COLUMNS.iter())
+    TAIL.iter().chain(MEDIAN_COLUMNS.iter()).chain(LATE)
 }
+
+/// The columns added after the medians, only ever at the end.
+pub const LATE: &[Column] = &[column("invocations", Unit::Count, |entry| entry.invocations.into())];
 
 /// The columns before the job's `param_NAME` columns, in file order. Names
 /// came back from a CSV unguarded: they are guarded again.

@@ -51,6 +51,20 @@ pub fn render(analysis: &Analysis) -> String {
         }
     }
     let width = terminal_width();
+    let joined = analysis.entries.iter().filter(|entry| entry.invocations > 1);
+    if let Some(most) = joined.max_by_key(|entry| entry.invocations) {
+        out.push_str(&wrap(
+            &format!(
+                "The 95% CIs hold the spread between invocations too: of up to {} invocations of each \
+                 entry on this host, this one included ({}.invocations.csv beside the per-run CSV; remove \
+                 it to start afresh).",
+                most.invocations, most.id.group.job
+            ),
+            "\n",
+            "",
+            width,
+        ));
+    }
     let crossover = words::crossover(analysis);
     if !crossover.is_empty() {
         out.push_str("\nWhere parallelism pays:\n");

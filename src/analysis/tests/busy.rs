@@ -126,13 +126,13 @@ fn a_busy_entry_gets_no_verdict_and_is_never_recommended_nor_compared_with() {
     assert_eq!(json["entries"][1]["busy"], serde_json::Value::Null);
     let summary = String::from_utf8(crate::report::summary::to_csv(&analysis)).unwrap();
     let threads_row = summary.lines().find(|line| line.contains(",threads,")).unwrap();
-    assert!(threads_row.ends_with(&format!(",{not_judged},5,busy,,")), "{summary}");
+    assert!(threads_row.ends_with(&format!(",{not_judged},5,busy,,,1")), "{summary}");
     assert!(
         summary
             .lines()
             .next()
             .unwrap()
-            .ends_with(",verdict,disturbed_runs,not_judged,chunk_policy,median_ctx_switches"),
+            .ends_with(",verdict,disturbed_runs,not_judged,chunk_policy,median_ctx_switches,invocations"),
         "{summary}"
     );
 }

@@ -1,0 +1,216 @@
+//! The spread between invocations: how far an entry's median and speedup
+//! moved from one `parbench run` of the same job to the next on the same
+//! host (`results/NAME.invocations.csv`).
+//!
+//! Blocks of fresh processes sample what differs between processes, but
+//! no sampling inside one invocation sees the state a shared machine is in
+//! at another time: on this project's 2-vCPU VM, sixteen invocations of one
+//! builtin loop a second apart gave medians of 5.02 to 5.30 ms, rising and
+//! falling over tens of seconds, each invocation's interval ±0.1-0.3%. An
+//! interval that holds the next time the job runs must hold that spread
+//! too, and only earlier invocations show it. So each invocation records
+//! its entries' medians and speedups, and an entry's intervals widen to
+//! hold the spread of the invocations of the same entry (the same
+//! `entry_key`: job file, inputs and parbench version) on the same host: a
+//! t interval on the logarithms of their medians (speedups) with as many
+//! degrees of freedom as there are other invocations, around this
+//! invocation's median, joined with this invocation's own interval.
+
+use std::collections::BTreeMap;
+
+use super::{Analysis, EntryId, EntryStats, Verdict};
+use crate::results::{text_cell, unguard_cell};
+use crate::vocab::Strategy;
+
+/// Each entry's `entry_key`, as its rows say it.
+pub type Keys = BTreeMap<EntryId, String>;
+
+/// The most invocations of an entry the spread is taken over, this one
+/// included: the newest.
+pub const MOST: usize = 20;
+
+/// The columns of `NAME.invocations.csv`, in file order.
+pub const COLUMNS: [&str; 9] =
+    ["started_at", "host", "entry_key", "job", "workload", "strategy", "workers", "median_s", "speedup"];
+
+/// One entry of one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// When the invocation's first run started, as a per-run CSV's
+    /// `started_at` cell (UTC; it sorts as text): the file's `started_at`.
+    pub invocation: String,
+    pub host: String,
+    pub entry_key: String,
+    pub job: String,
+    pub workload: String,
+    pub strategy: String,
+    pub workers: usize,
+    pub median_s: f64,
+    /// Against its group's serial; `None` for serial itself and where the
+    /// entry had none.
+    pub speedup: Option<f64>,
+}
+
+/// Reads a `NAME.invocations.csv`.
+pub fn read(bytes: &[u8]) -> Result<Vec<Invocation>, String> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let headers = reader.headers().map_err(|error| error.to_string())?.clone();
+    let at = |name: &str| headers.iter().position(|header| header == name);
+    let columns: Vec<usize> = COLUMNS
+        .iter()
+        .map(|name| at(name).ok_or_else(|| format!("no column \"{name}\"")))
+        .collect::<Result<_, _>>()?;
+    let mut invocations = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|error| error.to_string())?;
+        let cell = |column: usize| record.get(columns[column]).unwrap_or_default();
+        let number = |column: usize| -> Result<Option<f64>, String> {
+            match cell(column) {
+                "" => Ok(None),
+                text => text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|value| value.is_finite() && *value > 0.0)
+                    .map(Some)
+                    .ok_or_else(|| format!("row {}: \"{}\" is not a positive number", index + 2, text)),
+            }
+        };
+        let Some(median_s) = number(7)? else {
+            return Err(format!("row {}: no median_s", index + 2));
+        };
+        invocations.push(Invocation {
+            invocation: cell(0).to_owned(),
+            host: unguard_cell(cell(1)).to_owned(),
+            entry_key: cell(2).to_owned(),
+            job: unguard_cell(cell(3)).to_owned(),
+            workload: unguard_cell(cell(4)).to_owned(),
+            strategy: cell(5).to_owned(),
+            workers: cell(6).parse().map_err(|_| format!("row {}: workers \"{}\"", index + 2, cell(6)))?,
+            median_s,
+            speedup: number(8)?,
+        });
+    }
+    Ok(invocations)
+}
+
+/// The file's text: `earlier` but for `this` invocation's rows, then this
+/// invocation's entries; of each entry on each host, the newest [`MOST`].
+pub fn write(earlier: &[Invocation], this: &[Invocation]) -> Vec<u8> {
+    let this_one = this.first().map(|entry| entry.invocation.as_str());
+    let mut kept: Vec<&Invocation> =
+        earlier.iter().filter(|entry| Some(entry.invocation.as_str()) != this_one).chain(this).collect();
+    kept.sort_by(|a, b| a.invocation.cmp(&b.invocation));
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for entry in kept.iter().rev() {
+        *counts.entry((&entry.host, &entry.entry_key)).or_default() += 1;
+    }
+    let mut csv = crate::results::writer(Vec::new());
+    let _ = csv.write_record(COLUMNS);
+    for entry in kept {
+        // The oldest beyond the newest MOST of an entry are dropped.
+        let count = counts.get_mut(&(entry.host.as_str(), entry.entry_key.as_str())).expect("counted");
+        if *count > MOST {
+            *count -= 1;
+            continue;
+        }
+        let _ = csv.write_record([
+            entry.invocation.clone(),
+            text_cell(&entry.host),
+            entry.entry_key.clone(),
+            text_cell(&entry.job),
+            text_cell(&entry.workload),
+            entry.strategy.clone(),
+            entry.workers.to_string(),
+            format!("{:.9}", entry.median_s),
+            entry.speedup.map(|speedup| format!("{speedup:.6}")).unwrap_or_default(),
+        ]);
+    }
+    csv.into_inner().unwrap_or_default()
+}
+
+/// This invocation's entries as the file records them: each judged entry
+/// with a median. `keys`: each entry's `entry_key`.
+pub fn of(analysis: &Analysis, invocation: &str, keys: &Keys) -> Vec<Invocation> {
+    analysis
+        .entries
+        .iter()
+        .filter(|entry| entry.busy.is_none())
+        .filter_map(|entry| {
+            Some(Invocation {
+                invocation: invocation.to_owned(),
+                host: entry.id.group.host.clone(),
+                entry_key: keys.get(&entry.id)?.clone(),
+                job: entry.id.group.job.clone(),
+                workload: entry.id.group.workload.clone(),
+                strategy: entry.id.strategy.name().to_owned(),
+                workers: entry.id.workers,
+                median_s: entry.wall.map(|wall| wall.median).filter(|median| *median > 0.0)?,
+                speedup: entry.speedup.filter(|_| entry.id.strategy != Strategy::Serial),
+            })
+        })
+        .collect()
+}
+
+/// Widens each entry's intervals to hold the spread of the other
+/// invocations of it in `earlier` (the newest [`MOST`] − 1), and sets its
+/// verdict again from the speedup's; records how many invocations each
+/// entry's intervals hold.
+pub fn widen(analysis: &mut Analysis, invocation: &str, keys: &Keys, earlier: &[Invocation]) {
+    for entry in &mut analysis.entries {
+        let Some(key) = keys.get(&entry.id) else { continue };
+        let mut others: Vec<&Invocation> = earlier
+            .iter()
+            .filter(|other| other.invocation != invocation)
+            .filter(|other| other.host == entry.id.group.host && other.entry_key == *key)
+            .collect();
+        others.sort_by(|a, b| b.invocation.cmp(&a.invocation));
+        others.truncate(MOST - 1);
+        widen_entry(entry, &others);
+    }
+}
+
+fn widen_entry(entry: &mut EntryStats, others: &[&Invocation]) {
+    if entry.busy.is_some() || others.is_empty() {
+        return;
+    }
+    let Some(median) = entry.wall.map(|wall| wall.median).filter(|median| *median > 0.0) else { return };
+    let medians: Vec<f64> = others.iter().map(|other| other.median_s).collect();
+    if let Some(interval) = entry.median_ci {
+        let widened = joined(median, interval, &medians);
+        // `precision` stays this invocation's own: what `"auto"` aims at,
+        // which more runs of this invocation can narrow.
+        entry.median_ci = Some(widened);
+        entry.invocations = others.len() + 1;
+    }
+    if entry.id.strategy == Strategy::Serial {
+        return;
+    }
+    let speedups: Vec<f64> = others.iter().filter_map(|other| other.speedup).collect();
+    if let (Some(speedup), Some(interval), false) = (entry.speedup, entry.speedup_ci, speedups.is_empty()) {
+        let widened = joined(speedup, interval, &speedups);
+        entry.speedup_ci = Some(widened);
+        entry.verdict = Some(Verdict::of(Some(widened)));
+        entry.invocations = entry.invocations.max(speedups.len() + 1);
+    }
+}
+
+/// `interval` around `value`, joined with the t interval (95%) of the
+/// spread between `value` and `others` on a log scale, centred on `value`.
+fn joined(value: f64, interval: (f64, f64), others: &[f64]) -> (f64, f64) {
+    let logs: Vec<f64> = others.iter().chain([&value]).map(|value| value.ln()).collect();
+    let count = logs.len() as f64;
+    let mean = logs.iter().sum::<f64>() / count;
+    let spread = (logs.iter().map(|log| (log - mean).powi(2)).sum::<f64>() / (count - 1.0)).sqrt();
+    let half = t_975(logs.len() - 1) * spread;
+    (interval.0.min(value * (-half).exp()), interval.1.max(value * half.exp()))
+}
+
+/// Student's t distribution's 97.5th percentile at `df` degrees of
+/// freedom (1 to [`MOST`] − 1; beyond, 19's).
+fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 19] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093,
+    ];
+    TABLE[df.clamp(1, TABLE.len()) - 1]
+}
