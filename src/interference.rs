@@ -232,11 +232,12 @@ pub struct Demand {
     /// the run (the run's `cpu_s` less the workers'): the longest they can
     /// have kept a worker from a CPU.
     pub helpers_cpu_s: f64,
-    /// CPU time the run's workers used: the longest they can have kept
-    /// parbench's own other tasks (a Python pool's calling, manager and
-    /// feeder threads) from a CPU.
+    /// CPU time the run's workers used, over the CPUs they could use: the
+    /// longest they can have kept one of a Python pool's calling, manager
+    /// and feeder threads from a CPU.
     pub workers_cpu_s: f64,
-    /// The part of the run's wait that those other tasks waited.
+    /// The part of the run's wait that a Python pool's calling, manager and
+    /// feeder threads waited (zero for any other run).
     pub helpers_delay_s: f64,
 }
 
@@ -251,9 +252,11 @@ impl Demand {
     /// CPU while they run; and the workers take the helpers' CPUs while
     /// they run (a Python pool's calling thread, woken by each result,
     /// waits for the worker that woke it), so the helpers' wait is the
-    /// run's own up to the workers' CPU time.
+    /// run's own up to the time the workers ran: their CPU time over the
+    /// CPUs they could keep busy.
     pub fn own_delay_s(&self) -> f64 {
-        let helpers_wait = self.helpers_delay_s.max(0.0).min(self.workers_cpu_s.max(0.0));
+        let workers_running = self.workers_cpu_s.max(0.0) / self.cpus_needed() as f64;
+        let helpers_wait = self.helpers_delay_s.max(0.0).min(workers_running);
         self.workers.saturating_sub(self.cpus.max(1)) as f64 * self.wall_s
             + self.helpers_cpu_s.max(0.0)
             + helpers_wait
@@ -419,6 +422,7 @@ mod tests {
         // thread, woken by each result, waited 9 ms behind the worker that
         // woke it (measured on a quiet 2-CPU VM); the workers themselves 2 ms.
         let gil = Demand { workers_cpu_s: 0.042, helpers_delay_s: 0.009, ..demand(0.043, 2, 2) };
+        // (The workers ran 21 ms: 42 ms of CPU over 2 CPUs.)
         assert!(!judge(gil, 0.011));
         // Beside two hogs the workers waited 40 ms more: others' doing.
         assert!(judge(gil, 0.051));
@@ -429,6 +433,12 @@ mod tests {
         assert!(judge(idle, 0.024));
         let quiet = Demand { helpers_delay_s: 0.003, ..idle };
         assert!(!judge(quiet, 0.005));
+        // Busy workers forgive at most the time they ran (84 ms of CPU on
+        // 2 CPUs: 42 ms), not every wait: a hog that held the calling
+        // thread off for 70 ms of a 45 ms run still marks it.
+        let held = Demand { workers_cpu_s: 0.084, helpers_delay_s: 0.070, ..demand(0.045, 2, 2) };
+        assert!(judge(held, 0.072));
+        assert!(!judge(Demand { helpers_delay_s: 0.030, ..held }, 0.032));
     }
 
     #[test]

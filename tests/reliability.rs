@@ -203,7 +203,9 @@ fn planted_symlinks_in_the_results_folder_leave_their_targets_untouched() {
     assert!(csv.file_type().is_file(), "results/sym.csv is a regular file");
 
     // The lock and the results themselves: refused, named, target untouched.
-    for planted in ["sym.lock", "sym.csv", "sym.summary.csv", "sym.env.json", "sym.csv.partial"] {
+    for planted in
+        ["sym.lock", "sym.csv", "sym.summary.csv", "sym.env.json", "sym.csv.partial", "sym.invocations.csv"]
+    {
         let target = victim(planted);
         let link = work.path().join("results").join(planted);
         let _ = std::fs::remove_file(&link);

@@ -10,8 +10,8 @@
 //! interval that holds the next time the job runs must hold that spread
 //! too, and only earlier invocations show it. So each invocation records
 //! its entries' medians and speedups, and an entry's intervals widen to
-//! hold the spread of the invocations of the same entry (the same
-//! `entry_key`: job file, inputs and parbench version) on the same host: a
+//! hold the spread of the invocations of the same entry on the same host
+//! (the same `entry_key`, job file contents and interpreter: see [`This`]): a
 //! t interval on the logarithms of their medians (speedups) with as many
 //! degrees of freedom as there are other invocations, around this
 //! invocation's median, joined with this invocation's own interval.
@@ -22,25 +22,56 @@ use super::{Analysis, EntryId, EntryStats, Verdict};
 use crate::results::{text_cell, unguard_cell};
 use crate::vocab::Strategy;
 
-/// Each entry's `entry_key`, as its rows say it.
-pub type Keys = BTreeMap<EntryId, String>;
+/// What makes an entry of another invocation the same entry: its
+/// `entry_key` (workload, list, strategy, inputs' digests, the job file's
+/// path, parbench's version) and the interpreter that ran it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub entry_key: String,
+    /// The per-run CSV's `python`: empty but for a Python workload.
+    pub python: String,
+}
+
+/// This invocation: when its first ok run started (a resumed run keeps
+/// its ok rows, so this stays), the digest of the job file's contents
+/// (`job_file_hash` in env.json: a changed warm-up or repetitions is
+/// another setup), and each entry's identity.
+#[derive(Debug, Clone)]
+pub struct This {
+    pub started_at: String,
+    pub job_file_hash: String,
+    pub entries: BTreeMap<EntryId, Identity>,
+}
 
 /// The most invocations of an entry the spread is taken over, this one
 /// included: the newest.
 pub const MOST: usize = 20;
 
 /// The columns of `NAME.invocations.csv`, in file order.
-pub const COLUMNS: [&str; 9] =
-    ["started_at", "host", "entry_key", "job", "workload", "strategy", "workers", "median_s", "speedup"];
+pub const COLUMNS: [&str; 11] = [
+    "started_at",
+    "host",
+    "entry_key",
+    "job_file_hash",
+    "python",
+    "job",
+    "workload",
+    "strategy",
+    "workers",
+    "median_s",
+    "speedup",
+];
 
 /// One entry of one invocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invocation {
-    /// When the invocation's first run started, as a per-run CSV's
+    /// When the invocation's first ok run started, as a per-run CSV's
     /// `started_at` cell (UTC; it sorts as text): the file's `started_at`.
     pub invocation: String,
     pub host: String,
     pub entry_key: String,
+    pub job_file_hash: String,
+    pub python: String,
     pub job: String,
     pub workload: String,
     pub strategy: String,
@@ -49,6 +80,17 @@ pub struct Invocation {
     /// Against its group's serial; `None` for serial itself and where the
     /// entry had none.
     pub speedup: Option<f64>,
+}
+
+impl Invocation {
+    /// Whether this is an invocation of `entry` of `this` other than `this`.
+    fn is_other_of(&self, this: &This, host: &str, identity: &Identity) -> bool {
+        self.invocation != this.started_at
+            && self.host == host
+            && self.job_file_hash == this.job_file_hash
+            && self.entry_key == identity.entry_key
+            && self.python == identity.python
+    }
 }
 
 /// Reads a `NAME.invocations.csv`.
@@ -75,30 +117,32 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Invocation>, String> {
                     .ok_or_else(|| format!("row {}: \"{}\" is not a positive number", index + 2, text)),
             }
         };
-        let Some(median_s) = number(7)? else {
+        let Some(median_s) = number(9)? else {
             return Err(format!("row {}: no median_s", index + 2));
         };
         invocations.push(Invocation {
             invocation: cell(0).to_owned(),
             host: unguard_cell(cell(1)).to_owned(),
             entry_key: cell(2).to_owned(),
-            job: unguard_cell(cell(3)).to_owned(),
-            workload: unguard_cell(cell(4)).to_owned(),
-            strategy: cell(5).to_owned(),
-            workers: cell(6).parse().map_err(|_| format!("row {}: workers \"{}\"", index + 2, cell(6)))?,
+            job_file_hash: cell(3).to_owned(),
+            python: unguard_cell(cell(4)).to_owned(),
+            job: unguard_cell(cell(5)).to_owned(),
+            workload: unguard_cell(cell(6)).to_owned(),
+            strategy: cell(7).to_owned(),
+            workers: cell(8).parse().map_err(|_| format!("row {}: workers \"{}\"", index + 2, cell(8)))?,
             median_s,
-            speedup: number(8)?,
+            speedup: number(10)?,
         });
     }
     Ok(invocations)
 }
 
-/// The file's text: `earlier` but for `this` invocation's rows, then this
-/// invocation's entries; of each entry on each host, the newest [`MOST`].
-pub fn write(earlier: &[Invocation], this: &[Invocation]) -> Vec<u8> {
-    let this_one = this.first().map(|entry| entry.invocation.as_str());
+/// The file's text: `earlier` but for `this` invocation's rows, then
+/// `entries`, this invocation's; of each entry on each host, the newest
+/// [`MOST`].
+pub fn write(earlier: &[Invocation], this: &This, entries: &[Invocation]) -> Vec<u8> {
     let mut kept: Vec<&Invocation> =
-        earlier.iter().filter(|entry| Some(entry.invocation.as_str()) != this_one).chain(this).collect();
+        earlier.iter().filter(|entry| entry.invocation != this.started_at).chain(entries).collect();
     kept.sort_by(|a, b| a.invocation.cmp(&b.invocation));
     let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for entry in kept.iter().rev() {
@@ -113,39 +157,49 @@ pub fn write(earlier: &[Invocation], this: &[Invocation]) -> Vec<u8> {
             *count -= 1;
             continue;
         }
+        // Numbers in the shortest form that reads back as the same number.
         let _ = csv.write_record([
             entry.invocation.clone(),
             text_cell(&entry.host),
             entry.entry_key.clone(),
+            entry.job_file_hash.clone(),
+            text_cell(&entry.python),
             text_cell(&entry.job),
             text_cell(&entry.workload),
             entry.strategy.clone(),
             entry.workers.to_string(),
-            format!("{:.9}", entry.median_s),
-            entry.speedup.map(|speedup| format!("{speedup:.6}")).unwrap_or_default(),
+            entry.median_s.to_string(),
+            entry.speedup.map(|speedup| speedup.to_string()).unwrap_or_default(),
         ]);
     }
     csv.into_inner().unwrap_or_default()
 }
 
 /// This invocation's entries as the file records them: each judged entry
-/// with a median. `keys`: each entry's `entry_key`.
-pub fn of(analysis: &Analysis, invocation: &str, keys: &Keys) -> Vec<Invocation> {
+/// with an interval of its own (a smoke run of 3 repetitions records
+/// nothing).
+pub fn of(analysis: &Analysis, this: &This) -> Vec<Invocation> {
+    let positive = |value: f64| value.is_finite() && value > 0.0;
     analysis
         .entries
         .iter()
-        .filter(|entry| entry.busy.is_none())
+        .filter(|entry| entry.busy.is_none() && entry.median_ci.is_some())
         .filter_map(|entry| {
+            let identity = this.entries.get(&entry.id)?;
             Some(Invocation {
-                invocation: invocation.to_owned(),
+                invocation: this.started_at.clone(),
                 host: entry.id.group.host.clone(),
-                entry_key: keys.get(&entry.id)?.clone(),
+                entry_key: identity.entry_key.clone(),
+                job_file_hash: this.job_file_hash.clone(),
+                python: identity.python.clone(),
                 job: entry.id.group.job.clone(),
                 workload: entry.id.group.workload.clone(),
                 strategy: entry.id.strategy.name().to_owned(),
                 workers: entry.id.workers,
-                median_s: entry.wall.map(|wall| wall.median).filter(|median| *median > 0.0)?,
-                speedup: entry.speedup.filter(|_| entry.id.strategy != Strategy::Serial),
+                median_s: entry.wall.map(|wall| wall.median).filter(|median| positive(*median))?,
+                speedup: entry
+                    .speedup
+                    .filter(|speedup| entry.id.strategy != Strategy::Serial && positive(*speedup)),
             })
         })
         .collect()
@@ -155,14 +209,11 @@ pub fn of(analysis: &Analysis, invocation: &str, keys: &Keys) -> Vec<Invocation>
 /// invocations of it in `earlier` (the newest [`MOST`] − 1), and sets its
 /// verdict again from the speedup's; records how many invocations each
 /// entry's intervals hold.
-pub fn widen(analysis: &mut Analysis, invocation: &str, keys: &Keys, earlier: &[Invocation]) {
+pub fn widen(analysis: &mut Analysis, this: &This, earlier: &[Invocation]) {
     for entry in &mut analysis.entries {
-        let Some(key) = keys.get(&entry.id) else { continue };
-        let mut others: Vec<&Invocation> = earlier
-            .iter()
-            .filter(|other| other.invocation != invocation)
-            .filter(|other| other.host == entry.id.group.host && other.entry_key == *key)
-            .collect();
+        let Some(identity) = this.entries.get(&entry.id) else { continue };
+        let mut others: Vec<&Invocation> =
+            earlier.iter().filter(|other| other.is_other_of(this, &entry.id.group.host, identity)).collect();
         others.sort_by(|a, b| b.invocation.cmp(&a.invocation));
         others.truncate(MOST - 1);
         widen_entry(entry, &others);

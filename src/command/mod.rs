@@ -119,8 +119,9 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
 }
 
 /// The per-run CSVs among `paths`. A shell glob such as
-/// `results/NAME.shard-*.csv` also matches the `.summary.csv` beside each
-/// shard: those are left out, saying so.
+/// `results/NAME.shard-*.csv` also matches the `.summary.csv`,
+/// `.scaling.csv` and `.invocations.csv` beside each shard: those are left
+/// out, saying so.
 pub(crate) fn per_run_csvs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let (summaries, per_run): (Vec<&PathBuf>, Vec<&PathBuf>) =
         paths.iter().partition(|path| is_summary(path));
@@ -130,8 +131,11 @@ pub(crate) fn per_run_csvs(paths: &[PathBuf]) -> Vec<PathBuf> {
     per_run.into_iter().cloned().collect()
 }
 
+/// A summary parbench writes beside the per-run CSV: the summary, the
+/// scaling fits or the record of invocations.
 pub(crate) fn is_summary(path: &std::path::Path) -> bool {
-    path.to_string_lossy().ends_with(".summary.csv")
+    let name = path.to_string_lossy();
+    [".summary.csv", ".scaling.csv", ".invocations.csv"].iter().any(|suffix| name.ends_with(suffix))
 }
 
 /// Reads per-run CSVs and analyses their rows together.
@@ -187,15 +191,33 @@ pub(crate) fn invocations_path(csv: &Path) -> PathBuf {
     csv.with_file_name(format!("{stem}.invocations.csv"))
 }
 
-/// The invocation a per-run CSV holds (when its first run started) and
-/// each entry's `entry_key`; `None` where its rows say no start.
-pub(crate) fn invocation_of(csv: &Path) -> Result<Option<(String, analysis::invocations::Keys)>, Error> {
+/// The invocation a per-run CSV holds, run from a job file whose contents
+/// have the digest `job_file_hash`: when its first ok run started, and
+/// each entry's identity; `None` where its rows say no start.
+pub(crate) fn invocation_of(
+    csv: &Path,
+    job_file_hash: &str,
+) -> Result<Option<analysis::invocations::This>, Error> {
     let rows = reports::csv::read_rows(csv)?
         .rows()
         .map_err(|error| Error::Usage(format!("{}: {error}", csv.display())))?;
-    let Some(first) = rows.iter().filter_map(|row| row.started_at).min() else { return Ok(None) };
-    let keys = rows.iter().map(|row| (analysis::EntryId::of(row), row.entry_key.clone())).collect();
-    Ok(Some((crate::results::cell_time(first), keys)))
+    let ok = rows.iter().filter(|row| row.status == crate::vocab::Status::Ok);
+    let Some(first) = ok.filter_map(|row| row.started_at).min() else { return Ok(None) };
+    let entries = rows
+        .iter()
+        .map(|row| {
+            let identity = analysis::invocations::Identity {
+                entry_key: row.entry_key.clone(),
+                python: row.python.clone(),
+            };
+            (analysis::EntryId::of(row), identity)
+        })
+        .collect();
+    Ok(Some(analysis::invocations::This {
+        started_at: crate::results::cell_time(first),
+        job_file_hash: job_file_hash.to_owned(),
+        entries,
+    }))
 }
 
 /// The earlier invocations recorded in `path`, none where there is no such

@@ -6,6 +6,15 @@ use crate::cli::ReportArgs;
 use crate::error::Error;
 use crate::{analysis, report};
 
+/// `job_file_hash` of the env.json beside a per-run `NAME.csv`, where
+/// there is one that says it.
+fn job_file_hash_beside(csv: &std::path::Path) -> Option<String> {
+    let name = csv.file_name()?.to_string_lossy().into_owned();
+    let env = csv.with_file_name(format!("{}.env.json", name.strip_suffix(".csv")?));
+    let env: serde_json::Value = serde_json::from_slice(&std::fs::read(env).ok()?).ok()?;
+    env["job_file_hash"].as_str().map(str::to_owned)
+}
+
 pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if !(0.0..100.0).contains(&args.threshold) {
         return Err(Error::Usage(format!(
@@ -14,13 +23,17 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         )));
     }
     let mut analysis = analysis_of(&args.csvs)?;
-    // One invocation's CSV, as `run` left it: its intervals hold the spread
-    // of the other invocations recorded beside it, as the run's did.
-    if let [csv] = super::per_run_csvs(&args.csvs).as_slice()
-        && let Some((this, keys)) = super::invocation_of(csv)?
+    // One invocation's CSV, as `run` left it, beside its env.json: its
+    // intervals hold the spread of the other invocations recorded beside it,
+    // as the run's did. A damaged record is named and left out.
+    if let [csv] = args.csvs.as_slice()
+        && let Some(job_file_hash) = job_file_hash_beside(csv)
+        && let Some(this) = super::invocation_of(csv, &job_file_hash)?
     {
-        let earlier = super::earlier_invocations(&super::invocations_path(csv))?;
-        analysis::invocations::widen(&mut analysis, &this, &keys, &earlier);
+        match super::earlier_invocations(&super::invocations_path(csv)) {
+            Ok(earlier) => analysis::invocations::widen(&mut analysis, &this, &earlier),
+            Err(error) => eprintln!("warning: {error}; the intervals hold this invocation's runs alone"),
+        }
     }
     if analysis.entries.is_empty() {
         return Err(Error::Usage("the CSVs hold no rows".to_owned()));

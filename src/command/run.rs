@@ -339,14 +339,14 @@ impl ResultFiles {
         // of the same entries on this host, and this one joins the record.
         let record = self.path(".invocations.csv");
         let mut invocations = None;
-        if let Some((this, keys)) = super::invocation_of(csv.staged_path())? {
+        if let Some(this) = super::invocation_of(csv.staged_path(), &job.source_hash)? {
             // A damaged record costs this run nothing but the record: it is
             // left as it is, for the user to see, and named.
             match super::earlier_invocations(&record) {
                 Ok(earlier) => {
-                    analysis::invocations::widen(&mut analysis, &this, &keys, &earlier);
-                    let entries = analysis::invocations::of(&analysis, &this, &keys);
-                    let bytes = analysis::invocations::write(&earlier, &entries);
+                    analysis::invocations::widen(&mut analysis, &this, &earlier);
+                    let entries = analysis::invocations::of(&analysis, &this);
+                    let bytes = analysis::invocations::write(&earlier, &this, &entries);
                     invocations = Some(report::csv::Staged::new(&record, &bytes)?);
                 }
                 Err(error) => eprintln!("warning: {error}; this run's intervals hold its own runs alone"),
@@ -385,7 +385,11 @@ impl ResultFiles {
     /// The files written, as the closing line lists them.
     fn written(&self) -> String {
         [".csv", ".summary.csv", ".scaling.csv", ".env.json", ".invocations.csv"]
-            .map(|suffix| self.path(suffix).display().to_string())
+            .map(|suffix| self.path(suffix))
+            .iter()
+            .filter(|path| path.exists())
+            .map(|path| path.display().to_string())
+            .collect::<Vec<_>>()
             .join(", ")
     }
 }

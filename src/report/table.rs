@@ -56,9 +56,9 @@ pub fn render(analysis: &Analysis) -> String {
         out.push_str(&wrap(
             &format!(
                 "The 95% CIs hold the spread between invocations too: of up to {} invocations of each \
-                 entry on this host, this one included ({}.invocations.csv beside the per-run CSV; remove \
-                 it to start afresh).",
-                most.invocations, most.id.group.job
+                 entry on this host, this one included (recorded in the .invocations.csv beside the \
+                 per-run CSV; remove it to start afresh).",
+                most.invocations
             ),
             "\n",
             "",

@@ -176,7 +176,14 @@ pub(super) fn measure(
         cpus: usable_cpus,
         helpers_cpu_s,
         workers_cpu_s: seen.workers.map_or(0.0, |workers| workers.cpu.as_secs_f64()),
-        helpers_delay_s: seen.helpers.map_or(0.0, |helpers| helpers.delay.as_secs_f64()),
+        // Only a Python pool's threads are woken by its workers; a
+        // processes pool's fork server works before them, in the start.
+        helpers_delay_s: match work {
+            crate::workload::Work::Python(_) => {
+                seen.helpers.map_or(0.0, |helpers| helpers.delay.as_secs_f64())
+            }
+            _ => 0.0,
+        },
     };
     let tasks = Sched::both(seen.workers, seen.helpers);
     let delay = tasks.map(|tasks| tasks.delay);

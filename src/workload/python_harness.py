@@ -203,7 +203,10 @@ def helpers_counters(strategy, threads_before, counters_before):
     if tids is None:
         return None
     for tid in tids:
-        now = schedstat("/proc/self/task/%s/schedstat" % tid)
+        # A thread that ended since it was listed (the last pool's, as its
+        # threads exit after the join) did none of the run's work.
+        path = "/proc/self/task/%s/schedstat" % tid
+        now = gone_or(path, schedstat(path))
         then = counters_before.get(tid, (0.0, 0.0))
         if now is not None:
             # A thread id reused since is a new thread: never below zero.

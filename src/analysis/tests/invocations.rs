@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{analyze, row};
-use crate::analysis::invocations::{self, Invocation, MOST};
-use crate::analysis::{Analysis, EntryId, Verdict};
+use crate::analysis::invocations::{self, Identity, Invocation, MOST, This};
+use crate::analysis::{Analysis, Verdict};
 
 /// An invocation of serial and threads ×2, 12 rounds, each its own block:
 /// serial at `level` with a ±0.1% wobble, threads at `level / speedup`.
@@ -18,16 +18,22 @@ fn invocation(level: f64, speedup: f64) -> Analysis {
     analyze(&rows).unwrap()
 }
 
-fn keys(analysis: &Analysis) -> BTreeMap<EntryId, String> {
-    analysis
-        .entries
-        .iter()
-        .map(|entry| (entry.id.clone(), format!("x{}", entry.id.strategy.name())))
-        .collect()
-}
-
 fn at(second: usize) -> String {
     format!("2026-12-05 11:{:02}:{:02}.000", second / 60, second % 60)
+}
+
+/// The invocation of `analysis` that started at `second`, from one job file.
+fn this(analysis: &Analysis, second: usize) -> This {
+    let entries: BTreeMap<_, _> = analysis
+        .entries
+        .iter()
+        .map(|entry| {
+            let identity =
+                Identity { entry_key: format!("x{}", entry.id.strategy.name()), python: String::new() };
+            (entry.id.clone(), identity)
+        })
+        .collect();
+    This { started_at: at(second), job_file_hash: "b2b2b40a08d9ba0c".to_owned(), entries }
 }
 
 /// A small deterministic generator (xorshift), and a normal draw from it.
@@ -63,13 +69,11 @@ fn intervals_that_hold_the_spread_between_invocations_cover_the_true_level() {
         for index in 0..10 {
             let level = 0.010 * (0.01 * draw.normal()).exp();
             let mut analysis = invocation(level, 2.0);
-            let keys = keys(&analysis);
-            let this = at(index);
+            let this = this(&analysis, index);
             let alone = analysis.entries[0].median_ci.unwrap();
-            invocations::widen(&mut analysis, &this, &keys, &recorded);
-            recorded =
-                invocations::read(&invocations::write(&recorded, &invocations::of(&analysis, &this, &keys)))
-                    .unwrap();
+            invocations::widen(&mut analysis, &this, &recorded);
+            let entries = invocations::of(&analysis, &this);
+            recorded = invocations::read(&invocations::write(&recorded, &this, &entries)).unwrap();
             if index == 0 {
                 assert_eq!(analysis.entries[0].invocations, 1, "no earlier invocation: its own interval");
                 assert_eq!(analysis.entries[0].median_ci, Some(alone));
@@ -97,16 +101,16 @@ fn a_speedup_that_moved_between_invocations_gives_no_verdict_it_cannot_keep() {
     // Two earlier ones said 0.97× and 1.05×.
     let mut analysis = invocation(0.010, 1.02);
     assert_eq!(analysis.entries[1].verdict, Some(Verdict::Beats));
-    let keys = keys(&analysis);
-    let earlier: Vec<Invocation> = [(0.97, at(1)), (1.05, at(2))]
+    let earlier: Vec<Invocation> = [(0.97, 1), (1.05, 2)]
         .into_iter()
-        .flat_map(|(speedup, when)| {
-            let mut entries = invocations::of(&analysis, &when, &keys);
+        .flat_map(|(speedup, second)| {
+            let mut entries = invocations::of(&analysis, &this(&analysis, second));
             entries[1].speedup = Some(speedup);
             entries
         })
         .collect();
-    invocations::widen(&mut analysis, &at(3), &keys, &earlier);
+    let third = this(&analysis, 3);
+    invocations::widen(&mut analysis, &third, &earlier);
     let threads = &analysis.entries[1];
     assert_eq!(threads.verdict, Some(Verdict::NoClearDifference), "{:?}", threads.speedup_ci);
     assert_eq!(threads.invocations, 3);
@@ -117,44 +121,71 @@ fn a_speedup_that_moved_between_invocations_gives_no_verdict_it_cannot_keep() {
 }
 
 #[test]
-fn other_hosts_other_keys_and_this_invocation_are_not_earlier_invocations() {
+fn other_hosts_keys_job_files_interpreters_and_this_invocation_are_not_other_invocations() {
     let mut analysis = invocation(0.010, 2.0);
-    let keys = keys(&analysis);
     let alone = analysis.entries[0].median_ci;
-    let mut earlier = invocations::of(&invocation(0.020, 2.0), &at(1), &keys);
-    earlier[0].host = "another".to_owned();
-    earlier[1].entry_key = "xchanged".to_owned();
+    let other = invocation(0.020, 2.0);
+    let mut earlier = Vec::new();
+    let changes: [fn(&mut Invocation); 4] = [
+        |entry| entry.host = "another".to_owned(),
+        |entry| entry.entry_key = "xchanged".to_owned(),
+        |entry| entry.job_file_hash = "0000000000000000".to_owned(),
+        |entry| entry.python = "CPython 3.13.1".to_owned(),
+    ];
+    for (second, change) in changes.iter().enumerate() {
+        for mut entry in invocations::of(&other, &this(&other, second)) {
+            change(&mut entry);
+            earlier.push(entry);
+        }
+    }
     // This invocation's own record, as --resume leaves it.
-    earlier.extend(invocations::of(&invocation(0.030, 2.0), &at(2), &keys));
-    invocations::widen(&mut analysis, &at(2), &keys, &earlier);
+    let ninth = this(&analysis, 9);
+    earlier.extend(invocations::of(&invocation(0.030, 2.0), &ninth));
+    invocations::widen(&mut analysis, &ninth, &earlier);
     assert_eq!(analysis.entries[0].median_ci, alone);
     assert_eq!((analysis.entries[0].invocations, analysis.entries[1].invocations), (1, 1));
+    // The same entries unchanged are other invocations.
+    earlier.extend(invocations::of(&other, &this(&other, 5)));
+    invocations::widen(&mut analysis, &ninth, &earlier);
+    assert_eq!((analysis.entries[0].invocations, analysis.entries[1].invocations), (2, 2));
 }
 
 #[test]
 fn the_record_keeps_the_newest_invocations_and_replaces_this_ones() {
     let analysis = invocation(0.010, 2.0);
-    let keys = keys(&analysis);
     let mut recorded = Vec::new();
     for second in 0..MOST + 5 {
-        recorded = invocations::read(&invocations::write(
-            &recorded,
-            &invocations::of(&analysis, &at(second), &keys),
-        ))
-        .unwrap();
+        let this = this(&analysis, second);
+        recorded =
+            invocations::read(&invocations::write(&recorded, &this, &invocations::of(&analysis, &this)))
+                .unwrap();
     }
     assert_eq!(recorded.len(), 2 * MOST, "the newest {MOST} of each entry");
     assert_eq!(recorded[0].invocation, at(5));
-    // The same invocation written again (a resumed run) replaces its rows.
-    let again = invocations::of(&invocation(0.011, 2.0), &at(MOST + 4), &keys);
-    let rewritten = invocations::read(&invocations::write(&recorded, &again)).unwrap();
+    // The same invocation written again (a resumed run) replaces its rows,
+    // also where it now records none.
+    let again = invocation(0.011, 2.0);
+    let newest = this(&again, MOST + 4);
+    let rewritten =
+        invocations::read(&invocations::write(&recorded, &newest, &invocations::of(&again, &newest)))
+            .unwrap();
     assert_eq!(rewritten.len(), 2 * MOST);
     assert_eq!(rewritten.iter().filter(|entry| entry.median_s > 0.0105).count(), 1);
-    // Round trip: the cells read back as written.
-    assert_eq!(rewritten.last().unwrap().speedup.map(|speedup| (speedup * 1e6).round()), Some(2e6));
-    assert_eq!(rewritten.last().unwrap().workers, 2);
+    assert_eq!(invocations::read(&invocations::write(&recorded, &newest, &[])).unwrap().len(), 2 * MOST - 2);
+    // Round trip: the cells read back as written, numbers exactly.
+    let last = rewritten.last().unwrap();
+    assert_eq!((last.speedup, last.workers, last.job_file_hash.as_str()), (Some(2.0), 2, "b2b2b40a08d9ba0c"));
+    assert_eq!(last.median_s, again.entries[1].wall.unwrap().median);
+    // A run without an interval of its own (a smoke run of 3 runs) records nothing.
+    let mut few = Vec::new();
+    for repetition in 1..=3 {
+        few.push(row("serial", 1, 10, repetition, 0.01));
+    }
+    let few = analyze(&few).unwrap();
+    assert!(invocations::of(&few, &this(&few, 0)).is_empty());
     // A damaged cell is named.
-    let written = invocations::write(&[], &invocations::of(&analysis, &at(0), &keys));
-    let damaged = String::from_utf8(written).unwrap().replace("0.010000000", "-0.010000000");
-    assert!(invocations::read(damaged.as_bytes()).unwrap_err().contains("row 2"));
+    let first = this(&analysis, 0);
+    let written = invocations::write(&[], &first, &invocations::of(&analysis, &first));
+    let damaged = String::from_utf8(written).unwrap().replacen(",0.01,", ",-0.01,", 1);
+    assert!(invocations::read(damaged.as_bytes()).unwrap_err().contains("row 2"), "{damaged}");
 }
