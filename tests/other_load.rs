@@ -116,16 +116,23 @@ name = "dd"
 command = ["dd", "if=/dev/zero", "of=/dev/null", "bs=64k", "count=1{item}", "status=none"]
 "#;
 
-#[test]
-fn beside_hogs_short_groups_and_first_runs_are_flagged() {
-    let work = Workdir::new();
-    work.write("hogged.toml", SHORT);
+/// `parbench run hogged.toml` in `work` beside six hogs (one more than
+/// the CPUs where there are more), which must end well.
+fn beside_six_hogs(work: &Workdir) -> std::process::Output {
     let output = {
         let _turn = common::measuring();
         let _hogs = Hogs::start(6.max(cpus() + 1));
         work.parbench_in_turn(&["run", "hogged.toml"], &[])
     };
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn beside_hogs_short_groups_and_first_runs_are_flagged() {
+    let work = Workdir::new();
+    work.write("hogged.toml", SHORT);
+    let output = beside_six_hogs(&work);
     let flags = flags(&work, "results/hogged.csv");
     assert_eq!(flags.len(), 5, "{flags:?}");
     for (entry, runs) in &flags {
@@ -166,12 +173,7 @@ fn python_pools_beside_hogs_are_flagged() {
     let bench = common::repo().join("bench/other-load");
     work.write("work.py", &std::fs::read_to_string(bench.join("work.py")).unwrap());
     work.write("hogged.toml", PYTHON_POOLS);
-    let output = {
-        let _turn = common::measuring();
-        let _hogs = Hogs::start(6.max(cpus() + 1));
-        work.parbench_in_turn(&["run", "hogged.toml"], &[])
-    };
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    beside_six_hogs(&work);
     let flags = flags(&work, "results/hogged-python.csv");
     assert_eq!(flags.len(), 2, "{flags:?}");
     for (entry, runs) in &flags {

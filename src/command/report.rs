@@ -15,6 +15,22 @@ fn job_file_hash_beside(csv: &std::path::Path) -> Option<String> {
     env["job_file_hash"].as_str().map(str::to_owned)
 }
 
+/// One invocation's CSV, as `run` left it, beside its env.json: its
+/// intervals hold the spread of the other invocations recorded beside it,
+/// as the run's did. A damaged record is named and left out.
+fn join_invocations(analysis: &mut analysis::Analysis, csvs: &[std::path::PathBuf]) -> Result<(), Error> {
+    if let [csv] = csvs
+        && let Some(job_file_hash) = job_file_hash_beside(csv)
+        && let Some(this) = super::invocation_of(csv, &job_file_hash)?
+    {
+        match super::earlier_invocations(&super::invocations_path(csv)) {
+            Ok(earlier) => analysis::invocations::widen(analysis, &this, &earlier),
+            Err(error) => eprintln!("warning: {error}; the intervals hold this invocation's runs alone"),
+        }
+    }
+    Ok(())
+}
+
 pub fn report(args: &ReportArgs) -> Result<i32, Error> {
     if !(0.0..100.0).contains(&args.threshold) {
         return Err(Error::Usage(format!(
@@ -23,18 +39,7 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         )));
     }
     let mut analysis = analysis_of(&args.csvs)?;
-    // One invocation's CSV, as `run` left it, beside its env.json: its
-    // intervals hold the spread of the other invocations recorded beside it,
-    // as the run's did. A damaged record is named and left out.
-    if let [csv] = args.csvs.as_slice()
-        && let Some(job_file_hash) = job_file_hash_beside(csv)
-        && let Some(this) = super::invocation_of(csv, &job_file_hash)?
-    {
-        match super::earlier_invocations(&super::invocations_path(csv)) {
-            Ok(earlier) => analysis::invocations::widen(&mut analysis, &this, &earlier),
-            Err(error) => eprintln!("warning: {error}; the intervals hold this invocation's runs alone"),
-        }
-    }
+    join_invocations(&mut analysis, &args.csvs)?;
     if analysis.entries.is_empty() {
         return Err(Error::Usage("the CSVs hold no rows".to_owned()));
     }

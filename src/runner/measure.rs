@@ -156,35 +156,7 @@ pub(super) fn measure(
             (failed(row, failure, stderr, &before, runner_works), Seen::default())
         }
     };
-    // Other load: the wait of the run's workers and of the tasks a strategy
-    // reads beside them, less what the run's own other tasks can explain:
-    // the CPU time parbench's own tasks other than the workers used (the
-    // runner's threads beside serial's or the pool's; a harness's other
-    // threads). A command's own threads and children are its work, not
-    // parbench's.
-    // (The runner only waits while a Python function runs: the harness
-    // reads its own threads.)
-    let helpers_cpu = seen.helpers.map_or(0.0, |helpers| helpers.cpu.as_secs_f64());
-    let helpers_cpu_s = match (seen.workers, work) {
-        (Some(workers), _) if runner_works => (runner_cpu_s - workers.cpu.as_secs_f64()).max(0.0),
-        (_, crate::workload::Work::Python(_)) => helpers_cpu,
-        _ => runner_cpu_s + helpers_cpu,
-    };
-    let demand = Demand {
-        wall_s: ran.row.wall_s,
-        workers: if entry.strategy == Strategy::Serial { 1 } else { entry.workers },
-        cpus: usable_cpus,
-        helpers_cpu_s,
-        workers_cpu_s: seen.workers.map_or(0.0, |workers| workers.cpu.as_secs_f64()),
-        // Only a Python pool's threads are woken by its workers; a
-        // processes pool's fork server works before them, in the start.
-        helpers_delay_s: match work {
-            crate::workload::Work::Python(_) => {
-                seen.helpers.map_or(0.0, |helpers| helpers.delay.as_secs_f64())
-            }
-            _ => 0.0,
-        },
-    };
+    let demand = seen.demand(work, runner_works, runner_cpu_s, ran.row.wall_s, entry, usable_cpus);
     let tasks = Sched::both(seen.workers, seen.helpers);
     let delay = tasks.map(|tasks| tasks.delay);
     ran.row.ctx_switches = tasks.and_then(|tasks| tasks.switches);
@@ -208,6 +180,50 @@ struct Seen {
 impl Default for Seen {
     fn default() -> Self {
         Seen { workers: None, helpers: Some(Sched::default()), harness_cpu_s: None }
+    }
+}
+
+impl Seen {
+    /// What the run asked of the machine and what its own tasks explain
+    /// of their wait (see `crate::interference`).
+    fn demand(
+        &self,
+        work: &crate::workload::Work,
+        runner_works: bool,
+        runner_cpu_s: f64,
+        wall_s: f64,
+        entry: &Entry,
+        usable_cpus: usize,
+    ) -> Demand {
+        // Other load: the wait of the run's workers and of the tasks a
+        // strategy reads beside them, less what the run's own other tasks
+        // can explain: the CPU time parbench's own tasks other than the
+        // workers used (the runner's threads beside serial's or the pool's;
+        // a harness's other threads). A command's own threads and children
+        // are its work, not parbench's.
+        // (The runner only waits while a Python function runs: the harness
+        // reads its own threads.)
+        let helpers_cpu = self.helpers.map_or(0.0, |helpers| helpers.cpu.as_secs_f64());
+        let python = matches!(work, crate::workload::Work::Python(_));
+        let helpers_cpu_s = match self.workers {
+            Some(workers) if runner_works => (runner_cpu_s - workers.cpu.as_secs_f64()).max(0.0),
+            _ if python => helpers_cpu,
+            _ => runner_cpu_s + helpers_cpu,
+        };
+        Demand {
+            wall_s,
+            workers: if entry.strategy == Strategy::Serial { 1 } else { entry.workers },
+            cpus: usable_cpus,
+            helpers_cpu_s,
+            workers_cpu_s: self.workers.map_or(0.0, |workers| workers.cpu.as_secs_f64()),
+            // Only a Python pool's threads are woken by its workers; a
+            // processes pool's fork server works before them, in the start.
+            helpers_delay_s: if python {
+                self.helpers.map_or(0.0, |helpers| helpers.delay.as_secs_f64())
+            } else {
+                0.0
+            },
+        }
     }
 }
 
