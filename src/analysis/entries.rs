@@ -64,6 +64,11 @@ pub struct EntryStats {
     /// Every ok run, rounds ascending, the disturbed ones (which the
     /// statistics above leave out) included.
     pub ok_runs: Vec<OkRun>,
+    /// Its `entry_key` and `python`, as its first row says them: with its
+    /// host, what makes another invocation's entry the same (see
+    /// [`super::invocations`]).
+    pub entry_key: String,
+    pub python: String,
     /// The invocations of the entry on its host whose spread its intervals
     /// hold, this one included (see [`super::invocations`]); 1 where they
     /// hold this invocation's runs alone.
@@ -139,7 +144,7 @@ pub fn analyze(rows: &[RunRow]) -> Result<Analysis, String> {
 /// Analyses the rows of several per-run CSVs, each under its name, which
 /// prefixes an error about one of its rows (`results/a.csv: row 2: …`).
 pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String> {
-    let Gathered { order, mut runs, param_names, hosts } = Gathered::of(files)?;
+    let Gathered { order, keys, mut runs, param_names, hosts } = Gathered::of(files)?;
     let groups = groups_in_order(order);
     // Each entry's runs, in round order.
     for entry_runs in runs.values_mut() {
@@ -149,7 +154,7 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
     for (_, ids) in &groups {
         let serial = SerialBaseline::of(ids, &runs);
         for id in ids {
-            entries.push(entry_stats(id, &runs[id], &serial));
+            entries.push(entry_stats(id, &keys[id], &runs[id], &serial));
         }
     }
     Ok(Analysis { entries, param_names: param_names.into_iter().collect(), hosts, precision_goal: None })
@@ -159,6 +164,8 @@ pub fn analyze_files(files: &[(String, Vec<RunRow>)]) -> Result<Analysis, String
 /// first appearance and the parameter names and hosts seen.
 struct Gathered {
     order: Vec<EntryId>,
+    /// Each entry's `entry_key` and `python`, from its first row.
+    keys: BTreeMap<EntryId, (String, String)>,
     runs: BTreeMap<EntryId, Vec<Run>>,
     param_names: BTreeSet<String>,
     hosts: BTreeSet<String>,
@@ -168,6 +175,7 @@ impl Gathered {
     fn of(files: &[(String, Vec<RunRow>)]) -> Result<Gathered, String> {
         let mut gathered = Gathered {
             order: Vec::new(),
+            keys: BTreeMap::new(),
             runs: BTreeMap::new(),
             param_names: BTreeSet::new(),
             hosts: BTreeSet::new(),
@@ -187,6 +195,7 @@ impl Gathered {
             let run = Run::of(row, &at)?;
             if !gathered.runs.contains_key(&id) {
                 gathered.order.push(id.clone());
+                gathered.keys.insert(id.clone(), (row.entry_key.clone(), row.python.clone()));
             }
             gathered.runs.entry(id).or_default().push(run);
         }
@@ -270,7 +279,12 @@ impl SerialBaseline {
 
 /// One entry's statistics from its runs (in round order); they use the
 /// undisturbed ok runs alone.
-fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> EntryStats {
+fn entry_stats(
+    id: &EntryId,
+    (entry_key, python): &(String, String),
+    entry_runs: &[Run],
+    serial: &SerialBaseline,
+) -> EntryStats {
     let ok_runs = ok_runs(entry_runs);
     // Its own runs first; then serial's, which it would be judged against.
     let busy =
@@ -314,6 +328,8 @@ fn entry_stats(id: &EntryId, entry_runs: &[Run], serial: &SerialBaseline) -> Ent
         rounds,
         walls,
         wall,
+        entry_key: entry_key.clone(),
+        python: python.clone(),
         invocations: 1,
     }
 }

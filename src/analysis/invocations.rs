@@ -18,29 +18,29 @@
 
 use std::collections::BTreeMap;
 
-use super::{Analysis, EntryId, EntryStats, Verdict};
+use super::{Analysis, EntryStats, Verdict};
 use crate::results::{text_cell, unguard_cell};
 use crate::vocab::Strategy;
 
-/// What makes an entry of another invocation the same entry: its
-/// `entry_key` (workload, list, strategy, inputs' digests, the job file's
-/// path, parbench's version) and the interpreter that ran it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub entry_key: String,
-    /// The per-run CSV's `python`: empty but for a Python workload.
-    pub python: String,
-}
-
 /// This invocation: when its first ok run started (a resumed run keeps
-/// its ok rows, so this stays), the digest of the job file's contents
+/// its ok rows, so this stays) and the digest of the job file's contents
 /// (`job_file_hash` in env.json: a changed warm-up or repetitions is
-/// another setup), and each entry's identity.
+/// another setup).
 #[derive(Debug, Clone)]
 pub struct This {
     pub started_at: String,
     pub job_file_hash: String,
-    pub entries: BTreeMap<EntryId, Identity>,
+}
+
+impl This {
+    /// The invocation `analysis` holds, run from a job file whose contents
+    /// have the digest `job_file_hash`; `None` where no ok run says when it
+    /// started.
+    pub fn of(analysis: &Analysis, job_file_hash: &str) -> Option<This> {
+        let runs = analysis.entries.iter().flat_map(|entry| &entry.ok_runs);
+        let first = runs.filter_map(|run| run.started_at).min()?;
+        Some(This { started_at: crate::results::cell_time(first), job_file_hash: job_file_hash.to_owned() })
+    }
 }
 
 /// The most invocations of an entry the spread is taken over, this one
@@ -83,13 +83,16 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// Whether this is an invocation of `entry` of `this` other than `this`.
-    fn is_other_of(&self, this: &This, host: &str, identity: &Identity) -> bool {
+    /// Whether this is an invocation of `entry` other than `this`: the same
+    /// `entry_key` (workload, list, strategy, inputs' digests, the job
+    /// file's path, parbench's version), job file contents, interpreter and
+    /// host.
+    fn is_other_of(&self, this: &This, entry: &EntryStats) -> bool {
         self.invocation != this.started_at
-            && self.host == host
             && self.job_file_hash == this.job_file_hash
-            && self.entry_key == identity.entry_key
-            && self.python == identity.python
+            && self.entry_key == entry.entry_key
+            && self.python == entry.python
+            && self.host == entry.id.group.host
     }
 }
 
@@ -97,41 +100,38 @@ impl Invocation {
 pub fn read(bytes: &[u8]) -> Result<Vec<Invocation>, String> {
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     let headers = reader.headers().map_err(|error| error.to_string())?.clone();
-    let at = |name: &str| headers.iter().position(|header| header == name);
-    let columns: Vec<usize> = COLUMNS
+    let columns: BTreeMap<&str, usize> = COLUMNS
         .iter()
-        .map(|name| at(name).ok_or_else(|| format!("no column \"{name}\"")))
-        .collect::<Result<_, _>>()?;
+        .map(|name| Ok((*name, headers.iter().position(|header| header == *name).ok_or(*name)?)))
+        .collect::<Result<_, &str>>()
+        .map_err(|name| format!("no column \"{name}\""))?;
     let mut invocations = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|error| error.to_string())?;
-        let cell = |column: usize| record.get(columns[column]).unwrap_or_default();
-        let number = |column: usize| -> Result<Option<f64>, String> {
-            match cell(column) {
-                "" => Ok(None),
-                text => text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|value| value.is_finite() && *value > 0.0)
-                    .map(Some)
-                    .ok_or_else(|| format!("row {}: \"{}\" is not a positive number", index + 2, text)),
-            }
-        };
-        let Some(median_s) = number(9)? else {
-            return Err(format!("row {}: no median_s", index + 2));
+        let cell = |name: &str| record.get(columns[name]).unwrap_or_default();
+        let text = |name: &str| unguard_cell(cell(name)).to_owned();
+        let wrong = |name: &str| format!("row {}: {name} \"{}\"", index + 2, cell(name));
+        let number = |name: &str| match cell(name) {
+            "" => Ok(None),
+            text => text
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite() && *value > 0.0)
+                .map(Some)
+                .ok_or_else(|| wrong(name)),
         };
         invocations.push(Invocation {
-            invocation: cell(0).to_owned(),
-            host: unguard_cell(cell(1)).to_owned(),
-            entry_key: cell(2).to_owned(),
-            job_file_hash: cell(3).to_owned(),
-            python: unguard_cell(cell(4)).to_owned(),
-            job: unguard_cell(cell(5)).to_owned(),
-            workload: unguard_cell(cell(6)).to_owned(),
-            strategy: cell(7).to_owned(),
-            workers: cell(8).parse().map_err(|_| format!("row {}: workers \"{}\"", index + 2, cell(8)))?,
-            median_s,
-            speedup: number(10)?,
+            invocation: cell("started_at").to_owned(),
+            host: text("host"),
+            entry_key: cell("entry_key").to_owned(),
+            job_file_hash: cell("job_file_hash").to_owned(),
+            python: text("python"),
+            job: text("job"),
+            workload: text("workload"),
+            strategy: cell("strategy").to_owned(),
+            workers: cell("workers").parse().map_err(|_| wrong("workers"))?,
+            median_s: number("median_s")?.ok_or_else(|| wrong("median_s"))?,
+            speedup: number("speedup")?,
         });
     }
     Ok(invocations)
@@ -185,13 +185,12 @@ pub fn of(analysis: &Analysis, this: &This) -> Vec<Invocation> {
         .iter()
         .filter(|entry| entry.busy.is_none() && entry.median_ci.is_some())
         .filter_map(|entry| {
-            let identity = this.entries.get(&entry.id)?;
             Some(Invocation {
                 invocation: this.started_at.clone(),
                 host: entry.id.group.host.clone(),
-                entry_key: identity.entry_key.clone(),
+                entry_key: entry.entry_key.clone(),
                 job_file_hash: this.job_file_hash.clone(),
-                python: identity.python.clone(),
+                python: entry.python.clone(),
                 job: entry.id.group.job.clone(),
                 workload: entry.id.group.workload.clone(),
                 strategy: entry.id.strategy.name().to_owned(),
@@ -211,9 +210,8 @@ pub fn of(analysis: &Analysis, this: &This) -> Vec<Invocation> {
 /// entry's intervals hold.
 pub fn widen(analysis: &mut Analysis, this: &This, earlier: &[Invocation]) {
     for entry in &mut analysis.entries {
-        let Some(identity) = this.entries.get(&entry.id) else { continue };
         let mut others: Vec<&Invocation> =
-            earlier.iter().filter(|other| other.is_other_of(this, &entry.id.group.host, identity)).collect();
+            earlier.iter().filter(|other| other.is_other_of(this, entry)).collect();
         others.sort_by(|a, b| b.invocation.cmp(&a.invocation));
         others.truncate(MOST - 1);
         widen_entry(entry, &others);
@@ -249,9 +247,7 @@ fn widen_entry(entry: &mut EntryStats, others: &[&Invocation]) {
 /// spread between `value` and `others` on a log scale, centred on `value`.
 fn joined(value: f64, interval: (f64, f64), others: &[f64]) -> (f64, f64) {
     let logs: Vec<f64> = others.iter().chain([&value]).map(|value| value.ln()).collect();
-    let count = logs.len() as f64;
-    let mean = logs.iter().sum::<f64>() / count;
-    let spread = (logs.iter().map(|log| (log - mean).powi(2)).sum::<f64>() / (count - 1.0)).sqrt();
+    let spread = crate::stats::summarize(&logs).map_or(0.0, |logs| logs.stddev);
     let half = t_975(logs.len() - 1) * spread;
     (interval.0.min(value * (-half).exp()), interval.1.max(value * half.exp()))
 }

@@ -191,44 +191,22 @@ pub(crate) fn invocations_path(csv: &Path) -> PathBuf {
     csv.with_file_name(format!("{stem}.invocations.csv"))
 }
 
-/// The invocation a per-run CSV holds, run from a job file whose contents
-/// have the digest `job_file_hash`: when its first ok run started, and
-/// each entry's identity; `None` where its rows say no start.
-pub(crate) fn invocation_of(
-    csv: &Path,
-    job_file_hash: &str,
-) -> Result<Option<analysis::invocations::This>, Error> {
-    let rows = reports::csv::read_rows(csv)?
-        .rows()
-        .map_err(|error| Error::Usage(format!("{}: {error}", csv.display())))?;
-    let ok = rows.iter().filter(|row| row.status == crate::vocab::Status::Ok);
-    let Some(first) = ok.filter_map(|row| row.started_at).min() else { return Ok(None) };
-    let entries = rows
-        .iter()
-        .map(|row| {
-            let identity = analysis::invocations::Identity {
-                entry_key: row.entry_key.clone(),
-                python: row.python.clone(),
-            };
-            (analysis::EntryId::of(row), identity)
-        })
-        .collect();
-    Ok(Some(analysis::invocations::This {
-        started_at: crate::results::cell_time(first),
-        job_file_hash: job_file_hash.to_owned(),
-        entries,
-    }))
-}
-
 /// The earlier invocations recorded in `path`, none where there is no such
-/// file; an unreadable or damaged one is an error that names it.
-pub(crate) fn earlier_invocations(path: &Path) -> Result<Vec<analysis::invocations::Invocation>, Error> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(Error::Usage(format!("{}: {}", path.display(), io_reason(&error)))),
+/// file. An unreadable or damaged record is named in a warning and left as
+/// it is (`None`): it costs a run or a report nothing but the record, and
+/// their intervals hold this invocation's runs alone.
+pub(crate) fn earlier_invocations(path: &Path) -> Option<Vec<analysis::invocations::Invocation>> {
+    let read = match std::fs::read(path) {
+        Ok(bytes) => analysis::invocations::read(&bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(error) => Err(io_reason(&error)),
     };
-    analysis::invocations::read(&bytes).map_err(|error| {
-        Error::Usage(format!("{}: {error} (remove the file to start its record afresh)", path.display()))
+    read.map_err(|error| {
+        eprintln!(
+            "warning: {}: {error} (remove the file to start its record afresh); the intervals hold this \
+             invocation's runs alone",
+            path.display()
+        )
     })
+    .ok()
 }

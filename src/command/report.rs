@@ -17,18 +17,15 @@ fn job_file_hash_beside(csv: &std::path::Path) -> Option<String> {
 
 /// One invocation's CSV, as `run` left it, beside its env.json: its
 /// intervals hold the spread of the other invocations recorded beside it,
-/// as the run's did. A damaged record is named and left out.
-fn join_invocations(analysis: &mut analysis::Analysis, csvs: &[std::path::PathBuf]) -> Result<(), Error> {
+/// as the run's did.
+fn join_invocations(analysis: &mut analysis::Analysis, csvs: &[std::path::PathBuf]) {
     if let [csv] = csvs
         && let Some(job_file_hash) = job_file_hash_beside(csv)
-        && let Some(this) = super::invocation_of(csv, &job_file_hash)?
+        && let Some(this) = analysis::invocations::This::of(analysis, &job_file_hash)
+        && let Some(earlier) = super::earlier_invocations(&super::invocations_path(csv))
     {
-        match super::earlier_invocations(&super::invocations_path(csv)) {
-            Ok(earlier) => analysis::invocations::widen(analysis, &this, &earlier),
-            Err(error) => eprintln!("warning: {error}; the intervals hold this invocation's runs alone"),
-        }
+        analysis::invocations::widen(analysis, &this, &earlier);
     }
-    Ok(())
 }
 
 pub fn report(args: &ReportArgs) -> Result<i32, Error> {
@@ -39,7 +36,7 @@ pub fn report(args: &ReportArgs) -> Result<i32, Error> {
         )));
     }
     let mut analysis = analysis_of(&args.csvs)?;
-    join_invocations(&mut analysis, &args.csvs)?;
+    join_invocations(&mut analysis, &args.csvs);
     if analysis.entries.is_empty() {
         return Err(Error::Usage("the CSVs hold no rows".to_owned()));
     }

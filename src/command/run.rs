@@ -339,18 +339,13 @@ impl ResultFiles {
         // of the same entries on this host, and this one joins the record.
         let record = self.path(".invocations.csv");
         let mut invocations = None;
-        if let Some(this) = super::invocation_of(csv.staged_path(), &job.source_hash)? {
-            // A damaged record costs this run nothing but the record: it is
-            // left as it is, for the user to see, and named.
-            match super::earlier_invocations(&record) {
-                Ok(earlier) => {
-                    analysis::invocations::widen(&mut analysis, &this, &earlier);
-                    let entries = analysis::invocations::of(&analysis, &this);
-                    let bytes = analysis::invocations::write(&earlier, &this, &entries);
-                    invocations = Some(report::csv::Staged::new(&record, &bytes)?);
-                }
-                Err(error) => eprintln!("warning: {error}; this run's intervals hold its own runs alone"),
-            }
+        if let Some(this) = analysis::invocations::This::of(&analysis, &job.source_hash)
+            && let Some(earlier) = super::earlier_invocations(&record)
+        {
+            analysis::invocations::widen(&mut analysis, &this, &earlier);
+            let entries = analysis::invocations::of(&analysis, &this);
+            let bytes = analysis::invocations::write(&earlier, &this, &entries);
+            invocations = Some(report::csv::Staged::new(&record, &bytes)?);
         }
         let answers = analysis::answers::answers(&analysis, None);
         let summary =

@@ -1,9 +1,7 @@
 //! The spread between invocations (`analysis::invocations`).
 
-use std::collections::BTreeMap;
-
 use super::{analyze, row};
-use crate::analysis::invocations::{self, Identity, Invocation, MOST, This};
+use crate::analysis::invocations::{self, Invocation, MOST, This};
 use crate::analysis::{Analysis, Verdict};
 
 /// An invocation of serial and threads ×2, 12 rounds, each its own block:
@@ -15,6 +13,10 @@ fn invocation(level: f64, speedup: f64) -> Analysis {
         rows.push(row("serial", 1, 10, repetition, level * wobble));
         rows.push(row("threads", 2, 10, repetition, level * wobble / speedup));
     }
+    for row in &mut rows {
+        let key = format!("x{}", row["strategy"]);
+        row.insert("entry_key".to_owned(), key);
+    }
     analyze(&rows).unwrap()
 }
 
@@ -23,17 +25,8 @@ fn at(second: usize) -> String {
 }
 
 /// The invocation of `analysis` that started at `second`, from one job file.
-fn this(analysis: &Analysis, second: usize) -> This {
-    let entries: BTreeMap<_, _> = analysis
-        .entries
-        .iter()
-        .map(|entry| {
-            let identity =
-                Identity { entry_key: format!("x{}", entry.id.strategy.name()), python: String::new() };
-            (entry.id.clone(), identity)
-        })
-        .collect();
-    This { started_at: at(second), job_file_hash: "b2b2b40a08d9ba0c".to_owned(), entries }
+fn this(second: usize) -> This {
+    This { started_at: at(second), job_file_hash: "b2b2b40a08d9ba0c".to_owned() }
 }
 
 /// A small deterministic generator (xorshift), and a normal draw from it.
@@ -69,7 +62,7 @@ fn intervals_that_hold_the_spread_between_invocations_cover_the_true_level() {
         for index in 0..10 {
             let level = 0.010 * (0.01 * draw.normal()).exp();
             let mut analysis = invocation(level, 2.0);
-            let this = this(&analysis, index);
+            let this = this(index);
             let alone = analysis.entries[0].median_ci.unwrap();
             invocations::widen(&mut analysis, &this, &recorded);
             let entries = invocations::of(&analysis, &this);
@@ -104,12 +97,12 @@ fn a_speedup_that_moved_between_invocations_gives_no_verdict_it_cannot_keep() {
     let earlier: Vec<Invocation> = [(0.97, 1), (1.05, 2)]
         .into_iter()
         .flat_map(|(speedup, second)| {
-            let mut entries = invocations::of(&analysis, &this(&analysis, second));
+            let mut entries = invocations::of(&analysis, &this(second));
             entries[1].speedup = Some(speedup);
             entries
         })
         .collect();
-    let third = this(&analysis, 3);
+    let third = this(3);
     invocations::widen(&mut analysis, &third, &earlier);
     let threads = &analysis.entries[1];
     assert_eq!(threads.verdict, Some(Verdict::NoClearDifference), "{:?}", threads.speedup_ci);
@@ -133,19 +126,19 @@ fn other_hosts_keys_job_files_interpreters_and_this_invocation_are_not_other_inv
         |entry| entry.python = "CPython 3.13.1".to_owned(),
     ];
     for (second, change) in changes.iter().enumerate() {
-        for mut entry in invocations::of(&other, &this(&other, second)) {
+        for mut entry in invocations::of(&other, &this(second)) {
             change(&mut entry);
             earlier.push(entry);
         }
     }
     // This invocation's own record, as --resume leaves it.
-    let ninth = this(&analysis, 9);
+    let ninth = this(9);
     earlier.extend(invocations::of(&invocation(0.030, 2.0), &ninth));
     invocations::widen(&mut analysis, &ninth, &earlier);
     assert_eq!(analysis.entries[0].median_ci, alone);
     assert_eq!((analysis.entries[0].invocations, analysis.entries[1].invocations), (1, 1));
     // The same entries unchanged are other invocations.
-    earlier.extend(invocations::of(&other, &this(&other, 5)));
+    earlier.extend(invocations::of(&other, &this(5)));
     invocations::widen(&mut analysis, &ninth, &earlier);
     assert_eq!((analysis.entries[0].invocations, analysis.entries[1].invocations), (2, 2));
 }
@@ -155,7 +148,7 @@ fn the_record_keeps_the_newest_invocations_and_replaces_this_ones() {
     let analysis = invocation(0.010, 2.0);
     let mut recorded = Vec::new();
     for second in 0..MOST + 5 {
-        let this = this(&analysis, second);
+        let this = this(second);
         recorded =
             invocations::read(&invocations::write(&recorded, &this, &invocations::of(&analysis, &this)))
                 .unwrap();
@@ -165,7 +158,7 @@ fn the_record_keeps_the_newest_invocations_and_replaces_this_ones() {
     // The same invocation written again (a resumed run) replaces its rows,
     // also where it now records none.
     let again = invocation(0.011, 2.0);
-    let newest = this(&again, MOST + 4);
+    let newest = this(MOST + 4);
     let rewritten =
         invocations::read(&invocations::write(&recorded, &newest, &invocations::of(&again, &newest)))
             .unwrap();
@@ -182,9 +175,9 @@ fn the_record_keeps_the_newest_invocations_and_replaces_this_ones() {
         few.push(row("serial", 1, 10, repetition, 0.01));
     }
     let few = analyze(&few).unwrap();
-    assert!(invocations::of(&few, &this(&few, 0)).is_empty());
+    assert!(invocations::of(&few, &this(0)).is_empty());
     // A damaged cell is named.
-    let first = this(&analysis, 0);
+    let first = this(0);
     let written = invocations::write(&[], &first, &invocations::of(&analysis, &first));
     let damaged = String::from_utf8(written).unwrap().replacen(",0.01,", ",-0.01,", 1);
     assert!(invocations::read(damaged.as_bytes()).unwrap_err().contains("row 2"), "{damaged}");
